@@ -1,0 +1,58 @@
+"""Emitters: pure functions from models to `{relative path: bytes}`.
+
+`generate` walks the emitter tuples; adding an artifact kind is one module and
+one line here. Nothing in this package touches the disk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from factory.emit.agent_record import emit_agent_record
+from factory.emit.agent_stack import emit_agent_stack, emit_cdk_app
+from factory.emit.batch_mapping import emit_batch_mapping
+from factory.emit.browser_template import emit_browser_template
+from factory.emit.tool_specs import emit_tool_specs
+from factory.schema.model import CanonicalSchema
+
+SchemaEmitter = Callable[[CanonicalSchema], dict[str, bytes]]
+SetEmitter = Callable[[list[CanonicalSchema]], dict[str, bytes]]
+
+PER_SCHEMA_EMITTERS: tuple[SchemaEmitter, ...] = (
+    emit_agent_stack,
+    emit_browser_template,
+    emit_tool_specs,
+    emit_batch_mapping,
+    emit_agent_record,
+)
+SET_EMITTERS: tuple[SetEmitter, ...] = (emit_cdk_app,)
+
+
+@dataclass
+class GeneratedTree:
+    """Generated files keyed by path under the output directory, and who made each."""
+
+    files: dict[str, bytes] = field(default_factory=dict)
+    sources: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(self, produced: dict[str, bytes], sources: list[str]) -> None:
+        for path, data in produced.items():
+            if path in self.files:
+                raise ValueError(f"two emitters produced {path}")
+            self.files[path] = data
+            self.sources[path] = sources
+
+
+def generate(schemas: list[tuple[str, CanonicalSchema]]) -> GeneratedTree:
+    """Every artifact for a set of schemas, given as (source path, model) pairs."""
+    tree = GeneratedTree()
+    for source, schema in schemas:
+        for emit in PER_SCHEMA_EMITTERS:
+            tree.add(emit(schema), [source])
+    if schemas:
+        models = [schema for _, schema in schemas]
+        all_sources = sorted(source for source, _ in schemas)
+        for emit_set in SET_EMITTERS:
+            tree.add(emit_set(models), all_sources)
+    return tree

@@ -1,0 +1,48 @@
+"""The CDK agent stack module and the CDK app that instantiates every stack."""
+
+from __future__ import annotations
+
+
+from factory import exports, names
+from factory.emit.python_source import render_python
+from factory.emit.serialize import json_bytes
+from factory.schema.model import CanonicalSchema
+
+
+def emit_agent_stack(schema: CanonicalSchema) -> dict[str, bytes]:
+    context = {
+        "extraction_name": schema.extraction_name,
+        "version": schema.version,
+        "agent_name": names.agent_name(schema),
+        "template_id": names.template_id(schema),
+        "timeout": schema.browser_config.timeout,
+        "output_schema": schema.output_schema.to_json_schema(),
+        "class_name": names.stack_class(schema),
+        "exports": {
+            "template_table": exports.export_name_template(exports.TEMPLATE_REGISTRY_TABLE_ARN),
+            "renderer": exports.export_name_template(exports.TEMPLATE_RENDERER_FUNCTION_ARN),
+            "validator": exports.export_name_template(exports.OUTPUT_VALIDATOR_FUNCTION_ARN),
+            "activity": exports.export_name_template(exports.BROWSER_ACTIVITY_ARN),
+        },
+    }
+    return {names.stack_path(schema): render_python("agent_stack.py.jinja", context)}
+
+
+def emit_cdk_app(schemas: list[CanonicalSchema]) -> dict[str, bytes]:
+    stacks = [
+        {
+            "module": names.stack_module(schema),
+            "class_name": names.stack_class(schema),
+            "construct_id": names.stack_construct_id(schema),
+        }
+        for schema in sorted(schemas, key=lambda s: s.extraction_name)
+    ]
+    cdk_json = {
+        "app": "python3 app.py",
+        "context": {"env": "dev"},
+        "watch": {"include": ["app.py", "stacks/**"]},
+    }
+    return {
+        names.APP_PATH: render_python("app.py.jinja", {"stacks": stacks}),
+        names.CDK_JSON_PATH: json_bytes(cdk_json),
+    }

@@ -1,0 +1,57 @@
+"""Python source from Jinja2 templates: literal values in, black-formatted bytes out.
+
+Schema text reaches generated Python only through the `py` filter (a Python
+literal via `repr`) or `py_comment` (one comment-safe line), so quotes,
+backslashes, `\"\"\"`, `{{` and newlines in a description come out inert.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import black
+import jinja2
+
+BLACK_MODE = black.Mode(target_versions={black.TargetVersion.PY311}, line_length=100)
+
+
+def templates_dir() -> Path:
+    """`templates_src/`: inside the installed package, else beside it in a checkout."""
+    packaged = resources.files("factory").joinpath("templates_src")
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[2] / "templates_src"
+
+
+def python_literal(value: Any) -> str:
+    """A Python expression equal to `value` (JSON data only: dict, list, str, numbers, bools, None)."""
+    return repr(value)
+
+
+def comment_text(value: Any) -> str:
+    """Text safe inside a `#` comment or docstring line: no newlines, no quotes that end a docstring."""
+    text = " ".join(str(value).split())
+    return text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+
+
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    env.filters["py"] = python_literal
+    env.filters["py_comment"] = comment_text
+    return env
+
+
+def render_python(template_name: str, context: dict[str, Any]) -> bytes:
+    source = environment().get_template(template_name).render(**context)
+    return black.format_str(source, mode=BLACK_MODE).encode("utf-8")

@@ -1,0 +1,73 @@
+"""`generate` and `validate` as functions returning data; the CLI only prints."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from factory.emit import GeneratedTree, generate
+from factory.errors import FactoryError, Problem
+from factory.output import SchemaEntry, WriteReport, read_manifest, sha256, source_key, write_tree
+from factory.schema.loader import LoadedSchema, load_schemas
+
+DEFAULT_SCHEMA_DIR = Path("schemas")
+DEFAULT_OUT_DIR = Path("generated")
+
+
+def validate_paths(paths: list[Path]) -> tuple[list[LoadedSchema], list[Problem]]:
+    return load_schemas(paths or [DEFAULT_SCHEMA_DIR])
+
+
+def load_valid(paths: list[Path]) -> list[LoadedSchema]:
+    """Load schemas, or raise with every problem found in any of them."""
+    loaded, problems = load_schemas(paths)
+    if problems:
+        raise FactoryError(problems)
+    return loaded
+
+
+def schema_set_for(paths: list[Path], out_dir: Path) -> list[Path]:
+    """The schemas whose artifacts `out_dir` should hold after this run.
+
+    Generating a few named schemas keeps the others already recorded in the
+    manifest (the CDK app lists every stack); a recorded schema whose file is
+    gone drops out, and its artifacts are pruned.
+    """
+    if not paths:
+        return [DEFAULT_SCHEMA_DIR]
+    chosen = list(paths)
+    manifest = read_manifest(out_dir) or {}
+    base = out_dir.resolve().parent
+    for recorded in sorted(manifest.get("schemas", {})):
+        candidate = base / recorded
+        if candidate.is_file():
+            chosen.append(candidate)
+    return chosen
+
+
+def generate_tree(loaded: list[LoadedSchema], out_dir: Path) -> tuple[GeneratedTree, list[SchemaEntry]]:
+    pairs = []
+    entries = []
+    for item in loaded:
+        key = source_key(item.source.path, out_dir)
+        pairs.append((key, item.schema))
+        entries.append(SchemaEntry(key, item.schema.extraction_name, item.schema.version, sha256(item.source.data)))
+    pairs.sort(key=lambda pair: pair[0])
+    return generate(pairs), entries
+
+
+@dataclass(frozen=True)
+class GenerateResult:
+    schemas: list[LoadedSchema]
+    report: WriteReport
+
+
+def generate_to_disk(paths: list[Path], out_dir: Path) -> GenerateResult:
+    loaded = load_valid(schema_set_for(paths, out_dir))
+    if not loaded:
+        raise FactoryError(
+            Problem(", ".join(p.as_posix() for p in paths) or DEFAULT_SCHEMA_DIR.as_posix(), "$", "no-schemas",
+                    "no schema files found", "pass schema files or a directory holding *.json schemas")
+        )
+    tree, entries = generate_tree(loaded, out_dir)
+    return GenerateResult(loaded, write_tree(out_dir, tree, entries))

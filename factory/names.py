@@ -1,0 +1,86 @@
+"""Every name derived from a schema, decided once, here.
+
+Emitters, the registry and the consistency check all ask this module, so the
+stack module a CDK app imports and the file the writer creates can never
+disagree.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from factory.schema.model import CanonicalSchema
+
+# Output metadata columns the batch aggregator appends to every result row.
+METADATA_COLUMNS = ("_status", "_error", "_execution_time_ms", "_timestamp")
+# The input tool carries the browser parameters under this property.
+RESERVED_INPUT_FIELDS = ("browser_config",)
+# `print_<name>_output` must fit the 64-character tool name limit of
+# Anthropic's and Bedrock's tool APIs.
+EXTRACTION_NAME_MAX = 64 - len("print__output")
+
+
+def tool_name(schema: CanonicalSchema) -> str:
+    """The input tool's name: the extraction name in kebab case."""
+    return schema.extraction_name.replace("_", "-")
+
+
+def print_output_tool_name(schema: CanonicalSchema) -> str:
+    return f"print_{schema.extraction_name}_output"
+
+
+def agent_name(schema: CanonicalSchema) -> str:
+    """AgentRegistry key; its state machine is `{agent_name}-{env}`."""
+    return schema.agent.name or f"{tool_name(schema)}-agent"
+
+
+def template_id(schema: CanonicalSchema) -> str:
+    """TemplateRegistry key: one template per extraction, versioned by the schema."""
+    return schema.extraction_name
+
+
+def pascal_case(snake: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in snake.split("_") if part)
+
+
+def stack_module(schema: CanonicalSchema) -> str:
+    return f"{schema.extraction_name}_stack"
+
+
+def stack_class(schema: CanonicalSchema) -> str:
+    return f"{pascal_case(schema.extraction_name)}AgentStack"
+
+
+def stack_construct_id(schema: CanonicalSchema) -> str:
+    """CDK construct id (also the CloudFormation stack name prefix) in the app."""
+    return f"{tool_name(schema)}-agent"
+
+
+def state_machine_name(agent: str, env_name: str) -> str:
+    return f"{agent}-{env_name}"
+
+
+def stack_path(schema: CanonicalSchema) -> str:
+    return f"stacks/agents/{stack_module(schema)}.py"
+
+
+def template_path(schema: CanonicalSchema) -> str:
+    return f"templates/{schema.extraction_name}_v{schema.version}.json"
+
+
+def tool_specs_path(schema: CanonicalSchema) -> str:
+    return f"tool_specs/{schema.extraction_name}.json"
+
+
+def batch_mapping_path(schema: CanonicalSchema) -> str:
+    return f"batch_mappings/{schema.extraction_name}.yaml"
+
+
+def agent_record_path(schema: CanonicalSchema) -> str:
+    return f"registry/agents/{agent_name(schema)}.json"
+
+
+APP_PATH = "app.py"
+CDK_JSON_PATH = "cdk.json"
+MANIFEST_PATH = "MANIFEST.json"

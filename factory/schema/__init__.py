@@ -1,0 +1,1 @@
+"""Canonical schemas: loading, the model, and the rules they must satisfy."""
