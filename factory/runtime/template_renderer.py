@@ -1,0 +1,99 @@
+"""Render a browser template with one row's variables: the renderer Lambda.
+
+Every string leaf of the script is Mustache source and is rendered on its own
+(leaf by leaf), so JSON structure can never be broken by a value. The `schema`
+of an `act_with_schema` step is data and is copied untouched. Values are
+turned into text first: chevron treats 0 and False as "absent" in sections,
+but a row's `0` is a real value and must be typed as `0`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import chevron
+
+
+class RenderError(ValueError):
+    """The variables do not satisfy the template (a required one is missing)."""
+
+
+def variable_text(value: Any) -> str | None:
+    """The text the browser types for a value; None and "" mean absent."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    text = str(value)
+    return text if text != "" else None
+
+
+def prepare_variables(specs: list[dict[str, Any]], values: dict[str, Any]) -> dict[str, str]:
+    """Text for each declared variable; refuse a missing required one by name."""
+    prepared: dict[str, str] = {}
+    missing = []
+    for spec in specs:
+        name = spec["name"]
+        text = variable_text(values.get(name))
+        if text is None:
+            if spec.get("required"):
+                missing.append(name)
+            continue
+        prepared[name] = text
+    if missing:
+        raise RenderError("missing required variable(s): " + ", ".join(missing))
+    return prepared
+
+
+def render_leaves(node: Any, variables: dict[str, str]) -> Any:
+    if isinstance(node, str):
+        return chevron.render(node, variables)
+    if isinstance(node, list):
+        return [render_leaves(item, variables) for item in node]
+    if isinstance(node, dict):
+        rendered = {}
+        for key, value in node.items():
+            if key == "schema" and node.get("action") == "act_with_schema":
+                rendered[key] = value
+            else:
+                rendered[key] = render_leaves(value, variables)
+        return rendered
+    return node
+
+
+def render_script(template_item: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """The executable script for one row: the item's `template` with values filled in."""
+    variables = prepare_variables(template_item.get("variables", []), values)
+    return render_leaves(template_item["template"], variables)
+
+
+def _from_dynamodb(item: dict[str, Any]) -> dict[str, Any]:
+    """Step Functions' GetItem returns typed attributes ({"S": ...}); plain dicts pass through."""
+    if item and all(isinstance(v, dict) and len(v) == 1 for v in item.values()) and "template" in item:
+        first = item["template"]
+        if isinstance(first, dict) and set(first) <= {"M", "S"}:
+            from boto3.dynamodb.types import TypeDeserializer
+
+            deserializer = TypeDeserializer()
+            plain = {key: deserializer.deserialize(value) for key, value in item.items()}
+            return json.loads(json.dumps(plain, default=_decimal_to_number))
+    return item
+
+
+def _decimal_to_number(value: Any) -> Any:
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    """Lambda entry: {"template_item", "variables"} → {"script"}."""
+    item = _from_dynamodb(event["template_item"])
+    return {"script": render_script(item, event.get("variables") or {})}
