@@ -90,6 +90,16 @@ LAMBDA_RETRY_ERRORS = [
 ]
 
 
+def output_schema_json() -> str:
+    """OUTPUT_SCHEMA as a JSON string for the validator's payload.
+
+    A string, not an object, so no schema text is ever read as JSONata; `$`
+    written as a JSON escape so `${...}` in a description is never taken for
+    a CDK token or a CloudFormation substitution.
+    """
+    return json.dumps(OUTPUT_SCHEMA, ensure_ascii=False).replace("$", "\\u0024")
+
+
 class CompanyProfileCompaniesHouseAgentStack(Stack):
     """One agent: a STANDARD state machine named f"{AGENT_NAME}-{env_name}"."""
 
@@ -215,7 +225,7 @@ class CompanyProfileCompaniesHouseAgentStack(Stack):
             payload=sfn.TaskInput.from_object(
                 {
                     "extraction_name": EXTRACTION_NAME,
-                    "output_schema": json.dumps(OUTPUT_SCHEMA, ensure_ascii=False),
+                    "output_schema": output_schema_json(),
                     "agent_response": "{% $states.input %}",
                 }
             ),

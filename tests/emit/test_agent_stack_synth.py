@@ -1,0 +1,189 @@
+"""Generated CDK is proved by its consumers: aws-cdk-lib, cfn-lint, asl-validator, JSONata.
+
+One session-scoped App synthesizes every bundled schema's stack plus a stack
+from hostile text (TOOLING.md: the first synth costs ~3 s, later ones ~0.25 s).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from factory import exports, names
+from factory.generation import generate_to_disk
+from factory.schema.loader import load_schemas
+from tests.cloud_checks import asl_findings, jsonata_syntax_errors, lint_errors, state_machine_definitions
+from tests.conftest import BUNDLED, SCHEMAS_DIR
+from tests.hostile import NASTY, hostile_schema
+
+pytestmark = pytest.mark.slow
+ENV = "dev"
+CASES = BUNDLED + ["hostile_text"]
+
+
+class Synthesized:
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.templates: dict[str, dict[str, Any]] = {}
+        self.assertions: dict[str, Any] = {}
+        self.schemas: dict[str, Any] = {}
+
+
+def _import_file(module_name: str, path: Path) -> Any:
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    import aws_cdk as cdk
+    from aws_cdk.assertions import Template
+
+    root = tmp_path_factory.mktemp("synth")
+    (root / "schemas").mkdir()
+    for path in SCHEMAS_DIR.glob("*.json"):
+        shutil.copy(path, root / "schemas" / path.name)
+    (root / "schemas" / "hostile_text.json").write_text(json.dumps(hostile_schema()), "utf-8")
+    out = root / "generated"
+    generate_to_disk([root / "schemas"], out)
+    loaded, problems = load_schemas([root / "schemas"])
+    assert not problems
+
+    result = Synthesized(root)
+    app = cdk.App(outdir=str(root / "cdk.out"))
+    stacks = {}
+    for item in loaded:
+        schema = item.schema
+        module = _import_file(f"synth_{names.stack_module(schema)}", out / names.stack_path(schema))
+        stack_cls = getattr(module, names.stack_class(schema))
+        stacks[schema.extraction_name] = stack_cls(app, f"{names.stack_construct_id(schema)}-{ENV}", env_name=ENV)
+        result.schemas[schema.extraction_name] = schema
+    for name, stack in stacks.items():
+        template = Template.from_stack(stack)
+        result.assertions[name] = template
+        result.templates[name] = template.to_json()
+    return result
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_state_machine_shape(synthesized: Synthesized, name: str) -> None:
+    from aws_cdk.assertions import Match
+
+    schema = synthesized.schemas[name]
+    template = synthesized.assertions[name]
+    template.resource_count_is("AWS::StepFunctions::StateMachine", 1)
+    template.has_resource_properties(
+        "AWS::StepFunctions::StateMachine",
+        {
+            "StateMachineName": f"{names.agent_name(schema)}-{ENV}",
+            "StateMachineType": "STANDARD",
+            "Tags": Match.array_with(
+                [
+                    {"Key": "schema-factory:extraction-name", "Value": schema.extraction_name},
+                    {"Key": "schema-factory:schema-version", "Value": schema.version},
+                ]
+            ),
+        },
+    )
+    definition = state_machine_definitions(synthesized.templates[name])
+    (states,) = [d["States"] for d in definition.values()]
+    (top,) = definition.values()
+    assert top["QueryLanguage"] == "JSONata"
+    assert states["RunBrowser"]["TimeoutSeconds"] == schema.browser_config.timeout
+    for task in ("LoadTemplate", "RenderTemplate", "RunBrowser", "ValidateOutput"):
+        assert states[task]["Type"] == "Task"
+        assert states[task]["Retry"], f"{task} has no Retry"
+        (catch,) = states[task]["Catch"]
+        assert catch["ErrorEquals"] == ["States.ALL"]
+        assert states[catch["Next"]]["Type"] == "Fail"
+    fails = sorted(k for k, v in states.items() if v["Type"] == "Fail")
+    assert fails == sorted(
+        ["TemplateNotFound", "TemplateLoadFailed", "TemplateRenderFailed", "BrowserRunFailed",
+         "OutputValidationFailed", "OutputInvalid"]
+    )
+    payload = states["ValidateOutput"]["Arguments"]["Payload"]
+    assert json.loads(payload["output_schema"]) == schema.output_schema.to_json_schema()
+    assert states["Succeeded"]["Output"] == {"structured_output": "{% $states.input.structured_output %}"}
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_iam_is_least_privilege(synthesized: Synthesized, name: str) -> None:
+    policies = [
+        r for r in synthesized.templates[name]["Resources"].values() if r["Type"] == "AWS::IAM::Policy"
+    ]
+    (policy,) = policies
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    actions = sorted(s["Action"] for s in statements)
+    assert actions == ["dynamodb:GetItem", "lambda:InvokeFunction", "lambda:InvokeFunction"]
+    assert all(s["Effect"] == "Allow" for s in statements)
+    text = json.dumps(statements)
+    assert '"*"' not in text
+    for export in (exports.TEMPLATE_RENDERER_FUNCTION_ARN, exports.OUTPUT_VALIDATOR_FUNCTION_ARN,
+                   exports.TEMPLATE_REGISTRY_TABLE_ARN):
+        assert exports.export_name(ENV, export) in text
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_outputs_name_the_state_machine(synthesized: Synthesized, name: str) -> None:
+    outputs = synthesized.templates[name]["Outputs"]
+    assert {"StateMachineArn", "StateMachineName"} <= set(outputs)
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_cfn_lint_is_clean(synthesized: Synthesized, name: str) -> None:
+    assert lint_errors(synthesized.templates[name]) == []
+
+
+def test_state_machines_pass_asl_validator(synthesized: Synthesized) -> None:
+    definitions = {}
+    for name, template in synthesized.templates.items():
+        for logical_id, definition in state_machine_definitions(template).items():
+            definitions[f"{name}-{logical_id}"] = definition
+    assert len(definitions) == len(CASES)
+    assert asl_findings(definitions, synthesized.workdir) == []
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_every_jsonata_expression_parses(synthesized: Synthesized, name: str) -> None:
+    for definition in state_machine_definitions(synthesized.templates[name]).values():
+        assert jsonata_syntax_errors(definition) == []
+
+
+def test_asl_validator_catches_a_broken_definition(synthesized: Synthesized) -> None:
+    """The check above can fail: a dangling Next is reported."""
+    (definition,) = state_machine_definitions(synthesized.templates[BUNDLED[0]]).values()
+    definition["States"]["RenderTemplate"]["Next"] = "NoSuchState"
+    assert asl_findings({"broken": definition}, synthesized.workdir)
+
+
+def test_hostile_text_survives_into_the_synthesized_definition(synthesized: Synthesized) -> None:
+    (definition,) = state_machine_definitions(synthesized.templates["hostile_text"]).values()
+    output_schema = json.loads(definition["States"]["ValidateOutput"]["Arguments"]["Payload"]["output_schema"])
+    assert output_schema["properties"]["answer"]["description"] == NASTY
+    assert output_schema["properties"]["answer"]["enum"][0] == NASTY
+
+
+def test_generated_app_instantiates_every_stack(synthesized: Synthesized, monkeypatch: pytest.MonkeyPatch) -> None:
+    """generated/app.py runs as `cdk synth` would run it."""
+    import subprocess
+
+    out = synthesized.workdir / "generated"
+    env = {"CDK_OUTDIR": str(synthesized.workdir / "app.out"), "SCHEMA_FACTORY_ENV": "qa"}
+    result = subprocess.run(
+        [sys.executable, "app.py"], cwd=out, capture_output=True, text=True, timeout=300,
+        env={**__import__("os").environ, **env},
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    manifest = json.loads((synthesized.workdir / "app.out" / "manifest.json").read_text())
+    stacks = sorted(k for k, v in manifest["artifacts"].items() if v["type"] == "aws:cloudformation:stack")
+    assert stacks == sorted(f"{names.stack_construct_id(s)}-qa" for s in synthesized.schemas.values())
