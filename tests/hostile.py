@@ -12,6 +12,11 @@ NASTY = (
 LONG = ("ten kB of text " + NASTY) * 40
 
 
+def distinct(*values: str) -> list[str]:
+    """Enum values must be unique; keep the first of each."""
+    return list(dict.fromkeys(values))
+
+
 def hostile_schema(name: str = "hostile_text", text: str = NASTY) -> dict[str, Any]:
     return {
         "extraction_name": name,
@@ -22,14 +27,14 @@ def hostile_schema(name: str = "hostile_text", text: str = NASTY) -> dict[str, A
             "description": text,
             "properties": {
                 "query": {"type": "string", "description": text, "required": True, "default": text},
-                "choice": {"type": "string", "enum": [text, "plain", '"""', "{{x}}"], "description": text},
+                "choice": {"type": "string", "enum": distinct(text, "plain", '"""', "{{x}}"), "description": text},
                 "long_note": {"type": "string", "description": LONG},
             },
         },
         "output_schema": {
             "type": "object",
             "properties": {
-                "answer": {"type": "string", "description": text, "enum": [text, "</script>", "a\\b"], "required": True},
+                "answer": {"type": "string", "description": text, "enum": distinct(text, "</script>", "a\\b"), "required": True},
                 "score": {"type": "number", "description": LONG, "minimum": -1.5, "maximum": 1e6},
                 "items": {
                     "type": "array",
@@ -38,7 +43,7 @@ def hostile_schema(name: str = "hostile_text", text: str = NASTY) -> dict[str, A
             },
         },
         "browser_config": {
-            "profile_name": text[:40],
+            "profile_name": "profile " + text[:40],
             "starting_url": "https://example.com/search?q=%22x%22&a={{x}}",
             "timeout": 60,
             "required_tags": [text],
