@@ -52,6 +52,21 @@ def environment() -> jinja2.Environment:
     return env
 
 
+# Templates separate top-level definitions with this line. Each piece is
+# formatted on its own, so a piece that is the same text for every schema
+# (the stack's logic) is formatted once per process: black is ~90% of the
+# cost of generation otherwise. Pieces join with the two blank lines black
+# puts between top-level definitions; tests check the joined file is a fixed
+# point of black.
+CHUNK_MARKER = "#<schema-factory:chunk>"
+
+
+@lru_cache(maxsize=64)
+def format_chunk(source: str) -> str:
+    return black.format_str(source, mode=BLACK_MODE)
+
+
 def render_python(template_name: str, context: dict[str, Any]) -> bytes:
-    source = environment().get_template(template_name).render(**context)
-    return black.format_str(source, mode=BLACK_MODE).encode("utf-8")
+    source = environment().get_template(template_name).render(chunk_marker=CHUNK_MARKER, **context)
+    chunks = [format_chunk(chunk).strip("\n") for chunk in source.split(CHUNK_MARKER + "\n")]
+    return ("\n\n\n".join(chunks) + "\n").encode("utf-8")

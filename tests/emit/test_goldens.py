@@ -68,3 +68,16 @@ def test_generated_directory_is_current(project: Path) -> None:
     shutil.copytree(SCHEMAS_DIR, project / "schemas")
     generate_to_disk([Path("schemas")], Path("generated"))
     assert tree(project / "generated") == tree(repo / "generated"), "run: schema-factory generate"
+
+
+def test_generated_python_is_black_clean() -> None:
+    """Pieces formatted separately still make a file black would not change."""
+    import black
+
+    from factory.emit.python_source import BLACK_MODE
+
+    sources = list((SCHEMAS_DIR.parent / "generated").rglob("*.py"))
+    assert sources
+    for path in sources:
+        text = path.read_text("utf-8")
+        assert black.format_str(text, mode=BLACK_MODE) == text, path

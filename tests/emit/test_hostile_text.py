@@ -6,6 +6,7 @@ import ast
 import json
 from typing import Any
 
+import black
 import chevron
 import yaml
 from hypothesis import HealthCheck, given, settings
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 
 from factory import mustache, names
 from factory.emit import generate
+from factory.emit.python_source import BLACK_MODE
 from factory.runtime.template_renderer import render_script
 from factory.schema.loader import SchemaSource, load_source
 from tests.executor_contract import contract_violations
@@ -41,6 +43,7 @@ def artifacts_keep_text(document: dict[str, Any], text: str) -> None:
     schema = load_document(document)
     files = generate([("schemas/x.json", schema)]).files
     stack = files[names.stack_path(schema)].decode()
+    assert black.format_str(stack, mode=BLACK_MODE) == stack
     assert module_constant(stack, "OUTPUT_SCHEMA") == schema.output_schema.to_json_schema()
     assert module_constant(stack, "OUTPUT_SCHEMA")["properties"]["answer"]["description"] == text
     template = json.loads(files[names.template_path(schema)])

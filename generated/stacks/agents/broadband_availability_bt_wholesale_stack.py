@@ -90,7 +90,7 @@ def output_schema_json() -> str:
     return json.dumps(OUTPUT_SCHEMA, ensure_ascii=False).replace("$", "\\u0024")
 
 
-class BroadbandAvailabilityBtWholesaleAgentStack(Stack):
+class AgentStack(Stack):
     """One agent: a STANDARD state machine named f"{AGENT_NAME}-{env_name}"."""
 
     def __init__(self, scope: Construct, construct_id: str, *, env_name: str, **kwargs) -> None:
@@ -273,3 +273,7 @@ class BroadbandAvailabilityBtWholesaleAgentStack(Stack):
             error=name,
             cause="{% $string($states.input.Cause) %}",
         )
+
+
+class BroadbandAvailabilityBtWholesaleAgentStack(AgentStack):
+    """The broadband_availability_bt_wholesale agent stack; everything it does is in AgentStack."""

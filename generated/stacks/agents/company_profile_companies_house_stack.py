@@ -100,7 +100,7 @@ def output_schema_json() -> str:
     return json.dumps(OUTPUT_SCHEMA, ensure_ascii=False).replace("$", "\\u0024")
 
 
-class CompanyProfileCompaniesHouseAgentStack(Stack):
+class AgentStack(Stack):
     """One agent: a STANDARD state machine named f"{AGENT_NAME}-{env_name}"."""
 
     def __init__(self, scope: Construct, construct_id: str, *, env_name: str, **kwargs) -> None:
@@ -283,3 +283,7 @@ class CompanyProfileCompaniesHouseAgentStack(Stack):
             error=name,
             cause="{% $string($states.input.Cause) %}",
         )
+
+
+class CompanyProfileCompaniesHouseAgentStack(AgentStack):
+    """The company_profile_companies_house agent stack; everything it does is in AgentStack."""

@@ -86,7 +86,7 @@ def output_schema_json() -> str:
     return json.dumps(OUTPUT_SCHEMA, ensure_ascii=False).replace("$", "\\u0024")
 
 
-class EnergyTariffQuotesAgentStack(Stack):
+class AgentStack(Stack):
     """One agent: a STANDARD state machine named f"{AGENT_NAME}-{env_name}"."""
 
     def __init__(self, scope: Construct, construct_id: str, *, env_name: str, **kwargs) -> None:
@@ -269,3 +269,7 @@ class EnergyTariffQuotesAgentStack(Stack):
             error=name,
             cause="{% $string($states.input.Cause) %}",
         )
+
+
+class EnergyTariffQuotesAgentStack(AgentStack):
+    """The energy_tariff_quotes agent stack; everything it does is in AgentStack."""

@@ -83,7 +83,7 @@ def output_schema_json() -> str:
     return json.dumps(OUTPUT_SCHEMA, ensure_ascii=False).replace("$", "\\u0024")
 
 
-class PlanningApplicationsCouncilAgentStack(Stack):
+class AgentStack(Stack):
     """One agent: a STANDARD state machine named f"{AGENT_NAME}-{env_name}"."""
 
     def __init__(self, scope: Construct, construct_id: str, *, env_name: str, **kwargs) -> None:
@@ -266,3 +266,7 @@ class PlanningApplicationsCouncilAgentStack(Stack):
             error=name,
             cause="{% $string($states.input.Cause) %}",
         )
+
+
+class PlanningApplicationsCouncilAgentStack(AgentStack):
+    """The planning_applications_council agent stack; everything it does is in AgentStack."""
