@@ -109,3 +109,19 @@ def test_python_dash_m_and_help(bundled_project: Path) -> None:
     assert result.returncode == 0 and "generate" in result.stdout and "validate" in result.stdout
     result = subprocess.run([sys.executable, "-m", "factory", "generate", "--help"], capture_output=True, text=True, env=env)
     assert "--out" in result.stdout and "deterministic" in result.stdout
+
+
+def test_unexpected_errors_are_one_line_unless_debug(bundled_project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import factory.generation
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(factory.generation, "generate_to_disk", explode)
+    result = run("generate")
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        "internal error: RuntimeError: disk on fire (rerun with --debug for the traceback)"
+    ]
+    result = run("--debug", "generate")
+    assert isinstance(result.exception, RuntimeError)
