@@ -28,6 +28,10 @@ def template_variables(schema: CanonicalSchema) -> list[dict[str, Any]]:
             "type": prop.type,
             "required": schema.input_schema.is_required(name),
         }
+        if prop.pattern is not None:
+            variable["pattern"] = prop.pattern
+        if prop.enum is not None:
+            variable["enum"] = list(prop.enum)
         if prop.description is not None:
             variable["description"] = prop.description
         variables.append(variable)

@@ -10,6 +10,7 @@ but a row's `0` is a real value and must be typed as `0`.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import chevron
@@ -34,19 +35,28 @@ def variable_text(value: Any) -> str | None:
 
 
 def prepare_variables(specs: list[dict[str, Any]], values: dict[str, Any]) -> dict[str, str]:
-    """Text for each declared variable; refuse a missing required one by name."""
+    """Text for each declared variable; refuse, by name, a missing or malformed one."""
     prepared: dict[str, str] = {}
-    missing = []
+    problems = []
     for spec in specs:
         name = spec["name"]
-        text = variable_text(values.get(name))
+        value = values.get(name)
+        text = variable_text(value)
         if text is None:
             if spec.get("required"):
-                missing.append(name)
+                problems.append(f"{name}: required but missing")
+            continue
+        pattern = spec.get("pattern")
+        if pattern is not None and isinstance(value, str) and not re.search(pattern, value):
+            problems.append(f"{name}: {value!r} does not match pattern {pattern!r}")
+            continue
+        enum = spec.get("enum")
+        if enum is not None and value not in enum:
+            problems.append(f"{name}: {value!r} is not one of {enum!r}")
             continue
         prepared[name] = text
-    if missing:
-        raise RenderError("missing required variable(s): " + ", ".join(missing))
+    if problems:
+        raise RenderError("invalid template variables: " + "; ".join(problems))
     return prepared
 
 

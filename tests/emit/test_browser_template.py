@@ -19,10 +19,20 @@ def load_bundled(name: str) -> LoadedSchema:
     return loaded[0]
 
 
+# Values for the bundled schemas' patterned fields; everything else gets hostile text.
+PATTERN_EXAMPLES = {"postcode": "SW1A 1AA", "company_number": "SC123456"}
+
+
 def sample_values(schema, *, optional: bool) -> dict[str, object]:
     values: dict[str, object] = {}
     for field, prop in schema.input_schema.properties.items():
         if not optional and not schema.input_schema.is_required(field):
+            continue
+        if prop.pattern is not None:
+            values[field] = PATTERN_EXAMPLES[field]
+            continue
+        if prop.enum is not None:
+            values[field] = prop.enum[-1]
             continue
         values[field] = {"string": f"{field}:{HOSTILE_VALUE}", "integer": 0, "number": 1.5, "boolean": False}.get(
             prop.type, {"k": HOSTILE_VALUE}
@@ -88,8 +98,17 @@ def test_zero_and_false_are_values_not_absence() -> None:
 
 def test_missing_required_variable_is_refused_by_name() -> None:
     schema = load_bundled("broadband_availability_bt_wholesale").schema
-    with pytest.raises(RenderError, match="postcode"):
+    with pytest.raises(RenderError, match="postcode: required but missing"):
         render_script(template_record(schema), {"building_number": "1", "street": "High Street"})
+
+
+def test_value_failing_its_pattern_or_enum_is_refused_by_name() -> None:
+    schema = load_bundled("energy_tariff_quotes").schema
+    record = template_record(schema)
+    with pytest.raises(RenderError, match="postcode: 'nowhere' does not match pattern"):
+        render_script(record, {"postcode": "nowhere", "annual_kwh": 3000})
+    with pytest.raises(RenderError, match="fuel_type: 'coal' is not one of"):
+        render_script(record, {"postcode": "SW1A 1AA", "annual_kwh": 3000, "fuel_type": "coal"})
 
 
 def test_authored_workflow_placeholders_become_verbatim() -> None:
@@ -97,8 +116,8 @@ def test_authored_workflow_placeholders_become_verbatim() -> None:
     record = template_record(schema)
     prompts = [step.get("prompt", "") for step in record["template"]["steps"]]
     assert "{{{company_number}}}" in prompts[0]
-    script = render_script(record, {"company_number": "SC<&>'1", "include_resigned_officers": True})
-    assert "SC<&>'1" in script["steps"][0]["prompt"]
+    script = render_script(record, {"company_number": "SC123456", "include_resigned_officers": True})
+    assert "number SC123456 and" in script["steps"][0]["prompt"]
     assert "resigned officers are shown" in script["steps"][2]["prompt"]
     script = render_script(record, {"company_number": "00445790"})
     assert "resigned" not in script["steps"][2]["prompt"]
