@@ -110,3 +110,81 @@ def generate(paths: tuple[Path, ...], out_dir: Path) -> None:
         f"{len(result.schemas)} schema(s): {len(report.written)} written, "
         f"{len(report.unchanged)} unchanged, {len(report.removed)} removed"
     )
+
+
+@main.group()
+def batch() -> None:
+    """Run CSV files through an agent: analyze, config (and run, status, results)."""
+
+
+AGENT_OPTION = click.option("--agent", "agent_name", required=True, help="Agent name or extraction name.")
+GENERATED_OPTION = click.option(
+    "--generated", "generated_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("generated"),
+    show_default=True, help="Where the generated agent records and batch mappings are.",
+)
+
+
+@batch.command("analyze")
+@click.argument("csv_path", type=click.Path(path_type=Path, dir_okay=False))
+@AGENT_OPTION
+@GENERATED_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print the analysis as JSON.")
+def batch_analyze(csv_path: Path, agent_name: str, generated_dir: Path, as_json: bool) -> None:
+    """Columns, row count, sample rows, inferred types and a suggested column → field mapping.
+
+    The CSV is streamed, so its size does not matter. Exit status 1 when a
+    required input field has no column.
+    """
+    from factory.batch.agents import resolve_agent
+    from factory.batch.analyze import analyze_csv
+
+    agent = resolve_agent(agent_name, generated_dir)
+    analysis = analyze_csv(csv_path, agent)
+    if as_json:
+        click.echo(json.dumps(analysis.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(f"{csv_path.as_posix()}: {analysis.row_count} rows, {len(analysis.columns)} columns")
+        for column in analysis.columns:
+            click.echo(f"  {column}: {analysis.inferred_types[column]}")
+        click.echo(f"suggested mapping for {agent.name}:")
+        for match in analysis.matches:
+            click.echo(f"  {match.column} -> {match.field} ({match.method}, {match.score})")
+        if analysis.unused_columns:
+            click.echo("unused columns: " + ", ".join(analysis.unused_columns))
+        if analysis.unmapped_optional:
+            click.echo("optional fields without a column: " + ", ".join(analysis.unmapped_optional))
+    if analysis.unmapped_required:
+        click.echo(
+            "error: required fields without a column: " + ", ".join(analysis.unmapped_required)
+            + " (add the columns or map them in a config: schema-factory batch config)",
+            err=True,
+        )
+        sys.exit(EXIT_USER_ERROR)
+
+
+@batch.command("config")
+@click.argument("csv_path", type=click.Path(path_type=Path, dir_okay=False))
+@AGENT_OPTION
+@GENERATED_OPTION
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Write the config here instead of printing it.")
+def batch_config_command(csv_path: Path, agent_name: str, generated_dir: Path, output: Path | None) -> None:
+    """Write a batch config (YAML) for CSV_PATH, from the generated mapping and this CSV's columns.
+
+    Edit it, then pass it to `schema-factory batch run --config`.
+    """
+    from factory.batch.agents import resolve_agent
+    from factory.batch.analyze import analyze_csv, batch_config
+    from factory.emit.serialize import yaml_bytes
+
+    agent = resolve_agent(agent_name, generated_dir)
+    analysis = analyze_csv(csv_path, agent)
+    data = yaml_bytes(batch_config(analysis, agent))
+    if output is None:
+        click.echo(data.decode("utf-8"), nl=False)
+    else:
+        output.write_bytes(data)
+        click.echo(f"wrote {output.as_posix()}")
+    if analysis.unmapped_required:
+        click.echo("warning: required fields without a column: " + ", ".join(analysis.unmapped_required)
+                   + " (see input_mapping.unmapped_required_fields)", err=True)

@@ -1,0 +1,1 @@
+"""Batch runs from the command line: CSV analysis, mapping configs, local and AWS engines."""
