@@ -15,7 +15,8 @@ from factory.runtime.result_writer import (
     event_results,
     handler,
 )
-from tests.runtime.conftest import RESULTS_BUCKET, RESULTS_TABLE
+RESULTS_TABLE = "batch_processor_results"
+RESULTS_BUCKET = "batch-results"
 
 BATCH = "bt#exec-1"
 
