@@ -1,0 +1,257 @@
+"""Stream one batch's stored results into a CSV: the aggregator Lambda.
+
+Columns come in one stable order, never a sorted union of whatever keys the
+items happen to have: the input columns in CSV order, the output fields in
+schema order, then `_status`, `_error`, `_execution_time_ms`, `_timestamp`.
+Rows come in row order (the table's sort key is the zero-padded row id).
+
+Memory is bounded by one page plus one upload part: pages are read one at a
+time, encoded, and the bytes go to a sink; the S3 sink sends a multipart part
+each time 8 MiB have filled.
+
+Cells are written as text: None -> "", booleans -> true/false, dicts and
+lists -> compact JSON. Spreadsheet formula injection is neutralised by default:
+a text cell starting with `=`, `+`, `-`, `@`, tab or carriage return gets a
+leading `'`, unless the whole cell is a plain number such as `-12.5`. Pass
+`neutralise_formulas=False` (event key of the same name) for a consumer that
+reads the CSV as data, not in a spreadsheet.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator, Protocol
+
+from boto3.dynamodb.types import TypeDeserializer
+
+from factory.runtime.result_store import decode_item
+
+METADATA_COLUMNS = ("_status", "_error", "_execution_time_ms", "_timestamp")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+MIN_PART_BYTES = 5 * 1024 * 1024
+DEFAULT_PART_BYTES = 8 * 1024 * 1024
+
+
+class ByteSink(Protocol):
+    def write(self, data: bytes) -> Any: ...
+
+
+@dataclass
+class AggregateSummary:
+    rows: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    columns: list[str] = field(default_factory=list)
+    csv_uri: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"rows": self.rows, "counts": dict(self.counts), "columns": list(self.columns), "csv_uri": self.csv_uri}
+
+
+def csv_columns(input_columns: list[str], output_fields: list[str]) -> list[str]:
+    return [*input_columns, *output_fields, *METADATA_COLUMNS]
+
+
+def cell_text(value: Any, neutralise: bool = True) -> str:
+    kind = type(value)
+    if kind is str:
+        if neutralise and value and value.startswith(FORMULA_PREFIXES) and not PLAIN_NUMBER.match(value):
+            return "'" + value
+        return value
+    if value is None:
+        return ""
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int or kind is float:
+        return repr(value)
+    if kind is dict or kind is list:
+        return cell_text(json.dumps(value, ensure_ascii=False, separators=(",", ":")), neutralise)
+    return cell_text(str(value), neutralise)
+
+
+def row_cells(item: dict[str, Any], input_columns: list[str], output_fields: list[str], neutralise: bool) -> list[str]:
+    inputs = item.get("input_data") or {}
+    outputs = item.get("output_data") or {}
+    cells = [cell_text(inputs.get(column), neutralise) for column in input_columns]
+    cells.extend(cell_text(outputs.get(name), neutralise) for name in output_fields)
+    cells.append(cell_text(item.get("status"), neutralise))
+    cells.append(cell_text(item.get("error"), neutralise))
+    cells.append(cell_text(item.get("execution_time_ms"), neutralise))
+    cells.append(cell_text(item.get("timestamp"), neutralise))
+    return cells
+
+
+def write_csv(
+    pages: Iterable[Iterable[dict[str, Any]]],
+    sink: ByteSink,
+    output_fields: list[str],
+    input_columns: list[str] | None = None,
+    neutralise_formulas: bool = True,
+) -> AggregateSummary:
+    """Encode decoded result items, page by page, as UTF-8 CSV bytes into `sink`.
+
+    Without `input_columns` the first item's `input_data` key order is used;
+    pass the CSV header when you have it (DynamoDB maps keep no order).
+    """
+    summary = AggregateSummary()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    header_written = False
+
+    def flush() -> None:
+        text = buffer.getvalue()
+        if text:
+            sink.write(text.encode("utf-8"))
+            buffer.seek(0)
+            buffer.truncate()
+
+    for page in pages:
+        for item in page:
+            if not header_written:
+                if input_columns is None:
+                    input_columns = list((item.get("input_data") or {}).keys())
+                summary.columns = csv_columns(input_columns, output_fields)
+                writer.writerow([cell_text(name, neutralise_formulas) for name in summary.columns])
+                header_written = True
+            writer.writerow(row_cells(item, input_columns, output_fields, neutralise_formulas))
+            status = item.get("status") or ""
+            summary.counts[status] = summary.counts.get(status, 0) + 1
+            summary.rows += 1
+        flush()
+    if not header_written:
+        summary.columns = csv_columns(input_columns or [], output_fields)
+        writer.writerow([cell_text(name, neutralise_formulas) for name in summary.columns])
+        flush()
+    return summary
+
+
+def query_pages(
+    dynamodb_client: Any, table_name: str, batch_id: str, s3_client: Any = None, page_size: int = 1000
+) -> Iterator[list[dict[str, Any]]]:
+    """One batch's items, page by page, in row order, decoded (S3 pointers followed)."""
+    deserializer = TypeDeserializer()
+    kwargs: dict[str, Any] = {
+        "TableName": table_name,
+        "KeyConditionExpression": "batch_id = :batch",
+        "ExpressionAttributeValues": {":batch": {"S": batch_id}},
+        "ScanIndexForward": True,
+        "ConsistentRead": True,
+        "Limit": page_size,
+    }
+    while True:
+        page = dynamodb_client.query(**kwargs)
+        yield [
+            decode_item({key: deserializer.deserialize(value) for key, value in item.items()}, s3_client)
+            for item in page.get("Items", [])
+        ]
+        if "LastEvaluatedKey" not in page:
+            return
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+class S3MultipartSink:
+    """A write-only byte sink that uploads to S3 in parts as they fill; `close()` finishes."""
+
+    def __init__(self, s3_client: Any, bucket: str, key: str, part_bytes: int = DEFAULT_PART_BYTES) -> None:
+        if part_bytes < MIN_PART_BYTES:
+            raise ValueError(f"S3 parts other than the last must be at least {MIN_PART_BYTES} bytes")
+        self.s3 = s3_client
+        self.bucket = bucket
+        self.key = key
+        self.part_bytes = part_bytes
+        self.buffer = bytearray()
+        self.upload_id: str | None = None
+        self.parts: list[dict[str, Any]] = []
+
+    @property
+    def uri(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
+
+    def write(self, data: bytes) -> int:
+        self.buffer.extend(data)
+        while len(self.buffer) >= self.part_bytes:
+            self._upload_part(bytes(self.buffer[: self.part_bytes]))
+            del self.buffer[: self.part_bytes]
+        return len(data)
+
+    def _upload_part(self, body: bytes) -> None:
+        if self.upload_id is None:
+            created = self.s3.create_multipart_upload(Bucket=self.bucket, Key=self.key, ContentType="text/csv; charset=utf-8")
+            self.upload_id = created["UploadId"]
+        number = len(self.parts) + 1
+        response = self.s3.upload_part(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, PartNumber=number, Body=body)
+        self.parts.append({"ETag": response["ETag"], "PartNumber": number})
+
+    def close(self) -> str:
+        if self.upload_id is None:
+            self.s3.put_object(Bucket=self.bucket, Key=self.key, Body=bytes(self.buffer), ContentType="text/csv; charset=utf-8")
+        else:
+            if self.buffer:
+                self._upload_part(bytes(self.buffer))
+            self.s3.complete_multipart_upload(
+                Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, MultipartUpload={"Parts": self.parts}
+            )
+        self.buffer.clear()
+        return self.uri
+
+    def abort(self) -> None:
+        if self.upload_id is not None:
+            self.s3.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id)
+            self.upload_id = None
+
+
+def default_csv_key(batch_id: str) -> str:
+    return "results/" + batch_id.replace("#", "/") + ".csv"
+
+
+def aggregate_batch(
+    dynamodb_client: Any,
+    s3_client: Any,
+    table_name: str,
+    batch_id: str,
+    bucket: str,
+    output_fields: list[str],
+    input_columns: list[str] | None = None,
+    key: str | None = None,
+    neutralise_formulas: bool = True,
+    page_size: int = 1000,
+    part_bytes: int = DEFAULT_PART_BYTES,
+) -> AggregateSummary:
+    """Query the batch, stream it to s3://bucket/key as CSV; counts by status and the URI."""
+    sink = S3MultipartSink(s3_client, bucket, key or default_csv_key(batch_id), part_bytes)
+    try:
+        summary = write_csv(
+            query_pages(dynamodb_client, table_name, batch_id, s3_client, page_size),
+            sink,
+            output_fields,
+            input_columns,
+            neutralise_formulas,
+        )
+        summary.csv_uri = sink.close()
+    except BaseException:
+        sink.abort()
+        raise
+    return summary
+
+
+def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    """Lambda entry: {"batch_id", "output_fields", "input_columns"?, "bucket"?, "key"?} -> summary."""
+    import boto3
+
+    summary = aggregate_batch(
+        boto3.client("dynamodb"),
+        boto3.client("s3"),
+        os.environ["RESULTS_TABLE"],
+        event["batch_id"],
+        event.get("bucket") or os.environ["RESULTS_BUCKET"],
+        list(event["output_fields"]),
+        event.get("input_columns"),
+        event.get("key"),
+        bool(event.get("neutralise_formulas", True)),
+    )
+    return summary.as_dict()

@@ -1,0 +1,286 @@
+"""Find the structured output in an agent response and turn it into CSV cells.
+
+Agents hand back their result in many wrappers, depending on who relays it:
+
+    {"structured_output": {...}}                     the agent state machine's own output
+    {"Output": {...} | "<json>"}                      a Step Functions execution (DescribeExecution)
+    {"Payload": {...} | "<json>"}                     a Lambda invoke result
+    {"content": {"structured_output": {...}}}
+    {"messages": [... tool_use print_<name>_output ...]}    the input of the last print tool call
+    {"step_results": [... {"action": "act_with_schema", "parsed_response": {...},
+                            "matches_schema": true} ...]}  the browser executor's script result
+    {"script_output": {...}}, or a tool_result whose content is that result as JSON text
+
+`locate_structured_output` searches them in that order (wrappers recursively)
+and says where it found the object, or everywhere it looked. The row built from
+it never raises: a missing or invalid output is a FAILED row with the reason in
+`_error`, so one bad response cannot stop a batch.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from factory.runtime.value_checks import property_problems, required_fields
+
+STATUS_SUCCESS = "SUCCESS"
+STATUS_PARTIAL = "PARTIAL"
+STATUS_FAILED = "FAILED"
+PRINT_TOOL_RE = re.compile(r"^print_(?:[a-z0-9_]+_)?output$")
+WRAPPER_KEYS = ("Output", "Payload", "content", "script_output", "result", "body")
+MAX_DEPTH = 8
+PLACES = (
+    "structured_output, Output, Payload, content, the last print_*_output tool_use in messages, "
+    "step_results (last act_with_schema parsed_response), script_output, tool_result content"
+)
+
+
+@dataclass(frozen=True)
+class Located:
+    """Where the structured output is: `value` None when not found; `problem` when unusable."""
+
+    value: dict[str, Any] | None
+    where: str = ""
+    problem: str | None = None
+    looked: tuple[str, ...] = field(default=())
+
+    @property
+    def found(self) -> bool:
+        return self.value is not None
+
+
+def parse_json_text(text: Any) -> Any:
+    """JSON text that holds an object or list, parsed; anything else unchanged."""
+    if isinstance(text, (str, bytes)):
+        stripped = text.strip()
+        if stripped[:1] in ("{", "[", b"{", b"["):
+            try:
+                return json.loads(stripped)
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                return text
+    return text
+
+
+def is_print_tool(name: Any, tool_names: tuple[str, ...]) -> bool:
+    return isinstance(name, str) and (name in tool_names or bool(PRINT_TOOL_RE.match(name)))
+
+
+def locate_structured_output(response: Any, tool_names: tuple[str, ...] = ()) -> Located:
+    looked: list[str] = []
+    located = _search(parse_json_text(response), "$", tool_names, looked, 0)
+    if located is not None:
+        return Located(located.value, located.where, located.problem, tuple(looked))
+    return Located(None, "", None, tuple(looked))
+
+
+def _search(node: Any, path: str, tool_names: tuple[str, ...], looked: list[str], depth: int) -> Located | None:
+    if depth > MAX_DEPTH or not isinstance(node, dict):
+        return None
+    looked.append(path)
+    if "structured_output" in node:
+        value = parse_json_text(node["structured_output"])
+        if isinstance(value, dict):
+            return Located(value, f"{path}.structured_output")
+    for key in WRAPPER_KEYS:
+        if key in node:
+            inner = parse_json_text(node[key])
+            found = _search(inner, f"{path}.{key}", tool_names, looked, depth + 1)
+            if found is not None:
+                return found
+    if isinstance(node.get("messages"), list):
+        found = _from_messages(node["messages"], f"{path}.messages", tool_names, looked, depth)
+        if found is not None:
+            return found
+    if isinstance(node.get("step_results"), list):
+        return _from_step_results(node["step_results"], f"{path}.step_results")
+    return None
+
+
+def _blocks(message: Any) -> list[Any]:
+    if isinstance(message, dict):
+        content = message.get("content")
+        return content if isinstance(content, list) else []
+    return []
+
+
+def _tool_use(block: Any) -> tuple[Any, Any] | None:
+    """(name, input) of an Anthropic `tool_use` or a Bedrock `toolUse` block."""
+    if not isinstance(block, dict):
+        return None
+    if block.get("type") == "tool_use":
+        return block.get("name"), block.get("input")
+    if isinstance(block.get("toolUse"), dict):
+        return block["toolUse"].get("name"), block["toolUse"].get("input")
+    return None
+
+
+def tool_result_payloads(block: Any) -> list[Any]:
+    """The parsed content of an Anthropic `tool_result` or Bedrock `toolResult` block."""
+    if not isinstance(block, dict):
+        return []
+    if block.get("type") == "tool_result":
+        content = block.get("content")
+    elif isinstance(block.get("toolResult"), dict):
+        content = block["toolResult"].get("content")
+    else:
+        return []
+    items = content if isinstance(content, list) else [content]
+    payloads = []
+    for item in items:
+        if isinstance(item, dict) and "json" in item:
+            payloads.append(item["json"])
+        elif isinstance(item, dict) and "text" in item:
+            payloads.append(parse_json_text(item["text"]))
+        else:
+            payloads.append(parse_json_text(item))
+    return payloads
+
+
+def _from_messages(
+    messages: list[Any], path: str, tool_names: tuple[str, ...], looked: list[str], depth: int
+) -> Located | None:
+    for m_index in range(len(messages) - 1, -1, -1):
+        blocks = _blocks(messages[m_index])
+        for b_index in range(len(blocks) - 1, -1, -1):
+            use = _tool_use(blocks[b_index])
+            if use and is_print_tool(use[0], tool_names):
+                value = parse_json_text(use[1])
+                if isinstance(value, dict):
+                    return Located(value, f"{path}[{m_index}].content[{b_index}].input ({use[0]})")
+    for m_index in range(len(messages) - 1, -1, -1):
+        blocks = _blocks(messages[m_index])
+        for b_index in range(len(blocks) - 1, -1, -1):
+            for payload in tool_result_payloads(blocks[b_index]):
+                found = _search(payload, f"{path}[{m_index}].content[{b_index}].content", tool_names, looked, depth + 1)
+                if found is not None:
+                    return found
+    return None
+
+
+def _is_schema_step(step: Any) -> bool:
+    if not isinstance(step, dict):
+        return False
+    action = step.get("action") or step.get("type")
+    return action == "act_with_schema" or (action is None and "parsed_response" in step)
+
+
+def _from_step_results(steps: list[Any], path: str) -> Located | None:
+    """The last act_with_schema step's parsed_response; refused if it did not match the schema."""
+    for index in range(len(steps) - 1, -1, -1):
+        step = steps[index]
+        if not _is_schema_step(step):
+            continue
+        where = f"{path}[{index}].parsed_response"
+        value = parse_json_text(step.get("parsed_response"))
+        if not isinstance(value, dict):
+            reason = step.get("error") or "no parsed_response"
+            return Located(None, where, f"act_with_schema step {index} produced no object: {reason}")
+        if step.get("matches_schema") is False:
+            return Located(value, where, f"act_with_schema step {index} reported matches_schema=false")
+        return Located(value, where)
+    return None
+
+
+def cell_value(value: Any) -> Any:
+    """Dicts and lists become compact JSON text for a CSV cell; scalars stay typed."""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return value
+
+
+def utc_timestamp(now: datetime | None = None) -> str:
+    moment = now or datetime.now(timezone.utc)
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def output_fields(mapping: dict[str, Any], output_schema: dict[str, Any] | None) -> list[str]:
+    listed = mapping.get("structured_output_fields")
+    if listed:
+        return list(listed)
+    return list((output_schema or {}).get("properties", {}))
+
+
+def required_output_fields(mapping: dict[str, Any], output_schema: dict[str, Any] | None) -> list[str]:
+    names = list(mapping.get("required_output_fields") or [])
+    for name in required_fields(output_schema or {}):
+        if name not in names:
+            names.append(name)
+    return names
+
+
+def tool_names_of(mapping: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(
+        method["tool_name"]
+        for method in mapping.get("extraction_methods") or []
+        if isinstance(method, dict) and method.get("tool_name")
+    )
+
+
+def build_row(
+    structured: dict[str, Any] | None,
+    fields: list[str],
+    required: list[str],
+    output_schema: dict[str, Any] | None,
+    problems: list[str],
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The output cells plus _status/_error/_timestamp for one response."""
+    problems = list(problems)
+    properties = (output_schema or {}).get("properties", {})
+    row: dict[str, Any] = {}
+    missing_optional = []
+    for name in fields:
+        value = structured.get(name) if structured is not None else None
+        if value is None:
+            if structured is not None:
+                if name in required:
+                    problems.append(f"{name}: required field is missing")
+                else:
+                    missing_optional.append(name)
+        elif isinstance(properties.get(name), dict):
+            problems.extend(property_problems(name, value, properties[name]))
+        row[name] = cell_value(value)
+    if problems:
+        status, error = STATUS_FAILED, "; ".join(problems)
+    elif missing_optional:
+        status, error = STATUS_PARTIAL, "optional field(s) missing: " + ", ".join(missing_optional)
+    else:
+        status, error = STATUS_SUCCESS, None
+    row["_status"] = status
+    row["_error"] = error
+    row["_timestamp"] = utc_timestamp(now)
+    return row
+
+
+def extract_structured_output(
+    response: Any,
+    mapping: dict[str, Any],
+    output_schema: dict[str, Any] | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """One agent response -> one result row; never raises for a missing or bad output."""
+    fields = output_fields(mapping, output_schema)
+    required = required_output_fields(mapping, output_schema)
+    located = locate_structured_output(response, tool_names_of(mapping))
+    if located.found:
+        problems = [f"{located.problem} at {located.where}"] if located.problem else []
+        return build_row(located.value, fields, required, output_schema, problems, now)
+    if located.problem:
+        reason = f"{located.problem} at {located.where}"
+    else:
+        reason = f"no structured output in the agent response; looked for {PLACES} under " + ", ".join(
+            located.looked or ("$ (not an object)",)
+        )
+    return build_row(None, fields, required, output_schema, [reason], now)
+
+
+def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    """Lambda entry: {"agent_response", "mapping", "output_schema"? (object or JSON text)} -> row."""
+    schema = event.get("output_schema")
+    if isinstance(schema, str):
+        schema = json.loads(schema)
+    return extract_structured_output(event.get("agent_response"), event["mapping"], schema)

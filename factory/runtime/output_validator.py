@@ -1,0 +1,55 @@
+"""Check an agent's result against its output schema: the output-validator Lambda.
+
+Every generated agent state machine calls this after the browser run with
+`{"extraction_name", "output_schema": "<JSON text>", "agent_response"}` and
+branches on `valid`. The response is searched with the output mapper's locator
+(the browser result's last `act_with_schema` step, or any wrapper around it),
+and checked with the stdlib subset check, so the Lambda needs no jsonschema.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from factory.runtime.output_mapper import PLACES, locate_structured_output
+from factory.runtime.value_checks import object_problems
+
+
+class OutputSchemaError(ValueError):
+    """The output schema passed in is not a JSON object schema (a stack bug, not a row)."""
+
+
+def parse_output_schema(output_schema: Any) -> dict[str, Any]:
+    if isinstance(output_schema, str):
+        try:
+            output_schema = json.loads(output_schema)
+        except json.JSONDecodeError as exc:
+            raise OutputSchemaError(f"output_schema is not valid JSON: {exc}") from None
+    if not isinstance(output_schema, dict) or not isinstance(output_schema.get("properties", {}), dict):
+        raise OutputSchemaError("output_schema must be a JSON object schema with 'properties'")
+    return output_schema
+
+
+def validate_output(extraction_name: str, output_schema: Any, agent_response: Any) -> dict[str, Any]:
+    """{"valid", "errors", "structured_output"}; an absent output is invalid, not an exception."""
+    schema = parse_output_schema(output_schema)
+    tool_names = (f"print_{extraction_name}_output",) if extraction_name else ()
+    located = locate_structured_output(agent_response, tool_names)
+    if not located.found:
+        if located.problem:
+            errors = [f"{located.problem} at {located.where}"]
+        else:
+            errors = [f"no structured output in the agent response; looked for {PLACES}"]
+        reported = agent_response.get("error") if isinstance(agent_response, dict) else None
+        if reported:
+            errors.append(f"agent reported: {reported}")
+        return {"valid": False, "errors": errors, "structured_output": {}}
+    errors = object_problems(located.value, schema)
+    if located.problem:
+        errors.insert(0, f"{located.problem} at {located.where}")
+    return {"valid": not errors, "errors": errors, "structured_output": located.value}
+
+
+def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    return validate_output(event.get("extraction_name", ""), event["output_schema"], event.get("agent_response"))

@@ -1,0 +1,208 @@
+"""Write row results to `batch_processor_results`: the result-writer Lambda.
+
+BatchWriteItem takes at most 25 items; DynamoDB may hand back some of them as
+`UnprocessedItems` when a partition is hot. Those are retried with exponential
+backoff and full jitter until they are written or the deadline passes, and then
+the write fails loudly (UnprocessedItemsError names the rows): a silently lost
+row is the one failure a batch must never have. Rows are keyed by
+(batch_id, row_id), so writing a row again replaces it: retries and re-runs are
+idempotent. An item over 400 KB moves its data to S3 and keeps a pointer.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
+
+from boto3.dynamodb.types import TypeSerializer
+
+from factory.runtime.output_mapper import STATUS_FAILED, utc_timestamp
+from factory.runtime.result_store import (
+    DEFAULT_TTL_DAYS,
+    MAX_ITEM_BYTES,
+    ROW_ID_WIDTH,
+    RowResult,
+    build_item,
+    from_dynamodb,
+    item_size,
+    result_from_mapped_row,
+)
+
+BATCH_WRITE_LIMIT = 25
+# Headroom for DynamoDB's own size accounting of the pointer attributes.
+SIZE_MARGIN = 2048
+
+
+class ResultWriteError(RuntimeError):
+    """Row results could not be stored."""
+
+
+class UnprocessedItemsError(ResultWriteError):
+    def __init__(self, row_ids: list[str], attempts: int) -> None:
+        self.row_ids = row_ids
+        shown = ", ".join(row_ids[:10]) + (" ..." if len(row_ids) > 10 else "")
+        super().__init__(
+            f"{len(row_ids)} row(s) still unprocessed after {attempts} BatchWriteItem attempt(s) "
+            f"and the deadline: {shown}"
+        )
+
+
+class ItemTooLargeError(ResultWriteError):
+    pass
+
+
+@dataclass
+class WriteReport:
+    items: int = 0
+    requests: int = 0
+    retried_items: int = 0
+    offloaded: int = 0
+
+
+def chunks(items: list[Any], size: int = BATCH_WRITE_LIMIT) -> Iterable[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def backoff_delay(attempt: int, base: float, cap: float, rng: Callable[[], float]) -> float:
+    """Full jitter: uniform in [0, min(cap, base * 2**attempt)]."""
+    return rng() * min(cap, base * (2**attempt))
+
+
+class ResultWriter:
+    def __init__(
+        self,
+        dynamodb_client: Any,
+        table_name: str,
+        s3_client: Any = None,
+        bucket: str | None = None,
+        prefix: str = "batch-results/",
+        ttl_days: float = DEFAULT_TTL_DAYS,
+        row_id_width: int = ROW_ID_WIDTH,
+        max_item_bytes: int = MAX_ITEM_BYTES,
+        deadline_seconds: float = 60.0,
+        base_delay: float = 0.05,
+        max_delay: float = 2.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self.client = dynamodb_client
+        self.table_name = table_name
+        self.s3 = s3_client
+        self.bucket = bucket
+        self.prefix = prefix
+        self.ttl_days = ttl_days
+        self.row_id_width = row_id_width
+        self.max_item_bytes = max_item_bytes
+        self.deadline_seconds = deadline_seconds
+        self.base_delay = base_delay
+        self.max_delay = max_delay
+        self.sleep = sleep
+        self.clock = clock
+        self.rng = rng
+        self.serializer = TypeSerializer()
+
+    def write(self, results: Iterable[RowResult]) -> WriteReport:
+        """Store every result or raise; the last result for a key wins."""
+        report = WriteReport()
+        deadline = self.clock() + self.deadline_seconds
+        by_key: dict[tuple[str, str], dict[str, Any]] = {}
+        for result in results:
+            item = self._fit(build_item(result, ttl_days=self.ttl_days, row_id_width=self.row_id_width), report)
+            by_key[(item["batch_id"], item["row_id"])] = item
+        items = list(by_key.values())
+        for chunk in chunks(items):
+            self._write_chunk(chunk, deadline, report)
+        report.items = len(items)
+        return report
+
+    def _fit(self, item: dict[str, Any], report: WriteReport) -> dict[str, Any]:
+        """Move data to S3 while the item is over the limit (output first, then input)."""
+        for name in ("output_data", "input_data"):
+            if item_size(item) + SIZE_MARGIN <= self.max_item_bytes:
+                return item
+            if self.s3 is None or not self.bucket:
+                raise ItemTooLargeError(
+                    f"{item['batch_id']} {item['row_id']}: item is {item_size(item)} bytes, over "
+                    f"{self.max_item_bytes}, and no S3 bucket is configured for large results"
+                )
+            key = f"{self.prefix}{item['batch_id']}/{item['row_id']}.{name}.json"
+            body = json.dumps(from_dynamodb(item[name]), default=str, ensure_ascii=False).encode("utf-8")
+            self.s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType="application/json")
+            item = {**item, name: {}, f"{name[:-5]}_s3_uri": f"s3://{self.bucket}/{key}"}
+            report.offloaded += 1
+        if item_size(item) + SIZE_MARGIN > self.max_item_bytes:
+            raise ItemTooLargeError(f"{item['batch_id']} {item['row_id']}: item too large even with its data in S3")
+        return item
+
+    def _write_chunk(self, chunk: list[dict[str, Any]], deadline: float, report: WriteReport) -> None:
+        pending = [{"PutRequest": {"Item": {k: self.serializer.serialize(v) for k, v in item.items()}}} for item in chunk]
+        attempt = 0
+        while True:
+            response = self.client.batch_write_item(RequestItems={self.table_name: pending})
+            report.requests += 1
+            pending = (response.get("UnprocessedItems") or {}).get(self.table_name) or []
+            if not pending:
+                return
+            report.retried_items += len(pending)
+            delay = backoff_delay(attempt, self.base_delay, self.max_delay, self.rng)
+            attempt += 1
+            if self.clock() + delay > deadline:
+                row_ids = [request["PutRequest"]["Item"]["row_id"]["S"] for request in pending]
+                raise UnprocessedItemsError(row_ids, attempt)
+            self.sleep(delay)
+
+
+def event_results(event: dict[str, Any]) -> list[RowResult]:
+    """Row results from the state machine: a mapped row, or a caught error (a FAILED row)."""
+    batch_id = event["batch_id"]
+    entries = event.get("results")
+    if entries is None:
+        entries = [event]
+    results = []
+    for entry in entries:
+        row_number = int(entry["row_number"])
+        input_data = entry.get("input_data") or {}
+        if entry.get("output") is not None:
+            results.append(
+                result_from_mapped_row(batch_id, row_number, input_data, entry["output"], entry.get("execution_time_ms"))
+            )
+            continue
+        error = entry.get("error") or "no output"
+        if isinstance(error, dict):  # a Step Functions Catch: {"Error", "Cause"}
+            error = ": ".join(str(part) for part in (error.get("Error"), error.get("Cause")) if part)
+        results.append(
+            RowResult(
+                batch_id=batch_id,
+                row_number=row_number,
+                status=STATUS_FAILED,
+                input_data=input_data,
+                error=str(error),
+                execution_time_ms=entry.get("execution_time_ms"),
+                timestamp=utc_timestamp(),
+            )
+        )
+    return results
+
+
+def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    """Lambda entry: {"batch_id", "results": [{row_number, input_data, output | error}]} -> counts."""
+    import boto3
+
+    remaining = context.get_remaining_time_in_millis() / 1000 - 5 if context else 60.0
+    writer = ResultWriter(
+        boto3.client("dynamodb"),
+        os.environ["RESULTS_TABLE"],
+        s3_client=boto3.client("s3"),
+        bucket=os.environ.get("RESULTS_BUCKET"),
+        ttl_days=float(os.environ.get("RESULTS_TTL_DAYS", DEFAULT_TTL_DAYS)),
+        row_id_width=int(event.get("row_id_width", ROW_ID_WIDTH)),
+        deadline_seconds=max(1.0, remaining),
+    )
+    report = writer.write(event_results(event))
+    return {"written": report.items, "requests": report.requests, "offloaded": report.offloaded}

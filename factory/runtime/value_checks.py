@@ -1,0 +1,118 @@
+"""A small JSON Schema subset check for Lambda code, stdlib only.
+
+The runtime may not depend on `jsonschema` (Lambda packages stay small and
+import fast), and it only ever checks flat objects described by the canonical
+schema's property subset: type, enum, pattern, minimum/maximum,
+minLength/maxLength, required. Nested objects and arrays are checked for their
+type only; the agent's own schema enforcement covers their insides.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+JSON_TYPES = ("string", "number", "integer", "boolean", "object", "array", "null")
+
+
+def type_matches(value: Any, json_type: str | list[str] | None) -> bool:
+    """True when `value` is an instance of the JSON Schema type (bool is not a number)."""
+    if json_type is None:
+        return True
+    if isinstance(json_type, list):
+        return any(type_matches(value, single) for single in json_type)
+    if json_type == "string":
+        return isinstance(value, str)
+    if json_type == "boolean":
+        return isinstance(value, bool)
+    if json_type == "integer":
+        if isinstance(value, bool):
+            return False
+        return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+    if json_type == "number":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if json_type == "object":
+        return isinstance(value, dict)
+    if json_type == "array":
+        return isinstance(value, list)
+    if json_type == "null":
+        return value is None
+    return True
+
+
+@lru_cache(maxsize=256)
+def compiled_pattern(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def property_problems(name: str, value: Any, prop: dict[str, Any]) -> list[str]:
+    """Every way `value` breaks the property `prop`, as messages naming `name`."""
+    expected = prop.get("type")
+    if not type_matches(value, expected):
+        return [f"{name}: expected {expected}, got {json_type_name(value)} {short_repr(value)}"]
+    problems = []
+    if "enum" in prop and value not in prop["enum"]:
+        problems.append(f"{name}: {short_repr(value)} is not one of {prop['enum']}")
+    if isinstance(value, str):
+        pattern = prop.get("pattern")
+        if pattern and not compiled_pattern(pattern).search(value):
+            problems.append(f"{name}: {short_repr(value)} does not match pattern {pattern}")
+        if "minLength" in prop and len(value) < prop["minLength"]:
+            problems.append(f"{name}: shorter than minLength {prop['minLength']}")
+        if "maxLength" in prop and len(value) > prop["maxLength"]:
+            problems.append(f"{name}: longer than maxLength {prop['maxLength']}")
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        if "minimum" in prop and value < prop["minimum"]:
+            problems.append(f"{name}: {value} is below minimum {prop['minimum']}")
+        if "maximum" in prop and value > prop["maximum"]:
+            problems.append(f"{name}: {value} is above maximum {prop['maximum']}")
+    return problems
+
+
+def required_fields(schema: dict[str, Any]) -> list[str]:
+    """Required names from a standard `required` list or per-property `required: true`."""
+    listed = schema.get("required")
+    names = list(listed) if isinstance(listed, list) else []
+    for name, prop in (schema.get("properties") or {}).items():
+        if isinstance(prop, dict) and prop.get("required") is True and name not in names:
+            names.append(name)
+    return names
+
+
+def object_problems(value: Any, schema: dict[str, Any]) -> list[str]:
+    """Problems of an object against an object schema: required, then each property."""
+    if not isinstance(value, dict):
+        return [f"$: expected object, got {json_type_name(value)}"]
+    problems = [
+        f"{name}: required field is missing"
+        for name in required_fields(schema)
+        if value.get(name) is None
+    ]
+    for name, prop in (schema.get("properties") or {}).items():
+        if name in value and value[name] is not None and isinstance(prop, dict):
+            problems.extend(property_problems(name, value[name], prop))
+    return problems
+
+
+def json_type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+def short_repr(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

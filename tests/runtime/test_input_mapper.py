@@ -1,0 +1,225 @@
+from __future__ import annotations
+
+import pytest
+
+from factory.runtime.input_mapper import (
+    InputRowError,
+    MappingConfigError,
+    check_agent_record,
+    coerce,
+    handler,
+    load_agent_record,
+    newest_version,
+    parse_jsonpath,
+    transform_input,
+)
+
+
+def energy_schema(record: dict) -> dict:
+    return record["structured_output"]["schemas"]["input"]
+
+
+def test_generated_mapping_renames_columns_and_coerces(energy_mapping, energy_record):
+    row = {"Postcode": "SW1A 1AA", "Annual kWh": " 2900 ", "Fuel": "gas", "payment_method": "", "extra": "x"}
+    result = transform_input(row, energy_mapping, energy_schema(energy_record), row_number=1)
+    assert result["data"] == {"fuel_type": "gas", "postcode": "SW1A 1AA", "annual_kwh": 2900}
+    assert result["prompt"].startswith("Run energy_tariff_quotes with these inputs: ")
+
+
+def test_schema_default_fills_empty_column(energy_mapping, energy_record):
+    row = {"Postcode": "SW1A 1AA", "Annual kWh": "2900", "Fuel": ""}
+    assert transform_input(row, energy_mapping, energy_schema(energy_record))["data"]["fuel_type"] == "dual"
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        ({"Postcode": "SW1A 1AA", "Annual kWh": "lots"}, "column 'Annual kWh' (annual_kwh): 'lots' is not an integer"),
+        ({"Postcode": "sw1a", "Annual kWh": "2900"}, "column 'Postcode' (postcode: 'sw1a' does not match pattern"),
+        ({"Postcode": "SW1A 1AA", "Annual kWh": "50"}, "column 'Annual kWh' (annual_kwh: 50 is below minimum 100)"),
+        ({"Postcode": "SW1A 1AA", "Annual kWh": "2900", "Fuel": "coal"}, "column 'Fuel' (fuel_type: 'coal' is not one of"),
+        ({"Postcode": "SW1A 1AA", "Annual kWh": ""}, "column 'Annual kWh' (annual_kwh): required value is empty"),
+        ({"Annual kWh": "2900"}, "column 'Postcode' (postcode): required value is empty"),
+    ],
+)
+def test_invalid_rows_name_the_column(energy_mapping, energy_record, row, expected):
+    with pytest.raises(InputRowError) as caught:
+        transform_input(row, energy_mapping, energy_schema(energy_record), row_number=7)
+    assert str(caught.value).startswith("row 7: ")
+    assert expected in str(caught.value)
+
+
+def test_every_problem_of_a_row_is_reported_at_once(energy_mapping, energy_record):
+    with pytest.raises(InputRowError) as caught:
+        transform_input({"Postcode": "x", "Annual kWh": "y"}, energy_mapping, energy_schema(energy_record))
+    assert len(caught.value.problems) == 2
+
+
+def test_field_types_are_used_without_a_schema(company_mapping):
+    row = {"company_number": "01234567", "include_resigned_officers": "Yes"}
+    assert transform_input(row, company_mapping)["data"] == {
+        "company_number": "01234567",
+        "include_resigned_officers": True,
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "json_type", "expected"),
+    [
+        ("23", "integer", 23),
+        ("23.0", "integer", 23),
+        ("-4", "integer", -4),
+        ("2.5", "number", 2.5),
+        ("7", "number", 7),
+        ("true", "boolean", True),
+        ("YES", "boolean", True),
+        ("y", "boolean", True),
+        ("1", "boolean", True),
+        ("no", "boolean", False),
+        ("False", "boolean", False),
+        ("0", "boolean", False),
+        (" 0123 ", "string", "0123"),
+        ('{"a": 1}', "object", {"a": 1}),
+        ("[1, 2]", "array", [1, 2]),
+        ("as is", None, "as is"),
+    ],
+)
+def test_coerce(text, json_type, expected):
+    value = coerce(text, json_type)
+    assert value == expected and type(value) is type(expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "json_type"),
+    [("2.5", "integer"), ("abc", "number"), ("maybe", "boolean"), ("{", "object"), ("[1]", "object"), ("{}", "array")],
+)
+def test_coerce_refuses(text, json_type):
+    with pytest.raises(ValueError):
+        coerce(text, json_type)
+
+
+def test_static_values_and_transformations():
+    mapping = {
+        "column_mappings": {"Number": "building_number"},
+        "field_types": {"building_number": "string", "source": "string", "address": "string", "town": "string",
+                        "line": "string", "rooms": "integer"},
+        "required_fields": ["building_number", "source"],
+        "static_values": {"source": "batch", "building_number": "0"},
+        "transformations": [
+            {"field": "address", "type": "concat", "columns": ["Number", "Street", "Flat"], "separator": ", "},
+            {"field": "line", "type": "template", "template": "{Number} {Street}"},
+            {"field": "town", "type": "jsonpath", "column": "Extra", "path": "$.places[0]['town name']"},
+            {"field": "rooms", "type": "jsonpath", "column": "Extra", "path": "$.rooms"},
+        ],
+        "prompt_template": "Check {line} in {town}",
+    }
+    row = {"Number": "12", "Street": "High St", "Flat": "", "Extra": '{"places": [{"town name": "Ely"}], "rooms": "3"}'}
+    result = transform_input(row, mapping)
+    assert result["data"] == {
+        "source": "batch",
+        "building_number": "12",
+        "address": "12, High St",
+        "line": "12 High St",
+        "town": "Ely",
+        "rooms": 3,
+    }
+    assert result["prompt"] == "Check 12 High St in Ely"
+    # An empty column falls back to the static value.
+    assert transform_input({**row, "Number": ""}, mapping)["data"]["building_number"] == "0"
+
+
+def test_transformation_errors_name_the_column():
+    mapping = {
+        "field_types": {"town": "string"},
+        "transformations": [{"field": "town", "type": "jsonpath", "column": "Extra", "path": "$.town"}],
+    }
+    with pytest.raises(InputRowError, match="column 'Extra': is not valid JSON"):
+        transform_input({"Extra": "{not json"}, mapping, row_number=2)
+    mapping = {"transformations": [{"field": "line", "type": "template", "template": "{Nope}"}]}
+    with pytest.raises(InputRowError, match="column 'Nope' \\(used by line\\) is not in the row"):
+        transform_input({}, mapping)
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({"field": "x", "type": "regex"}, "unknown type 'regex'"),
+        ({"type": "concat", "columns": ["a"]}, "needs a 'field'"),
+        ({"field": "x", "type": "concat", "columns": []}, "non-empty 'columns'"),
+        ({"field": "x", "type": "template"}, "needs a 'template'"),
+        ({"field": "x", "type": "jsonpath", "column": "c", "path": "a.b"}, "must start with '\\$'"),
+        ({"field": "x", "type": "jsonpath", "column": "c", "path": "$..b"}, "cannot parse"),
+    ],
+)
+def test_bad_transformations_are_config_errors(spec, message):
+    with pytest.raises(MappingConfigError, match=message):
+        transform_input({"c": "{}"}, {"transformations": [spec]})
+
+
+def test_parse_jsonpath():
+    assert parse_jsonpath("$") == []
+    assert parse_jsonpath('$.a.b-c[0][-1]["x y"]') == ["a", "b-c", 0, -1, "x y"]
+
+
+def test_validate_accepts_generated_record(broadband_record, broadband_mapping):
+    assert check_agent_record(broadband_record, broadband_mapping) == []
+
+
+def test_validate_accepts_camel_case_record(broadband_record, broadband_mapping):
+    old = {key: value for key, value in broadband_record.items() if key != "structured_output"}
+    old["structuredOutput"] = {**broadband_record["structured_output"], "enabled": "true"}
+    assert check_agent_record(old, broadband_mapping) == []
+
+
+def test_validate_refuses_disabled_missing_and_unmapped(broadband_record, broadband_mapping):
+    disabled = {**broadband_record, "structured_output": {**broadband_record["structured_output"], "enabled": False}}
+    assert check_agent_record(disabled, broadband_mapping) == [
+        "agent 'broadband-availability-bt-wholesale-agent' does not have structured_output.enabled"
+    ]
+    assert check_agent_record(None, broadband_mapping, "ghost") == ["agent 'ghost' is not in AgentRegistry; register it first"]
+    partial = {"input_mapping": {"column_mappings": {"building_number": "building_number"}}}
+    assert check_agent_record(broadband_record, partial) == [
+        "required input field 'street' is not mapped from any column",
+        "required input field 'postcode' is not mapped from any column",
+    ]
+
+
+def test_newest_version_is_semantic():
+    assert newest_version(["1.9.0", "1.10.0", "1.2.3"]) == "1.10.0"
+    assert newest_version([]) is None
+
+
+class FakeTable:
+    def __init__(self, items):
+        self.items = items
+
+    def get_item(self, Key, ConsistentRead):
+        for item in self.items:
+            if item["agent_name"] == Key["agent_name"] and item["version"] == Key["version"]:
+                return {"Item": item}
+        return {}
+
+    def query(self, **kwargs):
+        name = kwargs["ExpressionAttributeValues"][":name"]
+        matching = [item for item in self.items if item["agent_name"] == name]
+        if "ExclusiveStartKey" not in kwargs:
+            return {"Items": matching[:1], "LastEvaluatedKey": {"k": 1}} if len(matching) > 1 else {"Items": matching}
+        return {"Items": matching[1:]}
+
+
+def test_load_agent_record_picks_newest_active_across_pages():
+    table = FakeTable(
+        [
+            {"agent_name": "a", "version": "1.2.0", "status": "active"},
+            {"agent_name": "a", "version": "1.10.0", "status": "deprecated"},
+            {"agent_name": "a", "version": "1.9.0", "status": "active"},
+        ]
+    )
+    assert load_agent_record(table, "a")["version"] == "1.9.0"
+    assert load_agent_record(table, "a", "1.10.0")["status"] == "deprecated"
+    assert load_agent_record(table, "b") is None
+
+
+def test_handler_transforms_a_row(energy_mapping):
+    result = handler({"row": {"Postcode": "SW1A 1AA", "Annual kWh": "100"}, "mapping": energy_mapping})
+    assert result["data"]["annual_kwh"] == 100
