@@ -187,3 +187,27 @@ def test_generated_app_instantiates_every_stack(synthesized: Synthesized, monkey
     manifest = json.loads((synthesized.workdir / "app.out" / "manifest.json").read_text())
     stacks = sorted(k for k, v in manifest["artifacts"].items() if v["type"] == "aws:cloudformation:stack")
     assert stacks == sorted(f"{names.stack_construct_id(s)}-qa" for s in synthesized.schemas.values())
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_validator_lambda_accepts_the_synthesized_payload(synthesized: Synthesized, name: str) -> None:
+    """The ValidateOutput payload, as Step Functions would send it, satisfies the real handler."""
+    from factory.runtime.output_validator import handler
+
+    (definition,) = state_machine_definitions(synthesized.templates[name]).values()
+    payload = dict(definition["States"]["ValidateOutput"]["Arguments"]["Payload"])
+    schema = synthesized.schemas[name]
+    extracted = {field: SAMPLE_BY_TYPE[prop.type] for field, prop in schema.output_schema.properties.items()
+                 if prop.enum is None and prop.pattern is None and prop.type != "array"}
+    extracted.update({field: prop.enum[0] for field, prop in schema.output_schema.properties.items() if prop.enum})
+    extracted.update({field: [] for field, prop in schema.output_schema.properties.items() if prop.type == "array"})
+    payload["agent_response"] = {
+        "step_results": [{"action": "act_with_schema", "parsed_response": extracted, "matches_schema": True}]
+    }
+    result = handler(payload)
+    assert result == {"valid": True, "errors": [], "structured_output": extracted}
+    del extracted[schema.output_schema.required[0]]
+    assert handler(payload)["valid"] is False
+
+
+SAMPLE_BY_TYPE = {"string": "text", "number": 1.5, "integer": 3, "boolean": True, "object": {"k": "v"}}
