@@ -66,8 +66,17 @@ def answer(data: dict[str, Any]) -> dict[str, Any]:
         known = FIXTURE.get(area.group(0)[:1])
     if known is None:
         return {"success": False, "fttp_avail": False, "metadata": {"reason": f"no exchange for {postcode!r}"}}
-    digits = hashlib.sha256(_row_key(data).encode()).hexdigest()[:10]
-    return {"success": True, "alk": f"A{int(digits, 16) % 10**11:011d}", **known}
+    number = int(hashlib.sha256(_row_key(data).encode()).hexdigest()[:12], 16)
+    return {
+        "success": True,
+        "alk": f"A{number % 10**11:011d}",
+        **known,
+        "ont_reference": f"ONT{number % 10**6:06d}" if known["fttp_avail"] else "N/A",
+        "ont_serial_no": f"SN{number % 10**8:08d}" if known["fttp_avail"] else "N/A",
+        "port_service_id": f"PS{number % 10**7:07d}" if known["fttp_avail"] else "N/A",
+        "screenshot_url": f"file:///recordings/{number % 10**9:09d}.png",
+        "metadata": {"source": "example agent fixture", "area": area.group(0)},
+    }
 
 
 def invoke(payload: dict[str, Any]) -> dict[str, Any]:

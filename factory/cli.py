@@ -188,3 +188,126 @@ def batch_config_command(csv_path: Path, agent_name: str, generated_dir: Path, o
     if analysis.unmapped_required:
         click.echo("warning: required fields without a column: " + ", ".join(analysis.unmapped_required)
                    + " (see input_mapping.unmapped_required_fields)", err=True)
+
+
+STORE_OPTION = click.option(
+    "--store", "store_path", type=click.Path(path_type=Path, dir_okay=False),
+    default=Path(".schema-factory") / "results.sqlite", show_default=True,
+    help="Local result store (SQLite) for the local engine.",
+)
+
+
+@batch.command("run")
+@click.argument("csv_path", type=click.Path(path_type=Path, dir_okay=False), required=False)
+@click.option("--agent", "agent_name", help="Agent name or extraction name (not needed with --resume).")
+@GENERATED_OPTION
+@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="Batch config from `batch config`; default: the generated batch mapping.")
+@click.option("--out", "out_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="Results CSV; default: <csv>.results.csv beside the input.")
+@click.option("--engine", type=click.Choice(["local", "stepfunctions"]), default="local", show_default=True)
+@click.option("--invoke", "invoke_spec",
+              help="How to call the agent: module:function, http(s)://URL, exec:COMMAND, or a state machine ARN.")
+@click.option("--resume", "resume_id", help="Re-run the rows of this local batch that are not SUCCESS or PARTIAL.")
+@click.option("--concurrency", type=click.IntRange(1, 1000), default=10, show_default=True)
+@click.option("--timeout", type=click.FloatRange(min=0.001), default=300.0, show_default=True,
+              help="Seconds one agent call may take.")
+@click.option("--retries", type=click.IntRange(0, 20), default=2, show_default=True,
+              help="Retries per row after a failed call, with exponential backoff.")
+@STORE_OPTION
+@click.option("--quiet", is_flag=True, help="No progress output.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary at the end.")
+def batch_run(csv_path: Path | None, agent_name: str | None, generated_dir: Path, config_path: Path | None,
+              out_path: Path | None, engine: str, invoke_spec: str | None, resume_id: str | None, concurrency: int,
+              timeout: float, retries: int, store_path: Path, quiet: bool, as_json: bool) -> None:
+    """Run every row of CSV_PATH through an agent and write the results CSV.
+
+    The local engine keeps each finished row in the result store, so a crash
+    or Ctrl-C loses nothing: `--resume BATCH_ID` runs only the rows left.
+    Exit status: 0 when every row succeeded, 1 when any failed, 130 when
+    interrupted, 2 for usage errors.
+    """
+    from factory.batch.agents import resolve_agent
+    from factory.batch.engine import RunOptions
+    from factory.batch.invokers import make_invoker
+    from factory.batch.local_run import LocalRunRequest, default_out_path, load_mapping, run_local, suggested_mapping
+    from factory.batch.local_store import LocalResultStore
+
+    if engine == "stepfunctions":
+        raise click.UsageError("--engine stepfunctions is not available yet; use --engine local")
+    store = LocalResultStore(store_path)
+    if resume_id:
+        info = store.batch(resume_id)
+        csv_path = Path(info.csv_path)
+        agent = resolve_agent(agent_name or info.agent_name, generated_dir)
+        mapping = info.config["mapping"]
+        out_path = out_path or Path(info.config["out"])
+    else:
+        if csv_path is None or agent_name is None:
+            raise click.UsageError("give CSV_PATH and --agent (or --resume BATCH_ID)")
+        agent = resolve_agent(agent_name, generated_dir)
+        mapping = load_mapping(config_path, agent) if config_path else suggested_mapping(csv_path, agent, quiet)
+        out_path = out_path or default_out_path(csv_path)
+    spec = invoke_spec or agent.record.get("invoke") or agent.record.get("state_machine_arn")
+    if not spec:
+        raise click.UsageError(f"agent {agent.name!r} has no state_machine_arn; say how to call it with --invoke")
+    invoker = make_invoker(spec, concurrency=concurrency, sfn_client=lambda: __import__("boto3").client("stepfunctions"))
+    options = RunOptions(concurrency=concurrency, timeout=timeout, retries=retries)
+    request = LocalRunRequest(csv_path, agent, mapping, out_path, options, resume_id)
+    resume = f"schema-factory batch run --resume '{{}}' --store {store_path.as_posix()}" + (
+        f" --invoke '{invoke_spec}'" if invoke_spec else "")
+    summary, aggregate = run_local(request, invoker, store, quiet=quiet or as_json,
+                                   resume_hint=lambda batch_id: resume.format(batch_id))
+    result = {
+        "batch_id": summary.batch_id, "rows": summary.total, "skipped": summary.skipped, "counts": summary.counts,
+        "interrupted": summary.interrupted, "elapsed_s": round(summary.elapsed_s, 3),
+        "results_csv": out_path.as_posix() if aggregate else None,
+    }
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+    elif summary.interrupted:
+        click.echo(f"interrupted: finished rows are stored. Resume with:\n  {resume.format(summary.batch_id)}", err=True)
+    else:
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(summary.counts.items()))
+        click.echo(f"batch {summary.batch_id}: {summary.total} rows ({counts}); results in {out_path.as_posix()}")
+    if summary.interrupted:
+        sys.exit(130)
+    sys.exit(EXIT_USER_ERROR if summary.failed else EXIT_OK)
+
+
+@batch.command("status")
+@click.argument("batch_id", required=False)
+@STORE_OPTION
+@click.option("--json", "as_json", is_flag=True)
+def batch_status(batch_id: str | None, store_path: Path, as_json: bool) -> None:
+    """Counts by status for one local batch, or every batch in the store."""
+    from factory.batch.local_store import LocalResultStore
+
+    store = LocalResultStore(store_path)
+    infos = [store.batch(batch_id)] if batch_id else store.batches()
+    report = [{"batch_id": i.batch_id, "agent": i.agent_name, "state": i.state, "created_at": i.created_at,
+               "counts": store.counts(i.batch_id)} for i in infos]
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    for entry in report:
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(entry["counts"].items())) or "no rows yet"
+        click.echo(f"{entry['batch_id']}  {entry['state']}  {entry['agent']}  {counts}")
+
+
+@batch.command("results")
+@click.argument("batch_id")
+@STORE_OPTION
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True,
+              help="Where to write the results CSV.")
+def batch_results(batch_id: str, store_path: Path, output: Path) -> None:
+    """Write a local batch's stored results as CSV (rows in input order)."""
+    from factory.batch import csv_source
+    from factory.batch.local_run import write_results
+    from factory.batch.local_store import LocalResultStore
+
+    store = LocalResultStore(store_path)
+    info = store.batch(batch_id)
+    columns = csv_source.header(Path(info.csv_path)) if Path(info.csv_path).is_file() else None
+    summary = write_results(store, batch_id, info.config["mapping"], columns, output)
+    click.echo(f"wrote {output.as_posix()}: {summary.rows} rows")

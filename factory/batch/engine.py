@@ -1,0 +1,147 @@
+"""The local engine: the runtime's mappers, in-process, over a streamed CSV.
+
+Rows flow through a thread pool with a bounded window of rows in flight, so
+memory does not grow with the CSV. Each finished row is committed to the
+result store before the next is counted, so a crash loses no finished row; a
+resumed run skips rows already SUCCESS or PARTIAL. Ctrl-C stops new rows,
+lets in-flight ones finish their bookkeeping, and reports how to resume.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+from factory.batch.agents import AgentSpec
+from factory.batch.csv_source import CsvRow
+from factory.batch.invokers import Invoker
+from factory.batch.local_store import LocalResultStore
+from factory.batch.progress import Progress
+from factory.runtime.input_mapper import InputRowError, transform_input
+from factory.runtime.output_mapper import STATUS_FAILED, extract_structured_output, utc_timestamp
+from factory.runtime.result_store import RowResult, make_batch_id, result_from_mapped_row
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    concurrency: int = 10
+    timeout: float = 300.0
+    retries: int = 2
+    backoff: float = 1.0
+    backoff_cap: float = 30.0
+
+
+@dataclass
+class RunSummary:
+    batch_id: str
+    total: int
+    skipped: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    interrupted: bool = False
+    elapsed_s: float = 0.0
+
+    @property
+    def failed(self) -> int:
+        return self.counts.get(STATUS_FAILED, 0)
+
+
+def new_batch_id(agent: AgentSpec) -> str:
+    """`{tool_name}#local-<UTC time>-<random>`, as the AWS engine names them."""
+    tool = (agent.record.get("tools") or [agent.name])[0]
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    return make_batch_id(tool, f"local-{stamp}-{uuid.uuid4().hex[:6]}")
+
+
+def backoff_delay(attempt: int, options: RunOptions, rng: Callable[[], float] = random.random) -> float:
+    """Exponential backoff with full jitter."""
+    return rng() * min(options.backoff_cap, options.backoff * 2**attempt)
+
+
+class RowProcessor:
+    """Map, call (with retries), map back, store: everything one row needs."""
+
+    def __init__(self, batch_id: str, agent: AgentSpec, mapping: dict[str, Any], invoker: Invoker,
+                 store: LocalResultStore, options: RunOptions, stop: threading.Event) -> None:
+        self.batch_id, self.agent, self.mapping = batch_id, agent, mapping
+        self.invoker, self.store, self.options, self.stop = invoker, store, options, stop
+
+    def _failed(self, row: CsvRow, error: str, started: float) -> RowResult:
+        return RowResult(batch_id=self.batch_id, row_number=row.number, status=STATUS_FAILED,
+                         input_data=dict(row.values), output_data={}, error=error,
+                         execution_time_ms=int((time.monotonic() - started) * 1000), timestamp=utc_timestamp())
+
+    def call(self, payload: dict[str, Any]) -> tuple[Any, str | None]:
+        last_error = ""
+        for attempt in range(self.options.retries + 1):
+            try:
+                return self.invoker(payload, self.options.timeout), None
+            except Exception as err:  # noqa: BLE001 - any agent failure is retried, then recorded
+                last_error = f"{type(err).__name__}: {err}"
+            if attempt < self.options.retries and self.stop.wait(backoff_delay(attempt, self.options)):
+                break
+        attempts = self.options.retries + 1
+        return None, f"agent call failed after {attempts} attempt(s): {last_error}"
+
+    def process(self, row: CsvRow) -> RowResult:
+        started = time.monotonic()
+        try:
+            payload = transform_input(row.values, self.mapping, self.agent.input_schema, row.number)
+        except InputRowError as err:
+            result = self._failed(row, str(err), started)
+        else:
+            response, error = self.call(payload)
+            if error is not None:
+                result = self._failed(row, error, started)
+            else:
+                mapped = extract_structured_output(response, self.mapping, self.agent.output_schema)
+                elapsed = int((time.monotonic() - started) * 1000)
+                result = result_from_mapped_row(self.batch_id, row.number, row.values, mapped, elapsed)
+        self.store.put(result)
+        return result
+
+
+def run_rows(rows: Iterable[CsvRow], processor: RowProcessor, options: RunOptions, progress: Progress,
+             summary: RunSummary, skip: set[int]) -> RunSummary:
+    """Feed rows to the pool, at most 2×concurrency in flight, until done or stopped."""
+    window = threading.BoundedSemaphore(options.concurrency * 2)
+    lock = threading.Lock()
+    started = time.monotonic()
+
+    def finished(future: Future[RowResult]) -> None:
+        window.release()
+        try:
+            result = future.result()
+        except Exception as err:  # noqa: BLE001 - a store failure must stop the run, loudly
+            processor.stop.set()
+            summary.counts["ERROR"] = summary.counts.get("ERROR", 0) + 1
+            errors.append(err)
+            return
+        with lock:
+            summary.counts[result.status] = summary.counts.get(result.status, 0) + 1
+        progress.row_finished(result.status == STATUS_FAILED)
+
+    errors: list[Exception] = []
+    with ThreadPoolExecutor(max_workers=options.concurrency, thread_name_prefix="row") as pool:
+        for row in rows:
+            if processor.stop.is_set():
+                summary.interrupted = True
+                break
+            if row.number in skip:
+                summary.skipped += 1
+                continue
+            while not window.acquire(timeout=0.2):
+                if processor.stop.is_set():
+                    break
+            if processor.stop.is_set():
+                summary.interrupted = True
+                break
+            pool.submit(processor.process, row).add_done_callback(finished)
+    summary.elapsed_s = time.monotonic() - started
+    if errors:
+        raise errors[0]
+    return summary

@@ -1,0 +1,241 @@
+"""Ways to call an agent for one row: a Python callable, HTTP, a subprocess, a state machine.
+
+Each invoker takes the input mapper's payload (`{"prompt", "data"}`) and
+returns the agent's response, whatever its shape: the output mapper finds the
+structured output in it. Each raises `AgentCallError` (or lets the agent's
+own exception through) on failure, and honours a per-call timeout.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import http.client
+import importlib
+import json
+import shlex
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable, Protocol
+from urllib.parse import urlsplit
+
+from factory.errors import FactoryError, Problem
+
+
+class AgentCallError(RuntimeError):
+    """One call failed; the engine may retry it."""
+
+
+class Invoker(Protocol):
+    def __call__(self, payload: dict[str, Any], timeout: float) -> Any: ...
+
+    def close(self) -> None: ...
+
+
+class PythonInvoker:
+    """`module:function`, called in a worker thread so a slow call can time out."""
+
+    def __init__(self, function: Callable[[dict[str, Any]], Any], workers: int) -> None:
+        self.function = function
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="agent")
+
+    def __call__(self, payload: dict[str, Any], timeout: float) -> Any:
+        future = self._pool.submit(self.function, payload)
+        try:
+            return future.result(timeout=timeout)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise AgentCallError(f"no answer within {timeout:g} s") from None
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+class HttpInvoker:
+    """POST the payload as JSON; one kept-alive connection per worker thread."""
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        self.scheme, self.host, self.port = parts.scheme, parts.hostname or "", parts.port
+        self.path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        self._local = threading.local()
+
+    def _connection(self, timeout: float) -> http.client.HTTPConnection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            cls = http.client.HTTPSConnection if self.scheme == "https" else http.client.HTTPConnection
+            conn = cls(self.host, self.port, timeout=timeout)
+            self._local.conn = conn
+        conn.timeout = timeout
+        return conn
+
+    def __call__(self, payload: dict[str, Any], timeout: float) -> Any:
+        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        for attempt in (1, 2):  # a kept-alive connection the server closed is retried once
+            conn = self._connection(timeout)
+            try:
+                conn.request("POST", self.path, body=body, headers={"Content-Type": "application/json"})
+                response = conn.getresponse()
+                data = response.read()
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as err:
+                conn.close()
+                self._local.conn = None
+                if attempt == 2:
+                    raise AgentCallError(f"connection lost: {err}") from None
+                continue
+            except (OSError, http.client.HTTPException) as err:
+                conn.close()
+                self._local.conn = None
+                raise AgentCallError(f"HTTP call failed: {err}") from None
+            if response.status >= 300:
+                raise AgentCallError(f"HTTP {response.status}: {data[:200].decode('utf-8', 'replace')}")
+            try:
+                return json.loads(data)
+            except ValueError:
+                raise AgentCallError("the agent's HTTP response is not JSON") from None
+        raise AgentCallError("unreachable")
+
+    def close(self) -> None:
+        pass
+
+
+class SubprocessInvoker:
+    """A long-running process per worker thread speaking JSON lines.
+
+    Request: the payload on one line. Response: one line, either
+    `{"ok": true, "result": ...}`, `{"ok": false, "error": "..."}`, or any
+    other JSON value taken as the result itself.
+    """
+
+    def __init__(self, command: str) -> None:
+        self.argv = shlex.split(command)
+        self._local = threading.local()
+        self._processes: list[subprocess.Popen[str]] = []
+        self._lock = threading.Lock()
+
+    def _process(self) -> subprocess.Popen[str]:
+        proc = getattr(self._local, "proc", None)
+        if proc is None or proc.poll() is not None:
+            try:
+                proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                        encoding="utf-8", bufsize=1)
+            except OSError as err:
+                raise AgentCallError(f"cannot start {self.argv[0]!r}: {err.strerror}") from None
+            self._local.proc = proc
+            with self._lock:
+                self._processes.append(proc)
+        return proc
+
+    def __call__(self, payload: dict[str, Any], timeout: float) -> Any:
+        proc = self._process()
+        assert proc.stdin and proc.stdout
+        result: list[str] = []
+        reader = threading.Thread(target=lambda: result.append(proc.stdout.readline()), daemon=True)
+        try:
+            proc.stdin.write(json.dumps(payload, ensure_ascii=False) + "\n")
+            proc.stdin.flush()
+        except OSError:
+            self._local.proc = None
+            raise AgentCallError("the agent process exited") from None
+        reader.start()
+        reader.join(timeout)
+        if reader.is_alive():
+            proc.kill()
+            self._local.proc = None
+            raise AgentCallError(f"no answer within {timeout:g} s (agent process restarted)")
+        line = result[0] if result else ""
+        if not line:
+            self._local.proc = None
+            raise AgentCallError(f"the agent process exited (status {proc.poll()})")
+        try:
+            answer = json.loads(line)
+        except ValueError:
+            raise AgentCallError(f"the agent printed a line that is not JSON: {line[:200]!r}") from None
+        if isinstance(answer, dict) and "ok" in answer and set(answer) <= {"ok", "result", "error"}:
+            if not answer["ok"]:
+                raise AgentCallError(str(answer.get("error") or "the agent reported an error"))
+            return answer.get("result")
+        return answer
+
+    def close(self) -> None:
+        with self._lock:
+            for proc in self._processes:
+                if proc.poll() is None:
+                    proc.stdin.close() if proc.stdin else None
+                    try:
+                        proc.wait(timeout=2)
+                    except subprocess.TimeoutExpired:
+                        proc.kill()
+
+
+class StateMachineInvoker:
+    """The deployed agent: StartExecution, then DescribeExecution polled with backoff.
+
+    Agent state machines are STANDARD (they wait on the browser activity), so
+    StartSyncExecution cannot run them.
+    """
+
+    TERMINAL = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+
+    def __init__(self, client: Any, arn: str, *, first_poll: float = 1.0, max_poll: float = 15.0) -> None:
+        self.client, self.arn = client, arn
+        self.first_poll, self.max_poll = first_poll, max_poll
+
+    def __call__(self, payload: dict[str, Any], timeout: float) -> Any:
+        started = self.client.start_execution(stateMachineArn=self.arn, input=json.dumps(payload, ensure_ascii=False))
+        execution_arn = started["executionArn"]
+        deadline = time.monotonic() + timeout
+        delay = self.first_poll
+        while True:
+            described = self.client.describe_execution(executionArn=execution_arn)
+            status = described["status"]
+            if status == "SUCCEEDED":
+                return json.loads(described.get("output") or "null")
+            if status in self.TERMINAL:
+                cause = described.get("cause") or described.get("error") or status
+                raise AgentCallError(f"execution {status.lower()}: {cause}")
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                try:
+                    self.client.stop_execution(executionArn=execution_arn, cause="schema-factory batch timeout")
+                except Exception:  # noqa: BLE001 - best effort; the timeout is what we report
+                    pass
+                raise AgentCallError(f"execution still running after {timeout:g} s: {execution_arn}")
+            time.sleep(min(delay, remaining))
+            delay = min(delay * 2, self.max_poll)
+
+    def close(self) -> None:
+        pass
+
+
+def load_callable(spec: str) -> Callable[[dict[str, Any]], Any]:
+    module_name, _, attribute = spec.partition(":")
+    if str(Path.cwd()) not in sys.path:
+        sys.path.insert(0, str(Path.cwd()))
+    try:
+        module = importlib.import_module(module_name)
+        function = getattr(module, attribute)
+    except (ImportError, AttributeError) as err:
+        raise FactoryError(Problem("--invoke", "$", "invoke", f"cannot load {spec!r}: {err}",
+                                   "give module:function importable from the working directory")) from None
+    if not callable(function):
+        raise FactoryError(Problem("--invoke", "$", "invoke", f"{spec!r} is not callable", "name a function"))
+    return function
+
+
+def make_invoker(spec: str, *, concurrency: int, sfn_client: Callable[[], Any] | None = None) -> Invoker:
+    """An invoker from `--invoke`: URL, `exec:COMMAND`, a state machine ARN, or `module:function`."""
+    if spec.startswith(("http://", "https://")):
+        return HttpInvoker(spec)
+    if spec.startswith("exec:"):
+        return SubprocessInvoker(spec[len("exec:"):])
+    if spec.startswith("arn:") and ":states:" in spec:
+        if sfn_client is None:
+            raise FactoryError(Problem("--invoke", "$", "invoke", "no Step Functions client", "configure AWS"))
+        return StateMachineInvoker(sfn_client(), spec)
+    if ":" in spec:
+        return PythonInvoker(load_callable(spec), concurrency * 2)
+    raise FactoryError(Problem("--invoke", "$", "invoke", f"cannot tell what {spec!r} is",
+                               "use module:function, http(s)://URL, exec:COMMAND or a state machine ARN"))
