@@ -13,6 +13,7 @@ from factory.emit.agent_record import emit_agent_record
 from factory.emit.agent_stack import emit_agent_stack, emit_cdk_app
 from factory.emit.batch_mapping import emit_batch_mapping
 from factory.emit.browser_template import emit_browser_template
+from factory.emit.orchestrator_tool_specs import emit_orchestrator_tool_specs
 from factory.emit.tool_specs import emit_tool_specs
 from factory.schema.model import CanonicalSchema
 
@@ -26,7 +27,7 @@ PER_SCHEMA_EMITTERS: tuple[SchemaEmitter, ...] = (
     emit_batch_mapping,
     emit_agent_record,
 )
-SET_EMITTERS: tuple[SetEmitter, ...] = (emit_cdk_app,)
+SET_EMITTERS: tuple[SetEmitter, ...] = (emit_cdk_app, emit_orchestrator_tool_specs)
 
 
 @dataclass

@@ -1,0 +1,65 @@
+"""The orchestrator's six tools: inputs validated, one happy path each, errors as tool errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from factory.batch.orchestrator_tools import ORCHESTRATOR_TOOLS, call_tool, handler
+from tests.batch.test_local_engine import write_addresses
+from tests.conftest import REPO
+
+AGENT = "broadband_availability_bt_wholesale"
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("SCHEMA_FACTORY_GENERATED", str(REPO / "generated"))
+    monkeypatch.setenv("SCHEMA_FACTORY_RESULTS", str(tmp_path / "store.sqlite"))
+    monkeypatch.chdir(REPO)
+    return write_addresses(tmp_path / "in.csv", 12)
+
+
+def test_specs_are_valid_and_generated() -> None:
+    generated = json.loads((REPO / "generated" / "tool_specs" / "_batch_orchestrator.json").read_text())
+    assert [t["name"] for t in generated["anthropic"]] == [t.name for t in ORCHESTRATOR_TOOLS]
+    for tool in ORCHESTRATOR_TOOLS:
+        Draft202012Validator.check_schema(tool.input_schema)
+
+
+@pytest.mark.parametrize("tool", [t.name for t in ORCHESTRATOR_TOOLS])
+def test_invalid_input_is_a_tool_error(tool: str) -> None:
+    result = call_tool(tool, {"bogus": 1})
+    assert result["ok"] is False and "invalid input" in result["error"] and "bogus" in result["error"]
+
+
+def test_unknown_tool_and_failures_are_tool_errors(env: Path) -> None:
+    assert call_tool("nope", {})["error"].startswith("unknown tool")
+    result = call_tool("analyze_csv_structure", {"csv_path": "missing.csv", "agent_name": AGENT})
+    assert result["ok"] is False and "missing.csv" in result["error"]
+    result = call_tool("monitor_batch_execution", {"batch_id": "no-such"})
+    assert result["ok"] is False and "no batch 'no-such'" in result["error"]
+
+
+def test_happy_path_through_all_six(env: Path, tmp_path: Path) -> None:
+    csv_path = str(env)
+    analysis = handler({"tool": "analyze_csv_structure", "input": {"csv_path": csv_path, "agent_name": AGENT}})
+    assert analysis["ok"] and analysis["result"]["row_count"] == 12
+    compatible = call_tool("validate_agent_compatibility", {"csv_path": csv_path, "agent_name": AGENT})
+    assert compatible["result"]["compatible"] is True
+    config = call_tool("generate_batch_config", {"csv_path": csv_path, "agent_name": AGENT})["result"]["config"]
+    assert config["input_mapping"]["column_mappings"]["Postcode"] == "postcode"
+    run = call_tool("execute_batch_processor", {"csv_path": csv_path, "agent_name": AGENT, "config": config,
+                                                "invoke": "examples.example_agent:invoke",
+                                                "output_csv": str(tmp_path / "out.csv")})
+    assert run["ok"], run
+    batch_id = run["result"]["batch_id"]
+    status = call_tool("monitor_batch_execution", {"batch_id": batch_id})["result"]
+    assert status["state"] == "finished" and sum(status["counts"].values()) == 12
+    results = call_tool("get_batch_results", {"batch_id": batch_id, "output_csv": str(tmp_path / "again.csv"),
+                                              "preview_rows": 2})["result"]
+    assert results["rows"] == 12 and len(results["preview"]) == 2
+    assert (tmp_path / "again.csv").read_bytes() == (tmp_path / "out.csv").read_bytes()
