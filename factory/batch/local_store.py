@@ -1,8 +1,11 @@
 """The local result store: `batch_processor_results` items in an SQLite file.
 
-Each finished row is committed on its own (WAL journal, synchronous=FULL), so a
-run killed at any moment, even with SIGKILL, keeps every row it finished and
-never half of one. Items are keyed (batch_id, row_id) exactly as in DynamoDB,
+Each finished row is committed on its own, so a run killed at any moment,
+even with SIGKILL, keeps every row it finished and never half of one. The
+journal is WAL with synchronous=NORMAL: a commit survives the process dying
+(what --resume is for); only an OS crash or power cut could lose the last
+few, and those rows simply run again. FULL would fsync every row and cost
+6x the throughput. Items are keyed (batch_id, row_id) exactly as in DynamoDB,
 and writing a row again replaces it: a resumed run can never duplicate one.
 """
 
@@ -67,7 +70,7 @@ class LocalResultStore:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30, isolation_level=None)
             self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=FULL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.executescript(_SCHEMA)
         except (OSError, sqlite3.Error) as err:
             raise FactoryError(Problem(path.as_posix(), "$", "result-store", f"cannot open the result store: {err}",
