@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -190,6 +191,57 @@ def batch_config_command(csv_path: Path, agent_name: str, generated_dir: Path, o
                    + " (see input_mapping.unmapped_required_fields)", err=True)
 
 
+def aws_options(function: Any) -> Any:
+    """--env/--region/--profile/--endpoint-url/--state-machine-arn/--bucket, gathered into one value."""
+    options = [
+        click.option("--env", "env_name", default="dev", show_default=True,
+                     help="Environment whose shared stack runs the batch (stepfunctions engine)."),
+        click.option("--region", default=None, help="AWS region (default: the AWS configuration's)."),
+        click.option("--profile", default=None, help="AWS profile."),
+        click.option("--endpoint-url", default=None, help="Custom AWS endpoint (LocalStack, moto)."),
+        click.option("--state-machine-arn", default=None, help="Batch processor ARN; default: the shared stack's export."),
+        click.option("--bucket", default=None, help="Batch bucket; default: the shared stack's export."),
+    ]
+
+    def wrapper(**kwargs: Any) -> Any:
+        from factory.batch.aws_run import AwsOptions
+
+        keys = ("env_name", "region", "profile", "endpoint_url", "state_machine_arn", "bucket")
+        values = {key: kwargs.pop(key) for key in keys}
+        kwargs["aws"] = (AwsOptions(values["env_name"], values["region"], values["profile"], values["endpoint_url"]),
+                         values["state_machine_arn"], values["bucket"])
+        return function(**kwargs)
+
+    wrapper.__name__ = function.__name__
+    wrapper.__doc__ = function.__doc__
+    for option in reversed(options):
+        wrapper = option(wrapper)
+    return wrapper
+
+
+def run_on_step_functions(csv_path: Path, agent_name: str, generated_dir: Path, config_path: Path | None,
+                          concurrency: int, aws: Any, as_json: bool) -> None:
+    from factory.batch.agents import resolve_agent
+    from factory.batch.aws_run import aws_client, discover_target, start_batch
+    from factory.batch.local_run import check_columns, check_ready, load_mapping, suggested_mapping
+    from factory.batch import csv_source
+
+    options, arn, bucket = aws
+    agent = resolve_agent(agent_name, generated_dir)
+    mapping = load_mapping(config_path, agent) if config_path else suggested_mapping(csv_path, agent, as_json)
+    check_columns(mapping, csv_source.header(csv_path), csv_path.as_posix())
+    check_ready(agent, mapping, csv_path.as_posix())
+    target = discover_target(aws_client(options, "cloudformation"), options.env_name, arn, bucket)
+    started = start_batch(aws_client(options, "s3"), aws_client(options, "stepfunctions"), target, csv_path,
+                          mapping, agent.name, concurrency)
+    if as_json:
+        click.echo(json.dumps({k: v for k, v in started.items() if k != "request"}, indent=2))
+    else:
+        click.echo(f"uploaded {started['csv_uri']}")
+        click.echo(f"started {started['execution_arn']}")
+        click.echo(f"follow it with: schema-factory batch status '{started['execution_arn']}'")
+
+
 STORE_OPTION = click.option(
     "--store", "store_path", type=click.Path(path_type=Path, dir_okay=False),
     default=Path(".schema-factory") / "results.sqlite", show_default=True,
@@ -217,9 +269,10 @@ STORE_OPTION = click.option(
 @STORE_OPTION
 @click.option("--quiet", is_flag=True, help="No progress output.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary at the end.")
+@aws_options
 def batch_run(csv_path: Path | None, agent_name: str | None, generated_dir: Path, config_path: Path | None,
               out_path: Path | None, engine: str, invoke_spec: str | None, resume_id: str | None, concurrency: int,
-              timeout: float, retries: int, store_path: Path, quiet: bool, as_json: bool) -> None:
+              timeout: float, retries: int, store_path: Path, quiet: bool, as_json: bool, aws: Any) -> None:
     """Run every row of CSV_PATH through an agent and write the results CSV.
 
     The local engine keeps each finished row in the result store, so a crash
@@ -234,7 +287,10 @@ def batch_run(csv_path: Path | None, agent_name: str | None, generated_dir: Path
     from factory.batch.local_store import LocalResultStore
 
     if engine == "stepfunctions":
-        raise click.UsageError("--engine stepfunctions is not available yet; use --engine local")
+        if resume_id or csv_path is None or agent_name is None:
+            raise click.UsageError("--engine stepfunctions needs CSV_PATH and --agent (and has no --resume)")
+        run_on_step_functions(csv_path, agent_name, generated_dir, config_path, concurrency, aws, as_json)
+        return
     store = LocalResultStore(store_path)
     if resume_id:
         info = store.batch(resume_id)
@@ -279,9 +335,21 @@ def batch_run(csv_path: Path | None, agent_name: str | None, generated_dir: Path
 @click.argument("batch_id", required=False)
 @STORE_OPTION
 @click.option("--json", "as_json", is_flag=True)
-def batch_status(batch_id: str | None, store_path: Path, as_json: bool) -> None:
-    """Counts by status for one local batch, or every batch in the store."""
+@aws_options
+def batch_status(batch_id: str | None, store_path: Path, as_json: bool, aws: Any) -> None:
+    """Counts by status for one batch (a local batch id or an execution ARN), or every local batch."""
+    from factory.batch.aws_run import aws_client, execution_status, is_execution_arn
     from factory.batch.local_store import LocalResultStore
+
+    if batch_id and is_execution_arn(batch_id):
+        status = execution_status(aws_client(aws[0], "stepfunctions"), batch_id)
+        if as_json:
+            click.echo(json.dumps(status, indent=2))
+        else:
+            counts = (status.get("summary") or {}).get("counts")
+            click.echo(f"{batch_id}  {status['state']}" + (f"  {counts}" if counts else "")
+                       + (f"  {status.get('error')}: {status.get('cause')}" if status.get("error") else ""))
+        return
 
     store = LocalResultStore(store_path)
     infos = [store.batch(batch_id)] if batch_id else store.batches()
@@ -300,9 +368,16 @@ def batch_status(batch_id: str | None, store_path: Path, as_json: bool) -> None:
 @STORE_OPTION
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True,
               help="Where to write the results CSV.")
-def batch_results(batch_id: str, store_path: Path, output: Path) -> None:
-    """Write a local batch's stored results as CSV (rows in input order)."""
+@aws_options
+def batch_results(batch_id: str, store_path: Path, output: Path, aws: Any) -> None:
+    """Write a batch's results as CSV (rows in input order): local batch id or execution ARN."""
     from factory.batch import csv_source
+    from factory.batch.aws_run import aws_client, download_results, is_execution_arn
+
+    if is_execution_arn(batch_id):
+        status = download_results(aws_client(aws[0], "s3"), aws_client(aws[0], "stepfunctions"), batch_id, output)
+        click.echo(f"wrote {output.as_posix()}: {status['summary'].get('rows')} rows")
+        return
     from factory.batch.local_run import write_results
     from factory.batch.local_store import LocalResultStore
 

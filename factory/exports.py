@@ -36,3 +36,7 @@ def export_name_template(value: str) -> str:
     so they receive the name pattern as a literal and format it at synth time.
     """
     return export_name("{env_name}", value)
+
+# Exported by the shared stack's batch processor, read by `batch run --engine stepfunctions`.
+BATCH_PROCESSOR_STATE_MACHINE_ARN = "BatchProcessorStateMachineArn"
+BATCH_BUCKET_NAME = "BatchBucketName"

@@ -1,0 +1,120 @@
+"""`batch run --engine stepfunctions`: the CSV to S3, the batch processor started, tracked.
+
+The batch processor state machine (factory/infra/batch_processor.py) reads the
+CSV from its bucket, so the engine's job is small: upload (multipart for big
+files), start one execution with the mapping, and later read the execution's
+status and its summary output (`{"batch_id", "rows", "counts", "csv_uri"}`).
+The state machine and bucket come from flags or from the shared stack's
+CloudFormation exports.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from factory import exports
+from factory.errors import FactoryError, Problem
+
+INPUT_PREFIX = "inputs/"
+
+
+@dataclass(frozen=True)
+class AwsTarget:
+    state_machine_arn: str
+    bucket: str
+
+
+def discover_target(cloudformation: Any, env_name: str, state_machine_arn: str | None,
+                    bucket: str | None) -> AwsTarget:
+    """Flags win; anything not given is read from the shared stack's exports."""
+    if state_machine_arn and bucket:
+        return AwsTarget(state_machine_arn, bucket)
+    wanted = {
+        exports.export_name(env_name, exports.BATCH_PROCESSOR_STATE_MACHINE_ARN): "arn",
+        exports.export_name(env_name, exports.BATCH_BUCKET_NAME): "bucket",
+    }
+    found: dict[str, str] = {}
+    for page in cloudformation.get_paginator("list_exports").paginate():
+        for export in page.get("Exports", []):
+            if export["Name"] in wanted:
+                found[wanted[export["Name"]]] = export["Value"]
+    arn = state_machine_arn or found.get("arn")
+    bucket = bucket or found.get("bucket")
+    if not arn or not bucket:
+        missing = [name for name, key in wanted.items() if key not in found]
+        raise FactoryError(Problem(
+            "cloudformation", "$", "shared-stack",
+            f"the shared stack's exports are missing for env {env_name!r}: " + ", ".join(missing),
+            "deploy the shared stack (cd generated && cdk deploy) or pass --state-machine-arn and --bucket",
+        ))
+    return AwsTarget(arn, bucket)
+
+
+def execution_name(csv_path: Path) -> str:
+    """Unique, readable, and within Step Functions' 80-character name limit."""
+    stem = re.sub(r"[^A-Za-z0-9_-]", "-", csv_path.stem)[:40]
+    return f"{stem}-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:8]}"
+
+
+def start_batch(s3: Any, sfn: Any, target: AwsTarget, csv_path: Path, mapping: dict[str, Any],
+                agent_name: str, max_concurrency: int) -> dict[str, Any]:
+    name = execution_name(csv_path)
+    key = f"{INPUT_PREFIX}{name}.csv"
+    try:
+        s3.upload_file(str(csv_path), target.bucket, key)  # multipart above 8 MB, by boto3's transfer manager
+    except OSError as err:
+        raise FactoryError(Problem(csv_path.as_posix(), "$", "upload", f"cannot read: {err.strerror}", "")) from None
+    request = {"csv_key": key, "mapping": mapping, "agent_name": agent_name, "max_concurrency": max_concurrency}
+    started = sfn.start_execution(stateMachineArn=target.state_machine_arn, name=name,
+                                  input=json.dumps(request, ensure_ascii=False))
+    return {"execution_arn": started["executionArn"], "csv_uri": f"s3://{target.bucket}/{key}", "request": request}
+
+
+def execution_status(sfn: Any, execution_arn: str) -> dict[str, Any]:
+    described = sfn.describe_execution(executionArn=execution_arn)
+    status: dict[str, Any] = {"execution_arn": execution_arn, "state": described["status"]}
+    if described.get("output"):
+        status["summary"] = json.loads(described["output"])
+    if described.get("error") or described.get("cause"):
+        status["error"] = described.get("error")
+        status["cause"] = described.get("cause")
+    return status
+
+
+def download_results(s3: Any, sfn: Any, execution_arn: str, out_path: Path) -> dict[str, Any]:
+    status = execution_status(sfn, execution_arn)
+    uri = (status.get("summary") or {}).get("csv_uri")
+    if status["state"] != "SUCCEEDED" or not uri:
+        raise FactoryError(Problem(execution_arn, "$", "not-finished",
+                                   f"the execution is {status['state']}; no results CSV yet",
+                                   "wait for it: schema-factory batch status " + execution_arn))
+    bucket, _, key = uri[len("s3://"):].partition("/")
+    s3.download_file(bucket, key, str(out_path))
+    return status
+
+
+@dataclass(frozen=True)
+class AwsOptions:
+    env_name: str = "dev"
+    region: str | None = None
+    profile: str | None = None
+    endpoint_url: str | None = None
+
+
+def aws_client(options: AwsOptions, service: str) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    session = boto3.session.Session(profile_name=options.profile, region_name=options.region)
+    return session.client(service, endpoint_url=options.endpoint_url,
+                          config=Config(retries={"mode": "adaptive", "max_attempts": 5}, connect_timeout=5))
+
+
+def is_execution_arn(batch_id: str) -> bool:
+    return batch_id.startswith("arn:") and ":execution:" in batch_id
