@@ -4,7 +4,8 @@ One call answers "would every row fail?": the agent is registered with
 structured output enabled, every required input is mapped, and the CSV in S3
 has a readable header containing the mapped columns. It also returns the
 header as `input_columns`, the order the aggregator writes input columns in
-(DynamoDB maps keep no order, so the header is carried through the run).
+(DynamoDB maps keep no order, so the header is carried through the run), and
+the agent record's input and output schemas, which every row's mappers use.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from factory.runtime.input_mapper import (
     input_section,
     load_agent_record,
     record_input_schema,
+    structured_output_config,
     target_required,
 )
+from factory.runtime.result_store import from_dynamodb
 
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 
@@ -56,7 +59,15 @@ def validate_batch(
             errors.append(f"CSV has no column {column!r}, which feeds the required field {field!r}")
         else:
             warnings.append(f"CSV has no column {column!r} (field {field!r} will be empty)")
-    return {"valid": not errors, "errors": errors, "warnings": warnings, "input_columns": list(header)}
+    schemas = (structured_output_config(record) or {}).get("schemas") or {} if record else {}
+    return {
+        "valid": not errors,
+        "errors": errors,
+        "warnings": warnings,
+        "input_columns": list(header),
+        "input_schema": from_dynamodb(schemas.get("input") or {}),
+        "output_schema": from_dynamodb(schemas.get("output") or {}),
+    }
 
 
 def read_s3_header(s3_client: Any, bucket: str, key: str) -> list[str]:
@@ -75,7 +86,8 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     try:
         header = read_s3_header(boto3.client("s3"), event["csv"]["bucket"], event["csv"]["key"])
     except CsvInputError as exc:
-        return {"valid": False, "errors": [str(exc)], "warnings": [], "input_columns": []}
+        return {"valid": False, "errors": [str(exc)], "warnings": [], "input_columns": [],
+                "input_schema": {}, "output_schema": {}}
     table = boto3.resource("dynamodb").Table(os.environ["AGENT_REGISTRY_TABLE"])
     record = load_agent_record(table, event["agent_name"], event.get("agent_version"))
     return validate_batch(record, event["mapping"], header, event["agent_name"])

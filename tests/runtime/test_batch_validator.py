@@ -10,8 +10,10 @@ from factory.runtime.result_store import to_dynamodb
 
 def test_valid_batch_returns_header_order(energy_record, energy_mapping):
     header = ["Fuel", "Postcode", "Annual kWh", "payment_method", "notes"]
+    schemas = energy_record["structured_output"]["schemas"]
     assert validate_batch(energy_record, energy_mapping, header) == {
         "valid": True, "errors": [], "warnings": [], "input_columns": header,
+        "input_schema": schemas["input"], "output_schema": schemas["output"],
     }
 
 
@@ -55,6 +57,8 @@ def test_handler_reads_header_from_s3_and_record_from_registry(aws, monkeypatch,
     assert result["valid"] is True and result["input_columns"] == ["Postcode", "Annual kWh"]
     assert len(result["warnings"]) == 2
     empty = handler({**event, "csv": {"bucket": "batch-input", "key": "empty.csv"}})
-    assert empty == {"valid": False, "errors": ["CSV is empty: no header row"], "warnings": [], "input_columns": []}
+    assert empty == {"valid": False, "errors": ["CSV is empty: no header row"], "warnings": [], "input_columns": [],
+                     "input_schema": {}, "output_schema": {}}
+    assert result["output_schema"]["properties"]["tariff_count"]["minimum"] == 0  # Decimal -> int
     with pytest.raises(CsvInputError):
         read_s3_header(s3, "batch-input", "empty.csv")
