@@ -44,8 +44,8 @@ from jmespath.exceptions import JMESPathError
 
 from factory.runtime.input_mapper import FALSE_WORDS, TRUE_WORDS
 from factory.runtime.output_mapper import (
-    _blocks,
-    _tool_use,
+    message_blocks,
+    tool_use_of,
     build_row,
     locate_structured_output,
     tool_names_of,
@@ -296,12 +296,12 @@ def find_tool_result(response: Any, tool_name: str) -> dict[str, Any] | None:
         return None
     ids = set()
     for message in messages:
-        for block in _blocks(message):
-            use = _tool_use(block)
+        for block in message_blocks(message):
+            use = tool_use_of(block)
             if use and use[0] == tool_name:
                 ids.add(block.get("id") or (block.get("toolUse") or {}).get("toolUseId"))
     for message in reversed(messages):
-        for block in reversed(_blocks(message)):
+        for block in reversed(message_blocks(message)):
             if not isinstance(block, dict):
                 continue
             if block.get("type") == "tool_result":

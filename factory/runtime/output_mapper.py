@@ -100,14 +100,14 @@ def _search(node: Any, path: str, tool_names: tuple[str, ...], looked: list[str]
     return None
 
 
-def _blocks(message: Any) -> list[Any]:
+def message_blocks(message: Any) -> list[Any]:
     if isinstance(message, dict):
         content = message.get("content")
         return content if isinstance(content, list) else []
     return []
 
 
-def _tool_use(block: Any) -> tuple[Any, Any] | None:
+def tool_use_of(block: Any) -> tuple[Any, Any] | None:
     """(name, input) of an Anthropic `tool_use` or a Bedrock `toolUse` block."""
     if not isinstance(block, dict):
         return None
@@ -144,15 +144,15 @@ def _from_messages(
     messages: list[Any], path: str, tool_names: tuple[str, ...], looked: list[str], depth: int
 ) -> Located | None:
     for m_index in range(len(messages) - 1, -1, -1):
-        blocks = _blocks(messages[m_index])
+        blocks = message_blocks(messages[m_index])
         for b_index in range(len(blocks) - 1, -1, -1):
-            use = _tool_use(blocks[b_index])
+            use = tool_use_of(blocks[b_index])
             if use and is_print_tool(use[0], tool_names):
                 value = parse_json_text(use[1])
                 if isinstance(value, dict):
                     return Located(value, f"{path}[{m_index}].content[{b_index}].input ({use[0]})")
     for m_index in range(len(messages) - 1, -1, -1):
-        blocks = _blocks(messages[m_index])
+        blocks = message_blocks(messages[m_index])
         for b_index in range(len(blocks) - 1, -1, -1):
             for payload in tool_result_payloads(blocks[b_index]):
                 found = _search(payload, f"{path}[{m_index}].content[{b_index}].content", tool_names, looked, depth + 1)

@@ -223,3 +223,24 @@ def test_load_agent_record_picks_newest_active_across_pages():
 def test_handler_transforms_a_row(energy_mapping):
     result = handler({"row": {"Postcode": "SW1A 1AA", "Annual kWh": "100"}, "mapping": energy_mapping})
     assert result["data"]["annual_kwh"] == 100
+
+
+@pytest.mark.slow
+def test_validate_action_reads_the_registry(aws, monkeypatch, broadband_record, broadband_mapping):
+    import boto3
+
+    from factory.runtime.result_store import to_dynamodb
+
+    aws("dynamodb").create_table(
+        TableName="AgentRegistry-test", BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "agent_name", "AttributeType": "S"},
+                              {"AttributeName": "version", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "agent_name", "KeyType": "HASH"}, {"AttributeName": "version", "KeyType": "RANGE"}],
+    )
+    boto3.resource("dynamodb").Table("AgentRegistry-test").put_item(Item=to_dynamodb(broadband_record))
+    monkeypatch.setenv("AGENT_REGISTRY_TABLE", "AgentRegistry-test")
+    event = {"action": "validate", "agent_name": broadband_record["agent_name"], "mapping": broadband_mapping}
+    assert handler(event) == {"valid": True, "errors": []}
+    assert handler({**event, "agent_version": "9.9.9"})["errors"] == [
+        f"agent {broadband_record['agent_name']!r} is not in AgentRegistry; register it first"
+    ]
