@@ -74,16 +74,25 @@ def cell_text(value: Any, neutralise: bool = True) -> str:
     return cell_text(str(value), neutralise)
 
 
-def row_cells(item: dict[str, Any], input_columns: list[str], output_fields: list[str], neutralise: bool) -> list[str]:
+_PASS_THROUGH = frozenset({int, float, type(None)})  # csv.writer writes these exactly as cell_text would
+_FORMULA_STARTS = frozenset(FORMULA_PREFIXES)
+
+
+def row_cells(item: dict[str, Any], input_columns: list[str], output_fields: list[str], neutralise: bool) -> list[Any]:
+    """One CSV record. The common cells (plain text, numbers, None) skip cell_text: this is the hot loop."""
     inputs = item.get("input_data") or {}
     outputs = item.get("output_data") or {}
-    cells = [cell_text(inputs.get(column), neutralise) for column in input_columns]
-    cells.extend(cell_text(outputs.get(name), neutralise) for name in output_fields)
-    cells.append(cell_text(item.get("status"), neutralise))
-    cells.append(cell_text(item.get("error"), neutralise))
-    cells.append(cell_text(item.get("execution_time_ms"), neutralise))
-    cells.append(cell_text(item.get("timestamp"), neutralise))
-    return cells
+    values = [inputs.get(column) for column in input_columns]
+    values += [outputs.get(name) for name in output_fields]
+    values += [item.get("status"), item.get("error"), item.get("execution_time_ms"), item.get("timestamp")]
+    if neutralise:
+        return [
+            value
+            if (type(value) is str and value[:1] not in _FORMULA_STARTS) or type(value) in _PASS_THROUGH
+            else cell_text(value, True)
+            for value in values
+        ]
+    return [value if type(value) is str or type(value) in _PASS_THROUGH else cell_text(value, False) for value in values]
 
 
 def write_csv(
