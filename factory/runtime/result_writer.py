@@ -158,6 +158,25 @@ class ResultWriter:
             self.sleep(delay)
 
 
+def caught_error_text(error: Any) -> str:
+    """Readable text for a Step Functions Catch output {"Error", "Cause"}.
+
+    A Lambda's Cause is JSON text ({"errorMessage", "errorType", "stackTrace"});
+    only the message is kept, the trace is in CloudWatch.
+    """
+    if not error:
+        return "no output"
+    if not isinstance(error, dict):
+        return str(error)
+    name, cause = error.get("Error"), error.get("Cause")
+    if isinstance(cause, str) and cause.startswith("{"):
+        try:
+            cause = json.loads(cause).get("errorMessage", cause)
+        except (json.JSONDecodeError, AttributeError):
+            pass
+    return ": ".join(str(part) for part in (name, cause) if part)
+
+
 def event_results(event: dict[str, Any]) -> list[RowResult]:
     """Row results from the state machine: a mapped row, or a caught error (a FAILED row)."""
     batch_id = event["batch_id"]
@@ -173,9 +192,7 @@ def event_results(event: dict[str, Any]) -> list[RowResult]:
                 result_from_mapped_row(batch_id, row_number, input_data, entry["output"], entry.get("execution_time_ms"))
             )
             continue
-        error = entry.get("error") or "no output"
-        if isinstance(error, dict):  # a Step Functions Catch: {"Error", "Cause"}
-            error = ": ".join(str(part) for part in (error.get("Error"), error.get("Cause")) if part)
+        error = caught_error_text(entry.get("error"))
         results.append(
             RowResult(
                 batch_id=batch_id,

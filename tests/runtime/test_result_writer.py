@@ -176,6 +176,11 @@ def test_event_results_accepts_rows_and_caught_errors():
     first, second = event_results(event)
     assert (first.status, first.output_data, first.execution_time_ms) == ("SUCCESS", {"v": 1}, 5)
     assert (second.status, second.error, second.row_number) == ("FAILED", "States.TaskFailed: browser timed out", 2)
+    lambda_error = {"Error": "InputRowError", "Cause": json.dumps({
+        "errorMessage": "row 3: column 'Postcode' (postcode): required value is empty",
+        "errorType": "InputRowError", "stackTrace": ["..."]})}
+    (third,) = event_results({"batch_id": BATCH, "row_number": 3, "error": lambda_error})
+    assert third.error == "InputRowError: row 3: column 'Postcode' (postcode): required value is empty"
     (single,) = event_results({"batch_id": BATCH, "row_number": 4})
     assert single.status == "FAILED" and single.error == "no output"
 
