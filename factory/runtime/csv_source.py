@@ -31,6 +31,13 @@ class CsvInputError(ValueError):
     """The CSV cannot be read as a batch; the message says where."""
 
 
+def strip_bom_keys(row: dict[str, Any]) -> dict[str, Any]:
+    """A row whose first key still carries a BOM (a reader that kept it), with plain keys."""
+    if any(isinstance(key, str) and key.startswith(BOM) for key in row):
+        return {(key.lstrip(BOM) if isinstance(key, str) else key): value for key, value in row.items()}
+    return row
+
+
 def decode_csv_bytes(data: bytes) -> str:
     try:
         text = data.decode("utf-8")

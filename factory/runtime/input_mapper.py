@@ -28,6 +28,7 @@ import os
 import re
 from typing import Any, Iterable
 
+from factory.runtime.csv_source import strip_bom_keys
 from factory.runtime.value_checks import property_problems, required_fields
 
 TRUE_WORDS = frozenset({"true", "yes", "y", "1", "t", "on"})
@@ -237,7 +238,7 @@ def transform_input(
     section = input_section(mapping)
     properties = target_properties(section, input_schema)
     sources = field_sources(section)
-    raw, problems = map_row(row, section)
+    raw, problems = map_row(strip_bom_keys(row), section)
     for field, prop in properties.items():
         if field not in raw and isinstance(prop, dict) and "default" in prop:
             raw[field] = prop["default"]

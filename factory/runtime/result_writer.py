@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterable
 
 from boto3.dynamodb.types import TypeSerializer
 
+from factory.runtime.csv_source import strip_bom_keys
 from factory.runtime.output_mapper import STATUS_FAILED, utc_timestamp
 from factory.runtime.result_store import (
     DEFAULT_TTL_DAYS,
@@ -186,7 +187,7 @@ def event_results(event: dict[str, Any]) -> list[RowResult]:
     results = []
     for entry in entries:
         row_number = int(entry["row_number"])
-        input_data = entry.get("input_data") or {}
+        input_data = strip_bom_keys(entry.get("input_data") or {})
         if entry.get("output") is not None:
             results.append(
                 result_from_mapped_row(batch_id, row_number, input_data, entry["output"], entry.get("execution_time_ms"))

@@ -244,3 +244,8 @@ def test_validate_action_reads_the_registry(aws, monkeypatch, broadband_record, 
     assert handler({**event, "agent_version": "9.9.9"})["errors"] == [
         f"agent {broadband_record['agent_name']!r} is not in AgentRegistry; register it first"
     ]
+
+
+def test_a_bom_left_on_the_first_header_key_is_ignored(energy_mapping, energy_record):
+    row = {"\ufeffPostcode": "SW1A 1AA", "Annual kWh": "2900"}
+    assert transform_input(row, energy_mapping, energy_schema(energy_record))["data"]["postcode"] == "SW1A 1AA"

@@ -181,6 +181,8 @@ def test_event_results_accepts_rows_and_caught_errors():
         "errorType": "InputRowError", "stackTrace": ["..."]})}
     (third,) = event_results({"batch_id": BATCH, "row_number": 3, "error": lambda_error})
     assert third.error == "InputRowError: row 3: column 'Postcode' (postcode): required value is empty"
+    (bom,) = event_results({"batch_id": BATCH, "row_number": 5, "input_data": {"\ufeffPostcode": "E1"}, "error": "x"})
+    assert bom.input_data == {"Postcode": "E1"}
     (single,) = event_results({"batch_id": BATCH, "row_number": 4})
     assert single.status == "FAILED" and single.error == "no output"
 
