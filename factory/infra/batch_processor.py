@@ -91,13 +91,17 @@ def build_lambda_asset(out_dir: Path) -> Path:
             raise RuntimeError(f"{name} is not installed; pip install {name} before synthesizing")
         origin = Path(spec.origin)
         if spec.submodule_search_locations:
-            shutil.copytree(origin.parent, out_dir / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            shutil.copytree(
+                origin.parent, out_dir / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+            )
         else:
             shutil.copy2(origin, out_dir / origin.name)
     return out_dir
 
 
-def _lambda_task(scope: Construct, state_id: str, function: lambda_.IFunction, payload: dict, **kwargs) -> tasks.LambdaInvoke:
+def _lambda_task(
+    scope: Construct, state_id: str, function: lambda_.IFunction, payload: dict, **kwargs
+) -> tasks.LambdaInvoke:
     task = tasks.LambdaInvoke.jsonata(
         scope,
         state_id,
@@ -106,8 +110,13 @@ def _lambda_task(scope: Construct, state_id: str, function: lambda_.IFunction, p
         retry_on_service_exceptions=False,
         **kwargs,
     )
-    task.add_retry(errors=LAMBDA_RETRY_ERRORS, interval=Duration.seconds(2), max_attempts=3, backoff_rate=2,
-                   jitter_strategy=sfn.JitterType.FULL)
+    task.add_retry(
+        errors=LAMBDA_RETRY_ERRORS,
+        interval=Duration.seconds(2),
+        max_attempts=3,
+        backoff_rate=2,
+        jitter_strategy=sfn.JitterType.FULL,
+    )
     return task
 
 
@@ -139,12 +148,23 @@ class BatchProcessor(Construct):
             enforce_ssl=True,
             removal_policy=RemovalPolicy.RETAIN,
             lifecycle_rules=[
-                s3.LifecycleRule(id="AbortIncompleteUploads", abort_incomplete_multipart_upload_after=Duration.days(1)),
-                s3.LifecycleRule(id="ExpireInputs", prefix=INPUT_PREFIX, expiration=Duration.days(csv_retention_days)),
-                s3.LifecycleRule(id="ExpireResults", prefix=RESULTS_PREFIX, expiration=Duration.days(csv_retention_days)),
-                s3.LifecycleRule(id="ExpireLargeResults", prefix=LARGE_RESULTS_PREFIX,
-                                 expiration=Duration.days(results_ttl_days + 1)),
-                s3.LifecycleRule(id="ExpireMapResults", prefix=MAP_RESULTS_PREFIX, expiration=Duration.days(7)),
+                s3.LifecycleRule(
+                    id="AbortIncompleteUploads", abort_incomplete_multipart_upload_after=Duration.days(1)
+                ),
+                s3.LifecycleRule(
+                    id="ExpireInputs", prefix=INPUT_PREFIX, expiration=Duration.days(csv_retention_days)
+                ),
+                s3.LifecycleRule(
+                    id="ExpireResults", prefix=RESULTS_PREFIX, expiration=Duration.days(csv_retention_days)
+                ),
+                s3.LifecycleRule(
+                    id="ExpireLargeResults",
+                    prefix=LARGE_RESULTS_PREFIX,
+                    expiration=Duration.days(results_ttl_days + 1),
+                ),
+                s3.LifecycleRule(
+                    id="ExpireMapResults", prefix=MAP_RESULTS_PREFIX, expiration=Duration.days(7)
+                ),
             ],
         )
 
@@ -170,7 +190,9 @@ class BatchProcessor(Construct):
             sort_key=dynamodb.Attribute(name="timestamp", type=dynamodb.AttributeType.STRING),
         )
 
-        code = lambda_.Code.from_asset(str(build_lambda_asset(asset_dir or Path.cwd() / "build" / "lambda-runtime")))
+        code = lambda_.Code.from_asset(
+            str(build_lambda_asset(asset_dir or Path.cwd() / "build" / "lambda-runtime"))
+        )
         environment = {
             "RESULTS_TABLE": self.table.table_name,
             "RESULTS_BUCKET": self.bucket.bucket_name,
@@ -255,8 +277,9 @@ class BatchProcessor(Construct):
             },
             outputs="{% $states.result.Payload %}",
         )
-        validate.add_catch(self._failure("BatchValidationFailed"), errors=["States.ALL"],
-                           outputs="{% $states.errorOutput %}")
+        validate.add_catch(
+            self._failure("BatchValidationFailed"), errors=["States.ALL"], outputs="{% $states.errorOutput %}"
+        )
         input_invalid = sfn.Fail.jsonata(
             self, "BatchInputInvalid", error="BatchInputInvalid", cause="{% $string($states.input.errors) %}"
         )
@@ -293,8 +316,9 @@ class BatchProcessor(Construct):
             mode=sfn.ProcessorMode.DISTRIBUTED,
             execution_type=sfn.ProcessorType.STANDARD,
         )
-        process_rows.add_catch(self._failure("RowProcessingFailed"), errors=["States.ALL"],
-                               outputs="{% $states.errorOutput %}")
+        process_rows.add_catch(
+            self._failure("RowProcessingFailed"), errors=["States.ALL"], outputs="{% $states.errorOutput %}"
+        )
 
         aggregate = _lambda_task(
             self,
@@ -307,8 +331,9 @@ class BatchProcessor(Construct):
             },
             outputs="{% $states.result.Payload %}",
         )
-        aggregate.add_catch(self._failure("AggregationFailed"), errors=["States.ALL"],
-                            outputs="{% $states.errorOutput %}")
+        aggregate.add_catch(
+            self._failure("AggregationFailed"), errors=["States.ALL"], outputs="{% $states.errorOutput %}"
+        )
         done = sfn.Succeed.jsonata(
             self,
             "Done",
@@ -354,8 +379,13 @@ class BatchProcessor(Construct):
             {"batch_id": "{% $batch_id %}", "results": "{% $states.input %}"},
             outputs={"written": "{% $states.result.Payload.written %}"},
         )
-        write.add_retry(errors=["UnprocessedItemsError"], interval=Duration.seconds(5), max_attempts=2,
-                        backoff_rate=2, jitter_strategy=sfn.JitterType.FULL)
+        write.add_retry(
+            errors=["UnprocessedItemsError"],
+            interval=Duration.seconds(5),
+            max_attempts=2,
+            backoff_rate=2,
+            jitter_strategy=sfn.JitterType.FULL,
+        )
         return rows.next(write)
 
     def _row_workflow(self) -> sfn.IChainable:
@@ -404,8 +434,13 @@ class BatchProcessor(Construct):
                 "Output": "{% $states.result %}",
             },
         )
-        invoke.add_retry(errors=AGENT_RETRY_ERRORS, interval=Duration.seconds(5), max_attempts=3, backoff_rate=2,
-                         jitter_strategy=sfn.JitterType.FULL)
+        invoke.add_retry(
+            errors=AGENT_RETRY_ERRORS,
+            interval=Duration.seconds(5),
+            max_attempts=3,
+            backoff_rate=2,
+            jitter_strategy=sfn.JitterType.FULL,
+        )
         extract = _lambda_task(
             self,
             "ExtractOutput",
@@ -428,7 +463,10 @@ class BatchProcessor(Construct):
 
     def _failure(self, name: str) -> sfn.Fail:
         return sfn.Fail.jsonata(
-            self, name, error=name, cause="{% $exists($states.input.Cause) ? $states.input.Cause : $string($states.input) %}"
+            self,
+            name,
+            error=name,
+            cause="{% $exists($states.input.Cause) ? $states.input.Cause : $string($states.input) %}",
         )
 
     def _grant_agent_invocation(self) -> None:

@@ -86,8 +86,14 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     try:
         header = read_s3_header(boto3.client("s3"), event["csv"]["bucket"], event["csv"]["key"])
     except CsvInputError as exc:
-        return {"valid": False, "errors": [str(exc)], "warnings": [], "input_columns": [],
-                "input_schema": {}, "output_schema": {}}
+        return {
+            "valid": False,
+            "errors": [str(exc)],
+            "warnings": [],
+            "input_columns": [],
+            "input_schema": {},
+            "output_schema": {},
+        }
     table = boto3.resource("dynamodb").Table(os.environ["AGENT_REGISTRY_TABLE"])
     record = load_agent_record(table, event["agent_name"], event.get("agent_version"))
     return validate_batch(record, event["mapping"], header, event["agent_name"])

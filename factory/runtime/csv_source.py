@@ -121,7 +121,9 @@ def iter_rows(
                 record = record[: len(header)]
             for column, cell in zip(header, record):
                 if len(cell) > max_cell_bytes // 4 and len(cell.encode("utf-8")) > max_cell_bytes:
-                    raise CsvInputError(f"row {row_number}, column {column!r}: cell is over {max_cell_bytes} bytes")
+                    raise CsvInputError(
+                        f"row {row_number}, column {column!r}: cell is over {max_cell_bytes} bytes"
+                    )
             row: dict[str, Any] = dict(zip(header, record))
             for column in header[len(record) :]:
                 row[column] = None
@@ -132,7 +134,9 @@ def iter_rows(
         raise CsvInputError("CSV is empty: no header row")
 
 
-def read_csv_bytes(data: bytes, max_cell_bytes: int = DEFAULT_MAX_CELL_BYTES) -> Iterator[tuple[int, dict[str, Any]]]:
+def read_csv_bytes(
+    data: bytes, max_cell_bytes: int = DEFAULT_MAX_CELL_BYTES
+) -> Iterator[tuple[int, dict[str, Any]]]:
     """Rows of a whole CSV file given as bytes (the local runner's path)."""
     text = decode_csv_bytes(data)
     return iter_rows(io.StringIO(text, newline=""), max_cell_bytes)

@@ -77,7 +77,9 @@ def locate_structured_output(response: Any, tool_names: tuple[str, ...] = ()) ->
     return Located(None, "", None, tuple(looked))
 
 
-def _search(node: Any, path: str, tool_names: tuple[str, ...], looked: list[str], depth: int) -> Located | None:
+def _search(
+    node: Any, path: str, tool_names: tuple[str, ...], looked: list[str], depth: int
+) -> Located | None:
     if depth > MAX_DEPTH or not isinstance(node, dict):
         return None
     looked.append(path)
@@ -155,7 +157,9 @@ def _from_messages(
         blocks = message_blocks(messages[m_index])
         for b_index in range(len(blocks) - 1, -1, -1):
             for payload in tool_result_payloads(blocks[b_index]):
-                found = _search(payload, f"{path}[{m_index}].content[{b_index}].content", tool_names, looked, depth + 1)
+                found = _search(
+                    payload, f"{path}[{m_index}].content[{b_index}].content", tool_names, looked, depth + 1
+                )
                 if found is not None:
                     return found
     return None

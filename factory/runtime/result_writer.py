@@ -114,7 +114,9 @@ class ResultWriter:
         deadline = self.clock() + self.deadline_seconds
         by_key: dict[tuple[str, str], dict[str, Any]] = {}
         for result in results:
-            item = self._fit(build_item(result, ttl_days=self.ttl_days, row_id_width=self.row_id_width), report)
+            item = self._fit(
+                build_item(result, ttl_days=self.ttl_days, row_id_width=self.row_id_width), report
+            )
             by_key[(item["batch_id"], item["row_id"])] = item
         items = list(by_key.values())
         for chunk in chunks(items):
@@ -138,11 +140,16 @@ class ResultWriter:
             item = {**item, name: {}, f"{name[:-5]}_s3_uri": f"s3://{self.bucket}/{key}"}
             report.offloaded += 1
         if item_size(item) + SIZE_MARGIN > self.max_item_bytes:
-            raise ItemTooLargeError(f"{item['batch_id']} {item['row_id']}: item too large even with its data in S3")
+            raise ItemTooLargeError(
+                f"{item['batch_id']} {item['row_id']}: item too large even with its data in S3"
+            )
         return item
 
     def _write_chunk(self, chunk: list[dict[str, Any]], deadline: float, report: WriteReport) -> None:
-        pending = [{"PutRequest": {"Item": {k: self.serializer.serialize(v) for k, v in item.items()}}} for item in chunk]
+        pending = [
+            {"PutRequest": {"Item": {k: self.serializer.serialize(v) for k, v in item.items()}}}
+            for item in chunk
+        ]
         attempt = 0
         while True:
             response = self.client.batch_write_item(RequestItems={self.table_name: pending})
@@ -190,7 +197,9 @@ def event_results(event: dict[str, Any]) -> list[RowResult]:
         input_data = strip_bom_keys(entry.get("input_data") or {})
         if entry.get("output") is not None:
             results.append(
-                result_from_mapped_row(batch_id, row_number, input_data, entry["output"], entry.get("execution_time_ms"))
+                result_from_mapped_row(
+                    batch_id, row_number, input_data, entry["output"], entry.get("execution_time_ms")
+                )
             )
             continue
         error = caught_error_text(entry.get("error"))

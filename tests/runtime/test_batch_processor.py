@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -24,7 +22,9 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="session")
 def synthesized(tmp_path_factory):
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-    os.environ.setdefault("JSII_RUNTIME_PACKAGE_CACHE_ROOT", str(Path(tempfile.gettempdir()) / "schema-factory-jsii-cache"))
+    os.environ.setdefault(
+        "JSII_RUNTIME_PACKAGE_CACHE_ROOT", str(Path(tempfile.gettempdir()) / "schema-factory-jsii-cache")
+    )
     cdk = pytest.importorskip("aws_cdk")
     from aws_cdk import aws_dynamodb as dynamodb
     from aws_cdk.assertions import Template
@@ -35,11 +35,14 @@ def synthesized(tmp_path_factory):
     app = cdk.App(outdir=str(root / "cdk.out"))
     stack = cdk.Stack(app, "Shared", env=cdk.Environment(account="123456789012", region="us-east-1"))
     registry = dynamodb.Table(
-        stack, "AgentRegistry",
+        stack,
+        "AgentRegistry",
         partition_key=dynamodb.Attribute(name="agent_name", type=dynamodb.AttributeType.STRING),
         sort_key=dynamodb.Attribute(name="version", type=dynamodb.AttributeType.STRING),
     )
-    processor = BatchProcessor(stack, "BatchProcessor", env_name=ENV, agent_registry_table=registry, asset_dir=root / "asset")
+    processor = BatchProcessor(
+        stack, "BatchProcessor", env_name=ENV, agent_registry_table=registry, asset_dir=root / "asset"
+    )
     template = Template.from_stack(stack).to_json()
     return {"template": template, "asset": root / "asset", "root": root, "processor_id": processor.node.id}
 
@@ -164,19 +167,33 @@ def test_machine_shape(definition):
         task = state(definition, "ProcessRows", "RowsInBatch", name)
         assert task["Retry"] and [catch["Next"] for catch in task["Catch"]] == ["RowFailed"]
     fails = {name for name, body in definition["States"].items() if body["Type"] == "Fail"}
-    assert fails == {"BatchRequestInvalid", "BatchValidationFailed", "BatchInputInvalid", "RowProcessingFailed",
-                     "AggregationFailed"}
+    assert fails == {
+        "BatchRequestInvalid",
+        "BatchValidationFailed",
+        "BatchInputInvalid",
+        "RowProcessingFailed",
+        "AggregationFailed",
+    }
 
 
 def test_request_defaults_and_batch_id(definition):
     assign = state(definition, "ReadRequest")["Assign"]
-    request = {"csv_key": "inputs/a.csv", "mapping": {"extraction_name": "energy_tariff_quotes", "agent_name": "energy-agent"}}
+    request = {
+        "csv_key": "inputs/a.csv",
+        "mapping": {"extraction_name": "energy_tariff_quotes", "agent_name": "energy-agent"},
+    }
     states = {"input": request, "context": {"Execution": {"Name": "run-1"}}}
     assert evaluate(assign["batch_id"], states=states) == "energy-tariff-quotes#run-1"
     assert evaluate(assign["agent_name"], states=states) == "energy-agent"
-    assert evaluate(assign["agent_name"], states={**states, "input": {**request, "agent_name": "other"}}) == "other"
+    assert (
+        evaluate(assign["agent_name"], states={**states, "input": {**request, "agent_name": "other"}})
+        == "other"
+    )
     assert evaluate(assign["max_concurrency"], states=states) == 10
-    assert evaluate(assign["max_concurrency"], states={**states, "input": {**request, "max_concurrency": 50}}) == 50
+    assert (
+        evaluate(assign["max_concurrency"], states={**states, "input": {**request, "max_concurrency": 50}})
+        == 50
+    )
     assert evaluate(assign["agent_version"], states=states) is None
     condition = state(definition, "RequestWellFormed")["Choices"][0]["Condition"]
     assert evaluate(condition, {"csv_key": "k", "mapping": {}}) is True
@@ -188,13 +205,18 @@ def test_row_selection_and_agent_arn(definition):
     context = {"context": {"Map": {"Item": {"Index": 0, "Value": {"Postcode": "SW1A 1AA"}}}}}
     assert evaluate(rows["ItemSelector"]["row_number"], states=context) == 1
     assert evaluate(rows["ItemSelector"]["row"], states=context) == {"Postcode": "SW1A 1AA"}
-    arn = evaluate(rows["ItemBatcher"]["BatchInput"]["agent_state_machine_arn"], {"agent_name": "energy-agent"})
+    arn = evaluate(
+        rows["ItemBatcher"]["BatchInput"]["agent_state_machine_arn"], {"agent_name": "energy-agent"}
+    )
     assert arn == "arn:aws:states:us-east-1:123456789012:stateMachine:energy-agent-dev"
 
 
 def test_child_passes_rows_and_writes_them(definition):
     inner = state(definition, "ProcessRows", "RowsInBatch")
-    child_input = {"Items": [{"row": {"a": "1"}, "row_number": 7}], "BatchInput": {"batch_id": "b#1", "mapping": {}}}
+    child_input = {
+        "Items": [{"row": {"a": "1"}, "row_number": 7}],
+        "BatchInput": {"batch_id": "b#1", "mapping": {}},
+    }
     item = {"context": {"Map": {"Item": {"Value": child_input["Items"][0]}}}, "input": child_input}
     assert evaluate(inner["Items"], states={"input": child_input}) == child_input["Items"]
     assert evaluate(inner["ItemSelector"]["row_number"], states=item) == 7
@@ -223,7 +245,9 @@ def test_asl_validator_accepts_the_definition(definition, tmp_path):
         pytest.skip("run `npm ci --prefix tests/node` for asl-validator")
     path = tmp_path / "definition.json"
     path.write_text(json.dumps(definition))
-    done = subprocess.run([str(ASL_VALIDATOR), "--json-path", str(path)], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [str(ASL_VALIDATOR), "--json-path", str(path)], capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -234,7 +258,9 @@ def test_asl_validator_catches_a_broken_transition(definition, tmp_path):
     broken["States"]["ProcessRows"]["ItemProcessor"]["States"]["RowsInBatch"]["Next"] = "Nowhere"
     path = tmp_path / "broken.json"
     path.write_text(json.dumps(broken))
-    done = subprocess.run([str(ASL_VALIDATOR), "--json-path", str(path)], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [str(ASL_VALIDATOR), "--json-path", str(path)], capture_output=True, text=True, timeout=60
+    )
     assert done.returncode != 0
 
 
@@ -250,16 +276,20 @@ def test_storage_is_private_encrypted_and_expires(synthesized):
     template = synthesized["template"]
     (bucket,) = resources(template, "AWS::S3::Bucket").values()
     properties = bucket["Properties"]
-    assert properties["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"] == {
-        "SSEAlgorithm": "AES256"
-    }
+    assert properties["BucketEncryption"]["ServerSideEncryptionConfiguration"][0][
+        "ServerSideEncryptionByDefault"
+    ] == {"SSEAlgorithm": "AES256"}
     assert all(properties["PublicAccessBlockConfiguration"].values())
     rules = {rule["Id"]: rule for rule in properties["LifecycleConfiguration"]["Rules"]}
     assert rules["AbortIncompleteUploads"]["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
     (policy,) = resources(template, "AWS::S3::BucketPolicy").values()
     assert "aws:SecureTransport" in json.dumps(policy)
     tables = resources(template, "AWS::DynamoDB::Table")
-    results = next(body for body in tables.values() if body["Properties"].get("TableName") == f"batch_processor_results-{ENV}")
+    results = next(
+        body
+        for body in tables.values()
+        if body["Properties"].get("TableName") == f"batch_processor_results-{ENV}"
+    )
     props = results["Properties"]
     assert props["TimeToLiveSpecification"] == {"AttributeName": "ttl", "Enabled": True}
     assert {index["IndexName"] for index in props["GlobalSecondaryIndexes"]} == {"ByTimestamp", "ByStatus"}
@@ -269,15 +299,19 @@ def test_storage_is_private_encrypted_and_expires(synthesized):
 def test_lambdas_are_thin_handlers_over_the_asset(synthesized):
     functions = resources(synthesized["template"], "AWS::Lambda::Function")
     handlers = sorted(body["Properties"]["Handler"] for body in functions.values())
-    assert handlers == sorted(f"factory.runtime.{module}.handler" for module in
-                              ("aggregator", "batch_validator", "input_mapper", "output_mapper", "result_writer"))
+    assert handlers == sorted(
+        f"factory.runtime.{module}.handler"
+        for module in ("aggregator", "batch_validator", "input_mapper", "output_mapper", "result_writer")
+    )
     asset = synthesized["asset"]
     assert (asset / "factory" / "runtime" / "output_mapper.py").exists()
     assert (asset / "jmespath" / "__init__.py").exists() and (asset / "chevron").exists()
     assert not list(asset.rglob("pydantic*")) and not list(asset.rglob("jsonschema*"))
     # the asset imports on its own: every runtime module, with only the vendored packages beside it
     probe = "import importlib, pkgutil, factory.runtime as r; [importlib.import_module('factory.runtime.' + m.name) for m in pkgutil.iter_modules(r.__path__)]"
-    done = subprocess.run(["python", "-I", "-c", probe], cwd=asset, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        ["python", "-I", "-c", probe], cwd=asset, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
 
 
@@ -293,9 +327,17 @@ def policy_statements(template, role_fragment):
 def test_state_machine_may_start_only_this_environments_agents(synthesized):
     template = synthesized["template"]
     statements = policy_statements(template, "StateMachineRole")
-    starts = [s for s in statements if "states:StartExecution" in json.dumps(s["Action"]) and "stateMachine:*-" in json.dumps(s["Resource"])]
+    starts = [
+        s
+        for s in statements
+        if "states:StartExecution" in json.dumps(s["Action"])
+        and "stateMachine:*-" in json.dumps(s["Resource"])
+    ]
     assert len(starts) == 1
-    assert resolve(starts[0]["Resource"], template) == f"arn:aws:states:us-east-1:123456789012:stateMachine:*-{ENV}"
+    assert (
+        resolve(starts[0]["Resource"], template)
+        == f"arn:aws:states:us-east-1:123456789012:stateMachine:*-{ENV}"
+    )
     for statement in statements:
         assert statement["Resource"] != "*" or statement["Action"] in (
             # CDK grants these for the DistributedMap's own map runs
@@ -305,8 +347,13 @@ def test_state_machine_may_start_only_this_environments_agents(synthesized):
 
 def test_functions_have_least_privilege(synthesized):
     template = synthesized["template"]
-    mapper = json.dumps(policy_statements(template, "InputMapperServiceRole") + policy_statements(template, "OutputMapperServiceRole"))
+    mapper = json.dumps(
+        policy_statements(template, "InputMapperServiceRole")
+        + policy_statements(template, "OutputMapperServiceRole")
+    )
     assert "dynamodb:" not in mapper and "s3:" not in mapper
     writer = json.dumps(policy_statements(template, "ResultWriterServiceRole"))
-    assert "dynamodb:BatchWriteItem" in writer and "dynamodb:Scan" not in writer and "s3:GetObject" not in writer
+    assert (
+        "dynamodb:BatchWriteItem" in writer and "dynamodb:Scan" not in writer and "s3:GetObject" not in writer
+    )
     assert "batch-results/*" in writer

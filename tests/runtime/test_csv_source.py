@@ -24,7 +24,10 @@ def test_bom_crlf_and_quoted_newlines():
 
 
 def test_ragged_rows():
-    assert rows(b"a,b,c\n1\n1,2,3,,\n") == [(1, {"a": "1", "b": None, "c": None}), (2, {"a": "1", "b": "2", "c": "3"})]
+    assert rows(b"a,b,c\n1\n1,2,3,,\n") == [
+        (1, {"a": "1", "b": None, "c": None}),
+        (2, {"a": "1", "b": "2", "c": "3"}),
+    ]
     with pytest.raises(CsvInputError, match="row 2 has 4 cells but the header has 3 columns"):
         rows(b"a,b,c\n1,2,3\n1,2,3,4\n")
 
@@ -63,7 +66,10 @@ def test_latin1_file_is_refused_not_garbled():
 
 
 def test_header_from_a_probe_of_a_larger_file():
-    assert header_from_probe(b"\xef\xbb\xbfPostcode , Fuel\r\n1,2\r\n3,", complete=False) == ["Postcode", "Fuel"]
+    assert header_from_probe(b"\xef\xbb\xbfPostcode , Fuel\r\n1,2\r\n3,", complete=False) == [
+        "Postcode",
+        "Fuel",
+    ]
     with pytest.raises(CsvInputError, match="header is longer than"):
         header_from_probe(b"a,b,c", complete=False)
     assert parse_header('"a,1",b\n') == ["a,1", "b"]

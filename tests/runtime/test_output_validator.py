@@ -8,7 +8,13 @@ import pytest
 
 from factory.runtime.output_validator import OutputSchemaError, handler, validate_output
 
-STACK = Path(__file__).resolve().parents[2] / "generated" / "stacks" / "agents" / "broadband_availability_bt_wholesale_stack.py"
+STACK = (
+    Path(__file__).resolve().parents[2]
+    / "generated"
+    / "stacks"
+    / "agents"
+    / "broadband_availability_bt_wholesale_stack.py"
+)
 NAME = "broadband_availability_bt_wholesale"
 
 
@@ -19,16 +25,28 @@ def schema_text(broadband_record) -> str:
 
 
 def browser(parsed, matches=True):
-    return {"success": True, "step_results": [
-        {"action": "act", "success": True},
-        {"action": "act_with_schema", "success": True, "parsed_response": parsed, "matches_schema": matches},
-        {"action": "screenshot", "success": True},
-    ]}
+    return {
+        "success": True,
+        "step_results": [
+            {"action": "act", "success": True},
+            {
+                "action": "act_with_schema",
+                "success": True,
+                "parsed_response": parsed,
+                "matches_schema": matches,
+            },
+            {"action": "screenshot", "success": True},
+        ],
+    }
 
 
 def test_event_shape_matches_the_generated_stack():
     source = STACK.read_text()
-    payload = re.search(r'"extraction_name": EXTRACTION_NAME,\s*"output_schema": json.dumps\(OUTPUT_SCHEMA.*?\),\s*"agent_response"', source, re.S)
+    payload = re.search(
+        r'"extraction_name": EXTRACTION_NAME,\s*"output_schema": json.dumps\(OUTPUT_SCHEMA.*?\),\s*"agent_response"',
+        source,
+        re.S,
+    )
     assert payload, "the agent stack's ValidateOutput payload changed; update output_validator"
 
 
@@ -43,13 +61,31 @@ def test_valid_browser_result(schema_text):
     [
         (browser({"success": True}), ["fttp_avail: required field is missing"]),
         (browser({"success": True, "fttp_avail": "no"}), ["fttp_avail: expected boolean, got string 'no'"]),
-        (browser({"success": True, "fttp_avail": True, "install_type": "x"}),
-         ["install_type: 'x' is not one of ['Standard', 'Premium', 'N/A']"]),
-        (browser({"success": True, "fttp_avail": True}, matches=False),
-         ["act_with_schema step 1 reported matches_schema=false at $.step_results[1].parsed_response"]),
-        ({"messages": [{"role": "assistant", "content": [
-            {"type": "tool_use", "name": f"print_{NAME}_output", "input": {"success": 1, "fttp_avail": True}}]}]},
-         ["success: expected boolean, got integer 1"]),
+        (
+            browser({"success": True, "fttp_avail": True, "install_type": "x"}),
+            ["install_type: 'x' is not one of ['Standard', 'Premium', 'N/A']"],
+        ),
+        (
+            browser({"success": True, "fttp_avail": True}, matches=False),
+            ["act_with_schema step 1 reported matches_schema=false at $.step_results[1].parsed_response"],
+        ),
+        (
+            {
+                "messages": [
+                    {
+                        "role": "assistant",
+                        "content": [
+                            {
+                                "type": "tool_use",
+                                "name": f"print_{NAME}_output",
+                                "input": {"success": 1, "fttp_avail": True},
+                            }
+                        ],
+                    }
+                ]
+            },
+            ["success: expected boolean, got integer 1"],
+        ),
     ],
 )
 def test_invalid_outputs(schema_text, response, errors):
@@ -66,7 +102,13 @@ def test_missing_output_is_invalid_and_keeps_the_agents_error(schema_text):
 
 
 def test_pattern_is_checked():
-    schema = json.dumps({"type": "object", "properties": {"code": {"type": "string", "pattern": "^[A-Z]+$"}}, "required": ["code"]})
+    schema = json.dumps(
+        {
+            "type": "object",
+            "properties": {"code": {"type": "string", "pattern": "^[A-Z]+$"}},
+            "required": ["code"],
+        }
+    )
     assert validate_output("x", schema, {"structured_output": {"code": "ABC"}})["valid"] is True
     assert validate_output("x", schema, {"structured_output": {"code": "abc"}})["errors"] == [
         "code: 'abc' does not match pattern ^[A-Z]+$"

@@ -13,7 +13,11 @@ from factory.runtime.result_store import from_dynamodb, to_dynamodb
 
 text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(10**18), 10**18) | st.floats(allow_nan=False, allow_infinity=False) | text,
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**18), 10**18)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | text,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(text, inner, max_size=4),
     max_leaves=12,
 )
@@ -41,8 +45,14 @@ def test_decimal_round_trip_keeps_every_value(value):
 @given(st.lists(st.tuples(text, text), min_size=1, max_size=20))
 def test_csv_reads_back_cell_for_cell(pairs):
     items = [
-        {"status": "SUCCESS", "error": None, "execution_time_ms": 1, "timestamp": "t",
-         "input_data": {"in": a}, "output_data": {"out": b}}
+        {
+            "status": "SUCCESS",
+            "error": None,
+            "execution_time_ms": 1,
+            "timestamp": "t",
+            "input_data": {"in": a},
+            "output_data": {"out": b},
+        }
         for a, b in pairs
     ]
     sink = io.BytesIO()
