@@ -7,6 +7,7 @@ Agents hand back their result in many wrappers, depending on who relays it:
     {"Payload": {...} | "<json>"}                     a Lambda invoke result
     {"content": {"structured_output": {...}}}
     {"messages": [... tool_use print_<name>_output ...]}    the input of the last print tool call
+    {"content": [...]} / {"output": {"message": ...}}  one Anthropic / Bedrock Converse reply
     {"step_results": [... {"action": "act_with_schema", "parsed_response": {...},
                             "matches_schema": true} ...]}  the browser executor's script result
     {"script_output": {...}}, or a tool_result whose content is that result as JSON text
@@ -31,10 +32,11 @@ STATUS_SUCCESS = "SUCCESS"
 STATUS_PARTIAL = "PARTIAL"
 STATUS_FAILED = "FAILED"
 PRINT_TOOL_RE = re.compile(r"^print_(?:[a-z0-9_]+_)?output$")
-WRAPPER_KEYS = ("Output", "Payload", "content", "script_output", "result", "body")
+WRAPPER_KEYS = ("Output", "Payload", "content", "script_output", "result", "body", "output", "message")
 MAX_DEPTH = 8
 PLACES = (
-    "structured_output, Output, Payload, content, the last print_*_output tool_use in messages, "
+    "structured_output, Output, Payload, content, output.message, "
+    "the last print_*_output tool_use in messages or a message's content, "
     "step_results (last act_with_schema parsed_response), script_output, tool_result content"
 )
 
@@ -95,6 +97,10 @@ def _search(
                 return found
     if isinstance(node.get("messages"), list):
         found = _from_messages(node["messages"], f"{path}.messages", tool_names, looked, depth)
+        if found is not None:
+            return found
+    if isinstance(node.get("content"), list):  # one message: an Anthropic or Bedrock Converse reply
+        found = _from_messages([node], f"{path}<message>", tool_names, looked, depth)
         if found is not None:
             return found
     if isinstance(node.get("step_results"), list):

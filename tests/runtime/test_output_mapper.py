@@ -97,6 +97,16 @@ SHAPES = [
         },
         "$.messages[0].content[0].input (print_output)",
     ),
+    (
+        "single Anthropic message",
+        {"role": "assistant", "stop_reason": "tool_use", "content": [{"type": "tool_use", "name": TOOL, "input": GOOD}]},
+        f"$<message>[0].content[0].input ({TOOL})",
+    ),
+    (
+        "Bedrock Converse response",
+        {"output": {"message": {"role": "assistant", "content": [{"toolUse": {"name": TOOL, "input": GOOD}}]}}},
+        f"$.output.message<message>[0].content[0].input ({TOOL})",
+    ),
     ("browser step_results", browser_result(GOOD), "$.step_results[2].parsed_response"),
     (
         "browser parsed_response as text",
