@@ -89,9 +89,15 @@ def row_cells(
     """One CSV record. The common cells (plain text, numbers, None) skip cell_text: this is the hot loop."""
     inputs = item.get("input_data") or {}
     outputs = item.get("output_data") or {}
-    values = [inputs.get(column) for column in input_columns]
-    values += [outputs.get(name) for name in output_fields]
-    values += [item.get("status"), item.get("error"), item.get("execution_time_ms"), item.get("timestamp")]
+    get = item.get
+    values = [
+        *map(inputs.get, input_columns),
+        *map(outputs.get, output_fields),
+        get("status"),
+        get("error"),
+        get("execution_time_ms"),
+        get("timestamp"),
+    ]
     if neutralise:
         return [
             (
