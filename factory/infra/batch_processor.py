@@ -207,8 +207,10 @@ class BatchProcessor(Construct):
                 runtime=getattr(lambda_.Runtime, LAMBDA_RUNTIME),
                 handler=f"factory.runtime.{module}.handler",
                 code=code,
-                timeout=Duration.minutes(5 if name == "Aggregator" else 1),
-                memory_size=512 if name == "Aggregator" else 256,
+                # The aggregator streams a whole batch (a million rows is minutes of
+                # Query pages), so it gets Lambda's maximum time and more CPU.
+                timeout=Duration.minutes(15 if name == "Aggregator" else 1),
+                memory_size=1024 if name == "Aggregator" else 256,
                 environment=environment,
             )
         agent_registry_table.grant_read_data(self.functions["BatchValidator"])
