@@ -36,6 +36,8 @@ def test_wheel_contains_templates_and_meta_schema(wheel: Path) -> None:
     for template in (REPO / "templates_src").iterdir():
         assert f"factory/templates_src/{template.name}" in names
     assert "factory/schema/meta_schema.json" in names
+    for module in (REPO / "factory").rglob("*.py"):
+        assert module.relative_to(REPO).as_posix() in names, f"{module} is not packaged"
     assert any(name.endswith("entry_points.txt") for name in names)
 
 

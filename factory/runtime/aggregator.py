@@ -50,7 +50,12 @@ class AggregateSummary:
     csv_uri: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"rows": self.rows, "counts": dict(self.counts), "columns": list(self.columns), "csv_uri": self.csv_uri}
+        return {
+            "rows": self.rows,
+            "counts": dict(self.counts),
+            "columns": list(self.columns),
+            "csv_uri": self.csv_uri,
+        }
 
 
 def csv_columns(input_columns: list[str], output_fields: list[str]) -> list[str]:
@@ -74,16 +79,38 @@ def cell_text(value: Any, neutralise: bool = True) -> str:
     return cell_text(str(value), neutralise)
 
 
-def row_cells(item: dict[str, Any], input_columns: list[str], output_fields: list[str], neutralise: bool) -> list[str]:
+_PASS_THROUGH = frozenset({int, float, type(None)})  # csv.writer writes these exactly as cell_text would
+_FORMULA_STARTS = frozenset(FORMULA_PREFIXES)
+
+
+def row_cells(
+    item: dict[str, Any], input_columns: list[str], output_fields: list[str], neutralise: bool
+) -> list[Any]:
+    """One CSV record. The common cells (plain text, numbers, None) skip cell_text: this is the hot loop."""
     inputs = item.get("input_data") or {}
     outputs = item.get("output_data") or {}
-    cells = [cell_text(inputs.get(column), neutralise) for column in input_columns]
-    cells.extend(cell_text(outputs.get(name), neutralise) for name in output_fields)
-    cells.append(cell_text(item.get("status"), neutralise))
-    cells.append(cell_text(item.get("error"), neutralise))
-    cells.append(cell_text(item.get("execution_time_ms"), neutralise))
-    cells.append(cell_text(item.get("timestamp"), neutralise))
-    return cells
+    get = item.get
+    values = [
+        *map(inputs.get, input_columns),
+        *map(outputs.get, output_fields),
+        get("status"),
+        get("error"),
+        get("execution_time_ms"),
+        get("timestamp"),
+    ]
+    if neutralise:
+        return [
+            (
+                value
+                if (type(value) is str and value[:1] not in _FORMULA_STARTS) or type(value) in _PASS_THROUGH
+                else cell_text(value, True)
+            )
+            for value in values
+        ]
+    return [
+        value if type(value) is str or type(value) in _PASS_THROUGH else cell_text(value, False)
+        for value in values
+    ]
 
 
 def write_csv(
@@ -181,20 +208,32 @@ class S3MultipartSink:
 
     def _upload_part(self, body: bytes) -> None:
         if self.upload_id is None:
-            created = self.s3.create_multipart_upload(Bucket=self.bucket, Key=self.key, ContentType="text/csv; charset=utf-8")
+            created = self.s3.create_multipart_upload(
+                Bucket=self.bucket, Key=self.key, ContentType="text/csv; charset=utf-8"
+            )
             self.upload_id = created["UploadId"]
         number = len(self.parts) + 1
-        response = self.s3.upload_part(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, PartNumber=number, Body=body)
+        response = self.s3.upload_part(
+            Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, PartNumber=number, Body=body
+        )
         self.parts.append({"ETag": response["ETag"], "PartNumber": number})
 
     def close(self) -> str:
         if self.upload_id is None:
-            self.s3.put_object(Bucket=self.bucket, Key=self.key, Body=bytes(self.buffer), ContentType="text/csv; charset=utf-8")
+            self.s3.put_object(
+                Bucket=self.bucket,
+                Key=self.key,
+                Body=bytes(self.buffer),
+                ContentType="text/csv; charset=utf-8",
+            )
         else:
             if self.buffer:
                 self._upload_part(bytes(self.buffer))
             self.s3.complete_multipart_upload(
-                Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, MultipartUpload={"Parts": self.parts}
+                Bucket=self.bucket,
+                Key=self.key,
+                UploadId=self.upload_id,
+                MultipartUpload={"Parts": self.parts},
             )
         self.buffer.clear()
         return self.uri

@@ -18,11 +18,9 @@
         required: true                    # list form: [{field, required?, methods: [...]}]
         methods: [...]
 
-A tool_result expression starts at `$`, the view {"content": text, "json":
-parsed content or null, "is_error": bool}, continues with a JMESPath after `$.`,
-and pipes through functions: parse('regex') (first group, else the match),
-strip(), lower(), to_number(), to_bool(), json(). `transforms` use the same
-functions by name; `parse_text` takes its pattern as the value.
+A tool_result expression runs over the view {"content": text, "json": parsed
+content or null, "is_error": bool}; its language and the transforms are in
+`output_expressions`.
 
 Every config error (unknown method or transform, a regex or JMESPath that does
 not compile, a missing tool_name) is found at load time, with its location;
@@ -33,19 +31,21 @@ the plain mapper (`_status`, `_error`, `_timestamp`; dicts/lists as JSON text).
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, Callable
 
-import jmespath
-from jmespath.exceptions import JMESPathError
-
-from factory.runtime.input_mapper import FALSE_WORDS, TRUE_WORDS
+from factory.runtime.output_expressions import (
+    OutputMappingConfigError,
+    compile_expression,
+    compile_jmespath,
+    compile_transform,
+    parse_json_value,
+)
 from factory.runtime.output_mapper import (
-    _blocks,
-    _tool_use,
+    message_blocks,
+    tool_use_of,
     build_row,
     locate_structured_output,
     tool_names_of,
@@ -53,176 +53,6 @@ from factory.runtime.output_mapper import (
 
 METHODS = ("structured_output", "tool_result", "jmespath", "results_array", "direct")
 MISSING = object()
-
-
-class OutputMappingConfigError(ValueError):
-    """An output_mappings config that cannot work; the message says where and how to fix it."""
-
-
-# --- value functions -----------------------------------------------------------
-
-
-def _to_number(value: Any) -> Any:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, (int, float)):
-        return value
-    text = str(value).strip().replace(",", "").replace("£", "").replace("$", "")
-    try:
-        return int(text)
-    except ValueError:
-        try:
-            return float(text)
-        except ValueError:
-            return None
-
-
-def _to_bool(value: Any) -> Any:
-    if isinstance(value, bool) or value is None:
-        return value
-    lowered = str(value).strip().lower()
-    if lowered in TRUE_WORDS:
-        return True
-    if lowered in FALSE_WORDS:
-        return False
-    return None
-
-
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
-
-
-def _lower(value: Any) -> Any:
-    return value.lower() if isinstance(value, str) else value
-
-
-def _json(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            return None
-    return value
-
-
-def _parser(pattern: re.Pattern[str]) -> Callable[[Any], Any]:
-    def parse(value: Any) -> Any:
-        if value is None:
-            return None
-        match = pattern.search(value if isinstance(value, str) else json.dumps(value))
-        if not match:
-            return None
-        return match.group(1) if pattern.groups else match.group(0)
-
-    return parse
-
-
-SIMPLE_FUNCTIONS: dict[str, Callable[[Any], Any]] = {
-    "strip": _strip,
-    "lower": _lower,
-    "to_number": _to_number,
-    "to_bool": _to_bool,
-    "json": _json,
-}
-PATTERN_FUNCTIONS = ("parse", "parse_text")
-_CALL = re.compile(r"^\s*([a-z_]+)\s*\(\s*(?:'((?:[^'\\]|\\.)*)'|\"((?:[^\"\\]|\\.)*)\")?\s*\)\s*$")
-
-
-def compile_regex(pattern: Any, where: str) -> re.Pattern[str]:
-    if not isinstance(pattern, str):
-        raise OutputMappingConfigError(f"{where}: the pattern must be a string")
-    try:
-        return re.compile(pattern)
-    except re.error as exc:
-        raise OutputMappingConfigError(f"{where}: regex {pattern!r} does not compile: {exc}") from None
-
-
-def compile_jmespath(path: Any, where: str) -> Any:
-    if not isinstance(path, str) or not path.strip():
-        raise OutputMappingConfigError(f"{where}: needs a JMESPath string")
-    try:
-        return jmespath.compile(path)
-    except JMESPathError as exc:
-        raise OutputMappingConfigError(f"{where}: JMESPath {path!r} does not compile: {exc}") from None
-
-
-def compile_transform(spec: Any, where: str) -> Callable[[Any], Any]:
-    """`"strip"` or `{"parse_text": "regex"}` -> a function."""
-    if isinstance(spec, str) and spec in SIMPLE_FUNCTIONS:
-        return SIMPLE_FUNCTIONS[spec]
-    if isinstance(spec, dict) and len(spec) == 1:
-        name, argument = next(iter(spec.items()))
-        if name in PATTERN_FUNCTIONS:
-            return _parser(compile_regex(argument, where))
-    known = ", ".join([*SIMPLE_FUNCTIONS, "{parse_text: regex}"])
-    raise OutputMappingConfigError(f"{where}: unknown transform {spec!r}; use one of {known}")
-
-
-def split_pipeline(expression: str) -> list[str]:
-    """Split on `|` outside quotes (a regex may contain `|`; JMESPath `||` is kept whole)."""
-    parts, current, quote, index = [], [], "", 0
-    while index < len(expression):
-        char = expression[index]
-        if quote:
-            current.append(char)
-            if char == "\\" and index + 1 < len(expression):
-                current.append(expression[index + 1])
-                index += 1
-            elif char == quote:
-                quote = ""
-        elif char in "'\"`":
-            quote = char
-            current.append(char)
-        elif char == "|" and expression[index + 1 : index + 2] == "|":
-            current.append("||")
-            index += 1
-        elif char == "|":
-            parts.append("".join(current).strip())
-            current = []
-        else:
-            current.append(char)
-        index += 1
-    parts.append("".join(current).strip())
-    return parts
-
-
-def compile_expression(expression: Any, where: str) -> Callable[[Any], Any]:
-    """`$.content | parse('X: (.+)') | strip()` -> a function of the tool result view."""
-    if not isinstance(expression, str) or not expression.strip().startswith("$"):
-        raise OutputMappingConfigError(f"{where}: expression must start with '$' (e.g. \"$.content | parse('A: (.+)')\")")
-    source, *calls = split_pipeline(expression.strip())
-    if source == "$":
-        steps: list[Callable[[Any], Any]] = []
-    elif source.startswith("$."):
-        compiled = compile_jmespath(source[2:], where)
-        steps = [compiled.search]
-    else:
-        raise OutputMappingConfigError(f"{where}: cannot read the source {source!r}; use $ or $.<path>")
-    for call in calls:
-        match = _CALL.match(call)
-        if not match:
-            raise OutputMappingConfigError(f"{where}: cannot read {call!r}; write name() or name('argument')")
-        name, single, double = match.groups()
-        argument = single if single is not None else double
-        if name in PATTERN_FUNCTIONS:
-            if argument is None:
-                raise OutputMappingConfigError(f"{where}: {name}() needs a regex argument")
-            steps.append(_parser(compile_regex(argument.replace("\\'", "'").replace('\\"', '"'), where)))
-        elif name in SIMPLE_FUNCTIONS:
-            steps.append(SIMPLE_FUNCTIONS[name])
-        else:
-            known = ", ".join([*PATTERN_FUNCTIONS, *SIMPLE_FUNCTIONS])
-            raise OutputMappingConfigError(f"{where}: unknown function {name!r}; use one of {known}")
-
-    def evaluate(view: Any) -> Any:
-        value = view
-        for step in steps:
-            value = step(value)
-            if value is None:
-                return None
-        return value
-
-    return evaluate
 
 
 # --- compiled methods ----------------------------------------------------------
@@ -259,7 +89,7 @@ class Context:
     """One response, with the expensive lookups done at most once."""
 
     def __init__(self, response: Any, tool_names: tuple[str, ...]) -> None:
-        self.response = _json(response) if isinstance(response, str) else response
+        self.response = parse_json_value(response) if isinstance(response, str) else response
         self.tool_names = tool_names
         self._structured: Any = MISSING
         self._tool_results: dict[str, Any] = {}
@@ -281,7 +111,11 @@ def _result_text(content: Any) -> str | None:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        texts = [item.get("text") for item in content if isinstance(item, dict) and isinstance(item.get("text"), str)]
+        texts = [
+            item.get("text")
+            for item in content
+            if isinstance(item, dict) and isinstance(item.get("text"), str)
+        ]
         jsons = [json.dumps(item["json"]) for item in content if isinstance(item, dict) and "json" in item]
         return "\n".join(texts + jsons) if texts or jsons else None
     if content is None:
@@ -296,24 +130,36 @@ def find_tool_result(response: Any, tool_name: str) -> dict[str, Any] | None:
         return None
     ids = set()
     for message in messages:
-        for block in _blocks(message):
-            use = _tool_use(block)
+        for block in message_blocks(message):
+            use = tool_use_of(block)
             if use and use[0] == tool_name:
                 ids.add(block.get("id") or (block.get("toolUse") or {}).get("toolUseId"))
     for message in reversed(messages):
-        for block in reversed(_blocks(message)):
+        for block in reversed(message_blocks(message)):
             if not isinstance(block, dict):
                 continue
             if block.get("type") == "tool_result":
-                use_id, content, is_error = block.get("tool_use_id"), block.get("content"), block.get("is_error", False)
+                use_id, content, is_error = (
+                    block.get("tool_use_id"),
+                    block.get("content"),
+                    block.get("is_error", False),
+                )
             elif isinstance(block.get("toolResult"), dict):
                 inner = block["toolResult"]
-                use_id, content, is_error = inner.get("toolUseId"), inner.get("content"), inner.get("status") == "error"
+                use_id, content, is_error = (
+                    inner.get("toolUseId"),
+                    inner.get("content"),
+                    inner.get("status") == "error",
+                )
             else:
                 continue
             if use_id in ids or block.get("name") == tool_name:
                 text = _result_text(content)
-                return {"content": text, "json": _json(text) if text else None, "is_error": bool(is_error)}
+                return {
+                    "content": text,
+                    "json": parse_json_value(text) if text else None,
+                    "is_error": bool(is_error),
+                }
     return None
 
 
@@ -385,7 +231,11 @@ def _results_array_method(spec: dict[str, Any], field: str, where: str) -> Calla
         items = array(context.response)
         if not isinstance(items, list):
             return None
-        chosen = [item for item in items if isinstance(item, dict) and all(item.get(k) == v for k, v in match.items())]
+        chosen = [
+            item
+            for item in items
+            if isinstance(item, dict) and all(item.get(k) == v for k, v in match.items())
+        ]
         if not -len(chosen) <= index < len(chosen):
             return None
         result = value(chosen[index])
@@ -438,7 +288,9 @@ def _field_entries(config: Any) -> list[tuple[str, bool, Any]]:
                 raise OutputMappingConfigError(f"output_mappings[{index}]: needs a 'field' name")
             entries.append((body["field"], bool(body.get("required", False)), body.get("methods")))
         return entries
-    raise OutputMappingConfigError("output_mappings must be an object {field: [methods]} or a list of {field, methods}")
+    raise OutputMappingConfigError(
+        "output_mappings must be an object {field: [methods]} or a list of {field, methods}"
+    )
 
 
 def load_output_mappings(config: Any) -> OutputMappings:
@@ -452,7 +304,9 @@ def load_output_mappings(config: Any) -> OutputMappings:
         where = f"output_mappings.{name}"
         if not isinstance(methods, list) or not methods:
             raise OutputMappingConfigError(f"{where}: needs a non-empty list of methods")
-        compiled = tuple(compile_method(spec, name, f"{where}[{index}]") for index, spec in enumerate(methods))
+        compiled = tuple(
+            compile_method(spec, name, f"{where}[{index}]") for index, spec in enumerate(methods)
+        )
         fields.append(FieldMapping(name, required, compiled))
     return OutputMappings(tuple(fields), tool_names)
 

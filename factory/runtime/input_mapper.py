@@ -28,6 +28,7 @@ import os
 import re
 from typing import Any, Iterable
 
+from factory.runtime.csv_source import strip_bom_keys
 from factory.runtime.value_checks import property_problems, required_fields
 
 TRUE_WORDS = frozenset({"true", "yes", "y", "1", "t", "on"})
@@ -131,7 +132,9 @@ def parse_jsonpath(path: str) -> list[str | int]:
         if not match:
             raise MappingConfigError(f"jsonpath {path!r}: cannot parse at {path[position:]!r}")
         name, index, single, double = match.groups()
-        tokens.append(int(index) if index is not None else next(t for t in (name, single, double) if t is not None))
+        tokens.append(
+            int(index) if index is not None else next(t for t in (name, single, double) if t is not None)
+        )
         position = match.end()
     return tokens
 
@@ -154,7 +157,9 @@ def check_transformation(spec: Any, index: int) -> None:
         raise MappingConfigError(f"{where}: needs a 'field'")
     kind = spec.get("type")
     if kind not in TRANSFORMATION_TYPES:
-        raise MappingConfigError(f"{where}: unknown type {kind!r}; use one of {', '.join(TRANSFORMATION_TYPES)}")
+        raise MappingConfigError(
+            f"{where}: unknown type {kind!r}; use one of {', '.join(TRANSFORMATION_TYPES)}"
+        )
     if kind == "concat" and not (isinstance(spec.get("columns"), list) and spec["columns"]):
         raise MappingConfigError(f"{where}: concat needs a non-empty 'columns' list")
     if kind == "template" and not isinstance(spec.get("template"), str):
@@ -171,7 +176,9 @@ def apply_transformation(spec: dict[str, Any], row: dict[str, Any]) -> tuple[Any
     if kind == "concat":
         missing = [column for column in spec["columns"] if column not in row]
         if missing:
-            return None, [f"column {column!r} (used by {spec['field']}) is not in the row" for column in missing]
+            return None, [
+                f"column {column!r} (used by {spec['field']}) is not in the row" for column in missing
+            ]
         parts = [str(row[column]).strip() for column in spec["columns"] if not is_absent(row[column])]
         return spec.get("separator", " ").join(parts), []
     if kind == "template":
@@ -237,7 +244,7 @@ def transform_input(
     section = input_section(mapping)
     properties = target_properties(section, input_schema)
     sources = field_sources(section)
-    raw, problems = map_row(row, section)
+    raw, problems = map_row(strip_bom_keys(row), section)
     for field, prop in properties.items():
         if field not in raw and isinstance(prop, dict) and "default" in prop:
             raw[field] = prop["default"]
@@ -308,11 +315,17 @@ def record_input_schema(record: dict[str, Any]) -> dict[str, Any] | None:
 def mapped_fields(section: dict[str, Any]) -> set[str]:
     fields = set((section.get("column_mappings") or {}).values())
     fields.update((section.get("static_values") or {}).keys())
-    fields.update(spec["field"] for spec in section.get("transformations") or [] if isinstance(spec, dict) and "field" in spec)
+    fields.update(
+        spec["field"]
+        for spec in section.get("transformations") or []
+        if isinstance(spec, dict) and "field" in spec
+    )
     return fields
 
 
-def check_agent_record(record: dict[str, Any] | None, mapping: dict[str, Any], agent_name: str = "") -> list[str]:
+def check_agent_record(
+    record: dict[str, Any] | None, mapping: dict[str, Any], agent_name: str = ""
+) -> list[str]:
     """Problems that would make every row fail; empty when the batch may start."""
     if record is None:
         return [f"agent {agent_name!r} is not in AgentRegistry; register it first"]
@@ -320,7 +333,9 @@ def check_agent_record(record: dict[str, Any] | None, mapping: dict[str, Any], a
     block = structured_output_config(record)
     enabled = block.get("enabled") if block else None
     if enabled is not True and str(enabled).lower() != "true":
-        problems.append(f"agent {record.get('agent_name', agent_name)!r} does not have structured_output.enabled")
+        problems.append(
+            f"agent {record.get('agent_name', agent_name)!r} does not have structured_output.enabled"
+        )
     section = input_section(mapping)
     try:
         for index, spec in enumerate(section.get("transformations") or []):
@@ -346,7 +361,9 @@ def newest_version(versions: Iterable[str]) -> str | None:
 def load_agent_record(table: Any, agent_name: str, version: str | None = None) -> dict[str, Any] | None:
     """The agent's record from AgentRegistry; without a version the newest active one."""
     if version:
-        return table.get_item(Key={"agent_name": agent_name, "version": version}, ConsistentRead=True).get("Item")
+        return table.get_item(Key={"agent_name": agent_name, "version": version}, ConsistentRead=True).get(
+            "Item"
+        )
     items: list[dict[str, Any]] = []
     kwargs: dict[str, Any] = {
         "KeyConditionExpression": "agent_name = :name",

@@ -7,6 +7,7 @@ Agents hand back their result in many wrappers, depending on who relays it:
     {"Payload": {...} | "<json>"}                     a Lambda invoke result
     {"content": {"structured_output": {...}}}
     {"messages": [... tool_use print_<name>_output ...]}    the input of the last print tool call
+    {"content": [...]} / {"output": {"message": ...}}  one Anthropic / Bedrock Converse reply
     {"step_results": [... {"action": "act_with_schema", "parsed_response": {...},
                             "matches_schema": true} ...]}  the browser executor's script result
     {"script_output": {...}}, or a tool_result whose content is that result as JSON text
@@ -31,10 +32,11 @@ STATUS_SUCCESS = "SUCCESS"
 STATUS_PARTIAL = "PARTIAL"
 STATUS_FAILED = "FAILED"
 PRINT_TOOL_RE = re.compile(r"^print_(?:[a-z0-9_]+_)?output$")
-WRAPPER_KEYS = ("Output", "Payload", "content", "script_output", "result", "body")
+WRAPPER_KEYS = ("Output", "Payload", "content", "script_output", "result", "body", "output", "message")
 MAX_DEPTH = 8
 PLACES = (
-    "structured_output, Output, Payload, content, the last print_*_output tool_use in messages, "
+    "structured_output, Output, Payload, content, output.message, "
+    "the last print_*_output tool_use in messages or a message's content, "
     "step_results (last act_with_schema parsed_response), script_output, tool_result content"
 )
 
@@ -77,7 +79,9 @@ def locate_structured_output(response: Any, tool_names: tuple[str, ...] = ()) ->
     return Located(None, "", None, tuple(looked))
 
 
-def _search(node: Any, path: str, tool_names: tuple[str, ...], looked: list[str], depth: int) -> Located | None:
+def _search(
+    node: Any, path: str, tool_names: tuple[str, ...], looked: list[str], depth: int
+) -> Located | None:
     if depth > MAX_DEPTH or not isinstance(node, dict):
         return None
     looked.append(path)
@@ -95,19 +99,23 @@ def _search(node: Any, path: str, tool_names: tuple[str, ...], looked: list[str]
         found = _from_messages(node["messages"], f"{path}.messages", tool_names, looked, depth)
         if found is not None:
             return found
+    if isinstance(node.get("content"), list):  # one message: an Anthropic or Bedrock Converse reply
+        found = _from_messages([node], f"{path}<message>", tool_names, looked, depth)
+        if found is not None:
+            return found
     if isinstance(node.get("step_results"), list):
         return _from_step_results(node["step_results"], f"{path}.step_results")
     return None
 
 
-def _blocks(message: Any) -> list[Any]:
+def message_blocks(message: Any) -> list[Any]:
     if isinstance(message, dict):
         content = message.get("content")
         return content if isinstance(content, list) else []
     return []
 
 
-def _tool_use(block: Any) -> tuple[Any, Any] | None:
+def tool_use_of(block: Any) -> tuple[Any, Any] | None:
     """(name, input) of an Anthropic `tool_use` or a Bedrock `toolUse` block."""
     if not isinstance(block, dict):
         return None
@@ -144,18 +152,20 @@ def _from_messages(
     messages: list[Any], path: str, tool_names: tuple[str, ...], looked: list[str], depth: int
 ) -> Located | None:
     for m_index in range(len(messages) - 1, -1, -1):
-        blocks = _blocks(messages[m_index])
+        blocks = message_blocks(messages[m_index])
         for b_index in range(len(blocks) - 1, -1, -1):
-            use = _tool_use(blocks[b_index])
+            use = tool_use_of(blocks[b_index])
             if use and is_print_tool(use[0], tool_names):
                 value = parse_json_text(use[1])
                 if isinstance(value, dict):
                     return Located(value, f"{path}[{m_index}].content[{b_index}].input ({use[0]})")
     for m_index in range(len(messages) - 1, -1, -1):
-        blocks = _blocks(messages[m_index])
+        blocks = message_blocks(messages[m_index])
         for b_index in range(len(blocks) - 1, -1, -1):
             for payload in tool_result_payloads(blocks[b_index]):
-                found = _search(payload, f"{path}[{m_index}].content[{b_index}].content", tool_names, looked, depth + 1)
+                found = _search(
+                    payload, f"{path}[{m_index}].content[{b_index}].content", tool_names, looked, depth + 1
+                )
                 if found is not None:
                     return found
     return None

@@ -52,4 +52,6 @@ def validate_output(extraction_name: str, output_schema: Any, agent_response: An
 
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    return validate_output(event.get("extraction_name", ""), event["output_schema"], event.get("agent_response"))
+    return validate_output(
+        event.get("extraction_name", ""), event["output_schema"], event.get("agent_response")
+    )

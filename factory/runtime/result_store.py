@@ -31,7 +31,7 @@ METADATA_KEYS = ("_status", "_error", "_timestamp", "_execution_time_ms")
 
 
 class RowIdError(ValueError):
-    """A row number that cannot get a sortable row id."""
+    """A row number that cannot get a row id (not a non-negative integer)."""
 
 
 def make_batch_id(tool_name: str, execution_id: str) -> str:
@@ -39,12 +39,18 @@ def make_batch_id(tool_name: str, execution_id: str) -> str:
 
 
 def row_id(row_number: int, width: int = ROW_ID_WIDTH) -> str:
-    """`row_000001`; refuses numbers whose id would no longer sort in row order."""
+    """`row_000001`: zero-padded, so the sort order is the row order.
+
+    Past `width` digits one `~` per extra digit goes before the number
+    (`row_~1000000`, `row_~~10000000`): `~` sorts after every digit, so ids stay
+    in row order without renumbering the first 999,999 rows.
+    """
     if isinstance(row_number, bool) or not isinstance(row_number, int) or row_number < 0:
         raise RowIdError(f"row number must be a non-negative integer, got {row_number!r}")
-    if row_number >= 10**width:
-        raise RowIdError(f"row {row_number} needs more than {width} digits; raise the row id width for this batch")
-    return f"{ROW_ID_PREFIX}{row_number:0{width}d}"
+    digits = str(row_number)
+    if len(digits) <= width:
+        return f"{ROW_ID_PREFIX}{digits.zfill(width)}"
+    return f"{ROW_ID_PREFIX}{'~' * (len(digits) - width)}{digits}"
 
 
 def to_dynamodb(value: Any) -> Any:

@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterable
 
 from boto3.dynamodb.types import TypeSerializer
 
+from factory.runtime.csv_source import strip_bom_keys
 from factory.runtime.output_mapper import STATUS_FAILED, utc_timestamp
 from factory.runtime.result_store import (
     DEFAULT_TTL_DAYS,
@@ -113,7 +114,9 @@ class ResultWriter:
         deadline = self.clock() + self.deadline_seconds
         by_key: dict[tuple[str, str], dict[str, Any]] = {}
         for result in results:
-            item = self._fit(build_item(result, ttl_days=self.ttl_days, row_id_width=self.row_id_width), report)
+            item = self._fit(
+                build_item(result, ttl_days=self.ttl_days, row_id_width=self.row_id_width), report
+            )
             by_key[(item["batch_id"], item["row_id"])] = item
         items = list(by_key.values())
         for chunk in chunks(items):
@@ -137,11 +140,16 @@ class ResultWriter:
             item = {**item, name: {}, f"{name[:-5]}_s3_uri": f"s3://{self.bucket}/{key}"}
             report.offloaded += 1
         if item_size(item) + SIZE_MARGIN > self.max_item_bytes:
-            raise ItemTooLargeError(f"{item['batch_id']} {item['row_id']}: item too large even with its data in S3")
+            raise ItemTooLargeError(
+                f"{item['batch_id']} {item['row_id']}: item too large even with its data in S3"
+            )
         return item
 
     def _write_chunk(self, chunk: list[dict[str, Any]], deadline: float, report: WriteReport) -> None:
-        pending = [{"PutRequest": {"Item": {k: self.serializer.serialize(v) for k, v in item.items()}}} for item in chunk]
+        pending = [
+            {"PutRequest": {"Item": {k: self.serializer.serialize(v) for k, v in item.items()}}}
+            for item in chunk
+        ]
         attempt = 0
         while True:
             response = self.client.batch_write_item(RequestItems={self.table_name: pending})
@@ -158,6 +166,25 @@ class ResultWriter:
             self.sleep(delay)
 
 
+def caught_error_text(error: Any) -> str:
+    """Readable text for a Step Functions Catch output {"Error", "Cause"}.
+
+    A Lambda's Cause is JSON text ({"errorMessage", "errorType", "stackTrace"});
+    only the message is kept, the trace is in CloudWatch.
+    """
+    if not error:
+        return "no output"
+    if not isinstance(error, dict):
+        return str(error)
+    name, cause = error.get("Error"), error.get("Cause")
+    if isinstance(cause, str) and cause.startswith("{"):
+        try:
+            cause = json.loads(cause).get("errorMessage", cause)
+        except (json.JSONDecodeError, AttributeError):
+            pass
+    return ": ".join(str(part) for part in (name, cause) if part)
+
+
 def event_results(event: dict[str, Any]) -> list[RowResult]:
     """Row results from the state machine: a mapped row, or a caught error (a FAILED row)."""
     batch_id = event["batch_id"]
@@ -167,15 +194,15 @@ def event_results(event: dict[str, Any]) -> list[RowResult]:
     results = []
     for entry in entries:
         row_number = int(entry["row_number"])
-        input_data = entry.get("input_data") or {}
+        input_data = strip_bom_keys(entry.get("input_data") or {})
         if entry.get("output") is not None:
             results.append(
-                result_from_mapped_row(batch_id, row_number, input_data, entry["output"], entry.get("execution_time_ms"))
+                result_from_mapped_row(
+                    batch_id, row_number, input_data, entry["output"], entry.get("execution_time_ms")
+                )
             )
             continue
-        error = entry.get("error") or "no output"
-        if isinstance(error, dict):  # a Step Functions Catch: {"Error", "Cause"}
-            error = ": ".join(str(part) for part in (error.get("Error"), error.get("Cause")) if part)
+        error = caught_error_text(entry.get("error"))
         results.append(
             RowResult(
                 batch_id=batch_id,

@@ -85,9 +85,7 @@ def object_problems(value: Any, schema: dict[str, Any]) -> list[str]:
     if not isinstance(value, dict):
         return [f"$: expected object, got {json_type_name(value)}"]
     problems = [
-        f"{name}: required field is missing"
-        for name in required_fields(schema)
-        if value.get(name) is None
+        f"{name}: required field is missing" for name in required_fields(schema) if value.get(name) is None
     ]
     for name, prop in (schema.get("properties") or {}).items():
         if name in value and value[name] is not None and isinstance(prop, dict):

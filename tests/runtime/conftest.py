@@ -88,7 +88,9 @@ def aws(moto_endpoint, monkeypatch):
 
     def client(service: str, **config):
         return boto3.session.Session().client(
-            service, endpoint_url=moto_endpoint, region_name="us-east-1",
+            service,
+            endpoint_url=moto_endpoint,
+            region_name="us-east-1",
             config=Config(retries={"max_attempts": 1}, **config),
         )
 
@@ -106,12 +108,27 @@ def create_results_table(dynamodb) -> None:
             {"AttributeName": "timestamp", "AttributeType": "S"},
             {"AttributeName": "status", "AttributeType": "S"},
         ],
-        KeySchema=[{"AttributeName": "batch_id", "KeyType": "HASH"}, {"AttributeName": "row_id", "KeyType": "RANGE"}],
+        KeySchema=[
+            {"AttributeName": "batch_id", "KeyType": "HASH"},
+            {"AttributeName": "row_id", "KeyType": "RANGE"},
+        ],
         GlobalSecondaryIndexes=[
-            {"IndexName": "ByTimestamp", "KeySchema": [{"AttributeName": "batch_id", "KeyType": "HASH"},
-             {"AttributeName": "timestamp", "KeyType": "RANGE"}], "Projection": {"ProjectionType": "ALL"}},
-            {"IndexName": "ByStatus", "KeySchema": [{"AttributeName": "status", "KeyType": "HASH"},
-             {"AttributeName": "timestamp", "KeyType": "RANGE"}], "Projection": {"ProjectionType": "ALL"}},
+            {
+                "IndexName": "ByTimestamp",
+                "KeySchema": [
+                    {"AttributeName": "batch_id", "KeyType": "HASH"},
+                    {"AttributeName": "timestamp", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            },
+            {
+                "IndexName": "ByStatus",
+                "KeySchema": [
+                    {"AttributeName": "status", "KeyType": "HASH"},
+                    {"AttributeName": "timestamp", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            },
         ],
     )
 

@@ -24,22 +24,47 @@ FIELDS = ["success", "exchange_code", "speed", "metadata"]
 
 
 def item(n, status="SUCCESS", inputs=None, outputs=None, error=None, ms=100):
-    return {"row_id": f"row_{n:06d}", "status": status, "error": error, "execution_time_ms": ms,
-            "timestamp": "2026-01-01T00:00:00.000Z", "input_data": inputs or {}, "output_data": outputs or {}}
+    return {
+        "row_id": f"row_{n:06d}",
+        "status": status,
+        "error": error,
+        "execution_time_ms": ms,
+        "timestamp": "2026-01-01T00:00:00.000Z",
+        "input_data": inputs or {},
+        "output_data": outputs or {},
+    }
 
 
 PAGES = [
-    [item(1, inputs={"postcode": "SW1A 1AA", "number": "1"},
-          outputs={"success": True, "exchange_code": "ELY", "speed": 12.5, "metadata": '{"a":1}'})],
-    [item(2, "FAILED", inputs={"number": "2", "postcode": "=HYPERLINK(\"x\")"}, error="no structured output", ms=None),
-     item(3, "PARTIAL", inputs={"postcode": "E1 6AN", "number": "-3", "unmapped": "x"},
-          outputs={"success": False, "exchange_code": "+44 line\nbreak", "speed": 0}, error="optional field(s) missing: metadata")],
+    [
+        item(
+            1,
+            inputs={"postcode": "SW1A 1AA", "number": "1"},
+            outputs={"success": True, "exchange_code": "ELY", "speed": 12.5, "metadata": '{"a":1}'},
+        )
+    ],
+    [
+        item(
+            2,
+            "FAILED",
+            inputs={"number": "2", "postcode": '=HYPERLINK("x")'},
+            error="no structured output",
+            ms=None,
+        ),
+        item(
+            3,
+            "PARTIAL",
+            inputs={"postcode": "E1 6AN", "number": "-3", "unmapped": "x"},
+            outputs={"success": False, "exchange_code": "+44 line\nbreak", "speed": 0},
+            error="optional field(s) missing: metadata",
+        ),
+    ],
 ]
 EXPECTED = (
     b"postcode,number,success,exchange_code,speed,metadata,_status,_error,_execution_time_ms,_timestamp\r\n"
     b'SW1A 1AA,1,true,ELY,12.5,"{""a"":1}",SUCCESS,,100,2026-01-01T00:00:00.000Z\r\n'
-    b"\"'=HYPERLINK(\"\"x\"\")\",2,,,,,FAILED,no structured output,,2026-01-01T00:00:00.000Z\r\n"
-    b"E1 6AN,-3,false,\"'+44 line\nbreak\",0,,PARTIAL,optional field(s) missing: metadata,100,2026-01-01T00:00:00.000Z\r\n"
+    b'"\'=HYPERLINK(""x"")",2,,,,,FAILED,no structured output,,2026-01-01T00:00:00.000Z\r\n'
+    b'E1 6AN,-3,false,"\'+44 line\nbreak",0,,PARTIAL,optional field(s) missing: metadata,100,2026-01-01T00:00:00.000Z\r\n'
 )
 
 
@@ -82,9 +107,24 @@ def test_empty_batch_is_a_header():
 
 @pytest.mark.parametrize(
     ("value", "text"),
-    [(None, ""), (True, "true"), (False, "false"), (3, "3"), (2.5, "2.5"), ("-12.5", "-12.5"), ("+1e5", "+1e5"),
-     ("-", "'-"), ("=1+1", "'=1+1"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"), ("a=b", "a=b"), ("", ""),
-     ({"k": "é"}, '{"k":"é"}'), (["=x"], '["=x"]'), (-4, "-4")],
+    [
+        (None, ""),
+        (True, "true"),
+        (False, "false"),
+        (3, "3"),
+        (2.5, "2.5"),
+        ("-12.5", "-12.5"),
+        ("+1e5", "+1e5"),
+        ("-", "'-"),
+        ("=1+1", "'=1+1"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("a=b", "a=b"),
+        ("", ""),
+        ({"k": "é"}, '{"k":"é"}'),
+        (["=x"], '["=x"]'),
+        (-4, "-4"),
+    ],
 )
 def test_cell_text(value, text):
     assert cell_text(value) == text
@@ -98,8 +138,17 @@ def test_default_key():
 def test_written_batch_aggregates_to_expected_csv(results_store, broadband_mapping):
     dynamodb, s3 = results_store
     rows = [
-        ({"building_number": "1", "street": "High St", "postcode": "CB1 1AA"},
-         {"structured_output": {"success": True, "fttp_avail": True, "soadsl_dsl_speed": 0.1, "metadata": {"k": [1]}}}),
+        (
+            {"building_number": "1", "street": "High St", "postcode": "CB1 1AA"},
+            {
+                "structured_output": {
+                    "success": True,
+                    "fttp_avail": True,
+                    "soadsl_dsl_speed": 0.1,
+                    "metadata": {"k": [1]},
+                }
+            },
+        ),
         ({"building_number": "2", "street": "Low St", "postcode": "CB1 1AB"}, {"error": "timeout"}),
     ]
     results = []
@@ -108,20 +157,39 @@ def test_written_batch_aggregates_to_expected_csv(results_store, broadband_mappi
         mapped["_timestamp"] = "2026-01-01T00:00:00.000Z"
         results.append(result_from_mapped_row(BATCH, n, inputs, mapped, 1000 * n))
     ResultWriter(dynamodb, RESULTS_TABLE).write(reversed(results))
-    summary = aggregate_batch(dynamodb, s3, RESULTS_TABLE, BATCH, RESULTS_BUCKET,
-                              broadband_mapping["structured_output_fields"], ["building_number", "street", "postcode"],
-                              page_size=1)
+    summary = aggregate_batch(
+        dynamodb,
+        s3,
+        RESULTS_TABLE,
+        BATCH,
+        RESULTS_BUCKET,
+        broadband_mapping["structured_output_fields"],
+        ["building_number", "street", "postcode"],
+        page_size=1,
+    )
     assert summary.csv_uri == "s3://batch-results/results/bt/exec-9.csv"
     assert summary.counts == {"PARTIAL": 1, "FAILED": 1}
     body = s3.get_object(Bucket=RESULTS_BUCKET, Key="results/bt/exec-9.csv")["Body"].read()
     lines = body.decode().split("\r\n")
-    assert lines[0] == ",".join(["building_number", "street", "postcode", *broadband_mapping["structured_output_fields"],
-                                 "_status", "_error", "_execution_time_ms", "_timestamp"])
+    assert lines[0] == ",".join(
+        [
+            "building_number",
+            "street",
+            "postcode",
+            *broadband_mapping["structured_output_fields"],
+            "_status",
+            "_error",
+            "_execution_time_ms",
+            "_timestamp",
+        ]
+    )
     assert lines[1] == (
         '1,High St,CB1 1AA,true,,,true,,,0.1,,,,,"{""k"":[1]}",PARTIAL,"optional field(s) missing: alk, exchange_code, '
         'install_type, sogea_avail, ont_reference, ont_serial_no, port_service_id, screenshot_url",1000,2026-01-01T00:00:00.000Z'
     )
-    assert lines[2].startswith("2,Low St,CB1 1AB,,,,,,,,,,,,,FAILED,\"no structured output in the agent response;")
+    assert lines[2].startswith(
+        '2,Low St,CB1 1AB,,,,,,,,,,,,,FAILED,"no structured output in the agent response;'
+    )
     assert lines[2].endswith(",2000,2026-01-01T00:00:00.000Z")
     assert lines[3] == "" and len(lines) == 4
 
@@ -167,5 +235,9 @@ def test_handler(results_store, monkeypatch):
     monkeypatch.setenv("RESULTS_TABLE", RESULTS_TABLE)
     monkeypatch.setenv("RESULTS_BUCKET", RESULTS_BUCKET)
     out = handler({"batch_id": "none#0", "output_fields": ["a"], "input_columns": ["x"]})
-    assert out == {"rows": 0, "counts": {}, "columns": ["x", "a", "_status", "_error", "_execution_time_ms", "_timestamp"],
-                   "csv_uri": "s3://batch-results/results/none/0.csv"}
+    assert out == {
+        "rows": 0,
+        "counts": {},
+        "columns": ["x", "a", "_status", "_error", "_execution_time_ms", "_timestamp"],
+        "csv_uri": "s3://batch-results/results/none/0.csv",
+    }

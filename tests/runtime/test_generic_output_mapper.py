@@ -6,15 +6,13 @@ from datetime import datetime, timezone
 import pytest
 
 from factory.runtime.generic_output_mapper import (
-    OutputMappingConfigError,
     cached_output_mappings,
-    compile_expression,
     extract_fields,
     handler,
     load_output_mappings,
     map_output,
-    split_pipeline,
 )
+from factory.runtime.output_expressions import OutputMappingConfigError, compile_expression, split_pipeline
 
 NOW = datetime(2026, 1, 2, tzinfo=timezone.utc)
 
@@ -23,12 +21,26 @@ CONFIG = {
         "required": True,
         "methods": [
             {"method": "structured_output"},
-            {"method": "tool_result", "tool_name": "bt_checker", "expression": "$.content | parse('Exchange: (.+)') | strip()"},
-            {"method": "jmespath", "path": "result.summary", "transforms": [{"parse_text": "exchange=(\\w+)"}, "lower"]},
+            {
+                "method": "tool_result",
+                "tool_name": "bt_checker",
+                "expression": "$.content | parse('Exchange: (.+)') | strip()",
+            },
+            {
+                "method": "jmespath",
+                "path": "result.summary",
+                "transforms": [{"parse_text": "exchange=(\\w+)"}, "lower"],
+            },
         ],
     },
     "speed": [
-        {"method": "results_array", "path": "results", "match": {"name": "speed"}, "value": "value", "transforms": ["to_number"]},
+        {
+            "method": "results_array",
+            "path": "results",
+            "match": {"name": "speed"},
+            "value": "value",
+            "transforms": ["to_number"],
+        },
         {"method": "direct", "key": "speed_mbps"},
     ],
     "fttp": [{"method": "jmespath", "path": "flags.fttp", "transforms": ["to_bool"]}],
@@ -36,12 +48,20 @@ CONFIG = {
 
 
 def conversation(text: str, tool: str = "bt_checker") -> dict:
-    return {"messages": [
-        {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": tool, "input": {}}]},
-        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": text}]},
-        {"role": "assistant", "content": [{"type": "tool_use", "id": "t2", "name": "other", "input": {}}]},
-        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t2", "content": "Exchange: WRONG"}]},
-    ]}
+    return {
+        "messages": [
+            {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": tool, "input": {}}]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": text}]},
+            {
+                "role": "assistant",
+                "content": [{"type": "tool_use", "id": "t2", "name": "other", "input": {}}],
+            },
+            {
+                "role": "user",
+                "content": [{"type": "tool_result", "tool_use_id": "t2", "content": "Exchange: WRONG"}],
+            },
+        ]
+    }
 
 
 @pytest.mark.parametrize(
@@ -51,8 +71,14 @@ def conversation(text: str, tool: str = "bt_checker") -> dict:
         (conversation("Line ok\nExchange:  ELY  \nDone"), {"exchange_code": "ELY"}),
         ({"result": {"summary": "exchange=SOHO ok"}}, {"exchange_code": "soho"}),
         # first non-empty wins: an empty structured value falls through to the tool result
-        ({"structured_output": {"exchange_code": ""}, **conversation("Exchange: ELY")}, {"exchange_code": "ELY"}),
-        ({"results": [{"name": "fttp", "value": "x"}, {"name": "speed", "value": "1,024.5"}]}, {"speed": 1024.5}),
+        (
+            {"structured_output": {"exchange_code": ""}, **conversation("Exchange: ELY")},
+            {"exchange_code": "ELY"},
+        ),
+        (
+            {"results": [{"name": "fttp", "value": "x"}, {"name": "speed", "value": "1,024.5"}]},
+            {"speed": 1024.5},
+        ),
         ({"speed_mbps": 80}, {"speed": 80}),
         ({"flags": {"fttp": "Yes"}}, {"fttp": True}),
         ({"flags": {"fttp": "perhaps"}}, {}),
@@ -65,10 +91,18 @@ def test_methods_in_order(response, expected):
 
 
 def test_bedrock_tool_result_content_blocks():
-    response = {"messages": [
-        {"role": "assistant", "content": [{"toolUse": {"toolUseId": "b1", "name": "bt_checker", "input": {}}}]},
-        {"role": "user", "content": [{"toolResult": {"toolUseId": "b1", "content": [{"text": "Exchange: BATH"}]}}]},
-    ]}
+    response = {
+        "messages": [
+            {
+                "role": "assistant",
+                "content": [{"toolUse": {"toolUseId": "b1", "name": "bt_checker", "input": {}}}],
+            },
+            {
+                "role": "user",
+                "content": [{"toolResult": {"toolUseId": "b1", "content": [{"text": "Exchange: BATH"}]}}],
+            },
+        ]
+    }
     assert extract_fields(response, load_output_mappings(CONFIG)) == {"exchange_code": "BATH"}
 
 
@@ -79,32 +113,70 @@ def test_tool_result_without_expression_reads_json_content():
 
 
 def test_rows_have_status_and_json_cells():
-    mappings = load_output_mappings({"output_mappings": [
-        {"field": "exchange_code", "required": True, "methods": [{"method": "direct"}]},
-        {"field": "tags", "methods": [{"method": "direct"}]},
-    ]})
+    mappings = load_output_mappings(
+        {
+            "output_mappings": [
+                {"field": "exchange_code", "required": True, "methods": [{"method": "direct"}]},
+                {"field": "tags", "methods": [{"method": "direct"}]},
+            ]
+        }
+    )
     row = map_output({"exchange_code": "ELY", "tags": ["a", "b"]}, mappings, now=NOW)
-    assert row == {"exchange_code": "ELY", "tags": '["a","b"]', "_status": "SUCCESS", "_error": None,
-                   "_timestamp": "2026-01-02T00:00:00.000Z"}
-    assert map_output({"tags": ["a"]}, mappings, now=NOW)["_error"] == "exchange_code: required field is missing"
+    assert row == {
+        "exchange_code": "ELY",
+        "tags": '["a","b"]',
+        "_status": "SUCCESS",
+        "_error": None,
+        "_timestamp": "2026-01-02T00:00:00.000Z",
+    }
+    assert (
+        map_output({"tags": ["a"]}, mappings, now=NOW)["_error"] == "exchange_code: required field is missing"
+    )
     assert map_output({"exchange_code": "ELY"}, mappings, now=NOW)["_status"] == "PARTIAL"
     failed = map_output("garbage", mappings, now=NOW)
-    assert failed["_status"] == "FAILED" and failed["_error"] == "no output_mappings method found a value in the agent response"
+    assert (
+        failed["_status"] == "FAILED"
+        and failed["_error"] == "no output_mappings method found a value in the agent response"
+    )
 
 
 @pytest.mark.parametrize(
     ("config", "message"),
     [
-        ({"f": [{"method": "xpath"}]}, "output_mappings.f\\[0\\]: unknown method 'xpath'; use one of structured_output"),
+        (
+            {"f": [{"method": "xpath"}]},
+            "output_mappings.f\\[0\\]: unknown method 'xpath'; use one of structured_output",
+        ),
         ({"f": [{"method": "tool_result"}]}, "output_mappings.f\\[0\\]: tool_result needs a 'tool_name'"),
-        ({"f": [{"method": "tool_result", "tool_name": "t", "expression": "$.content | parse('(')"}]}, "regex '\\(' does not compile"),
-        ({"f": [{"method": "tool_result", "tool_name": "t", "expression": "content"}]}, "must start with '\\$'"),
-        ({"f": [{"method": "tool_result", "tool_name": "t", "expression": "$.content | shout()"}]}, "unknown function 'shout'"),
-        ({"f": [{"method": "tool_result", "tool_name": "t", "expression": "$.content | parse()"}]}, "parse\\(\\) needs a regex"),
-        ({"f": [{"method": "jmespath", "path": "a[?"}]}, "output_mappings.f\\[0\\]: JMESPath 'a\\[\\?' does not compile"),
+        (
+            {"f": [{"method": "tool_result", "tool_name": "t", "expression": "$.content | parse('(')"}]},
+            "regex '\\(' does not compile",
+        ),
+        (
+            {"f": [{"method": "tool_result", "tool_name": "t", "expression": "content"}]},
+            "must start with '\\$'",
+        ),
+        (
+            {"f": [{"method": "tool_result", "tool_name": "t", "expression": "$.content | shout()"}]},
+            "unknown function 'shout'",
+        ),
+        (
+            {"f": [{"method": "tool_result", "tool_name": "t", "expression": "$.content | parse()"}]},
+            "parse\\(\\) needs a regex",
+        ),
+        (
+            {"f": [{"method": "jmespath", "path": "a[?"}]},
+            "output_mappings.f\\[0\\]: JMESPath 'a\\[\\?' does not compile",
+        ),
         ({"f": [{"method": "jmespath"}]}, "needs a JMESPath string"),
-        ({"f": [{"method": "jmespath", "path": "a", "transforms": ["upper"]}]}, "f\\[0\\].transforms\\[0\\]: unknown transform 'upper'"),
-        ({"f": [{"method": "jmespath", "path": "a", "transforms": [{"parse_text": "[" }]}]}, "does not compile"),
+        (
+            {"f": [{"method": "jmespath", "path": "a", "transforms": ["upper"]}]},
+            "f\\[0\\].transforms\\[0\\]: unknown transform 'upper'",
+        ),
+        (
+            {"f": [{"method": "jmespath", "path": "a", "transforms": [{"parse_text": "["}]}]},
+            "does not compile",
+        ),
         ({"f": [{"method": "results_array", "index": "first"}]}, "'index' must be an integer"),
         ({"f": []}, "output_mappings.f: needs a non-empty list of methods"),
         ({"f": ["direct"]}, "a method must be an object"),

@@ -34,11 +34,26 @@ def test_schema_default_fills_empty_column(energy_mapping, energy_record):
 @pytest.mark.parametrize(
     ("row", "expected"),
     [
-        ({"Postcode": "SW1A 1AA", "Annual kWh": "lots"}, "column 'Annual kWh' (annual_kwh): 'lots' is not an integer"),
-        ({"Postcode": "sw1a", "Annual kWh": "2900"}, "column 'Postcode' (postcode: 'sw1a' does not match pattern"),
-        ({"Postcode": "SW1A 1AA", "Annual kWh": "50"}, "column 'Annual kWh' (annual_kwh: 50 is below minimum 100)"),
-        ({"Postcode": "SW1A 1AA", "Annual kWh": "2900", "Fuel": "coal"}, "column 'Fuel' (fuel_type: 'coal' is not one of"),
-        ({"Postcode": "SW1A 1AA", "Annual kWh": ""}, "column 'Annual kWh' (annual_kwh): required value is empty"),
+        (
+            {"Postcode": "SW1A 1AA", "Annual kWh": "lots"},
+            "column 'Annual kWh' (annual_kwh): 'lots' is not an integer",
+        ),
+        (
+            {"Postcode": "sw1a", "Annual kWh": "2900"},
+            "column 'Postcode' (postcode: 'sw1a' does not match pattern",
+        ),
+        (
+            {"Postcode": "SW1A 1AA", "Annual kWh": "50"},
+            "column 'Annual kWh' (annual_kwh: 50 is below minimum 100)",
+        ),
+        (
+            {"Postcode": "SW1A 1AA", "Annual kWh": "2900", "Fuel": "coal"},
+            "column 'Fuel' (fuel_type: 'coal' is not one of",
+        ),
+        (
+            {"Postcode": "SW1A 1AA", "Annual kWh": ""},
+            "column 'Annual kWh' (annual_kwh): required value is empty",
+        ),
         ({"Annual kWh": "2900"}, "column 'Postcode' (postcode): required value is empty"),
     ],
 )
@@ -91,7 +106,14 @@ def test_coerce(text, json_type, expected):
 
 @pytest.mark.parametrize(
     ("text", "json_type"),
-    [("2.5", "integer"), ("abc", "number"), ("maybe", "boolean"), ("{", "object"), ("[1]", "object"), ("{}", "array")],
+    [
+        ("2.5", "integer"),
+        ("abc", "number"),
+        ("maybe", "boolean"),
+        ("{", "object"),
+        ("[1]", "object"),
+        ("{}", "array"),
+    ],
 )
 def test_coerce_refuses(text, json_type):
     with pytest.raises(ValueError):
@@ -101,19 +123,35 @@ def test_coerce_refuses(text, json_type):
 def test_static_values_and_transformations():
     mapping = {
         "column_mappings": {"Number": "building_number"},
-        "field_types": {"building_number": "string", "source": "string", "address": "string", "town": "string",
-                        "line": "string", "rooms": "integer"},
+        "field_types": {
+            "building_number": "string",
+            "source": "string",
+            "address": "string",
+            "town": "string",
+            "line": "string",
+            "rooms": "integer",
+        },
         "required_fields": ["building_number", "source"],
         "static_values": {"source": "batch", "building_number": "0"},
         "transformations": [
-            {"field": "address", "type": "concat", "columns": ["Number", "Street", "Flat"], "separator": ", "},
+            {
+                "field": "address",
+                "type": "concat",
+                "columns": ["Number", "Street", "Flat"],
+                "separator": ", ",
+            },
             {"field": "line", "type": "template", "template": "{Number} {Street}"},
             {"field": "town", "type": "jsonpath", "column": "Extra", "path": "$.places[0]['town name']"},
             {"field": "rooms", "type": "jsonpath", "column": "Extra", "path": "$.rooms"},
         ],
         "prompt_template": "Check {line} in {town}",
     }
-    row = {"Number": "12", "Street": "High St", "Flat": "", "Extra": '{"places": [{"town name": "Ely"}], "rooms": "3"}'}
+    row = {
+        "Number": "12",
+        "Street": "High St",
+        "Flat": "",
+        "Extra": '{"places": [{"town name": "Ely"}], "rooms": "3"}',
+    }
     result = transform_input(row, mapping)
     assert result["data"] == {
         "source": "batch",
@@ -172,11 +210,16 @@ def test_validate_accepts_camel_case_record(broadband_record, broadband_mapping)
 
 
 def test_validate_refuses_disabled_missing_and_unmapped(broadband_record, broadband_mapping):
-    disabled = {**broadband_record, "structured_output": {**broadband_record["structured_output"], "enabled": False}}
+    disabled = {
+        **broadband_record,
+        "structured_output": {**broadband_record["structured_output"], "enabled": False},
+    }
     assert check_agent_record(disabled, broadband_mapping) == [
         "agent 'broadband-availability-bt-wholesale-agent' does not have structured_output.enabled"
     ]
-    assert check_agent_record(None, broadband_mapping, "ghost") == ["agent 'ghost' is not in AgentRegistry; register it first"]
+    assert check_agent_record(None, broadband_mapping, "ghost") == [
+        "agent 'ghost' is not in AgentRegistry; register it first"
+    ]
     partial = {"input_mapping": {"column_mappings": {"building_number": "building_number"}}}
     assert check_agent_record(broadband_record, partial) == [
         "required input field 'street' is not mapped from any column",
@@ -203,7 +246,11 @@ class FakeTable:
         name = kwargs["ExpressionAttributeValues"][":name"]
         matching = [item for item in self.items if item["agent_name"] == name]
         if "ExclusiveStartKey" not in kwargs:
-            return {"Items": matching[:1], "LastEvaluatedKey": {"k": 1}} if len(matching) > 1 else {"Items": matching}
+            return (
+                {"Items": matching[:1], "LastEvaluatedKey": {"k": 1}}
+                if len(matching) > 1
+                else {"Items": matching}
+            )
         return {"Items": matching[1:]}
 
 
@@ -223,3 +270,37 @@ def test_load_agent_record_picks_newest_active_across_pages():
 def test_handler_transforms_a_row(energy_mapping):
     result = handler({"row": {"Postcode": "SW1A 1AA", "Annual kWh": "100"}, "mapping": energy_mapping})
     assert result["data"]["annual_kwh"] == 100
+
+
+@pytest.mark.slow
+def test_validate_action_reads_the_registry(aws, monkeypatch, broadband_record, broadband_mapping):
+    import boto3
+
+    from factory.runtime.result_store import to_dynamodb
+
+    aws("dynamodb").create_table(
+        TableName="AgentRegistry-test",
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": "agent_name", "AttributeType": "S"},
+            {"AttributeName": "version", "AttributeType": "S"},
+        ],
+        KeySchema=[
+            {"AttributeName": "agent_name", "KeyType": "HASH"},
+            {"AttributeName": "version", "KeyType": "RANGE"},
+        ],
+    )
+    boto3.resource("dynamodb").Table("AgentRegistry-test").put_item(Item=to_dynamodb(broadband_record))
+    monkeypatch.setenv("AGENT_REGISTRY_TABLE", "AgentRegistry-test")
+    event = {"action": "validate", "agent_name": broadband_record["agent_name"], "mapping": broadband_mapping}
+    assert handler(event) == {"valid": True, "errors": []}
+    assert handler({**event, "agent_version": "9.9.9"})["errors"] == [
+        f"agent {broadband_record['agent_name']!r} is not in AgentRegistry; register it first"
+    ]
+
+
+def test_a_bom_left_on_the_first_header_key_is_ignored(energy_mapping, energy_record):
+    row = {"\ufeffPostcode": "SW1A 1AA", "Annual kWh": "2900"}
+    assert (
+        transform_input(row, energy_mapping, energy_schema(energy_record))["data"]["postcode"] == "SW1A 1AA"
+    )

@@ -23,9 +23,21 @@ def browser_result(parsed, matches=True, extra_steps=()):
         "success": True,
         "step_results": [
             {"step": 0, "action": "act", "success": True},
-            {"step": 1, "action": "act_with_schema", "success": True, "parsed_response": {"stale": 1}, "matches_schema": True},
+            {
+                "step": 1,
+                "action": "act_with_schema",
+                "success": True,
+                "parsed_response": {"stale": 1},
+                "matches_schema": True,
+            },
             *extra_steps,
-            {"step": 2, "action": "act_with_schema", "success": True, "parsed_response": parsed, "matches_schema": matches},
+            {
+                "step": 2,
+                "action": "act_with_schema",
+                "success": True,
+                "parsed_response": parsed,
+                "matches_schema": matches,
+            },
             {"step": 3, "action": "screenshot", "success": True},
         ],
     }
@@ -34,47 +46,126 @@ def browser_result(parsed, matches=True, extra_steps=()):
 SHAPES = [
     ("top level", {"structured_output": GOOD}, "$.structured_output"),
     ("top level as JSON text", {"structured_output": json.dumps(GOOD)}, "$.structured_output"),
-    ("Step Functions Output", {"Output": {"structured_output": GOOD}, "status": "SUCCEEDED"}, "$.Output.structured_output"),
-    ("Output as JSON string", {"Output": json.dumps({"structured_output": GOOD})}, "$.Output.structured_output"),
+    (
+        "Step Functions Output",
+        {"Output": {"structured_output": GOOD}, "status": "SUCCEEDED"},
+        "$.Output.structured_output",
+    ),
+    (
+        "Output as JSON string",
+        {"Output": json.dumps({"structured_output": GOOD})},
+        "$.Output.structured_output",
+    ),
     ("content wrapper", {"content": {"structured_output": GOOD}}, "$.content.structured_output"),
-    ("Lambda Payload", {"StatusCode": 200, "Payload": {"structured_output": GOOD}}, "$.Payload.structured_output"),
-    ("Payload JSON text", {"Payload": json.dumps({"Output": json.dumps({"structured_output": GOOD})})},
-     "$.Payload.Output.structured_output"),
+    (
+        "Lambda Payload",
+        {"StatusCode": 200, "Payload": {"structured_output": GOOD}},
+        "$.Payload.structured_output",
+    ),
+    (
+        "Payload JSON text",
+        {"Payload": json.dumps({"Output": json.dumps({"structured_output": GOOD})})},
+        "$.Payload.Output.structured_output",
+    ),
     ("whole response is JSON text", json.dumps({"structured_output": GOOD}), "$.structured_output"),
     (
         "last print tool_use (Anthropic)",
-        {"messages": [
-            {"role": "assistant", "content": [{"type": "tool_use", "name": TOOL, "input": {"success": False}}]},
-            {"role": "user", "content": [{"type": "tool_result", "content": "ok"}]},
-            {"role": "assistant", "content": [{"type": "text", "text": "done"}, {"type": "tool_use", "name": TOOL, "input": GOOD}]},
-        ]},
+        {
+            "messages": [
+                {
+                    "role": "assistant",
+                    "content": [{"type": "tool_use", "name": TOOL, "input": {"success": False}}],
+                },
+                {"role": "user", "content": [{"type": "tool_result", "content": "ok"}]},
+                {
+                    "role": "assistant",
+                    "content": [
+                        {"type": "text", "text": "done"},
+                        {"type": "tool_use", "name": TOOL, "input": GOOD},
+                    ],
+                },
+            ]
+        },
         f"$.messages[2].content[1].input ({TOOL})",
     ),
     (
         "generic print_output tool (Bedrock toolUse)",
-        {"messages": [{"role": "assistant", "content": [{"toolUse": {"name": "print_output", "input": GOOD}}]}]},
+        {
+            "messages": [
+                {"role": "assistant", "content": [{"toolUse": {"name": "print_output", "input": GOOD}}]}
+            ]
+        },
         "$.messages[0].content[0].input (print_output)",
     ),
+    (
+        "single Anthropic message",
+        {"role": "assistant", "stop_reason": "tool_use", "content": [{"type": "tool_use", "name": TOOL, "input": GOOD}]},
+        f"$<message>[0].content[0].input ({TOOL})",
+    ),
+    (
+        "Bedrock Converse response",
+        {"output": {"message": {"role": "assistant", "content": [{"toolUse": {"name": TOOL, "input": GOOD}}]}}},
+        f"$.output.message<message>[0].content[0].input ({TOOL})",
+    ),
     ("browser step_results", browser_result(GOOD), "$.step_results[2].parsed_response"),
-    ("browser parsed_response as text", browser_result(json.dumps(GOOD)), "$.step_results[2].parsed_response"),
-    ("script_output", {"script_output": browser_result(GOOD)}, "$.script_output.step_results[2].parsed_response"),
+    (
+        "browser parsed_response as text",
+        browser_result(json.dumps(GOOD)),
+        "$.step_results[2].parsed_response",
+    ),
+    (
+        "script_output",
+        {"script_output": browser_result(GOOD)},
+        "$.script_output.step_results[2].parsed_response",
+    ),
     (
         "tool_result JSON-string content",
-        {"messages": [
-            {"role": "assistant", "content": [{"type": "tool_use", "name": "browser", "input": {}}]},
-            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": json.dumps(browser_result(GOOD))}]},
-        ]},
+        {
+            "messages": [
+                {"role": "assistant", "content": [{"type": "tool_use", "name": "browser", "input": {}}]},
+                {
+                    "role": "user",
+                    "content": [
+                        {
+                            "type": "tool_result",
+                            "tool_use_id": "t1",
+                            "content": json.dumps(browser_result(GOOD)),
+                        }
+                    ],
+                },
+            ]
+        },
         "$.messages[1].content[0].content.step_results[2].parsed_response",
     ),
     (
         "tool_result text block content",
-        {"messages": [{"role": "user", "content": [
-            {"type": "tool_result", "content": [{"type": "text", "text": json.dumps({"script_output": browser_result(GOOD)})}]}]}]},
+        {
+            "messages": [
+                {
+                    "role": "user",
+                    "content": [
+                        {
+                            "type": "tool_result",
+                            "content": [
+                                {"type": "text", "text": json.dumps({"script_output": browser_result(GOOD)})}
+                            ],
+                        }
+                    ],
+                }
+            ]
+        },
         "$.messages[0].content[0].content.script_output.step_results[2].parsed_response",
     ),
     (
         "Bedrock toolResult json content",
-        {"messages": [{"role": "user", "content": [{"toolResult": {"content": [{"json": {"structured_output": GOOD}}]}}]}]},
+        {
+            "messages": [
+                {
+                    "role": "user",
+                    "content": [{"toolResult": {"content": [{"json": {"structured_output": GOOD}}]}}],
+                }
+            ]
+        },
         "$.messages[0].content[0].content.structured_output",
     ),
 ]
@@ -86,7 +177,9 @@ def test_every_response_shape_is_located(name, response, where, broadband_mappin
     assert located.value == GOOD
     assert located.where == where
     assert located.problem is None
-    row = extract_structured_output(response, broadband_mapping, broadband_record["structured_output"]["schemas"]["output"], NOW)
+    row = extract_structured_output(
+        response, broadband_mapping, broadband_record["structured_output"]["schemas"]["output"], NOW
+    )
     assert row["_status"] == "PARTIAL"
     assert row["success"] is True and row["alk"] == "A00022059784"
 
@@ -107,8 +200,12 @@ def test_success_when_every_field_is_present(company_mapping, company_record):
         "sic_codes": ["62020"],
         "officers": [{"name": "A, B", "role": "director"}],
     }
-    row = extract_structured_output({"structured_output": output}, company_mapping,
-                                    company_record["structured_output"]["schemas"]["output"], NOW)
+    row = extract_structured_output(
+        {"structured_output": output},
+        company_mapping,
+        company_record["structured_output"]["schemas"]["output"],
+        NOW,
+    )
     assert row["_status"] == "SUCCESS" and row["_error"] is None
     assert row["registered_office"] == '{"line":"1 High St","town":"Ely"}'
     assert row["sic_codes"] == '["62020"]'
@@ -118,7 +215,9 @@ def test_missing_required_and_wrong_types_fail(broadband_mapping, broadband_reco
     schema = broadband_record["structured_output"]["schemas"]["output"]
     row = extract_structured_output(
         {"structured_output": {"success": "yes", "install_type": "Gold", "soadsl_dsl_speed": True}},
-        broadband_mapping, schema, NOW,
+        broadband_mapping,
+        schema,
+        NOW,
     )
     assert row["_status"] == "FAILED"
     assert row["_error"].split("; ") == [
@@ -132,7 +231,10 @@ def test_missing_required_and_wrong_types_fail(broadband_mapping, broadband_reco
 def test_matches_schema_false_is_a_failed_row_with_the_values(broadband_mapping):
     row = extract_structured_output(browser_result(GOOD, matches=False), broadband_mapping, None, NOW)
     assert row["_status"] == "FAILED"
-    assert row["_error"] == "act_with_schema step 2 reported matches_schema=false at $.step_results[2].parsed_response"
+    assert (
+        row["_error"]
+        == "act_with_schema step 2 reported matches_schema=false at $.step_results[2].parsed_response"
+    )
     assert row["alk"] == "A00022059784"
 
 
@@ -146,13 +248,24 @@ def test_last_schema_step_without_object_is_failed(broadband_mapping):
 
 @pytest.mark.parametrize(
     "response",
-    [None, "", "not json", [], {"Output": "{broken"}, {"messages": [{"role": "assistant", "content": "hi"}]},
-     {"structured_output": None}, {"step_results": [{"action": "act"}]}, {"messages": "nope"}],
+    [
+        None,
+        "",
+        "not json",
+        [],
+        {"Output": "{broken"},
+        {"messages": [{"role": "assistant", "content": "hi"}]},
+        {"structured_output": None},
+        {"step_results": [{"action": "act"}]},
+        {"messages": "nope"},
+    ],
 )
 def test_missing_output_is_a_failed_row_never_an_exception(response, broadband_mapping):
     row = extract_structured_output(response, broadband_mapping, None, NOW)
     assert row["_status"] == "FAILED"
-    assert row["_error"].startswith("no structured output in the agent response; looked for structured_output")
+    assert row["_error"].startswith(
+        "no structured output in the agent response; looked for structured_output"
+    )
     assert all(row[name] is None for name in broadband_mapping["structured_output_fields"])
 
 
@@ -162,7 +275,11 @@ def test_error_says_where_it_looked(broadband_mapping):
 
 
 def test_other_tools_are_not_taken_for_output():
-    response = {"messages": [{"role": "assistant", "content": [{"type": "tool_use", "name": "search", "input": {"q": 1}}]}]}
+    response = {
+        "messages": [
+            {"role": "assistant", "content": [{"type": "tool_use", "name": "search", "input": {"q": 1}}]}
+        ]
+    }
     assert not locate_structured_output(response).found
 
 
@@ -181,5 +298,11 @@ def test_cell_value_and_timestamp():
 
 def test_handler_accepts_schema_as_json_text(broadband_mapping, broadband_record):
     schema = json.dumps(broadband_record["structured_output"]["schemas"]["output"])
-    row = handler({"agent_response": {"structured_output": {"success": True}}, "mapping": broadband_mapping, "output_schema": schema})
+    row = handler(
+        {
+            "agent_response": {"structured_output": {"success": True}},
+            "mapping": broadband_mapping,
+            "output_schema": schema,
+        }
+    )
     assert row["_status"] == "FAILED" and row["_error"] == "fttp_avail: required field is missing"

@@ -1,14 +1,11 @@
 from __future__ import annotations
 
 import json
-import re
-from pathlib import Path
 
 import pytest
 
 from factory.runtime.output_validator import OutputSchemaError, handler, validate_output
 
-STACK = Path(__file__).resolve().parents[2] / "generated" / "stacks" / "agents" / "broadband_availability_bt_wholesale_stack.py"
 NAME = "broadband_availability_bt_wholesale"
 
 
@@ -19,11 +16,19 @@ def schema_text(broadband_record) -> str:
 
 
 def browser(parsed, matches=True):
-    return {"success": True, "step_results": [
-        {"action": "act", "success": True},
-        {"action": "act_with_schema", "success": True, "parsed_response": parsed, "matches_schema": matches},
-        {"action": "screenshot", "success": True},
-    ]}
+    return {
+        "success": True,
+        "step_results": [
+            {"action": "act", "success": True},
+            {
+                "action": "act_with_schema",
+                "success": True,
+                "parsed_response": parsed,
+                "matches_schema": matches,
+            },
+            {"action": "screenshot", "success": True},
+        ],
+    }
 
 
 def test_valid_browser_result(schema_text):
@@ -37,13 +42,31 @@ def test_valid_browser_result(schema_text):
     [
         (browser({"success": True}), ["fttp_avail: required field is missing"]),
         (browser({"success": True, "fttp_avail": "no"}), ["fttp_avail: expected boolean, got string 'no'"]),
-        (browser({"success": True, "fttp_avail": True, "install_type": "x"}),
-         ["install_type: 'x' is not one of ['Standard', 'Premium', 'N/A']"]),
-        (browser({"success": True, "fttp_avail": True}, matches=False),
-         ["act_with_schema step 1 reported matches_schema=false at $.step_results[1].parsed_response"]),
-        ({"messages": [{"role": "assistant", "content": [
-            {"type": "tool_use", "name": f"print_{NAME}_output", "input": {"success": 1, "fttp_avail": True}}]}]},
-         ["success: expected boolean, got integer 1"]),
+        (
+            browser({"success": True, "fttp_avail": True, "install_type": "x"}),
+            ["install_type: 'x' is not one of ['Standard', 'Premium', 'N/A']"],
+        ),
+        (
+            browser({"success": True, "fttp_avail": True}, matches=False),
+            ["act_with_schema step 1 reported matches_schema=false at $.step_results[1].parsed_response"],
+        ),
+        (
+            {
+                "messages": [
+                    {
+                        "role": "assistant",
+                        "content": [
+                            {
+                                "type": "tool_use",
+                                "name": f"print_{NAME}_output",
+                                "input": {"success": 1, "fttp_avail": True},
+                            }
+                        ],
+                    }
+                ]
+            },
+            ["success: expected boolean, got integer 1"],
+        ),
     ],
 )
 def test_invalid_outputs(schema_text, response, errors):
@@ -60,7 +83,13 @@ def test_missing_output_is_invalid_and_keeps_the_agents_error(schema_text):
 
 
 def test_pattern_is_checked():
-    schema = json.dumps({"type": "object", "properties": {"code": {"type": "string", "pattern": "^[A-Z]+$"}}, "required": ["code"]})
+    schema = json.dumps(
+        {
+            "type": "object",
+            "properties": {"code": {"type": "string", "pattern": "^[A-Z]+$"}},
+            "required": ["code"],
+        }
+    )
     assert validate_output("x", schema, {"structured_output": {"code": "ABC"}})["valid"] is True
     assert validate_output("x", schema, {"structured_output": {"code": "abc"}})["errors"] == [
         "code: 'abc' does not match pattern ^[A-Z]+$"

@@ -15,6 +15,7 @@ from factory.runtime.result_writer import (
     event_results,
     handler,
 )
+
 RESULTS_TABLE = "batch_processor_results"
 RESULTS_BUCKET = "batch-results"
 
@@ -53,7 +54,7 @@ def unprocessed_injector(plain_client, every: int, keep: int):
         if calls["n"] % every:
             return None
         request_items = json.loads(request.body)["RequestItems"]
-        (table, puts), = request_items.items()
+        ((table, puts),) = request_items.items()
         if keep:
             plain_client.batch_write_item(RequestItems={table: puts[:keep]})
         body = json.dumps({"UnprocessedItems": {table: puts[keep:]}}).encode()
@@ -64,14 +65,26 @@ def unprocessed_injector(plain_client, every: int, keep: int):
 
 def results(count: int, start: int = 1, payload: str = "x") -> list[RowResult]:
     return [
-        RowResult(BATCH, n, "SUCCESS", {"postcode": f"P{n}"}, {"value": payload, "speed": n + 0.5}, None, 10, "2026-01-01T00:00:00.000Z")
+        RowResult(
+            BATCH,
+            n,
+            "SUCCESS",
+            {"postcode": f"P{n}"},
+            {"value": payload, "speed": n + 0.5},
+            None,
+            10,
+            "2026-01-01T00:00:00.000Z",
+        )
         for n in range(start, start + count)
     ]
 
 
 def all_items(dynamodb) -> list[dict]:
-    items, kwargs = [], {"TableName": RESULTS_TABLE, "KeyConditionExpression": "batch_id = :b",
-                         "ExpressionAttributeValues": {":b": {"S": BATCH}}}
+    items, kwargs = [], {
+        "TableName": RESULTS_TABLE,
+        "KeyConditionExpression": "batch_id = :b",
+        "ExpressionAttributeValues": {":b": {"S": BATCH}},
+    }
     while True:
         page = dynamodb.query(**kwargs)
         items.extend(page["Items"])
@@ -93,7 +106,9 @@ def test_2000_rows_with_injected_unprocessed_items_lose_nothing(results_store, a
     plain = aws("dynamodb")
     recorder = Recorder()
     dynamodb.meta.events.register_first("before-send.dynamodb", recorder)
-    dynamodb.meta.events.register("before-send.dynamodb.BatchWriteItem", unprocessed_injector(plain, every=3, keep=10))
+    dynamodb.meta.events.register(
+        "before-send.dynamodb.BatchWriteItem", unprocessed_injector(plain, every=3, keep=10)
+    )
     sleeps: list[float] = []
     writer = ResultWriter(dynamodb, RESULTS_TABLE, sleep=sleeps.append)
     report = writer.write(results(2000))
@@ -101,10 +116,14 @@ def test_2000_rows_with_injected_unprocessed_items_lose_nothing(results_store, a
     assert max(recorder.batch_sizes) == 25
     assert report.requests == recorder.requests
     assert report.retried_items > 0 and len(sleeps) > 0
-    items = all_items(plain)
-    assert len(items) == 2000
-    assert sorted(item["row_id"]["S"] for item in items)[:2] == ["row_000001", "row_000002"]
-    assert items[0]["output_data"]["M"]["speed"] == {"N": "1.5"}
+    query = {
+        "TableName": RESULTS_TABLE,
+        "KeyConditionExpression": "batch_id = :b",
+        "ExpressionAttributeValues": {":b": {"S": BATCH}},
+    }
+    assert plain.query(**query, Select="COUNT")["Count"] == 2000
+    (first,) = plain.query(**query, Limit=1)["Items"]
+    assert first["row_id"] == {"S": "row_000001"} and first["output_data"]["M"]["speed"] == {"N": "1.5"}
 
 
 @pytest.mark.slow
@@ -119,14 +138,21 @@ def test_requests_per_thousand_rows_without_throttling(results_store):
 @pytest.mark.slow
 def test_deadline_fails_loudly_naming_rows(results_store, aws):
     dynamodb, _ = results_store
-    dynamodb.meta.events.register("before-send.dynamodb.BatchWriteItem", unprocessed_injector(aws("dynamodb"), every=1, keep=0))
+    dynamodb.meta.events.register(
+        "before-send.dynamodb.BatchWriteItem", unprocessed_injector(aws("dynamodb"), every=1, keep=0)
+    )
     now = {"t": 0.0}
 
     def sleep(seconds):
         now["t"] += seconds
 
-    writer = ResultWriter(dynamodb, RESULTS_TABLE, deadline_seconds=1.0, sleep=sleep, clock=lambda: now["t"], rng=lambda: 1.0)
-    with pytest.raises(UnprocessedItemsError, match=r"3 row\(s\) still unprocessed after \d+ BatchWriteItem attempt\(s\).*row_000001"):
+    writer = ResultWriter(
+        dynamodb, RESULTS_TABLE, deadline_seconds=1.0, sleep=sleep, clock=lambda: now["t"], rng=lambda: 1.0
+    )
+    with pytest.raises(
+        UnprocessedItemsError,
+        match=r"3 row\(s\) still unprocessed after \d+ BatchWriteItem attempt\(s\).*row_000001",
+    ):
         writer.write(results(3))
     assert now["t"] <= 1.0
 
@@ -151,7 +177,7 @@ def test_large_output_goes_to_s3_with_a_pointer(results_store):
     big = "é" * 250_000  # 500 KB of UTF-8
     report = writer.write(results(1, payload=big) + results(1, start=2))
     assert report.offloaded == 1
-    (first, second) = sorted(all_items(dynamodb), key=lambda item: item["row_id"]["S"])
+    first, second = sorted(all_items(dynamodb), key=lambda item: item["row_id"]["S"])
     uri = first["output_s3_uri"]["S"]
     assert uri == f"s3://{RESULTS_BUCKET}/batch-results/{BATCH}/row_000001.output_data.json"
     assert first["output_data"] == {"M": {}}
@@ -167,14 +193,45 @@ def test_large_output_without_bucket_is_refused():
 
 
 def test_event_results_accepts_rows_and_caught_errors():
-    event = {"batch_id": BATCH, "results": [
-        {"row_number": 1, "input_data": {"a": "1"}, "output": {"v": 1, "_status": "SUCCESS", "_error": None, "_timestamp": "t"},
-         "execution_time_ms": 5},
-        {"row_number": "2", "input_data": {"a": "2"}, "error": {"Error": "States.TaskFailed", "Cause": "browser timed out"}},
-    ]}
+    event = {
+        "batch_id": BATCH,
+        "results": [
+            {
+                "row_number": 1,
+                "input_data": {"a": "1"},
+                "output": {"v": 1, "_status": "SUCCESS", "_error": None, "_timestamp": "t"},
+                "execution_time_ms": 5,
+            },
+            {
+                "row_number": "2",
+                "input_data": {"a": "2"},
+                "error": {"Error": "States.TaskFailed", "Cause": "browser timed out"},
+            },
+        ],
+    }
     first, second = event_results(event)
     assert (first.status, first.output_data, first.execution_time_ms) == ("SUCCESS", {"v": 1}, 5)
-    assert (second.status, second.error, second.row_number) == ("FAILED", "States.TaskFailed: browser timed out", 2)
+    assert (second.status, second.error, second.row_number) == (
+        "FAILED",
+        "States.TaskFailed: browser timed out",
+        2,
+    )
+    lambda_error = {
+        "Error": "InputRowError",
+        "Cause": json.dumps(
+            {
+                "errorMessage": "row 3: column 'Postcode' (postcode): required value is empty",
+                "errorType": "InputRowError",
+                "stackTrace": ["..."],
+            }
+        ),
+    }
+    (third,) = event_results({"batch_id": BATCH, "row_number": 3, "error": lambda_error})
+    assert third.error == "InputRowError: row 3: column 'Postcode' (postcode): required value is empty"
+    (bom,) = event_results(
+        {"batch_id": BATCH, "row_number": 5, "input_data": {"\ufeffPostcode": "E1"}, "error": "x"}
+    )
+    assert bom.input_data == {"Postcode": "E1"}
     (single,) = event_results({"batch_id": BATCH, "row_number": 4})
     assert single.status == "FAILED" and single.error == "no output"
 

@@ -1,0 +1,1 @@
+"""Hand-written CDK constructs for shared infrastructure; needs aws-cdk-lib."""

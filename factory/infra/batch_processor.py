@@ -1,0 +1,497 @@
+"""The batch processor: a CSV in S3 through an agent, row by row, into a CSV in S3.
+
+    ReadRequest ─▶ RequestWellFormed? ─▶ ValidateInput ─▶ InputValid? ─▶ ProcessRows ─▶ Aggregate ─▶ Done
+                        └▶ BatchRequestInvalid      └▶ BatchInputInvalid     (DISTRIBUTED Map)
+
+ProcessRows reads the CSV straight from S3 (header row), and hands 25 rows at
+a time (ItemBatcher) to a STANDARD child workflow: `.sync:2` waits on the
+agent's own STANDARD state machine, which EXPRESS children cannot do. In the
+child an inline Map runs each row: StartRow → TransformInput → InvokeAgent
+(`states:startExecution.sync:2`) → ExtractOutput; any error of a row is caught
+as a FAILED row (RowFailed), so the batch goes on. WriteResults then stores the
+25 rows with one BatchWriteItem (≤ 41 requests per 1,000 rows); only a failure
+to store counts against ToleratedFailurePercentage.
+
+Request (the execution input):
+
+    {"csv_key": "inputs/<file>.csv",          # in this construct's bucket
+     "mapping": {...batch mapping as JSON...},
+     "agent_name"?: "...", "agent_version"?: "1.0.0",   # default: mapping.agent_name, newest active
+     "max_concurrency"?: 10}
+
+Output: {"batch_id", "rows", "counts": {status: n}, "csv_uri"}.
+
+This module needs aws-cdk-lib; import it only where that is installed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+from pathlib import Path
+
+from aws_cdk import Aws, Duration, RemovalPolicy
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import aws_stepfunctions_tasks as tasks
+from constructs import Construct
+
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+VENDORED_PACKAGES = ("jmespath", "chevron")
+ROWS_PER_CHILD = 25
+DEFAULT_MAX_CONCURRENCY = 10
+DEFAULT_TOLERATED_FAILURE_PERCENTAGE = 5
+INPUT_PREFIX = "inputs/"
+RESULTS_PREFIX = "results/"
+LARGE_RESULTS_PREFIX = "batch-results/"
+MAP_RESULTS_PREFIX = "map-results/"
+LAMBDA_RETRY_ERRORS = [
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+]
+AGENT_RETRY_ERRORS = [
+    "StepFunctions.ExecutionLimitExceededException",
+    "StepFunctions.AWSStepFunctionsException",
+    "StepFunctions.SdkClientException",
+]
+# The code is written for Python 3.11 and runs unchanged on newer runtimes;
+# cfn-lint (E2533) refuses runtimes whose creation AWS has disabled.
+LAMBDA_RUNTIME = "PYTHON_3_13"
+FUNCTIONS = {
+    "BatchValidator": "batch_validator",
+    "InputMapper": "input_mapper",
+    "OutputMapper": "output_mapper",
+    "ResultWriter": "result_writer",
+    "Aggregator": "aggregator",
+}
+
+
+def build_lambda_asset(out_dir: Path) -> Path:
+    """The Lambda code directory: `factory/runtime` plus vendored pure-Python deps.
+
+    The dependencies are copied from the installed packages (what `pip install
+    --target` would produce for these pure-Python wheels), so synth needs
+    neither Docker nor the network; boto3 comes with the Lambda runtime.
+    """
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    runtime = out_dir / "factory" / "runtime"
+    runtime.mkdir(parents=True)
+    shutil.copy2(PACKAGE_DIR / "__init__.py", out_dir / "factory" / "__init__.py")
+    for source in sorted((PACKAGE_DIR / "runtime").glob("*.py")):
+        shutil.copy2(source, runtime / source.name)
+    for name in VENDORED_PACKAGES:
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None:
+            raise RuntimeError(f"{name} is not installed; pip install {name} before synthesizing")
+        origin = Path(spec.origin)
+        if spec.submodule_search_locations:
+            shutil.copytree(
+                origin.parent, out_dir / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+            )
+        else:
+            shutil.copy2(origin, out_dir / origin.name)
+    return out_dir
+
+
+def _lambda_task(
+    scope: Construct, state_id: str, function: lambda_.IFunction, payload: dict, **kwargs
+) -> tasks.LambdaInvoke:
+    task = tasks.LambdaInvoke.jsonata(
+        scope,
+        state_id,
+        lambda_function=function,
+        payload=sfn.TaskInput.from_object(payload),
+        retry_on_service_exceptions=False,
+        **kwargs,
+    )
+    task.add_retry(
+        errors=LAMBDA_RETRY_ERRORS,
+        interval=Duration.seconds(2),
+        max_attempts=3,
+        backoff_rate=2,
+        jitter_strategy=sfn.JitterType.FULL,
+    )
+    return task
+
+
+class BatchProcessor(Construct):
+    """Results table, bucket, the runtime Lambdas and the batch state machine for one environment."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        env_name: str,
+        agent_registry_table: dynamodb.ITable,
+        asset_dir: Path | None = None,
+        tolerated_failure_percentage: float = DEFAULT_TOLERATED_FAILURE_PERCENTAGE,
+        results_ttl_days: int = 7,
+        csv_retention_days: int = 30,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        # ResultWriterV2 renders only under this feature flag; scoped to this construct.
+        self.node.set_context("@aws-cdk/aws-stepfunctions:useDistributedMapResultWriterV2", True)
+        self.env_name = env_name
+
+        self.bucket = s3.Bucket(
+            self,
+            "Bucket",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            removal_policy=RemovalPolicy.RETAIN,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="AbortIncompleteUploads", abort_incomplete_multipart_upload_after=Duration.days(1)
+                ),
+                s3.LifecycleRule(
+                    id="ExpireInputs", prefix=INPUT_PREFIX, expiration=Duration.days(csv_retention_days)
+                ),
+                s3.LifecycleRule(
+                    id="ExpireResults", prefix=RESULTS_PREFIX, expiration=Duration.days(csv_retention_days)
+                ),
+                s3.LifecycleRule(
+                    id="ExpireLargeResults",
+                    prefix=LARGE_RESULTS_PREFIX,
+                    expiration=Duration.days(results_ttl_days + 1),
+                ),
+                s3.LifecycleRule(
+                    id="ExpireMapResults", prefix=MAP_RESULTS_PREFIX, expiration=Duration.days(7)
+                ),
+            ],
+        )
+
+        self.table = dynamodb.Table(
+            self,
+            "Results",
+            table_name=f"batch_processor_results-{env_name}",
+            partition_key=dynamodb.Attribute(name="batch_id", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="row_id", type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            time_to_live_attribute="ttl",
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.table.add_global_secondary_index(
+            index_name="ByTimestamp",
+            partition_key=dynamodb.Attribute(name="batch_id", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="timestamp", type=dynamodb.AttributeType.STRING),
+        )
+        self.table.add_global_secondary_index(
+            index_name="ByStatus",
+            partition_key=dynamodb.Attribute(name="status", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="timestamp", type=dynamodb.AttributeType.STRING),
+        )
+
+        code = lambda_.Code.from_asset(
+            str(build_lambda_asset(asset_dir or Path.cwd() / "build" / "lambda-runtime"))
+        )
+        environment = {
+            "RESULTS_TABLE": self.table.table_name,
+            "RESULTS_BUCKET": self.bucket.bucket_name,
+            "RESULTS_TTL_DAYS": str(results_ttl_days),
+            "AGENT_REGISTRY_TABLE": agent_registry_table.table_name,
+        }
+        self.functions: dict[str, lambda_.Function] = {}
+        for name, module in FUNCTIONS.items():
+            self.functions[name] = lambda_.Function(
+                self,
+                name,
+                runtime=getattr(lambda_.Runtime, LAMBDA_RUNTIME),
+                handler=f"factory.runtime.{module}.handler",
+                code=code,
+                # The aggregator streams a whole batch (a million rows is minutes of
+                # Query pages), so it gets Lambda's maximum time and more CPU.
+                timeout=Duration.minutes(15 if name == "Aggregator" else 1),
+                memory_size=1024 if name == "Aggregator" else 256,
+                environment=environment,
+            )
+        agent_registry_table.grant_read_data(self.functions["BatchValidator"])
+        self.bucket.grant_read(self.functions["BatchValidator"], f"{INPUT_PREFIX}*")
+        self.table.grant_write_data(self.functions["ResultWriter"])
+        self.bucket.grant_put(self.functions["ResultWriter"], f"{LARGE_RESULTS_PREFIX}*")
+        self.table.grant_read_data(self.functions["Aggregator"])
+        self.bucket.grant_read(self.functions["Aggregator"], f"{LARGE_RESULTS_PREFIX}*")
+        self.bucket.grant_put(self.functions["Aggregator"], f"{RESULTS_PREFIX}*")
+
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            state_machine_name=f"schema-factory-batch-{env_name}",
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            query_language=sfn.QueryLanguage.JSONATA,
+            definition_body=sfn.DefinitionBody.from_chainable(self._definition(tolerated_failure_percentage)),
+            timeout=Duration.days(7),
+        )
+        self._grant_agent_invocation()
+
+    # --- the definition ---------------------------------------------------------
+
+    def _agent_arn_expression(self) -> str:
+        prefix = f"arn:{Aws.PARTITION}:states:{Aws.REGION}:{Aws.ACCOUNT_ID}:stateMachine:"
+        return "{% '" + prefix + "' & $agent_name & '-" + self.env_name + "' %}"
+
+    def _definition(self, tolerated_failure_percentage: float) -> sfn.IChainable:
+        read_request = sfn.Pass.jsonata(
+            self,
+            "ReadRequest",
+            assign={
+                "mapping": "{% $states.input.mapping %}",
+                "csv_key": "{% $states.input.csv_key %}",
+                "agent_name": "{% $exists($states.input.agent_name) ? $states.input.agent_name"
+                " : $states.input.mapping.agent_name %}",
+                "agent_version": "{% $exists($states.input.agent_version) ? $states.input.agent_version : null %}",
+                "max_concurrency": "{% $exists($states.input.max_concurrency) ? $states.input.max_concurrency"
+                f" : {DEFAULT_MAX_CONCURRENCY} %}}",
+                "batch_id": "{% $replace($states.input.mapping.extraction_name, '_', '-') & '#'"
+                " & $states.context.Execution.Name %}",
+            },
+        )
+        request_invalid = sfn.Fail.jsonata(
+            self,
+            "BatchRequestInvalid",
+            error="BatchRequestInvalid",
+            cause="the request needs csv_key (a key in the batch bucket) and mapping (the batch mapping)",
+        )
+        request_ok = sfn.Choice.jsonata(self, "RequestWellFormed")
+
+        validate = _lambda_task(
+            self,
+            "ValidateInput",
+            self.functions["BatchValidator"],
+            {
+                "agent_name": "{% $agent_name %}",
+                "agent_version": "{% $agent_version %}",
+                "mapping": "{% $mapping %}",
+                "csv": {"bucket": self.bucket.bucket_name, "key": "{% $csv_key %}"},
+            },
+            assign={
+                "input_columns": "{% $states.result.Payload.input_columns %}",
+                "input_schema": "{% $states.result.Payload.input_schema %}",
+                "output_schema": "{% $states.result.Payload.output_schema %}",
+            },
+            outputs="{% $states.result.Payload %}",
+        )
+        validate.add_catch(
+            self._failure("BatchValidationFailed"), errors=["States.ALL"], outputs="{% $states.errorOutput %}"
+        )
+        input_invalid = sfn.Fail.jsonata(
+            self, "BatchInputInvalid", error="BatchInputInvalid", cause="{% $string($states.input.errors) %}"
+        )
+        input_valid = sfn.Choice.jsonata(self, "InputValid")
+
+        process_rows = sfn.DistributedMap.jsonata(
+            self,
+            "ProcessRows",
+            item_reader=sfn.S3CsvItemReader(
+                bucket=self.bucket, key="{% $csv_key %}", csv_headers=sfn.CsvHeaders.use_first_row()
+            ),
+            item_selector={
+                "row": "{% $states.context.Map.Item.Value %}",
+                "row_number": "{% $states.context.Map.Item.Index + 1 %}",
+            },
+            item_batcher=sfn.ItemBatcher(
+                max_items_per_batch=ROWS_PER_CHILD,
+                batch_input={
+                    "batch_id": "{% $batch_id %}",
+                    "mapping": "{% $mapping %}",
+                    "input_schema": "{% $input_schema %}",
+                    "output_schema": "{% $output_schema %}",
+                    "agent_state_machine_arn": self._agent_arn_expression(),
+                },
+            ),
+            jsonata_max_concurrency="{% $max_concurrency %}",
+            tolerated_failure_percentage=tolerated_failure_percentage,
+            map_execution_type=sfn.StateMachineType.STANDARD,
+            result_writer_v2=sfn.ResultWriterV2(bucket=self.bucket, prefix=MAP_RESULTS_PREFIX),
+            outputs="{% {'map_run': $states.result} %}",
+        )
+        process_rows.item_processor(
+            self._child_workflow(),
+            mode=sfn.ProcessorMode.DISTRIBUTED,
+            execution_type=sfn.ProcessorType.STANDARD,
+        )
+        process_rows.add_catch(
+            self._failure("RowProcessingFailed"), errors=["States.ALL"], outputs="{% $states.errorOutput %}"
+        )
+
+        aggregate = _lambda_task(
+            self,
+            "Aggregate",
+            self.functions["Aggregator"],
+            {
+                "batch_id": "{% $batch_id %}",
+                "output_fields": "{% $mapping.structured_output_fields %}",
+                "input_columns": "{% $input_columns %}",
+            },
+            outputs="{% $states.result.Payload %}",
+        )
+        aggregate.add_catch(
+            self._failure("AggregationFailed"), errors=["States.ALL"], outputs="{% $states.errorOutput %}"
+        )
+        done = sfn.Succeed.jsonata(
+            self,
+            "Done",
+            outputs={
+                "batch_id": "{% $batch_id %}",
+                "rows": "{% $states.input.rows %}",
+                "counts": "{% $states.input.counts %}",
+                "csv_uri": "{% $states.input.csv_uri %}",
+            },
+        )
+
+        return read_request.next(
+            request_ok.when(
+                sfn.Condition.jsonata("{% $type($csv_key) = 'string' and $type($mapping) = 'object' %}"),
+                validate.next(
+                    input_valid.when(
+                        sfn.Condition.jsonata("{% $states.input.valid = true %}"),
+                        process_rows.next(aggregate).next(done),
+                    ).otherwise(input_invalid)
+                ),
+            ).otherwise(request_invalid)
+        )
+
+    def _child_workflow(self) -> sfn.IChainable:
+        """One STANDARD child: up to 25 rows through the agent, then one write."""
+        rows = sfn.Map.jsonata(
+            self,
+            "RowsInBatch",
+            items=sfn.ProvideItems.jsonata("{% $states.input.Items %}"),
+            max_concurrency=ROWS_PER_CHILD,
+            item_selector={
+                "row": "{% $states.context.Map.Item.Value.row %}",
+                "row_number": "{% $states.context.Map.Item.Value.row_number %}",
+                "batch": "{% $states.input.BatchInput %}",
+            },
+            assign={"batch_id": "{% $states.input.BatchInput.batch_id %}"},
+        )
+        rows.item_processor(self._row_workflow())
+        write = _lambda_task(
+            self,
+            "WriteResults",
+            self.functions["ResultWriter"],
+            {"batch_id": "{% $batch_id %}", "results": "{% $states.input %}"},
+            outputs={"written": "{% $states.result.Payload.written %}"},
+        )
+        write.add_retry(
+            errors=["UnprocessedItemsError"],
+            interval=Duration.seconds(5),
+            max_attempts=2,
+            backoff_rate=2,
+            jitter_strategy=sfn.JitterType.FULL,
+        )
+        return rows.next(write)
+
+    def _row_workflow(self) -> sfn.IChainable:
+        start = sfn.Pass.jsonata(
+            self,
+            "StartRow",
+            assign={
+                "row_number": "{% $states.input.row_number %}",
+                "input_data": "{% $states.input.row %}",
+                "batch": "{% $states.input.batch %}",
+                "started": "{% $millis() %}",
+            },
+        )
+        failed = sfn.Pass.jsonata(
+            self,
+            "RowFailed",
+            outputs={
+                "row_number": "{% $row_number %}",
+                "input_data": "{% $input_data %}",
+                "error": "{% $states.input %}",
+                "execution_time_ms": "{% $millis() - $started %}",
+            },
+        )
+        transform = _lambda_task(
+            self,
+            "TransformInput",
+            self.functions["InputMapper"],
+            {
+                "row": "{% $input_data %}",
+                "row_number": "{% $row_number %}",
+                "mapping": "{% $batch.mapping %}",
+                "input_schema": "{% $batch.input_schema %}",
+            },
+            outputs="{% $states.result.Payload %}",
+        )
+        invoke = sfn.CustomState(
+            self,
+            "InvokeAgent",
+            state_json={
+                "Type": "Task",
+                "Resource": f"arn:{Aws.PARTITION}:states:::states:startExecution.sync:2",
+                "Arguments": {
+                    "StateMachineArn": "{% $batch.agent_state_machine_arn %}",
+                    "Input": "{% $states.input %}",
+                },
+                "Output": "{% $states.result %}",
+            },
+        )
+        invoke.add_retry(
+            errors=AGENT_RETRY_ERRORS,
+            interval=Duration.seconds(5),
+            max_attempts=3,
+            backoff_rate=2,
+            jitter_strategy=sfn.JitterType.FULL,
+        )
+        extract = _lambda_task(
+            self,
+            "ExtractOutput",
+            self.functions["OutputMapper"],
+            {
+                "agent_response": "{% $states.input %}",
+                "mapping": "{% $batch.mapping %}",
+                "output_schema": "{% $batch.output_schema %}",
+            },
+            outputs={
+                "row_number": "{% $row_number %}",
+                "input_data": "{% $input_data %}",
+                "output": "{% $states.result.Payload %}",
+                "execution_time_ms": "{% $millis() - $started %}",
+            },
+        )
+        for task in (transform, invoke, extract):
+            task.add_catch(failed, errors=["States.ALL"], outputs="{% $states.errorOutput %}")
+        return start.next(transform).next(invoke).next(extract)
+
+    def _failure(self, name: str) -> sfn.Fail:
+        return sfn.Fail.jsonata(
+            self,
+            name,
+            error=name,
+            cause="{% $exists($states.input.Cause) ? $states.input.Cause : $string($states.input) %}",
+        )
+
+    def _grant_agent_invocation(self) -> None:
+        """`.sync:2` on this environment's agent state machines, and nothing else."""
+        region_account = f"{Aws.REGION}:{Aws.ACCOUNT_ID}"
+        self.state_machine.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["states:StartExecution"],
+                resources=[f"arn:{Aws.PARTITION}:states:{region_account}:stateMachine:*-{self.env_name}"],
+            )
+        )
+        self.state_machine.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["states:DescribeExecution", "states:StopExecution"],
+                resources=[f"arn:{Aws.PARTITION}:states:{region_account}:execution:*-{self.env_name}:*"],
+            )
+        )
+        self.state_machine.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["events:PutTargets", "events:PutRule", "events:DescribeRule"],
+                resources=[
+                    f"arn:{Aws.PARTITION}:events:{region_account}:rule/"
+                    "StepFunctionsGetEventsForStepFunctionsExecutionRule"
+                ],
+            )
+        )

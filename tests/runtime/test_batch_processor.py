@@ -1,0 +1,359 @@
+"""The batch state machine: synthesized once, then checked for what cfn-lint misses.
+
+Needs aws-cdk-lib; asl-validator checks run when `npm ci --prefix tests/node` has been done.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+NODE_DIR = Path(__file__).resolve().parents[1] / "node"
+ASL_VALIDATOR = NODE_DIR / "node_modules" / ".bin" / "asl-validator"
+ENV = "dev"
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="session")
+def synthesized(tmp_path_factory):
+    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    os.environ.setdefault(
+        "JSII_RUNTIME_PACKAGE_CACHE_ROOT", str(Path(tempfile.gettempdir()) / "schema-factory-jsii-cache")
+    )
+    cdk = pytest.importorskip("aws_cdk")
+    from aws_cdk import aws_dynamodb as dynamodb
+    from aws_cdk.assertions import Template
+
+    from factory.infra.batch_processor import BatchProcessor
+
+    root = tmp_path_factory.mktemp("batch-processor")
+    app = cdk.App(outdir=str(root / "cdk.out"))
+    stack = cdk.Stack(app, "Shared", env=cdk.Environment(account="123456789012", region="us-east-1"))
+    registry = dynamodb.Table(
+        stack,
+        "AgentRegistry",
+        partition_key=dynamodb.Attribute(name="agent_name", type=dynamodb.AttributeType.STRING),
+        sort_key=dynamodb.Attribute(name="version", type=dynamodb.AttributeType.STRING),
+    )
+    processor = BatchProcessor(
+        stack, "BatchProcessor", env_name=ENV, agent_registry_table=registry, asset_dir=root / "asset"
+    )
+    template = Template.from_stack(stack).to_json()
+    return {"template": template, "asset": root / "asset", "root": root, "processor_id": processor.node.id}
+
+
+def resources(template, kind):
+    return {name: body for name, body in template["Resources"].items() if body["Type"] == kind}
+
+
+def resolve(part, template):
+    """A plausible value for each intrinsic, as TOOLING.md describes."""
+    if isinstance(part, str):
+        return part
+    if "Ref" in part:
+        ref = part["Ref"]
+        pseudo = {"AWS::Partition": "aws", "AWS::Region": "us-east-1", "AWS::AccountId": "123456789012"}
+        if ref in pseudo:
+            return pseudo[ref]
+        kind = template["Resources"][ref]["Type"]
+        if kind == "AWS::StepFunctions::StateMachine":
+            return f"arn:aws:states:us-east-1:123456789012:stateMachine:{ref}"
+        return ref.lower()
+    if "Fn::GetAtt" in part:
+        logical, _ = part["Fn::GetAtt"]
+        return f"arn:aws:lambda:us-east-1:123456789012:function:{logical}"
+    if "Fn::Join" in part:
+        separator, parts = part["Fn::Join"]
+        return separator.join(resolve(inner, template) for inner in parts)
+    raise AssertionError(f"unexpected intrinsic {part}")
+
+
+@pytest.fixture(scope="session")
+def definition(synthesized):
+    template = synthesized["template"]
+    (machine,) = resources(template, "AWS::StepFunctions::StateMachine").values()
+    text = resolve(machine["Properties"]["DefinitionString"], template)
+    return json.loads(text)
+
+
+def walk_scopes(scope, path="$"):
+    """(path, States) for the machine and every Map's ItemProcessor, recursively."""
+    yield path, scope
+    for name, state in scope["States"].items():
+        if "ItemProcessor" in state:
+            yield from walk_scopes(state["ItemProcessor"], f"{path}.{name}")
+
+
+def targets(state):
+    found = [state.get("Next"), state.get("Default")]
+    found += [choice.get("Next") for choice in state.get("Choices", [])]
+    found += [catch.get("Next") for catch in state.get("Catch", [])]
+    return [target for target in found if target]
+
+
+def expressions(node):
+    if isinstance(node, str):
+        if node.startswith("{%"):
+            assert node.endswith("%}"), node
+            yield node[2:-2].strip()
+    elif isinstance(node, dict):
+        for value in node.values():
+            yield from expressions(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from expressions(value)
+
+
+def state(definition, *names):
+    scope = definition
+    for name in names[:-1]:
+        scope = scope["States"][name]["ItemProcessor"]
+    return scope["States"][names[-1]]
+
+
+def evaluate(expression, variables=None, states=None):
+    import jsonata
+
+    body = expression.strip()
+    assert body.startswith("{%") and body.endswith("%}")
+    expr = jsonata.Jsonata(body[2:-2].strip())
+    return expr.evaluate(None, {**(variables or {}), "states": states or {}})
+
+
+def test_every_transition_target_exists_and_every_state_is_reachable(definition):
+    for path, scope in walk_scopes(definition):
+        names = set(scope["States"])
+        assert scope["StartAt"] in names, path
+        reached, todo = set(), [scope["StartAt"]]
+        while todo:
+            name = todo.pop()
+            if name in reached:
+                continue
+            reached.add(name)
+            for target in targets(scope["States"][name]):
+                assert target in names, f"{path}.{name} -> missing {target}"
+                todo.append(target)
+        assert reached == names, f"{path}: unreachable {names - reached}"
+
+
+def test_every_jsonata_expression_parses(definition):
+    import jsonata
+
+    found = list(expressions(definition))
+    assert len(found) > 40
+    for body in found:
+        jsonata.Jsonata(body)
+
+
+def test_machine_shape(definition):
+    assert definition["QueryLanguage"] == "JSONata"
+    rows = state(definition, "ProcessRows")
+    assert rows["ItemProcessor"]["ProcessorConfig"] == {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}
+    assert rows["ItemReader"]["ReaderConfig"] == {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"}
+    assert rows["ItemReader"]["Arguments"]["Key"] == "{% $csv_key %}"
+    assert rows["ItemBatcher"]["MaxItemsPerBatch"] == 25
+    assert rows["MaxConcurrency"] == "{% $max_concurrency %}"
+    assert rows["ToleratedFailurePercentage"] == 5
+    assert "ResultWriter" in rows
+    invoke = state(definition, "ProcessRows", "RowsInBatch", "InvokeAgent")
+    assert invoke["Resource"] == "arn:aws:states:::states:startExecution.sync:2"
+    assert [catch["Next"] for catch in invoke["Catch"]] == ["RowFailed"]
+    for name in ("TransformInput", "ExtractOutput"):
+        task = state(definition, "ProcessRows", "RowsInBatch", name)
+        assert task["Retry"] and [catch["Next"] for catch in task["Catch"]] == ["RowFailed"]
+    fails = {name for name, body in definition["States"].items() if body["Type"] == "Fail"}
+    assert fails == {
+        "BatchRequestInvalid",
+        "BatchValidationFailed",
+        "BatchInputInvalid",
+        "RowProcessingFailed",
+        "AggregationFailed",
+    }
+
+
+def test_request_defaults_and_batch_id(definition):
+    assign = state(definition, "ReadRequest")["Assign"]
+    request = {
+        "csv_key": "inputs/a.csv",
+        "mapping": {"extraction_name": "energy_tariff_quotes", "agent_name": "energy-agent"},
+    }
+    states = {"input": request, "context": {"Execution": {"Name": "run-1"}}}
+    assert evaluate(assign["batch_id"], states=states) == "energy-tariff-quotes#run-1"
+    assert evaluate(assign["agent_name"], states=states) == "energy-agent"
+    assert (
+        evaluate(assign["agent_name"], states={**states, "input": {**request, "agent_name": "other"}})
+        == "other"
+    )
+    assert evaluate(assign["max_concurrency"], states=states) == 10
+    assert (
+        evaluate(assign["max_concurrency"], states={**states, "input": {**request, "max_concurrency": 50}})
+        == 50
+    )
+    assert evaluate(assign["agent_version"], states=states) is None
+    condition = state(definition, "RequestWellFormed")["Choices"][0]["Condition"]
+    assert evaluate(condition, {"csv_key": "k", "mapping": {}}) is True
+    assert evaluate(condition, {"csv_key": None, "mapping": {}}) is False
+
+
+def test_row_selection_and_agent_arn(definition):
+    rows = state(definition, "ProcessRows")
+    context = {"context": {"Map": {"Item": {"Index": 0, "Value": {"Postcode": "SW1A 1AA"}}}}}
+    assert evaluate(rows["ItemSelector"]["row_number"], states=context) == 1
+    assert evaluate(rows["ItemSelector"]["row"], states=context) == {"Postcode": "SW1A 1AA"}
+    arn = evaluate(
+        rows["ItemBatcher"]["BatchInput"]["agent_state_machine_arn"], {"agent_name": "energy-agent"}
+    )
+    assert arn == "arn:aws:states:us-east-1:123456789012:stateMachine:energy-agent-dev"
+
+
+def test_child_passes_rows_and_writes_them(definition):
+    inner = state(definition, "ProcessRows", "RowsInBatch")
+    child_input = {
+        "Items": [{"row": {"a": "1"}, "row_number": 7}],
+        "BatchInput": {"batch_id": "b#1", "mapping": {}},
+    }
+    item = {"context": {"Map": {"Item": {"Value": child_input["Items"][0]}}}, "input": child_input}
+    assert evaluate(inner["Items"], states={"input": child_input}) == child_input["Items"]
+    assert evaluate(inner["ItemSelector"]["row_number"], states=item) == 7
+    assert evaluate(inner["ItemSelector"]["batch"], states=item)["batch_id"] == "b#1"
+    assert evaluate(inner["Assign"]["batch_id"], states={"input": child_input}) == "b#1"
+    failed = state(definition, "ProcessRows", "RowsInBatch", "RowFailed")["Output"]
+    error = {"Error": "InputRowError", "Cause": "row 7: column 'Postcode' ..."}
+    variables = {"row_number": 7, "input_data": {"a": "1"}, "started": 0}
+    out = {key: evaluate(value, variables, {"input": error}) for key, value in failed.items()}
+    assert out["row_number"] == 7 and out["error"] == error and out["execution_time_ms"] > 0
+    write = state(definition, "ProcessRows", "WriteResults")
+    payload = write["Arguments"]["Payload"]
+    assert evaluate(payload["results"], states={"input": [out]}) == [out]
+    assert evaluate(payload["batch_id"], {"batch_id": "b#1"}) == "b#1"
+
+
+def test_done_reports_counts_and_uri(definition):
+    outputs = state(definition, "Done")["Output"]
+    summary = {"rows": 3, "counts": {"SUCCESS": 3}, "csv_uri": "s3://b/results/x.csv", "columns": []}
+    out = {key: evaluate(value, {"batch_id": "b#1"}, {"input": summary}) for key, value in outputs.items()}
+    assert out == {"batch_id": "b#1", "rows": 3, "counts": {"SUCCESS": 3}, "csv_uri": "s3://b/results/x.csv"}
+
+
+def test_asl_validator_accepts_the_definition(definition, tmp_path):
+    if not ASL_VALIDATOR.exists():
+        pytest.skip("run `npm ci --prefix tests/node` for asl-validator")
+    path = tmp_path / "definition.json"
+    path.write_text(json.dumps(definition))
+    done = subprocess.run(
+        [str(ASL_VALIDATOR), "--json-path", str(path)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_asl_validator_catches_a_broken_transition(definition, tmp_path):
+    if not ASL_VALIDATOR.exists():
+        pytest.skip("run `npm ci --prefix tests/node` for asl-validator")
+    broken = json.loads(json.dumps(definition))
+    broken["States"]["ProcessRows"]["ItemProcessor"]["States"]["RowsInBatch"]["Next"] = "Nowhere"
+    path = tmp_path / "broken.json"
+    path.write_text(json.dumps(broken))
+    done = subprocess.run(
+        [str(ASL_VALIDATOR), "--json-path", str(path)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode != 0
+
+
+def test_cfn_lint_clean(synthesized):
+    from cfnlint.api import lint
+
+    matches = lint(json.dumps(synthesized["template"]), regions=["us-east-1"])
+    errors = [match for match in matches if match.rule.id not in ("W3005", "W6001")]
+    assert errors == [], "\n".join(str(match) for match in errors)
+
+
+def test_storage_is_private_encrypted_and_expires(synthesized):
+    template = synthesized["template"]
+    (bucket,) = resources(template, "AWS::S3::Bucket").values()
+    properties = bucket["Properties"]
+    assert properties["BucketEncryption"]["ServerSideEncryptionConfiguration"][0][
+        "ServerSideEncryptionByDefault"
+    ] == {"SSEAlgorithm": "AES256"}
+    assert all(properties["PublicAccessBlockConfiguration"].values())
+    rules = {rule["Id"]: rule for rule in properties["LifecycleConfiguration"]["Rules"]}
+    assert rules["AbortIncompleteUploads"]["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
+    (policy,) = resources(template, "AWS::S3::BucketPolicy").values()
+    assert "aws:SecureTransport" in json.dumps(policy)
+    tables = resources(template, "AWS::DynamoDB::Table")
+    results = next(
+        body
+        for body in tables.values()
+        if body["Properties"].get("TableName") == f"batch_processor_results-{ENV}"
+    )
+    props = results["Properties"]
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "ttl", "Enabled": True}
+    assert {index["IndexName"] for index in props["GlobalSecondaryIndexes"]} == {"ByTimestamp", "ByStatus"}
+    assert [key["AttributeName"] for key in props["KeySchema"]] == ["batch_id", "row_id"]
+
+
+def test_lambdas_are_thin_handlers_over_the_asset(synthesized):
+    functions = resources(synthesized["template"], "AWS::Lambda::Function")
+    handlers = sorted(body["Properties"]["Handler"] for body in functions.values())
+    assert handlers == sorted(
+        f"factory.runtime.{module}.handler"
+        for module in ("aggregator", "batch_validator", "input_mapper", "output_mapper", "result_writer")
+    )
+    asset = synthesized["asset"]
+    assert (asset / "factory" / "runtime" / "output_mapper.py").exists()
+    assert (asset / "jmespath" / "__init__.py").exists() and (asset / "chevron").exists()
+    assert not list(asset.rglob("pydantic*")) and not list(asset.rglob("jsonschema*"))
+    # the asset imports on its own: every runtime module, with only the vendored packages beside it
+    probe = "import importlib, pkgutil, factory.runtime as r; [importlib.import_module('factory.runtime.' + m.name) for m in pkgutil.iter_modules(r.__path__)]"
+    done = subprocess.run(
+        ["python", "-I", "-c", probe], cwd=asset, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def policy_statements(template, role_fragment):
+    statements = []
+    for body in resources(template, "AWS::IAM::Policy").values():
+        roles = json.dumps(body["Properties"]["Roles"])
+        if role_fragment in roles:
+            statements += body["Properties"]["PolicyDocument"]["Statement"]
+    return statements
+
+
+def test_state_machine_may_start_only_this_environments_agents(synthesized):
+    template = synthesized["template"]
+    statements = policy_statements(template, "StateMachineRole")
+    starts = [
+        s
+        for s in statements
+        if "states:StartExecution" in json.dumps(s["Action"])
+        and "stateMachine:*-" in json.dumps(s["Resource"])
+    ]
+    assert len(starts) == 1
+    assert (
+        resolve(starts[0]["Resource"], template)
+        == f"arn:aws:states:us-east-1:123456789012:stateMachine:*-{ENV}"
+    )
+    for statement in statements:
+        assert statement["Resource"] != "*" or statement["Action"] in (
+            # CDK grants these for the DistributedMap's own map runs
+            ["states:DescribeExecution", "states:StopExecution"],
+        ), statement
+
+
+def test_functions_have_least_privilege(synthesized):
+    template = synthesized["template"]
+    mapper = json.dumps(
+        policy_statements(template, "InputMapperServiceRole")
+        + policy_statements(template, "OutputMapperServiceRole")
+    )
+    assert "dynamodb:" not in mapper and "s3:" not in mapper
+    writer = json.dumps(policy_statements(template, "ResultWriterServiceRole"))
+    assert (
+        "dynamodb:BatchWriteItem" in writer and "dynamodb:Scan" not in writer and "s3:GetObject" not in writer
+    )
+    assert "batch-results/*" in writer
