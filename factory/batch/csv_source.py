@@ -1,7 +1,9 @@
-"""Reading user CSV files: streamed, strict about what cannot be read right.
+"""User CSV files for local runs: streamed, with the runtime's rules for hostile input.
 
-A CSV is user input: every way it can be malformed gets one clear error
-naming the file, the line and the fix, never a half-read batch.
+The handling of BOMs, ragged rows, duplicate headers, huge cells and bad
+bytes is decided once, in `factory.runtime.csv_source`, so a CSV behaves the
+same on a laptop as in the batch processor. This module opens files and turns
+its errors into problems naming the file.
 """
 
 from __future__ import annotations
@@ -12,9 +14,7 @@ from pathlib import Path
 from typing import Iterator
 
 from factory.errors import FactoryError, Problem
-
-# Big enough for a 1 MB cell, small enough that a runaway quote is caught.
-csv.field_size_limit(16 * 1024 * 1024)
+from factory.runtime.csv_source import CsvInputError, check_header, iter_rows
 
 
 @dataclass(frozen=True)
@@ -25,64 +25,39 @@ class CsvRow:
     values: dict[str, str]
 
 
-def _problem(path: Path, where: str, message: str, hint: str) -> FactoryError:
-    return FactoryError(Problem(path.as_posix(), where, "csv", message, hint))
+def _problem(path: Path, message: str) -> FactoryError:
+    return FactoryError(Problem(path.as_posix(), "$", "csv", message, "fix the CSV file"))
 
 
-def _rows(path: Path, *, header_only: bool = False) -> Iterator[CsvRow]:
+def _open(path: Path):
     try:
-        handle = open(path, "r", encoding="utf-8-sig", newline="")
+        return open(path, "r", encoding="utf-8-sig", newline="")
     except OSError as err:
-        raise _problem(path, "$", f"cannot read file: {err.strerror}", "check the path") from None
-    with handle:
-        reader = csv.reader(handle)
-        try:
-            try:
-                header = next(reader)
-            except StopIteration:
-                raise _problem(path, "line 1", "the file is empty", "the first line must name the columns") from None
-            header = [name.strip() for name in header]
-            if not any(header):
-                raise _problem(path, "line 1", "the header row is blank", "the first line must name the columns")
-            seen: set[str] = set()
-            for index, name in enumerate(header, start=1):
-                if not name:
-                    raise _problem(path, "line 1", f"column {index} has no name", "name every column")
-                if name in seen:
-                    raise _problem(path, "line 1", f"column {name!r} appears twice", "give each column a unique name")
-                seen.add(name)
-            if header_only:
-                yield CsvRow(0, {name: "" for name in header})
-                return
-            number = 0
-            for cells in reader:
-                if not cells or (len(cells) == 1 and cells[0] == ""):
-                    continue  # blank line
-                number += 1
-                if len(cells) > len(header):
-                    if any(cell.strip() for cell in cells[len(header):]):
-                        raise _problem(path, f"line {reader.line_num}",
-                                       f"row {number} has {len(cells)} cells but the header names {len(header)}",
-                                       "quote cells that contain commas")
-                    cells = cells[: len(header)]
-                values = dict(zip(header, cells))
-                for name in header[len(cells):]:
-                    values[name] = ""  # short rows: missing trailing cells are empty
-                yield CsvRow(number, values)
-        except UnicodeDecodeError as err:
-            raise _problem(path, f"line {reader.line_num + 1}", f"not UTF-8 (byte 0x{err.object[err.start]:02x})",
-                           "save the file as UTF-8") from None
-        except csv.Error as err:
-            raise _problem(path, f"line {reader.line_num}", f"malformed CSV: {err}", "check the quoting") from None
+        raise FactoryError(Problem(path.as_posix(), "$", "unreadable", f"cannot read file: {err.strerror}",
+                                   "check the path")) from None
 
 
 def header(path: Path) -> list[str]:
     """Column names, in file order."""
-    first = next(_rows(path, header_only=True))
-    return list(first.values)
+    with _open(path) as handle:
+        try:
+            for record in csv.reader(handle):
+                if record and any(cell.strip() for cell in record):
+                    return check_header(record)
+        except CsvInputError as err:
+            raise _problem(path, str(err)) from None
+        except UnicodeDecodeError as err:
+            raise _problem(path, f"CSV is not UTF-8: byte 0x{err.object[err.start]:02x}; re-save it as UTF-8") from None
+    raise _problem(path, "CSV is empty: no header row")
 
 
 def rows(path: Path) -> Iterator[CsvRow]:
-    """Data rows, streamed: memory does not grow with the file."""
-    return _rows(path)
-
+    """Data rows, streamed: memory does not grow with the file. Absent cells read as ""."""
+    with _open(path) as handle:
+        try:
+            for number, values in iter_rows(handle):
+                yield CsvRow(number, {key: "" if value is None else value for key, value in values.items()})
+        except CsvInputError as err:
+            raise _problem(path, str(err)) from None
+        except UnicodeDecodeError as err:
+            raise _problem(path, f"CSV is not UTF-8: byte 0x{err.object[err.start]:02x}; re-save it as UTF-8") from None

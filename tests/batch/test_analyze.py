@@ -125,11 +125,11 @@ def test_short_rows_are_padded_and_blank_lines_skipped(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "data,message",
     [
-        (b"", "line 1: the file is empty"),
-        (b"a,a\n1,2\n", "column 'a' appears twice"),
-        (b"a,,b\n", "column 2 has no name"),
-        (b"a,b\n1,2,3\n", "row 1 has 3 cells but the header names 2"),
-        (b"a,b\n1,\xff\n", "not UTF-8 (byte 0xff)"),
+        (b"", "CSV is empty: no header row"),
+        (b"a,a\n1,2\n", "CSV header repeats column(s): 'a' (columns 1 and 2)"),
+        (b"a,,b\n", "blank column name(s) at position(s) 2"),
+        (b"a,b\n1,2,3\n", "row 1 has 3 cells but the header has 2 columns"),
+        (b"a,b\n1,\xff\n", "not UTF-8: byte 0xff"),
     ],
     ids=["empty", "duplicate-header", "unnamed-column", "ragged-long-row", "not-utf8"],
 )
@@ -137,6 +137,7 @@ def test_unreadable_csv_is_a_clear_error(tmp_path: Path, data: bytes, message: s
     path = tmp_path / "bad.csv"
     path.write_bytes(data)
     with pytest.raises(FactoryError) as caught:
+        csv_source.header(path)
         list(csv_source.rows(path))
     (problem,) = caught.value.problems
     assert message in problem.render() and "bad.csv" in problem.render()
