@@ -167,9 +167,19 @@ def test_racing_writers_never_store_two_contents(make_registry: Callable[..., Re
     base = variant(bundled_records[0], template_id="raced")
     rounds = 8
     outcomes: dict[int, list[str]] = {0: [], 1: []}
+    lost_writes: list[int] = []
 
     def writer(index: int, barrier: threading.Barrier) -> None:
         registry = make_registry()
+        put_new = registry.put_new
+
+        def counted_put_new(items):  # type: ignore[no-untyped-def]
+            written = put_new(items)
+            if not written:
+                lost_writes.append(index)
+            return written
+
+        registry.put_new = counted_put_new  # type: ignore[method-assign]
         for n in range(rounds):
             text = "same" if same_content else f"writer {index}"
             pair = pairs_of(variant(base, version=f"1.0.{n}", description=text))[0]
@@ -182,6 +192,7 @@ def test_racing_writers_never_store_two_contents(make_registry: Callable[..., Re
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
+    assert lost_writes, "the writers never raced; the test proved nothing"
     registry = make_registry()
     loser = "unchanged" if same_content else "conflict"
     for n in range(rounds):
