@@ -87,10 +87,10 @@ def test_request_budget(moto: str, bundled_records: list[GeneratedRecords]) -> N
     """At most 3 requests per new schema; unchanged ones share one batched check."""
     registry = dynamo(moto)
     registry.create_tables()
-    records = [variant(bundled_records[0], template_id=f"budget_{n:03d}") for n in range(60)]
+    records = [variant(bundled_records[0], template_id=f"budget_{n:03d}") for n in range(51)]
     counts = count_requests(registry)
     register(registry, pairs_of(*records))
-    assert counts == Counter({"BatchGetItem": 2, "TransactWriteItems": 60})
+    assert counts == Counter({"BatchGetItem": 2, "TransactWriteItems": 51})
     counts.clear()
     register(registry, pairs_of(*records))
     assert counts == Counter({"BatchGetItem": 2})
