@@ -22,6 +22,7 @@ from factory.registry.records import (
     check_item_size,
     check_status_move,
     classify,
+    item_size,
     now_iso,
     registry_item,
     version_key,
@@ -29,6 +30,11 @@ from factory.registry.records import (
 from factory.registry.sources import GeneratedRecords
 
 WRITE_ATTEMPTS = 5
+# One TransactWriteItems holds at most 100 actions and 4 MB; new schemas are
+# written in groups under both limits, and a group that loses a race falls
+# back to one transaction per schema.
+GROUP_MAX_ITEMS = 100
+GROUP_MAX_BYTES = 4_000_000
 
 
 def build_pairs(records: list[GeneratedRecords], registered_at: str,
@@ -91,6 +97,9 @@ def conflict_problems(results: list[Registration], registry: Registry) -> list[P
 def register(registry: Registry, pairs: list[RecordPair], dry_run: bool = False) -> list[Registration]:
     """Plan with one batched existence check, then write only what is new.
 
+    Requests to DynamoDB: one BatchGetItem per 50 schemas, then one
+    TransactWriteItems per group of new schemas (up to 50).
+
     Nothing is written when any schema conflicts, so a refused run leaves the
     registry as it was. A write that loses a race is judged again against what
     the winner stored: identical content becomes `unchanged`, anything else a
@@ -101,15 +110,39 @@ def register(registry: Registry, pairs: list[RecordPair], dry_run: bool = False)
     results = [_judge(pair, stored) for pair in pairs]
     if dry_run or any(result.outcome == "conflict" for result in results):
         return results
-    return [_write(registry, pair, result) if result.outcome == "new" else result
-            for pair, result in zip(pairs, results)]
+    fresh = [index for index, result in enumerate(results) if result.outcome == "new"]
+    for group in _groups(pairs, results, fresh):
+        items = [item for index in group for item in _fresh_items(pairs[index], results[index])]
+        if registry.put_new(items):
+            continue
+        for index in group:
+            results[index] = _write(registry, pairs[index], results[index])
+    return results
+
+
+def _fresh_items(pair: RecordPair, result: Registration) -> list[tuple[Key, dict[str, Any]]]:
+    outcomes = {pair.template_key: result.template, pair.agent_key: result.agent}
+    return [(key, item) for key, item in pair.items() if outcomes[key] == "new"]
+
+
+def _groups(pairs: list[RecordPair], results: list[Registration], indexes: list[int]) -> list[list[int]]:
+    groups: list[list[int]] = []
+    count = size = 0
+    for index in indexes:
+        items = _fresh_items(pairs[index], results[index])
+        weight = sum(item_size(item) for _, item in items)
+        if not groups or count + len(items) > GROUP_MAX_ITEMS or size + weight > GROUP_MAX_BYTES:
+            groups.append([])
+            count = size = 0
+        groups[-1].append(index)
+        count += len(items)
+        size += weight
+    return groups
 
 
 def _write(registry: Registry, pair: RecordPair, result: Registration) -> Registration:
     for _ in range(WRITE_ATTEMPTS):
-        outcomes = {pair.template_key: result.template, pair.agent_key: result.agent}
-        fresh = [(key, item) for key, item in pair.items() if outcomes[key] == "new"]
-        if registry.put_new(fresh):
+        if registry.put_new(_fresh_items(pair, result)):
             return result
         result = _judge(pair, registry.fetch([key for key, _ in pair.items()]))
         if result.outcome != "new":

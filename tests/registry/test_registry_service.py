@@ -201,3 +201,42 @@ def test_racing_writers_never_store_two_contents(make_registry: Callable[..., Re
         agent = registry.get(Key("agent", "raced-agent", f"1.0.{n}"))
         assert template is not None and agent is not None
         assert template["description"] == agent["description"]  # both halves from the same writer
+
+
+@pytest.mark.parametrize("same_content", [True, False])
+def test_a_group_that_loses_a_race_falls_back_per_schema(registry: Registry, bundled_records: list[GeneratedRecords],
+                                                         monkeypatch: pytest.MonkeyPatch, same_content: bool) -> None:
+    records = [variant(bundled_records[0], template_id=f"grouped_{n}") for n in range(4)]
+    rival = records[2] if same_content else variant(records[2], description="written by a rival")
+    assert registry.put_new(list(pairs_of(rival)[0].items()))
+    real_fetch = registry.fetch
+    calls: list[int] = []
+
+    def stale_first_fetch(keys):  # type: ignore[no-untyped-def]
+        calls.append(len(keys))
+        return {} if len(calls) == 1 else real_fetch(keys)  # the rival wrote after our check
+
+    monkeypatch.setattr(registry, "fetch", stale_first_fetch)
+    results = register(registry, pairs_of(*records))
+    assert [r.outcome for r in results] == ["new", "new", "unchanged" if same_content else "conflict", "new"]
+    for record in records[:2] + records[3:]:
+        assert registry.get(pairs_of(record)[0].agent_key) is not None
+    stored = registry.get(pairs_of(records[2])[0].template_key)
+    assert stored["description"] == rival.template["description"]
+
+
+def test_groups_respect_transaction_limits(bundled_records: list[GeneratedRecords]) -> None:
+    from factory.registry.service import GROUP_MAX_BYTES, GROUP_MAX_ITEMS, _groups, _judge
+
+    small = pairs_of(*[variant(bundled_records[0], template_id=f"small_{n:03d}") for n in range(120)])
+    results = [_judge(pair, {}) for pair in small]
+    groups = _groups(small, results, list(range(len(small))))
+    assert [len(g) for g in groups] == [GROUP_MAX_ITEMS // 2, GROUP_MAX_ITEMS // 2, 20]
+    big = pairs_of(*[variant(bundled_records[0], template_id=f"big_{n}", description="x" * 150_000)
+                     for n in range(20)])
+    results = [_judge(pair, {}) for pair in big]
+    groups = _groups(big, results, list(range(len(big))))
+    assert sum(len(g) for g in groups) == 20 and len(groups) > 1
+    from factory.registry.records import item_size
+    for group in groups:
+        assert sum(item_size(item) for i in group for _, item in big[i].items()) <= GROUP_MAX_BYTES
