@@ -56,7 +56,7 @@ class DynamoSettings:
     template_table: str | None = None
     agent_table: str | None = None
     page_size: int | None = None
-    max_attempts: int = 3
+    max_attempts: int = 3  # in all, the first try included: bounds the wait on a dead endpoint
     connect_timeout: float = 3.0
     read_timeout: float = 20.0
 
@@ -93,7 +93,7 @@ class DynamoRegistry:
                                        "pass --region, set AWS_REGION, or use --env local"))
         self.region = region
         config = Config(
-            retries={"mode": "adaptive", "max_attempts": settings.max_attempts},
+            retries={"mode": "adaptive", "total_max_attempts": settings.max_attempts},
             connect_timeout=settings.connect_timeout,
             read_timeout=settings.read_timeout,
         )
