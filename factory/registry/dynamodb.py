@@ -207,6 +207,7 @@ class DynamoRegistry:
                     shape = self.shapes[kind]
                     request[self.tables[kind]] = {
                         "Keys": wanted,
+                        "ConsistentRead": True,  # a racing writer's item must be seen once it is written
                         "ProjectionExpression": "#pk, #sk, content_sha256, #st",
                         "ExpressionAttributeNames": {"#pk": shape.partition_key, "#sk": shape.sort_key,
                                                      "#st": "status"},

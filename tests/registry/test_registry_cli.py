@@ -175,3 +175,35 @@ def test_no_aws_falls_back_to_the_local_file_with_a_notice(project: Path, monkey
     assert "TemplateRegistry-dev" in result.stdout
     local = run("list", "--env", "local")
     assert local.exit_code == 0 and local.stderr == "" and "0 template(s)" in local.stdout
+
+
+def test_two_processes_at_once_store_one_content(where: list[str], project: Path) -> None:
+    """Separate interpreters, same versions: every schema is new in one and unchanged in the other."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.registry.helpers import REPO
+
+    command = [sys.executable, "-m", "factory", "register", *where, "--create-tables", "--json"]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    processes = [subprocess.Popen(command, cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True) for _ in range(2)]
+    outputs = [process.communicate(timeout=120) for process in processes]
+    assert [p.returncode for p in processes] == [0, 0], outputs
+    reports = [json.loads(stdout)["results"] for stdout, _ in outputs]
+    for first, second in zip(*reports):
+        assert first["template_id"] == second["template_id"]
+        assert sorted([first["outcome"], second["outcome"]]) == ["new", "unchanged"]
+
+
+def test_list_by_tag_as_json(where: list[str]) -> None:
+    assert run("register", *where, "--create-tables").exit_code == 0
+    tag = read_json(Path("schemas/energy_tariff_quotes.json"))["metadata"]["tags"][0]
+    result = run("list", *where, "--tag", tag, "--json")
+    assert result.exit_code == 0
+    listed = json.loads(result.stdout)
+    assert "energy_tariff_quotes" in [s["template_id"] for s in listed]
+    assert set(listed[0]) == {"template_id", "version", "status", "versions", "created_at", "updated_at",
+                              "extraction_name", "tags"}
+    assert run("list", *where, "--tag", "no-such-tag", "--json").stdout == "[]\n"
