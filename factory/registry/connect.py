@@ -41,6 +41,9 @@ def open_registry(options: RegistryOptions, notice: Callable[[str], None]) -> Re
     if options.backend not in BACKENDS:
         raise FactoryError(Problem("--backend", "$", "backend", f"unknown backend {options.backend!r}",
                                    f"one of {', '.join(BACKENDS)}"))
+    if options.env_name == LOCAL_ENV and (options.backend == "dynamodb" or options.endpoint_url):
+        raise FactoryError(Problem("--env", "$", "env-name", "--env local is the embedded registry file, not DynamoDB",
+                                   "pick another env name (e.g. --env dev) for DynamoDB"))
     use_sqlite = options.backend == "sqlite" or options.env_name == LOCAL_ENV
     if options.backend == "auto" and not use_sqlite and not has_aws_configuration(options.profile,
                                                                                     options.endpoint_url):

@@ -117,6 +117,11 @@ def test_usage_errors_exit_2(project: Path, args: list[str]) -> None:
     assert run(*args).exit_code == 2
 
 
+def test_env_local_is_never_dynamodb(project: Path) -> None:
+    result = run("list", "--env", "local", "--endpoint-url", "http://127.0.0.1:1")
+    assert result.exit_code == 1 and "--env local is the embedded registry file" in result.stderr
+
+
 @pytest.mark.parametrize("env_name", ["Prod", "dev_1", "a/b"])
 def test_bad_env_name_exits_1(project: Path, env_name: str) -> None:
     result = run("register", "--env", env_name, "--backend", "sqlite")
