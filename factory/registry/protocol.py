@@ -8,13 +8,14 @@ on top of these primitives. Each primitive is atomic where it has to be:
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Literal, Protocol
+from typing import Any, Iterator, Literal, Protocol, runtime_checkable
 
 from factory.registry.records import Key, Stored
 
 Kind = Literal["template", "agent"]
 
 
+@runtime_checkable
 class Registry(Protocol):
     """TemplateRegistry-{env} and AgentRegistry-{env}, wherever they live."""
 

@@ -99,3 +99,39 @@ def test_request_budget(moto: str, bundled_records: list[GeneratedRecords]) -> N
 def test_no_region_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(FactoryError, match="no AWS region"):
         DynamoRegistry(DynamoSettings(env_name=ENV))
+
+
+def test_unprocessed_keys_are_fetched_again(moto: str, bundled_records: list[GeneratedRecords]) -> None:
+    import json
+
+    from botocore.awsrequest import AWSResponse
+
+    registry = dynamo(moto)
+    registry.create_tables()
+    pairs = pairs_of(*bundled_records)
+    register(registry, pairs)
+    counts = count_requests(registry)
+    deferred: list[int] = []
+
+    class Raw:
+        def __init__(self, body: bytes) -> None:
+            self.body = body
+
+        def stream(self, **_: object):  # type: ignore[no-untyped-def]
+            yield self.body
+
+    def defer_everything_once(request, **_: object):  # type: ignore[no-untyped-def]
+        if deferred:
+            return None
+        deferred.append(1)
+        body = json.dumps({"Responses": {}, "UnprocessedKeys": json.loads(request.body)["RequestItems"]}).encode()
+        return AWSResponse(request.url, 200, {"Content-Type": "application/x-amz-json-1.0"}, Raw(body))
+
+    registry.client.meta.events.register("before-send.dynamodb.BatchGetItem", defer_everything_once)
+    results = register(registry, pairs)
+    assert {r.outcome for r in results} == {"unchanged"}
+    assert counts["BatchGetItem"] == 2 and deferred == [1]
+
+
+def test_client_uses_adaptive_retries(moto: str) -> None:
+    assert dynamo(moto).client.meta.config.retries == {"mode": "adaptive", "total_max_attempts": 3}

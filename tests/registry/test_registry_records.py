@@ -72,3 +72,15 @@ def test_status_moves() -> None:
             check_status_move(key, current, target)
     with pytest.raises(FactoryError, match="unknown status"):
         check_status_move(key, "active", "deleted")
+
+
+def test_state_machine_arn_and_partition() -> None:
+    import boto3
+
+    from factory.registry.arns import partition_for, state_machine_arn
+
+    assert state_machine_arn("x-agent", "dev", "123456789012", "eu-west-2") == (
+        "arn:aws:states:eu-west-2:123456789012:stateMachine:x-agent-dev")
+    session = boto3.Session(region_name="us-east-1")
+    assert partition_for(session, "cn-north-1") == "aws-cn"
+    assert partition_for(session, "eu-west-2") == "aws"

@@ -240,3 +240,7 @@ def test_groups_respect_transaction_limits(bundled_records: list[GeneratedRecord
     from factory.registry.records import item_size
     for group in groups:
         assert sum(item_size(item) for i in group for _, item in big[i].items()) <= GROUP_MAX_BYTES
+
+
+def test_backends_implement_the_protocol(registry: Registry) -> None:
+    assert isinstance(registry, Registry)
