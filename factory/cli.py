@@ -119,8 +119,9 @@ def generate(paths: tuple[Path, ...], out_dir: Path) -> None:
 def registry_options(command):  # type: ignore[no-untyped-def]
     """The options every registry command shares: which registry, and how to reach it."""
     options = [
-        click.option("--env", "env_name", default="dev", show_default=True, envvar="SCHEMA_FACTORY_ENV",
-                     help="Environment: tables TemplateRegistry-ENV / AgentRegistry-ENV; 'local' is the embedded file."),
+        click.option("--env", "env_name", default=None, envvar="SCHEMA_FACTORY_ENV",
+                     help="Environment: tables TemplateRegistry-ENV / AgentRegistry-ENV; 'local' is the embedded "
+                          "file. Default: dev where AWS is configured, else local."),
         click.option("--backend", type=click.Choice(["auto", "dynamodb", "sqlite"]), default="auto",
                      show_default=True, help="auto: DynamoDB when AWS is configured, else the embedded file."),
         click.option("--region", default=None, help="AWS region (default: the AWS environment's)."),
@@ -138,7 +139,7 @@ def registry_options(command):  # type: ignore[no-untyped-def]
     return command
 
 
-def _open_registry(env_name: str, backend: str, region: str | None, profile: str | None,
+def _open_registry(env_name: str | None, backend: str, region: str | None, profile: str | None,
                    endpoint_url: str | None, template_table: str | None, agent_table: str | None,
                    registry_file: Path, page_size: int | None):  # type: ignore[no-untyped-def]
     from factory.registry.connect import RegistryOptions, open_registry

@@ -3,6 +3,8 @@
 `--env local` (or `--backend sqlite`) is the embedded file; an endpoint, a
 profile or findable credentials mean DynamoDB; with none of them the embedded
 file is used too, after a one-line notice, so a fresh machine just works.
+Without `--env` the environment is `local` on such a machine and `dev` where
+AWS is configured.
 """
 
 from __future__ import annotations
@@ -20,12 +22,13 @@ from factory.registry.sources import GeneratedRecords
 from factory.registry.sqlite import DEFAULT_REGISTRY_FILE, SqliteRegistry
 
 LOCAL_ENV = "local"
+DEFAULT_AWS_ENV = "dev"
 BACKENDS = ("auto", "dynamodb", "sqlite")
 
 
 @dataclass(frozen=True)
 class RegistryOptions:
-    env_name: str
+    env_name: str | None
     backend: str = "auto"
     region: str | None = None
     profile: str | None = None
@@ -37,24 +40,30 @@ class RegistryOptions:
 
 
 def open_registry(options: RegistryOptions, notice: Callable[[str], None]) -> Registry:
-    check_env_name(options.env_name)
+    """The registry the options name; without --env, `local` unless AWS is configured (then `dev`)."""
     if options.backend not in BACKENDS:
         raise FactoryError(Problem("--backend", "$", "backend", f"unknown backend {options.backend!r}",
                                    f"one of {', '.join(BACKENDS)}"))
-    if options.env_name == LOCAL_ENV and (options.backend == "dynamodb" or options.endpoint_url):
+    env_name = options.env_name
+    if env_name is not None:
+        check_env_name(env_name)
+    if env_name == LOCAL_ENV and (options.backend == "dynamodb" or options.endpoint_url):
         raise FactoryError(Problem("--env", "$", "env-name", "--env local is the embedded registry file, not DynamoDB",
                                    "pick another env name (e.g. --env dev) for DynamoDB"))
-    use_sqlite = options.backend == "sqlite" or options.env_name == LOCAL_ENV
+    use_sqlite = options.backend == "sqlite" or env_name == LOCAL_ENV
     if options.backend == "auto" and not use_sqlite and not has_aws_configuration(options.profile,
                                                                                     options.endpoint_url):
+        env_name = env_name or LOCAL_ENV
         notice(f"notice: no AWS credentials or endpoint configured; using the local registry "
-               f"{options.registry_file.as_posix()} (pass --env local to silence this)")
+               f"{options.registry_file.as_posix()} (env {env_name})")
         use_sqlite = True
+    if env_name is None:
+        env_name = LOCAL_ENV if options.backend == "sqlite" else DEFAULT_AWS_ENV
     if use_sqlite:
-        return SqliteRegistry(options.env_name, options.registry_file, page_size=options.page_size or 100,
+        return SqliteRegistry(env_name, options.registry_file, page_size=options.page_size or 100,
                               template_table=options.template_table, agent_table=options.agent_table)
     return DynamoRegistry(DynamoSettings(
-        env_name=options.env_name, region=options.region, profile=options.profile,
+        env_name=env_name, region=options.region, profile=options.profile,
         endpoint_url=options.endpoint_url, template_table=options.template_table,
         agent_table=options.agent_table, page_size=options.page_size,
     ))

@@ -177,9 +177,11 @@ def test_no_aws_falls_back_to_the_local_file_with_a_notice(project: Path, monkey
     assert result.exit_code == 0, result.output
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("notice: no AWS credentials")
     assert (project / ".schema-factory" / "registry.sqlite").is_file()
-    assert "TemplateRegistry-dev" in result.stdout
+    assert f"{SCHEMA_COUNT} new" in result.stdout and "TemplateRegistry-local" in result.stdout
     local = run("list", "--env", "local")
-    assert local.exit_code == 0 and local.stderr == "" and "0 template(s)" in local.stdout
+    assert local.exit_code == 0 and local.stderr == "" and f"{SCHEMA_COUNT} template(s)" in local.stdout
+    named = run("list", "--env", "dev")  # an env named without AWS: the local file too, noticed
+    assert named.stderr.startswith("notice:") and "0 template(s)" in named.stdout
 
 
 def test_two_processes_at_once_store_one_content(where: list[str], project: Path) -> None:
