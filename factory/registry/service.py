@@ -100,10 +100,12 @@ def register(registry: Registry, pairs: list[RecordPair], dry_run: bool = False)
     Requests to DynamoDB: one BatchGetItem per 50 schemas, then one
     TransactWriteItems per group of new schemas (up to 50).
 
-    Nothing is written when any schema conflicts, so a refused run leaves the
-    registry as it was. A write that loses a race is judged again against what
+    Nothing is written when the check finds any conflict, so a refused run
+    leaves the registry as it was. A write that loses a race (another writer
+    got there between the check and the write) is judged again against what
     the winner stored: identical content becomes `unchanged`, anything else a
-    conflict.
+    conflict reported for that schema alone; the schema's two items are still
+    written together or not at all.
     """
     keys = [key for pair in pairs for key, _ in pair.items()]
     stored = registry.fetch(keys)
