@@ -21,7 +21,9 @@ ENV_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
 SEMVER_RE = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
 # DynamoDB refuses items over 400 KB; checked before the call so the user
 # learns which record is too big instead of reading a ValidationException.
-MAX_ITEM_BYTES = 400 * 1024
+# 400,000 (not 409,600): a margin under the real limit, below which moto and
+# DynamoDB Local accept the item too.
+MAX_ITEM_BYTES = 400_000
 STATUSES = ("active", "deprecated", "archived")
 
 Outcome = Literal["new", "unchanged", "conflict"]
@@ -172,7 +174,7 @@ def check_item_size(source: str, key: Key, item: dict[str, Any]) -> None:
     if size > MAX_ITEM_BYTES:
         raise FactoryError(Problem(
             source, "$", "item-too-large",
-            f"{key.describe()} is {size} bytes; DynamoDB items are limited to {MAX_ITEM_BYTES} bytes (400 KB)",
+            f"{key.describe()} is {size} bytes; DynamoDB items are limited to 400 KB ({MAX_ITEM_BYTES} bytes)",
             "shorten the schema's descriptions or workflow prompts",
         ))
 

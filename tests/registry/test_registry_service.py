@@ -156,7 +156,7 @@ def test_status_moves_forward_only_with_the_agent(registry: Registry,
 def test_oversized_item_is_refused_before_any_call(registry: Registry,
                                                    bundled_records: list[GeneratedRecords]) -> None:
     huge = variant(bundled_records[0], template_id="huge", description="x" * MAX_ITEM_BYTES)
-    with pytest.raises(FactoryError, match=r"template huge version .* bytes; DynamoDB items are limited"):
+    with pytest.raises(FactoryError, match=r"template huge version .* bytes; DynamoDB items are limited to 400 KB"):
         pairs_of(huge)
     assert list_templates(registry) == []
 
@@ -244,3 +244,16 @@ def test_groups_respect_transaction_limits(bundled_records: list[GeneratedRecord
 
 def test_backends_implement_the_protocol(registry: Registry) -> None:
     assert isinstance(registry, Registry)
+
+
+def test_an_item_just_under_the_limit_is_stored(registry: Registry, bundled_records: list[GeneratedRecords]) -> None:
+    from factory.registry.records import item_size
+
+    base = variant(bundled_records[0], template_id="near_limit", description="")
+    empty = pairs_of(base)[0]
+    largest = max(item_size(empty.template), item_size(empty.agent))
+    padded = variant(base, description="y" * (MAX_ITEM_BYTES - largest - 64))
+    pair = pairs_of(padded)[0]
+    assert MAX_ITEM_BYTES - 128 < max(item_size(pair.template), item_size(pair.agent)) <= MAX_ITEM_BYTES
+    assert register(registry, [pair])[0].outcome == "new"
+    assert registry.get(pair.template_key)["description"] == padded.template["description"]
