@@ -26,7 +26,7 @@ from botocore.exceptions import (
 )
 
 from factory.errors import FactoryError, Problem
-from factory.registry.protocol import Kind
+from factory.registry.protocol import SUMMARY_ATTRIBUTES, Kind
 from factory.registry.records import Key, Stored, to_decimal
 from factory.registry.tables import (
     AGENT_TABLE,
@@ -39,6 +39,8 @@ from factory.registry.tables import (
 )
 
 BATCH_GET_MAX_KEYS = 100
+# Attribute names DynamoDB reserves, as the placeholders our expressions use.
+RESERVED_WORDS = {"status": "#st", "version": "#v"}
 MISSING_TABLE_HINT = (
     "run the command again with --create-tables (dev endpoints), or deploy the shared stack "
     "with the registry tables (factory/infra/registry_tables.py)"
@@ -258,7 +260,9 @@ class DynamoRegistry:
     def templates_with_status(self, status: str) -> Iterator[dict[str, Any]]:
         return self._query_pages(
             "template", IndexName=TEMPLATES_BY_STATUS, KeyConditionExpression="#st = :status",
-            ExpressionAttributeNames={"#st": "status"}, ExpressionAttributeValues={":status": {"S": status}},
+            ProjectionExpression=", ".join(RESERVED_WORDS.get(name, name) for name in SUMMARY_ATTRIBUTES),
+            ExpressionAttributeNames={"#st": "status", "#v": "version"},
+            ExpressionAttributeValues={":status": {"S": status}},
         )
 
     def agents_for(self, extraction_name: str, version: str) -> list[dict[str, Any]]:

@@ -13,6 +13,9 @@ from typing import Any, Iterator, Literal, Protocol, runtime_checkable
 from factory.registry.records import Key, Stored
 
 Kind = Literal["template", "agent"]
+# What `templates_with_status` must return at least (`list` needs no more).
+SUMMARY_ATTRIBUTES = ("template_id", "version", "status", "extraction_name", "created_at", "updated_at",
+                      "metadata.tags")
 
 
 @runtime_checkable
@@ -40,7 +43,7 @@ class Registry(Protocol):
         """The item with the highest semantic version for a template id or agent name."""
 
     def templates_with_status(self, status: str) -> Iterator[dict[str, Any]]:
-        """Every template item in one status, page by page (TemplatesByStatus)."""
+        """Every template item in one status, page by page (TemplatesByStatus); SUMMARY_ATTRIBUTES at least."""
 
     def agents_for(self, extraction_name: str, version: str) -> list[dict[str, Any]]:
         """Agent items of one schema version (AgentsByExtractionName)."""
