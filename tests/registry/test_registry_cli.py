@@ -214,3 +214,13 @@ def test_list_by_tag_as_json(where: list[str]) -> None:
     assert set(listed[0]) == {"template_id", "version", "status", "versions", "created_at", "updated_at",
                               "extraction_name", "tags"}
     assert run("list", *where, "--tag", "no-such-tag", "--json").stdout == "[]\n"
+
+
+def test_oversized_record_exits_1_before_writing(where: list[str]) -> None:
+    assert run("register", *where, "--create-tables", "schemas/company_profile_companies_house.json").exit_code == 0
+    change_schema("energy_tariff_quotes", "long " * 90_000, regenerate=True)
+    result = run("register", *where)
+    assert result.exit_code == 1
+    assert "energy_tariff_quotes version 2.0.1 is" in result.stderr and "limited to 400 KB" in result.stderr
+    listed = json.loads(run("list", *where, "--json").stdout)
+    assert [s["template_id"] for s in listed] == ["company_profile_companies_house"]
