@@ -19,11 +19,13 @@ from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
+    HTTPClientError,
     NoCredentialsError,
     NoRegionError,
     PartialCredentialsError,
     ProfileNotFound,
 )
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from factory.errors import FactoryError, Problem
 from factory.registry.protocol import SUMMARY_ATTRIBUTES, Kind
@@ -140,9 +142,12 @@ class DynamoRegistry:
                                            MISSING_TABLE_HINT)) from None
             raise FactoryError(Problem(where, "$", "dynamodb", f"{code} on {tables}: {message}",
                                        "check the table, your permissions and the request")) from None
-        except BotoCoreError as err:
+        except (BotoConnectionError, HTTPClientError) as err:
             raise FactoryError(Problem(where, "$", "unreachable", f"cannot reach DynamoDB: {err}",
                                        "check --endpoint-url, --region and the network")) from None
+        except BotoCoreError as err:
+            raise FactoryError(Problem(where, "$", "aws", f"request to {tables} failed: {err}",
+                                       "check your AWS configuration")) from None
 
     def _dump(self, item: dict[str, Any]) -> dict[str, Any]:
         return {name: self._serializer.serialize(value) for name, value in to_decimal(item).items()}
