@@ -1,0 +1,310 @@
+"""The DynamoDB backend: the production registry, over boto3.
+
+Every failure the user can fix (no endpoint, no table, no credentials, a
+refused request) leaves as a `FactoryError` naming the table and the fix;
+botocore's exceptions never reach the CLI. Retries use botocore's adaptive
+mode (client-side rate limiting on throttling) with few attempts and short
+timeouts, so an unreachable endpoint fails within seconds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    HTTPClientError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+    ProfileNotFound,
+)
+from botocore.exceptions import ConnectionError as BotoConnectionError
+
+from factory.errors import FactoryError, Problem
+from factory.registry.protocol import SUMMARY_ATTRIBUTES, Kind
+from factory.registry.records import Key, Stored, to_decimal
+from factory.registry.tables import (
+    AGENT_TABLE,
+    AGENT_VERSIONS_INDEX,
+    AGENTS_BY_EXTRACTION_NAME,
+    TEMPLATE_TABLE,
+    TEMPLATE_VERSIONS_INDEX,
+    TEMPLATES_BY_STATUS,
+    TableShape,
+)
+
+BATCH_GET_MAX_KEYS = 100
+# Attribute names DynamoDB reserves, as the placeholders our expressions use.
+RESERVED_WORDS = {"status": "#st", "version": "#v"}
+MISSING_TABLE_HINT = (
+    "run the command again with --create-tables (dev endpoints), or deploy the shared stack "
+    "with the registry tables (factory/infra/registry_tables.py)"
+)
+
+
+@dataclass(frozen=True)
+class DynamoSettings:
+    """Where the tables are and how to reach them; None means boto3's own default."""
+
+    env_name: str
+    region: str | None = None
+    profile: str | None = None
+    endpoint_url: str | None = None
+    template_table: str | None = None
+    agent_table: str | None = None
+    page_size: int | None = None
+    max_attempts: int = 3  # in all, the first try included: bounds the wait on a dead endpoint
+    connect_timeout: float = 3.0
+    read_timeout: float = 20.0
+
+
+def make_session(profile: str | None, region: str | None) -> boto3.Session:
+    try:
+        return boto3.Session(profile_name=profile, region_name=region)
+    except ProfileNotFound as err:
+        raise FactoryError(Problem("--profile", "$", "aws-profile", str(err), "check ~/.aws/config")) from None
+
+
+def has_aws_configuration(profile: str | None, endpoint_url: str | None) -> bool:
+    """Whether anything says "use AWS": an endpoint, a profile, or findable credentials."""
+    if endpoint_url or profile:
+        return True
+    try:
+        return boto3.Session().get_credentials() is not None
+    except BotoCoreError:
+        return False
+
+
+class DynamoRegistry:
+    """TemplateRegistry-{env} and AgentRegistry-{env} in DynamoDB."""
+
+    def __init__(self, settings: DynamoSettings, session: boto3.Session | None = None) -> None:
+        self.settings = settings
+        self.env_name = settings.env_name
+        self.session = session or make_session(settings.profile, settings.region)
+        region = settings.region or self.session.region_name
+        if region is None and settings.endpoint_url:
+            region = "us-east-1"  # local endpoints ignore it, but request signing needs one
+        if region is None:
+            raise FactoryError(Problem("--region", "$", "aws-region", "no AWS region configured",
+                                       "pass --region, set AWS_REGION, or use --env local"))
+        self.region = region
+        config = Config(
+            retries={"mode": "adaptive", "total_max_attempts": settings.max_attempts},
+            connect_timeout=settings.connect_timeout,
+            read_timeout=settings.read_timeout,
+        )
+        try:
+            self.client = self.session.client("dynamodb", region_name=region,
+                                              endpoint_url=settings.endpoint_url, config=config)
+        except (BotoCoreError, ValueError) as err:
+            raise FactoryError(Problem("--endpoint-url", "$", "aws-client", str(err),
+                                       "check --endpoint-url and --region")) from None
+        self.tables = {
+            "template": settings.template_table or TEMPLATE_TABLE.table_name(settings.env_name),
+            "agent": settings.agent_table or AGENT_TABLE.table_name(settings.env_name),
+        }
+        self.shapes: dict[str, TableShape] = {"template": TEMPLATE_TABLE, "agent": AGENT_TABLE}
+        self._serializer = TypeSerializer()
+        self._deserializer = TypeDeserializer()
+
+    # -- plumbing -----------------------------------------------------------
+
+    def describe(self) -> str:
+        where = self.settings.endpoint_url or f"DynamoDB {self.region}"
+        return f"{self.tables['template']} and {self.tables['agent']} at {where}"
+
+    @contextlib.contextmanager
+    def _errors(self, *kinds: str) -> Iterator[None]:
+        """Turn botocore's failures into problems that say what to do."""
+        tables = " or ".join(self.tables[kind] for kind in kinds or ("template", "agent"))
+        where = self.settings.endpoint_url or f"DynamoDB in {self.region}"
+        try:
+            yield
+        except (NoCredentialsError, PartialCredentialsError) as err:
+            raise FactoryError(Problem(where, "$", "aws-credentials", str(err),
+                                       "configure AWS credentials or use --env local")) from None
+        except NoRegionError as err:
+            raise FactoryError(Problem(where, "$", "aws-region", str(err), "pass --region")) from None
+        except ClientError as err:
+            error = err.response.get("Error", {})
+            code, message = error.get("Code", "ClientError"), error.get("Message", str(err))
+            if code == "ResourceNotFoundException":
+                raise FactoryError(Problem(where, "$", "table-missing",
+                                           f"registry table {tables} does not exist ({message})",
+                                           MISSING_TABLE_HINT)) from None
+            raise FactoryError(Problem(where, "$", "dynamodb", f"{code} on {tables}: {message}",
+                                       "check the table, your permissions and the request")) from None
+        except (BotoConnectionError, HTTPClientError) as err:
+            raise FactoryError(Problem(where, "$", "unreachable", f"cannot reach DynamoDB: {err}",
+                                       "check --endpoint-url, --region and the network")) from None
+        except BotoCoreError as err:
+            raise FactoryError(Problem(where, "$", "aws", f"request to {tables} failed: {err}",
+                                       "check your AWS configuration")) from None
+
+    def _dump(self, item: dict[str, Any]) -> dict[str, Any]:
+        return {name: self._serializer.serialize(value) for name, value in to_decimal(item).items()}
+
+    def _load(self, item: dict[str, Any]) -> dict[str, Any]:
+        return {name: self._deserializer.deserialize(value) for name, value in item.items()}
+
+    def _key(self, key: Key) -> dict[str, Any]:
+        shape = self.shapes[key.kind]
+        return {shape.partition_key: {"S": key.name}, shape.sort_key: {"S": key.version}}
+
+    def _query_pages(self, kind: str, **params: Any) -> Iterator[dict[str, Any]]:
+        params["TableName"] = self.tables[kind]
+        if self.settings.page_size:
+            params["Limit"] = self.settings.page_size
+        while True:
+            with self._errors(kind):
+                page = self.client.query(**params)
+            for item in page.get("Items", []):
+                yield self._load(item)
+            if "LastEvaluatedKey" not in page:
+                return
+            params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    # -- the protocol -------------------------------------------------------
+
+    def create_tables(self) -> None:
+        for kind, shape in self.shapes.items():
+            params: dict[str, Any] = {
+                "TableName": self.tables[kind],
+                "BillingMode": "PAY_PER_REQUEST",
+                "AttributeDefinitions": [{"AttributeName": name, "AttributeType": "S"}
+                                         for name in shape.key_attributes],
+                "KeySchema": [{"AttributeName": shape.partition_key, "KeyType": "HASH"},
+                              {"AttributeName": shape.sort_key, "KeyType": "RANGE"}],
+            }
+            for local, field in ((True, "LocalSecondaryIndexes"), (False, "GlobalSecondaryIndexes")):
+                indexes = [index for index in shape.indexes if index.local == local]
+                params[field] = [{
+                    "IndexName": index.name,
+                    "KeySchema": [{"AttributeName": index.partition_key, "KeyType": "HASH"},
+                                  {"AttributeName": index.sort_key, "KeyType": "RANGE"}],
+                    "Projection": {"ProjectionType": "ALL"},
+                } for index in indexes]
+            with self._errors(kind):
+                try:
+                    self.client.create_table(**params)
+                except ClientError as err:
+                    if _code(err) != "ResourceInUseException":  # exists already: fine
+                        raise
+            with self._errors(kind):
+                self.client.get_waiter("table_exists").wait(
+                    TableName=self.tables[kind], WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+
+    def fetch(self, keys: list[Key]) -> dict[Key, Stored]:
+        found: dict[Key, Stored] = {}
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), BATCH_GET_MAX_KEYS):
+            chunk = unique[start:start + BATCH_GET_MAX_KEYS]
+            request: dict[str, Any] = {}
+            for kind in ("template", "agent"):
+                wanted = [self._key(key) for key in chunk if key.kind == kind]
+                if wanted:
+                    shape = self.shapes[kind]
+                    request[self.tables[kind]] = {
+                        "Keys": wanted,
+                        "ConsistentRead": True,  # a racing writer's item must be seen once it is written
+                        "ProjectionExpression": "#pk, #sk, content_sha256, #st",
+                        "ExpressionAttributeNames": {"#pk": shape.partition_key, "#sk": shape.sort_key,
+                                                     "#st": "status"},
+                    }
+            while request:
+                with self._errors():
+                    response = self.client.batch_get_item(RequestItems=request)
+                for kind in ("template", "agent"):
+                    shape = self.shapes[kind]
+                    for raw in response.get("Responses", {}).get(self.tables[kind], []):
+                        item = self._load(raw)
+                        key = Key(kind, item[shape.partition_key], item[shape.sort_key])  # type: ignore[arg-type]
+                        found[key] = Stored(item.get("content_sha256", ""), item.get("status", ""))
+                request = response.get("UnprocessedKeys") or {}
+        return found
+
+    def put_new(self, items: list[tuple[Key, dict[str, Any]]]) -> bool:
+        transact = [{
+            "Put": {
+                "TableName": self.tables[key.kind],
+                "Item": self._dump(item),
+                "ConditionExpression": "attribute_not_exists(#pk)",
+                "ExpressionAttributeNames": {"#pk": self.shapes[key.kind].partition_key},
+            }
+        } for key, item in items]
+        return self._transact(transact)
+
+    def get(self, key: Key) -> dict[str, Any] | None:
+        with self._errors(key.kind):
+            response = self.client.get_item(TableName=self.tables[key.kind], Key=self._key(key),
+                                            ConsistentRead=True)
+        item = response.get("Item")
+        return self._load(item) if item else None
+
+    def latest(self, kind: Kind, name: str) -> dict[str, Any] | None:
+        shape = self.shapes[kind]
+        index = TEMPLATE_VERSIONS_INDEX if kind == "template" else AGENT_VERSIONS_INDEX
+        with self._errors(kind):
+            response = self.client.query(
+                TableName=self.tables[kind], IndexName=index, KeyConditionExpression="#pk = :name",
+                ExpressionAttributeNames={"#pk": shape.partition_key},
+                ExpressionAttributeValues={":name": {"S": name}},
+                ScanIndexForward=False, Limit=1,
+            )
+        items = response.get("Items", [])
+        return self._load(items[0]) if items else None
+
+    def templates_with_status(self, status: str) -> Iterator[dict[str, Any]]:
+        return self._query_pages(
+            "template", IndexName=TEMPLATES_BY_STATUS, KeyConditionExpression="#st = :status",
+            ProjectionExpression=", ".join(RESERVED_WORDS.get(name, name) for name in SUMMARY_ATTRIBUTES),
+            ExpressionAttributeNames={"#st": "status", "#v": "version"},
+            ExpressionAttributeValues={":status": {"S": status}},
+        )
+
+    def agents_for(self, extraction_name: str, version: str) -> list[dict[str, Any]]:
+        return list(self._query_pages(
+            "agent", IndexName=AGENTS_BY_EXTRACTION_NAME, KeyConditionExpression="extraction_name = :name",
+            FilterExpression="#v = :version", ExpressionAttributeNames={"#v": "version"},
+            ExpressionAttributeValues={":name": {"S": extraction_name}, ":version": {"S": version}},
+        ))
+
+    def move_status(self, moves: list[tuple[Key, str]], target: str, updated_at: str) -> bool:
+        transact = [{
+            "Update": {
+                "TableName": self.tables[key.kind],
+                "Key": self._key(key),
+                "UpdateExpression": "SET #st = :target, updated_at = :at",
+                "ConditionExpression": "#st = :current",
+                "ExpressionAttributeNames": {"#st": "status"},
+                "ExpressionAttributeValues": {":target": {"S": target}, ":at": {"S": updated_at},
+                                              ":current": {"S": current}},
+            }
+        } for key, current in moves]
+        return self._transact(transact)
+
+    def _transact(self, transact: list[dict[str, Any]]) -> bool:
+        """All or nothing; False when a condition failed or another transaction got there first."""
+        with self._errors():
+            try:
+                self.client.transact_write_items(TransactItems=transact)
+            except ClientError as err:
+                if _code(err) != "TransactionCanceledException":
+                    raise
+                reasons = {reason.get("Code") for reason in err.response.get("CancellationReasons", [])}
+                if reasons - {"None", None, "ConditionalCheckFailed", "TransactionConflict"}:
+                    raise
+                return False
+        return True
+
+
+def _code(err: ClientError) -> str:
+    return str(err.response.get("Error", {}).get("Code", ""))

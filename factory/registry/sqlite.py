@@ -1,0 +1,202 @@
+"""The embedded backend: the same items and rules in one SQLite file.
+
+Used with `--env local` and when no AWS is configured, so `register`, `list`
+and the local batch runner work on a fresh machine. Each operation opens its
+own connection and runs in a `BEGIN IMMEDIATE` transaction (the write lock is
+taken before the existence check), so processes and threads racing on the
+same version see one winner, exactly as DynamoDB's conditional writes give.
+Tables are named like the DynamoDB ones, one pair per environment.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any, Iterator
+
+from factory.errors import FactoryError, Problem
+from factory.registry.protocol import Kind
+from factory.registry.records import Key, Stored, to_plain
+from factory.registry.tables import AGENT_TABLE, TEMPLATE_TABLE, TableShape
+
+DEFAULT_REGISTRY_FILE = Path(".schema-factory") / "registry.sqlite"
+BUSY_TIMEOUT_SECONDS = 30.0
+# Columns kept beside the JSON item: the keys the DynamoDB indexes use.
+INDEXED = ("version_key", "extraction_name", "status", "created_at", "updated_at", "content_sha256")
+
+
+class SqliteRegistry:
+    """TemplateRegistry-{env} and AgentRegistry-{env} as tables in one local file."""
+
+    def __init__(self, env_name: str, path: Path = DEFAULT_REGISTRY_FILE, page_size: int = 100,
+                 template_table: str | None = None, agent_table: str | None = None) -> None:
+        self.env_name = env_name
+        self.path = path
+        self.page_size = page_size
+        self.tables = {
+            "template": template_table or TEMPLATE_TABLE.table_name(env_name),
+            "agent": agent_table or AGENT_TABLE.table_name(env_name),
+        }
+        self.shapes: dict[str, TableShape] = {"template": TEMPLATE_TABLE, "agent": AGENT_TABLE}
+
+    def describe(self) -> str:
+        return f"{self.tables['template']} and {self.tables['agent']} in {self.path.as_posix()}"
+
+    # -- plumbing -----------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _connect(self, write: bool) -> Iterator[sqlite3.Connection]:
+        """One connection per operation; writes hold the lock from check to commit."""
+        try:
+            if write:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            # Reading a registry nobody wrote yet finds nothing, and creates no file.
+            target = self.path if write or self.path.exists() else ":memory:"
+            conn = sqlite3.connect(target, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+        except (OSError, sqlite3.Error) as err:
+            raise FactoryError(Problem(self.path.as_posix(), "$", "registry-file",
+                                       f"cannot open the local registry: {err}",
+                                       "check the path given to --registry-file")) from None
+        try:
+            if write:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("BEGIN IMMEDIATE")
+                self._ensure_tables(conn)
+            yield conn
+            if write:
+                conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        finally:
+            conn.close()
+
+    def _ensure_tables(self, conn: sqlite3.Connection) -> None:
+        for kind, shape in self.shapes.items():
+            table = _quote(self.tables[kind])
+            conn.execute(
+                f"CREATE TABLE IF NOT EXISTS {table} ("
+                f"{shape.partition_key} TEXT NOT NULL, version TEXT NOT NULL, "
+                + ", ".join(f"{column} TEXT" for column in INDEXED)
+                + f", item TEXT NOT NULL, PRIMARY KEY ({shape.partition_key}, version))"
+            )
+            for index in shape.indexes:
+                name = _quote(f"{self.tables[kind]}.{index.name}")
+                conn.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({index.partition_key}, {index.sort_key})")
+
+    def _exists(self, conn: sqlite3.Connection, kind: str) -> bool:
+        row = conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (self.tables[kind],)).fetchone()
+        return row is not None
+
+    def _where_key(self, key: Key) -> tuple[str, tuple[str, str]]:
+        return f"{self.shapes[key.kind].partition_key} = ? AND version = ?", (key.name, key.version)
+
+    # -- the protocol -------------------------------------------------------
+
+    def create_tables(self) -> None:
+        with self._connect(write=True):
+            pass
+
+    def fetch(self, keys: list[Key]) -> dict[Key, Stored]:
+        found: dict[Key, Stored] = {}
+        with self._connect(write=False) as conn:
+            for key in dict.fromkeys(keys):
+                if not self._exists(conn, key.kind):
+                    continue
+                where, params = self._where_key(key)
+                row = conn.execute(f"SELECT content_sha256, status FROM {_quote(self.tables[key.kind])} WHERE {where}",
+                                   params).fetchone()
+                if row:
+                    found[key] = Stored(row[0], row[1])
+        return found
+
+    def put_new(self, items: list[tuple[Key, dict[str, Any]]]) -> bool:
+        with self._connect(write=True) as conn:
+            for key, _ in items:
+                where, params = self._where_key(key)
+                if conn.execute(f"SELECT 1 FROM {_quote(self.tables[key.kind])} WHERE {where}", params).fetchone():
+                    return False
+            for key, item in items:
+                shape = self.shapes[key.kind]
+                columns = (shape.partition_key, "version", *INDEXED, "item")
+                values = (key.name, key.version, *(item.get(column) for column in INDEXED),
+                          json.dumps(to_plain(item), ensure_ascii=False))
+                conn.execute(f"INSERT INTO {_quote(self.tables[key.kind])} ({', '.join(columns)}) "
+                             f"VALUES ({', '.join('?' for _ in columns)})", values)
+        return True
+
+    def get(self, key: Key) -> dict[str, Any] | None:
+        with self._connect(write=False) as conn:
+            if not self._exists(conn, key.kind):
+                return None
+            where, params = self._where_key(key)
+            row = conn.execute(f"SELECT item FROM {_quote(self.tables[key.kind])} WHERE {where}", params).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def latest(self, kind: Kind, name: str) -> dict[str, Any] | None:
+        with self._connect(write=False) as conn:
+            if not self._exists(conn, kind):
+                return None
+            row = conn.execute(
+                f"SELECT item FROM {_quote(self.tables[kind])} WHERE {self.shapes[kind].partition_key} = ? "
+                "ORDER BY version_key DESC LIMIT 1", (name,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def templates_with_status(self, status: str) -> Iterator[dict[str, Any]]:
+        """Keyset pages in (updated_at, key) order, like a query on TemplatesByStatus."""
+        table = _quote(self.tables["template"])
+        after: tuple[str, str, str] | None = None
+        while True:
+            with self._connect(write=False) as conn:
+                if not self._exists(conn, "template"):
+                    return
+                if after is None:
+                    rows = conn.execute(
+                        f"SELECT updated_at, template_id, version, item FROM {table} WHERE status = ? "
+                        "ORDER BY updated_at, template_id, version LIMIT ?", (status, self.page_size)).fetchall()
+                else:
+                    rows = conn.execute(
+                        f"SELECT updated_at, template_id, version, item FROM {table} WHERE status = ? "
+                        "AND (updated_at, template_id, version) > (?, ?, ?) "
+                        "ORDER BY updated_at, template_id, version LIMIT ?",
+                        (status, *after, self.page_size)).fetchall()
+            for row in rows:
+                yield json.loads(row[3])
+            if len(rows) < self.page_size:
+                return
+            after = (rows[-1][0], rows[-1][1], rows[-1][2])
+
+    def agents_for(self, extraction_name: str, version: str) -> list[dict[str, Any]]:
+        with self._connect(write=False) as conn:
+            if not self._exists(conn, "agent"):
+                return []
+            rows = conn.execute(
+                f"SELECT item FROM {_quote(self.tables['agent'])} WHERE extraction_name = ? AND version = ? "
+                "ORDER BY created_at", (extraction_name, version)).fetchall()
+        return [json.loads(row[0]) for row in rows]
+
+    def move_status(self, moves: list[tuple[Key, str]], target: str, updated_at: str) -> bool:
+        with self._connect(write=True) as conn:
+            updates = []
+            for key, current in moves:
+                where, params = self._where_key(key)
+                row = conn.execute(f"SELECT item, status FROM {_quote(self.tables[key.kind])} WHERE {where}",
+                                   params).fetchone()
+                if row is None or row[1] != current:
+                    return False
+                item = json.loads(row[0])
+                item["status"], item["updated_at"] = target, updated_at
+                updates.append((key, item))
+            for key, item in updates:
+                where, params = self._where_key(key)
+                conn.execute(f"UPDATE {_quote(self.tables[key.kind])} SET status = ?, updated_at = ?, item = ? "
+                             f"WHERE {where}", (target, updated_at, json.dumps(item, ensure_ascii=False), *params))
+        return True
+
+
+def _quote(identifier: str) -> str:
+    """Table names hold '-' (TemplateRegistry-dev): quote them as SQL identifiers."""
+    return '"' + identifier.replace('"', '""') + '"'
