@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from factory.check.findings import VERSION_BUMP, Finding
-from factory.check.scan import SchemaFile
+from factory.check.scan import DEFAULT_SCHEMA_DIR, SchemaFile, display_path, expand_schema_files
 from factory.errors import FactoryError, Problem
 from factory.schema.diff import BUMP_ORDER, SchemaDiff, diff_documents, parse_version
 
@@ -102,6 +102,18 @@ def diffs_since(ref: str, schemas: list[SchemaFile]) -> list[VersionedDiff]:
         if isinstance(old, dict) and isinstance(new, dict):
             out.append(VersionedDiff(schema.display, diff_documents(old, new)))
     return out
+
+
+def diffs_under(ref: str, roots: list[Path]) -> list[VersionedDiff]:
+    """`diffs_since` for the schema files under `roots` (default `schemas/`)."""
+    roots = roots or [DEFAULT_SCHEMA_DIR]
+    files = expand_schema_files(roots)
+    if files is None:
+        missing = next(root for root in roots if not root.exists())
+        raise FactoryError(Problem(missing.as_posix(), "$", "missing-file", "no such file or directory",
+                                   "check the path"))
+    schemas = [SchemaFile(path, display_path(path), display_path(path), path.read_bytes()) for path in files]
+    return diffs_since(ref, schemas)
 
 
 def suggested_version(old: str, bump: str) -> str | None:
