@@ -15,7 +15,7 @@ from typing import Any
 from factory import names
 from factory.check.findings import EDITED, INVALID, MISSING, ORPHAN, REGENERATE, STALE, Finding
 from factory.check.layers import check_layers
-from factory.check.scan import Snapshot, display_path, sha256
+from factory.check.scan import Snapshot, display_path, sha256, source_key
 
 DIFF_CONTEXT = 1
 
@@ -44,9 +44,15 @@ def compare_tree(snapshot: Snapshot, paths: list[Path]) -> tuple[list[Finding], 
     bad_displays = {problem.file for problem in problems}
     valid = [item for item in loaded if item.source.display not in bad_displays]
     invalid_keys = {schema.key for schema in snapshot.schemas or [] if schema.display in bad_displays}
-    tree, entries = generate_tree(valid, out_dir)
-
     manifest: dict[str, Any] = snapshot.manifest or {"schemas": {}, "files": {}}
+    current = {source_key(item.source.path, out_dir): sha256(item.source.data) for item in valid}
+
+    if not invalid_keys and snapshot.manifest_current and len(current) >= 2:
+        quick = _compare_suspects(snapshot, valid, manifest, current)
+        if quick:
+            return findings + quick + _layers(snapshot, valid, manifest, current, _missing(quick)), len(loaded)
+
+    tree, entries = generate_tree(valid, out_dir)
     recorded_files: dict[str, Any] = manifest["files"]
     skip = {rel for rel, entry in recorded_files.items()
             if isinstance(entry, dict) and invalid_keys & set(entry.get("sources") or [])}
@@ -62,8 +68,7 @@ def compare_tree(snapshot: Snapshot, paths: list[Path]) -> tuple[list[Finding], 
         if rel not in tree.files and rel not in skip:
             findings.append(_orphan(snapshot, rel, recorded_files.get(rel)))
 
-    findings.extend(_layers(snapshot, valid, manifest, {entry.path: entry.sha256 for entry in entries},
-                            {f.path for f in findings if f.kind == MISSING}))
+    findings.extend(_layers(snapshot, valid, manifest, current, _missing(findings)))
 
     if not invalid_keys:
         expected = json_bytes(build_manifest(tree, entries))
@@ -78,6 +83,79 @@ def compare_tree(snapshot: Snapshot, paths: list[Path]) -> tuple[list[Finding], 
     return findings, len(loaded)
 
 
+def _missing(findings: list[Finding]) -> set[str]:
+    return {finding.path for finding in findings if finding.kind == MISSING}
+
+
+def _compare_suspects(snapshot: Snapshot, valid: list[Any], manifest: dict[str, Any],
+                      current: dict[str, str]) -> list[Finding]:
+    """Findings from regenerating only the schemas a hash points at; empty means "ask the full tree".
+
+    Same generator version and same schema set: an unchanged schema generates
+    the bytes the manifest recorded, so only changed schemas, and schemas with
+    an edited or missing file, are rendered (rendering is most of the cost).
+    Every finding returned is true; a tree with no such finding still goes
+    through the full comparison, so a pass never rests on this shortcut.
+    """
+    from factory.generation import generate_tree
+
+    recorded_schemas, recorded_files = manifest["schemas"], manifest["files"]
+    if set(current) != set(recorded_schemas):
+        return []
+
+    def recorded_sources(rel: str) -> list[str]:
+        entry = recorded_files.get(rel)
+        sources = entry.get("sources") if isinstance(entry, dict) else None
+        return list(sources) if isinstance(sources, list) else []
+
+    owned: dict[str, list[str]] = {key: [] for key in current}
+    for rel in recorded_files:
+        sources = recorded_sources(rel)
+        if len(sources) == 1 and sources[0] in owned:
+            owned[sources[0]].append(rel)
+
+    def intact(rel: str) -> bool:
+        data = snapshot.read(rel)
+        entry = recorded_files.get(rel)
+        return data is not None and isinstance(entry, dict) and entry.get("sha256") == sha256(data)
+
+    def recorded_digest(key: str) -> Any:
+        entry = recorded_schemas.get(key)
+        return entry.get("sha256") if isinstance(entry, dict) else None
+
+    suspects = {key for key, digest in current.items()
+                if recorded_digest(key) != digest or not all(map(intact, owned[key]))}
+    if not suspects:
+        return []
+    chosen = [item for item in valid if source_key(item.source.path, snapshot.out_dir) in suspects]
+    tree, _ = generate_tree(chosen, snapshot.out_dir)
+    expected: dict[str, bytes | None] = {}
+    sources_of: dict[str, list[str]] = {}
+    for rel in recorded_files:
+        sources = recorded_sources(rel)
+        if not (len(sources) == 1 and sources[0] in suspects):
+            expected[rel], sources_of[rel] = None, sources  # vouched for by its recorded hash
+    for rel, data in tree.files.items():
+        # A set-level file (the CDK app) needs every schema: with two or more
+        # schemas the manifest records it with all of them as sources.
+        if len(tree.sources[rel]) == 1 and len(recorded_sources(rel)) <= 1:
+            expected[rel], sources_of[rel] = data, tree.sources[rel]
+
+    findings: list[Finding] = []
+    for rel, data in expected.items():
+        if data is not None:
+            findings.extend(_compare_file(snapshot, rel, data, sources_of[rel], recorded_files.get(rel)))
+        elif snapshot.read(rel) is None:
+            findings.append(Finding(snapshot.display(rel), MISSING,
+                                    f"{', '.join(sources_of[rel])} generates this file but it is absent", REGENERATE))
+        elif not intact(rel):
+            findings.append(_edited(snapshot.display(rel), sources_of[rel]))
+    for rel in snapshot.generated:
+        if rel not in expected:
+            findings.append(_orphan(snapshot, rel, recorded_files.get(rel)))
+    return findings
+
+
 def _compare_file(snapshot: Snapshot, rel: str, data: bytes, sources: list[str],
                   entry: Any) -> list[Finding]:
     display = snapshot.display(rel)
@@ -89,12 +167,15 @@ def _compare_file(snapshot: Snapshot, rel: str, data: bytes, sources: list[str],
     recorded = entry.get("sha256") if isinstance(entry, dict) else None
     diff = unified_diff(on_disk, data, display)
     if recorded is not None and recorded != sha256(on_disk):
-        return [Finding(display, EDITED,
-                        "edited by hand: its bytes differ from the hash MANIFEST.json records for it",
-                        f"put the change in {', '.join(sources)}, then `schema-factory generate` "
-                        "(which overwrites the hand edit)", diff=diff)]
+        return [_edited(display, sources, diff)]
     return [Finding(display, STALE, f"out of date: {', '.join(sources)} now generates different content",
                     REGENERATE, diff=diff)]
+
+
+def _edited(display: str, sources: list[str], diff: str = "") -> Finding:
+    return Finding(display, EDITED, "edited by hand: its bytes differ from the hash MANIFEST.json records for it",
+                   f"put the change in {', '.join(sources)}, then `schema-factory generate` "
+                   "(which overwrites the hand edit)", diff=diff)
 
 
 def _orphan(snapshot: Snapshot, rel: str, entry: Any) -> Finding:
@@ -113,8 +194,6 @@ def _orphan(snapshot: Snapshot, rel: str, entry: Any) -> Finding:
 def _layers(snapshot: Snapshot, valid: list[Any], manifest: dict[str, Any], current: dict[str, str],
             missing_displays: set[str]) -> list[Finding]:
     """Layer agreement for schemas unchanged since the manifest; a changed schema's files are just stale."""
-    from factory.output import source_key
-
     findings = []
     recorded = manifest.get("schemas", {})
     for item in valid:

@@ -183,3 +183,33 @@ def test_unknown_base_ref_is_a_user_error(committed):
     result = committed.run("check", "--base", "no-such-ref")
     assert result.exit_code == 1
     assert "unknown git ref 'no-such-ref'" in result.output
+
+
+# --- the shortcut for failing reports agrees with the full comparison -----------------
+
+
+def bump_version(document):
+    document["version"] = "1.0.1"  # renames the template file
+
+
+SCENARIOS = {
+    "schema changed": lambda p: p.edit_schema(BROADBAND, add_output_field),
+    "version bumped": lambda p: p.edit_schema(BROADBAND, bump_version),
+    "file edited": lambda p: p.layer_file(ENERGY, "tool_specs/").write_text("{}\n"),
+    "file missing": lambda p: p.layer_file(ENERGY, "registry/").unlink(),
+    "changed and stray": lambda p: (p.edit_schema(ENERGY, add_output_field),
+                                    (p.generated / "stray.txt").write_text("x")),
+    "app edited": lambda p: (p.generated / "app.py").write_text("# edited\n"),
+}
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=list(SCENARIOS))
+def test_rendering_only_suspect_schemas_finds_what_the_full_tree_finds(project, monkeypatch, scenario):
+    from factory.check import tree
+
+    SCENARIOS[scenario](project)
+    quick = json.loads(project.run("check", "--json").stdout)["findings"]
+    monkeypatch.setattr(tree, "_compare_suspects", lambda *args: [])
+    full = json.loads(project.run("check", "--json").stdout)["findings"]
+    assert quick, "the scenario must fail"
+    assert [(f["path"], f["kind"]) for f in quick] == [(f["path"], f["kind"]) for f in full]
