@@ -140,6 +140,7 @@ class Snapshot:
     generated: list[str]
     reasons: list[str] = field(default_factory=list)
     _cache: dict[str, bytes | None] = field(default_factory=dict)
+    _cache_display: dict[str, str] = field(default_factory=dict)
 
     def read(self, rel: str) -> bytes | None:
         """A generated file's bytes (cached), or None when it is absent."""
@@ -151,7 +152,11 @@ class Snapshot:
         return self._cache[rel]
 
     def display(self, rel: str) -> str:
-        return display_path(self.out_dir / rel)
+        """A generated file's path as the user knows it (the output directory resolved once)."""
+        if "display_base" not in self._cache_display:
+            self._cache_display["display_base"] = display_path(self.out_dir)
+        base = self._cache_display["display_base"]
+        return rel if base == "." else f"{base}/{rel}"
 
     @property
     def manifest_current(self) -> bool:

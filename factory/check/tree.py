@@ -15,7 +15,7 @@ from typing import Any
 from factory import names
 from factory.check.findings import EDITED, INVALID, MISSING, ORPHAN, REGENERATE, STALE, Finding
 from factory.check.layers import check_layers
-from factory.check.scan import Snapshot, display_path, sha256, source_key
+from factory.check.scan import Snapshot, sha256, source_key
 
 DIFF_CONTEXT = 1
 
@@ -50,7 +50,7 @@ def compare_tree(snapshot: Snapshot, paths: list[Path]) -> tuple[list[Finding], 
     if not invalid_keys and snapshot.manifest_current and len(current) >= 2:
         quick = _compare_suspects(snapshot, valid, manifest, current)
         if quick:
-            return findings + quick + _layers(snapshot, valid, manifest, current, _missing(quick)), len(loaded)
+            return findings + quick + _layers(snapshot, valid, manifest, current), len(loaded)
 
     tree, entries = generate_tree(valid, out_dir)
     recorded_files: dict[str, Any] = manifest["files"]
@@ -68,7 +68,7 @@ def compare_tree(snapshot: Snapshot, paths: list[Path]) -> tuple[list[Finding], 
         if rel not in tree.files and rel not in skip:
             findings.append(_orphan(snapshot, rel, recorded_files.get(rel)))
 
-    findings.extend(_layers(snapshot, valid, manifest, current, _missing(findings)))
+    findings.extend(_layers(snapshot, valid, manifest, current))
 
     if not invalid_keys:
         expected = json_bytes(build_manifest(tree, entries))
@@ -81,10 +81,6 @@ def compare_tree(snapshot: Snapshot, paths: list[Path]) -> tuple[list[Finding], 
             findings.append(Finding(display, STALE, "the manifest does not match the generated files or schemas",
                                     REGENERATE, diff=unified_diff(on_disk, expected, display)))
     return findings, len(loaded)
-
-
-def _missing(findings: list[Finding]) -> set[str]:
-    return {finding.path for finding in findings if finding.kind == MISSING}
 
 
 def _compare_suspects(snapshot: Snapshot, valid: list[Any], manifest: dict[str, Any],
@@ -191,9 +187,11 @@ def _orphan(snapshot: Snapshot, rel: str, entry: Any) -> Finding:
                    "delete it; nothing but `schema-factory generate` writes under the output directory")
 
 
-def _layers(snapshot: Snapshot, valid: list[Any], manifest: dict[str, Any], current: dict[str, str],
-            missing_displays: set[str]) -> list[Finding]:
-    """Layer agreement for schemas unchanged since the manifest; a changed schema's files are just stale."""
+def _layers(snapshot: Snapshot, valid: list[Any], manifest: dict[str, Any], current: dict[str, str]) -> list[Finding]:
+    """Layer agreement for schemas unchanged since the manifest; a changed schema's files are just stale.
+
+    Absent files are skipped by `check_layers` (they are reported missing).
+    """
     findings = []
     recorded = manifest.get("schemas", {})
     for item in valid:
@@ -202,6 +200,5 @@ def _layers(snapshot: Snapshot, valid: list[Any], manifest: dict[str, Any], curr
         if not isinstance(entry, dict) or entry.get("sha256") != current.get(key):
             continue
         document = json.loads(item.source.data.decode("utf-8-sig"))
-        skip = frozenset(rel for rel in snapshot.generated if snapshot.display(rel) in missing_displays)
-        findings.extend(check_layers(display_path(item.source.path), document, snapshot.read, snapshot.display, skip))
+        findings.extend(check_layers(item.source.display, document, snapshot.read, snapshot.display))
     return findings
