@@ -63,8 +63,9 @@ def time_check(root: Path, repeat: int, expect: int) -> float:
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "factory", "check"], cwd=root, env=env(),
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "factory", "check"], cwd=root, env=env(), capture_output=True, text=True
+        )
         times.append(time.perf_counter() - start)
         if done.returncode != expect:
             raise SystemExit(f"check exited {done.returncode}, expected {expect}:\n{done.stdout}{done.stderr}")
@@ -75,8 +76,9 @@ IMPORT_LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
 
 
 def top_level_imports(args: list[str], cwd: Path) -> dict[str, int]:
-    done = subprocess.run([sys.executable, "-X", "importtime", *args], cwd=cwd, env=env(),
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", *args], cwd=cwd, env=env(), capture_output=True, text=True
+    )
     found = {}
     for line in done.stderr.splitlines():
         match = IMPORT_LINE.match(line)

@@ -105,8 +105,9 @@ class Canonical:
 
     @classmethod
     def of(cls, document: dict[str, Any]) -> Canonical:
-        return cls(SchemaView.of(document), standard_form(document["input_schema"]),
-                   standard_form(document["output_schema"]))
+        return cls(
+            SchemaView.of(document), standard_form(document["input_schema"]), standard_form(document["output_schema"])
+        )
 
     def output_fields(self) -> list[str]:
         return list(self.output["properties"])
@@ -126,15 +127,18 @@ def read_stack_output_schema(source: str) -> Any:
     (a second assignment, a block that does not parse) falls back to the module.
     """
     lines = source.splitlines(keepends=True)
-    starts = [i for i, line in enumerate(lines) if line.startswith(STACK_CONSTANT) and
-              line[len(STACK_CONSTANT):].lstrip()[:1] in ("=", ":")]
+    starts = [
+        i
+        for i, line in enumerate(lines)
+        if line.startswith(STACK_CONSTANT) and line[len(STACK_CONSTANT) :].lstrip()[:1] in ("=", ":")
+    ]
     module = None
     if len(starts) == 1:
         end = starts[0] + 1
         while end < len(lines) and (not lines[end].strip() or lines[end][0] in " \t)]}"):
             end += 1
         try:
-            module = ast.parse("".join(lines[starts[0]:end]))
+            module = ast.parse("".join(lines[starts[0] : end]))
         except SyntaxError:
             module = None
     if module is None:
@@ -144,8 +148,9 @@ def read_stack_output_schema(source: str) -> Any:
             raise LayerUnreadable(f"the stack module does not parse (line {err.lineno}: {err.msg})") from None
     value = None
     for node in module.body:
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == STACK_CONSTANT
-                                                for t in node.targets):
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == STACK_CONSTANT for t in node.targets
+        ):
             value = node.value
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.target.id == STACK_CONSTANT:
             value = node.value
@@ -176,12 +181,16 @@ def _template(canonical: Canonical, data: bytes) -> Iterator[str]:
     if not extract:
         yield "template.steps has no act_with_schema step"
     for index, step in extract:
-        yield from _first(differences(canonical.output, step.get("schema")),
-                          f"template.steps[{index}].schema vs the output schema")
-    variables = [(v.get("name"), v.get("type"), v.get("required")) for v in record.get("variables") or []
-                 if isinstance(v, dict)]
-    expected = [(name, prop.get("type"), name in canonical.required("input"))
-                for name, prop in canonical.input["properties"].items()]
+        yield from _first(
+            differences(canonical.output, step.get("schema")), f"template.steps[{index}].schema vs the output schema"
+        )
+    variables = [
+        (v.get("name"), v.get("type"), v.get("required")) for v in record.get("variables") or [] if isinstance(v, dict)
+    ]
+    expected = [
+        (name, prop.get("type"), name in canonical.required("input"))
+        for name, prop in canonical.input["properties"].items()
+    ]
     if variables != expected:
         yield f"variables vs the input schema: (name, type, required) are {variables}, expected {expected}"
 
@@ -191,18 +200,28 @@ def _tool_specs(canonical: Canonical, data: bytes) -> Iterator[str]:
     schema: Any = canonical.view
     print_name, input_name = names.print_output_tool_name(schema), names.tool_name(schema)
     forms = [("anthropic", tool.get("name"), tool.get("input_schema")) for tool in specs.get("anthropic") or []]
-    forms += [("bedrock", (tool.get("toolSpec") or {}).get("name"),
-               ((tool.get("toolSpec") or {}).get("inputSchema") or {}).get("json")) for tool in specs.get("bedrock") or []]
+    forms += [
+        (
+            "bedrock",
+            (tool.get("toolSpec") or {}).get("name"),
+            ((tool.get("toolSpec") or {}).get("inputSchema") or {}).get("json"),
+        )
+        for tool in specs.get("bedrock") or []
+    ]
     for dialect in ("anthropic", "bedrock"):
         printed = [schema_ for form, name, schema_ in forms if form == dialect and name == print_name]
         if not printed:
             yield f"{dialect}: no {print_name} tool"
         for found in printed:
-            yield from _first(differences(canonical.output, found), f"{dialect} {print_name} input_schema vs the output schema")
+            yield from _first(
+                differences(canonical.output, found), f"{dialect} {print_name} input_schema vs the output schema"
+            )
         for found in [s for form, name, s in forms if form == dialect and name == input_name]:
             if isinstance(found, dict) and isinstance(found.get("properties"), dict):
                 found = dict(found, properties={k: v for k, v in found["properties"].items() if k != "browser_config"})
-            yield from _first(differences(canonical.input, found), f"{dialect} {input_name} input_schema vs the input schema")
+            yield from _first(
+                differences(canonical.input, found), f"{dialect} {input_name} input_schema vs the input schema"
+            )
 
 
 def _batch_mapping(canonical: Canonical, data: bytes) -> Iterator[str]:
@@ -218,8 +237,11 @@ def _batch_mapping(canonical: Canonical, data: bytes) -> Iterator[str]:
     checks = (
         ("structured_output_fields", mapping.get("structured_output_fields"), canonical.output_fields()),
         ("required_output_fields", mapping.get("required_output_fields"), canonical.required("output")),
-        ("input_mapping.required_fields", (mapping.get("input_mapping") or {}).get("required_fields"),
-         canonical.required("input")),
+        (
+            "input_mapping.required_fields",
+            (mapping.get("input_mapping") or {}).get("required_fields"),
+            canonical.required("input"),
+        ),
     )
     for where, found, expected in checks:
         if found != expected:
@@ -233,10 +255,12 @@ def _agent_record(canonical: Canonical, data: bytes) -> Iterator[str]:
     if fields != canonical.output_fields():
         yield f"structured_output.output_fields is {fields!r}, expected {canonical.output_fields()!r}"
     schemas = structured.get("schemas") or {}
-    yield from _first(differences(canonical.output, schemas.get("output")),
-                      "structured_output.schemas.output vs the output schema")
-    yield from _first(differences(canonical.input, schemas.get("input")),
-                      "structured_output.schemas.input vs the input schema")
+    yield from _first(
+        differences(canonical.output, schemas.get("output")), "structured_output.schemas.output vs the output schema"
+    )
+    yield from _first(
+        differences(canonical.input, schemas.get("input")), "structured_output.schemas.input vs the input schema"
+    )
 
 
 READERS: dict[str, Callable[[Canonical, bytes], Iterator[str]]] = {
@@ -266,12 +290,14 @@ def check_layers(
         except (LayerUnreadable, UnicodeDecodeError, AttributeError, TypeError) as err:
             problems = [f"cannot read the layer: {err}"]
         if problems:
-            findings.append(Finding(
-                path=display(rel),
-                kind=LAYERS_DISAGREE,
-                detail=f"{layer} layer disagrees with {schema_display}: " + "; ".join(problems),
-                fix=f"do not edit generated files: put the change in {schema_display}, then "
+            findings.append(
+                Finding(
+                    path=display(rel),
+                    kind=LAYERS_DISAGREE,
+                    detail=f"{layer} layer disagrees with {schema_display}: " + "; ".join(problems),
+                    fix=f"do not edit generated files: put the change in {schema_display}, then "
                     "`schema-factory generate`",
-                layer=layer,
-            ))
+                    layer=layer,
+                )
+            )
     return findings

@@ -162,8 +162,11 @@ class Snapshot:
     def manifest_current(self) -> bool:
         """A manifest this very generator version wrote: its hashes stand for our output."""
         manifest = self.manifest
-        return manifest is not None and manifest.get("generator") == GENERATOR and \
-            manifest.get("generator_version") == __version__
+        return (
+            manifest is not None
+            and manifest.get("generator") == GENERATOR
+            and manifest.get("generator_version") == __version__
+        )
 
     @property
     def fast_path_clean(self) -> bool:

@@ -37,8 +37,12 @@ def compare_tree(snapshot: Snapshot, paths: list[Path]) -> tuple[list[Finding], 
     out_dir = snapshot.out_dir
     loaded, problems = load_schemas(schema_set_for(paths, out_dir))
     findings = [
-        Finding(problem.file, INVALID, f"{problem.json_path}: {problem.message}",
-                problem.hint or "fix the schema; `schema-factory validate` lists every problem")
+        Finding(
+            problem.file,
+            INVALID,
+            f"{problem.json_path}: {problem.message}",
+            problem.hint or "fix the schema; `schema-factory validate` lists every problem",
+        )
         for problem in problems
     ]
     bad_displays = {problem.file for problem in problems}
@@ -54,8 +58,11 @@ def compare_tree(snapshot: Snapshot, paths: list[Path]) -> tuple[list[Finding], 
 
     tree, entries = generate_tree(valid, out_dir)
     recorded_files: dict[str, Any] = manifest["files"]
-    skip = {rel for rel, entry in recorded_files.items()
-            if isinstance(entry, dict) and invalid_keys & set(entry.get("sources") or [])}
+    skip = {
+        rel
+        for rel, entry in recorded_files.items()
+        if isinstance(entry, dict) and invalid_keys & set(entry.get("sources") or [])
+    }
     if invalid_keys:  # the CDK app lists every schema; it cannot be judged without them all
         skip |= {names.APP_PATH, names.CDK_JSON_PATH}
 
@@ -78,13 +85,21 @@ def compare_tree(snapshot: Snapshot, paths: list[Path]) -> tuple[list[Finding], 
         if on_disk is None and tree.files:
             findings.append(Finding(display, MISSING, "the manifest is absent", REGENERATE))
         elif on_disk is not None and on_disk != expected and not findings:
-            findings.append(Finding(display, STALE, "the manifest does not match the generated files or schemas",
-                                    REGENERATE, diff=unified_diff(on_disk, expected, display)))
+            findings.append(
+                Finding(
+                    display,
+                    STALE,
+                    "the manifest does not match the generated files or schemas",
+                    REGENERATE,
+                    diff=unified_diff(on_disk, expected, display),
+                )
+            )
     return findings, len(loaded)
 
 
-def _compare_suspects(snapshot: Snapshot, valid: list[Any], manifest: dict[str, Any],
-                      current: dict[str, str]) -> list[Finding]:
+def _compare_suspects(
+    snapshot: Snapshot, valid: list[Any], manifest: dict[str, Any], current: dict[str, str]
+) -> list[Finding]:
     """Findings from regenerating only the schemas a hash points at; empty means "ask the full tree".
 
     Same generator version and same schema set: an unchanged schema generates
@@ -119,8 +134,9 @@ def _compare_suspects(snapshot: Snapshot, valid: list[Any], manifest: dict[str, 
         entry = recorded_schemas.get(key)
         return entry.get("sha256") if isinstance(entry, dict) else None
 
-    suspects = {key for key, digest in current.items()
-                if recorded_digest(key) != digest or not all(map(intact, owned[key]))}
+    suspects = {
+        key for key, digest in current.items() if recorded_digest(key) != digest or not all(map(intact, owned[key]))
+    }
     if not suspects:
         return []
     chosen = [item for item in valid if source_key(item.source.path, snapshot.out_dir) in suspects]
@@ -142,8 +158,14 @@ def _compare_suspects(snapshot: Snapshot, valid: list[Any], manifest: dict[str, 
         if data is not None:
             findings.extend(_compare_file(snapshot, rel, data, sources_of[rel], recorded_files.get(rel)))
         elif snapshot.read(rel) is None:
-            findings.append(Finding(snapshot.display(rel), MISSING,
-                                    f"{', '.join(sources_of[rel])} generates this file but it is absent", REGENERATE))
+            findings.append(
+                Finding(
+                    snapshot.display(rel),
+                    MISSING,
+                    f"{', '.join(sources_of[rel])} generates this file but it is absent",
+                    REGENERATE,
+                )
+            )
         elif not intact(rel):
             findings.append(_edited(snapshot.display(rel), sources_of[rel]))
     for rel in snapshot.generated:
@@ -152,8 +174,7 @@ def _compare_suspects(snapshot: Snapshot, valid: list[Any], manifest: dict[str, 
     return findings
 
 
-def _compare_file(snapshot: Snapshot, rel: str, data: bytes, sources: list[str],
-                  entry: Any) -> list[Finding]:
+def _compare_file(snapshot: Snapshot, rel: str, data: bytes, sources: list[str], entry: Any) -> list[Finding]:
     display = snapshot.display(rel)
     on_disk = snapshot.read(rel)
     if on_disk is None:
@@ -164,14 +185,21 @@ def _compare_file(snapshot: Snapshot, rel: str, data: bytes, sources: list[str],
     diff = unified_diff(on_disk, data, display)
     if recorded is not None and recorded != sha256(on_disk):
         return [_edited(display, sources, diff)]
-    return [Finding(display, STALE, f"out of date: {', '.join(sources)} now generates different content",
-                    REGENERATE, diff=diff)]
+    return [
+        Finding(
+            display, STALE, f"out of date: {', '.join(sources)} now generates different content", REGENERATE, diff=diff
+        )
+    ]
 
 
 def _edited(display: str, sources: list[str], diff: str = "") -> Finding:
-    return Finding(display, EDITED, "edited by hand: its bytes differ from the hash MANIFEST.json records for it",
-                   f"put the change in {', '.join(sources)}, then `schema-factory generate` "
-                   "(which overwrites the hand edit)", diff=diff)
+    return Finding(
+        display,
+        EDITED,
+        "edited by hand: its bytes differ from the hash MANIFEST.json records for it",
+        f"put the change in {', '.join(sources)}, then `schema-factory generate` " "(which overwrites the hand edit)",
+        diff=diff,
+    )
 
 
 def _orphan(snapshot: Snapshot, rel: str, entry: Any) -> Finding:
@@ -180,11 +208,18 @@ def _orphan(snapshot: Snapshot, rel: str, entry: Any) -> Finding:
     if sources:
         base = snapshot.out_dir.resolve().parent
         gone = [source for source in sources if not (base / source).is_file()]
-        detail = (f"generated from {', '.join(gone)}, which no longer exists" if gone
-                  else f"{', '.join(sources)} no longer generates this file")
+        detail = (
+            f"generated from {', '.join(gone)}, which no longer exists"
+            if gone
+            else f"{', '.join(sources)} no longer generates this file"
+        )
         return Finding(display, ORPHAN, detail, f"{REGENERATE}, which removes it")
-    return Finding(display, ORPHAN, "no schema generates this file (a stray file under the output directory)",
-                   "delete it; nothing but `schema-factory generate` writes under the output directory")
+    return Finding(
+        display,
+        ORPHAN,
+        "no schema generates this file (a stray file under the output directory)",
+        "delete it; nothing but `schema-factory generate` writes under the output directory",
+    )
 
 
 def _layers(snapshot: Snapshot, valid: list[Any], manifest: dict[str, Any], current: dict[str, str]) -> list[Finding]:

@@ -25,11 +25,13 @@ def load_document(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_bytes().decode("utf-8-sig"))
     except OSError as err:
-        raise FactoryError(Problem(path.as_posix(), "$", "unreadable", f"cannot read file: {err.strerror}",
-                                   "check the path")) from None
+        raise FactoryError(
+            Problem(path.as_posix(), "$", "unreadable", f"cannot read file: {err.strerror}", "check the path")
+        ) from None
     except ValueError as err:
-        raise FactoryError(Problem(path.as_posix(), "$", "json-syntax", f"invalid JSON: {err}",
-                                   "fix the JSON syntax")) from None
+        raise FactoryError(
+            Problem(path.as_posix(), "$", "json-syntax", f"invalid JSON: {err}", "fix the JSON syntax")
+        ) from None
     if not isinstance(data, dict):
         raise FactoryError(Problem(path.as_posix(), "$", "not-a-schema", "not a JSON object", "pass schema files"))
     return data
@@ -50,8 +52,15 @@ class GitBase:
     def resolve(cls, ref: str, near: Path) -> GitBase:
         top = _git(["rev-parse", "--show-toplevel"], near)
         if top.returncode != 0:
-            raise FactoryError(Problem(near.as_posix(), "$", "git", "not inside a git repository",
-                                       "run from the repository, or drop --base"))
+            raise FactoryError(
+                Problem(
+                    near.as_posix(),
+                    "$",
+                    "git",
+                    "not inside a git repository",
+                    "run from the repository, or drop --base",
+                )
+            )
         toplevel = Path(top.stdout.decode().strip())
         if _git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], toplevel).returncode != 0:
             raise FactoryError(Problem(ref, "$", "git", f"unknown git ref {ref!r}", "pass a branch, tag or commit"))
@@ -64,8 +73,10 @@ class GitBase:
         """Which of `paths` (repository-relative) differ between REF and the working tree."""
         if not paths:
             return set()
-        result = _git(["diff", "--name-only", "--no-renames", "-z", self.ref, "--",
-                       *[self.relative(p) for p in paths]], self.toplevel)
+        result = _git(
+            ["diff", "--name-only", "--no-renames", "-z", self.ref, "--", *[self.relative(p) for p in paths]],
+            self.toplevel,
+        )
         return {name for name in result.stdout.decode().split("\0") if name}
 
     def old_bytes(self, rel: str) -> bytes | None:
@@ -110,8 +121,9 @@ def diffs_under(ref: str, roots: list[Path]) -> list[VersionedDiff]:
     files = expand_schema_files(roots)
     if files is None:
         missing = next(root for root in roots if not root.exists())
-        raise FactoryError(Problem(missing.as_posix(), "$", "missing-file", "no such file or directory",
-                                   "check the path"))
+        raise FactoryError(
+            Problem(missing.as_posix(), "$", "missing-file", "no such file or directory", "check the path")
+        )
     schemas = [SchemaFile(path, display_path(path), display_path(path), path.read_bytes()) for path in files]
     return diffs_since(ref, schemas)
 
@@ -139,6 +151,6 @@ def check_versions(ref: str, schemas: list[SchemaFile]) -> list[Finding]:
         if len(diff.changes) > 3:
             reasons += f"; and {len(diff.changes) - 3} more (see `schema-factory diff --base {ref}`)"
         suggestion = suggested_version(diff.old_version, diff.required_bump)
-        fix = f"set \"version\" to {suggestion} or higher" if suggestion else "use a MAJOR.MINOR.PATCH version"
+        fix = f'set "version" to {suggestion} or higher' if suggestion else "use a MAJOR.MINOR.PATCH version"
         findings.append(Finding(item.display, VERSION_BUMP, f"since {ref}: {diff.verdict()}: {reasons}", fix))
     return findings

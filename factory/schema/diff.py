@@ -156,13 +156,15 @@ def _pair(old: dict[str, Any], new: dict[str, Any]) -> SchemaPair:
 def _added(pair: SchemaPair, side: str) -> Iterator[FieldInfo]:
     """Fields new in `new`, only where their parent already existed."""
     for path, info in pair.new_fields.items():
-        if info.side == side and path not in pair.old_fields and (info.parent is None or info.parent in pair.old_fields):
+        parent_existed = info.parent is None or info.parent in pair.old_fields
+        if info.side == side and path not in pair.old_fields and parent_existed:
             yield info
 
 
 def _removed(pair: SchemaPair, side: str) -> Iterator[FieldInfo]:
     for path, info in pair.old_fields.items():
-        if info.side == side and path not in pair.new_fields and (info.parent is None or info.parent in pair.new_fields):
+        parent_remains = info.parent is None or info.parent in pair.new_fields
+        if info.side == side and path not in pair.new_fields and parent_remains:
             yield info
 
 

@@ -28,7 +28,11 @@ print(json.dumps({{"exit": code, "heavy": heavy}}))
 
 def probe(root: Path) -> dict:
     result = subprocess.run(
-        [sys.executable, "-c", PROBE], cwd=root, capture_output=True, text=True, check=True,
+        [sys.executable, "-c", PROBE],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
         env={"PYTHONPATH": str(REPO_ROOT), "PATH": "/usr/bin:/bin"},
     )
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -82,10 +86,15 @@ def test_light_readers_agree_with_the_model(schema_file):
     assert standard_form(document["output_schema"]) == model.output_schema.to_json_schema()
     assert standard_form(document["input_schema"]) == model.input_schema.to_json_schema()
     assert list(standard_form(document["output_schema"])["properties"]) == model.output_schema.field_names()
-    assert sorted(layer_paths(SchemaView.of(document)).values()) == sorted([
-        names.stack_path(model), names.template_path(model), names.tool_specs_path(model),
-        names.batch_mapping_path(model), names.agent_record_path(model),
-    ])
+    assert sorted(layer_paths(SchemaView.of(document)).values()) == sorted(
+        [
+            names.stack_path(model),
+            names.template_path(model),
+            names.tool_specs_path(model),
+            names.batch_mapping_path(model),
+            names.agent_record_path(model),
+        ]
+    )
 
 
 def test_build_output_beside_generated_files_is_ignored(project):

@@ -94,7 +94,9 @@ def test_fix_regenerates_then_rechecks(project):
     result = project.run("check", "--fix")
     assert result.exit_code == 1  # the stray file is not the generator's to delete
     assert f"wrote generated/stacks/agents/{BROADBAND}_stack.py" in result.output
-    assert [line.split(": ")[:2] for line in finding_lines(result.output, "orphan")] == [["generated/stray.txt", "orphan"]]
+    assert [line.split(": ")[:2] for line in finding_lines(result.output, "orphan")] == [
+        ["generated/stray.txt", "orphan"]
+    ]
     (project.generated / "stray.txt").unlink()
     assert project.run("check").exit_code == 0
 
@@ -150,8 +152,10 @@ def test_changed_schema_without_bump_fails_version_rule(committed):
     result = committed.run("check", "--base", "HEAD")
     assert result.exit_code == 1
     (line,) = finding_lines(result.output, "version-bump")
-    assert line.startswith(f"schemas/{BROADBAND}.json: version-bump: since HEAD: needs a minor bump; "
-                           "the content changed but the version stayed 1.0.0")
+    assert line.startswith(
+        f"schemas/{BROADBAND}.json: version-bump: since HEAD: needs a minor bump; "
+        "the content changed but the version stayed 1.0.0"
+    )
     assert 'set "version" to 1.1.0' in line
 
 
@@ -197,8 +201,10 @@ SCENARIOS = {
     "version bumped": lambda p: p.edit_schema(BROADBAND, bump_version),
     "file edited": lambda p: p.layer_file(ENERGY, "tool_specs/").write_text("{}\n"),
     "file missing": lambda p: p.layer_file(ENERGY, "registry/").unlink(),
-    "changed and stray": lambda p: (p.edit_schema(ENERGY, add_output_field),
-                                    (p.generated / "stray.txt").write_text("x")),
+    "changed and stray": lambda p: (
+        p.edit_schema(ENERGY, add_output_field),
+        (p.generated / "stray.txt").write_text("x"),
+    ),
     "app edited": lambda p: (p.generated / "app.py").write_text("# edited\n"),
 }
 

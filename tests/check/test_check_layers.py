@@ -98,7 +98,8 @@ def test_hand_edit_without_hash_update_is_edited_and_attributed(project):
     edit_agent_record(path)
     report = json.loads(project.run("check", "--json").stdout)
     assert {(f["kind"], f.get("layer")) for f in report["findings"]} == {
-        ("edited", None), ("layers-disagree", "agent record")
+        ("edited", None),
+        ("layers-disagree", "agent record"),
     }
 
 

@@ -57,12 +57,16 @@ def repo(generated_template: Path, tmp_path: Path) -> Repo:
     shutil.copytree(generated_template, root)
     (root / ".pre-commit-config.yaml").write_text(CONFIG)
     env = dict(os.environ)
-    env.update({
-        "PYTHONPATH": str(REPO_ROOT),
-        "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
-        "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
-    })
+    env.update(
+        {
+            "PYTHONPATH": str(REPO_ROOT),
+            "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
+            "GIT_AUTHOR_NAME": "t",
+            "GIT_AUTHOR_EMAIL": "t@example.com",
+            "GIT_COMMITTER_NAME": "t",
+            "GIT_COMMITTER_EMAIL": "t@example.com",
+        }
+    )
     repo = Repo(root, env)
     repo.run("git", "init", "-q", "-b", "main")
     repo.run(sys.executable, "-m", "pre_commit", "install")
@@ -97,7 +101,6 @@ def test_commits_are_checked_by_the_real_pre_commit(repo: Repo):
     repo.run(sys.executable, "-m", "factory", "generate")
     status, output = repo.commit("schema and outputs")
     assert status == 0, output
-
 
     # An invalid schema is rejected by both hooks.
     schema.write_text(schema.read_text().replace('"version": "2.0.1"', '"version": "two"'))
