@@ -137,17 +137,15 @@ def _compare_suspects(
     suspects = {
         key for key, digest in current.items() if recorded_digest(key) != digest or not all(map(intact, owned[key]))
     }
-    if not suspects:
-        return []
     chosen = [item for item in valid if source_key(item.source.path, snapshot.out_dir) in suspects]
-    tree, _ = generate_tree(chosen, snapshot.out_dir)
+    tree = generate_tree(chosen, snapshot.out_dir)[0] if chosen else None
     expected: dict[str, bytes | None] = {}
     sources_of: dict[str, list[str]] = {}
     for rel in recorded_files:
         sources = recorded_sources(rel)
         if not (len(sources) == 1 and sources[0] in suspects):
             expected[rel], sources_of[rel] = None, sources  # vouched for by its recorded hash
-    for rel, data in tree.files.items():
+    for rel, data in tree.files.items() if tree is not None else ():
         # A set-level file (the CDK app) needs every schema: with two or more
         # schemas the manifest records it with all of them as sources.
         if len(tree.sources[rel]) == 1 and len(recorded_sources(rel)) <= 1:

@@ -206,6 +206,8 @@ SCENARIOS = {
         (p.generated / "stray.txt").write_text("x"),
     ),
     "app edited": lambda p: (p.generated / "app.py").write_text("# edited\n"),
+    "stray file only": lambda p: (p.generated / "stacks" / "old_stack.py").write_text("x = 1\n"),
+    "cdk.json missing": lambda p: (p.generated / "cdk.json").unlink(),
 }
 
 
