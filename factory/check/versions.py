@@ -66,17 +66,22 @@ class GitBase:
             raise FactoryError(Problem(ref, "$", "git", f"unknown git ref {ref!r}", "pass a branch, tag or commit"))
         return cls(ref, toplevel)
 
-    def relative(self, path: Path) -> str:
-        return path.resolve().relative_to(self.toplevel.resolve()).as_posix()
+    def relative(self, path: Path) -> str | None:
+        """Repository-relative posix path, or None for a file outside the repository."""
+        try:
+            return path.resolve().relative_to(self.toplevel.resolve()).as_posix()
+        except ValueError:
+            return None
 
     def changed(self, paths: list[Path]) -> set[str]:
         """Which of `paths` (repository-relative) differ between REF and the working tree."""
-        if not paths:
+        inside = [rel for rel in map(self.relative, paths) if rel is not None]
+        if not inside:
             return set()
-        result = _git(
-            ["diff", "--name-only", "--no-renames", "-z", self.ref, "--", *[self.relative(p) for p in paths]],
-            self.toplevel,
-        )
+        result = _git(["diff", "--name-only", "--no-renames", "-z", self.ref, "--", *inside], self.toplevel)
+        if result.returncode != 0:
+            message = " ".join(result.stderr.decode(errors="replace").split()) or "git diff failed"
+            raise FactoryError(Problem(self.ref, "$", "git", message, "check the ref and the repository"))
         return {name for name in result.stdout.decode().split("\0") if name}
 
     def old_bytes(self, rel: str) -> bytes | None:
@@ -100,7 +105,7 @@ def diffs_since(ref: str, schemas: list[SchemaFile]) -> list[VersionedDiff]:
     out = []
     for schema in schemas:
         rel = base.relative(schema.path)
-        if rel not in changed:
+        if rel is None or rel not in changed:
             continue
         old_data = base.old_bytes(rel)
         if old_data is None:
