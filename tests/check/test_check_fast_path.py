@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BUNDLED_SCHEMAS, REPO_ROOT
+from check_project import BUNDLED_SCHEMAS, REPO_ROOT
 
 HEAVY = ("jinja2", "black", "pydantic", "jsonschema", "boto3")
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO_ROOT
+from check_project import REPO_ROOT
 
 CONFIG = f"""\
 repos:
