@@ -221,3 +221,13 @@ def test_rendering_only_suspect_schemas_finds_what_the_full_tree_finds(project, 
     full = json.loads(project.run("check", "--json").stdout)["findings"]
     assert quick, "the scenario must fail"
     assert [(f["path"], f["kind"]) for f in quick] == [(f["path"], f["kind"]) for f in full]
+
+
+def test_named_schemas_and_output_directory_are_honoured(project):
+    """As with `generate`, naming one schema keeps the others the manifest records."""
+    assert project.run("check", "schemas/energy_tariff_quotes.json").exit_code == 0
+    (project.root / "generated").rename(project.root / "out")
+    assert project.run("check", "--out", "out").exit_code == 0
+    result = project.run("check")
+    assert result.exit_code == 1
+    assert "generated/MANIFEST.json: missing: " in result.output
