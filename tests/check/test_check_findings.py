@@ -231,3 +231,29 @@ def test_named_schemas_and_output_directory_are_honoured(project):
     result = project.run("check")
     assert result.exit_code == 1
     assert "generated/MANIFEST.json: missing: " in result.output
+
+
+def test_new_schema_never_generated_has_missing_outputs(project):
+    def rename(document):
+        document["extraction_name"] = "energy_tariff_quotes_copy"
+
+    copy = project.root / "schemas" / "energy_tariff_quotes_copy.json"
+    copy.write_text(project.schema(ENERGY).read_text())
+    project.edit_schema("energy_tariff_quotes_copy", rename)
+    result = project.run("check")
+    assert result.exit_code == 1
+    missing = {line.split(": ")[0] for line in finding_lines(result.output, "missing")}
+    assert len(missing) == 5 and all(
+        "energy_tariff_quotes_copy" in path or "energy-tariff-quotes-copy" in path for path in missing
+    )
+    assert any(line.startswith("generated/app.py: stale: ") for line in finding_lines(result.output, "stale"))
+
+
+@pytest.mark.parametrize("damage", ["delete", "corrupt"])
+def test_absent_or_unreadable_manifest(project, damage):
+    manifest = project.generated / "MANIFEST.json"
+    manifest.unlink() if damage == "delete" else manifest.write_text("{")
+    result = project.run("check")
+    assert result.exit_code == 1
+    kind = "missing" if damage == "delete" else "stale"
+    assert [line.split(": ")[:2] for line in finding_lines(result.output, kind)] == [["generated/MANIFEST.json", kind]]
