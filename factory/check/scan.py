@@ -180,7 +180,12 @@ def take_snapshot(paths: list[Path], out_dir: Path) -> Snapshot:
     files = expand_schema_files(roots)
     schemas = None
     if files is not None:
-        schemas = [SchemaFile(path, source_key(path, out_dir), display_path(path), path.read_bytes()) for path in files]
+        try:
+            schemas = [
+                SchemaFile(path, source_key(path, out_dir), display_path(path), path.read_bytes()) for path in files
+            ]
+        except OSError:  # unreadable: the slow path's loader reports it as a problem
+            schemas = None
     snapshot = Snapshot(out_dir, manifest, schemas, list_generated(out_dir))
     snapshot.reasons.extend(_reasons(snapshot))
     return snapshot
@@ -193,7 +198,7 @@ def _reasons(snapshot: Snapshot) -> list[str]:
     if manifest.get("generator") != GENERATOR or manifest.get("generator_version") != __version__:
         return [f"manifest written by {manifest.get('generator')} {manifest.get('generator_version')}"]
     if snapshot.schemas is None:
-        return ["a schema path does not exist"]
+        return ["a schema path does not exist or cannot be read"]
     reasons = []
     recorded = manifest["schemas"]
     current = {schema.key: schema for schema in snapshot.schemas}
