@@ -7,6 +7,7 @@ untouched to the hash comparison and only reading the layer back can tell.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import yaml
@@ -119,3 +120,20 @@ def test_unparsable_stack_is_reported_on_its_layer(project):
     report = json.loads(project.run("check", "--json").stdout)
     (finding,) = report["findings"]
     assert finding["layer"] == "agent stack" and "does not parse" in finding["detail"]
+
+
+def test_required_list_form_and_odd_text_read_back_clean(project):
+    """Layers generated from the list form of `required` and awkward text agree with their schema."""
+    from factory.generation import generate_to_disk
+
+    def rewrite(document):
+        output = document["output_schema"]
+        flagged = [name for name, prop in output["properties"].items() if prop.pop("required", False) is True]
+        output["required"] = flagged
+        output["properties"]["company_name"]["description"] = 'Quotes " \\ """ {{x}} and\na newline'
+        document["input_schema"]["properties"]["company_number"]["required"] = True
+
+    project.edit_schema(SCHEMA, rewrite)
+    generate_to_disk([], Path("generated"))
+    result = project.run("check")
+    assert result.exit_code == 0, result.output
