@@ -153,19 +153,27 @@ def _pair(old: dict[str, Any], new: dict[str, Any]) -> SchemaPair:
     return SchemaPair(old, new, fields(old), fields(new))
 
 
-def _added(pair: SchemaPair, side: str) -> Iterator[FieldInfo]:
-    """Fields new in `new`, only where their parent already existed."""
+def _is_items(info: FieldInfo) -> bool:
+    return info.path.endswith("[]")
+
+
+def _added(pair: SchemaPair, side: str, items: bool = False) -> Iterator[FieldInfo]:
+    """Fields (or, with `items`, array items schemas) new in `new`, where their parent already existed."""
     for path, info in pair.new_fields.items():
         parent_existed = info.parent is None or info.parent in pair.old_fields
-        if info.side == side and path not in pair.old_fields and parent_existed:
+        if info.side == side and path not in pair.old_fields and parent_existed and _is_items(info) == items:
             yield info
 
 
-def _removed(pair: SchemaPair, side: str) -> Iterator[FieldInfo]:
+def _removed(pair: SchemaPair, side: str, items: bool = False) -> Iterator[FieldInfo]:
     for path, info in pair.old_fields.items():
         parent_remains = info.parent is None or info.parent in pair.new_fields
-        if info.side == side and path not in pair.new_fields and parent_remains:
+        if info.side == side and path not in pair.new_fields and parent_remains and _is_items(info) == items:
             yield info
+
+
+def _array_label(info: FieldInfo) -> str:
+    return _label(info)[: -len("[]")]
 
 
 def _common(pair: SchemaPair, side: str) -> Iterator[tuple[FieldInfo, FieldInfo]]:
@@ -181,13 +189,13 @@ def _change(rule: Rule, path: str, message: str) -> Change:
 
 def _input_field_added_required(pair: SchemaPair, rule: Rule) -> Iterator[Change]:
     for info in _added(pair, "input"):
-        if info.required and not info.path.endswith("[]"):
+        if info.required:
             yield _change(rule, info.path, f"Input field '{_label(info)}' was added as required.")
 
 
 def _input_field_added_optional(pair: SchemaPair, rule: Rule) -> Iterator[Change]:
     for info in _added(pair, "input"):
-        if not info.required or info.path.endswith("[]"):
+        if not info.required:
             yield _change(rule, info.path, f"Optional input field '{_label(info)}' was added.")
 
 
@@ -195,6 +203,9 @@ def _field_removed(side: str) -> Callable[[SchemaPair, Rule], Iterator[Change]]:
     def check(pair: SchemaPair, rule: Rule) -> Iterator[Change]:
         for info in _removed(pair, side):
             yield _change(rule, info.path, f"Previously present {side} field '{_label(info)}' was deleted.")
+        if side == "output":  # consumers relied on the shape of the items
+            for info in _removed(pair, side, items=True):
+                yield _change(rule, info.path, f"The items schema of output field '{_array_label(info)}' was deleted.")
 
     return check
 
@@ -270,6 +281,11 @@ def _enum_widened(side: str) -> Callable[[SchemaPair, Rule], Iterator[Change]]:
     return check
 
 
+def _input_items_restricted(pair: SchemaPair, rule: Rule) -> Iterator[Change]:
+    for info in _added(pair, "input", items=True):
+        yield _change(rule, info.path, f"An items schema was added to input field '{_array_label(info)}'.")
+
+
 def _input_pattern_restricted(pair: SchemaPair, rule: Rule) -> Iterator[Change]:
     for old, new in _common(pair, "input"):
         before, after = old.schema.get("pattern"), new.schema.get("pattern")
@@ -298,6 +314,8 @@ def _input_bounds_tightened(pair: SchemaPair, rule: Rule) -> Iterator[Change]:
 
 
 def _input_restriction_loosened(pair: SchemaPair, rule: Rule) -> Iterator[Change]:
+    for info in _removed(pair, "input", items=True):
+        yield _change(rule, info.path, f"The items schema of input field '{_array_label(info)}' was removed.")
     for old, new in _common(pair, "input"):
         if old.schema.get("pattern") is not None and new.schema.get("pattern") is None:
             yield _change(rule, new.path, f"The pattern of input field '{_label(new)}' was removed.")
@@ -311,6 +329,8 @@ def _input_restriction_loosened(pair: SchemaPair, rule: Rule) -> Iterator[Change
 
 
 def _output_constraint_changed(pair: SchemaPair, rule: Rule) -> Iterator[Change]:
+    for info in _added(pair, "output", items=True):
+        yield _change(rule, info.path, f"An items schema was added to output field '{_array_label(info)}'.")
     for old, new in _common(pair, "output"):
         if _enum_values(old.schema) is None and _enum_values(new.schema) is not None:
             yield _change(rule, new.path, f"An enum restriction was added to output field '{_label(new)}'.")
@@ -417,6 +437,8 @@ RULES: tuple[Rule, ...] = (
          _enum_narrowed("input")),
     Rule("INPUT_PATTERN_NO_RESTRICT", BREAKING, "Inputs that validated before may be rejected.",
          _input_pattern_restricted),
+    Rule("INPUT_ITEMS_NO_RESTRICT", BREAKING, "Arrays that validated before may be rejected.",
+         _input_items_restricted),
     Rule("INPUT_BOUNDS_NO_TIGHTEN", BREAKING, "Inputs that validated before may be rejected.",
          _input_bounds_tightened),
     Rule("BATCH_COLUMN_NO_CHANGE", BREAKING, "Existing CSV files name the old column.",

@@ -19,6 +19,8 @@ BASE: dict[str, Any] = {
     "version": "1.4.2",
     "description": "Look a thing up",
     "input_schema": {"type": "object", "properties": {
+        "ids": {"type": "array"},
+        "codes": {"type": "array", "items": {"type": "string"}},
         "postcode": {"type": "string", "pattern": "^[A-Z]+$", "description": "Postcode", "required": True},
         "count": {"type": "integer", "minimum": 1, "maximum": 10, "required": False},
         "name": {"type": "string", "maxLength": 40},
@@ -37,6 +39,7 @@ BASE: dict[str, Any] = {
             "street": {"type": "string", "required": True},
             "postal_code": {"type": "string"}}},
         "tags": {"type": "array", "items": {"type": "string", "enum": ["a", "b"]}},
+        "links": {"type": "array"},
         "people": {"type": "array", "items": {"type": "object", "properties": {
             "name": {"type": "string", "required": True},
             "role": {"type": "string", "enum": ["director", "secretary"]}}}},
@@ -98,6 +101,10 @@ CASES: list[tuple[str, Mutation, list[tuple[str, str]], str]] = [
      [("INPUT_BOUNDS_NO_TIGHTEN", "input.postcode")], "major"),
     ("batch column changed", lambda d: d.update(batch={"csv_columns": {"postcode": "Postcode"}}),
      [("BATCH_COLUMN_NO_CHANGE", "batch.csv_columns.postcode")], "major"),
+    ("input items schema added", lambda d: inp(d)["ids"].update(items={"type": "string"}),
+     [("INPUT_ITEMS_NO_RESTRICT", "input.ids[]")], "major"),
+    ("output items schema removed", lambda d: out(d)["tags"].pop("items"),
+     [("OUTPUT_FIELD_NO_DELETE", "output.tags[]")], "major"),
     # additive
     ("input added optional", lambda d: inp(d).update(uprn={"type": "string"}),
      [("INPUT_FIELD_ADDED_OPTIONAL", "input.uprn")], "minor"),
@@ -112,6 +119,10 @@ CASES: list[tuple[str, Mutation, list[tuple[str, str]], str]] = [
      [("INPUT_RESTRICTION_LOOSENED", "input.postcode")], "minor"),
     ("input bound loosened", lambda d: inp(d)["count"].update(maximum=100),
      [("INPUT_RESTRICTION_LOOSENED", "input.count")], "minor"),
+    ("input items schema removed", lambda d: inp(d)["codes"].pop("items"),
+     [("INPUT_RESTRICTION_LOOSENED", "input.codes[]")], "minor"),
+    ("output items schema added", lambda d: out(d)["links"].update(items={"type": "string"}),
+     [("OUTPUT_CONSTRAINT_CHANGED", "output.links[]")], "minor"),
     ("output pattern changed", lambda d: out(d)["code"].update(pattern="^[0-9]{4}$"),
      [("OUTPUT_CONSTRAINT_CHANGED", "output.code")], "minor"),
     ("output format changed", lambda d: out(d)["when"].update(format="date-time"),
