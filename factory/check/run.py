@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from factory.check.findings import CheckReport, Finding, unique_sorted
 from factory.check.layers import check_layers
@@ -47,7 +46,7 @@ class FixResult:
     report: CheckReport
     written: tuple[str, ...]
     removed: tuple[str, ...]
-    generate_error: Any = None
+    generate_error: Exception | None = None
 
 
 def fix_and_check(paths: list[Path], out_dir: Path, base: str | None = None) -> FixResult:
