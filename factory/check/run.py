@@ -1,0 +1,69 @@
+"""`check` as one function returning data: fast path first, slow path on demand."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from factory.check.findings import CheckReport, Finding, unique_sorted
+from factory.check.layers import check_layers
+from factory.check.scan import Snapshot, take_snapshot
+
+
+def _fast_layers(snapshot: Snapshot) -> list[Finding]:
+    findings: list[Finding] = []
+    for schema in snapshot.schemas or []:
+        document = schema.document()
+        if isinstance(document, dict):
+            findings.extend(check_layers(schema.display, document, snapshot.read, snapshot.display))
+    return findings
+
+
+def run_check(paths: list[Path], out_dir: Path, base: str | None = None) -> CheckReport:
+    """Every finding about `out_dir` against the schemas under `paths` (default `schemas/`).
+
+    When every hash agrees with the manifest this reads files and compares
+    layers only; nothing heavy is imported. Otherwise it regenerates in memory.
+    """
+    snapshot = take_snapshot(paths, out_dir)
+    if snapshot.fast_path_clean:
+        findings = _fast_layers(snapshot)
+        mode, count = "fast", len(snapshot.schemas or [])
+    else:
+        from factory.check.tree import compare_tree
+
+        findings, count = compare_tree(snapshot, paths)
+        mode = "slow"
+    if base is not None:
+        from factory.check.versions import check_versions
+
+        findings = findings + check_versions(base, snapshot.schemas or [])
+    return CheckReport(unique_sorted(findings), mode, count, tuple(snapshot.reasons))
+
+
+@dataclass(frozen=True)
+class FixResult:
+    report: CheckReport
+    written: tuple[str, ...]
+    removed: tuple[str, ...]
+    generate_error: Exception | None = None
+
+
+def fix_and_check(paths: list[Path], out_dir: Path, base: str | None = None) -> FixResult:
+    """Regenerate exactly as `generate` does, then check again.
+
+    Invalid schemas stop the generator; the re-check then reports them. Files
+    the generator never wrote (stray files) are left for the user to delete.
+    """
+    from factory.errors import FactoryError
+    from factory.generation import generate_to_disk
+
+    written: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    error = None
+    try:
+        result = generate_to_disk(paths, out_dir)
+        written, removed = tuple(result.report.written), tuple(result.report.removed)
+    except FactoryError as err:
+        error = err
+    return FixResult(run_check(paths, out_dir, base), written, removed, error)

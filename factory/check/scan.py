@@ -1,0 +1,217 @@
+"""What is on disk, read once and compared by hash alone (stdlib only).
+
+This is the fast path: when the manifest's schema hashes match the schema
+files and every generated file matches its manifest hash, nothing needs
+rendering. `Snapshot.reasons` says why the fast path cannot vouch for the
+tree; empty reasons mean it can.
+
+The schema set mirrors `factory.generation.schema_set_for` and the loader's
+directory expansion, and manifest keys mirror `factory.output.source_key`;
+those modules import the generator, so the few lines are repeated here and a
+test pins them to the originals.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from factory import __version__
+from factory.names import MANIFEST_PATH
+
+GENERATOR = "schema-factory"
+DEFAULT_SCHEMA_DIR = Path("schemas")
+# Build output that lives beside generated files and is never generated itself
+# (`cd generated && cdk synth` writes cdk.out/; importing app.py writes caches).
+IGNORED_DIR_NAMES = frozenset({"__pycache__", "cdk.out"})
+IGNORED_SUFFIXES = (".pyc",)
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def source_key(schema_path: Path, out_dir: Path) -> str:
+    """A schema's manifest key: its path relative to the output directory's parent."""
+    return Path(os.path.relpath(schema_path.resolve(), out_dir.resolve().parent)).as_posix()
+
+
+def display_path(path: Path) -> str:
+    """Path as the user knows it: relative to the working directory when inside it."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def read_manifest(out_dir: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads((out_dir / MANIFEST_PATH).read_bytes())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
+        return None
+    if not isinstance(data.get("schemas"), dict):
+        return None
+    return data
+
+
+def schema_roots(paths: list[Path], out_dir: Path, manifest: dict[str, Any] | None) -> list[Path]:
+    """The files and directories `generate` would read for the same arguments."""
+    if not paths:
+        return [DEFAULT_SCHEMA_DIR]
+    chosen = list(paths)
+    base = out_dir.resolve().parent
+    for recorded in sorted((manifest or {}).get("schemas", {})):
+        candidate = base / recorded
+        if candidate.is_file():
+            chosen.append(candidate)
+    return chosen
+
+
+def expand_schema_files(roots: list[Path]) -> list[Path] | None:
+    """Directories to their sorted `*.json`; None when a root does not exist."""
+    files: list[Path] = []
+    seen: set[Path] = set()
+    for root in roots:
+        if root.is_dir():
+            found = sorted(root.glob("*.json"), key=lambda p: p.name)
+        elif root.exists():
+            found = [root]
+        else:
+            return None
+        for path in found:
+            resolved = path.resolve()
+            if resolved not in seen:
+                seen.add(resolved)
+                files.append(path)
+    return files
+
+
+def list_generated(out_dir: Path) -> list[str]:
+    """Every file under `out_dir` (posix, relative), except the manifest and build output."""
+    found: list[str] = []
+    if not out_dir.is_dir():
+        return found
+    for dirpath, dirnames, filenames in os.walk(out_dir):
+        dirnames[:] = sorted(name for name in dirnames if name not in IGNORED_DIR_NAMES)
+        rel_dir = Path(dirpath).relative_to(out_dir)
+        for name in sorted(filenames):
+            if name.endswith(IGNORED_SUFFIXES):
+                continue
+            rel = (rel_dir / name).as_posix()
+            if rel != MANIFEST_PATH:
+                found.append(rel)
+    return found
+
+
+@dataclass(frozen=True)
+class SchemaFile:
+    """A schema file as read for the check: where, its manifest key, its bytes."""
+
+    path: Path
+    key: str
+    display: str
+    data: bytes
+
+    @property
+    def sha256(self) -> str:
+        return sha256(self.data)
+
+    def document(self) -> Any:
+        """Parsed JSON, or None when it is not valid JSON (the slow path reports why)."""
+        try:
+            return json.loads(self.data.decode("utf-8-sig"))
+        except ValueError:
+            return None
+
+
+@dataclass
+class Snapshot:
+    """The schemas, the manifest and the generated files, as found on disk."""
+
+    out_dir: Path
+    manifest: dict[str, Any] | None
+    schemas: list[SchemaFile] | None
+    generated: list[str]
+    reasons: list[str] = field(default_factory=list)
+    _cache: dict[str, bytes | None] = field(default_factory=dict)
+    _cache_display: dict[str, str] = field(default_factory=dict)
+
+    def read(self, rel: str) -> bytes | None:
+        """A generated file's bytes (cached), or None when it is absent."""
+        if rel not in self._cache:
+            try:
+                self._cache[rel] = (self.out_dir / rel).read_bytes()
+            except OSError:
+                self._cache[rel] = None
+        return self._cache[rel]
+
+    def display(self, rel: str) -> str:
+        """A generated file's path as the user knows it (the output directory resolved once)."""
+        if "display_base" not in self._cache_display:
+            self._cache_display["display_base"] = display_path(self.out_dir)
+        base = self._cache_display["display_base"]
+        return rel if base == "." else f"{base}/{rel}"
+
+    @property
+    def manifest_current(self) -> bool:
+        """A manifest this very generator version wrote: its hashes stand for our output."""
+        manifest = self.manifest
+        return (
+            manifest is not None
+            and manifest.get("generator") == GENERATOR
+            and manifest.get("generator_version") == __version__
+        )
+
+    @property
+    def fast_path_clean(self) -> bool:
+        return not self.reasons
+
+
+def take_snapshot(paths: list[Path], out_dir: Path) -> Snapshot:
+    """Read everything once and note every reason the hashes cannot vouch for the tree."""
+    manifest = read_manifest(out_dir)
+    roots = schema_roots(paths, out_dir, manifest)
+    files = expand_schema_files(roots)
+    schemas = None
+    if files is not None:
+        try:
+            schemas = [
+                SchemaFile(path, source_key(path, out_dir), display_path(path), path.read_bytes()) for path in files
+            ]
+        except OSError:  # unreadable: the slow path's loader reports it as a problem
+            schemas = None
+    snapshot = Snapshot(out_dir, manifest, schemas, list_generated(out_dir))
+    snapshot.reasons.extend(_reasons(snapshot))
+    return snapshot
+
+
+def _reasons(snapshot: Snapshot) -> list[str]:
+    manifest = snapshot.manifest
+    if manifest is None:
+        return ["no readable manifest"]
+    if manifest.get("generator") != GENERATOR or manifest.get("generator_version") != __version__:
+        return [f"manifest written by {manifest.get('generator')} {manifest.get('generator_version')}"]
+    if snapshot.schemas is None:
+        return ["a schema path does not exist or cannot be read"]
+    reasons = []
+    recorded = manifest["schemas"]
+    current = {schema.key: schema for schema in snapshot.schemas}
+    if set(recorded) != set(current):
+        reasons.append("the set of schemas changed")
+    for key, schema in current.items():
+        entry = recorded.get(key)
+        if not isinstance(entry, dict) or entry.get("sha256") != schema.sha256:
+            reasons.append(f"{schema.display} changed")
+    for rel, entry in manifest["files"].items():
+        data = snapshot.read(rel)
+        if data is None or not isinstance(entry, dict) or entry.get("sha256") != sha256(data):
+            reasons.append(f"{snapshot.display(rel)} differs from the manifest")
+    if set(snapshot.generated) != set(manifest["files"]):
+        reasons.append("files under the output directory differ from the manifest's list")
+    return reasons

@@ -1,0 +1,237 @@
+"""The slow path: compare the disk with the tree the generator makes in memory.
+
+Runs only when a hash disagrees. It calls the same functions `generate` does
+(`schema_set_for`, the loader, `generate_tree`, `build_manifest`), so `check`
+and `generate` cannot disagree about what belongs in the output directory.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from pathlib import Path
+from typing import Any
+
+from factory import names
+from factory.check.findings import EDITED, INVALID, MISSING, ORPHAN, REGENERATE, STALE, Finding
+from factory.check.layers import check_layers
+from factory.check.scan import Snapshot, sha256, source_key
+
+DIFF_CONTEXT = 1
+
+
+def unified_diff(on_disk: bytes, generated: bytes, display: str) -> str:
+    before = on_disk.decode("utf-8", errors="replace").splitlines(keepends=True)
+    after = generated.decode("utf-8", errors="replace").splitlines(keepends=True)
+    lines = difflib.unified_diff(before, after, f"{display} (on disk)", f"{display} (generated)", n=DIFF_CONTEXT)
+    return "".join(line if line.endswith("\n") else line + "\n" for line in lines).rstrip("\n")
+
+
+def compare_tree(snapshot: Snapshot, paths: list[Path]) -> tuple[list[Finding], int]:
+    """Every finding about the output directory, and how many schemas were read."""
+    from factory.emit.serialize import json_bytes
+    from factory.generation import generate_tree, schema_set_for
+    from factory.output import build_manifest
+    from factory.schema.loader import load_schemas
+
+    out_dir = snapshot.out_dir
+    loaded, problems = load_schemas(schema_set_for(paths, out_dir))
+    findings = [
+        Finding(
+            problem.file,
+            INVALID,
+            f"{problem.json_path}: {problem.message}",
+            problem.hint or "fix the schema; `schema-factory validate` lists every problem",
+        )
+        for problem in problems
+    ]
+    bad_displays = {problem.file for problem in problems}
+    valid = [item for item in loaded if item.source.display not in bad_displays]
+    invalid_keys = {schema.key for schema in snapshot.schemas or [] if schema.display in bad_displays}
+    manifest: dict[str, Any] = snapshot.manifest or {"schemas": {}, "files": {}}
+    current = {source_key(item.source.path, out_dir): sha256(item.source.data) for item in valid}
+
+    if not invalid_keys and snapshot.manifest_current and len(current) >= 2:
+        quick = _compare_suspects(snapshot, valid, manifest, current)
+        if quick:
+            return findings + quick + _layers(snapshot, valid, manifest, current), len(loaded)
+
+    tree, entries = generate_tree(valid, out_dir)
+    recorded_files: dict[str, Any] = manifest["files"]
+    skip = {
+        rel
+        for rel, entry in recorded_files.items()
+        if isinstance(entry, dict) and invalid_keys & set(entry.get("sources") or [])
+    }
+    if invalid_keys:  # the CDK app lists every schema; it cannot be judged without them all
+        skip |= {names.APP_PATH, names.CDK_JSON_PATH}
+
+    for rel, data in tree.files.items():
+        if rel in skip:
+            continue
+        findings.extend(_compare_file(snapshot, rel, data, tree.sources[rel], recorded_files.get(rel)))
+
+    for rel in snapshot.generated:
+        if rel not in tree.files and rel not in skip:
+            findings.append(_orphan(snapshot, rel, recorded_files.get(rel)))
+
+    findings.extend(_layers(snapshot, valid, manifest, current))
+
+    if not invalid_keys:
+        expected = json_bytes(build_manifest(tree, entries))
+        manifest_rel = names.MANIFEST_PATH
+        on_disk = snapshot.read(manifest_rel)
+        display = snapshot.display(manifest_rel)
+        if on_disk is None and tree.files:
+            findings.append(Finding(display, MISSING, "the manifest is absent", REGENERATE))
+        elif on_disk is not None and on_disk != expected and not findings:
+            findings.append(
+                Finding(
+                    display,
+                    STALE,
+                    "the manifest does not match the generated files or schemas",
+                    REGENERATE,
+                    diff=unified_diff(on_disk, expected, display),
+                )
+            )
+    return findings, len(loaded)
+
+
+def _compare_suspects(
+    snapshot: Snapshot, valid: list[Any], manifest: dict[str, Any], current: dict[str, str]
+) -> list[Finding]:
+    """Findings from regenerating only the schemas a hash points at; empty means "ask the full tree".
+
+    Same generator version and same schema set: an unchanged schema generates
+    the bytes the manifest recorded, so only changed schemas, and schemas with
+    an edited or missing file, are rendered (rendering is most of the cost).
+    Every finding returned is true; a tree with no such finding still goes
+    through the full comparison, so a pass never rests on this shortcut.
+    """
+    from factory.generation import generate_tree
+
+    recorded_schemas, recorded_files = manifest["schemas"], manifest["files"]
+    if set(current) != set(recorded_schemas):
+        return []
+
+    def recorded_sources(rel: str) -> list[str]:
+        entry = recorded_files.get(rel)
+        sources = entry.get("sources") if isinstance(entry, dict) else None
+        return list(sources) if isinstance(sources, list) else []
+
+    owned: dict[str, list[str]] = {key: [] for key in current}
+    for rel in recorded_files:
+        sources = recorded_sources(rel)
+        if len(sources) == 1 and sources[0] in owned:
+            owned[sources[0]].append(rel)
+
+    def intact(rel: str) -> bool:
+        data = snapshot.read(rel)
+        entry = recorded_files.get(rel)
+        return data is not None and isinstance(entry, dict) and entry.get("sha256") == sha256(data)
+
+    def recorded_digest(key: str) -> Any:
+        entry = recorded_schemas.get(key)
+        return entry.get("sha256") if isinstance(entry, dict) else None
+
+    suspects = {
+        key for key, digest in current.items() if recorded_digest(key) != digest or not all(map(intact, owned[key]))
+    }
+    chosen = [item for item in valid if source_key(item.source.path, snapshot.out_dir) in suspects]
+    tree = generate_tree(chosen, snapshot.out_dir)[0] if chosen else None
+    expected: dict[str, bytes | None] = {}
+    sources_of: dict[str, list[str]] = {}
+    for rel in recorded_files:
+        sources = recorded_sources(rel)
+        if not (len(sources) == 1 and sources[0] in suspects):
+            expected[rel], sources_of[rel] = None, sources  # vouched for by its recorded hash
+    for rel, data in tree.files.items() if tree is not None else ():
+        # A set-level file (the CDK app) needs every schema: with two or more
+        # schemas the manifest records it with all of them as sources.
+        if len(tree.sources[rel]) == 1 and len(recorded_sources(rel)) <= 1:
+            expected[rel], sources_of[rel] = data, tree.sources[rel]
+
+    findings: list[Finding] = []
+    for rel, data in expected.items():
+        if data is not None:
+            findings.extend(_compare_file(snapshot, rel, data, sources_of[rel], recorded_files.get(rel)))
+        elif snapshot.read(rel) is None:
+            findings.append(
+                Finding(
+                    snapshot.display(rel),
+                    MISSING,
+                    f"{', '.join(sources_of[rel])} generates this file but it is absent",
+                    REGENERATE,
+                )
+            )
+        elif not intact(rel):
+            findings.append(_edited(snapshot.display(rel), sources_of[rel]))
+    for rel in snapshot.generated:
+        if rel not in expected:
+            findings.append(_orphan(snapshot, rel, recorded_files.get(rel)))
+    return findings
+
+
+def _compare_file(snapshot: Snapshot, rel: str, data: bytes, sources: list[str], entry: Any) -> list[Finding]:
+    display = snapshot.display(rel)
+    on_disk = snapshot.read(rel)
+    if on_disk is None:
+        return [Finding(display, MISSING, f"{', '.join(sources)} generates this file but it is absent", REGENERATE)]
+    if on_disk == data:
+        return []
+    recorded = entry.get("sha256") if isinstance(entry, dict) else None
+    diff = unified_diff(on_disk, data, display)
+    if recorded is not None and recorded != sha256(on_disk):
+        return [_edited(display, sources, diff)]
+    return [
+        Finding(
+            display, STALE, f"out of date: {', '.join(sources)} now generates different content", REGENERATE, diff=diff
+        )
+    ]
+
+
+def _edited(display: str, sources: list[str], diff: str = "") -> Finding:
+    return Finding(
+        display,
+        EDITED,
+        "edited by hand: its bytes differ from the hash MANIFEST.json records for it",
+        f"put the change in {', '.join(sources)}, then `schema-factory generate` " "(which overwrites the hand edit)",
+        diff=diff,
+    )
+
+
+def _orphan(snapshot: Snapshot, rel: str, entry: Any) -> Finding:
+    display = snapshot.display(rel)
+    sources = entry.get("sources") if isinstance(entry, dict) else None
+    if sources:
+        base = snapshot.out_dir.resolve().parent
+        gone = [source for source in sources if not (base / source).is_file()]
+        detail = (
+            f"generated from {', '.join(gone)}, which no longer exists"
+            if gone
+            else f"{', '.join(sources)} no longer generates this file"
+        )
+        return Finding(display, ORPHAN, detail, f"{REGENERATE}, which removes it")
+    return Finding(
+        display,
+        ORPHAN,
+        "no schema generates this file (a stray file under the output directory)",
+        "delete it; nothing but `schema-factory generate` writes under the output directory",
+    )
+
+
+def _layers(snapshot: Snapshot, valid: list[Any], manifest: dict[str, Any], current: dict[str, str]) -> list[Finding]:
+    """Layer agreement for schemas unchanged since the manifest; a changed schema's files are just stale.
+
+    Absent files are skipped by `check_layers` (they are reported missing).
+    """
+    findings = []
+    recorded = manifest.get("schemas", {})
+    for item in valid:
+        key = source_key(item.source.path, snapshot.out_dir)
+        entry = recorded.get(key)
+        if not isinstance(entry, dict) or entry.get("sha256") != current.get(key):
+            continue
+        document = json.loads(item.source.data.decode("utf-8-sig"))
+        findings.extend(check_layers(item.source.display, document, snapshot.read, snapshot.display))
+    return findings
