@@ -7,10 +7,10 @@ from pathlib import Path
 
 from factory.emit import GeneratedTree, generate
 from factory.errors import FactoryError, Problem
-from factory.output import SchemaEntry, WriteReport, read_manifest, sha256, source_key, write_tree
+from factory.output import SchemaEntry, WriteReport, sha256, source_key, write_tree
+from factory.project_files import DEFAULT_SCHEMA_DIR, read_manifest, schema_roots
 from factory.schema.loader import LoadedSchema, load_schemas
 
-DEFAULT_SCHEMA_DIR = Path("schemas")
 DEFAULT_OUT_DIR = Path("generated")
 
 
@@ -27,22 +27,8 @@ def load_valid(paths: list[Path]) -> list[LoadedSchema]:
 
 
 def schema_set_for(paths: list[Path], out_dir: Path) -> list[Path]:
-    """The schemas whose artifacts `out_dir` should hold after this run.
-
-    Generating a few named schemas keeps the others already recorded in the
-    manifest (the CDK app lists every stack); a recorded schema whose file is
-    gone drops out, and its artifacts are pruned.
-    """
-    if not paths:
-        return [DEFAULT_SCHEMA_DIR]
-    chosen = list(paths)
-    manifest = read_manifest(out_dir) or {}
-    base = out_dir.resolve().parent
-    for recorded in sorted(manifest.get("schemas", {})):
-        candidate = base / recorded
-        if candidate.is_file():
-            chosen.append(candidate)
-    return chosen
+    """The schemas whose artifacts `out_dir` should hold after this run (see `schema_roots`)."""
+    return schema_roots(paths, out_dir, read_manifest(out_dir))
 
 
 def generate_tree(loaded: list[LoadedSchema], out_dir: Path) -> tuple[GeneratedTree, list[SchemaEntry]]:

@@ -8,8 +8,6 @@ regenerating anything.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -21,12 +19,9 @@ from factory.emit import GeneratedTree
 from factory.emit.serialize import json_bytes
 from factory.errors import FactoryError, Problem
 from factory.names import MANIFEST_PATH
+from factory.project_files import GENERATOR, generator_fingerprint, read_manifest, sha256, source_key
 
-GENERATOR = "schema-factory"
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+__all__ = ["SchemaEntry", "WriteReport", "build_manifest", "read_manifest", "sha256", "source_key", "write_tree"]
 
 
 @dataclass(frozen=True)
@@ -39,15 +34,11 @@ class SchemaEntry:
     sha256: str
 
 
-def source_key(schema_path: Path, out_dir: Path) -> str:
-    """A schema's path as the manifest records it: relative to the output's parent."""
-    return Path(os.path.relpath(schema_path.resolve(), out_dir.resolve().parent)).as_posix()
-
-
 def build_manifest(tree: GeneratedTree, schemas: list[SchemaEntry]) -> dict[str, Any]:
     return {
         "generator": GENERATOR,
         "generator_version": __version__,
+        "generator_fingerprint": generator_fingerprint(),
         "schemas": {
             entry.path: {
                 "extraction_name": entry.extraction_name,
@@ -61,18 +52,6 @@ def build_manifest(tree: GeneratedTree, schemas: list[SchemaEntry]) -> dict[str,
             for path in sorted(tree.files)
         },
     }
-
-
-def read_manifest(out_dir: Path) -> dict[str, Any] | None:
-    """The manifest on disk, or None when there is none or it cannot be read."""
-    path = out_dir / MANIFEST_PATH
-    try:
-        data = json.loads(path.read_bytes())
-    except (OSError, ValueError):
-        return None
-    if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
-        return None
-    return data
 
 
 @dataclass

@@ -5,15 +5,13 @@ files and every generated file matches its manifest hash, nothing needs
 rendering. `Snapshot.reasons` says why the fast path cannot vouch for the
 tree; empty reasons mean it can.
 
-The schema set mirrors `factory.generation.schema_set_for` and the loader's
-directory expansion, and manifest keys mirror `factory.output.source_key`;
-those modules import the generator, so the few lines are repeated here and a
-test pins them to the originals.
+The schema set, manifest keys and display paths come from
+`factory.project_files`, which `generate` uses too and which imports nothing
+heavy.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -22,74 +20,21 @@ from typing import Any
 
 from factory import __version__
 from factory.names import MANIFEST_PATH
-
-GENERATOR = "schema-factory"
-DEFAULT_SCHEMA_DIR = Path("schemas")
+from factory.project_files import (  # noqa: F401 - re-exported for the check modules
+    DEFAULT_SCHEMA_DIR,
+    GENERATOR,
+    display_path,
+    expand_schema_files,
+    generator_fingerprint,
+    read_manifest,
+    schema_roots,
+    sha256,
+    source_key,
+)
 # Build output that lives beside generated files and is never generated itself
 # (`cd generated && cdk synth` writes cdk.out/; importing app.py writes caches).
 IGNORED_DIR_NAMES = frozenset({"__pycache__", "cdk.out"})
 IGNORED_SUFFIXES = (".pyc",)
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def source_key(schema_path: Path, out_dir: Path) -> str:
-    """A schema's manifest key: its path relative to the output directory's parent."""
-    return Path(os.path.relpath(schema_path.resolve(), out_dir.resolve().parent)).as_posix()
-
-
-def display_path(path: Path) -> str:
-    """Path as the user knows it: relative to the working directory when inside it."""
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
-
-
-def read_manifest(out_dir: Path) -> dict[str, Any] | None:
-    try:
-        data = json.loads((out_dir / MANIFEST_PATH).read_bytes())
-    except (OSError, ValueError):
-        return None
-    if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
-        return None
-    if not isinstance(data.get("schemas"), dict):
-        return None
-    return data
-
-
-def schema_roots(paths: list[Path], out_dir: Path, manifest: dict[str, Any] | None) -> list[Path]:
-    """The files and directories `generate` would read for the same arguments."""
-    if not paths:
-        return [DEFAULT_SCHEMA_DIR]
-    chosen = list(paths)
-    base = out_dir.resolve().parent
-    for recorded in sorted((manifest or {}).get("schemas", {})):
-        candidate = base / recorded
-        if candidate.is_file():
-            chosen.append(candidate)
-    return chosen
-
-
-def expand_schema_files(roots: list[Path]) -> list[Path] | None:
-    """Directories to their sorted `*.json`; None when a root does not exist."""
-    files: list[Path] = []
-    seen: set[Path] = set()
-    for root in roots:
-        if root.is_dir():
-            found = sorted(root.glob("*.json"), key=lambda p: p.name)
-        elif root.exists():
-            found = [root]
-        else:
-            return None
-        for path in found:
-            resolved = path.resolve()
-            if resolved not in seen:
-                seen.add(resolved)
-                files.append(path)
-    return files
 
 
 def list_generated(out_dir: Path) -> list[str]:
@@ -166,6 +111,7 @@ class Snapshot:
             manifest is not None
             and manifest.get("generator") == GENERATOR
             and manifest.get("generator_version") == __version__
+            and manifest.get("generator_fingerprint") == generator_fingerprint()
         )
 
     @property
@@ -197,6 +143,8 @@ def _reasons(snapshot: Snapshot) -> list[str]:
         return ["no readable manifest"]
     if manifest.get("generator") != GENERATOR or manifest.get("generator_version") != __version__:
         return [f"manifest written by {manifest.get('generator')} {manifest.get('generator_version')}"]
+    if manifest.get("generator_fingerprint") != generator_fingerprint():
+        return ["manifest written by a different build of the generator (its code changed)"]
     if snapshot.schemas is None:
         return ["a schema path does not exist or cannot be read"]
     reasons = []

@@ -8,22 +8,14 @@ backslashes, `\"\"\"`, `{{` and newlines in a description come out inert.
 from __future__ import annotations
 
 from functools import lru_cache
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import black
 import jinja2
 
+from factory.project_files import templates_dir
+
 BLACK_MODE = black.Mode(target_versions={black.TargetVersion.PY311}, line_length=100)
-
-
-def templates_dir() -> Path:
-    """`templates_src/`: inside the installed package, else beside it in a checkout."""
-    packaged = resources.files("factory").joinpath("templates_src")
-    if packaged.is_dir():
-        return Path(str(packaged))
-    return Path(__file__).resolve().parents[2] / "templates_src"
 
 
 def python_literal(value: Any) -> str:

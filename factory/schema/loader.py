@@ -19,6 +19,7 @@ from jsonschema import Draft202012Validator
 from pydantic import ValidationError
 
 from factory.errors import FactoryError, Problem, json_path
+from factory.project_files import display_path, expand_schema_files
 from factory.schema.checks import check_schema, check_schema_set
 from factory.schema.model import CanonicalSchema
 
@@ -43,14 +44,6 @@ def meta_schema() -> dict[str, Any]:
     """The published meta-schema for canonical schemas (shipped in the package)."""
     text = resources.files("factory.schema").joinpath("meta_schema.json").read_text("utf-8")
     return json.loads(text)
-
-
-def display_path(path: Path) -> str:
-    """Path as the user knows it: relative to the working directory when inside it."""
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
 
 
 def read_source(path: Path) -> SchemaSource:
@@ -208,17 +201,12 @@ def load_source(source: SchemaSource) -> tuple[CanonicalSchema | None, list[Prob
 
 def schema_files(paths: list[Path]) -> list[Path]:
     """Expand directories to their `*.json` files, sorted so order never varies."""
-    files: list[Path] = []
     for path in paths:
-        if path.is_dir():
-            files.extend(sorted(path.glob("*.json"), key=lambda p: p.name))
-        elif path.exists():
-            files.append(path)
-        else:
+        if not path.exists():
             raise FactoryError(
                 Problem(display_path(path), "$", "missing-file", "no such file or directory", "check the path")
             )
-    return files
+    return expand_schema_files(paths) or []
 
 
 def load_schemas(paths: list[Path]) -> tuple[list[LoadedSchema], list[Problem]]:

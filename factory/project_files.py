@@ -1,0 +1,135 @@
+"""Where a project's files are and how they are named, in stdlib only.
+
+Both `generate` and the pre-commit `check` need these answers; the check's
+fast path must not import the generator (jinja2, black, pydantic), so they
+live here, light, and both sides import them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from factory import __version__
+from factory.names import MANIFEST_PATH
+
+GENERATOR = "schema-factory"
+DEFAULT_SCHEMA_DIR = Path("schemas")
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+# Everything whose bytes decide generated output. A change to any of them
+# changes the fingerprint in MANIFEST.json, so `check` knows the tree must be
+# regenerated even when no schema changed (a test keeps this list complete).
+GENERATOR_SOURCES = (
+    "emit",
+    "schema",
+    "mustache.py",
+    "names.py",
+    "exports.py",
+    "output.py",
+    "generation.py",
+    "project_files.py",
+    "batch/orchestrator_tools.py",
+)
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def templates_dir() -> Path:
+    """`templates_src/`: inside the installed package, else beside it in a checkout."""
+    packaged = resources.files("factory").joinpath("templates_src")
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return PACKAGE_DIR.parent / "templates_src"
+
+
+def _source_files() -> list[tuple[str, Path]]:
+    files: list[tuple[str, Path]] = []
+    for entry in GENERATOR_SOURCES:
+        path = PACKAGE_DIR / entry
+        if path.is_dir():
+            files += [(f"factory/{p.relative_to(PACKAGE_DIR).as_posix()}", p)
+                      for p in path.rglob("*") if p.suffix in (".py", ".json")]
+        else:
+            files.append((f"factory/{entry}", path))
+    files += [(f"templates_src/{p.name}", p) for p in templates_dir().iterdir() if p.suffix == ".jinja"]
+    return sorted(files)
+
+
+@lru_cache(maxsize=1)
+def generator_fingerprint() -> str:
+    """sha256 over the generator's own sources: same code, same fingerprint, any machine."""
+    digest = hashlib.sha256(__version__.encode())
+    for name, path in _source_files():
+        digest.update(name.encode() + b"\0" + sha256(path.read_bytes()).encode() + b"\n")
+    return digest.hexdigest()
+
+
+def source_key(schema_path: Path, out_dir: Path) -> str:
+    """A schema's path as the manifest records it: relative to the output's parent."""
+    return Path(os.path.relpath(schema_path.resolve(), out_dir.resolve().parent)).as_posix()
+
+
+def display_path(path: Path) -> str:
+    """Path as the user knows it: relative to the working directory when inside it."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def read_manifest(out_dir: Path) -> dict[str, Any] | None:
+    """The manifest on disk, or None when there is none or it cannot be read."""
+    try:
+        data = json.loads((out_dir / MANIFEST_PATH).read_bytes())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
+        return None
+    if not isinstance(data.get("schemas"), dict):
+        return None
+    return data
+
+
+def schema_roots(paths: list[Path], out_dir: Path, manifest: dict[str, Any] | None) -> list[Path]:
+    """The schemas whose artifacts `out_dir` should hold after generating `paths`.
+
+    Generating a few named schemas keeps the others already recorded in the
+    manifest (the CDK app lists every stack); a recorded schema whose file is
+    gone drops out, and its artifacts are pruned.
+    """
+    if not paths:
+        return [DEFAULT_SCHEMA_DIR]
+    chosen = list(paths)
+    base = out_dir.resolve().parent
+    for recorded in sorted((manifest or {}).get("schemas", {})):
+        candidate = base / recorded
+        if candidate.is_file():
+            chosen.append(candidate)
+    return chosen
+
+
+def expand_schema_files(roots: list[Path]) -> list[Path] | None:
+    """Directories to their sorted `*.json`, each file once; None when a root does not exist."""
+    files: list[Path] = []
+    seen: set[Path] = set()
+    for root in roots:
+        if root.is_dir():
+            found = sorted(root.glob("*.json"), key=lambda p: p.name)
+        elif root.exists():
+            found = [root]
+        else:
+            return None
+        for path in found:
+            resolved = path.resolve()
+            if resolved not in seen:
+                seen.add(resolved)
+                files.append(path)
+    return files
