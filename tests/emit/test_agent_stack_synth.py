@@ -33,6 +33,7 @@ class Synthesized:
         self.templates: dict[str, dict[str, Any]] = {}
         self.assertions: dict[str, Any] = {}
         self.schemas: dict[str, Any] = {}
+        self.shared: dict[str, Any] = {}
 
 
 def _import_file(module_name: str, path: Path) -> Any:
@@ -59,8 +60,11 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     loaded, problems = load_schemas([root / "schemas"])
     assert not problems
 
+    from factory.infra.shared_stack import SharedStack
+
     result = Synthesized(root)
     app = cdk.App(outdir=str(root / "cdk.out"))
+    shared = SharedStack(app, f"schema-factory-shared-{ENV}", env_name=ENV, asset_dir=root / "lambda-asset")
     stacks = {}
     for item in loaded:
         schema = item.schema
@@ -72,6 +76,7 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
         template = Template.from_stack(stack)
         result.assertions[name] = template
         result.templates[name] = template.to_json()
+    result.shared = Template.from_stack(shared).to_json()
     return result
 
 
@@ -186,7 +191,36 @@ def test_generated_app_instantiates_every_stack(synthesized: Synthesized, monkey
     assert result.returncode == 0, result.stderr[-2000:]
     manifest = json.loads((synthesized.workdir / "app.out" / "manifest.json").read_text())
     stacks = sorted(k for k, v in manifest["artifacts"].items() if v["type"] == "aws:cloudformation:stack")
-    assert stacks == sorted(f"{names.stack_construct_id(s)}-qa" for s in synthesized.schemas.values())
+    assert stacks == sorted([f"{names.stack_construct_id(s)}-qa" for s in synthesized.schemas.values()]
+                            + ["schema-factory-shared-qa"])
+    agent_stack = manifest["artifacts"][f"{names.stack_construct_id(next(iter(synthesized.schemas.values())))}-qa"]
+    assert "schema-factory-shared-qa" in agent_stack["dependencies"]
+
+
+def _imports(node: object) -> set[str]:
+    if isinstance(node, dict):
+        found = {node["Fn::ImportValue"]} if isinstance(node.get("Fn::ImportValue"), str) else set()
+        return found.union(*(_imports(v) for v in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_imports(v) for v in node)) if node else set()
+    return set()
+
+
+def test_shared_stack_exports_everything_agent_stacks_import(synthesized: Synthesized) -> None:
+    exported = {o["Export"]["Name"] for o in synthesized.shared["Outputs"].values() if "Export" in o}
+    for name, template in synthesized.templates.items():
+        missing = _imports(template) - exported
+        assert not missing, f"{name} imports what the shared stack does not export: {missing}"
+    assert {exports.export_name(ENV, value) for value in exports.SHARED_EXPORTS} <= exported
+
+
+def test_shared_stack_is_cfn_lint_clean_and_its_state_machine_valid(synthesized: Synthesized) -> None:
+    assert lint_errors(synthesized.shared) == []
+    definitions = state_machine_definitions(synthesized.shared)
+    assert len(definitions) == 1
+    assert asl_findings(definitions, synthesized.workdir) == []
+    for definition in definitions.values():
+        assert jsonata_syntax_errors(definition) == []
 
 
 @pytest.mark.parametrize("name", CASES)

@@ -2,14 +2,20 @@
 # Do not edit: change the schemas and run `schema-factory generate`.
 """CDK app: one agent stack per canonical schema, for one environment.
 
-cdk synth -c env=dev        (or SCHEMA_FACTORY_ENV=dev)
+    cdk synth -c env=dev        (or SCHEMA_FACTORY_ENV=dev)
+
+The shared stack comes from the schema-factory package, so install it where
+cdk runs (pip install schema-factory, or this repository).
 """
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import aws_cdk as cdk
+
+from factory.infra.shared_stack import SharedStack
 
 from stacks.agents.company_profile_companies_house_stack import (
     CompanyProfileCompaniesHouseAgentStack,
@@ -21,11 +27,20 @@ environment = cdk.Environment(
     account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")
 )
 
+# Registry tables, renderer and validator functions, browser activity, batch processor.
+shared = SharedStack(
+    app,
+    "schema-factory-shared-" + env_name,
+    env_name=env_name,
+    env=environment,
+    asset_dir=Path(app.outdir) / ".lambda-runtime",
+)
+
 CompanyProfileCompaniesHouseAgentStack(
     app,
     "company-profile-companies-house-agent" + "-" + env_name,
     env_name=env_name,
     env=environment,
-)
+).add_dependency(shared)
 
 app.synth()
