@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Exit statuses, in one place: click itself uses 2 for usage errors.
+EXIT_OK = 0
+EXIT_USER_ERROR = 1
+
 
 @dataclass(frozen=True)
 class Problem:

@@ -27,7 +27,11 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 # regenerated even when no schema changed (a test keeps this list complete).
 GENERATOR_SOURCES = (
     "emit",
-    "schema",
+    "schema/__init__.py",
+    "schema/model.py",
+    "schema/loader.py",
+    "schema/checks.py",
+    "schema/meta_schema.json",
     "mustache.py",
     "names.py",
     "exports.py",

@@ -163,7 +163,7 @@ def _check_property(display: str, at: Path_, prop: PropertySchema) -> list[Probl
     if prop.pattern is not None:
         if prop.type != "string":
             problems.append(Problem(display, json_path(at + ("pattern",)), "pattern-type",
-                                    "'pattern' applies only to strings", f"remove it or make the type string"))
+                                    "'pattern' applies only to strings", "remove it or make the type string"))
         try:
             re.compile(prop.pattern)
         except re.error as err:

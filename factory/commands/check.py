@@ -1,0 +1,84 @@
+"""`check` and `diff`: the consistency check and the version-bump rules."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from factory.commands.options import SCHEMA_PATHS
+from factory.errors import EXIT_OK, EXIT_USER_ERROR
+
+
+@click.command()
+@SCHEMA_PATHS
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("generated"),
+              show_default=True, help="Directory holding the generated artifacts and MANIFEST.json.")
+@click.option("--base", "base_ref", metavar="GIT_REF", default=None,
+              help="Also require a sufficient version bump for every schema changed since GIT_REF.")
+@click.option("--fix", is_flag=True, help="Regenerate (as `generate` does), then check again.")
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+def check(paths: tuple[Path, ...], out_dir: Path, base_ref: str | None, fix: bool, as_json: bool) -> None:
+    """Check that generated/ is exactly what the schemas (default schemas/) generate.
+
+    Reports stale, edited, missing and orphan files, layers that disagree with
+    their schema, invalid schemas and (with --base) insufficient version bumps,
+    each as `path: kind: detail (fix: ...)`. Exit status is 0 when clean, 1
+    with findings. Fast when nothing changed: only hashes are compared.
+    """
+    from factory.check import fix_and_check, run_check
+
+    if fix:
+        fixed = fix_and_check(list(paths), out_dir, base_ref)
+        report = fixed.report
+        if not as_json:
+            for rel in fixed.written + fixed.removed:
+                verb = "wrote" if rel in fixed.written else "removed"
+                click.echo(f"{verb} {(out_dir / rel).as_posix()}")
+    else:
+        report = run_check(list(paths), out_dir, base_ref)
+    if as_json:
+        click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
+        sys.exit(EXIT_USER_ERROR if report.findings else EXIT_OK)
+    for finding in report.findings:
+        click.echo(finding.render())
+    if report.findings:
+        noun = "finding" if len(report.findings) == 1 else "findings"
+        click.echo(f"check: {len(report.findings)} {noun}", err=True)
+        sys.exit(EXIT_USER_ERROR)
+    click.echo(f"check: clean ({report.schemas} schema(s), {report.mode} path)")
+
+
+@click.command("diff")
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path, dir_okay=True))
+@click.option("--base", "base_ref", metavar="GIT_REF", default=None,
+              help="Diff every schema (under FILES, default schemas/) changed since GIT_REF.")
+@click.option("--json", "as_json", is_flag=True, help="Print the classification as JSON.")
+def diff_schemas(files: tuple[Path, ...], base_ref: str | None, as_json: bool) -> None:
+    """Classify the changes between two versions of a schema: `diff OLD NEW` or `diff --base GIT_REF`.
+
+    Each change is breaking, additive or cosmetic; the minimum bump is major,
+    minor or patch. Exit status is 1 when the new version's bump is not enough.
+    """
+    from factory.check.versions import VersionedDiff, diffs_under, load_document
+    from factory.schema.diff import diff_documents
+
+    if base_ref is None:
+        if len(files) != 2:
+            raise click.UsageError("pass OLD and NEW schema files, or --base GIT_REF")
+        old, new = files
+        results = [VersionedDiff(new.as_posix(), diff_documents(load_document(old), load_document(new)))]
+    else:
+        results = diffs_under(base_ref, list(files))
+    if as_json:
+        click.echo(json.dumps({item.display: item.diff.to_json() for item in results}, indent=2, ensure_ascii=False))
+    else:
+        for item in results:
+            click.echo(f"{item.display}: {item.diff.verdict()}")
+            for change in item.diff.changes:
+                click.echo(f"  {change.path}: {change.kind}: {change.message} [{change.rule}]")
+        if not results:
+            click.echo("no schema changed" if base_ref else "no change")
+    sys.exit(EXIT_USER_ERROR if any(not item.diff.bump_sufficient for item in results) else EXIT_OK)

@@ -1,0 +1,156 @@
+"""`register`, `list`, `show`, `deprecate`, `archive`: thin wiring over factory.registry."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from factory.commands.options import SCHEMA_PATHS
+from factory.errors import FactoryError
+
+
+# -- registries: register, list, show, deprecate, archive ----------------------
+# Thin wiring over factory.registry; every rule lives in factory/registry/service.py.
+
+
+def registry_options(command):  # type: ignore[no-untyped-def]
+    """The options every registry command shares: which registry, and how to reach it."""
+    options = [
+        click.option("--env", "env_name", default=None, envvar="SCHEMA_FACTORY_ENV",
+                     help="Environment: tables TemplateRegistry-ENV / AgentRegistry-ENV; 'local' is the embedded "
+                          "file. Default: dev where AWS is configured, else local."),
+        click.option("--backend", type=click.Choice(["auto", "dynamodb", "sqlite"]), default="auto",
+                     show_default=True, help="auto: DynamoDB when AWS is configured, else the embedded file."),
+        click.option("--region", default=None, help="AWS region (default: the AWS environment's)."),
+        click.option("--profile", default=None, help="AWS profile."),
+        click.option("--endpoint-url", default=None, help="DynamoDB endpoint (DynamoDB Local, LocalStack, moto)."),
+        click.option("--template-table", default=None, help="Template table name (default TemplateRegistry-ENV)."),
+        click.option("--agent-table", default=None, help="Agent table name (default AgentRegistry-ENV)."),
+        click.option("--registry-file", type=click.Path(path_type=Path, dir_okay=False),
+                     default=Path(".schema-factory") / "registry.sqlite", show_default=True,
+                     help="The embedded registry file."),
+        click.option("--page-size", type=click.IntRange(min=1), default=None, hidden=True),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _open_registry(env_name: str | None, backend: str, region: str | None, profile: str | None,
+                   endpoint_url: str | None, template_table: str | None, agent_table: str | None,
+                   registry_file: Path, page_size: int | None):  # type: ignore[no-untyped-def]
+    from factory.registry.connect import RegistryOptions, open_registry
+
+    return open_registry(
+        RegistryOptions(env_name, backend, region, profile, endpoint_url, template_table, agent_table,
+                        registry_file, page_size),
+        notice=lambda text: click.echo(text, err=True),
+    )
+
+
+@click.command()
+@SCHEMA_PATHS
+@registry_options
+@click.option("--generated-dir", type=click.Path(path_type=Path, file_okay=False), default=Path("generated"),
+              show_default=True, help="Where the generated records to register are.")
+@click.option("--create-tables", is_flag=True, help="Create both tables and their indexes first (dev endpoints).")
+@click.option("--account", default=None, help="AWS account id for the state machine ARN (default: from STS).")
+@click.option("--no-arn", is_flag=True, help="Do not put a state_machine_arn on agent records.")
+@click.option("--dry-run", is_flag=True, help="Show what would be written (new / unchanged / conflict); write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome of each schema as JSON.")
+def register(paths: tuple[Path, ...], generated_dir: Path, create_tables: bool, account: str | None,
+             no_arn: bool, dry_run: bool, as_json: bool, **options) -> None:  # type: ignore[no-untyped-def]
+    """Register each schema's browser template and agent record (default schemas/).
+
+    Records come from the generated files, which must match what `generate`
+    makes now. A registered version is immutable: identical content again is
+    `unchanged`; different content is refused (bump the version). Exit 1 on
+    any conflict.
+    """
+    from factory.registry.connect import agent_arns
+    from factory.registry.records import now_iso
+    from factory.registry.service import build_pairs, conflict_problems, register as register_pairs
+    from factory.registry.sources import read_generated_records
+
+    registry = _open_registry(**options)
+    records = read_generated_records(list(paths), generated_dir)
+    if create_tables and not dry_run:
+        registry.create_tables()
+    arns = agent_arns(registry, records, account, options["region"], no_arn)
+    results = register_pairs(registry, build_pairs(records, now_iso(), arns), dry_run=dry_run)
+    if as_json:
+        click.echo(json.dumps({"registry": registry.describe(), "env": registry.env_name, "dry_run": dry_run,
+                               "results": [result.as_dict() for result in results]}, indent=2, ensure_ascii=False))
+    else:
+        for result in results:
+            click.echo(f"{'[dry run] ' if dry_run else ''}{result.outcome}: {result.template_id} {result.version} "
+                       f"(template {result.template}, agent {result.agent_name} {result.agent})")
+        counts = {outcome: sum(r.outcome == outcome for r in results) for outcome in ("new", "unchanged", "conflict")}
+        click.echo(f"{'dry run: ' if dry_run else ''}{len(results)} schema(s) in {registry.describe()}: "
+                   f"{counts['new']} new, {counts['unchanged']} unchanged, {counts['conflict']} conflict")
+    problems = conflict_problems(results, registry)
+    if problems:
+        raise FactoryError(problems)
+
+
+@click.command(name="list")
+@registry_options
+@click.option("--status", type=click.Choice(["active", "deprecated", "archived"]), default=None,
+              help="Only versions in this status.")
+@click.option("--tag", default=None, help="Only templates whose latest version carries this tag.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def list_command(status: str | None, tag: str | None, as_json: bool, **options) -> None:  # type: ignore[no-untyped-def]
+    """List registered templates: latest version, status, version count, created_at."""
+    from factory.registry.service import list_templates
+
+    summaries = list_templates(_open_registry(**options), status=status, tag=tag)
+    if as_json:
+        click.echo(json.dumps([summary.as_dict() for summary in summaries], indent=2, ensure_ascii=False))
+        return
+    for s in summaries:
+        click.echo(f"{s.template_id}  {s.version}  {s.status}  {s.versions} version(s)  created {s.created_at}")
+    click.echo(f"{len(summaries)} template(s)")
+
+
+@click.command()
+@click.argument("template_id")
+@registry_options
+@click.option("--version", "version", default=None, help="A version (default: the newest semantic version).")
+def show(template_id: str, version: str | None, **options) -> None:  # type: ignore[no-untyped-def]
+    """Print one registered template item as JSON."""
+    from factory.registry.records import to_plain
+    from factory.registry.service import show_template
+
+    item = show_template(_open_registry(**options), template_id, version)
+    click.echo(json.dumps(to_plain(item), indent=2, ensure_ascii=False))
+
+
+def _move(template_id: str, version: str, target: str, options: dict) -> None:  # type: ignore[type-arg]
+    from factory.registry.service import move_status
+
+    change = move_status(_open_registry(**options), template_id, version, target)
+    if not change.moved:
+        click.echo(f"unchanged: {template_id} {version} is already {change.status}")
+        return
+    agents = f" (and agent {', '.join(change.agents)})" if change.agents else ""
+    click.echo(f"{template_id} {version}: {change.previous} -> {change.status}{agents}")
+
+
+@click.command()
+@click.argument("template_id")
+@registry_options
+@click.option("--version", "version", required=True, help="The version to deprecate.")
+def deprecate(template_id: str, version: str, **options) -> None:  # type: ignore[no-untyped-def]
+    """Mark a registered version deprecated (active -> deprecated; never back)."""
+    _move(template_id, version, "deprecated", options)
+
+
+@click.command()
+@click.argument("template_id")
+@registry_options
+@click.option("--version", "version", required=True, help="The version to archive.")
+def archive(template_id: str, version: str, **options) -> None:  # type: ignore[no-untyped-def]
+    """Mark a registered version archived (the last status; items are never deleted)."""
+    _move(template_id, version, "archived", options)
