@@ -65,3 +65,18 @@ def bundled_project(project: Path) -> Path:
     for path in SCHEMAS_DIR.glob("*.json"):
         shutil.copy(path, project / "schemas" / path.name)
     return project
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint():
+    """One moto server for the session, over real HTTP (TOOLING.md); reset its state per test."""
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 
 import boto3
@@ -17,18 +16,6 @@ from tests.conftest import REPO
 
 AGENT = "broadband_availability_bt_wholesale"
 REGION = "us-east-1"
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint() -> str:
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 @pytest.fixture

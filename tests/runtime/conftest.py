@@ -55,20 +55,6 @@ RESULTS_TABLE = "batch_processor_results"
 RESULTS_BUCKET = "batch-results"
 
 
-@pytest.fixture(scope="session")
-def moto_endpoint():
-    import logging
-
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 @pytest.fixture
 def aws(moto_endpoint, monkeypatch):
     """Fresh moto state, dummy credentials, and client factories bound to the server."""
