@@ -10,8 +10,8 @@ Fields are compared as flattened paths (`input.postcode`,
 properties and array items follow the same rules as top-level fields. A field
 that is new (or gone) is reported once, at its top-most new (or gone) path.
 
-This module reads raw JSON documents and imports no heavy library: the
-consistency check uses `standard_form` on every commit.
+This module reads raw JSON documents and imports no heavy library:
+`check --base` runs it from the pre-commit hook.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
+
+from factory.schema.standard_form import standard_form
 
 BREAKING = "breaking"
 ADDITIVE = "additive"
@@ -35,37 +37,6 @@ LOWER_BOUNDS = ("minimum", "minLength", "minItems")
 UPPER_BOUNDS = ("maximum", "maxLength", "maxItems")
 BOUND_KEYWORDS = frozenset(LOWER_BOUNDS + UPPER_BOUNDS)
 SEMVER_RE = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
-
-
-# --- standard form ------------------------------------------------------------
-
-
-def standard_form(node: dict[str, Any]) -> dict[str, Any]:
-    """An authored input/output schema as standard JSON Schema, without pydantic.
-
-    Per-property `"required": true` flags become the parent's `required` list
-    (authored property order), as the loader does; `required: false` flags and
-    empty lists disappear. Key order is not normalised: compare the result
-    with `==`, which ignores dict order, and compare property order separately.
-    """
-    out = {key: value for key, value in node.items() if key not in ("required", "properties", "items")}
-    items = node.get("items")
-    if isinstance(items, dict):
-        out["items"] = standard_form(items)
-    properties = node.get("properties")
-    listed = node.get("required") if isinstance(node.get("required"), list) else []
-    if isinstance(properties, dict):
-        flagged = {name for name, prop in properties.items() if isinstance(prop, dict) and prop.get("required") is True}
-        out["properties"] = {
-            name: standard_form(prop) if isinstance(prop, dict) else prop for name, prop in properties.items()
-        }
-        required = [name for name in properties if name in flagged or name in listed]
-        required += [name for name in listed if name not in properties]
-    else:
-        required = list(listed)
-    if required:
-        out["required"] = required
-    return out
 
 
 # --- flattened fields -----------------------------------------------------------
