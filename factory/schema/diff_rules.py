@@ -9,9 +9,9 @@ new (or gone) path. Rules run in table order.
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
-from factory.schema.diff_model import ADDITIVE, BREAKING, COSMETIC, Change, Check, FieldInfo, Rule, SchemaPair
+from factory.schema.diff_model import ADDITIVE, BREAKING, COSMETIC, SIDES, Change, Check, FieldInfo, Rule, SchemaPair
 
 # Keywords that only describe a field; changing them changes no contract.
 DESCRIPTIVE_KEYWORDS = frozenset({"description", "title", "examples"})
@@ -52,10 +52,11 @@ def _array_label(info: FieldInfo) -> str:
     return _label(info)[: -len("[]")]
 
 
-def _common(pair: SchemaPair, side: str) -> Iterator[tuple[FieldInfo, FieldInfo]]:
+def _common(pair: SchemaPair, *sides: str) -> Iterator[tuple[FieldInfo, FieldInfo]]:
+    """Fields present in both versions, on any of `sides`: all input fields first, then output."""
     for path, old in pair.old_fields.items():
         new = pair.new_fields.get(path)
-        if old.side == side and new is not None:
+        if old.side in sides and new is not None:
             yield old, new
 
 
@@ -66,16 +67,15 @@ def _change(rule: Rule, path: str, message: str) -> Change:
 # --- one check per rule ------------------------------------------------------------
 
 
-def _input_field_added_required(pair: SchemaPair, rule: Rule) -> Iterator[Change]:
-    for info in _added(pair, "input"):
-        if info.required:
-            yield _change(rule, info.path, f"Input field '{_label(info)}' was added as required.")
+def _input_field_added(required: bool) -> Check:
+    wording = "Input field '{}' was added as required." if required else "Optional input field '{}' was added."
 
+    def check(pair: SchemaPair, rule: Rule) -> Iterator[Change]:
+        for info in _added(pair, "input"):
+            if info.required == required:
+                yield _change(rule, info.path, wording.format(_label(info)))
 
-def _input_field_added_optional(pair: SchemaPair, rule: Rule) -> Iterator[Change]:
-    for info in _added(pair, "input"):
-        if not info.required:
-            yield _change(rule, info.path, f"Optional input field '{_label(info)}' was added.")
+    return check
 
 
 def _field_removed(side: str) -> Check:
@@ -106,14 +106,8 @@ def _required_changed(side: str, became: bool) -> Check:
 
 
 def _type_changed(pair: SchemaPair, rule: Rule) -> Iterator[Change]:
-    for side in ("input", "output"):
-        for old, new in _common(pair, side):
-            if old.schema.get("type") != new.schema.get("type"):
-                yield _change(
-                    rule, new.path,
-                    f"The type of {side} field '{_label(new)}' was changed from "
-                    f"{old.schema.get('type')!r} to {new.schema.get('type')!r}.",
-                )
+    for old, new in _common(pair, *SIDES):
+        yield from _keyword_changes(rule, old, new, ("type",))
 
 
 def _enum_values(schema: dict[str, Any]) -> list[Any] | None:
@@ -160,9 +154,13 @@ def _enum_widened(side: str) -> Check:
     return check
 
 
+def _items_added(pair: SchemaPair, rule: Rule, side: str) -> Iterator[Change]:
+    for info in _added(pair, side, items=True):
+        yield _change(rule, info.path, f"An items schema was added to {side} field '{_array_label(info)}'.")
+
+
 def _input_items_restricted(pair: SchemaPair, rule: Rule) -> Iterator[Change]:
-    for info in _added(pair, "input", items=True):
-        yield _change(rule, info.path, f"An items schema was added to input field '{_array_label(info)}'.")
+    yield from _items_added(pair, rule, "input")
 
 
 def _input_pattern_restricted(pair: SchemaPair, rule: Rule) -> Iterator[Change]:
@@ -181,11 +179,18 @@ def _tightened(keyword: str, before: Any, after: Any) -> bool:
     return after > before if keyword in LOWER_BOUNDS else after < before
 
 
+def _bound_changes(old: FieldInfo, new: FieldInfo) -> Iterator[tuple[str, Any, Any, bool]]:
+    """Each bound keyword whose value changed: keyword, before, after, and whether it tightened."""
+    for keyword in LOWER_BOUNDS + UPPER_BOUNDS:
+        before, after = old.schema.get(keyword), new.schema.get(keyword)
+        if before != after:
+            yield keyword, before, after, _tightened(keyword, before, after)
+
+
 def _input_bounds_tightened(pair: SchemaPair, rule: Rule) -> Iterator[Change]:
     for old, new in _common(pair, "input"):
-        for keyword in LOWER_BOUNDS + UPPER_BOUNDS:
-            before, after = old.schema.get(keyword), new.schema.get(keyword)
-            if before != after and _tightened(keyword, before, after):
+        for keyword, before, after, tightened in _bound_changes(old, new):
+            if tightened:
                 yield _change(
                     rule, new.path,
                     f"The {keyword} of input field '{_label(new)}' was tightened from {before!r} to {after!r}.",
@@ -198,50 +203,45 @@ def _input_restriction_loosened(pair: SchemaPair, rule: Rule) -> Iterator[Change
     for old, new in _common(pair, "input"):
         if old.schema.get("pattern") is not None and new.schema.get("pattern") is None:
             yield _change(rule, new.path, f"The pattern of input field '{_label(new)}' was removed.")
-        for keyword in LOWER_BOUNDS + UPPER_BOUNDS:
-            before, after = old.schema.get(keyword), new.schema.get(keyword)
-            if before != after and not _tightened(keyword, before, after):
+        for keyword, before, after, tightened in _bound_changes(old, new):
+            if not tightened:
                 yield _change(
                     rule, new.path,
                     f"The {keyword} of input field '{_label(new)}' was loosened from {before!r} to {after!r}.",
                 )
 
 
+def _keyword_changes(rule: Rule, old: FieldInfo, new: FieldInfo, keywords: Iterable[str]) -> Iterator[Change]:
+    """One change for each of `keywords` whose value differs, saying from what to what."""
+    for keyword in keywords:
+        before, after = old.schema.get(keyword), new.schema.get(keyword)
+        if before != after:
+            yield _change(
+                rule, new.path,
+                f"The {keyword} of {new.side} field '{_label(new)}' was changed from {before!r} to {after!r}.",
+            )
+
+
 def _output_constraint_changed(pair: SchemaPair, rule: Rule) -> Iterator[Change]:
-    for info in _added(pair, "output", items=True):
-        yield _change(rule, info.path, f"An items schema was added to output field '{_array_label(info)}'.")
+    yield from _items_added(pair, rule, "output")
     for old, new in _common(pair, "output"):
         if _enum_values(old.schema) is None and _enum_values(new.schema) is not None:
             yield _change(rule, new.path, f"An enum restriction was added to output field '{_label(new)}'.")
-        for keyword in ("pattern",) + LOWER_BOUNDS + UPPER_BOUNDS:
-            before, after = old.schema.get(keyword), new.schema.get(keyword)
-            if before != after:
-                yield _change(
-                    rule, new.path,
-                    f"The {keyword} of output field '{_label(new)}' was changed from {before!r} to {after!r}.",
-                )
+        yield from _keyword_changes(rule, old, new, ("pattern",) + LOWER_BOUNDS + UPPER_BOUNDS)
 
 
 def _other_keyword_changed(pair: SchemaPair, rule: Rule) -> Iterator[Change]:
     """Anything else about a field's contract (format, default, ...): never silently ignored."""
     skip = DESCRIPTIVE_KEYWORDS | STRUCTURAL_KEYWORDS | BOUND_KEYWORDS
-    for side in ("input", "output"):
-        for old, new in _common(pair, side):
-            for keyword in sorted((set(old.schema) | set(new.schema)) - skip):
-                before, after = old.schema.get(keyword), new.schema.get(keyword)
-                if before != after:
-                    yield _change(
-                        rule, new.path,
-                        f"The {keyword} of {side} field '{_label(new)}' was changed from {before!r} to {after!r}.",
-                    )
+    for old, new in _common(pair, *SIDES):
+        yield from _keyword_changes(rule, old, new, sorted((set(old.schema) | set(new.schema)) - skip))
 
 
 def _field_described(pair: SchemaPair, rule: Rule) -> Iterator[Change]:
-    for side in ("input", "output"):
-        for old, new in _common(pair, side):
-            for keyword in sorted(DESCRIPTIVE_KEYWORDS):
-                if old.schema.get(keyword) != new.schema.get(keyword):
-                    yield _change(rule, new.path, f"The {keyword} of {side} field '{_label(new)}' was changed.")
+    for old, new in _common(pair, *SIDES):
+        for keyword in sorted(DESCRIPTIVE_KEYWORDS):
+            if old.schema.get(keyword) != new.schema.get(keyword):
+                yield _change(rule, new.path, f"The {keyword} of {new.side} field '{_label(new)}' was changed.")
 
 
 def _output_order_changed(pair: SchemaPair, rule: Rule) -> Iterator[Change]:
@@ -285,7 +285,7 @@ def _top_described(pair: SchemaPair, rule: Rule) -> Iterator[Change]:
     for key in ("description", "metadata"):
         if pair.old.get(key) != pair.new.get(key):
             yield _change(rule, key, f"The schema's {key} was changed.")
-    for side in ("input", "output"):
+    for side in SIDES:
         before = (pair.old.get(f"{side}_schema") or {}).get("description")
         after = (pair.new.get(f"{side}_schema") or {}).get("description")
         if before != after:
@@ -297,7 +297,7 @@ RULES: tuple[Rule, ...] = (
     Rule("EXTRACTION_NAME_NO_CHANGE", BREAKING, "Agents, templates and tools are keyed by the extraction name.",
          _extraction_name_changed),
     Rule("INPUT_FIELD_NO_ADD_REQUIRED", BREAKING, "Existing callers and CSVs do not supply a new required input.",
-         _input_field_added_required),
+         _input_field_added(required=True)),
     Rule("INPUT_FIELD_NO_MAKE_REQUIRED", BREAKING, "Callers that left an optional input out would now fail.",
          _required_changed("input", True)),
     Rule("INPUT_FIELD_NO_DELETE", BREAKING, "Callers still send the field; templates and CSV mappings use it.",
@@ -324,7 +324,7 @@ RULES: tuple[Rule, ...] = (
          _batch_column_changed),
     # additive
     Rule("INPUT_FIELD_ADDED_OPTIONAL", ADDITIVE, "Old callers keep working; new ones may send more.",
-         _input_field_added_optional),
+         _input_field_added(required=False)),
     Rule("INPUT_FIELD_MADE_OPTIONAL", ADDITIVE, "Every old input still validates.",
          _required_changed("input", False)),
     Rule("OUTPUT_FIELD_ADDED", ADDITIVE, "Consumers see a new field (and CSV column) they may ignore.",
