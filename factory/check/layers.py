@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterator
 
 from factory import names
 from factory.check.findings import LAYERS_DISAGREE, Finding
-from factory.schema.diff import standard_form
+from factory.schema.standard_form import standard_form
 
 AGENT_STACK = "agent stack"
 BROWSER_TEMPLATE = "browser template"

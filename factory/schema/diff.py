@@ -1,482 +1,55 @@
 """What changed between two versions of a canonical schema, and how big a bump it needs.
 
-Rules are a table in the style of buf's breaking-change checks: each `Rule`
-has an id, a kind (breaking / additive / cosmetic), a purpose, and a check
-`(old, new) -> Iterator[Change]` over the two documents. A change is worded in
-the past tense ("Previously present output field 'alk' was deleted.").
+`diff_documents(old, new)` runs every rule of the table in `diff_rules` (buf
+style: one check per rule) over both documents, as `diff_model` flattens
+them, and returns a `SchemaDiff`: the changes, the bump they need and whether
+the new version has it. The names the rest of the project uses are importable
+from here.
 
-Fields are compared as flattened paths (`input.postcode`,
-`output.registered_office.postal_code`, `output.officers[].role`), so nested
-properties and array items follow the same rules as top-level fields. A field
-that is new (or gone) is reported once, at its top-most new (or gone) path.
-
-This module reads raw JSON documents and imports no heavy library: the
-consistency check uses `standard_form` on every commit.
+This module reads raw JSON documents and imports no heavy library:
+`check --base` runs it from the pre-commit hook.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 
-BREAKING = "breaking"
-ADDITIVE = "additive"
-COSMETIC = "cosmetic"
+from factory.schema.diff_model import (
+    ADDITIVE,
+    BREAKING,
+    COSMETIC,
+    Change,
+    FieldInfo,
+    Rule,
+    SchemaPair,
+    flatten,
+)
+from factory.schema.diff_rules import RULES
+from factory.schema.standard_form import standard_form
+
+__all__ = [
+    "ADDITIVE",
+    "BREAKING",
+    "BUMP_ORDER",
+    "COSMETIC",
+    "RULES",
+    "Change",
+    "FieldInfo",
+    "Rule",
+    "SchemaDiff",
+    "SchemaPair",
+    "diff_documents",
+    "flatten",
+    "parse_version",
+    "standard_form",
+    "version_bump",
+]
 
 BUMP_FOR_KIND = {BREAKING: "major", ADDITIVE: "minor", COSMETIC: "patch"}
 BUMP_ORDER = ("none", "patch", "minor", "major")
-
-# Keywords that only describe a field; changing them changes no contract.
-DESCRIPTIVE_KEYWORDS = frozenset({"description", "title", "examples"})
-# Keywords the dedicated rules below cover; the catch-all skips them.
-STRUCTURAL_KEYWORDS = frozenset({"type", "enum", "pattern", "properties", "items", "required"})
-LOWER_BOUNDS = ("minimum", "minLength", "minItems")
-UPPER_BOUNDS = ("maximum", "maxLength", "maxItems")
-BOUND_KEYWORDS = frozenset(LOWER_BOUNDS + UPPER_BOUNDS)
 SEMVER_RE = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
-
-
-# --- standard form ------------------------------------------------------------
-
-
-def standard_form(node: dict[str, Any]) -> dict[str, Any]:
-    """An authored input/output schema as standard JSON Schema, without pydantic.
-
-    Per-property `"required": true` flags become the parent's `required` list
-    (authored property order), as the loader does; `required: false` flags and
-    empty lists disappear. Key order is not normalised: compare the result
-    with `==`, which ignores dict order, and compare property order separately.
-    """
-    out = {key: value for key, value in node.items() if key not in ("required", "properties", "items")}
-    items = node.get("items")
-    if isinstance(items, dict):
-        out["items"] = standard_form(items)
-    properties = node.get("properties")
-    listed = node.get("required") if isinstance(node.get("required"), list) else []
-    if isinstance(properties, dict):
-        flagged = {name for name, prop in properties.items() if isinstance(prop, dict) and prop.get("required") is True}
-        out["properties"] = {
-            name: standard_form(prop) if isinstance(prop, dict) else prop for name, prop in properties.items()
-        }
-        required = [name for name in properties if name in flagged or name in listed]
-        required += [name for name in listed if name not in properties]
-    else:
-        required = list(listed)
-    if required:
-        out["required"] = required
-    return out
-
-
-# --- flattened fields -----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FieldInfo:
-    """One field (or array items schema) at a flattened path."""
-
-    side: str  # "input" | "output"
-    path: str  # "input.officers[].role"
-    parent: str | None
-    schema: dict[str, Any]
-    required: bool
-
-
-def flatten(side: str, root: dict[str, Any]) -> dict[str, FieldInfo]:
-    """Every field under an input/output schema, keyed by dotted path, in authored order."""
-    fields: dict[str, FieldInfo] = {}
-
-    def walk(prefix: str, node: dict[str, Any]) -> None:
-        required = node.get("required") or []
-        for name, prop in (node.get("properties") or {}).items():
-            if not isinstance(prop, dict):
-                continue
-            path = f"{prefix}.{name}"
-            fields[path] = FieldInfo(side, path, prefix if prefix != side else None, prop, name in required)
-            visit(path, prop)
-
-    def visit(path: str, prop: dict[str, Any]) -> None:
-        items = prop.get("items")
-        if isinstance(items, dict):
-            item_path = f"{path}[]"
-            fields[item_path] = FieldInfo(side, item_path, path, items, True)
-            visit(item_path, items)
-        if isinstance(prop.get("properties"), dict):
-            walk(path, prop)
-
-    walk(side, standard_form(root))
-    return fields
-
-
-def _label(info: FieldInfo) -> str:
-    return info.path.split(".", 1)[1]
-
-
-# --- changes and rules -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Change:
-    rule: str
-    kind: str
-    path: str
-    message: str
-
-
-@dataclass(frozen=True)
-class Rule:
-    id: str
-    kind: str
-    purpose: str
-    check: Callable[[SchemaPair, Rule], Iterator[Change]]
-
-
-@dataclass(frozen=True)
-class SchemaPair:
-    """Both versions, parsed once for every rule."""
-
-    old: dict[str, Any]
-    new: dict[str, Any]
-    old_fields: dict[str, FieldInfo]
-    new_fields: dict[str, FieldInfo]
-
-
-def _pair(old: dict[str, Any], new: dict[str, Any]) -> SchemaPair:
-    def fields(doc: dict[str, Any]) -> dict[str, FieldInfo]:
-        out: dict[str, FieldInfo] = {}
-        for side in ("input", "output"):
-            section = doc.get(f"{side}_schema")
-            if isinstance(section, dict):
-                out.update(flatten(side, section))
-        return out
-
-    return SchemaPair(old, new, fields(old), fields(new))
-
-
-def _is_items(info: FieldInfo) -> bool:
-    return info.path.endswith("[]")
-
-
-def _added(pair: SchemaPair, side: str, items: bool = False) -> Iterator[FieldInfo]:
-    """Fields (or, with `items`, array items schemas) new in `new`, where their parent already existed."""
-    for path, info in pair.new_fields.items():
-        parent_existed = info.parent is None or info.parent in pair.old_fields
-        if info.side == side and path not in pair.old_fields and parent_existed and _is_items(info) == items:
-            yield info
-
-
-def _removed(pair: SchemaPair, side: str, items: bool = False) -> Iterator[FieldInfo]:
-    for path, info in pair.old_fields.items():
-        parent_remains = info.parent is None or info.parent in pair.new_fields
-        if info.side == side and path not in pair.new_fields and parent_remains and _is_items(info) == items:
-            yield info
-
-
-def _array_label(info: FieldInfo) -> str:
-    return _label(info)[: -len("[]")]
-
-
-def _common(pair: SchemaPair, side: str) -> Iterator[tuple[FieldInfo, FieldInfo]]:
-    for path, old in pair.old_fields.items():
-        new = pair.new_fields.get(path)
-        if old.side == side and new is not None:
-            yield old, new
-
-
-def _change(rule: Rule, path: str, message: str) -> Change:
-    return Change(rule.id, rule.kind, path, message)
-
-
-def _input_field_added_required(pair: SchemaPair, rule: Rule) -> Iterator[Change]:
-    for info in _added(pair, "input"):
-        if info.required:
-            yield _change(rule, info.path, f"Input field '{_label(info)}' was added as required.")
-
-
-def _input_field_added_optional(pair: SchemaPair, rule: Rule) -> Iterator[Change]:
-    for info in _added(pair, "input"):
-        if not info.required:
-            yield _change(rule, info.path, f"Optional input field '{_label(info)}' was added.")
-
-
-def _field_removed(side: str) -> Callable[[SchemaPair, Rule], Iterator[Change]]:
-    def check(pair: SchemaPair, rule: Rule) -> Iterator[Change]:
-        for info in _removed(pair, side):
-            yield _change(rule, info.path, f"Previously present {side} field '{_label(info)}' was deleted.")
-        if side == "output":  # consumers relied on the shape of the items
-            for info in _removed(pair, side, items=True):
-                yield _change(rule, info.path, f"The items schema of output field '{_array_label(info)}' was deleted.")
-
-    return check
-
-
-def _output_field_added(pair: SchemaPair, rule: Rule) -> Iterator[Change]:
-    for info in _added(pair, "output"):
-        yield _change(rule, info.path, f"Output field '{_label(info)}' was added.")
-
-
-def _required_changed(side: str, became: bool) -> Callable[[SchemaPair, Rule], Iterator[Change]]:
-    def check(pair: SchemaPair, rule: Rule) -> Iterator[Change]:
-        for old, new in _common(pair, side):
-            if not old.required and new.required and became:
-                yield _change(rule, new.path, f"Previously optional {side} field '{_label(new)}' was made required.")
-            elif old.required and not new.required and not became:
-                yield _change(rule, new.path, f"Previously required {side} field '{_label(new)}' was made optional.")
-
-    return check
-
-
-def _type_changed(pair: SchemaPair, rule: Rule) -> Iterator[Change]:
-    for side in ("input", "output"):
-        for old, new in _common(pair, side):
-            if old.schema.get("type") != new.schema.get("type"):
-                yield _change(
-                    rule, new.path,
-                    f"The type of {side} field '{_label(new)}' was changed from "
-                    f"{old.schema.get('type')!r} to {new.schema.get('type')!r}.",
-                )
-
-
-def _enum_values(schema: dict[str, Any]) -> list[Any] | None:
-    enum = schema.get("enum")
-    return list(enum) if isinstance(enum, list) else None
-
-
-def _enum_narrowed(side: str) -> Callable[[SchemaPair, Rule], Iterator[Change]]:
-    def check(pair: SchemaPair, rule: Rule) -> Iterator[Change]:
-        for old, new in _common(pair, side):
-            before, after = _enum_values(old.schema), _enum_values(new.schema)
-            if after is None:
-                continue
-            if before is None:
-                if side == "input":
-                    yield _change(rule, new.path, f"An enum restriction was added to input field '{_label(new)}'.")
-                continue
-            gone = [value for value in before if value not in after]
-            if gone:
-                yield _change(
-                    rule, new.path,
-                    f"Enum value(s) {', '.join(map(repr, gone))} of {side} field '{_label(new)}' were removed.",
-                )
-
-    return check
-
-
-def _enum_widened(side: str) -> Callable[[SchemaPair, Rule], Iterator[Change]]:
-    def check(pair: SchemaPair, rule: Rule) -> Iterator[Change]:
-        for old, new in _common(pair, side):
-            before, after = _enum_values(old.schema), _enum_values(new.schema)
-            if before is None:
-                continue
-            if after is None:
-                yield _change(rule, new.path, f"The enum restriction of {side} field '{_label(new)}' was removed.")
-                continue
-            added = [value for value in after if value not in before]
-            if added:
-                yield _change(
-                    rule, new.path,
-                    f"Enum value(s) {', '.join(map(repr, added))} were added to {side} field '{_label(new)}'.",
-                )
-
-    return check
-
-
-def _input_items_restricted(pair: SchemaPair, rule: Rule) -> Iterator[Change]:
-    for info in _added(pair, "input", items=True):
-        yield _change(rule, info.path, f"An items schema was added to input field '{_array_label(info)}'.")
-
-
-def _input_pattern_restricted(pair: SchemaPair, rule: Rule) -> Iterator[Change]:
-    for old, new in _common(pair, "input"):
-        before, after = old.schema.get("pattern"), new.schema.get("pattern")
-        if after is not None and before != after:
-            verb = "added to" if before is None else "changed on"
-            yield _change(rule, new.path, f"A pattern was {verb} input field '{_label(new)}'.")
-
-
-def _tightened(keyword: str, before: Any, after: Any) -> bool:
-    if after is None:
-        return False
-    if before is None:
-        return True
-    return after > before if keyword in LOWER_BOUNDS else after < before
-
-
-def _input_bounds_tightened(pair: SchemaPair, rule: Rule) -> Iterator[Change]:
-    for old, new in _common(pair, "input"):
-        for keyword in LOWER_BOUNDS + UPPER_BOUNDS:
-            before, after = old.schema.get(keyword), new.schema.get(keyword)
-            if before != after and _tightened(keyword, before, after):
-                yield _change(
-                    rule, new.path,
-                    f"The {keyword} of input field '{_label(new)}' was tightened from {before!r} to {after!r}.",
-                )
-
-
-def _input_restriction_loosened(pair: SchemaPair, rule: Rule) -> Iterator[Change]:
-    for info in _removed(pair, "input", items=True):
-        yield _change(rule, info.path, f"The items schema of input field '{_array_label(info)}' was removed.")
-    for old, new in _common(pair, "input"):
-        if old.schema.get("pattern") is not None and new.schema.get("pattern") is None:
-            yield _change(rule, new.path, f"The pattern of input field '{_label(new)}' was removed.")
-        for keyword in LOWER_BOUNDS + UPPER_BOUNDS:
-            before, after = old.schema.get(keyword), new.schema.get(keyword)
-            if before != after and not _tightened(keyword, before, after):
-                yield _change(
-                    rule, new.path,
-                    f"The {keyword} of input field '{_label(new)}' was loosened from {before!r} to {after!r}.",
-                )
-
-
-def _output_constraint_changed(pair: SchemaPair, rule: Rule) -> Iterator[Change]:
-    for info in _added(pair, "output", items=True):
-        yield _change(rule, info.path, f"An items schema was added to output field '{_array_label(info)}'.")
-    for old, new in _common(pair, "output"):
-        if _enum_values(old.schema) is None and _enum_values(new.schema) is not None:
-            yield _change(rule, new.path, f"An enum restriction was added to output field '{_label(new)}'.")
-        for keyword in ("pattern",) + LOWER_BOUNDS + UPPER_BOUNDS:
-            before, after = old.schema.get(keyword), new.schema.get(keyword)
-            if before != after:
-                yield _change(
-                    rule, new.path,
-                    f"The {keyword} of output field '{_label(new)}' was changed from {before!r} to {after!r}.",
-                )
-
-
-def _other_keyword_changed(pair: SchemaPair, rule: Rule) -> Iterator[Change]:
-    """Anything else about a field's contract (format, default, ...): never silently ignored."""
-    skip = DESCRIPTIVE_KEYWORDS | STRUCTURAL_KEYWORDS | BOUND_KEYWORDS
-    for side in ("input", "output"):
-        for old, new in _common(pair, side):
-            for keyword in sorted((set(old.schema) | set(new.schema)) - skip):
-                before, after = old.schema.get(keyword), new.schema.get(keyword)
-                if before != after:
-                    yield _change(
-                        rule, new.path,
-                        f"The {keyword} of {side} field '{_label(new)}' was changed from {before!r} to {after!r}.",
-                    )
-
-
-def _field_described(pair: SchemaPair, rule: Rule) -> Iterator[Change]:
-    for side in ("input", "output"):
-        for old, new in _common(pair, side):
-            for keyword in sorted(DESCRIPTIVE_KEYWORDS):
-                if old.schema.get(keyword) != new.schema.get(keyword):
-                    yield _change(rule, new.path, f"The {keyword} of {side} field '{_label(new)}' was changed.")
-
-
-def _output_order_changed(pair: SchemaPair, rule: Rule) -> Iterator[Change]:
-    before = [name for name in (pair.old.get("output_schema") or {}).get("properties", {}) if name in
-              (pair.new.get("output_schema") or {}).get("properties", {})]
-    after = [name for name in (pair.new.get("output_schema") or {}).get("properties", {}) if name in before]
-    if before != after:
-        yield _change(rule, "output", "The order of output fields (the CSV column order) was changed.")
-
-
-def _extraction_name_changed(pair: SchemaPair, rule: Rule) -> Iterator[Change]:
-    before, after = pair.old.get("extraction_name"), pair.new.get("extraction_name")
-    if before != after:
-        yield _change(rule, "extraction_name", f"The extraction_name was changed from {before!r} to {after!r}.")
-
-
-def _batch_column_changed(pair: SchemaPair, rule: Rule) -> Iterator[Change]:
-    def columns(doc: dict[str, Any]) -> dict[str, str]:
-        fields = (doc.get("input_schema") or {}).get("properties") or {}
-        authored = ((doc.get("batch") or {}).get("csv_columns")) or {}
-        return {name: authored.get(name, name) for name in fields}
-
-    before, after = columns(pair.old), columns(pair.new)
-    for name, column in before.items():
-        if name in after and after[name] != column:
-            yield _change(
-                rule, f"batch.csv_columns.{name}",
-                f"The CSV column of input field '{name}' was changed from {column!r} to {after[name]!r}.",
-            )
-
-
-def _section_changed(section: str, noun: str) -> Callable[[SchemaPair, Rule], Iterator[Change]]:
-    def check(pair: SchemaPair, rule: Rule) -> Iterator[Change]:
-        if pair.old.get(section) != pair.new.get(section):
-            yield _change(rule, section, f"The {noun} was changed.")
-
-    return check
-
-
-def _top_described(pair: SchemaPair, rule: Rule) -> Iterator[Change]:
-    for key in ("description", "metadata"):
-        if pair.old.get(key) != pair.new.get(key):
-            yield _change(rule, key, f"The schema's {key} was changed.")
-    for side in ("input", "output"):
-        before = (pair.old.get(f"{side}_schema") or {}).get("description")
-        after = (pair.new.get(f"{side}_schema") or {}).get("description")
-        if before != after:
-            yield _change(rule, side, f"The description of the {side} schema was changed.")
-
-
-RULES: tuple[Rule, ...] = (
-    # breaking
-    Rule("EXTRACTION_NAME_NO_CHANGE", BREAKING, "Agents, templates and tools are keyed by the extraction name.",
-         _extraction_name_changed),
-    Rule("INPUT_FIELD_NO_ADD_REQUIRED", BREAKING, "Existing callers and CSVs do not supply a new required input.",
-         _input_field_added_required),
-    Rule("INPUT_FIELD_NO_MAKE_REQUIRED", BREAKING, "Callers that left an optional input out would now fail.",
-         _required_changed("input", True)),
-    Rule("INPUT_FIELD_NO_DELETE", BREAKING, "Callers still send the field; templates and CSV mappings use it.",
-         _field_removed("input")),
-    Rule("OUTPUT_FIELD_NO_DELETE", BREAKING, "Consumers and CSV columns rely on every output field.",
-         _field_removed("output")),
-    Rule("OUTPUT_FIELD_NO_MAKE_OPTIONAL", BREAKING, "Consumers rely on a required output always being there.",
-         _required_changed("output", False)),
-    Rule("OUTPUT_FIELD_NO_MAKE_REQUIRED", BREAKING, "Results that passed validation before would now be rejected.",
-         _required_changed("output", True)),
-    Rule("FIELD_SAME_TYPE", BREAKING, "A value of the old type no longer validates.",
-         _type_changed),
-    Rule("OUTPUT_ENUM_VALUE_NO_DELETE", BREAKING, "Stored results and consumers still use the removed value.",
-         _enum_narrowed("output")),
-    Rule("INPUT_ENUM_NO_NARROW", BREAKING, "Inputs that validated before would be rejected.",
-         _enum_narrowed("input")),
-    Rule("INPUT_PATTERN_NO_RESTRICT", BREAKING, "Inputs that validated before may be rejected.",
-         _input_pattern_restricted),
-    Rule("INPUT_ITEMS_NO_RESTRICT", BREAKING, "Arrays that validated before may be rejected.",
-         _input_items_restricted),
-    Rule("INPUT_BOUNDS_NO_TIGHTEN", BREAKING, "Inputs that validated before may be rejected.",
-         _input_bounds_tightened),
-    Rule("BATCH_COLUMN_NO_CHANGE", BREAKING, "Existing CSV files name the old column.",
-         _batch_column_changed),
-    # additive
-    Rule("INPUT_FIELD_ADDED_OPTIONAL", ADDITIVE, "Old callers keep working; new ones may send more.",
-         _input_field_added_optional),
-    Rule("INPUT_FIELD_MADE_OPTIONAL", ADDITIVE, "Every old input still validates.",
-         _required_changed("input", False)),
-    Rule("OUTPUT_FIELD_ADDED", ADDITIVE, "Consumers see a new field (and CSV column) they may ignore.",
-         _output_field_added),
-    Rule("INPUT_ENUM_WIDENED", ADDITIVE, "Every old input still validates.",
-         _enum_widened("input")),
-    Rule("OUTPUT_ENUM_VALUE_ADDED", ADDITIVE, "Consumers may meet a value they have not seen.",
-         _enum_widened("output")),
-    Rule("INPUT_RESTRICTION_LOOSENED", ADDITIVE, "Every old input still validates.",
-         _input_restriction_loosened),
-    Rule("OUTPUT_CONSTRAINT_CHANGED", ADDITIVE, "The agent's output contract changed within the same fields.",
-         _output_constraint_changed),
-    Rule("FIELD_KEYWORD_CHANGED", ADDITIVE, "Any other contract keyword (format, default, ...) changed.",
-         _other_keyword_changed),
-    Rule("OUTPUT_FIELD_ORDER_CHANGED", ADDITIVE, "Output fields become CSV columns in order.",
-         _output_order_changed),
-    Rule("BROWSER_CONFIG_CHANGED", ADDITIVE, "The registered template opens a different page or session.",
-         _section_changed("browser_config", "browser configuration")),
-    Rule("WORKFLOW_CHANGED", ADDITIVE, "The registered template runs different steps.",
-         _section_changed("workflow", "authored workflow")),
-    Rule("AGENT_SECTION_CHANGED", ADDITIVE, "The registered agent record changes.",
-         _section_changed("agent", "agent section")),
-    # cosmetic
-    Rule("FIELD_DESCRIPTION_CHANGED", COSMETIC, "Descriptions, titles and examples change no contract.",
-         _field_described),
-    Rule("SCHEMA_DESCRIPTION_CHANGED", COSMETIC, "Descriptions, metadata and tags change no contract.",
-         _top_described),
-)
-
-
-# --- result -------------------------------------------------------------------------
 
 
 def parse_version(text: Any) -> tuple[int, int, int] | None:
@@ -551,6 +124,6 @@ class SchemaDiff:
 
 def diff_documents(old: dict[str, Any], new: dict[str, Any]) -> SchemaDiff:
     """Every change from `old` to `new`, in rule-table order."""
-    pair = _pair(old, new)
+    pair = SchemaPair.of(old, new)
     changes = [change for rule in RULES for change in rule.check(pair, rule)]
     return SchemaDiff(str(old.get("version")), str(new.get("version")), tuple(changes))

@@ -22,6 +22,7 @@ from factory.errors import FactoryError, Problem, json_path
 from factory.project_files import display_path, expand_schema_files
 from factory.schema.checks import check_schema, check_schema_set
 from factory.schema.model import CanonicalSchema
+from factory.schema.standard_form import normalize_required
 
 
 @dataclass(frozen=True)
@@ -134,39 +135,6 @@ def check_meta_schema(display: str, document: Any) -> list[Problem]:
             message = message[:297] + "..."
         problems.append(Problem(display, json_path(list(error.absolute_path)), "meta-schema", message))
     return problems
-
-
-def normalize_required(node: dict[str, Any]) -> dict[str, Any]:
-    """Turn per-property `"required": true` flags into the standard list form.
-
-    The result lists required names in authored property order, so both forms
-    of the same schema load to the same model.
-    """
-    properties = node.get("properties")
-    if not isinstance(properties, dict):
-        out = dict(node)
-        if isinstance(out.get("items"), dict):
-            out["items"] = normalize_required(out["items"])
-        if isinstance(out.get("required"), bool):
-            del out["required"]
-        return out
-    listed = node.get("required") if isinstance(node.get("required"), list) else []
-    new_properties = {}
-    flagged = []
-    for name, prop in properties.items():
-        if isinstance(prop, dict):
-            if prop.get("required") is True:
-                flagged.append(name)
-            new_properties[name] = normalize_required(prop)
-        else:
-            new_properties[name] = prop
-    required = [name for name in properties if name in flagged or name in listed]
-    required += [name for name in listed if name not in properties]  # reported by checks
-    out = {key: value for key, value in node.items() if key != "required"}
-    out["properties"] = new_properties
-    if required:
-        out["required"] = required
-    return out
 
 
 def normalize_document(document: dict[str, Any]) -> dict[str, Any]:
