@@ -31,6 +31,7 @@ GENERATOR_SOURCES = (
     "schema/model.py",
     "schema/loader.py",
     "schema/checks.py",
+    "schema/standard_form.py",
     "schema/meta_schema.json",
     "mustache.py",
     "names.py",
