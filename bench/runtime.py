@@ -157,15 +157,17 @@ def page_source(rows: int, page_size: int = PAGE_SIZE):
                         "street": "-High Street" if n % 100 == 7 else "High Street",
                         "postcode": "CB1 2AB",
                     },
-                    "output_data": {}
-                    if failed
-                    else {
-                        "success": True,
-                        "exchange_code": "CAMBRIDGE",
-                        "fttp_avail": n % 2 == 0,
-                        "soadsl_dsl_speed": 12.5,
-                        "metadata": '{"source":"bench"}',
-                    },
+                    "output_data": (
+                        {}
+                        if failed
+                        else {
+                            "success": True,
+                            "exchange_code": "CAMBRIDGE",
+                            "fttp_avail": n % 2 == 0,
+                            "soadsl_dsl_speed": 12.5,
+                            "metadata": '{"source":"bench"}',
+                        }
+                    ),
                 }
             )
         yield page
@@ -208,7 +210,9 @@ def child_aggregate(kind: str, rows: int) -> dict:
         raw = NullRaw()
         with io.TextIOWrapper(io.BufferedWriter(raw), encoding="utf-8", newline="") as handle:
             writerow = csv.writer(handle, lineterminator="\r\n").writerow
-            writerow([*INPUT_COLUMNS, *OUTPUT_FIELDS, "_status", "_error", "_execution_time_ms", "_timestamp"])
+            writerow(
+                [*INPUT_COLUMNS, *OUTPUT_FIELDS, "_status", "_error", "_execution_time_ms", "_timestamp"]
+            )
             for page in page_source(rows):
                 for item in page:
                     inputs, outputs = item["input_data"], item["output_data"]
@@ -266,7 +270,10 @@ def dynamodb_requests(rows: int = 1000) -> dict:
 
         def client():
             return boto3.session.Session().client(
-                "dynamodb", endpoint_url=endpoint, region_name="us-east-1", config=Config(retries={"max_attempts": 1})
+                "dynamodb",
+                endpoint_url=endpoint,
+                region_name="us-east-1",
+                config=Config(retries={"max_attempts": 1}),
             )
 
         admin = client()
@@ -298,7 +305,9 @@ def dynamodb_requests(rows: int = 1000) -> dict:
         stored = admin.describe_table(TableName="batch_processor_results")["Table"].get("ItemCount")
         scanned = sum(
             page["Count"]
-            for page in admin.get_paginator("scan").paginate(TableName="batch_processor_results", Select="COUNT")
+            for page in admin.get_paginator("scan").paginate(
+                TableName="batch_processor_results", Select="COUNT"
+            )
         )
     finally:
         server.stop()
@@ -330,9 +339,15 @@ def verdict(ok: bool) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=AGGREGATOR_ROWS, help="aggregator rows (default 1,000,000)")
-    parser.add_argument("--responses", type=int, default=MAPPER_RESPONSES, help="mapper responses (default 100,000)")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per aggregator measurement; best time kept")
+    parser.add_argument(
+        "--rows", type=int, default=AGGREGATOR_ROWS, help="aggregator rows (default 1,000,000)"
+    )
+    parser.add_argument(
+        "--responses", type=int, default=MAPPER_RESPONSES, help="mapper responses (default 100,000)"
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs per aggregator measurement; best time kept"
+    )
     parser.add_argument("--skip-dynamodb", action="store_true")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -371,7 +386,11 @@ def main() -> None:
             f"peak RSS {result['peak_kib'] / 1024:6.1f} MiB (at start {result['start_kib'] / 1024:.1f})  "
             f"{result['bytes']:,} bytes"
         )
-    source, plain, agg = best["source"]["seconds"], best["csv.writer"]["seconds"], best["aggregator"]["seconds"]
+    source, plain, agg = (
+        best["source"]["seconds"],
+        best["csv.writer"]["seconds"],
+        best["aggregator"]["seconds"],
+    )
     ratio = agg / plain
     net = (agg - source) / max(plain - source, 1e-9)
     peak_mib = best["aggregator"]["peak_kib"] / 1024
