@@ -154,23 +154,24 @@ def _column_cells(values: list[Any], neutralise: bool) -> list[Any]:
     ]
 
 
-def _group_columns(mappings: list[Any], names: list[str] | tuple[str, ...]) -> list[Any]:
-    """`[mapping.get(name) for mapping in mappings]` for each name, picked with one C call per mapping.
+def _group_columns(mappings: list[Any], names: list[str] | tuple[str, ...]) -> list[list[Any]]:
+    """`[mapping.get(name) for mapping in mappings]` for each name, picked in C where that gives the same values.
 
-    itemgetter is only used on plain dicts holding every name; anything else
-    (a missing key, a dict subclass, a non-dict) takes the `.get` path, so the
-    values are always exactly what `.get` returns.
+    itemgetter is only used on plain dicts and only keeps a column when every
+    mapping has the name; a missing key, a dict subclass or a non-dict takes
+    the `.get` path, so the values are always exactly what `.get` returns.
+    A column is one list: no per-row containers, which would also wake the
+    garbage collector every few hundred rows.
     """
-    if not names:
-        return []
-    if set(map(type, mappings)) == _DICT_ONLY:
+    if set(map(type, mappings)) != _DICT_ONLY:
+        return [[mapping.get(name) for mapping in mappings] for name in names]
+    columns = []
+    for name in names:
         try:
-            picked = list(map(itemgetter(*names), mappings))
+            columns.append(list(map(itemgetter(name), mappings)))
         except KeyError:
-            pass
-        else:
-            return [picked] if len(names) == 1 else list(zip(*picked))
-    return [[mapping.get(name) for mapping in mappings] for name in names]
+            columns.append([mapping.get(name) for mapping in mappings])
+    return columns
 
 
 def page_rows(
