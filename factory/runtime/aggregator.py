@@ -26,7 +26,7 @@ import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from operator import itemgetter, methodcaller
+from operator import itemgetter
 from typing import Any, Iterable, Iterator, Protocol
 
 from boto3.dynamodb.types import TypeDeserializer
@@ -174,16 +174,23 @@ def _group_columns(mappings: list[Any], names: list[str] | tuple[str, ...]) -> l
     return columns
 
 
-def page_rows(
-    page: list[dict[str, Any]], input_columns: list[str], output_fields: list[str], neutralise: bool
-) -> Iterator[tuple[Any, ...]]:
-    """One page's CSV records, built a column at a time: `row_cells` for every item, without the per-cell calls."""
+def page_columns(
+    page: list[dict[str, Any]], input_columns: list[str], output_fields: list[str]
+) -> list[list[Any]]:
+    """One page's raw values, a list per CSV column: inputs, outputs, then the item's own keys."""
     no_inputs, no_outputs = dict.fromkeys(input_columns), dict.fromkeys(output_fields)
-    columns = [
+    return [
         *_group_columns([item.get("input_data") or no_inputs for item in page], input_columns),
         *_group_columns([item.get("output_data") or no_outputs for item in page], output_fields),
         *_group_columns(page, _ITEM_KEYS),
     ]
+
+
+def page_rows(
+    page: list[dict[str, Any]], input_columns: list[str], output_fields: list[str], neutralise: bool
+) -> Iterator[tuple[Any, ...]]:
+    """One page's CSV records, built a column at a time: `row_cells` for every item, without the per-cell calls."""
+    columns = page_columns(page, input_columns, output_fields)
     return zip(*[_column_cells(column, neutralise) for column in columns])
 
 
@@ -212,7 +219,6 @@ def write_csv(
     parts = _Parts()
     writer = csv.writer(parts, lineterminator="\r\n")
     header_written = False
-    status_of = methodcaller("get", "status")
 
     def flush() -> None:
         if parts:
@@ -231,8 +237,9 @@ def write_csv(
                 summary.columns = csv_columns(input_columns, output_fields)
                 writer.writerow([cell_text(name, neutralise_formulas) for name in summary.columns])
                 header_written = True
-            writer.writerows(page_rows(page, input_columns, output_fields, neutralise_formulas))
-            for status, count in Counter(map(status_of, page)).items():
+            columns = page_columns(page, input_columns, output_fields)
+            writer.writerows(zip(*[_column_cells(column, neutralise_formulas) for column in columns]))
+            for status, count in Counter(columns[len(input_columns) + len(output_fields)]).items():
                 status = status or ""
                 counts[status] = counts.get(status, 0) + count
             summary.rows += len(page)
