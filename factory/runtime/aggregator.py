@@ -88,6 +88,9 @@ _TEXT_TYPES = frozenset({str, _NONE_TYPE})
 _BOOL_TYPES = frozenset({bool, _NONE_TYPE})
 _BOOL_TEXT = {True: "true", False: "false", None: None}  # only for columns holding nothing but bools and None
 _FIRST = itemgetter(0)  # a non-empty string's first character
+_NONE_TEXT = {None: ""}
+_QUOTE_TRIGGERS = (",", '"', "\r", "\n")  # csv.writer quotes a field holding one of these
+_NEEDS_QUOTES = re.compile('[,"\r\n]')
 _DICT_ONLY = {dict}
 _ITEM_KEYS = ("status", "error", "execution_time_ms", "timestamp")  # the item's own cells, after the data
 
@@ -152,6 +155,39 @@ def _column_cells(values: list[Any], neutralise: bool) -> list[Any]:
         value if type(value) is str or type(value) in _PASS_THROUGH else cell_text(value, False)
         for value in values
     ]
+
+
+def _column_text(cells: list[Any]) -> list[str]:
+    """csv.writer's field text for one column of `_column_cells` output (str, int, float, None).
+
+    The same text `csv.writer(lineterminator="\\r\\n")` writes with its defaults
+    (delimiter `,`, quotechar `"`, doublequote, QUOTE_MINIMAL): None is empty,
+    numbers are their repr, and a text field holding `,`, `"`, CR or LF is
+    quoted with its quotes doubled. Only a column that has such a field is
+    looked at cell by cell.
+    """
+    kinds = set(map(type, cells))
+    texts: Any = cells
+    if _NONE_TYPE in kinds:
+        texts = map(_NONE_TEXT.get, texts, cells)
+    if not kinds <= _TEXT_TYPES:
+        texts = map(str, texts)  # str(float) is repr(float), as csv.writer writes it
+    if texts is not cells:
+        texts = list(texts)
+    if str in kinds:
+        joined = "".join(texts)
+        if any(char in joined for char in _QUOTE_TRIGGERS):
+            texts = [
+                '"' + text.replace('"', '""') + '"' if _NEEDS_QUOTES.search(text) else text for text in texts
+            ]
+    return texts
+
+
+def encode_rows(columns: list[list[str]]) -> str:
+    """Field texts, a list per column, as CSV records each ending in CRLF ("" for no rows)."""
+    if not columns or not columns[0]:
+        return ""
+    return "\r\n".join(map(",".join, zip(*columns))) + "\r\n"
 
 
 def _group_columns(mappings: list[Any], names: list[str] | tuple[str, ...]) -> list[list[Any]]:
@@ -238,7 +274,7 @@ def write_csv(
                 writer.writerow([cell_text(name, neutralise_formulas) for name in summary.columns])
                 header_written = True
             columns = page_columns(page, input_columns, output_fields)
-            writer.writerows(zip(*[_column_cells(column, neutralise_formulas) for column in columns]))
+            parts.append(encode_rows([_column_text(_column_cells(c, neutralise_formulas)) for c in columns]))
             for status, count in Counter(columns[len(input_columns) + len(output_fields)]).items():
                 status = status or ""
                 counts[status] = counts.get(status, 0) + count

@@ -78,9 +78,14 @@ class CountingSink(io.BytesIO):
 
 formula_text = st.sampled_from(FORMULA_PREFIXES).flatmap(lambda p: st.text(max_size=5).map(lambda t: p + t))
 plain_numbers = st.sampled_from(["-12.5", "+1e5", "-3", "-", "+", "=1", "@", ".5", "-.5e-3"])
-text = st.text(max_size=8) | formula_text | plain_numbers | st.just("") | st.just("a\n=b")
+quoting = st.sampled_from(
+    [",", '"', "\r", "\n", "a,b", 'say "hi"', "line\r\nbreak", "=a,b", '-"x"', " ", "\x00"]
+)
+text = st.text(max_size=8) | formula_text | plain_numbers | quoting | st.just("") | st.just("a\n=b")
 json_scalars = st.none() | st.booleans() | st.integers(-(10**20), 10**20) | st.floats() | text
-scalars = json_scalars | st.builds(Decimal, st.integers(-999, 999)) | st.just(Colour.RED) | st.builds(Label, text)
+scalars = (
+    json_scalars | st.builds(Decimal, st.integers(-999, 999)) | st.just(Colour.RED) | st.builds(Label, text)
+)
 values = (
     scalars
     | st.lists(json_scalars, max_size=2)
