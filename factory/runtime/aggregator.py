@@ -86,7 +86,7 @@ _FORMULA_STARTS = frozenset(FORMULA_PREFIXES)
 _NONE_TYPE = type(None)
 _TEXT_TYPES = frozenset({str, _NONE_TYPE})
 _BOOL_TYPES = frozenset({bool, _NONE_TYPE})
-_BOOL_TEXT = {True: "true", False: "false", None: None}  # only for columns holding nothing but bools and None
+_BOOL_FIELD = {True: "true", False: "false", None: ""}  # only for columns of nothing but bools and None
 _FIRST = itemgetter(0)  # a non-empty string's first character
 _NONE_TEXT = {None: ""}
 _QUOTE_TRIGGERS = (",", '"', "\r", "\n")  # csv.writer quotes a field holding one of these
@@ -95,21 +95,8 @@ _DICT_ONLY = {dict}
 _ITEM_KEYS = ("status", "error", "execution_time_ms", "timestamp")  # the item's own cells, after the data
 
 
-def row_cells(
-    item: dict[str, Any], input_columns: list[str], output_fields: list[str], neutralise: bool
-) -> list[Any]:
-    """One CSV record, cell by cell (the reference for `page_rows`)."""
-    inputs = item.get("input_data") or {}
-    outputs = item.get("output_data") or {}
-    get = item.get
-    values = [
-        *map(inputs.get, input_columns),
-        *map(outputs.get, output_fields),
-        get("status"),
-        get("error"),
-        get("execution_time_ms"),
-        get("timestamp"),
-    ]
+def _cell_by_cell(values: list[Any], neutralise: bool) -> list[Any]:
+    """cell_text for the cells csv.writer would not write the same way (the slow path of `column_fields`)."""
     if neutralise:
         return [
             (
@@ -125,47 +112,17 @@ def row_cells(
     ]
 
 
-def _column_cells(values: list[Any], neutralise: bool) -> list[Any]:
-    """One page's column, ready for csv.writer: the same cells `row_cells` gives, checked a column at a time.
-
-    The checks run in C over the whole column (the set of types; the first
-    characters of its non-empty strings against the formula starts), so a
-    column of plain text, numbers or None is passed on as it is, a column of
-    bools and None is mapped through a table, and only a column that holds
-    anything else goes cell by cell.
-    """
-    kinds = set(map(type, values))
-    if kinds <= _PASS_THROUGH:
-        return values
-    if kinds <= _TEXT_TYPES:
-        if not neutralise or _FORMULA_STARTS.isdisjoint(map(_FIRST, filter(None, values))):
-            return values
-    elif kinds <= _BOOL_TYPES:
-        return list(map(_BOOL_TEXT.__getitem__, values))
-    if neutralise:
-        return [
-            (
-                value
-                if (type(value) is str and value[:1] not in _FORMULA_STARTS) or type(value) in _PASS_THROUGH
-                else cell_text(value, True)
-            )
-            for value in values
-        ]
-    return [
-        value if type(value) is str or type(value) in _PASS_THROUGH else cell_text(value, False)
-        for value in values
-    ]
+def _quoted(texts: list[str]) -> list[str]:
+    """csv.writer's quoting (QUOTE_MINIMAL, quotechar doubled) of text fields; cell by cell only if one needs it."""
+    joined = "".join(texts)
+    if not any(char in joined for char in _QUOTE_TRIGGERS):
+        return texts
+    search = _NEEDS_QUOTES.search
+    return ['"' + text.replace('"', '""') + '"' if search(text) else text for text in texts]
 
 
-def _column_text(cells: list[Any]) -> list[str]:
-    """csv.writer's field text for one column of `_column_cells` output (str, int, float, None).
-
-    The same text `csv.writer(lineterminator="\\r\\n")` writes with its defaults
-    (delimiter `,`, quotechar `"`, doublequote, QUOTE_MINIMAL): None is empty,
-    numbers are their repr, and a text field holding `,`, `"`, CR or LF is
-    quoted with its quotes doubled. Only a column that has such a field is
-    looked at cell by cell.
-    """
+def _field_texts(cells: list[Any]) -> list[str]:
+    """Field text for cells of str, int, float and None, as csv.writer writes them."""
     kinds = set(map(type, cells))
     texts: Any = cells
     if _NONE_TYPE in kinds:
@@ -174,13 +131,35 @@ def _column_text(cells: list[Any]) -> list[str]:
         texts = map(str, texts)  # str(float) is repr(float), as csv.writer writes it
     if texts is not cells:
         texts = list(texts)
-    if str in kinds:
-        joined = "".join(texts)
-        if any(char in joined for char in _QUOTE_TRIGGERS):
-            texts = [
-                '"' + text.replace('"', '""') + '"' if _NEEDS_QUOTES.search(text) else text for text in texts
-            ]
-    return texts
+    return _quoted(texts) if str in kinds else texts
+
+
+def column_fields(values: list[Any], neutralise: bool) -> list[str]:
+    """One page's column as CSV field text: `cell_text` of each value, quoted as csv.writer quotes it.
+
+    This is the hot loop, so the checks run in C over the whole column: the
+    set of its types; for text, the first characters of its non-empty strings
+    against the formula starts and the joined text for a character that needs
+    quotes. Bools and None go through a table, numbers and None through str,
+    plain text passes as it is; only a column holding a formula start, a field
+    to quote, or any other type goes cell by cell. csv.writer's text is the
+    reference: None is empty, numbers are their repr, a field holding `,`,
+    `"`, CR or LF is quoted with its quotes doubled.
+    """
+    kinds = set(map(type, values))
+    if kinds <= _BOOL_TYPES:
+        return list(map(_BOOL_FIELD.__getitem__, values))
+    if kinds <= _TEXT_TYPES:
+        if neutralise and not _FORMULA_STARTS.isdisjoint(map(_FIRST, filter(None, values))):
+            values = _cell_by_cell(values, True)
+        if _NONE_TYPE in kinds:
+            values = list(map(_NONE_TEXT.get, values, values))
+        return _quoted(values)
+    if kinds <= _PASS_THROUGH:
+        if _NONE_TYPE in kinds:
+            return list(map(str, map(_NONE_TEXT.get, values, values)))
+        return list(map(str, values))
+    return _field_texts(_cell_by_cell(values, neutralise))
 
 
 def encode_rows(columns: list[list[str]]) -> str:
@@ -220,14 +199,6 @@ def page_columns(
         *_group_columns([item.get("output_data") or no_outputs for item in page], output_fields),
         *_group_columns(page, _ITEM_KEYS),
     ]
-
-
-def page_rows(
-    page: list[dict[str, Any]], input_columns: list[str], output_fields: list[str], neutralise: bool
-) -> Iterator[tuple[Any, ...]]:
-    """One page's CSV records, built a column at a time: `row_cells` for every item, without the per-cell calls."""
-    columns = page_columns(page, input_columns, output_fields)
-    return zip(*[_column_cells(column, neutralise) for column in columns])
 
 
 class _Parts(list):
@@ -274,7 +245,7 @@ def write_csv(
                 writer.writerow([cell_text(name, neutralise_formulas) for name in summary.columns])
                 header_written = True
             columns = page_columns(page, input_columns, output_fields)
-            parts.append(encode_rows([_column_text(_column_cells(c, neutralise_formulas)) for c in columns]))
+            parts.append(encode_rows([column_fields(column, neutralise_formulas) for column in columns]))
             for status, count in Counter(columns[len(input_columns) + len(output_fields)]).items():
                 status = status or ""
                 counts[status] = counts.get(status, 0) + count

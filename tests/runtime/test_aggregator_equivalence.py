@@ -11,7 +11,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from factory.runtime.aggregator import FORMULA_PREFIXES, cell_text, csv_columns, row_cells, write_csv
+from factory.runtime.aggregator import FORMULA_PREFIXES, cell_text, csv_columns, write_csv
 
 INPUTS = ["a", "b"]
 OUTPUTS = ["x", "y", "z"]
@@ -165,26 +165,3 @@ def test_write_csv_matches_the_cell_by_cell_definition(pages, neutralise, input_
     assert summary.as_dict() == expected
     assert list(summary.counts) == list(expected["counts"])
     assert sink.writes == expected_sink.writes
-
-
-def test_row_cells_matches_the_definition():
-    item = {
-        "input_data": {"a": "=x", "b": True},
-        "output_data": {"x": 1.5, "y": {"k": "-v"}, "z": None},
-        "status": "SUCCESS",
-        "error": "-oops",
-        "execution_time_ms": 7,
-        "timestamp": "t",
-    }
-    cells = row_cells(item, INPUTS, OUTPUTS, True)
-    assert [cell_text(cell) if cell is not None else "" for cell in cells] == [
-        "'=x",
-        "true",
-        "1.5",
-        '{"k":"-v"}',
-        "",
-        "SUCCESS",
-        "'-oops",
-        "7",
-        "t",
-    ]
