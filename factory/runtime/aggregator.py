@@ -20,7 +20,6 @@ reads the CSV as data, not in a spreadsheet.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
 import re
@@ -81,7 +80,7 @@ def cell_text(value: Any, neutralise: bool = True) -> str:
     return cell_text(str(value), neutralise)
 
 
-_PASS_THROUGH = frozenset({int, float, type(None)})  # csv.writer writes these exactly as cell_text would
+_PASS_THROUGH = frozenset({int, float, type(None)})  # str() (None: "") gives exactly cell_text's text
 _FORMULA_STARTS = frozenset(FORMULA_PREFIXES)
 _NONE_TYPE = type(None)
 _TEXT_TYPES = frozenset({str, _NONE_TYPE})
@@ -113,7 +112,7 @@ def _cell_by_cell(values: list[Any], neutralise: bool) -> list[Any]:
 
 
 def _quoted(texts: list[str]) -> list[str]:
-    """csv.writer's quoting (QUOTE_MINIMAL, quotechar doubled) of text fields; cell by cell only if one needs it."""
+    """csv.writer's quoting (QUOTE_MINIMAL, quotes doubled) of text fields; cell by cell only if one needs it."""
     joined = "".join(texts)
     if not any(char in joined for char in _QUOTE_TRIGGERS):
         return texts
@@ -170,7 +169,7 @@ def encode_rows(columns: list[list[str]]) -> str:
 
 
 def _group_columns(mappings: list[Any], names: list[str] | tuple[str, ...]) -> list[list[Any]]:
-    """`[mapping.get(name) for mapping in mappings]` for each name, picked in C where that gives the same values.
+    """`[mapping.get(name) for mapping in mappings]` per name, picked in C where that gives the same values.
 
     itemgetter is only used on plain dicts and only keeps a column when every
     mapping has the name; a missing key, a dict subclass or a non-dict takes
@@ -202,7 +201,7 @@ def page_columns(
 
 
 class _Parts(list):
-    """A text target for csv.writer that keeps the written lines: cheaper than StringIO for many small writes."""
+    """The page's text, piece by piece (also csv.writer's target for the header); joined once per page."""
 
     def __init__(self) -> None:
         super().__init__()
