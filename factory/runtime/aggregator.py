@@ -112,7 +112,7 @@ def _cell_by_cell(values: list[Any], neutralise: bool) -> list[Any]:
 
 
 def _quoted(texts: list[str]) -> list[str]:
-    """csv.writer's quoting (QUOTE_MINIMAL, quotes doubled) of text fields; cell by cell only if one needs it."""
+    """csv.writer's quoting (QUOTE_MINIMAL, quotes doubled) of text fields; per cell only if one needs it."""
     joined = "".join(texts)
     if not any(char in joined for char in _QUOTE_TRIGGERS):
         return texts
