@@ -30,6 +30,7 @@ Prints three figures (issue 9, "Speed"):
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import io
 import json
@@ -302,7 +303,8 @@ def dynamodb_requests(rows: int = 1000) -> dict:
     }.items():
         os.environ.setdefault(name, value)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
-    server.start()
+    with contextlib.redirect_stdout(io.StringIO()):  # the server announces itself on stdout
+        server.start()
     try:
         host, port = server.get_host_and_port()
         endpoint = f"http://{host}:{port}"
