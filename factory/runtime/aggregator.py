@@ -20,11 +20,12 @@ reads the CSV as data, not in a spreadsheet.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
 import re
+from collections import Counter
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, Iterable, Iterator, Protocol
 
 from boto3.dynamodb.types import TypeDeserializer
@@ -79,25 +80,22 @@ def cell_text(value: Any, neutralise: bool = True) -> str:
     return cell_text(str(value), neutralise)
 
 
-_PASS_THROUGH = frozenset({int, float, type(None)})  # csv.writer writes these exactly as cell_text would
+_PASS_THROUGH = frozenset({int, float, type(None)})  # str() (None: "") gives exactly cell_text's text
 _FORMULA_STARTS = frozenset(FORMULA_PREFIXES)
+_NONE_TYPE = type(None)
+_TEXT_TYPES = frozenset({str, _NONE_TYPE})
+_BOOL_TYPES = frozenset({bool, _NONE_TYPE})
+_BOOL_FIELD = {True: "true", False: "false", None: ""}  # only for columns of nothing but bools and None
+_FIRST = itemgetter(0)  # a non-empty string's first character
+_NONE_TEXT = {None: ""}
+_QUOTE_TRIGGERS = (",", '"', "\r", "\n")  # csv.writer quotes a field holding one of these
+_NEEDS_QUOTES = re.compile('[,"\r\n]')
+_DICT_ONLY = {dict}
+_ITEM_KEYS = ("status", "error", "execution_time_ms", "timestamp")  # the item's own cells, after the data
 
 
-def row_cells(
-    item: dict[str, Any], input_columns: list[str], output_fields: list[str], neutralise: bool
-) -> list[Any]:
-    """One CSV record. The common cells (plain text, numbers, None) skip cell_text: this is the hot loop."""
-    inputs = item.get("input_data") or {}
-    outputs = item.get("output_data") or {}
-    get = item.get
-    values = [
-        *map(inputs.get, input_columns),
-        *map(outputs.get, output_fields),
-        get("status"),
-        get("error"),
-        get("execution_time_ms"),
-        get("timestamp"),
-    ]
+def _cell_by_cell(values: list[Any], neutralise: bool) -> list[Any]:
+    """cell_text for the cells csv.writer would not write the same way (the slow path of `column_fields`)."""
     if neutralise:
         return [
             (
@@ -113,6 +111,103 @@ def row_cells(
     ]
 
 
+def _quoted(texts: list[str]) -> list[str]:
+    """csv.writer's quoting (QUOTE_MINIMAL, quotes doubled) of text fields; per cell only if one needs it."""
+    joined = "".join(texts)
+    if not any(char in joined for char in _QUOTE_TRIGGERS):
+        return texts
+    search = _NEEDS_QUOTES.search
+    return ['"' + text.replace('"', '""') + '"' if search(text) else text for text in texts]
+
+
+def _field_texts(cells: list[Any]) -> list[str]:
+    """Field text for cells of str, int, float and None, as csv.writer writes them."""
+    kinds = set(map(type, cells))
+    texts: Any = cells
+    if _NONE_TYPE in kinds:
+        texts = map(_NONE_TEXT.get, texts, cells)
+    if not kinds <= _TEXT_TYPES:
+        texts = map(str, texts)  # str(float) is repr(float), as csv.writer writes it
+    if texts is not cells:
+        texts = list(texts)
+    return _quoted(texts) if str in kinds else texts
+
+
+def column_fields(values: list[Any], neutralise: bool) -> list[str]:
+    """One page's column as CSV field text: `cell_text` of each value, quoted as csv.writer quotes it.
+
+    This is the hot loop, so the checks run in C over the whole column: the
+    set of its types; for text, the first characters of its non-empty strings
+    against the formula starts and the joined text for a character that needs
+    quotes. Bools and None go through a table, numbers and None through str,
+    plain text passes as it is; only a column holding a formula start, a field
+    to quote, or any other type goes cell by cell. csv.writer's text is the
+    reference: None is empty, numbers are their repr, a field holding `,`,
+    `"`, CR or LF is quoted with its quotes doubled.
+    """
+    kinds = set(map(type, values))
+    if kinds <= _BOOL_TYPES:
+        return list(map(_BOOL_FIELD.__getitem__, values))
+    if kinds <= _TEXT_TYPES:
+        if neutralise and not _FORMULA_STARTS.isdisjoint(map(_FIRST, filter(None, values))):
+            values = _cell_by_cell(values, True)
+        if _NONE_TYPE in kinds:
+            values = list(map(_NONE_TEXT.get, values, values))
+        return _quoted(values)
+    if kinds <= _PASS_THROUGH:
+        if _NONE_TYPE in kinds:
+            return list(map(str, map(_NONE_TEXT.get, values, values)))
+        return list(map(str, values))
+    return _field_texts(_cell_by_cell(values, neutralise))
+
+
+def encode_rows(columns: list[list[str]]) -> str:
+    """Field texts, a list per column, as CSV records each ending in CRLF ("" for no rows)."""
+    if not columns or not columns[0]:
+        return ""
+    return "\r\n".join(map(",".join, zip(*columns))) + "\r\n"
+
+
+def _group_columns(mappings: list[Any], names: list[str] | tuple[str, ...]) -> list[list[Any]]:
+    """`[mapping.get(name) for mapping in mappings]` per name, picked in C where that gives the same values.
+
+    itemgetter is only used on plain dicts and only keeps a column when every
+    mapping has the name; a missing key, a dict subclass or a non-dict takes
+    the `.get` path, so the values are always exactly what `.get` returns.
+    A column is one list: no per-row containers, which would also wake the
+    garbage collector every few hundred rows.
+    """
+    if set(map(type, mappings)) != _DICT_ONLY:
+        return [[mapping.get(name) for mapping in mappings] for name in names]
+    columns = []
+    for name in names:
+        try:
+            columns.append(list(map(itemgetter(name), mappings)))
+        except KeyError:
+            columns.append([mapping.get(name) for mapping in mappings])
+    return columns
+
+
+def page_columns(
+    page: list[dict[str, Any]], input_columns: list[str], output_fields: list[str]
+) -> list[list[Any]]:
+    """One page's raw values, a list per CSV column: inputs, outputs, then the item's own keys."""
+    no_inputs, no_outputs = dict.fromkeys(input_columns), dict.fromkeys(output_fields)
+    return [
+        *_group_columns([item.get("input_data") or no_inputs for item in page], input_columns),
+        *_group_columns([item.get("output_data") or no_outputs for item in page], output_fields),
+        *_group_columns(page, _ITEM_KEYS),
+    ]
+
+
+class _Parts(list):
+    """The page's text, piece by piece (also csv.writer's target for the header); joined once per page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.write = self.append
+
+
 def write_csv(
     pages: Iterable[Iterable[dict[str, Any]]],
     sink: ByteSink,
@@ -126,29 +221,34 @@ def write_csv(
     pass the CSV header when you have it (DynamoDB maps keep no order).
     """
     summary = AggregateSummary()
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    counts = summary.counts
+    parts = _Parts()
+    writer = csv.writer(parts, lineterminator="\r\n")
     header_written = False
 
     def flush() -> None:
-        text = buffer.getvalue()
-        if text:
-            sink.write(text.encode("utf-8"))
-            buffer.seek(0)
-            buffer.truncate()
+        if parts:
+            text = "".join(parts)
+            parts.clear()
+            if text:
+                sink.write(text.encode("utf-8"))
 
     for page in pages:
-        for item in page:
+        if not isinstance(page, list):
+            page = list(page)
+        if page:
             if not header_written:
                 if input_columns is None:
-                    input_columns = list((item.get("input_data") or {}).keys())
+                    input_columns = list((page[0].get("input_data") or {}).keys())
                 summary.columns = csv_columns(input_columns, output_fields)
                 writer.writerow([cell_text(name, neutralise_formulas) for name in summary.columns])
                 header_written = True
-            writer.writerow(row_cells(item, input_columns, output_fields, neutralise_formulas))
-            status = item.get("status") or ""
-            summary.counts[status] = summary.counts.get(status, 0) + 1
-            summary.rows += 1
+            columns = page_columns(page, input_columns, output_fields)
+            parts.append(encode_rows([column_fields(column, neutralise_formulas) for column in columns]))
+            for status, count in Counter(columns[len(input_columns) + len(output_fields)]).items():
+                status = status or ""
+                counts[status] = counts.get(status, 0) + count
+            summary.rows += len(page)
         flush()
     if not header_written:
         summary.columns = csv_columns(input_columns or [], output_fields)
