@@ -39,7 +39,7 @@ def aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> dict:
 
 def export_shared_stack(aws: dict, env_name: str = "dev") -> None:
     template = {
-        "Resources": {"Nothing": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
+        "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
         "Outputs": {
             "Arn": {"Value": aws["arn"], "Export": {"Name": exports.export_name(env_name, exports.BATCH_PROCESSOR_STATE_MACHINE_ARN)}},
             "Bucket": {"Value": "batch-bucket", "Export": {"Name": exports.export_name(env_name, exports.BATCH_BUCKET_NAME)}},
