@@ -7,8 +7,8 @@ from pathlib import Path
 
 from factory.emit import GeneratedTree, generate
 from factory.errors import FactoryError, Problem
-from factory.output import SchemaEntry, WriteReport, sha256, source_key, write_tree
-from factory.project_files import DEFAULT_SCHEMA_DIR, read_manifest, schema_roots
+from factory.output import SchemaEntry, WriteReport, write_tree
+from factory.project_files import DEFAULT_SCHEMA_DIR, read_manifest, schema_roots, sha256, source_key
 from factory.schema.loader import LoadedSchema, load_schemas
 
 DEFAULT_OUT_DIR = Path("generated")

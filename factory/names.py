@@ -7,6 +7,7 @@ disagree.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -19,6 +20,12 @@ RESERVED_INPUT_FIELDS = ("browser_config",)
 # `print_<name>_output` must fit the 64-character tool name limit of
 # Anthropic's and Bedrock's tool APIs.
 EXTRACTION_NAME_MAX = 64 - len("print__output")
+# Schema versions: MAJOR.MINOR.PATCH, no leading zeros.
+SEMVER_RE = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
+# Environment names end up in table, export and state machine names; the
+# state machine `{agent_name}-{env}` must fit Step Functions' 80 characters
+# with a 63-character agent name, hence at most 16.
+ENV_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
 
 
 def tool_name(schema: CanonicalSchema) -> str:

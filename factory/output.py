@@ -19,9 +19,7 @@ from factory.emit import GeneratedTree
 from factory.emit.serialize import json_bytes
 from factory.errors import FactoryError, Problem
 from factory.names import MANIFEST_PATH
-from factory.project_files import GENERATOR, generator_fingerprint, read_manifest, sha256, source_key
-
-__all__ = ["SchemaEntry", "WriteReport", "build_manifest", "read_manifest", "sha256", "source_key", "write_tree"]
+from factory.project_files import GENERATOR, generator_fingerprint, read_manifest, sha256
 
 
 @dataclass(frozen=True)

@@ -111,6 +111,7 @@ def run_rows(rows: Iterable[CsvRow], processor: RowProcessor, options: RunOption
     window = threading.BoundedSemaphore(options.concurrency * 2)
     lock = threading.Lock()
     started = time.monotonic()
+    errors: list[Exception] = []
 
     def finished(future: Future[RowResult]) -> None:
         window.release()
@@ -125,7 +126,6 @@ def run_rows(rows: Iterable[CsvRow], processor: RowProcessor, options: RunOption
             summary.counts[result.status] = summary.counts.get(result.status, 0) + 1
         progress.row_finished(result.status == STATUS_FAILED)
 
-    errors: list[Exception] = []
     with ThreadPoolExecutor(max_workers=options.concurrency, thread_name_prefix="row") as pool:
         for row in rows:
             if processor.stop.is_set():

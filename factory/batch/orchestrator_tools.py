@@ -110,9 +110,9 @@ def get_batch_results(arguments: dict[str, Any]) -> dict[str, Any]:
     columns = csv_source.header(Path(info.csv_path)) if Path(info.csv_path).is_file() else None
     summary = write_results(store, info.batch_id, info.config["mapping"], columns, out)
     limit = int(arguments.get("preview_rows", 5))
-    preview = [page for page in store.pages(info.batch_id, page_size=max(limit, 1))][:1]
+    first_page = next(store.pages(info.batch_id, page_size=max(limit, 1)), [])
     return {"results_csv": out.as_posix(), "rows": summary.rows, "counts": summary.counts,
-            "preview": (preview[0] if preview else [])[:limit]}
+            "preview": first_page[:limit]}
 
 
 _CSV = {"type": "string", "minLength": 1, "description": "Path of the CSV file (header row first)."}

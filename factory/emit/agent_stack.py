@@ -18,6 +18,7 @@ def emit_agent_stack(schema: CanonicalSchema) -> dict[str, bytes]:
         "timeout": schema.browser_config.timeout,
         "output_schema": schema.output_schema.to_json_schema(),
         "class_name": names.stack_class(schema),
+        "env_name_pattern": names.ENV_NAME_RE.pattern,
         "exports": {
             "template_table": exports.export_name_template(exports.TEMPLATE_REGISTRY_TABLE_ARN),
             "renderer": exports.export_name_template(exports.TEMPLATE_RENDERER_FUNCTION_ARN),

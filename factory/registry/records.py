@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Literal
 
 from factory.errors import FactoryError, Problem
+from factory.names import ENV_NAME_RE, SEMVER_RE
 
-ENV_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
-SEMVER_RE = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
 # DynamoDB refuses items over 400 KB; checked before the call so the user
 # learns which record is too big instead of reading a ValidationException.
 # 400,000 (not 409,600): a margin under the real limit, below which moto and
@@ -35,7 +33,7 @@ def check_env_name(env_name: str) -> str:
         raise FactoryError(Problem(
             "--env", "$", "env-name",
             f"environment name {env_name!r} may only hold lower-case letters, digits and '-', "
-            "starting with a letter, at most 32 characters",
+            "starting with a letter, at most 16 characters",
             "e.g. --env dev, --env prod, --env pr-42",
         ))
     return env_name

@@ -22,12 +22,12 @@ from factory.names import (
     EXTRACTION_NAME_MAX,
     METADATA_COLUMNS,
     RESERVED_INPUT_FIELDS,
+    SEMVER_RE,
     agent_name,
 )
 from factory.schema.model import CanonicalSchema, ObjectSchema, PropertySchema
 
 EXTRACTION_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
-SEMVER_RE = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
 FIELD_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 AGENT_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,62}$")
 KNOWN_FORMATS = ("date", "date-time", "time", "email", "uri", "uuid", "ipv4", "ipv6", "hostname")

@@ -12,10 +12,10 @@ This module reads raw JSON documents and imports no heavy library:
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
+from factory.names import SEMVER_RE
 from factory.schema.diff_model import (
     ADDITIVE,
     BREAKING,
@@ -49,7 +49,6 @@ __all__ = [
 
 BUMP_FOR_KIND = {BREAKING: "major", ADDITIVE: "minor", COSMETIC: "patch"}
 BUMP_ORDER = ("none", "patch", "minor", "major")
-SEMVER_RE = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
 
 
 def parse_version(text: Any) -> tuple[int, int, int] | None:

@@ -52,7 +52,7 @@ def test_a_changed_hash_takes_the_slow_path_which_does_import_them(project):
 def test_fast_path_mirrors_match_the_generator(project):
     from factory.check import scan
     from factory.generation import schema_set_for
-    from factory.output import source_key
+    from factory.project_files import source_key
     from factory.schema.loader import display_path, schema_files
 
     out = Path("generated")
