@@ -136,7 +136,7 @@ def test_rows_have_status_and_json_cells():
     failed = map_output("garbage", mappings, now=NOW)
     assert (
         failed["_status"] == "FAILED"
-        and failed["_error"] == "no output_mappings method found a value in the agent response"
+        and failed["_error"] == "no extraction method found a value in the response (tried: direct)"
     )
 
 
