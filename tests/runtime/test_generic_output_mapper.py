@@ -145,7 +145,7 @@ def test_rows_have_status_and_json_cells():
     [
         (
             {"f": [{"method": "xpath"}]},
-            "output_mappings.f\\[0\\]: unknown method 'xpath'; use one of structured_output",
+            "output_mappings.f\\[0\\]: unknown method 'xpath'; use one of tool_result, structured_output",
         ),
         ({"f": [{"method": "tool_result"}]}, "output_mappings.f\\[0\\]: tool_result needs a 'tool_name'"),
         (
@@ -166,7 +166,7 @@ def test_rows_have_status_and_json_cells():
         ),
         (
             {"f": [{"method": "jmespath", "path": "a[?"}]},
-            "output_mappings.f\\[0\\]: JMESPath 'a\\[\\?' does not compile",
+            "output_mappings.f\\[0\\].path: JMESPath 'a\\[\\?' does not compile",
         ),
         ({"f": [{"method": "jmespath"}]}, "needs a JMESPath string"),
         (
@@ -181,7 +181,12 @@ def test_rows_have_status_and_json_cells():
         ({"f": []}, "output_mappings.f: needs a non-empty list of methods"),
         ({"f": ["direct"]}, "a method must be an object"),
         ([{"methods": []}], "output_mappings\\[0\\]: needs a 'field' name"),
-        ("nope", "must be an object"),
+        ("nope", "output_mappings: must be \\{agent or tool name"),
+        ({"f": [{"method": "direct", "keys": "x"}]}, "output_mappings.f\\[0\\]: unknown key 'keys'"),
+        ({"2x": [{"method": "direct"}]}, "field name '2x' is not usable as a CSV column"),
+        ([{"field": "a", "methods": [{"method": "direct"}]}, {"field": "a", "methods": [{"method": "direct"}]}],
+         "output_mappings\\[1\\]: field 'a' is mapped twice"),
+        ({"f": [{"method": "tool_result", "tool_name": "t", "pattern": "("}]}, "output_mappings.f\\[0\\].pattern: regex"),
     ],
 )
 def test_config_errors_at_load(config, message):
@@ -200,8 +205,20 @@ def test_expression_over_json_content():
     assert evaluate({"content": "", "json": None}) is None
 
 
-def test_compiled_once_per_config():
+def test_compiled_once_per_config_in_written_order():
     assert cached_output_mappings(CONFIG) is cached_output_mappings(json.loads(json.dumps(CONFIG)))
+    assert cached_output_mappings(CONFIG).names == ["exchange_code", "speed", "fttp"]
+
+
+def test_tool_result_pattern_and_expressions_on_every_method():
+    config = {
+        "exchange": [{"method": "tool_result", "tool_name": "bt_checker", "pattern": "Exchange: (\\w+)"}],
+        "fttp": [{"method": "structured_output", "expression": "$.flags.fttp", "transforms": ["to_bool"]}],
+        "speed": [{"method": "direct", "expression": "$.speed | parse('([0-9.]+) Mbps') | to_number()"}],
+    }
+    response = {**conversation("Line\nExchange: ELY\n"), "structured_output": {"flags": {"fttp": "yes"}},
+                "speed": "80.5 Mbps"}
+    assert extract_fields(response, load_output_mappings(config)) == {"exchange": "ELY", "fttp": True, "speed": 80.5}
 
 
 def test_handler():
