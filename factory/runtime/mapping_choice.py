@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from factory.runtime.output_expressions import OutputMappingConfigError
+from factory.runtime.output_expressions import OutputMappingConfigError, place
 from factory.runtime.output_mapping_config import OutputMappings, cached_output_mapping_set, section_of
 from factory.runtime.registered_output_schema import compile_output_schema
 
@@ -40,6 +40,7 @@ ARN_EXAMPLES = {
     "agent": "arn:aws:states:eu-west-2:123456789012:stateMachine:NAME",
     "tool": "arn:aws:lambda:eu-west-2:123456789012:function:NAME",
 }
+ARTICLES = {"agent": "an", "tool": "a"}
 SOURCE_CONFIG, SOURCE_REGISTRY, SOURCE_STRUCTURED = "config", "registry", "structured_output"
 
 
@@ -125,10 +126,10 @@ def choose_output_mapping(
         if mappings is not None:
             if target is not None and mappings.target_type not in (None, target.type):
                 raise OutputMappingConfigError(
-                    f"output_mappings.{name}.type",
-                    f"is {mappings.target_type} but the target {name!r} is a {target.type}",
+                    place("output_mappings", str(name), "type"),
+                    f"is {mappings.target_type}, but the target {name!r} is {ARTICLES[target.type]} {target.type}",
                 )
-            where = f"output_mappings.{name}" if mapping_set.targets and name else "output_mappings"
+            where = place("output_mappings", name) if mapping_set.targets and name else "output_mappings"
             return MappingChoice(SOURCE_CONFIG, mappings, f"the config's {where}")
         skipped = f"output_mappings has no entry for {name!r} (entries: {', '.join(mapping_set.target_names)}); "
     if registered_schema is not None:
