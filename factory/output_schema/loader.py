@@ -73,13 +73,31 @@ def _yaml_problem(display: str, err: yaml.YAMLError) -> Problem:
 def parse_output_schema(data: bytes, display: str, stem: str | None = None) -> OutputSchemaFile:
     """Check one file's bytes; `stem` (the file name without suffix) must be the agent's name."""
     if len(data) > MAX_BYTES:
-        return OutputSchemaFile(display, None, [Problem(display, "$", RULE, f"larger than {MAX_BYTES} bytes",
-                                                        "an output schema lists fields, it is small")])
+        return OutputSchemaFile(
+            display,
+            None,
+            [
+                Problem(
+                    display,
+                    "$",
+                    RULE,
+                    f"larger than {MAX_BYTES} bytes",
+                    "an output schema lists fields, it is small",
+                )
+            ],
+        )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
-        return OutputSchemaFile(display, None, [Problem(display, "$", f"{RULE}-encoding",
-                                                        f"not UTF-8 text (byte {err.start})", "save it as UTF-8")])
+        return OutputSchemaFile(
+            display,
+            None,
+            [
+                Problem(
+                    display, "$", f"{RULE}-encoding", f"not UTF-8 text (byte {err.start})", "save it as UTF-8"
+                )
+            ],
+        )
     try:
         document = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as err:
@@ -89,9 +107,15 @@ def parse_output_schema(data: bytes, display: str, stem: str | None = None) -> O
         return OutputSchemaFile(display, None, problems)
     agent = document.get("agent")
     if stem is not None and isinstance(agent, str) and agent != stem:
-        problems.append(Problem(display, "$.agent", f"{RULE}-name",
-                                f"the file is named {stem!r} but describes agent {agent!r}",
-                                f"rename the file to {agent}.yaml"))
+        problems.append(
+            Problem(
+                display,
+                "$.agent",
+                f"{RULE}-name",
+                f"the file is named {stem!r} but describes agent {agent!r}",
+                f"rename the file to {agent}.yaml",
+            )
+        )
     return OutputSchemaFile(display, document, problems)
 
 
@@ -100,8 +124,9 @@ def load_output_schema_file(path: Path, display: str | None = None) -> OutputSch
     try:
         data = path.read_bytes()
     except OSError as err:
-        return OutputSchemaFile(display, None, [Problem(display, "$", f"{RULE}-read",
-                                                        f"cannot read: {err.strerror or err}", "")])
+        return OutputSchemaFile(
+            display, None, [Problem(display, "$", f"{RULE}-read", f"cannot read: {err.strerror or err}", "")]
+        )
     return parse_output_schema(data, display, path.stem if path.suffix in SUFFIXES else None)
 
 
@@ -122,9 +147,15 @@ def load_output_schemas(paths: list[Path]) -> tuple[dict[str, dict[str, Any]], l
         problems.extend(loaded.problems)
         agent = loaded.agent
         if agent is not None and agent in owners:
-            problems.append(Problem(loaded.display, "$.agent", f"{RULE}-duplicate",
-                                    f"agent {agent!r} is already described by {owners[agent]}",
-                                    "keep one output schema per agent"))
+            problems.append(
+                Problem(
+                    loaded.display,
+                    "$.agent",
+                    f"{RULE}-duplicate",
+                    f"agent {agent!r} is already described by {owners[agent]}",
+                    "keep one output schema per agent",
+                )
+            )
             continue
         if agent is not None:
             owners[agent] = loaded.display

@@ -65,7 +65,11 @@ def map_output(
 ) -> dict[str, Any]:
     """One response -> one result row; never raises for what the response lacks."""
     values = extract_fields(response, mappings)
-    problems = [] if values else [f"no extraction method found a value in the response (tried: {mappings.describe()})"]
+    problems = (
+        []
+        if values
+        else [f"no extraction method found a value in the response (tried: {mappings.describe()})"]
+    )
     schema = output_schema if output_schema is not None else mappings.output_schema
     return build_row(values if values else None, mappings.names, mappings.required, schema, problems, now)
 
@@ -111,5 +115,6 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     config = dict(event.get("mapping") or {})
     if event.get("output_mappings") is not None:
         config["output_mappings"] = section_of(event["output_mappings"])
-    return map_response(event.get("agent_response"), config, event.get("target"),
-                        event.get("registered_schema"), schema)
+    return map_response(
+        event.get("agent_response"), config, event.get("target"), event.get("registered_schema"), schema
+    )

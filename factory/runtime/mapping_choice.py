@@ -76,12 +76,18 @@ def parse_target(data: Any, path: str = "$.target") -> Target:
             raise TargetError(f"{path}.{key}", f"unknown key {key!r}", "a target has type, name and arn")
     kind = data.get("type")
     if kind not in TARGET_TYPES:
-        raise TargetError(f"{path}.type", f"type {kind!r} is not known",
-                          "agent (a Step Functions state machine) or tool (a Lambda function)")
+        raise TargetError(
+            f"{path}.type",
+            f"type {kind!r} is not known",
+            "agent (a Step Functions state machine) or tool (a Lambda function)",
+        )
     name = data.get("name")
     if not isinstance(name, str) or not TARGET_NAME.match(name):
-        raise TargetError(f"{path}.name", f"name {name!r} is not an agent or function name",
-                          "letters, digits, '-', '_' and '.', at most 80")
+        raise TargetError(
+            f"{path}.name",
+            f"name {name!r} is not an agent or function name",
+            "letters, digits, '-', '_' and '.', at most 80",
+        )
     arn = data.get("arn")
     if arn is not None:
         if not isinstance(arn, str) or not ARN_PATTERNS[kind].match(arn):
@@ -131,11 +137,18 @@ def choose_output_mapping(
                 )
             where = place("output_mappings", name) if mapping_set.targets and name else "output_mappings"
             return MappingChoice(SOURCE_CONFIG, mappings, f"the config's {where}")
-        skipped = f"output_mappings has no entry for {name!r} (entries: {', '.join(mapping_set.target_names)}); "
+        skipped = (
+            f"output_mappings has no entry for {name!r} (entries: {', '.join(mapping_set.target_names)}); "
+        )
     if registered_schema is not None:
         agent = registered_schema.get("agent") if isinstance(registered_schema, dict) else None
         if name is not None and agent != name:
-            raise OutputMappingConfigError("output_schema.agent", f"describes {agent!r}, not the target {name!r}")
-        return MappingChoice(SOURCE_REGISTRY, compile_output_schema(registered_schema),
-                             skipped + f"the registered output schema of {agent!r}")
+            raise OutputMappingConfigError(
+                "output_schema.agent", f"describes {agent!r}, not the target {name!r}"
+            )
+        return MappingChoice(
+            SOURCE_REGISTRY,
+            compile_output_schema(registered_schema),
+            skipped + f"the registered output schema of {agent!r}",
+        )
     return MappingChoice(SOURCE_STRUCTURED, None, skipped + "the structured output")

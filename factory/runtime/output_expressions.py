@@ -133,7 +133,9 @@ def pattern_parser(pattern: re.Pattern[str]) -> Function:
     return parse
 
 
-_LABELLED_LINE = re.compile(r"^[ \t>*_#•-]*([A-Za-z][^:=\n]{0,80}?)[ \t*_]*[:=][ \t]*(.*?)[ \t]*$", re.MULTILINE)
+_LABELLED_LINE = re.compile(
+    r"^[ \t>*_#•-]*([A-Za-z][^:=\n]{0,80}?)[ \t*_]*[:=][ \t]*(.*?)[ \t]*$", re.MULTILINE
+)
 
 
 def label_key(label: str) -> str:
@@ -153,8 +155,9 @@ def labelled_values(text: str) -> dict[str, str]:
 
 def _labelled(field: str | None, where: str) -> Function:
     if not field:
-        raise OutputMappingConfigError(where, "parse_text without a pattern needs a field to look up; "
-                                       "write parse_text('Label: (.+)')")
+        raise OutputMappingConfigError(
+            where, "parse_text without a pattern needs a field to look up; " "write parse_text('Label: (.+)')"
+        )
     key = label_key(field)
 
     def parse(value: Any) -> Any:
@@ -198,7 +201,9 @@ def _pattern_function(name: str, argument: str | None, field: str | None, where:
     if argument is None:
         if name == "parse_text":
             return _labelled(field, where)
-        raise OutputMappingConfigError(where, f"{name}() needs a regex argument, e.g. {name}('Exchange: (.+)')")
+        raise OutputMappingConfigError(
+            where, f"{name}() needs a regex argument, e.g. {name}('Exchange: (.+)')"
+        )
     return pattern_parser(compile_regex(argument, where))
 
 
@@ -275,7 +280,9 @@ def compile_expression(
     `field` is the output field, for parse_text() without a pattern.
     """
     if not isinstance(expression, str) or not expression.strip():
-        raise OutputMappingConfigError(where, "needs an expression string, e.g. \"$.content | parse('A: (.+)')\"")
+        raise OutputMappingConfigError(
+            where, "needs an expression string, e.g. \"$.content | parse('A: (.+)')\""
+        )
     text = expression.strip()
     if not bare and not text.startswith("$"):
         raise OutputMappingConfigError(

@@ -52,7 +52,15 @@ TARGET_TYPES = ("agent", "tool")
 FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 ROOT = "output_mappings"
 TARGET_KEYS = ("type", "extraction_methods", "required_fields", "description")
-DESIGN_METHOD_KEYS = ("method", "tool_name", "field_mappings", "paths", "transform", "transforms", "description")
+DESIGN_METHOD_KEYS = (
+    "method",
+    "tool_name",
+    "field_mappings",
+    "paths",
+    "transform",
+    "transforms",
+    "description",
+)
 FIELD_METHOD_KEYS = {
     "structured_output": ("tool_name", "key", "path", "expression"),
     "tool_result": ("tool_name", "expression", "pattern"),
@@ -130,8 +138,9 @@ class OutputMappingSet:
 # --- building one method --------------------------------------------------------
 
 
-def _method(kind: str, label: str, root: Callable[[Context], Any], evaluate: Function,
-            transforms: list[Function]) -> Method:
+def _method(
+    kind: str, label: str, root: Callable[[Context], Any], evaluate: Function, transforms: list[Function]
+) -> Method:
     def extract(context: Context) -> Any:
         value = root(context)
         if value is None:
@@ -146,8 +155,9 @@ def _method(kind: str, label: str, root: Callable[[Context], Any], evaluate: Fun
     return Method(kind, label, extract)
 
 
-def _results_method(label: str, key: str, tool_name: str | None, evaluate: Function,
-                    transforms: list[Function]) -> Method:
+def _results_method(
+    label: str, key: str, tool_name: str | None, evaluate: Function, transforms: list[Function]
+) -> Method:
     """Over each object holding `key` (the document, then tool results), the first non-empty value."""
 
     def extract(context: Context) -> Any:
@@ -173,7 +183,9 @@ def _tool_name(spec: dict[str, Any], kind: str, where: str, required: bool) -> s
     if tool_name is None and not required:
         return None
     if not isinstance(tool_name, str) or not tool_name.strip():
-        raise OutputMappingConfigError(where, f"{kind} needs a 'tool_name' (the tool whose result holds the value)")
+        raise OutputMappingConfigError(
+            where, f"{kind} needs a 'tool_name' (the tool whose result holds the value)"
+        )
     return tool_name
 
 
@@ -208,8 +220,9 @@ def _transforms_of(spec: dict[str, Any], where: str, name: str | None) -> list[F
 def check_field_name(name: Any, where: str) -> str:
     if not isinstance(name, str) or not FIELD_NAME.match(name):
         raise OutputMappingConfigError(
-            where, f"field name {name!r} is not usable as a CSV column; use letters, digits and _ "
-            "(starting with a letter, at most 64), e.g. exchange_code"
+            where,
+            f"field name {name!r} is not usable as a CSV column; use letters, digits and _ "
+            "(starting with a letter, at most 64), e.g. exchange_code",
         )
     return name
 
@@ -230,7 +243,9 @@ def _design_method(spec: Any, where: str) -> list[tuple[str, Method]]:
     if "transform" in spec and "transforms" in spec:
         raise OutputMappingConfigError(where, "write either 'transform' or 'transforms', not both")
     if "field_mappings" not in spec and "paths" not in spec:
-        raise OutputMappingConfigError(where, f"{kind} needs 'field_mappings' {{field: expression}} or 'paths'")
+        raise OutputMappingConfigError(
+            where, f"{kind} needs 'field_mappings' {{field: expression}} or 'paths'"
+        )
     tool_name = _tool_name(spec, kind, where, required=kind == "tool_result")
     method_level = [(spec[key], place(where, key)) for key in ("transform", "transforms") if key in spec]
     entries: list[_Entry] = []
@@ -239,8 +254,10 @@ def _design_method(spec: Any, where: str) -> list[tuple[str, Method]]:
         at = place(where, "field_mappings")
         if not isinstance(mappings, dict) or not mappings:
             raise OutputMappingConfigError(at, "must be a non-empty {field: expression}")
-        entries.extend(_Entry(name, expression, None, place(at, str(name)), method_level)
-                       for name, expression in mappings.items())
+        entries.extend(
+            _Entry(name, expression, None, place(at, str(name)), method_level)
+            for name, expression in mappings.items()
+        )
     if "paths" in spec:
         entries.extend(_path_entries(spec["paths"], place(where, "paths"), method_level))
     label = _label(kind, tool_name)
@@ -303,10 +320,14 @@ def _design_target(name: str, body: dict[str, Any]) -> OutputMappings:
     _check_keys(body, TARGET_KEYS, where)
     kind = body.get("type")
     if kind not in TARGET_TYPES:
-        raise OutputMappingConfigError(place(where, "type"), f"must be one of {', '.join(TARGET_TYPES)}, not {kind!r}")
+        raise OutputMappingConfigError(
+            place(where, "type"), f"must be one of {', '.join(TARGET_TYPES)}, not {kind!r}"
+        )
     methods = body.get("extraction_methods")
     if not isinstance(methods, list) or not methods:
-        raise OutputMappingConfigError(place(where, "extraction_methods"), "needs a non-empty list of methods")
+        raise OutputMappingConfigError(
+            place(where, "extraction_methods"), "needs a non-empty list of methods"
+        )
     by_field: dict[str, list[Method]] = {}
     structured_tools: list[str] = []
     for index, spec in enumerate(methods):
@@ -351,7 +372,9 @@ def _field_method(spec: Any, name: str, where: str) -> Method:
     elif kind == "tool_result" and "pattern" in spec:
         evaluate = _content_pattern(compile_regex(spec["pattern"], place(where, "pattern")))
     elif kind == "tool_result":
-        evaluate = lambda view: view["json"].get(name) if isinstance(view["json"], dict) else None  # noqa: E731
+        evaluate = lambda view: (
+            view["json"].get(name) if isinstance(view["json"], dict) else None
+        )  # noqa: E731
     elif kind == "structured_output" and "path" in spec:
         evaluate = compile_jmespath(spec["path"], place(where, "path")).search
     else:
@@ -367,15 +390,18 @@ def _content_pattern(pattern: re.Pattern[str]) -> Function:
     return lambda view: parse(view.get("content")) if isinstance(view, dict) else None
 
 
-def _results_array_field(spec: dict[str, Any], name: str, where: str, tool_name: str | None, label: str,
-                         transforms: list[Function]) -> Method:
+def _results_array_field(
+    spec: dict[str, Any], name: str, where: str, tool_name: str | None, label: str, transforms: list[Function]
+) -> Method:
     """An element of an array (by `match`, then `index`), then `value` of it."""
     array_path = spec.get("path", "results")
     array = compile_jmespath(array_path, place(where, "path")).search
     value = compile_jmespath(spec.get("value", name), place(where, "value")).search
     match = spec.get("match") or {}
     if not isinstance(match, dict):
-        raise OutputMappingConfigError(place(where, "match"), "'match' must be an object of key: expected value")
+        raise OutputMappingConfigError(
+            place(where, "match"), "'match' must be an object of key: expected value"
+        )
     index = spec.get("index", 0)
     if not isinstance(index, int) or isinstance(index, bool):
         raise OutputMappingConfigError(place(where, "index"), "'index' must be an integer")
@@ -385,7 +411,11 @@ def _results_array_field(spec: dict[str, Any], name: str, where: str, tool_name:
         items = array(root)
         if not isinstance(items, list):
             return None
-        chosen = [item for item in items if isinstance(item, dict) and all(item.get(k) == v for k, v in match.items())]
+        chosen = [
+            item
+            for item in items
+            if isinstance(item, dict) and all(item.get(k) == v for k, v in match.items())
+        ]
         if not -len(chosen) <= index < len(chosen):
             return None
         return value(chosen[index])
@@ -415,7 +445,8 @@ def _field_entries(config: Any) -> list[tuple[Any, bool, Any, str]]:
             entries.append((body["field"], bool(body.get("required", False)), body.get("methods"), at))
         return entries
     raise OutputMappingConfigError(
-        ROOT, "must be {agent or tool name: {type, extraction_methods}}, {field: [methods]} or [{field, methods}]"
+        ROOT,
+        "must be {agent or tool name: {type, extraction_methods}}, {field: [methods]} or [{field, methods}]",
     )
 
 
@@ -457,7 +488,9 @@ def load_output_mapping_set(section: Any) -> OutputMappingSet:
                     "mixes the two forms: every entry must be {type, extraction_methods} when one is",
                 )
             if not isinstance(name, str) or not name.strip():
-                raise OutputMappingConfigError(place(ROOT, str(name)), "an agent or tool name must be a string")
+                raise OutputMappingConfigError(
+                    place(ROOT, str(name)), "an agent or tool name must be a string"
+                )
             targets.append((name, _design_target(name, body)))
         return OutputMappingSet(targets=tuple(targets))
     return OutputMappingSet(any_target=_field_keyed(section))

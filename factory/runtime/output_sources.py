@@ -24,7 +24,12 @@ import json
 from typing import Any
 
 from factory.runtime.output_expressions import parse_json_value
-from factory.runtime.output_mapper import locate_structured_output, message_blocks, parse_json_text, tool_use_of
+from factory.runtime.output_mapper import (
+    locate_structured_output,
+    message_blocks,
+    parse_json_text,
+    tool_use_of,
+)
 
 MAX_ENVELOPES = 4
 _MISSING = object()
@@ -110,7 +115,9 @@ def _result_parts(block: Any) -> tuple[Any, Any, bool] | None:
 
 
 def _use_id(block: dict[str, Any]) -> Any:
-    return block.get("id") if block.get("type") == "tool_use" else (block.get("toolUse") or {}).get("toolUseId")
+    return (
+        block.get("id") if block.get("type") == "tool_use" else (block.get("toolUse") or {}).get("toolUseId")
+    )
 
 
 def tool_results(messages: list[Any]) -> list[tuple[str | None, dict[str, Any]]]:
@@ -135,9 +142,11 @@ def tool_results(messages: list[Any]) -> list[tuple[str | None, dict[str, Any]]]
     return found
 
 
-def last_tool_result(results: list[tuple[str | None, dict[str, Any]]], tool_name: str) -> dict[str, Any] | None:
+def last_tool_result(
+    results: list[tuple[str | None, dict[str, Any]]], tool_name: str
+) -> dict[str, Any] | None:
     """The last successful result of `tool_name`; the last error one if it never succeeded."""
-    chosen = None
+    chosen: dict[str, Any] | None = None
     for name, view in reversed(results):
         if name != tool_name:
             continue

@@ -71,27 +71,46 @@ def _unknown_keys(node: dict[str, Any], allowed: tuple[str, ...], where: str) ->
 
 def _entry_problems(entry: Any, output_format: Any, where: str) -> list[DocumentProblem]:
     if not isinstance(entry, dict) or entry.get("type") not in EXTRACTION_TYPES:
-        return [DocumentProblem(place(where, "type"), "an extraction entry needs type tool_result or structured",
-                                "e.g. {type: structured, path: \"$.exchange\"}")]
+        return [
+            DocumentProblem(
+                place(where, "type"),
+                "an extraction entry needs type tool_result or structured",
+                'e.g. {type: structured, path: "$.exchange"}',
+            )
+        ]
     kind = entry["type"]
     problems = _unknown_keys(entry, ENTRY_KEYS[kind], where)
     if kind == "tool_result":
         if output_format == "json":
-            problems.append(DocumentProblem(place(where, "type"), "a json output has no tool results",
-                                            "use type: structured with a path, or output_format: messages"))
+            problems.append(
+                DocumentProblem(
+                    place(where, "type"),
+                    "a json output has no tool results",
+                    "use type: structured with a path, or output_format: messages",
+                )
+            )
         tool = entry.get("tool")
         if not isinstance(tool, str) or not TOOL_NAME.match(tool):
-            problems.append(DocumentProblem(place(where, "tool"), f"tool {tool!r} is not a tool name",
-                                            "the name the agent calls the tool by, e.g. browser_broadband"))
+            problems.append(
+                DocumentProblem(
+                    place(where, "tool"),
+                    f"tool {tool!r} is not a tool name",
+                    "the name the agent calls the tool by, e.g. browser_broadband",
+                )
+            )
         try:
             pattern = compile_regex(entry.get("pattern"), place(where, "pattern"))
         except OutputMappingConfigError as err:
             problems.append(DocumentProblem(err.where, err.detail, "a Python regular expression"))
         else:
             if pattern.groups > 1:
-                problems.append(DocumentProblem(place(where, "pattern"),
-                                                f"the pattern has {pattern.groups} groups; the value is group 1",
-                                                "make the other groups non-capturing: (?:...)"))
+                problems.append(
+                    DocumentProblem(
+                        place(where, "pattern"),
+                        f"the pattern has {pattern.groups} groups; the value is group 1",
+                        "make the other groups non-capturing: (?:...)",
+                    )
+                )
     else:
         try:
             compile_expression(entry.get("path"), place(where, "path"))
@@ -106,22 +125,40 @@ def _field_problems(spec: Any, output_format: Any, where: str, seen: set[str]) -
     problems = _unknown_keys(spec, FIELD_KEYS, where)
     name = spec.get("name")
     if not isinstance(name, str) or not FIELD_NAME.match(name) or name in METADATA_COLUMNS:
-        problems.append(DocumentProblem(place(where, "name"), f"field name {name!r} cannot be a CSV column",
-                                        "letters, digits and _, starting with a letter, at most 64"))
+        problems.append(
+            DocumentProblem(
+                place(where, "name"),
+                f"field name {name!r} cannot be a CSV column",
+                "letters, digits and _, starting with a letter, at most 64",
+            )
+        )
     elif name in seen:
-        problems.append(DocumentProblem(place(where, "name"), f"field {name!r} is described twice",
-                                        "merge the two entries"))
+        problems.append(
+            DocumentProblem(
+                place(where, "name"), f"field {name!r} is described twice", "merge the two entries"
+            )
+        )
     else:
         seen.add(name)
     if spec.get("type") not in FIELD_TYPES:
-        problems.append(DocumentProblem(place(where, "type"), f"type {spec.get('type')!r} is not known",
-                                        "one of " + ", ".join(FIELD_TYPES)))
+        problems.append(
+            DocumentProblem(
+                place(where, "type"),
+                f"type {spec.get('type')!r} is not known",
+                "one of " + ", ".join(FIELD_TYPES),
+            )
+        )
     if "required" in spec and not isinstance(spec["required"], bool):
         problems.append(DocumentProblem(place(where, "required"), "required must be true or false"))
     extraction = spec.get("extraction")
     if not isinstance(extraction, list) or not extraction:
-        problems.append(DocumentProblem(place(where, "extraction"), "needs a non-empty list of extraction entries",
-                                        "tool_result {tool, pattern} or structured {path}"))
+        problems.append(
+            DocumentProblem(
+                place(where, "extraction"),
+                "needs a non-empty list of extraction entries",
+                "tool_result {tool, pattern} or structured {path}",
+            )
+        )
         return problems
     for index, entry in enumerate(extraction):
         problems.extend(_entry_problems(entry, output_format, place(where, "extraction", index)))
@@ -131,23 +168,41 @@ def _field_problems(spec: Any, output_format: Any, where: str, seen: set[str]) -
 def document_problems(document: Any) -> list[DocumentProblem]:
     """Everything wrong with a parsed output-schema document, each with its JSONPath."""
     if not isinstance(document, dict):
-        return [DocumentProblem("$", "an output schema must be a mapping", "agent, version, output_format, fields")]
+        return [
+            DocumentProblem(
+                "$", "an output schema must be a mapping", "agent, version, output_format, fields"
+            )
+        ]
     problems = _unknown_keys(document, DOCUMENT_KEYS, "$")
     agent = document.get("agent")
     if not isinstance(agent, str) or not AGENT_NAME.match(agent):
-        problems.append(DocumentProblem("$.agent", f"agent {agent!r} is not an agent name",
-                                        "the agent's registry name, e.g. broadband-agent-rust"))
+        problems.append(
+            DocumentProblem(
+                "$.agent",
+                f"agent {agent!r} is not an agent name",
+                "the agent's registry name, e.g. broadband-agent-rust",
+            )
+        )
     version = document.get("version")
     if not isinstance(version, str) or not VERSION.match(version):
         hint = 'quote it: version: "1.0"' if isinstance(version, (int, float)) else 'e.g. "1.0" or "1.2.0"'
-        problems.append(DocumentProblem("$.version", f"version {version!r} is not MAJOR.MINOR[.PATCH] text", hint))
+        problems.append(
+            DocumentProblem("$.version", f"version {version!r} is not MAJOR.MINOR[.PATCH] text", hint)
+        )
     output_format = document.get("output_format")
     if output_format not in OUTPUT_FORMATS:
-        problems.append(DocumentProblem("$.output_format", f"output_format {output_format!r} is not known",
-                                        "one of " + ", ".join(OUTPUT_FORMATS)))
+        problems.append(
+            DocumentProblem(
+                "$.output_format",
+                f"output_format {output_format!r} is not known",
+                "one of " + ", ".join(OUTPUT_FORMATS),
+            )
+        )
     fields = document.get("fields")
     if not isinstance(fields, list) or not fields:
-        problems.append(DocumentProblem("$.fields", "needs a non-empty list of fields", "{name, type, extraction}"))
+        problems.append(
+            DocumentProblem("$.fields", "needs a non-empty list of fields", "{name, type, extraction}")
+        )
         return problems
     seen: set[str] = set()
     for index, spec in enumerate(fields):
