@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from factory.output_schema.loader import (
+from factory.output_schemas import (
     find_output_schema_files,
     load_output_schema_file,
     load_output_schemas,

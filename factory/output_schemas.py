@@ -1,4 +1,9 @@
-"""Read `schemas/<agent>.yaml` output-schema files: YAML -> document -> every problem, located.
+"""Read `schemas/<agent>.yaml` agent output-schema files: YAML -> document -> every problem, located.
+
+Agents this factory did not make describe their output in these files; the
+conversion to the generic mapper's compiled model lives in
+`factory.runtime.registered_output_schema`, so the mapper Lambda can apply a
+registered schema itself.
 
 Stages: bytes -> UTF-8 -> YAML (safe loader; duplicate keys, aliases and
 non-mapping roots refused, with line and column) -> the document checks of
