@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from factory.runtime.output_expressions import parse_json_value
 from factory.runtime.output_mapper import (
     locate_structured_output,
     message_blocks,
@@ -93,13 +92,35 @@ def content_text(content: Any) -> str | None:
 
 
 def _content_json(content: Any, text: str | None) -> Any:
+    """The content as JSON: an object as given, one json block, or text holding an object or array."""
     if isinstance(content, dict):
         return content
     if isinstance(content, list):
         blocks = [item for item in content if isinstance(item, dict)]
         if len(blocks) == 1 and "json" in blocks[0]:
             return blocks[0]["json"]
-    return parse_json_value(text) if text else None
+    parsed = parse_json_text(text) if text else None
+    return parsed if isinstance(parsed, (dict, list)) else None
+
+
+class ToolResult:
+    """One tool result; its view (text and JSON) is built only when a method reads it."""
+
+    __slots__ = ("name", "content", "is_error", "_view")
+
+    def __init__(self, name: str | None, content: Any, is_error: bool) -> None:
+        self.name, self.content, self.is_error = name, content, is_error
+        self._view: dict[str, Any] | None = None
+
+    def view(self) -> dict[str, Any]:
+        if self._view is None:
+            text = content_text(self.content)
+            self._view = {
+                "content": text,
+                "json": _content_json(self.content, text),
+                "is_error": self.is_error,
+            }
+        return self._view
 
 
 def _result_parts(block: Any) -> tuple[Any, Any, bool] | None:
@@ -120,10 +141,10 @@ def _use_id(block: dict[str, Any]) -> Any:
     )
 
 
-def tool_results(messages: list[Any]) -> list[tuple[str | None, dict[str, Any]]]:
-    """Every tool result in order, as (tool name or None, view)."""
+def tool_results(messages: list[Any]) -> list[ToolResult]:
+    """Every tool result in order, named after its tool_use (matched by id) or its own `name`."""
     names: dict[Any, Any] = {}
-    found: list[tuple[str | None, dict[str, Any]]] = []
+    found: list[ToolResult] = []
     for message in messages:
         for block in message_blocks(message):
             use = tool_use_of(block)
@@ -136,24 +157,20 @@ def tool_results(messages: list[Any]) -> list[tuple[str | None, dict[str, Any]]]
             use_id, content, is_error = parts
             name = names.get(use_id) if use_id is not None else None
             name = name if isinstance(name, str) else block.get("name")
-            text = content_text(content)
-            view = {"content": text, "json": _content_json(content, text), "is_error": is_error}
-            found.append((name if isinstance(name, str) else None, view))
+            found.append(ToolResult(name if isinstance(name, str) else None, content, is_error))
     return found
 
 
-def last_tool_result(
-    results: list[tuple[str | None, dict[str, Any]]], tool_name: str
-) -> dict[str, Any] | None:
-    """The last successful result of `tool_name`; the last error one if it never succeeded."""
-    chosen: dict[str, Any] | None = None
-    for name, view in reversed(results):
-        if name != tool_name:
+def last_tool_result(results: list[ToolResult], tool_name: str) -> dict[str, Any] | None:
+    """The view of the last successful result of `tool_name`; the last error one if it never succeeded."""
+    chosen: ToolResult | None = None
+    for result in reversed(results):
+        if result.name != tool_name:
             continue
-        if not view["is_error"]:
-            return view
-        chosen = chosen or view
-    return chosen
+        if not result.is_error:
+            return result.view()
+        chosen = chosen or result
+    return chosen.view() if chosen is not None else None
 
 
 def last_tool_input(messages: list[Any], tool_name: str) -> dict[str, Any] | None:
@@ -186,7 +203,7 @@ class Context:
         return self._messages  # type: ignore[no-any-return]
 
     @property
-    def results(self) -> list[tuple[str | None, dict[str, Any]]]:
+    def results(self) -> list[ToolResult]:
         if self._results is _MISSING:
             self._results = tool_results(self.messages)
         return self._results  # type: ignore[no-any-return]
@@ -213,10 +230,10 @@ class Context:
         document = self.document
         if tool_name is None and isinstance(document, dict) and isinstance(document.get(key), list):
             roots.append(document)
-        for name, view in reversed(self.results):
-            if tool_name is not None and name != tool_name:
+        for result in reversed(self.results):
+            if tool_name is not None and result.name != tool_name:
                 continue
-            payload = view["json"]
+            payload = result.view()["json"]
             if isinstance(payload, dict) and isinstance(payload.get(key), list):
                 roots.append(payload)
         return roots or ([document] if tool_name is None else [])
