@@ -63,8 +63,13 @@ def map_output(
     output_schema: dict[str, Any] | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """One response -> one result row; never raises for what the response lacks."""
-    values = extract_fields(response, mappings)
+    """One response -> one result row; never raises for what the response lacks or holds."""
+    try:
+        values = extract_fields(response, mappings)
+    except RecursionError:
+        return build_row(
+            None, mappings.names, mappings.required, None, ["the response is nested too deeply"], now
+        )
     problems = (
         []
         if values

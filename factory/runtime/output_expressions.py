@@ -133,9 +133,7 @@ def pattern_parser(pattern: re.Pattern[str]) -> Function:
     return parse
 
 
-_LABELLED_LINE = re.compile(
-    r"^[ \t>*_#•-]*([A-Za-z][^:=\n]{0,80}?)[ \t*_]*[:=][ \t]*(.*?)[ \t]*$", re.MULTILINE
-)
+_LABELLED_LINE = re.compile(r"^[ \t>*_#•-]*([A-Za-z][^:=\n]{0,80}?)[ \t*_]*[:=](.*)$", re.MULTILINE)
 
 
 def label_key(label: str) -> str:
@@ -195,6 +193,23 @@ def compile_jmespath(path: Any, where: str) -> Any:
     except JMESPathError as exc:
         reason = " ".join(str(exc).split())
         raise OutputMappingConfigError(where, f"JMESPath {path!r} does not compile: {reason}") from None
+
+
+def compile_search(path: Any, where: str) -> Function:
+    """A compiled JMESPath as a function that gives None, never an error, on data it does not fit.
+
+    A function such as length() raises on a null at run time; a response is
+    outside our control, so that is a missing value, not a crashed row.
+    """
+    compiled = compile_jmespath(path, where)
+
+    def search(value: Any) -> Any:
+        try:
+            return compiled.search(value)
+        except JMESPathError:
+            return None
+
+    return search
 
 
 def _pattern_function(name: str, argument: str | None, field: str | None, where: str) -> Function:
@@ -262,11 +277,11 @@ def _source_step(source: str, bare: bool, where: str) -> Function | None:
     if source == "$":
         return None
     if source.startswith("$."):
-        return compile_jmespath(source[2:], where).search  # type: ignore[no-any-return]
+        return compile_search(source[2:], where)
     if source.startswith("$["):
-        return compile_jmespath(source[1:], where).search  # type: ignore[no-any-return]
+        return compile_search(source[1:], where)
     if bare and not source.startswith("$"):
-        return compile_jmespath(source, where).search  # type: ignore[no-any-return]
+        return compile_search(source, where)
     hint = "$, $.<path>" + (" or a JMESPath" if bare else "")
     raise OutputMappingConfigError(where, f"cannot read the source {source!r}; start with {hint}")
 

@@ -39,7 +39,7 @@ from factory.runtime.output_expressions import (
     Function,
     OutputMappingConfigError,
     compile_expression,
-    compile_jmespath,
+    compile_search,
     compile_regex,
     compile_transforms,
     pattern_parser,
@@ -366,7 +366,7 @@ def _field_method(spec: Any, name: str, where: str) -> Method:
     if kind == "results_array":
         return _results_array_field(spec, name, where, tool_name, label, transforms)
     if kind == "jmespath":
-        evaluate = compile_jmespath(spec.get("path"), place(where, "path")).search
+        evaluate = compile_search(spec.get("path"), place(where, "path"))
     elif "expression" in spec:
         evaluate = compile_expression(spec["expression"], place(where, "expression"), field=name)
     elif kind == "tool_result" and "pattern" in spec:
@@ -376,7 +376,7 @@ def _field_method(spec: Any, name: str, where: str) -> Method:
             view["json"].get(name) if isinstance(view["json"], dict) else None
         )  # noqa: E731
     elif kind == "structured_output" and "path" in spec:
-        evaluate = compile_jmespath(spec["path"], place(where, "path")).search
+        evaluate = compile_search(spec["path"], place(where, "path"))
     else:
         key = spec.get("key", name)
         if not isinstance(key, str):
@@ -395,8 +395,8 @@ def _results_array_field(
 ) -> Method:
     """An element of an array (by `match`, then `index`), then `value` of it."""
     array_path = spec.get("path", "results")
-    array = compile_jmespath(array_path, place(where, "path")).search
-    value = compile_jmespath(spec.get("value", name), place(where, "value")).search
+    array = compile_search(array_path, place(where, "path"))
+    value = compile_search(spec.get("value", name), place(where, "value"))
     match = spec.get("match") or {}
     if not isinstance(match, dict):
         raise OutputMappingConfigError(

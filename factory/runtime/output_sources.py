@@ -136,26 +136,26 @@ def _result_parts(block: Any) -> tuple[Any, Any, bool] | None:
 
 
 def _use_id(block: dict[str, Any]) -> Any:
-    return (
-        block.get("id") if block.get("type") == "tool_use" else (block.get("toolUse") or {}).get("toolUseId")
-    )
+    return block.get("id") if block.get("type") == "tool_use" else block["toolUse"].get("toolUseId")
 
 
 def tool_results(messages: list[Any]) -> list[ToolResult]:
     """Every tool result in order, named after its tool_use (matched by id) or its own `name`."""
-    names: dict[Any, Any] = {}
+    names: dict[str, Any] = {}
     found: list[ToolResult] = []
     for message in messages:
         for block in message_blocks(message):
             use = tool_use_of(block)
             if use is not None:
-                names[_use_id(block)] = use[0]
+                use_id = _use_id(block)
+                if isinstance(use_id, str):
+                    names[use_id] = use[0]
                 continue
             parts = _result_parts(block)
             if parts is None:
                 continue
             use_id, content, is_error = parts
-            name = names.get(use_id) if use_id is not None else None
+            name = names.get(use_id) if isinstance(use_id, str) else None
             name = name if isinstance(name, str) else block.get("name")
             found.append(ToolResult(name if isinstance(name, str) else None, content, is_error))
     return found

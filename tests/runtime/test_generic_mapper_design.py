@@ -370,3 +370,44 @@ def test_handler_turns_a_bad_config_into_a_failed_row():
         {"method": "nope"}]}}, "target": {"type": "agent", "name": "a"}})
     assert row["_status"] == "FAILED"
     assert row["_error"].startswith("output mapping: output_mappings.a.extraction_methods[0]: unknown method")
+
+
+HOSTILE = [
+    None,
+    "",
+    "not json {",
+    [],
+    42,
+    {"messages": "not a list"},
+    {"messages": [None, 7, {"content": None}, {"content": [None, "x", {"type": "tool_result"}]}]},
+    {"messages": [{"content": [{"type": "tool_use", "id": ["unhashable"], "name": "browser_broadband"}]}]},
+    {"messages": [{"content": [{"type": "tool_result", "tool_use_id": {"a": 1}, "content": {"x": 1}}]}]},
+    {"results": "not a list", "category": {"nested": True}, "confidence_score": float("nan")},
+    {"Payload": "{\"category\": ", "StatusCode": 200},
+    {"statusCode": 500, "body": None},
+]
+
+
+@pytest.mark.parametrize("response", HOSTILE)
+@pytest.mark.parametrize("target", ["broadband-agent-rust", "web-search-agent", "classification-tool"])
+def test_hostile_responses_give_rows_never_exceptions(response, target):
+    row = map_output(response, mapping(target), now=NOW)
+    assert row["_status"] in ("SUCCESS", "PARTIAL", "FAILED") and set(row) >= {"_status", "_error", "_timestamp"}
+
+
+def test_a_jmespath_function_on_missing_data_is_an_empty_value():
+    config = {"t": {"type": "tool", "extraction_methods": [{"method": "direct", "field_mappings": {
+        "label_count": "length(labels)", "category": "$.category"}}]}}
+    compiled = load_output_mappings(config)
+    assert extract_fields({"category": "billing"}, compiled) == {"category": "billing"}
+    assert extract_fields({"labels": ["a", "b"]}, compiled) == {"label_count": 2}
+
+
+def test_deeply_nested_response_is_a_failed_row():
+    deep: dict = {}
+    node = deep
+    for _ in range(5000):
+        node["Output"] = {}
+        node = node["Output"]
+    row = map_output({"messages": [], "structured_output": None, "x": deep}, mapping("broadband-agent-rust"), now=NOW)
+    assert row["_status"] == "FAILED"

@@ -12,7 +12,12 @@ from factory.runtime.generic_output_mapper import (
     load_output_mappings,
     map_output,
 )
-from factory.runtime.output_expressions import OutputMappingConfigError, compile_expression, split_pipeline
+from factory.runtime.output_expressions import (
+    OutputMappingConfigError,
+    compile_expression,
+    labelled_values,
+    split_pipeline,
+)
 
 NOW = datetime(2026, 1, 2, tzinfo=timezone.utc)
 
@@ -224,3 +229,36 @@ def test_tool_result_pattern_and_expressions_on_every_method():
 def test_handler():
     row = handler({"agent_response": {"speed_mbps": 5}, "output_mappings": CONFIG})
     assert row["speed"] == 5 and row["_status"] == "FAILED"  # exchange_code is required
+
+
+@pytest.mark.parametrize(
+    ("expression", "bare", "root", "expected"),
+    [
+        ("$", False, {"a": 1}, {"a": 1}),
+        ("$[1]", False, ["x", "y"], "y"),
+        ("$.a | b", False, {"a": {"b": 5}}, 5),  # a JMESPath pipe stays part of the path
+        ("a | b | to_number()", True, {"a": {"b": "7"}}, 7),
+        ("results[?kind=='speed'].value | [0] | to_number()", True, {"results": [{"kind": "speed", "value": "9"}]}, 9),
+        ("$.text | parse_text()", False, {"text": "Cabinet: 12\n**Download speed:** 80 Mbps"}, "80 Mbps"),
+        ("$.text | parse_text('Cabinet: (\\d+)')", False, {"text": "Cabinet: 12"}, "12"),
+        ("$.text | parse('no (match)')", False, {"text": "Cabinet: 12"}, None),
+        ("$.text | parse('Cabinet: (.*)')", False, {"text": "Cabinet:   \n"}, None),  # blank capture is no value
+        ("$.n | to_number()", False, {"n": "£1,250.50"}, 1250.5),
+        ("$.n | to_number()", False, {"n": "NaN"}, None),
+        ("$.n | to_bool()", False, {"n": "No"}, False),
+        ("$.j | json()", False, {"j": "{\"a\": [1]}"}, {"a": [1]}),
+    ],
+)
+def test_expressions(expression, bare, root, expected):
+    assert compile_expression(expression, "x", field="download_speed", bare=bare)(root) == expected
+
+
+def test_parse_text_without_a_pattern_needs_a_field():
+    with pytest.raises(OutputMappingConfigError, match="parse_text without a pattern needs a field"):
+        compile_expression("$.a | parse_text()", "x")
+
+
+def test_labelled_lines_take_linear_time_on_long_lines():
+    """A lazy value group followed by optional spaces and $ backtracked quadratically on long space runs."""
+    text = "a: x" + " " * 200_000 + "y\nExchange: ELY"
+    assert labelled_values(text) == {"a": "x" + " " * 200_000 + "y", "exchange": "ELY"}
