@@ -21,8 +21,8 @@ from typing import Any
 import yaml
 from yaml.events import AliasEvent
 
-from factory.errors import Problem
-from factory.runtime.registered_output_schema import document_problems
+from factory.errors import FactoryError, Problem
+from factory.runtime.registered_output_schema import AGENT_NAME, document_problems
 
 SUFFIXES = (".yaml", ".yml")
 MAX_BYTES = 1_000_000
@@ -167,3 +167,21 @@ def load_output_schemas(paths: list[Path]) -> tuple[dict[str, dict[str, Any]], l
         if loaded.document is not None and not loaded.problems and agent is not None:
             documents[agent] = loaded.document
     return documents, problems
+
+
+def output_schema_for(agent: str, directory: Path) -> dict[str, Any] | None:
+    """The registered output schema of `agent` in a schemas directory, None when it has none.
+
+    A file that is there but wrong stops the batch (FactoryError with every
+    problem) rather than silently falling back to the structured output.
+    """
+    if not AGENT_NAME.match(agent):
+        return None  # not a name a file could carry; never a path
+    for suffix in SUFFIXES:
+        path = directory / f"{agent}{suffix}"
+        if path.is_file():
+            loaded = load_output_schema_file(path)
+            if loaded.problems:
+                raise FactoryError(loaded.problems)
+            return loaded.document
+    return None

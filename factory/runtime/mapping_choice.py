@@ -137,9 +137,11 @@ def choose_output_mapping(
                 )
             where = place("output_mappings", name) if mapping_set.targets and name else "output_mappings"
             return MappingChoice(SOURCE_CONFIG, mappings, f"the config's {where}")
-        skipped = (
-            f"output_mappings has no entry for {name!r} (entries: {', '.join(mapping_set.target_names)}); "
-        )
+        entries = ", ".join(mapping_set.target_names)
+        if name is None:
+            skipped = f"output_mappings names several targets ({entries}) and the batch names none; "
+        else:
+            skipped = f"output_mappings has no entry for {name!r} (entries: {entries}); "
     if registered_schema is not None:
         agent = registered_schema.get("agent") if isinstance(registered_schema, dict) else None
         if name is not None and agent != name:

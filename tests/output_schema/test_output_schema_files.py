@@ -126,3 +126,17 @@ def test_a_directory_of_schemas(tmp_path: Path):
     assert sorted(documents) == ["broadband-agent-rust", "classify-ticket"]
     assert [p.rule for p in problems] == ["output-schema-name", "output-schema-duplicate"]
     assert find_output_schema_files(tmp_path / "nowhere") == []
+
+
+def test_the_schema_of_one_agent(tmp_path: Path):
+    from factory.errors import FactoryError
+    from factory.output_schemas import output_schema_for
+
+    (tmp_path / "classify-ticket.yaml").write_text(GOOD, "utf-8")
+    (tmp_path / "broken-agent.yml").write_text("agent: broken-agent\nversion: 1\n", "utf-8")
+    assert output_schema_for("classify-ticket", tmp_path)["agent"] == "classify-ticket"
+    assert output_schema_for("unknown-agent", tmp_path) is None
+    assert output_schema_for("../classify-ticket", tmp_path) is None
+    with pytest.raises(FactoryError) as caught:
+        output_schema_for("broken-agent", tmp_path)
+    assert [p.json_path for p in caught.value.problems] == ["$.version", "$.output_format", "$.fields"]

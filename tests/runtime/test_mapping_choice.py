@@ -142,3 +142,9 @@ def test_map_response_follows_the_choice():
 def test_map_response_with_a_bad_target_is_a_failed_row():
     row = map_response({}, {}, {"type": "robot", "name": "x"}, None, now=NOW)
     assert row["_status"] == "FAILED" and "$.target.type: type 'robot' is not known" in row["_error"]
+
+
+def test_several_targets_and_none_named_falls_through_saying_so():
+    choice = choose_output_mapping(DESIGN, None)
+    assert choice.source == "structured_output"
+    assert choice.reason.startswith("output_mappings names several targets (broadband-agent-rust, ")
