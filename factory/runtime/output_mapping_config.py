@@ -205,9 +205,7 @@ def _label(kind: str, tool_name: str | None) -> str:
 def _check_keys(spec: dict[str, Any], allowed: tuple[str, ...], where: str) -> None:
     for key in spec:
         if key not in allowed:
-            raise OutputMappingConfigError(
-                where, f"unknown key {key!r}; a method here takes {', '.join(allowed)}"
-            )
+            raise OutputMappingConfigError(where, f"unknown key {key!r}; allowed here: {', '.join(allowed)}")
 
 
 def _transforms_of(spec: dict[str, Any], where: str, name: str | None) -> list[Function]:
