@@ -32,24 +32,38 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from dataclasses import dataclass
+from typing import Any
 
 from factory.runtime.output_expressions import (
     Function,
     OutputMappingConfigError,
     compile_expression,
-    compile_search,
     compile_regex,
+    compile_search,
     compile_transforms,
     pattern_parser,
     place,
 )
-from factory.runtime.output_sources import Context
+from factory.runtime.output_mapping_model import (  # noqa: F401 - re-exported for the mapper and tests
+    FIELD_NAME,
+    METHODS,
+    FieldMapping,
+    Method,
+    OutputMappings,
+    OutputMappingSet,
+    check_field_name,
+    check_keys,
+    is_empty,
+    make_method,
+    method_label,
+    method_root,
+    results_method,
+    tool_name_of,
+    transforms_of,
+)
 
-METHODS = ("tool_result", "structured_output", "jmespath", "results_array", "direct")
 TARGET_TYPES = ("agent", "tool")
-FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 ROOT = "output_mappings"
 TARGET_KEYS = ("type", "extraction_methods", "required_fields", "description")
 DESIGN_METHOD_KEYS = (
@@ -70,161 +84,6 @@ FIELD_METHOD_KEYS = {
 }
 
 
-@dataclass(frozen=True)
-class Method:
-    kind: str
-    label: str
-    extract: Callable[[Context], Any]
-
-
-@dataclass(frozen=True)
-class FieldMapping:
-    name: str
-    required: bool
-    methods: tuple[Method, ...]
-
-
-@dataclass(frozen=True)
-class OutputMappings:
-    """The compiled mapping for one target: what the generic mapper runs per row."""
-
-    fields: tuple[FieldMapping, ...]
-    structured_tools: tuple[str, ...] = ()
-    target_type: str | None = None
-    output_schema: dict[str, Any] | None = field(default=None, compare=False)
-
-    @property
-    def names(self) -> list[str]:
-        return [mapping.name for mapping in self.fields]
-
-    @property
-    def required(self) -> list[str]:
-        return [mapping.name for mapping in self.fields if mapping.required]
-
-    @property
-    def tool_names(self) -> tuple[str, ...]:
-        return self.structured_tools
-
-    def describe(self) -> str:
-        """`tool_result browser_broadband, structured_output print_output, jmespath`: what was tried."""
-        labels: list[str] = []
-        for mapping in self.fields:
-            for method in mapping.methods:
-                if method.label not in labels:
-                    labels.append(method.label)
-        return ", ".join(labels)
-
-
-@dataclass(frozen=True)
-class OutputMappingSet:
-    """A whole section: per-target mappings (design form), or one for any target (field form)."""
-
-    targets: tuple[tuple[str, OutputMappings], ...] = ()
-    any_target: OutputMappings | None = None
-
-    @property
-    def target_names(self) -> list[str]:
-        return [name for name, _ in self.targets]
-
-    def for_target(self, name: str | None) -> OutputMappings | None:
-        """The mapping that applies to target `name` (None: the only one there is)."""
-        if self.any_target is not None:
-            return self.any_target
-        if name is None:
-            return self.targets[0][1] if len(self.targets) == 1 else None
-        return dict(self.targets).get(name)
-
-
-# --- building one method --------------------------------------------------------
-
-
-def _method(
-    kind: str, label: str, root: Callable[[Context], Any], evaluate: Function, transforms: list[Function]
-) -> Method:
-    def extract(context: Context) -> Any:
-        value = root(context)
-        if value is None:
-            return None
-        value = evaluate(value)
-        for transform in transforms:
-            if value is None:
-                return None
-            value = transform(value)
-        return value
-
-    return Method(kind, label, extract)
-
-
-def _results_method(
-    label: str, key: str, tool_name: str | None, evaluate: Function, transforms: list[Function]
-) -> Method:
-    """Over each object holding `key` (the document, then tool results), the first non-empty value."""
-
-    def extract(context: Context) -> Any:
-        for root in context.results_roots(key, tool_name):
-            value = evaluate(root)
-            for transform in transforms:
-                if value is None:
-                    break
-                value = transform(value)
-            if not is_empty(value):
-                return value
-        return None
-
-    return Method("results_array", label, extract)
-
-
-def is_empty(value: Any) -> bool:
-    return value is None or value == "" or value == [] or value == {}
-
-
-def _tool_name(spec: dict[str, Any], kind: str, where: str, required: bool) -> str | None:
-    tool_name = spec.get("tool_name")
-    if tool_name is None and not required:
-        return None
-    if not isinstance(tool_name, str) or not tool_name.strip():
-        raise OutputMappingConfigError(
-            where, f"{kind} needs a 'tool_name' (the tool whose result holds the value)"
-        )
-    return tool_name
-
-
-def _root(kind: str, tool_name: str | None) -> Callable[[Context], Any]:
-    if kind == "tool_result":
-        assert tool_name is not None
-        return lambda context: context.tool_result(tool_name)
-    if kind == "structured_output":
-        return lambda context: context.structured(tool_name)
-    return lambda context: context.document
-
-
-def _label(kind: str, tool_name: str | None) -> str:
-    return f"{kind} {tool_name}" if tool_name else kind
-
-
-def _check_keys(spec: dict[str, Any], allowed: tuple[str, ...], where: str) -> None:
-    for key in spec:
-        if key not in allowed:
-            raise OutputMappingConfigError(where, f"unknown key {key!r}; allowed here: {', '.join(allowed)}")
-
-
-def _transforms_of(spec: dict[str, Any], where: str, name: str | None) -> list[Function]:
-    if "transform" in spec and "transforms" in spec:
-        raise OutputMappingConfigError(where, "write either 'transform' or 'transforms', not both")
-    key = "transform" if "transform" in spec else "transforms"
-    return compile_transforms(spec.get(key), place(where, key), name)
-
-
-def check_field_name(name: Any, where: str) -> str:
-    if not isinstance(name, str) or not FIELD_NAME.match(name):
-        raise OutputMappingConfigError(
-            where,
-            f"field name {name!r} is not usable as a CSV column; use letters, digits and _ "
-            "(starting with a letter, at most 64), e.g. exchange_code",
-        )
-    return name
-
-
 # --- the design's form: target -> methods -> fields ------------------------------
 
 
@@ -235,7 +94,7 @@ def _design_method(spec: Any, where: str) -> list[tuple[str, Method]]:
     kind = spec.get("method")
     if kind not in METHODS:
         raise OutputMappingConfigError(where, f"unknown method {kind!r}; use one of {', '.join(METHODS)}")
-    _check_keys(spec, DESIGN_METHOD_KEYS, where)
+    check_keys(spec, DESIGN_METHOD_KEYS, where)
     if "tool_name" in spec and kind in ("jmespath", "direct"):
         raise OutputMappingConfigError(where, f"{kind} reads the whole response; 'tool_name' does not apply")
     if "transform" in spec and "transforms" in spec:
@@ -244,7 +103,7 @@ def _design_method(spec: Any, where: str) -> list[tuple[str, Method]]:
         raise OutputMappingConfigError(
             where, f"{kind} needs 'field_mappings' {{field: expression}} or 'paths'"
         )
-    tool_name = _tool_name(spec, kind, where, required=kind == "tool_result")
+    tool_name = tool_name_of(spec, kind, where, required=kind == "tool_result")
     method_level = [(spec[key], place(where, key)) for key in ("transform", "transforms") if key in spec]
     entries: list[_Entry] = []
     if "field_mappings" in spec:
@@ -258,7 +117,7 @@ def _design_method(spec: Any, where: str) -> list[tuple[str, Method]]:
         )
     if "paths" in spec:
         entries.extend(_path_entries(spec["paths"], place(where, "paths"), method_level))
-    label = _label(kind, tool_name)
+    label = method_label(kind, tool_name)
     compiled = []
     for entry in entries:
         name = check_field_name(entry.name, entry.where)
@@ -268,9 +127,11 @@ def _design_method(spec: Any, where: str) -> list[tuple[str, Method]]:
         else:
             transforms = [f for item, at in entry.shared for f in compile_transforms(item, at, name)]
         if kind == "results_array":
-            compiled.append((name, _results_method(label, "results", tool_name, evaluate, transforms)))
+            compiled.append((name, results_method(label, "results", tool_name, evaluate, transforms)))
         else:
-            compiled.append((name, _method(kind, label, _root(kind, tool_name), evaluate, transforms)))
+            compiled.append(
+                (name, make_method(kind, label, method_root(kind, tool_name), evaluate, transforms))
+            )
     return compiled
 
 
@@ -301,10 +162,10 @@ def _path_entries(paths: Any, where: str, method_level: list[tuple[Any, str]]) -
         if isinstance(value, str):
             entries.append(_Entry(name, value, None, at, shared))
         elif isinstance(value, dict):
-            _check_keys(value, ("path", "transform", "transforms"), at)
+            check_keys(value, ("path", "transform", "transforms"), at)
             if "path" not in value:
                 raise OutputMappingConfigError(at, "needs a 'path'")
-            own = _transforms_of(value, at, name) if ("transform" in value or "transforms" in value) else None
+            own = transforms_of(value, at, name) if ("transform" in value or "transforms" in value) else None
             entries.append(_Entry(name, value["path"], own, at, shared))
         else:
             raise OutputMappingConfigError(at, "must be a path string or {path, transform}")
@@ -315,7 +176,7 @@ def _path_entries(paths: Any, where: str, method_level: list[tuple[Any, str]]) -
 
 def _design_target(name: str, body: dict[str, Any]) -> OutputMappings:
     where = place(ROOT, name)
-    _check_keys(body, TARGET_KEYS, where)
+    check_keys(body, TARGET_KEYS, where)
     kind = body.get("type")
     if kind not in TARGET_TYPES:
         raise OutputMappingConfigError(
@@ -357,10 +218,10 @@ def _field_method(spec: Any, name: str, where: str) -> Method:
     kind = spec.get("method")
     if kind not in METHODS:
         raise OutputMappingConfigError(where, f"unknown method {kind!r}; use one of {', '.join(METHODS)}")
-    _check_keys(spec, ("method", *FIELD_METHOD_KEYS[kind], "transform", "transforms", "description"), where)
-    transforms = _transforms_of(spec, where, name)
-    tool_name = _tool_name(spec, kind, where, required=kind == "tool_result")
-    label = _label(kind, tool_name)
+    check_keys(spec, ("method", *FIELD_METHOD_KEYS[kind], "transform", "transforms", "description"), where)
+    transforms = transforms_of(spec, where, name)
+    tool_name = tool_name_of(spec, kind, where, required=kind == "tool_result")
+    label = method_label(kind, tool_name)
     if kind == "results_array":
         return _results_array_field(spec, name, where, tool_name, label, transforms)
     if kind == "jmespath":
@@ -380,7 +241,7 @@ def _field_method(spec: Any, name: str, where: str) -> Method:
         if not isinstance(key, str):
             raise OutputMappingConfigError(place(where, "key"), "must be a string")
         evaluate = lambda root: root.get(key) if isinstance(root, dict) else None  # noqa: E731
-    return _method(kind, label, _root(kind, tool_name), evaluate, transforms)
+    return make_method(kind, label, method_root(kind, tool_name), evaluate, transforms)
 
 
 def _content_pattern(pattern: re.Pattern[str]) -> Function:
@@ -418,7 +279,7 @@ def _results_array_field(
             return None
         return value(chosen[index])
 
-    return _results_method(label, key, tool_name, evaluate, transforms)
+    return results_method(label, key, tool_name, evaluate, transforms)
 
 
 def _field_entries(config: Any) -> list[tuple[Any, bool, Any, str]]:
@@ -428,7 +289,7 @@ def _field_entries(config: Any) -> list[tuple[Any, bool, Any, str]]:
         for name, body in config.items():
             at = place(ROOT, str(name))
             if isinstance(body, dict):
-                _check_keys(body, ("required", "methods", "description"), at)
+                check_keys(body, ("required", "methods", "description"), at)
                 entries.append((name, bool(body.get("required", False)), body.get("methods"), at))
             else:
                 entries.append((name, False, body, at))
@@ -439,7 +300,7 @@ def _field_entries(config: Any) -> list[tuple[Any, bool, Any, str]]:
             at = place(ROOT, index)
             if not isinstance(body, dict) or not isinstance(body.get("field"), str):
                 raise OutputMappingConfigError(at, "needs a 'field' name")
-            _check_keys(body, ("field", "required", "methods", "description"), at)
+            check_keys(body, ("field", "required", "methods", "description"), at)
             entries.append((body["field"], bool(body.get("required", False)), body.get("methods"), at))
         return entries
     raise OutputMappingConfigError(
