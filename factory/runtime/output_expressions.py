@@ -1,14 +1,19 @@
 """The small expression language of output mappings, compiled once.
 
-A tool_result expression starts at `$` (the tool result view), continues with a
-JMESPath after `$.`, and pipes through functions:
+An expression starts at `$` (the method's root: a tool result view, the
+structured output, the response), continues with a JMESPath after `$.`, and
+pipes through functions:
 
     $.content | parse('Exchange: (.+)') | strip()
+    results[0].title                      (a bare JMESPath, where the method allows it)
 
-Functions: parse('regex') / parse_text (first group, else the whole match),
-strip(), lower(), to_number(), to_bool(), json(). A jmespath method's
-`transforms` name the same functions (`{parse_text: regex}` for the pattern
-one). Every compile error is an OutputMappingConfigError saying where.
+Functions: parse('regex') / parse_text('regex') (group 1, else the whole match,
+trimmed), parse_text() (the value of the `Label: value` line whose label is the
+field's name), strip(), lower(), to_number(), to_bool(), json(). Transforms
+name the same functions (`parse_text`, `to_number`, `{parse_text: regex}`).
+A JMESPath may itself contain `|`: segments that are not one of these calls
+stay part of the path. Every compile error is an OutputMappingConfigError
+naming its place.
 """
 
 from __future__ import annotations
@@ -22,9 +27,29 @@ from jmespath.exceptions import JMESPathError
 
 from factory.runtime.input_mapper import FALSE_WORDS, TRUE_WORDS
 
+Function = Callable[[Any], Any]
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
 
 class OutputMappingConfigError(ValueError):
-    """An output_mappings config that cannot work; the message says where and how to fix it."""
+    """An output mapping that cannot work: `where` is its place, `detail` what is wrong and how to fix it."""
+
+    def __init__(self, where: str, detail: str) -> None:
+        self.where, self.detail = where, detail
+        super().__init__(f"{where}: {detail}")
+
+
+def place(base: str, *parts: str | int) -> str:
+    """`output_mappings.web-agent.extraction_methods[0]`: keys dotted, odd keys quoted, indices bracketed."""
+    text = base
+    for part in parts:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif _PLAIN_KEY.match(part):
+            text += f".{part}"
+        else:
+            text += "[" + json.dumps(part) + "]"
+    return text
 
 
 # --- value functions -----------------------------------------------------------
@@ -35,14 +60,15 @@ def _to_number(value: Any) -> Any:
         return None
     if isinstance(value, (int, float)):
         return value
-    text = str(value).strip().replace(",", "").replace("£", "").replace("$", "")
+    text = str(value).strip().replace(",", "").replace("£", "").replace("$", "").replace("€", "")
     try:
         return int(text)
     except ValueError:
         try:
-            return float(text)
+            number = float(text)
         except ValueError:
             return None
+        return number if number == number and number not in (float("inf"), float("-inf")) else None
 
 
 def _to_bool(value: Any) -> Any:
@@ -74,19 +100,71 @@ def parse_json_value(value: Any) -> Any:
     return value
 
 
-def _parser(pattern: re.Pattern[str]) -> Callable[[Any], Any]:
+def _text_of(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def search_lines(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+    """The first match within one line, else the first match over the whole text.
+
+    Patterns written for one line (`Exchange: ([A-Z\\s]+)`) must not run on into
+    the next line of a tool's output; patterns that span lines still work.
+    """
+    match = pattern.search(text)
+    if match is None or "\n" not in match.group(0):
+        return match
+    for line in text.splitlines():
+        line_match = pattern.search(line)
+        if line_match is not None:
+            return line_match
+    return match
+
+
+def pattern_parser(pattern: re.Pattern[str]) -> Function:
     def parse(value: Any) -> Any:
         if value is None:
             return None
-        match = pattern.search(value if isinstance(value, str) else json.dumps(value))
+        match = search_lines(pattern, _text_of(value))
         if not match:
             return None
-        return match.group(1) if pattern.groups else match.group(0)
+        found = match.group(1) if pattern.groups else match.group(0)
+        return found.strip() or None if isinstance(found, str) else None
 
     return parse
 
 
-SIMPLE_FUNCTIONS: dict[str, Callable[[Any], Any]] = {
+_LABELLED_LINE = re.compile(r"^[ \t>*_#•-]*([A-Za-z][^:=\n]{0,80}?)[ \t*_]*[:=](.*)$", re.MULTILINE)
+
+
+def label_key(label: str) -> str:
+    """`Download Speed` and `download_speed` meet at `download_speed`."""
+    return re.sub(r"[^a-z0-9]+", "_", label.lower()).strip("_")
+
+
+def labelled_values(text: str) -> dict[str, str]:
+    """The `Label: value` lines of a text, first occurrence of each label kept."""
+    values: dict[str, str] = {}
+    for match in _LABELLED_LINE.finditer(text):
+        key, value = label_key(match.group(1)), match.group(2).strip(" \t*_`")
+        if key and value and key not in values:
+            values[key] = value
+    return values
+
+
+def _labelled(field: str | None, where: str) -> Function:
+    if not field:
+        raise OutputMappingConfigError(
+            where, "parse_text without a pattern needs a field to look up; " "write parse_text('Label: (.+)')"
+        )
+    key = label_key(field)
+
+    def parse(value: Any) -> Any:
+        return None if value is None else labelled_values(_text_of(value)).get(key)
+
+    return parse
+
+
+SIMPLE_FUNCTIONS: dict[str, Function] = {
     "strip": _strip,
     "lower": _lower,
     "to_number": _to_number,
@@ -94,37 +172,77 @@ SIMPLE_FUNCTIONS: dict[str, Callable[[Any], Any]] = {
     "json": parse_json_value,
 }
 PATTERN_FUNCTIONS = ("parse", "parse_text")
+KNOWN_FUNCTIONS = (*PATTERN_FUNCTIONS, *SIMPLE_FUNCTIONS)
 _CALL = re.compile(r"^\s*([a-z_]+)\s*\(\s*(?:'((?:[^'\\]|\\.)*)'|\"((?:[^\"\\]|\\.)*)\")?\s*\)\s*$")
 
 
 def compile_regex(pattern: Any, where: str) -> re.Pattern[str]:
-    if not isinstance(pattern, str):
-        raise OutputMappingConfigError(f"{where}: the pattern must be a string")
+    if not isinstance(pattern, str) or not pattern:
+        raise OutputMappingConfigError(where, "the pattern must be a non-empty string")
     try:
         return re.compile(pattern)
     except re.error as exc:
-        raise OutputMappingConfigError(f"{where}: regex {pattern!r} does not compile: {exc}") from None
+        raise OutputMappingConfigError(where, f"regex {pattern!r} does not compile: {exc}") from None
 
 
 def compile_jmespath(path: Any, where: str) -> Any:
     if not isinstance(path, str) or not path.strip():
-        raise OutputMappingConfigError(f"{where}: needs a JMESPath string")
+        raise OutputMappingConfigError(where, "needs a JMESPath string")
     try:
         return jmespath.compile(path)
     except JMESPathError as exc:
-        raise OutputMappingConfigError(f"{where}: JMESPath {path!r} does not compile: {exc}") from None
+        reason = " ".join(str(exc).split())
+        raise OutputMappingConfigError(where, f"JMESPath {path!r} does not compile: {reason}") from None
 
 
-def compile_transform(spec: Any, where: str) -> Callable[[Any], Any]:
-    """`"strip"` or `{"parse_text": "regex"}` -> a function."""
+def compile_search(path: Any, where: str) -> Function:
+    """A compiled JMESPath as a function that gives None, never an error, on data it does not fit.
+
+    A function such as length() raises on a null at run time; a response is
+    outside our control, so that is a missing value, not a crashed row.
+    """
+    compiled = compile_jmespath(path, where)
+
+    def search(value: Any) -> Any:
+        try:
+            return compiled.search(value)
+        except JMESPathError:
+            return None
+
+    return search
+
+
+def _pattern_function(name: str, argument: str | None, field: str | None, where: str) -> Function:
+    if argument is None:
+        if name == "parse_text":
+            return _labelled(field, where)
+        raise OutputMappingConfigError(
+            where, f"{name}() needs a regex argument, e.g. {name}('Exchange: (.+)')"
+        )
+    return pattern_parser(compile_regex(argument, where))
+
+
+def compile_transform(spec: Any, where: str, field: str | None = None) -> Function:
+    """`"to_number"`, `"parse_text"` (labelled line) or `{"parse_text": "regex"}` -> a function."""
     if isinstance(spec, str) and spec in SIMPLE_FUNCTIONS:
         return SIMPLE_FUNCTIONS[spec]
+    if isinstance(spec, str) and spec in PATTERN_FUNCTIONS:
+        return _pattern_function(spec, None, field, where)
     if isinstance(spec, dict) and len(spec) == 1:
         name, argument = next(iter(spec.items()))
         if name in PATTERN_FUNCTIONS:
-            return _parser(compile_regex(argument, where))
-    known = ", ".join([*SIMPLE_FUNCTIONS, "{parse_text: regex}"])
-    raise OutputMappingConfigError(f"{where}: unknown transform {spec!r}; use one of {known}")
+            return _pattern_function(name, argument if argument is not None else "", field, where)
+    known = ", ".join([*SIMPLE_FUNCTIONS, "parse_text", "{parse_text: regex}"])
+    raise OutputMappingConfigError(where, f"unknown transform {spec!r}; use one of {known}")
+
+
+def compile_transforms(specs: Any, where: str, field: str | None = None) -> list[Function]:
+    """One transform or a list of them, in order."""
+    if specs is None:
+        return []
+    if not isinstance(specs, list):
+        return [compile_transform(specs, where, field)]
+    return [compile_transform(spec, place(where, index), field) for index, spec in enumerate(specs)]
 
 
 def split_pipeline(expression: str) -> list[str]:
@@ -155,40 +273,61 @@ def split_pipeline(expression: str) -> list[str]:
     return parts
 
 
-def compile_expression(expression: Any, where: str) -> Callable[[Any], Any]:
-    """`$.content | parse('X: (.+)') | strip()` -> a function of the tool result view."""
-    if not isinstance(expression, str) or not expression.strip().startswith("$"):
-        raise OutputMappingConfigError(
-            f"{where}: expression must start with '$' (e.g. \"$.content | parse('A: (.+)')\")"
-        )
-    source, *calls = split_pipeline(expression.strip())
+def _source_step(source: str, bare: bool, where: str) -> Function | None:
     if source == "$":
-        steps: list[Callable[[Any], Any]] = []
-    elif source.startswith("$."):
-        compiled = compile_jmespath(source[2:], where)
-        steps = [compiled.search]
-    else:
-        raise OutputMappingConfigError(f"{where}: cannot read the source {source!r}; use $ or $.<path>")
-    for call in calls:
+        return None
+    if source.startswith("$."):
+        return compile_search(source[2:], where)
+    if source.startswith("$["):
+        return compile_search(source[1:], where)
+    if bare and not source.startswith("$"):
+        return compile_search(source, where)
+    hint = "$, $.<path>" + (" or a JMESPath" if bare else "")
+    raise OutputMappingConfigError(where, f"cannot read the source {source!r}; start with {hint}")
+
+
+def compile_expression(
+    expression: Any, where: str, *, field: str | None = None, bare: bool = False
+) -> Function:
+    """`$.content | parse('X: (.+)') | strip()` -> a function of the method's root.
+
+    `bare` also accepts a JMESPath without `$` (the design's `results[0].title`).
+    `field` is the output field, for parse_text() without a pattern.
+    """
+    if not isinstance(expression, str) or not expression.strip():
+        raise OutputMappingConfigError(
+            where, "needs an expression string, e.g. \"$.content | parse('A: (.+)')\""
+        )
+    text = expression.strip()
+    if not bare and not text.startswith("$"):
+        raise OutputMappingConfigError(
+            where, "expression must start with '$' (e.g. \"$.content | parse('A: (.+)')\")"
+        )
+    segments = split_pipeline(text)
+    first_call = next((i for i, seg in enumerate(segments) if i > 0 and _CALL.match(seg)), len(segments))
+    source = " | ".join(segments[:first_call])
+    step = _source_step(source, bare, where)
+    steps: list[Function] = [step] if step else []
+    for call in segments[first_call:]:
         match = _CALL.match(call)
         if not match:
-            raise OutputMappingConfigError(f"{where}: cannot read {call!r}; write name() or name('argument')")
+            raise OutputMappingConfigError(where, f"cannot read {call!r}; write name() or name('argument')")
         name, single, double = match.groups()
         argument = single if single is not None else double
+        if argument is not None:
+            argument = argument.replace("\\'", "'").replace('\\"', '"')
         if name in PATTERN_FUNCTIONS:
-            if argument is None:
-                raise OutputMappingConfigError(f"{where}: {name}() needs a regex argument")
-            steps.append(_parser(compile_regex(argument.replace("\\'", "'").replace('\\"', '"'), where)))
-        elif name in SIMPLE_FUNCTIONS:
+            steps.append(_pattern_function(name, argument, field, where))
+        elif name in SIMPLE_FUNCTIONS and argument is None:
             steps.append(SIMPLE_FUNCTIONS[name])
         else:
-            known = ", ".join([*PATTERN_FUNCTIONS, *SIMPLE_FUNCTIONS])
-            raise OutputMappingConfigError(f"{where}: unknown function {name!r}; use one of {known}")
+            known = ", ".join(KNOWN_FUNCTIONS)
+            raise OutputMappingConfigError(where, f"unknown function {name!r}; use one of {known}")
 
-    def evaluate(view: Any) -> Any:
-        value = view
-        for step in steps:
-            value = step(value)
+    def evaluate(root: Any) -> Any:
+        value = root
+        for function in steps:
+            value = function(value)
             if value is None:
                 return None
         return value

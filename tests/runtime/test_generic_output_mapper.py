@@ -12,7 +12,12 @@ from factory.runtime.generic_output_mapper import (
     load_output_mappings,
     map_output,
 )
-from factory.runtime.output_expressions import OutputMappingConfigError, compile_expression, split_pipeline
+from factory.runtime.output_expressions import (
+    OutputMappingConfigError,
+    compile_expression,
+    labelled_values,
+    split_pipeline,
+)
 
 NOW = datetime(2026, 1, 2, tzinfo=timezone.utc)
 
@@ -136,7 +141,7 @@ def test_rows_have_status_and_json_cells():
     failed = map_output("garbage", mappings, now=NOW)
     assert (
         failed["_status"] == "FAILED"
-        and failed["_error"] == "no output_mappings method found a value in the agent response"
+        and failed["_error"] == "no extraction method found a value in the response (tried: direct)"
     )
 
 
@@ -145,7 +150,7 @@ def test_rows_have_status_and_json_cells():
     [
         (
             {"f": [{"method": "xpath"}]},
-            "output_mappings.f\\[0\\]: unknown method 'xpath'; use one of structured_output",
+            "output_mappings.f\\[0\\]: unknown method 'xpath'; use one of tool_result, structured_output",
         ),
         ({"f": [{"method": "tool_result"}]}, "output_mappings.f\\[0\\]: tool_result needs a 'tool_name'"),
         (
@@ -166,7 +171,7 @@ def test_rows_have_status_and_json_cells():
         ),
         (
             {"f": [{"method": "jmespath", "path": "a[?"}]},
-            "output_mappings.f\\[0\\]: JMESPath 'a\\[\\?' does not compile",
+            "output_mappings.f\\[0\\].path: JMESPath 'a\\[\\?' does not compile",
         ),
         ({"f": [{"method": "jmespath"}]}, "needs a JMESPath string"),
         (
@@ -181,7 +186,12 @@ def test_rows_have_status_and_json_cells():
         ({"f": []}, "output_mappings.f: needs a non-empty list of methods"),
         ({"f": ["direct"]}, "a method must be an object"),
         ([{"methods": []}], "output_mappings\\[0\\]: needs a 'field' name"),
-        ("nope", "must be an object"),
+        ("nope", "output_mappings: must be \\{agent or tool name"),
+        ({"f": [{"method": "direct", "keys": "x"}]}, "output_mappings.f\\[0\\]: unknown key 'keys'"),
+        ({"2x": [{"method": "direct"}]}, "field name '2x' is not usable as a CSV column"),
+        ([{"field": "a", "methods": [{"method": "direct"}]}, {"field": "a", "methods": [{"method": "direct"}]}],
+         "output_mappings\\[1\\]: field 'a' is mapped twice"),
+        ({"f": [{"method": "tool_result", "tool_name": "t", "pattern": "("}]}, "output_mappings.f\\[0\\].pattern: regex"),
     ],
 )
 def test_config_errors_at_load(config, message):
@@ -200,10 +210,55 @@ def test_expression_over_json_content():
     assert evaluate({"content": "", "json": None}) is None
 
 
-def test_compiled_once_per_config():
+def test_compiled_once_per_config_in_written_order():
     assert cached_output_mappings(CONFIG) is cached_output_mappings(json.loads(json.dumps(CONFIG)))
+    assert cached_output_mappings(CONFIG).names == ["exchange_code", "speed", "fttp"]
+
+
+def test_tool_result_pattern_and_expressions_on_every_method():
+    config = {
+        "exchange": [{"method": "tool_result", "tool_name": "bt_checker", "pattern": "Exchange: (\\w+)"}],
+        "fttp": [{"method": "structured_output", "expression": "$.flags.fttp", "transforms": ["to_bool"]}],
+        "speed": [{"method": "direct", "expression": "$.speed | parse('([0-9.]+) Mbps') | to_number()"}],
+    }
+    response = {**conversation("Line\nExchange: ELY\n"), "structured_output": {"flags": {"fttp": "yes"}},
+                "speed": "80.5 Mbps"}
+    assert extract_fields(response, load_output_mappings(config)) == {"exchange": "ELY", "fttp": True, "speed": 80.5}
 
 
 def test_handler():
     row = handler({"agent_response": {"speed_mbps": 5}, "output_mappings": CONFIG})
     assert row["speed"] == 5 and row["_status"] == "FAILED"  # exchange_code is required
+
+
+@pytest.mark.parametrize(
+    ("expression", "bare", "root", "expected"),
+    [
+        ("$", False, {"a": 1}, {"a": 1}),
+        ("$[1]", False, ["x", "y"], "y"),
+        ("$.a | b", False, {"a": {"b": 5}}, 5),  # a JMESPath pipe stays part of the path
+        ("a | b | to_number()", True, {"a": {"b": "7"}}, 7),
+        ("results[?kind=='speed'].value | [0] | to_number()", True, {"results": [{"kind": "speed", "value": "9"}]}, 9),
+        ("$.text | parse_text()", False, {"text": "Cabinet: 12\n**Download speed:** 80 Mbps"}, "80 Mbps"),
+        ("$.text | parse_text('Cabinet: (\\d+)')", False, {"text": "Cabinet: 12"}, "12"),
+        ("$.text | parse('no (match)')", False, {"text": "Cabinet: 12"}, None),
+        ("$.text | parse('Cabinet: (.*)')", False, {"text": "Cabinet:   \n"}, None),  # blank capture is no value
+        ("$.n | to_number()", False, {"n": "£1,250.50"}, 1250.5),
+        ("$.n | to_number()", False, {"n": "NaN"}, None),
+        ("$.n | to_bool()", False, {"n": "No"}, False),
+        ("$.j | json()", False, {"j": "{\"a\": [1]}"}, {"a": [1]}),
+    ],
+)
+def test_expressions(expression, bare, root, expected):
+    assert compile_expression(expression, "x", field="download_speed", bare=bare)(root) == expected
+
+
+def test_parse_text_without_a_pattern_needs_a_field():
+    with pytest.raises(OutputMappingConfigError, match="parse_text without a pattern needs a field"):
+        compile_expression("$.a | parse_text()", "x")
+
+
+def test_labelled_lines_take_linear_time_on_long_lines():
+    """A lazy value group followed by optional spaces and $ backtracked quadratically on long space runs."""
+    text = "a: x" + " " * 200_000 + "y\nExchange: ELY"
+    assert labelled_values(text) == {"a": "x" + " " * 200_000 + "y", "exchange": "ELY"}

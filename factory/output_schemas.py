@@ -1,0 +1,187 @@
+"""Read `schemas/<agent>.yaml` agent output-schema files: YAML -> document -> every problem, located.
+
+Agents this factory did not make describe their output in these files; the
+conversion to the generic mapper's compiled model lives in
+`factory.runtime.registered_output_schema`, so the mapper Lambda can apply a
+registered schema itself.
+
+Stages: bytes -> UTF-8 -> YAML (safe loader; duplicate keys, aliases and
+non-mapping roots refused, with line and column) -> the document checks of
+`registered_output_schema.document_problems` -> file rules (the file is named
+after its agent; one file per agent). Nothing here raises for bad content: the
+caller gets a list of `Problem`s to print, like the canonical schema loader.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.events import AliasEvent
+
+from factory.errors import FactoryError, Problem
+from factory.runtime.registered_output_schema import AGENT_NAME, document_problems
+
+SUFFIXES = (".yaml", ".yml")
+MAX_BYTES = 1_000_000
+RULE = "output-schema"
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """Safe YAML without aliases (no expansion tricks) and without duplicate keys."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(AliasEvent):
+            event = self.peek_event()
+            raise yaml.MarkedYAMLError(None, None, "aliases (*name) are not allowed here", event.start_mark)
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.MarkedYAMLError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+@dataclass
+class OutputSchemaFile:
+    """One file: its document when it parsed, and everything wrong with it."""
+
+    display: str
+    document: dict[str, Any] | None
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def agent(self) -> str | None:
+        agent = (self.document or {}).get("agent")
+        return agent if isinstance(agent, str) else None
+
+
+def _yaml_problem(display: str, err: yaml.YAMLError) -> Problem:
+    mark = getattr(err, "problem_mark", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "$"
+    reason = getattr(err, "problem", None) or str(err)
+    if "duplicate key" in reason:
+        hint = "keep one of the two"
+    elif "aliases" in reason:
+        hint = "write the value out in full"
+    else:
+        hint = "fix the YAML syntax"
+    return Problem(display, where, f"{RULE}-yaml", f"not valid YAML: {reason}", hint)
+
+
+def parse_output_schema(data: bytes, display: str, stem: str | None = None) -> OutputSchemaFile:
+    """Check one file's bytes; `stem` (the file name without suffix) must be the agent's name."""
+    if len(data) > MAX_BYTES:
+        return OutputSchemaFile(
+            display,
+            None,
+            [
+                Problem(
+                    display,
+                    "$",
+                    RULE,
+                    f"larger than {MAX_BYTES} bytes",
+                    "an output schema lists fields, it is small",
+                )
+            ],
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return OutputSchemaFile(
+            display,
+            None,
+            [
+                Problem(
+                    display, "$", f"{RULE}-encoding", f"not UTF-8 text (byte {err.start})", "save it as UTF-8"
+                )
+            ],
+        )
+    try:
+        document = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as err:
+        return OutputSchemaFile(display, None, [_yaml_problem(display, err)])
+    problems = [Problem(display, p.path, RULE, p.message, p.hint) for p in document_problems(document)]
+    if not isinstance(document, dict):
+        return OutputSchemaFile(display, None, problems)
+    agent = document.get("agent")
+    if stem is not None and isinstance(agent, str) and agent != stem:
+        problems.append(
+            Problem(
+                display,
+                "$.agent",
+                f"{RULE}-name",
+                f"the file is named {stem!r} but describes agent {agent!r}",
+                f"rename the file to {agent}.yaml",
+            )
+        )
+    return OutputSchemaFile(display, document, problems)
+
+
+def load_output_schema_file(path: Path, display: str | None = None) -> OutputSchemaFile:
+    display = display or path.as_posix()
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        return OutputSchemaFile(
+            display, None, [Problem(display, "$", f"{RULE}-read", f"cannot read: {err.strerror or err}", "")]
+        )
+    return parse_output_schema(data, display, path.stem if path.suffix in SUFFIXES else None)
+
+
+def find_output_schema_files(directory: Path) -> list[Path]:
+    """The output-schema files of a schemas directory, in name order (canonical schemas are .json)."""
+    if not directory.is_dir():
+        return []
+    return sorted(p for p in directory.iterdir() if p.suffix in SUFFIXES and p.is_file())
+
+
+def load_output_schemas(paths: list[Path]) -> tuple[dict[str, dict[str, Any]], list[Problem]]:
+    """Every file checked; {agent: document} of the valid ones, and every problem (one agent, one file)."""
+    documents: dict[str, dict[str, Any]] = {}
+    owners: dict[str, str] = {}
+    problems: list[Problem] = []
+    for path in paths:
+        loaded = load_output_schema_file(path)
+        problems.extend(loaded.problems)
+        agent = loaded.agent
+        if agent is not None and agent in owners:
+            problems.append(
+                Problem(
+                    loaded.display,
+                    "$.agent",
+                    f"{RULE}-duplicate",
+                    f"agent {agent!r} is already described by {owners[agent]}",
+                    "keep one output schema per agent",
+                )
+            )
+            continue
+        if agent is not None:
+            owners[agent] = loaded.display
+        if loaded.document is not None and not loaded.problems and agent is not None:
+            documents[agent] = loaded.document
+    return documents, problems
+
+
+def output_schema_for(agent: str, directory: Path) -> dict[str, Any] | None:
+    """The registered output schema of `agent` in a schemas directory, None when it has none.
+
+    A file that is there but wrong stops the batch (FactoryError with every
+    problem) rather than silently falling back to the structured output.
+    """
+    if not AGENT_NAME.match(agent):
+        return None  # not a name a file could carry; never a path
+    for suffix in SUFFIXES:
+        path = directory / f"{agent}{suffix}"
+        if path.is_file():
+            loaded = load_output_schema_file(path)
+            if loaded.problems:
+                raise FactoryError(loaded.problems)
+            return loaded.document
+    return None

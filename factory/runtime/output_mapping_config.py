@@ -1,0 +1,394 @@
+"""The `output_mappings` section, in either of its two forms, compiled to one model.
+
+Target-keyed (the design's form): per agent or tool name, methods that each
+give several fields.
+
+    output_mappings:
+      broadband-agent-rust:
+        type: agent                                  # agent | tool
+        required_fields: [exchange]                  # optional
+        extraction_methods:
+          - method: tool_result
+            tool_name: browser_broadband
+            field_mappings:
+              exchange: "$.content | parse('Exchange: (.+)')"
+          - method: jmespath
+            paths:
+              exchange: "messages[-1].content[0].text"
+              transform: "parse_text"                # applies to every path of this method
+
+Field-keyed: per output field, methods tried in order (see the docs).
+
+    output_mappings:
+      exchange: [{method: structured_output}, {method: direct, key: exchange_code}]
+
+Both compile to `OutputMappings`: fields in order, each with its methods in
+order (a field's methods are those that name it, in the order written), the
+first non-empty value winning. Every mistake is an OutputMappingConfigError
+naming its place (target, method index, field) at load time.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from factory.runtime.output_expressions import (
+    Function,
+    OutputMappingConfigError,
+    compile_expression,
+    compile_regex,
+    compile_search,
+    compile_transforms,
+    pattern_parser,
+    place,
+)
+from factory.runtime.output_mapping_model import (  # noqa: F401 - re-exported for the mapper and tests
+    FIELD_NAME,
+    METHODS,
+    FieldMapping,
+    Method,
+    OutputMappings,
+    OutputMappingSet,
+    check_field_name,
+    check_keys,
+    is_empty,
+    make_method,
+    method_label,
+    method_root,
+    results_method,
+    tool_name_of,
+    transforms_of,
+)
+
+TARGET_TYPES = ("agent", "tool")
+ROOT = "output_mappings"
+TARGET_KEYS = ("type", "extraction_methods", "required_fields", "description")
+DESIGN_METHOD_KEYS = (
+    "method",
+    "tool_name",
+    "field_mappings",
+    "paths",
+    "transform",
+    "transforms",
+    "description",
+)
+FIELD_METHOD_KEYS = {
+    "structured_output": ("tool_name", "key", "path", "expression"),
+    "tool_result": ("tool_name", "expression", "pattern"),
+    "jmespath": ("path",),
+    "results_array": ("tool_name", "path", "match", "index", "value"),
+    "direct": ("key", "expression"),
+}
+
+
+# --- the design's form: target -> methods -> fields ------------------------------
+
+
+def _design_method(spec: Any, where: str) -> list[tuple[str, Method]]:
+    """One method of the target-keyed form -> (field, compiled method) for each field it names."""
+    if not isinstance(spec, dict):
+        raise OutputMappingConfigError(where, "a method must be an object with a 'method' key")
+    kind = spec.get("method")
+    if kind not in METHODS:
+        raise OutputMappingConfigError(where, f"unknown method {kind!r}; use one of {', '.join(METHODS)}")
+    check_keys(spec, DESIGN_METHOD_KEYS, where)
+    if "tool_name" in spec and kind in ("jmespath", "direct"):
+        raise OutputMappingConfigError(where, f"{kind} reads the whole response; 'tool_name' does not apply")
+    if "transform" in spec and "transforms" in spec:
+        raise OutputMappingConfigError(where, "write either 'transform' or 'transforms', not both")
+    if "field_mappings" not in spec and "paths" not in spec:
+        raise OutputMappingConfigError(
+            where, f"{kind} needs 'field_mappings' {{field: expression}} or 'paths'"
+        )
+    tool_name = tool_name_of(spec, kind, where, required=kind == "tool_result")
+    method_level = [(spec[key], place(where, key)) for key in ("transform", "transforms") if key in spec]
+    entries: list[_Entry] = []
+    if "field_mappings" in spec:
+        mappings = spec["field_mappings"]
+        at = place(where, "field_mappings")
+        if not isinstance(mappings, dict) or not mappings:
+            raise OutputMappingConfigError(at, "must be a non-empty {field: expression}")
+        entries.extend(
+            _Entry(name, expression, None, place(at, str(name)), method_level)
+            for name, expression in mappings.items()
+        )
+    if "paths" in spec:
+        entries.extend(_path_entries(spec["paths"], place(where, "paths"), method_level))
+    label = method_label(kind, tool_name)
+    compiled = []
+    for entry in entries:
+        name = check_field_name(entry.name, entry.where)
+        evaluate = compile_expression(entry.expression, entry.where, field=name, bare=True)
+        if entry.own is not None:
+            transforms = entry.own
+        else:
+            transforms = [f for item, at in entry.shared for f in compile_transforms(item, at, name)]
+        if kind == "results_array":
+            compiled.append((name, results_method(label, "results", tool_name, evaluate, transforms)))
+        else:
+            compiled.append(
+                (name, make_method(kind, label, method_root(kind, tool_name), evaluate, transforms))
+            )
+    return compiled
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One field of a design-form method before compiling: its own transforms, or the shared ones."""
+
+    name: Any
+    expression: Any
+    own: list[Function] | None
+    where: str
+    shared: list[tuple[Any, str]]
+
+
+def _path_entries(paths: Any, where: str, method_level: list[tuple[Any, str]]) -> list[_Entry]:
+    """`paths: {field: path | {path, transform}}`; a `transform` key applies to every plain path."""
+    if not isinstance(paths, dict) or not paths:
+        raise OutputMappingConfigError(where, "must be a non-empty {field: path | {path, transform}}")
+    shared = list(method_level)
+    for key in ("transform", "transforms"):
+        if key in paths:
+            shared.append((paths[key], place(where, key)))
+    entries = []
+    for name, value in paths.items():
+        at = place(where, str(name))
+        if name in ("transform", "transforms"):
+            continue
+        if isinstance(value, str):
+            entries.append(_Entry(name, value, None, at, shared))
+        elif isinstance(value, dict):
+            check_keys(value, ("path", "transform", "transforms"), at)
+            if "path" not in value:
+                raise OutputMappingConfigError(at, "needs a 'path'")
+            own = transforms_of(value, at, name) if ("transform" in value or "transforms" in value) else None
+            entries.append(_Entry(name, value["path"], own, at, shared))
+        else:
+            raise OutputMappingConfigError(at, "must be a path string or {path, transform}")
+    if not entries:
+        raise OutputMappingConfigError(where, "names no field; write {field: path}")
+    return entries
+
+
+def _design_target(name: str, body: dict[str, Any]) -> OutputMappings:
+    where = place(ROOT, name)
+    check_keys(body, TARGET_KEYS, where)
+    kind = body.get("type")
+    if kind not in TARGET_TYPES:
+        raise OutputMappingConfigError(
+            place(where, "type"), f"must be one of {', '.join(TARGET_TYPES)}, not {kind!r}"
+        )
+    methods = body.get("extraction_methods")
+    if not isinstance(methods, list) or not methods:
+        raise OutputMappingConfigError(
+            place(where, "extraction_methods"), "needs a non-empty list of methods"
+        )
+    by_field: dict[str, list[Method]] = {}
+    structured_tools: list[str] = []
+    for index, spec in enumerate(methods):
+        at = place(where, "extraction_methods", index)
+        for field_name, method in _design_method(spec, at):
+            by_field.setdefault(field_name, []).append(method)
+        tool = spec.get("tool_name")
+        if spec.get("method") == "structured_output" and tool and tool not in structured_tools:
+            structured_tools.append(tool)
+    required = body.get("required_fields") or []
+    if not isinstance(required, list):
+        raise OutputMappingConfigError(place(where, "required_fields"), "must be a list of field names")
+    for index, field_name in enumerate(required):
+        if field_name not in by_field:
+            raise OutputMappingConfigError(
+                place(where, "required_fields", index),
+                f"{field_name!r} is not a field of any method; fields: {', '.join(by_field)}",
+            )
+    fields = tuple(FieldMapping(n, n in required, tuple(ms)) for n, ms in by_field.items())
+    return OutputMappings(fields, tuple(structured_tools), kind)
+
+
+# --- the field-keyed form: field -> methods ---------------------------------------
+
+
+def _field_method(spec: Any, name: str, where: str) -> Method:
+    if not isinstance(spec, dict):
+        raise OutputMappingConfigError(where, "a method must be an object with a 'method' key")
+    kind = spec.get("method")
+    if kind not in METHODS:
+        raise OutputMappingConfigError(where, f"unknown method {kind!r}; use one of {', '.join(METHODS)}")
+    check_keys(spec, ("method", *FIELD_METHOD_KEYS[kind], "transform", "transforms", "description"), where)
+    transforms = transforms_of(spec, where, name)
+    tool_name = tool_name_of(spec, kind, where, required=kind == "tool_result")
+    label = method_label(kind, tool_name)
+    if kind == "results_array":
+        return _results_array_field(spec, name, where, tool_name, label, transforms)
+    if kind == "jmespath":
+        evaluate = compile_search(spec.get("path"), place(where, "path"))
+    elif "expression" in spec:
+        evaluate = compile_expression(spec["expression"], place(where, "expression"), field=name)
+    elif kind == "tool_result" and "pattern" in spec:
+        evaluate = _content_pattern(compile_regex(spec["pattern"], place(where, "pattern")))
+    elif kind == "tool_result":
+        evaluate = lambda view: (
+            view["json"].get(name) if isinstance(view["json"], dict) else None
+        )  # noqa: E731
+    elif kind == "structured_output" and "path" in spec:
+        evaluate = compile_search(spec["path"], place(where, "path"))
+    else:
+        key = spec.get("key", name)
+        if not isinstance(key, str):
+            raise OutputMappingConfigError(place(where, "key"), "must be a string")
+        evaluate = lambda root: root.get(key) if isinstance(root, dict) else None  # noqa: E731
+    return make_method(kind, label, method_root(kind, tool_name), evaluate, transforms)
+
+
+def _content_pattern(pattern: re.Pattern[str]) -> Function:
+    parse = pattern_parser(pattern)
+    return lambda view: parse(view.get("content")) if isinstance(view, dict) else None
+
+
+def _results_array_field(
+    spec: dict[str, Any], name: str, where: str, tool_name: str | None, label: str, transforms: list[Function]
+) -> Method:
+    """An element of an array (by `match`, then `index`), then `value` of it."""
+    array_path = spec.get("path", "results")
+    array = compile_search(array_path, place(where, "path"))
+    value = compile_search(spec.get("value", name), place(where, "value"))
+    match = spec.get("match") or {}
+    if not isinstance(match, dict):
+        raise OutputMappingConfigError(
+            place(where, "match"), "'match' must be an object of key: expected value"
+        )
+    index = spec.get("index", 0)
+    if not isinstance(index, int) or isinstance(index, bool):
+        raise OutputMappingConfigError(place(where, "index"), "'index' must be an integer")
+    key = array_path if isinstance(array_path, str) and array_path.isidentifier() else "results"
+
+    def evaluate(root: Any) -> Any:
+        items = array(root)
+        if not isinstance(items, list):
+            return None
+        chosen = [
+            item
+            for item in items
+            if isinstance(item, dict) and all(item.get(k) == v for k, v in match.items())
+        ]
+        if not -len(chosen) <= index < len(chosen):
+            return None
+        return value(chosen[index])
+
+    return results_method(label, key, tool_name, evaluate, transforms)
+
+
+def _field_entries(config: Any) -> list[tuple[Any, bool, Any, str]]:
+    """(field, required, methods, place) from the dict form or the list form."""
+    if isinstance(config, dict):
+        entries = []
+        for name, body in config.items():
+            at = place(ROOT, str(name))
+            if isinstance(body, dict):
+                check_keys(body, ("required", "methods", "description"), at)
+                entries.append((name, bool(body.get("required", False)), body.get("methods"), at))
+            else:
+                entries.append((name, False, body, at))
+        return entries
+    if isinstance(config, list):
+        entries = []
+        for index, body in enumerate(config):
+            at = place(ROOT, index)
+            if not isinstance(body, dict) or not isinstance(body.get("field"), str):
+                raise OutputMappingConfigError(at, "needs a 'field' name")
+            check_keys(body, ("field", "required", "methods", "description"), at)
+            entries.append((body["field"], bool(body.get("required", False)), body.get("methods"), at))
+        return entries
+    raise OutputMappingConfigError(
+        ROOT,
+        "must be {agent or tool name: {type, extraction_methods}}, {field: [methods]} or [{field, methods}]",
+    )
+
+
+def _field_keyed(config: Any) -> OutputMappings:
+    fields = []
+    structured_tools: list[str] = []
+    seen: set[str] = set()
+    for name, required, methods, where in _field_entries(config):
+        check_field_name(name, where)
+        if name in seen:
+            raise OutputMappingConfigError(where, f"field {name!r} is mapped twice")
+        seen.add(name)
+        if not isinstance(methods, list) or not methods:
+            raise OutputMappingConfigError(where, "needs a non-empty list of methods")
+        compiled = tuple(_field_method(spec, name, place(where, index)) for index, spec in enumerate(methods))
+        for spec in methods:
+            tool = spec.get("tool_name")
+            if spec.get("method") == "structured_output" and tool and tool not in structured_tools:
+                structured_tools.append(tool)
+        fields.append(FieldMapping(name, required, compiled))
+    return OutputMappings(tuple(fields), tuple(structured_tools))
+
+
+# --- the section -----------------------------------------------------------------
+
+
+def _is_target_entry(body: Any) -> bool:
+    return isinstance(body, dict) and ("extraction_methods" in body or "type" in body)
+
+
+def load_output_mapping_set(section: Any) -> OutputMappingSet:
+    """Validate and compile a whole `output_mappings` section (either form)."""
+    if isinstance(section, dict) and section and any(_is_target_entry(body) for body in section.values()):
+        targets = []
+        for name, body in section.items():
+            if not _is_target_entry(body):
+                raise OutputMappingConfigError(
+                    place(ROOT, str(name)),
+                    "mixes the two forms: every entry must be {type, extraction_methods} when one is",
+                )
+            if not isinstance(name, str) or not name.strip():
+                raise OutputMappingConfigError(
+                    place(ROOT, str(name)), "an agent or tool name must be a string"
+                )
+            targets.append((name, _design_target(name, body)))
+        return OutputMappingSet(targets=tuple(targets))
+    return OutputMappingSet(any_target=_field_keyed(section))
+
+
+def section_of(config: Any) -> Any:
+    """The `output_mappings` value of a batch config, or the section itself."""
+    if isinstance(config, dict) and "output_mappings" in config:
+        return config["output_mappings"]
+    return config
+
+
+def load_output_mappings(config: Any, target: str | None = None) -> OutputMappings:
+    """One compiled mapping: the section's entry for `target` (or its only entry, or the field form)."""
+    mapping_set = load_output_mapping_set(section_of(config))
+    chosen = mapping_set.for_target(target)
+    if chosen is None:
+        names = ", ".join(mapping_set.target_names)
+        wanted = f"no entry for {target!r}" if target else "several targets and no target named"
+        raise OutputMappingConfigError(ROOT, f"{wanted}; entries: {names}")
+    return chosen
+
+
+_CACHE: dict[str, OutputMappingSet] = {}
+CACHE_SIZE = 32
+
+
+def cache_key(value: Any) -> str:
+    """The content of a config as text: key order kept, since it is the field (column) order."""
+    return json.dumps(value, ensure_ascii=False, default=repr)
+
+
+def cached_output_mapping_set(section: Any) -> OutputMappingSet:
+    """Compile once per distinct section content for the life of a process (a Lambda container)."""
+    key = cache_key(section)
+    compiled = _CACHE.get(key)
+    if compiled is None:
+        compiled = load_output_mapping_set(section)
+        if len(_CACHE) >= CACHE_SIZE:
+            _CACHE.clear()
+        _CACHE[key] = compiled
+    return compiled

@@ -1,0 +1,268 @@
+"""An agent's registered output schema (the `schemas/<agent>.yaml` document) as an output mapping.
+
+Agents this factory did not make describe their output once:
+
+    agent: broadband-agent-rust
+    version: "1.0"
+    output_format: messages            # messages | structured_output | json
+    fields:
+      - name: exchange
+        type: string                   # string | number | integer | boolean | object | array
+        required: true                 # optional, default false
+        extraction:                    # tried in order; the first value found wins
+          - type: tool_result          # the last result of `tool`, searched with `pattern`
+            tool: browser_broadband
+            pattern: "Exchange: ([A-Z\\s]+)"
+          - type: structured           # the structured output (json: the response itself) at `path`
+            path: "$.exchange"
+
+`document_problems` checks a parsed document (the file loader adds file-level
+checks and turns these into Problems); `mapping_config` converts it to the
+field-keyed `output_mappings` form, and `compile_output_schema` to the compiled
+model the generic mapper runs, with the declared types checked on every row.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, NamedTuple
+
+from factory.runtime.output_expressions import (
+    OutputMappingConfigError,
+    compile_expression,
+    compile_regex,
+    place,
+)
+from factory.runtime.output_mapping_config import (
+    FIELD_NAME,
+    OutputMappings,
+    cache_key,
+    load_output_mapping_set,
+)
+
+OUTPUT_FORMATS = ("messages", "structured_output", "json")
+FIELD_TYPES = ("string", "number", "integer", "boolean", "object", "array")
+EXTRACTION_TYPES = ("tool_result", "structured")
+TYPE_TRANSFORMS = {"number": ["to_number"], "integer": ["to_number"], "boolean": ["to_bool"]}
+DOCUMENT_KEYS = ("agent", "version", "output_format", "description", "fields")
+FIELD_KEYS = ("name", "type", "required", "description", "extraction")
+ENTRY_KEYS = {"tool_result": ("type", "tool", "pattern"), "structured": ("type", "path")}
+AGENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$")
+TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+VERSION = re.compile(r"^[0-9]+\.[0-9]+(\.[0-9]+)?$")
+METADATA_COLUMNS = ("_status", "_error", "_execution_time_ms", "_timestamp")
+
+
+class DocumentProblem(NamedTuple):
+    """One thing wrong: `path` as a JSONPath into the document ($.fields[0].extraction[1].pattern)."""
+
+    path: str
+    message: str
+    hint: str = ""
+
+
+def _unknown_keys(node: dict[str, Any], allowed: tuple[str, ...], where: str) -> list[DocumentProblem]:
+    return [
+        DocumentProblem(place(where, str(key)), f"unknown key {key!r}", "allowed: " + ", ".join(allowed))
+        for key in node
+        if key not in allowed
+    ]
+
+
+def _entry_problems(entry: Any, output_format: Any, where: str) -> list[DocumentProblem]:
+    if not isinstance(entry, dict) or entry.get("type") not in EXTRACTION_TYPES:
+        return [
+            DocumentProblem(
+                place(where, "type"),
+                "an extraction entry needs type tool_result or structured",
+                'e.g. {type: structured, path: "$.exchange"}',
+            )
+        ]
+    kind = entry["type"]
+    problems = _unknown_keys(entry, ENTRY_KEYS[kind], where)
+    if kind == "tool_result":
+        if output_format == "json":
+            problems.append(
+                DocumentProblem(
+                    place(where, "type"),
+                    "a json output has no tool results",
+                    "use type: structured with a path, or output_format: messages",
+                )
+            )
+        tool = entry.get("tool")
+        if not isinstance(tool, str) or not TOOL_NAME.match(tool):
+            problems.append(
+                DocumentProblem(
+                    place(where, "tool"),
+                    f"tool {tool!r} is not a tool name",
+                    "the name the agent calls the tool by, e.g. browser_broadband",
+                )
+            )
+        try:
+            pattern = compile_regex(entry.get("pattern"), place(where, "pattern"))
+        except OutputMappingConfigError as err:
+            problems.append(DocumentProblem(err.where, err.detail, "a Python regular expression"))
+        else:
+            if pattern.groups > 1:
+                problems.append(
+                    DocumentProblem(
+                        place(where, "pattern"),
+                        f"the pattern has {pattern.groups} groups; the value is group 1",
+                        "make the other groups non-capturing: (?:...)",
+                    )
+                )
+    else:
+        try:
+            compile_expression(entry.get("path"), place(where, "path"))
+        except OutputMappingConfigError as err:
+            problems.append(DocumentProblem(err.where, err.detail, "e.g. $.speeds.download"))
+    return problems
+
+
+def _field_problems(spec: Any, output_format: Any, where: str, seen: set[str]) -> list[DocumentProblem]:
+    if not isinstance(spec, dict):
+        return [DocumentProblem(where, "a field must be an object", "{name, type, extraction}")]
+    problems = _unknown_keys(spec, FIELD_KEYS, where)
+    name = spec.get("name")
+    if not isinstance(name, str) or not FIELD_NAME.match(name) or name in METADATA_COLUMNS:
+        problems.append(
+            DocumentProblem(
+                place(where, "name"),
+                f"field name {name!r} cannot be a CSV column",
+                "letters, digits and _, starting with a letter, at most 64",
+            )
+        )
+    elif name in seen:
+        problems.append(
+            DocumentProblem(
+                place(where, "name"), f"field {name!r} is described twice", "merge the two entries"
+            )
+        )
+    else:
+        seen.add(name)
+    if spec.get("type") not in FIELD_TYPES:
+        problems.append(
+            DocumentProblem(
+                place(where, "type"),
+                f"type {spec.get('type')!r} is not known",
+                "one of " + ", ".join(FIELD_TYPES),
+            )
+        )
+    if "required" in spec and not isinstance(spec["required"], bool):
+        problems.append(DocumentProblem(place(where, "required"), "required must be true or false"))
+    extraction = spec.get("extraction")
+    if not isinstance(extraction, list) or not extraction:
+        problems.append(
+            DocumentProblem(
+                place(where, "extraction"),
+                "needs a non-empty list of extraction entries",
+                "tool_result {tool, pattern} or structured {path}",
+            )
+        )
+        return problems
+    for index, entry in enumerate(extraction):
+        problems.extend(_entry_problems(entry, output_format, place(where, "extraction", index)))
+    return problems
+
+
+def document_problems(document: Any) -> list[DocumentProblem]:
+    """Everything wrong with a parsed output-schema document, each with its JSONPath."""
+    if not isinstance(document, dict):
+        return [
+            DocumentProblem(
+                "$", "an output schema must be a mapping", "agent, version, output_format, fields"
+            )
+        ]
+    problems = _unknown_keys(document, DOCUMENT_KEYS, "$")
+    agent = document.get("agent")
+    if not isinstance(agent, str) or not AGENT_NAME.match(agent):
+        problems.append(
+            DocumentProblem(
+                "$.agent",
+                f"agent {agent!r} is not an agent name",
+                "the agent's registry name, e.g. broadband-agent-rust",
+            )
+        )
+    version = document.get("version")
+    if not isinstance(version, str) or not VERSION.match(version):
+        hint = 'quote it: version: "1.0"' if isinstance(version, (int, float)) else 'e.g. "1.0" or "1.2.0"'
+        problems.append(
+            DocumentProblem("$.version", f"version {version!r} is not MAJOR.MINOR[.PATCH] text", hint)
+        )
+    output_format = document.get("output_format")
+    if output_format not in OUTPUT_FORMATS:
+        problems.append(
+            DocumentProblem(
+                "$.output_format",
+                f"output_format {output_format!r} is not known",
+                "one of " + ", ".join(OUTPUT_FORMATS),
+            )
+        )
+    fields = document.get("fields")
+    if not isinstance(fields, list) or not fields:
+        problems.append(
+            DocumentProblem("$.fields", "needs a non-empty list of fields", "{name, type, extraction}")
+        )
+        return problems
+    seen: set[str] = set()
+    for index, spec in enumerate(fields):
+        problems.extend(_field_problems(spec, output_format, place("$.fields", index), seen))
+    return problems
+
+
+def mapping_config(document: dict[str, Any]) -> dict[str, Any]:
+    """The field-keyed `output_mappings` equivalent of a valid document."""
+    structured_method = "direct" if document["output_format"] == "json" else "structured_output"
+    section: dict[str, Any] = {}
+    for spec in document["fields"]:
+        transforms = TYPE_TRANSFORMS.get(spec["type"])
+        methods = []
+        for entry in spec["extraction"]:
+            if entry["type"] == "tool_result":
+                method = {"method": "tool_result", "tool_name": entry["tool"], "pattern": entry["pattern"]}
+            else:
+                method = {"method": structured_method, "expression": entry["path"]}
+            if transforms:
+                method["transforms"] = list(transforms)
+            methods.append(method)
+        section[spec["name"]] = {"required": bool(spec.get("required", False)), "methods": methods}
+    return section
+
+
+def output_schema(document: dict[str, Any]) -> dict[str, Any]:
+    """The JSON Schema of the row values: the declared types, checked by the row builder."""
+    fields = document["fields"]
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": {spec["name"]: {"type": spec["type"]} for spec in fields},
+    }
+    required = [spec["name"] for spec in fields if spec.get("required")]
+    if required:
+        schema["required"] = required
+    return schema
+
+
+def _compile(document: dict[str, Any]) -> OutputMappings:
+    problems = document_problems(document)
+    if problems:
+        first = problems[0]
+        raise OutputMappingConfigError("output_schema" + first.path[1:], first.message)
+    compiled = load_output_mapping_set(mapping_config(document)).any_target
+    assert compiled is not None
+    target_type = "tool" if document["output_format"] == "json" else "agent"
+    return OutputMappings(compiled.fields, compiled.structured_tools, target_type, output_schema(document))
+
+
+_CACHE: dict[str, OutputMappings] = {}
+
+
+def compile_output_schema(document: Any) -> OutputMappings:
+    """The compiled mapping of a registered output schema, once per distinct document."""
+    key = cache_key(document)
+    compiled = _CACHE.get(key)
+    if compiled is None:
+        compiled = _compile(document)
+        if len(_CACHE) >= 32:
+            _CACHE.clear()
+        _CACHE[key] = compiled
+    return compiled
