@@ -102,6 +102,8 @@ def generate(paths: tuple[Path, ...], out_dir: Path) -> None:
         click.echo(f"wrote {(out_dir / rel).as_posix()}")
     for rel in report.removed:
         click.echo(f"removed {(out_dir / rel).as_posix()}")
+    for rel, why in report.kept:
+        click.echo(f"kept {rel!r} (listed in the old manifest, not removed: {why})", err=True)
     click.echo(
         f"{len(result.schemas)} schema(s): {len(report.written)} written, "
         f"{len(report.unchanged)} unchanged, {len(report.removed)} removed"

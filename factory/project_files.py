@@ -90,6 +90,23 @@ def display_path(path: Path) -> str:
         return path.as_posix()
 
 
+def unsafe_manifest_path(rel: Any) -> str | None:
+    """Why a manifest `files` key is not a plain relative path inside the output directory, or None.
+
+    The manifest comes from the repository, so a merge can put anything in it;
+    `generate` prunes by it, so only plain `a/b/c` paths may ever be acted on.
+    """
+    if not isinstance(rel, str) or not rel:
+        return "not a non-empty string"
+    if "\\" in rel or "\0" in rel or any(ord(ch) < 32 for ch in rel):
+        return "contains a backslash or a control character"
+    if rel.startswith("/") or (len(rel) > 1 and rel[1] == ":"):
+        return "is an absolute path"
+    if any(part in ("", ".", "..") for part in rel.split("/")):
+        return "has an empty, '.' or '..' segment"
+    return None
+
+
 def read_manifest(out_dir: Path) -> dict[str, Any] | None:
     """The manifest on disk, or None when there is none or it cannot be read."""
     try:
