@@ -138,6 +138,14 @@ def schema_roots(paths: list[Path], out_dir: Path, manifest: dict[str, Any] | No
     return chosen
 
 
+class SchemaPathError(ValueError):
+    """A schema path that cannot be followed (a symbolic link loop); the loader makes it a problem."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path, self.reason = path, reason
+
+
 def expand_schema_files(roots: list[Path]) -> list[Path] | None:
     """Directories to their sorted `*.json`, each file once; None when a root does not exist."""
     files: list[Path] = []
@@ -150,7 +158,10 @@ def expand_schema_files(roots: list[Path]) -> list[Path] | None:
         else:
             return None
         for path in found:
-            resolved = path.resolve()
+            try:
+                resolved = path.resolve()
+            except (OSError, RuntimeError):  # Python raises RuntimeError for a symlink loop
+                raise SchemaPathError(path, "a symbolic link loop (the link leads back to itself)") from None
             if resolved not in seen:
                 seen.add(resolved)
                 files.append(path)

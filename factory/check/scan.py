@@ -23,6 +23,7 @@ from factory.names import MANIFEST_PATH
 from factory.project_files import (  # noqa: F401 - re-exported for the check modules
     DEFAULT_SCHEMA_DIR,
     GENERATOR,
+    SchemaPathError,
     display_path,
     expand_schema_files,
     generator_fingerprint,
@@ -168,7 +169,10 @@ def take_snapshot(paths: list[Path], out_dir: Path) -> Snapshot:
     """Read everything once and note every reason the hashes cannot vouch for the tree."""
     manifest, unsafe = split_manifest(read_manifest(out_dir))
     roots = schema_roots(paths, out_dir, manifest)
-    files = expand_schema_files(roots)
+    try:
+        files = expand_schema_files(roots)
+    except SchemaPathError:  # the slow path's loader reports it, naming the path
+        files = None
     schemas = None
     if files is not None:
         try:
