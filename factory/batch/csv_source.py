@@ -9,6 +9,7 @@ its errors into problems naming the file.
 from __future__ import annotations
 
 import csv
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -27,6 +28,29 @@ class CsvRow:
 
 def _problem(path: Path, message: str) -> FactoryError:
     return FactoryError(Problem(path.as_posix(), "$", "csv", message, "fix the CSV file"))
+
+
+@dataclass(frozen=True)
+class CsvFingerprint:
+    """Size and sha256 of a CSV's bytes: a resumed run must read the very file its batch started on."""
+
+    size: int
+    sha256: str
+
+
+def fingerprint(path: Path, chunk: int = 1 << 20) -> CsvFingerprint:
+    """Streamed (memory does not grow with the file)."""
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with open(path, "rb") as handle:
+            while block := handle.read(chunk):
+                digest.update(block)
+                size += len(block)
+    except OSError as err:
+        raise FactoryError(Problem(path.as_posix(), "$", "unreadable", f"cannot read file: {err.strerror}",
+                                   "check the path")) from None
+    return CsvFingerprint(size, digest.hexdigest())
 
 
 def _open(path: Path):

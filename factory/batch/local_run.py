@@ -131,8 +131,7 @@ def run_local(request: LocalRunRequest, invoker: Invoker, store: LocalResultStor
     total = sum(1 for _ in csv_source.rows(request.csv_path))
     if request.resume_batch_id:
         batch_id = request.resume_batch_id
-        skip = store.done_rows(batch_id)
-        store.set_state(batch_id, "running")
+        skip = store.resume_batch(batch_id, request.csv_path)
     else:
         batch_id = new_batch_id(agent)
         skip = set()

@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from factory.batch.engine import AgentOutputError, jsonable
 from factory.cli import main
 from tests.conftest import REPO
 
@@ -96,6 +95,8 @@ def test_agent_faults_are_rows_and_the_batch_completes(faulty: Path, tmp_path: P
 
 
 def test_jsonable_gives_text_for_python_values() -> None:
+    from factory.batch.engine import AgentOutputError, jsonable
+
     when = datetime.datetime(2025, 1, 2, 3, 4, 5)
     ident = uuid.UUID(int=7)
     value = {"t": when, "d": decimal.Decimal("3"), "f": decimal.Decimal("0.25"), "s": {3, 1, 2},
