@@ -75,6 +75,16 @@ def header(path: Path) -> list[str]:
     raise _problem(path, "CSV is empty: no header row")
 
 
+def check_result_columns(path: Path, columns: list[str], output_fields: list[str]) -> None:
+    """Refuse, before any row runs, input columns whose names the results CSV already uses."""
+    from factory.runtime.aggregator import column_collisions  # boto3 comes with it: only for a run
+
+    reason = column_collisions(columns, output_fields)
+    if reason is not None:
+        raise FactoryError(Problem(path.as_posix(), "line 1", "columns", reason,
+                                   "rename those columns (a results CSV is not an input: run the original CSV)"))
+
+
 def rows(path: Path) -> Iterator[CsvRow]:
     """Data rows, streamed: memory does not grow with the file. Absent cells read as ""."""
     with _open(path) as handle:
