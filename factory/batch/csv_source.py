@@ -55,7 +55,8 @@ def fingerprint(path: Path, chunk: int = 1 << 20) -> CsvFingerprint:
 
 def _open(path: Path):
     try:
-        return open(path, "r", encoding="utf-8-sig", newline="")
+        # surrogateescape: a byte that is not UTF-8 reaches the row reader, which names its row.
+        return open(path, "r", encoding="utf-8-sig", errors="surrogateescape", newline="")
     except OSError as err:
         raise FactoryError(Problem(path.as_posix(), "$", "unreadable", f"cannot read file: {err.strerror}",
                                    "check the path")) from None
@@ -70,8 +71,6 @@ def header(path: Path) -> list[str]:
                     return check_header(record)
         except CsvInputError as err:
             raise _problem(path, str(err)) from None
-        except UnicodeDecodeError as err:
-            raise _problem(path, f"CSV is not UTF-8: byte 0x{err.object[err.start]:02x}; re-save it as UTF-8") from None
     raise _problem(path, "CSV is empty: no header row")
 
 
@@ -93,5 +92,3 @@ def rows(path: Path) -> Iterator[CsvRow]:
                 yield CsvRow(number, {key: "" if value is None else value for key, value in values.items()})
         except CsvInputError as err:
             raise _problem(path, str(err)) from None
-        except UnicodeDecodeError as err:
-            raise _problem(path, f"CSV is not UTF-8: byte 0x{err.object[err.start]:02x}; re-save it as UTF-8") from None
