@@ -22,7 +22,7 @@ DEFAULT_OUT_DIR = Path("generated")
 
 
 def validate_paths(paths: list[Path]) -> tuple[list[LoadedSchema], list[Problem]]:
-    """Every problem of the schemas under `paths`; finding no schema at all is one (as for generate and check)."""
+    """Every problem of the schemas under `paths`; no schema at all is one (as for generate and check)."""
     loaded, problems = load_schemas(paths or [DEFAULT_SCHEMA_DIR])
     if not loaded and not problems:
         problems = [no_schemas_problem(paths)]

@@ -124,7 +124,7 @@ def prune_refusal(out_dir: Path, root: Path, rel: Any, entry: Any) -> str | None
         return "not a regular file"
     recorded = entry.get("sha256") if isinstance(entry, dict) else None
     if not isinstance(recorded, str) or sha256(target.read_bytes()) != recorded:
-        return "its content differs from the hash the manifest recorded (edited or not written by this generator)"
+        return "its content differs from the hash the manifest recorded (edited, or not written by us)"
     return None
 
 
@@ -152,7 +152,8 @@ def write_tree(out_dir: Path, tree: GeneratedTree, schemas: list[SchemaEntry]) -
             target.parent.mkdir(parents=True, exist_ok=True)
             if not _inside(target.parent.resolve() / target.name, root):
                 raise FactoryError(
-                    Problem(display_path(target), "$", "write", "a symbolic link leads outside the output directory",
+                    Problem(display_path(target), "$", "write",
+                            "a symbolic link leads outside the output directory",
                             "remove the link; generate writes only inside --out")
                 )
             if target.is_file() and not target.is_symlink() and target.read_bytes() == data:

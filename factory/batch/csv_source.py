@@ -80,8 +80,10 @@ def check_result_columns(path: Path, columns: list[str], output_fields: list[str
 
     reason = column_collisions(columns, output_fields)
     if reason is not None:
-        raise FactoryError(Problem(path.as_posix(), "line 1", "columns", reason,
-                                   "rename those columns (a results CSV is not an input: run the original CSV)"))
+        raise FactoryError(Problem(
+            path.as_posix(), "line 1", "columns", reason,
+            "rename those columns (a results CSV is not an input: run the original CSV)",
+        ))
 
 
 def rows(path: Path) -> Iterator[CsvRow]:

@@ -99,12 +99,16 @@ def jsonable(value: Any, path: str = "$") -> Any:
         return value.isoformat()
     if isinstance(value, decimal.Decimal):
         if not value.is_finite():
-            raise AgentOutputError(f"agent output holds Decimal({str(value)!r}) at {path}, which is not a finite number")
+            raise AgentOutputError(
+                f"agent output holds Decimal({str(value)!r}) at {path}, which is not a finite number"
+            )
         return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, uuid.UUID):
         return str(value)
-    raise AgentOutputError(f"agent output holds a value of type {type(value).__name__} at {path}, which has no JSON form; "
-                           "return text, numbers, booleans, lists and objects")
+    raise AgentOutputError(
+        f"agent output holds a value of type {type(value).__name__} at {path}, which has no JSON form; "
+        "return text, numbers, booleans, lists and objects"
+    )
 
 
 def backoff_delay(attempt: int, options: RunOptions, rng: Callable[[], float] = random.random) -> float:
@@ -160,9 +164,9 @@ class RowProcessor:
                     mapped = extract_structured_output(response, self.mapping, self.agent.output_schema)
                     elapsed = int((time.monotonic() - started) * 1000)
                     result = result_from_mapped_row(self.batch_id, row.number, row.values, mapped, elapsed)
-                except Exception as err:  # noqa: BLE001 - a response the mapper cannot take fails its row only
-                    result = self._failed(row, f"agent output could not be mapped: {type(err).__name__}: {err}",
-                                          started)
+                except Exception as err:  # noqa: BLE001 - a response the mapper cannot take fails its row
+                    reason = f"agent output could not be mapped: {type(err).__name__}: {err}"
+                    result = self._failed(row, reason, started)
         self.store.put(result)
         return result
 

@@ -127,7 +127,8 @@ def run_local(request: LocalRunRequest, invoker: Invoker, store: LocalResultStor
     agent, mapping = request.agent, request.mapping
     check_ready(agent, mapping, request.csv_path.as_posix())
     columns = csv_source.header(request.csv_path)
-    csv_source.check_result_columns(request.csv_path, columns, list(mapping.get("structured_output_fields") or []))
+    outputs = list(mapping.get("structured_output_fields") or [])
+    csv_source.check_result_columns(request.csv_path, columns, outputs)
     check_columns(mapping, columns, request.csv_path.as_posix())
     total = sum(1 for _ in csv_source.rows(request.csv_path))
     if request.resume_batch_id:

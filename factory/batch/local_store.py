@@ -55,8 +55,12 @@ CREATE INDEX IF NOT EXISTS results_by_status ON results (batch_id, status);
 
 
 # Columns added after the first release; an older store gets them on open.
-_ADDED_COLUMNS = (("csv_size", "INTEGER"), ("csv_sha256", "TEXT"), ("owner_pid", "INTEGER"), ("owner_host", "TEXT"))
-_BATCH_COLUMNS = "batch_id, agent_name, csv_path, config, created_at, state, csv_size, csv_sha256, owner_pid, owner_host"
+_ADDED_COLUMNS = (
+    ("csv_size", "INTEGER"), ("csv_sha256", "TEXT"), ("owner_pid", "INTEGER"), ("owner_host", "TEXT"),
+)
+_BATCH_COLUMNS = (
+    "batch_id, agent_name, csv_path, config, created_at, state, csv_size, csv_sha256, owner_pid, owner_host"
+)
 
 
 @dataclass(frozen=True)
@@ -144,7 +148,7 @@ class LocalResultStore:
 
     def create_batch(self, batch_id: str, agent_name: str, csv_path: str, config: dict[str, Any],
                      csv: CsvFingerprint | None = None) -> None:
-        """Record a new run: its CSV's size and hash (so a resume can prove it reads the same rows) and its owner."""
+        """Record a new run, its CSV's size and hash (a resume must read the same rows) and its owner."""
         csv = csv or fingerprint(Path(csv_path))
         with self._lock:
             self._conn.execute(
@@ -167,8 +171,8 @@ class LocalResultStore:
             if (now.size, now.sha256) != (info.csv_size, info.csv_sha256):
                 raise FactoryError(Problem(
                     csv_path.as_posix(), "$", "csv-changed",
-                    f"the CSV changed since batch {batch_id} started ({info.csv_size} bytes then, {now.size} now, "
-                    "different content); resuming would pair stored results with other rows",
+                    f"the CSV changed since batch {batch_id} started ({info.csv_size} bytes then, "
+                    f"{now.size} now, different content); resuming would pair stored results with other rows",
                     f"start a new run instead: schema-factory batch run {csv_path.as_posix()} --agent "
                     f"{info.agent_name}",
                 ))
@@ -190,14 +194,16 @@ class LocalResultStore:
             self._conn.execute("UPDATE batches SET state = ? WHERE batch_id = ?", (state, batch_id))
 
     def batch(self, batch_id: str) -> BatchInfo:
-        row = self._conn.execute(f"SELECT {_BATCH_COLUMNS} FROM batches WHERE batch_id = ?", (batch_id,)).fetchone()
+        query = f"SELECT {_BATCH_COLUMNS} FROM batches WHERE batch_id = ?"
+        row = self._conn.execute(query, (batch_id,)).fetchone()
         if row is None:
             raise FactoryError(Problem(self.path.as_posix(), "$", "batch-unknown", f"no batch {batch_id!r} in this store",
                                        "see `schema-factory batch status` for known batches"))
         return BatchInfo.from_row(row)
 
     def batches(self) -> list[BatchInfo]:
-        rows = self._conn.execute(f"SELECT {_BATCH_COLUMNS} FROM batches ORDER BY created_at, batch_id").fetchall()
+        query = f"SELECT {_BATCH_COLUMNS} FROM batches ORDER BY created_at, batch_id"
+        rows = self._conn.execute(query).fetchall()
         return [BatchInfo.from_row(r) for r in rows]
 
     def put(self, result: RowResult) -> None:

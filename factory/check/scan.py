@@ -45,7 +45,9 @@ def _ignored(name: str) -> bool:
     return name.startswith(".") or name.endswith(IGNORED_SUFFIXES)
 
 
-def list_generated(out_dir: Path, exclude: frozenset[Path] = frozenset(), only: frozenset[str] | None = None) -> list[str]:
+def list_generated(
+    out_dir: Path, exclude: frozenset[Path] = frozenset(), only: frozenset[str] | None = None
+) -> list[str]:
     """Every file under `out_dir` (posix, relative), except the manifest, build output and hidden files.
 
     `exclude` holds resolved paths never listed (the schema sources); `only`,
@@ -59,8 +61,11 @@ def list_generated(out_dir: Path, exclude: frozenset[Path] = frozenset(), only: 
     for dirpath, dirnames, filenames in os.walk(out_dir):
         top = dirpath == str(out_dir)
         dirnames[:] = sorted(
-            name for name in dirnames
-            if name not in IGNORED_DIR_NAMES and not _ignored(name) and (not top or only is None or name in only)
+            name
+            for name in dirnames
+            if name not in IGNORED_DIR_NAMES
+            and not _ignored(name)
+            and (not top or only is None or name in only)
         )
         rel_dir = Path(dirpath).relative_to(out_dir)
         for name in sorted(filenames):
@@ -86,7 +91,9 @@ def split_manifest(manifest: dict[str, Any] | None) -> tuple[dict[str, Any] | No
     return ({**manifest, "files": safe} if unsafe else manifest), unsafe
 
 
-def walk_scope(out_dir: Path, schema_files: list[Path], manifest: dict[str, Any] | None) -> frozenset[str] | None:
+def walk_scope(
+    out_dir: Path, schema_files: list[Path], manifest: dict[str, Any] | None
+) -> frozenset[str] | None:
     """None (walk everything) for a dedicated output directory; else the top-level names the generator owns.
 
     An output directory that holds a schema source (`--out .`) holds the
@@ -201,7 +208,7 @@ def _reasons(snapshot: Snapshot) -> list[str]:
         return ["a schema path does not exist or cannot be read"]
     reasons = []
     if snapshot.unsafe_entries:
-        reasons.append("the manifest lists paths that are not plain relative paths inside the output directory")
+        reasons.append("the manifest lists paths that are not plain relative paths in the output directory")
     recorded = manifest["schemas"]
     current = {schema.key: schema for schema in snapshot.schemas}
     if set(recorded) != set(current):

@@ -181,8 +181,8 @@ def unsafe_findings(snapshot: Snapshot) -> list[Finding]:
             UNSAFE_ENTRY,
             f"lists {rel!r}, which {reason}: not a plain relative path inside the output directory; "
             "generate never deletes or reads it",
-            "remove the entry (a hand or merge edit of MANIFEST.json); `schema-factory generate` rewrites the "
-            "manifest without it",
+            "remove the entry (a hand or merge edit of MANIFEST.json); "
+            "`schema-factory generate` rewrites the manifest without it",
         )
         for rel, reason in snapshot.unsafe_entries
     ]
@@ -224,8 +224,8 @@ def _orphan(snapshot: Snapshot, rel: str, entry: Any) -> Finding:
         return Finding(
             display,
             ORPHAN,
-            f"once generated from {', '.join(map(str, sources))}, but edited since (its hash differs from the "
-            "manifest's), so `schema-factory generate` leaves it",
+            f"once generated from {', '.join(map(str, sources))}, but edited since (its hash differs "
+            "from the manifest's), so `schema-factory generate` leaves it",
             "delete it if you no longer need it",
         )
     if sources:

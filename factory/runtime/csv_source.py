@@ -136,7 +136,8 @@ def iter_rows(
             if bad is not None:
                 where = repr(header[bad[0]]) if bad[0] < len(header) else f"{bad[0] + 1} (beyond the header)"
                 raise CsvInputError(
-                    f"row {row_number}, column {where}: not UTF-8: byte 0x{bad[1]:02x}; re-save the file as UTF-8"
+                    f"row {row_number}, column {where}: not UTF-8: byte 0x{bad[1]:02x}; "
+                    "re-save the file as UTF-8"
                 )
             if len(record) > len(header):
                 extra = record[len(header) :]

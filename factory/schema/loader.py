@@ -90,6 +90,11 @@ def _parse_float(text: str) -> float:
     return value if math.isfinite(value) else _NonFinite(text)
 
 
+def _too_deep(display: str, where: str) -> Problem:
+    return Problem(display, where, "json-depth", f"nested more than {MAX_JSON_DEPTH} levels deep",
+                   "flatten the schema; see the canonical schema format in README.md")
+
+
 def _scan_numbers_and_depth(display: str, document: Any) -> list[Problem]:
     """Every non-finite number, with its JSON path, and the first place nesting goes too deep.
 
@@ -107,9 +112,7 @@ def _scan_numbers_and_depth(display: str, document: Any) -> list[Problem]:
             if len(path) >= MAX_JSON_DEPTH:
                 if not too_deep:
                     too_deep = True
-                    problems.append(Problem(display, json_path(list(path)), "json-depth",
-                                            f"nested more than {MAX_JSON_DEPTH} levels deep",
-                                            "flatten the schema; see the canonical schema format in README.md"))
+                    problems.append(_too_deep(display, json_path(list(path))))
                 continue
             items = value.items() if isinstance(value, dict) else enumerate(value)
             stack.extend((child, (*path, key)) for key, child in reversed(list(items)))
@@ -132,13 +135,13 @@ def parse_json(source: SchemaSource) -> tuple[Any, list[Problem]]:
         ]
     try:
         document = json.loads(
-            text, object_pairs_hook=_refuse_duplicate_keys, parse_constant=_NonFinite, parse_float=_parse_float
+            text,
+            object_pairs_hook=_refuse_duplicate_keys,
+            parse_constant=_NonFinite,
+            parse_float=_parse_float,
         )
     except RecursionError:
-        return None, [
-            Problem(source.display, "$", "json-depth", f"nested more than {MAX_JSON_DEPTH} levels deep",
-                    "flatten the schema; see the canonical schema format in README.md")
-        ]
+        return None, [_too_deep(source.display, "$")]
     except json.JSONDecodeError as err:
         return None, [
             Problem(
