@@ -68,6 +68,28 @@ class AgentOutputError(ValueError):
 _SCALARS = (str, int, bool, type(None))
 
 
+def _plain(value: Any) -> bool:
+    """Already what JSON holds (the common case, checked without building any path)."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return True
+    if kind is float:
+        return value - value == 0  # False for NaN and infinities
+    if kind is dict:
+        return all(type(key) is str and _plain(inner) for key, inner in value.items())
+    if kind is list:
+        return all(map(_plain, value))
+    return False
+
+
+def agent_output(value: Any) -> Any:
+    """The agent's response as the row keeps it (see `jsonable`); raises `AgentOutputError`."""
+    try:
+        return value if _plain(value) else jsonable(value)
+    except RecursionError:
+        raise AgentOutputError("agent output is nested too deeply to store") from None
+
+
 def jsonable(value: Any, path: str = "$") -> Any:
     """The agent's response with every value JSON can hold, as the result store will keep it.
 
@@ -135,7 +157,7 @@ class RowProcessor:
         for attempt in range(self.options.retries + 1):
             attempts += 1
             try:
-                return jsonable(self.invoker(payload, self.options.timeout)), None
+                return agent_output(self.invoker(payload, self.options.timeout)), None
             except AgentOutputError as err:
                 return None, str(err)
             except Exception as err:  # noqa: BLE001 - any agent failure is retried, then recorded

@@ -111,3 +111,15 @@ def test_jsonable_gives_text_for_python_values() -> None:
             jsonable(bad)
         except AgentOutputError as err:
             assert where in str(err)
+
+
+def test_output_nested_past_the_stack_fails_its_row_only() -> None:
+    from factory.batch.engine import AgentOutputError, agent_output
+
+    deep: list = []
+    for _ in range(100_000):
+        deep = [deep]
+    with pytest.raises(AgentOutputError, match="nested too deeply"):
+        agent_output({"structured_output": deep})
+    plain = {"a": [1, 2.5, "x", None, True, {"b": []}]}
+    assert agent_output(plain) is plain, "JSON-native output passes untouched (no copy)"
