@@ -133,6 +133,8 @@ def schema_roots(paths: list[Path], out_dir: Path, manifest: dict[str, Any] | No
     chosen = list(paths)
     base = out_dir.resolve().parent
     for recorded in sorted((manifest or {}).get("schemas", {})):
+        if not recorded.endswith(".json") or Path(recorded).is_absolute():
+            continue  # a tampered manifest cannot make us read an arbitrary file as a schema
         candidate = base / recorded
         if candidate.is_file():
             chosen.append(candidate)

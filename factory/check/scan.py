@@ -96,12 +96,14 @@ def walk_scope(
 ) -> frozenset[str] | None:
     """None (walk everything) for a dedicated output directory; else the top-level names the generator owns.
 
-    An output directory that holds a schema source (`--out .`) holds the
-    project too: only what the manifest records, and the folders it writes
-    into, can be the generator's.
+    An output directory that holds a schema source or the working directory
+    (`--out .`) holds the project too: only what the manifest records, and the
+    folders it writes into, can be the generator's.
     """
     root = out_dir.resolve()
-    if not any(root in path.resolve().parents for path in schema_files):
+    cwd = Path.cwd().resolve()
+    holds_project = root == cwd or root in cwd.parents or any(root in p.resolve().parents for p in schema_files)
+    if not holds_project:
         return None
     return frozenset(rel.split("/", 1)[0] for rel in (manifest or {}).get("files", {}))
 

@@ -138,3 +138,28 @@ def test_hidden_files_are_not_orphans(project: Project) -> None:
     (project.generated / "stacks" / ".app.py.swp").write_bytes(b"\0")
     result, findings = run_check()
     assert result.exit_code == 0, findings
+
+
+def test_check_with_out_dot_and_schemas_elsewhere_calls_no_source_an_orphan(project: Project) -> None:
+    (project.root / "README.md").write_text("# notes\n")
+    site = project.root / "site"
+    site.mkdir()
+    os.chdir(site)
+    (site / "index.html").write_text("<p>mine</p>\n")
+    assert CliRunner().invoke(main, ["generate", "--out", ".", "../schemas"]).exit_code == 0
+    result = CliRunner().invoke(main, ["check", "--out", ".", "../schemas", "--json"])
+    paths = [f["path"] for f in json.loads(result.output)["findings"]]
+    assert "index.html" not in paths and result.exit_code == 0, result.output
+
+
+def test_a_tampered_schema_entry_is_never_read_as_a_schema(project: Project) -> None:
+    secret = project.root.parent / "secret.txt"
+    secret.write_text('{"extraction_name": "leak"}')
+    manifest = project.manifest()
+    manifest["schemas"][str(secret)] = {"extraction_name": "x", "version": "1.0.0", "sha256": "0" * 64}
+    manifest["schemas"]["../secret.txt"] = {"extraction_name": "x", "version": "1.0.0", "sha256": "0" * 64}
+    (project.generated / "MANIFEST.json").write_text(json.dumps(manifest))
+    named = f"schemas/{BT}.json"  # naming schemas keeps the others the manifest records
+    for command in (["generate", named], ["check", named]):
+        result = CliRunner().invoke(main, command)
+        assert "secret" not in result.output and "leak" not in result.output, result.output
