@@ -163,7 +163,7 @@ class LocalResultStore:
 
         Row numbers are positions in the CSV, so a CSV changed since the batch
         started would pair stored results with other rows' inputs: refused.
-        A batch whose process is still alive on this host is refused too.
+        The resuming process becomes the batch's owner.
         """
         info = self.batch(batch_id)
         if info.csv_sha256 is not None:
@@ -176,12 +176,6 @@ class LocalResultStore:
                     f"start a new run instead: schema-factory batch run {csv_path.as_posix()} --agent "
                     f"{info.agent_name}",
                 ))
-        if info.state == "running" and owner_alive(info) and info.owner_pid != os.getpid():
-            raise FactoryError(Problem(
-                self.path.as_posix(), "$", "batch-running",
-                f"batch {batch_id} is still running (pid {info.owner_pid} on {info.owner_host})",
-                "wait for it, or stop it with Ctrl-C, then resume",
-            ))
         with self._lock:
             self._conn.execute(
                 "UPDATE batches SET state = 'running', owner_pid = ?, owner_host = ? WHERE batch_id = ?",
