@@ -3,12 +3,15 @@
 All user errors arrive here as `FactoryError` and leave as one line per
 problem on stderr with exit status 1; click's usage errors keep status 2;
 anything unexpected is a one-line internal error unless `--debug` asks for
-the traceback.
+the traceback. A reader that stops reading (`schema-factory ... | head`) ends
+the program quietly with status 141, as a shell reports a program SIGPIPE
+ended.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -18,6 +21,17 @@ from factory import __version__
 from factory.commands.options import SCHEMA_PATHS
 from factory.errors import EXIT_OK, EXIT_USER_ERROR, FactoryError
 
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE
+
+
+def _leave_quietly_on_broken_pipe() -> None:
+    """The reader is gone: point stdout at /dev/null so the final flush cannot fail, and leave."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout is not a real file (tests): nothing to flush
+        pass
+    sys.exit(EXIT_BROKEN_PIPE)
 
 
 class FactoryGroup(click.Group):
@@ -34,6 +48,8 @@ class FactoryGroup(click.Group):
             ctx.exit(EXIT_USER_ERROR)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
+        except BrokenPipeError:
+            _leave_quietly_on_broken_pipe()
         except Exception as err:  # noqa: BLE001 - the last line of defence
             if ctx.obj and ctx.obj.get("debug"):
                 raise
@@ -102,6 +118,8 @@ def generate(paths: tuple[Path, ...], out_dir: Path) -> None:
         click.echo(f"wrote {(out_dir / rel).as_posix()}")
     for rel in report.removed:
         click.echo(f"removed {(out_dir / rel).as_posix()}")
+    for rel, why in report.kept:
+        click.echo(f"kept {rel!r} (listed in the old manifest, not removed: {why})", err=True)
     click.echo(
         f"{len(result.schemas)} schema(s): {len(report.written)} written, "
         f"{len(report.unchanged)} unchanged, {len(report.removed)} removed"

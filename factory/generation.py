@@ -8,14 +8,25 @@ from pathlib import Path
 from factory.emit import GeneratedTree, generate
 from factory.errors import FactoryError, Problem
 from factory.output import SchemaEntry, WriteReport, write_tree
-from factory.project_files import DEFAULT_SCHEMA_DIR, read_manifest, schema_roots, sha256, source_key
+from factory.project_files import (
+    DEFAULT_SCHEMA_DIR,
+    no_schemas_problem,
+    read_manifest,
+    schema_roots,
+    sha256,
+    source_key,
+)
 from factory.schema.loader import LoadedSchema, load_schemas
 
 DEFAULT_OUT_DIR = Path("generated")
 
 
 def validate_paths(paths: list[Path]) -> tuple[list[LoadedSchema], list[Problem]]:
-    return load_schemas(paths or [DEFAULT_SCHEMA_DIR])
+    """Every problem of the schemas under `paths`; no schema at all is one (as for generate and check)."""
+    loaded, problems = load_schemas(paths or [DEFAULT_SCHEMA_DIR])
+    if not loaded and not problems:
+        problems = [no_schemas_problem(paths)]
+    return loaded, problems
 
 
 def load_valid(paths: list[Path]) -> list[LoadedSchema]:
@@ -51,9 +62,6 @@ class GenerateResult:
 def generate_to_disk(paths: list[Path], out_dir: Path) -> GenerateResult:
     loaded = load_valid(schema_set_for(paths, out_dir))
     if not loaded:
-        raise FactoryError(
-            Problem(", ".join(p.as_posix() for p in paths) or DEFAULT_SCHEMA_DIR.as_posix(), "$", "no-schemas",
-                    "no schema files found", "pass schema files or a directory holding *.json schemas")
-        )
+        raise FactoryError(no_schemas_problem(paths))
     tree, entries = generate_tree(loaded, out_dir)
     return GenerateResult(loaded, write_tree(out_dir, tree, entries))

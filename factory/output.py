@@ -19,7 +19,14 @@ from factory.emit import GeneratedTree
 from factory.emit.serialize import json_bytes
 from factory.errors import FactoryError, Problem
 from factory.names import MANIFEST_PATH
-from factory.project_files import GENERATOR, generator_fingerprint, read_manifest, sha256
+from factory.project_files import (
+    GENERATOR,
+    display_path,
+    generator_fingerprint,
+    read_manifest,
+    sha256,
+    unsafe_manifest_path,
+)
 
 
 @dataclass(frozen=True)
@@ -57,15 +64,27 @@ class WriteReport:
     written: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    kept: list[tuple[str, str]] = field(default_factory=list)  # (manifest entry, why it was not removed)
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Readers see the old file or the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _umask() -> int:
+    """The process umask (reading it means setting it; set it straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _write_atomically(path: Path, data: bytes, mode: int) -> None:
+    """Readers see the old file or the new one, never half of one.
+
+    The temporary file is created 0600; it gets the mode an ordinary write
+    would give (0666 less the umask) before it takes the target's name.
+    """
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -79,31 +98,82 @@ def _remove_empty_parents(path: Path, stop: Path) -> None:
         parent = parent.parent
 
 
+def _inside(path: Path, root: Path) -> bool:
+    """`path` (already resolved) lies strictly inside `root` (already resolved)."""
+    return path != root and root in path.parents
+
+
+def prune_refusal(out_dir: Path, root: Path, rel: Any, entry: Any) -> str | None:
+    """Why the previous manifest's entry `rel` may not be deleted, or None when it may.
+
+    Only a regular file strictly inside the output directory (symlinks
+    resolved), whose bytes still hash to what the manifest recorded, is ours
+    to delete: anything else was put there, or edited, by someone else.
+    """
+    unsafe = unsafe_manifest_path(rel)
+    if unsafe is not None:
+        return f"the manifest entry {unsafe}"
+    target = out_dir / rel
+    if not os.path.lexists(target):
+        return "absent"
+    if target.is_symlink():
+        return "a symbolic link, not a file this generator wrote"
+    if not _inside(target.resolve(), root):
+        return "outside the output directory once symbolic links are resolved"
+    if not target.is_file():
+        return "not a regular file"
+    recorded = entry.get("sha256") if isinstance(entry, dict) else None
+    if not isinstance(recorded, str) or sha256(target.read_bytes()) != recorded:
+        return "its content differs from the hash the manifest recorded (edited, or not written by us)"
+    return None
+
+
+def _write_problem(target: Path, err: OSError) -> FactoryError:
+    """Name the file the user asked for, never our temporary file."""
+    return FactoryError(
+        Problem(display_path(target), "$", "write", f"cannot write: {err.strerror or err}",
+                "check the --out directory and its permissions")
+    )
+
+
 def write_tree(out_dir: Path, tree: GeneratedTree, schemas: list[SchemaEntry]) -> WriteReport:
     """Write what changed, remove what this generator made before and no longer makes."""
     report = WriteReport()
     previous = read_manifest(out_dir) or {"files": {}}
     files = dict(tree.files)
     files[MANIFEST_PATH] = json_bytes(build_manifest(tree, schemas))
+    mode = 0o666 & ~_umask()
+    target = out_dir
     try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        root = out_dir.resolve()
         for rel, data in files.items():
             target = out_dir / rel
-            if target.is_file() and target.read_bytes() == data:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if not _inside(target.parent.resolve() / target.name, root):
+                raise FactoryError(
+                    Problem(display_path(target), "$", "write",
+                            "a symbolic link leads outside the output directory",
+                            "remove the link; generate writes only inside --out")
+                )
+            if target.is_file() and not target.is_symlink() and target.read_bytes() == data:
                 report.unchanged.append(rel)
                 continue
-            _write_atomically(target, data)
+            _write_atomically(target, data, mode)
             report.written.append(rel)
-        for rel in sorted(previous["files"]):
+        for rel, entry in sorted(previous["files"].items(), key=lambda item: str(item[0])):
             if rel in files:
                 continue
-            target = out_dir / rel
-            if target.is_file():
-                target.unlink()
-                _remove_empty_parents(target, out_dir)
-                report.removed.append(rel)
+            target = out_dir / rel if isinstance(rel, str) else out_dir
+            refusal = prune_refusal(out_dir, root, rel, entry)
+            if refusal == "absent":
+                continue
+            if refusal is not None:
+                report.kept.append((str(rel), refusal))
+                continue
+            target.unlink()
+            _remove_empty_parents(target, out_dir)
+            report.removed.append(rel)
     except OSError as err:
-        raise FactoryError(
-            Problem(str(err.filename or out_dir), "$", "write", f"cannot write: {err.strerror}",
-                    "check the --out directory and its permissions")
-        ) from None
+        raise _write_problem(target, err) from None
     return report

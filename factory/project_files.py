@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from factory import __version__
+from factory.errors import Problem
 from factory.names import MANIFEST_PATH
 
 GENERATOR = "schema-factory"
@@ -90,6 +91,23 @@ def display_path(path: Path) -> str:
         return path.as_posix()
 
 
+def unsafe_manifest_path(rel: Any) -> str | None:
+    """Why a manifest `files` key is not a plain relative path inside the output directory, or None.
+
+    The manifest comes from the repository, so a merge can put anything in it;
+    `generate` prunes by it, so only plain `a/b/c` paths may ever be acted on.
+    """
+    if not isinstance(rel, str) or not rel:
+        return "not a non-empty string"
+    if "\\" in rel or "\0" in rel or any(ord(ch) < 32 for ch in rel):
+        return "contains a backslash or a control character"
+    if rel.startswith("/") or (len(rel) > 1 and rel[1] == ":"):
+        return "is an absolute path"
+    if any(part in ("", ".", "..") for part in rel.split("/")):
+        return "has an empty, '.' or '..' segment"
+    return None
+
+
 def read_manifest(out_dir: Path) -> dict[str, Any] | None:
     """The manifest on disk, or None when there is none or it cannot be read."""
     try:
@@ -115,10 +133,27 @@ def schema_roots(paths: list[Path], out_dir: Path, manifest: dict[str, Any] | No
     chosen = list(paths)
     base = out_dir.resolve().parent
     for recorded in sorted((manifest or {}).get("schemas", {})):
+        if not recorded.endswith(".json") or Path(recorded).is_absolute():
+            continue  # a tampered manifest cannot make us read an arbitrary file as a schema
         candidate = base / recorded
         if candidate.is_file():
             chosen.append(candidate)
     return chosen
+
+
+def no_schemas_problem(paths: list[Path]) -> Problem:
+    """`validate`, `generate` and `check` agree: no schema to work on is a user error, the same words."""
+    where = ", ".join(p.as_posix() for p in paths) or DEFAULT_SCHEMA_DIR.as_posix()
+    return Problem(where, "$", "no-schemas", f"no schema files found in {where}",
+                   "pass schema files or a directory holding *.json schemas")
+
+
+class SchemaPathError(ValueError):
+    """A schema path that cannot be followed (a symbolic link loop); the loader makes it a problem."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path, self.reason = path, reason
 
 
 def expand_schema_files(roots: list[Path]) -> list[Path] | None:
@@ -133,7 +168,10 @@ def expand_schema_files(roots: list[Path]) -> list[Path] | None:
         else:
             return None
         for path in found:
-            resolved = path.resolve()
+            try:
+                resolved = path.resolve()
+            except (OSError, RuntimeError):  # Python raises RuntimeError for a symlink loop
+                raise SchemaPathError(path, "a symbolic link loop (the link leads back to itself)") from None
             if resolved not in seen:
                 seen.add(resolved)
                 files.append(path)

@@ -9,6 +9,7 @@ its errors into problems naming the file.
 from __future__ import annotations
 
 import csv
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -29,9 +30,33 @@ def _problem(path: Path, message: str) -> FactoryError:
     return FactoryError(Problem(path.as_posix(), "$", "csv", message, "fix the CSV file"))
 
 
+@dataclass(frozen=True)
+class CsvFingerprint:
+    """Size and sha256 of a CSV's bytes: a resumed run must read the very file its batch started on."""
+
+    size: int
+    sha256: str
+
+
+def fingerprint(path: Path, chunk: int = 1 << 20) -> CsvFingerprint:
+    """Streamed (memory does not grow with the file)."""
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with open(path, "rb") as handle:
+            while block := handle.read(chunk):
+                digest.update(block)
+                size += len(block)
+    except OSError as err:
+        raise FactoryError(Problem(path.as_posix(), "$", "unreadable", f"cannot read file: {err.strerror}",
+                                   "check the path")) from None
+    return CsvFingerprint(size, digest.hexdigest())
+
+
 def _open(path: Path):
     try:
-        return open(path, "r", encoding="utf-8-sig", newline="")
+        # surrogateescape: a byte that is not UTF-8 reaches the row reader, which names its row.
+        return open(path, "r", encoding="utf-8-sig", errors="surrogateescape", newline="")
     except OSError as err:
         raise FactoryError(Problem(path.as_posix(), "$", "unreadable", f"cannot read file: {err.strerror}",
                                    "check the path")) from None
@@ -46,9 +71,19 @@ def header(path: Path) -> list[str]:
                     return check_header(record)
         except CsvInputError as err:
             raise _problem(path, str(err)) from None
-        except UnicodeDecodeError as err:
-            raise _problem(path, f"CSV is not UTF-8: byte 0x{err.object[err.start]:02x}; re-save it as UTF-8") from None
     raise _problem(path, "CSV is empty: no header row")
+
+
+def check_result_columns(path: Path, columns: list[str], output_fields: list[str]) -> None:
+    """Refuse, before any row runs, input columns whose names the results CSV already uses."""
+    from factory.runtime.aggregator import column_collisions  # boto3 comes with it: only for a run
+
+    reason = column_collisions(columns, output_fields)
+    if reason is not None:
+        raise FactoryError(Problem(
+            path.as_posix(), "line 1", "columns", reason,
+            "rename those columns (a results CSV is not an input: run the original CSV)",
+        ))
 
 
 def rows(path: Path) -> Iterator[CsvRow]:
@@ -59,5 +94,3 @@ def rows(path: Path) -> Iterator[CsvRow]:
                 yield CsvRow(number, {key: "" if value is None else value for key, value in values.items()})
         except CsvInputError as err:
             raise _problem(path, str(err)) from None
-        except UnicodeDecodeError as err:
-            raise _problem(path, f"CSV is not UTF-8: byte 0x{err.object[err.start]:02x}; re-save it as UTF-8") from None

@@ -9,6 +9,10 @@ lets in-flight ones finish their bookkeeping, and reports how to resume.
 
 from __future__ import annotations
 
+import datetime
+import decimal
+import json
+import math
 import random
 import threading
 import time
@@ -57,6 +61,78 @@ def new_batch_id(agent: AgentSpec) -> str:
     return make_batch_id(tool, f"local-{stamp}-{uuid.uuid4().hex[:6]}")
 
 
+class AgentOutputError(ValueError):
+    """The agent's response holds a value with no JSON form; that row fails with this reason."""
+
+
+_SCALARS = (str, int, bool, type(None))
+
+
+def _plain(value: Any) -> bool:
+    """Already what JSON holds (the common case, checked without building any path)."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return True
+    if kind is float:
+        return value - value == 0  # False for NaN and infinities
+    if kind is dict:
+        return all(type(key) is str and _plain(inner) for key, inner in value.items())
+    if kind is list:
+        return all(map(_plain, value))
+    return False
+
+
+def agent_output(value: Any) -> Any:
+    """The agent's response as the row keeps it (see `jsonable`); raises `AgentOutputError`."""
+    try:
+        return value if _plain(value) else jsonable(value)
+    except RecursionError:
+        raise AgentOutputError("agent output is nested too deeply to store") from None
+
+
+def jsonable(value: Any, path: str = "$") -> Any:
+    """The agent's response with every value JSON can hold, as the result store will keep it.
+
+    Python agents return what Python has: datetimes become ISO 8601 text,
+    Decimals numbers (as DynamoDB's reader makes them), sets and tuples lists
+    (sets sorted, so the row is the same every run), UUIDs text. Anything else,
+    and NaN or infinity, raises `AgentOutputError` naming where it sits.
+    """
+    if isinstance(value, _SCALARS):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise AgentOutputError(f"agent output holds {value!r} at {path}, which is not a finite number")
+        return value
+    if isinstance(value, dict):
+        out = {}
+        for key, inner in value.items():
+            if not isinstance(key, str):
+                raise AgentOutputError(f"agent output has a {type(key).__name__} key {key!r} at {path}; "
+                                       "JSON object keys are text")
+            out[key] = jsonable(inner, f"{path}.{key}")
+        return out
+    if isinstance(value, (list, tuple)):
+        return [jsonable(inner, f"{path}[{index}]") for index, inner in enumerate(value)]
+    if isinstance(value, (set, frozenset)):
+        items = [jsonable(inner, f"{path}[]") for inner in value]
+        return sorted(items, key=lambda item: json.dumps(item, sort_keys=True))
+    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        if not value.is_finite():
+            raise AgentOutputError(
+                f"agent output holds Decimal({str(value)!r}) at {path}, which is not a finite number"
+            )
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise AgentOutputError(
+        f"agent output holds a value of type {type(value).__name__} at {path}, which has no JSON form; "
+        "return text, numbers, booleans, lists and objects"
+    )
+
+
 def backoff_delay(attempt: int, options: RunOptions, rng: Callable[[], float] = random.random) -> float:
     """Exponential backoff with full jitter."""
     return rng() * min(options.backoff_cap, options.backoff * 2**attempt)
@@ -77,14 +153,22 @@ class RowProcessor:
 
     def call(self, payload: dict[str, Any]) -> tuple[Any, str | None]:
         last_error = ""
+        attempts = 0
         for attempt in range(self.options.retries + 1):
+            attempts += 1
             try:
-                return self.invoker(payload, self.options.timeout), None
+                return agent_output(self.invoker(payload, self.options.timeout)), None
+            except AgentOutputError as err:
+                return None, str(err)
             except Exception as err:  # noqa: BLE001 - any agent failure is retried, then recorded
                 last_error = f"{type(err).__name__}: {err}"
+            except BaseException as err:  # noqa: BLE001 - sys.exit() or KeyboardInterrupt inside the agent:
+                # this row's failure, not the run's (the run's own Ctrl-C arrives as a signal in the main
+                # thread and only sets `stop`); not retried, the agent asked to stop.
+                last_error = f"{type(err).__name__}: {err}".rstrip(": ") + " raised by the agent"
+                break
             if attempt < self.options.retries and self.stop.wait(backoff_delay(attempt, self.options)):
                 break
-        attempts = self.options.retries + 1
         return None, f"agent call failed after {attempts} attempt(s): {last_error}"
 
     def process(self, row: CsvRow) -> RowResult:
@@ -98,9 +182,13 @@ class RowProcessor:
             if error is not None:
                 result = self._failed(row, error, started)
             else:
-                mapped = extract_structured_output(response, self.mapping, self.agent.output_schema)
-                elapsed = int((time.monotonic() - started) * 1000)
-                result = result_from_mapped_row(self.batch_id, row.number, row.values, mapped, elapsed)
+                try:
+                    mapped = extract_structured_output(response, self.mapping, self.agent.output_schema)
+                    elapsed = int((time.monotonic() - started) * 1000)
+                    result = result_from_mapped_row(self.batch_id, row.number, row.values, mapped, elapsed)
+                except Exception as err:  # noqa: BLE001 - a response the mapper cannot take fails its row
+                    reason = f"agent output could not be mapped: {type(err).__name__}: {err}"
+                    result = self._failed(row, reason, started)
         self.store.put(result)
         return result
 
@@ -111,13 +199,13 @@ def run_rows(rows: Iterable[CsvRow], processor: RowProcessor, options: RunOption
     window = threading.BoundedSemaphore(options.concurrency * 2)
     lock = threading.Lock()
     started = time.monotonic()
-    errors: list[Exception] = []
+    errors: list[BaseException] = []
 
     def finished(future: Future[RowResult]) -> None:
         window.release()
         try:
             result = future.result()
-        except Exception as err:  # noqa: BLE001 - a store failure must stop the run, loudly
+        except BaseException as err:  # noqa: BLE001 - a store failure must stop the run, loudly
             processor.stop.set()
             summary.counts["ERROR"] = summary.counts.get("ERROR", 0) + 1
             errors.append(err)

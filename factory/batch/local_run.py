@@ -127,12 +127,13 @@ def run_local(request: LocalRunRequest, invoker: Invoker, store: LocalResultStor
     agent, mapping = request.agent, request.mapping
     check_ready(agent, mapping, request.csv_path.as_posix())
     columns = csv_source.header(request.csv_path)
+    outputs = list(mapping.get("structured_output_fields") or [])
+    csv_source.check_result_columns(request.csv_path, columns, outputs)
     check_columns(mapping, columns, request.csv_path.as_posix())
     total = sum(1 for _ in csv_source.rows(request.csv_path))
     if request.resume_batch_id:
         batch_id = request.resume_batch_id
-        skip = store.done_rows(batch_id)
-        store.set_state(batch_id, "running")
+        skip = store.resume_batch(batch_id, request.csv_path)
     else:
         batch_id = new_batch_id(agent)
         skip = set()

@@ -12,6 +12,8 @@ and writing a row again replaces it: a resumed run can never duplicate one.
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sqlite3
 import threading
 import time
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+from factory.batch.csv_source import CsvFingerprint, fingerprint
 from factory.errors import FactoryError, Problem
 from factory.runtime.result_store import RowResult, build_item, from_dynamodb
 
@@ -32,7 +35,11 @@ CREATE TABLE IF NOT EXISTS batches (
     csv_path TEXT NOT NULL,
     config TEXT NOT NULL,
     created_at TEXT NOT NULL,
-    state TEXT NOT NULL
+    state TEXT NOT NULL,
+    csv_size INTEGER,
+    csv_sha256 TEXT,
+    owner_pid INTEGER,
+    owner_host TEXT
 );
 CREATE TABLE IF NOT EXISTS results (
     batch_id TEXT NOT NULL,
@@ -47,6 +54,15 @@ CREATE INDEX IF NOT EXISTS results_by_status ON results (batch_id, status);
 """
 
 
+# Columns added after the first release; an older store gets them on open.
+_ADDED_COLUMNS = (
+    ("csv_size", "INTEGER"), ("csv_sha256", "TEXT"), ("owner_pid", "INTEGER"), ("owner_host", "TEXT"),
+)
+_BATCH_COLUMNS = (
+    "batch_id, agent_name, csv_path, config, created_at, state, csv_size, csv_sha256, owner_pid, owner_host"
+)
+
+
 @dataclass(frozen=True)
 class BatchInfo:
     batch_id: str
@@ -55,6 +71,52 @@ class BatchInfo:
     config: dict[str, Any]
     created_at: str
     state: str
+    csv_size: int | None = None
+    csv_sha256: str | None = None
+    owner_pid: int | None = None
+    owner_host: str | None = None
+
+    @classmethod
+    def from_row(cls, row: tuple[Any, ...]) -> BatchInfo:
+        return cls(row[0], row[1], row[2], json.loads(row[3]), *row[4:])
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def owner_alive(info: BatchInfo) -> bool | None:
+    """Whether the process running `info` is alive: None when it runs on another host (cannot tell)."""
+    if info.owner_pid is None or info.owner_host is None:
+        return None
+    if info.owner_host != socket.gethostname():
+        return None
+    return _pid_alive(info.owner_pid)
+
+
+def effective_state(info: BatchInfo) -> str:
+    """The stored state, except that a "running" batch whose process died is "interrupted"."""
+    if info.state == "running" and owner_alive(info) is False:
+        return "interrupted"
+    return info.state
+
+
+def describe_state(info: BatchInfo) -> str:
+    """The state as `batch status` prints it: an interrupted run (Ctrl-C or a dead process) is resumable."""
+    state = effective_state(info)
+    if state == "interrupted":
+        return "interrupted (resumable)"
+    if state == "running" and owner_alive(info) is None and info.owner_host:
+        return f"running (on host {info.owner_host})"
+    return state
 
 
 def _json_default(value: Any) -> Any:
@@ -72,6 +134,10 @@ class LocalResultStore:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.executescript(_SCHEMA)
+            present = {row[1] for row in self._conn.execute("PRAGMA table_info(batches)")}
+            for name, kind in _ADDED_COLUMNS:
+                if name not in present:
+                    self._conn.execute(f"ALTER TABLE batches ADD COLUMN {name} {kind}")
         except (OSError, sqlite3.Error) as err:
             raise FactoryError(Problem(path.as_posix(), "$", "result-store", f"cannot open the result store: {err}",
                                        "check --store and its directory's permissions")) from None
@@ -80,28 +146,59 @@ class LocalResultStore:
     def close(self) -> None:
         self._conn.close()
 
-    def create_batch(self, batch_id: str, agent_name: str, csv_path: str, config: dict[str, Any]) -> None:
+    def create_batch(self, batch_id: str, agent_name: str, csv_path: str, config: dict[str, Any],
+                     csv: CsvFingerprint | None = None) -> None:
+        """Record a new run, its CSV's size and hash (a resume must read the same rows) and its owner."""
+        csv = csv or fingerprint(Path(csv_path))
         with self._lock:
             self._conn.execute(
-                "INSERT INTO batches VALUES (?, ?, ?, ?, ?, 'running')",
+                f"INSERT INTO batches ({_BATCH_COLUMNS}) VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?)",
                 (batch_id, agent_name, csv_path, json.dumps(config, ensure_ascii=False),
-                 time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())),
+                 time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), csv.size, csv.sha256, os.getpid(),
+                 socket.gethostname()),
             )
+
+    def resume_batch(self, batch_id: str, csv_path: Path) -> set[int]:
+        """Take over a batch to run its remaining rows; the rows already done.
+
+        Row numbers are positions in the CSV, so a CSV changed since the batch
+        started would pair stored results with other rows' inputs: refused.
+        The resuming process becomes the batch's owner.
+        """
+        info = self.batch(batch_id)
+        if info.csv_sha256 is not None:
+            now = fingerprint(csv_path)
+            if (now.size, now.sha256) != (info.csv_size, info.csv_sha256):
+                raise FactoryError(Problem(
+                    csv_path.as_posix(), "$", "csv-changed",
+                    f"the CSV changed since batch {batch_id} started ({info.csv_size} bytes then, "
+                    f"{now.size} now, different content); resuming would pair stored results with other rows",
+                    f"start a new run instead: schema-factory batch run {csv_path.as_posix()} --agent "
+                    f"{info.agent_name}",
+                ))
+        with self._lock:
+            self._conn.execute(
+                "UPDATE batches SET state = 'running', owner_pid = ?, owner_host = ? WHERE batch_id = ?",
+                (os.getpid(), socket.gethostname(), batch_id),
+            )
+        return self.done_rows(batch_id)
 
     def set_state(self, batch_id: str, state: str) -> None:
         with self._lock:
             self._conn.execute("UPDATE batches SET state = ? WHERE batch_id = ?", (state, batch_id))
 
     def batch(self, batch_id: str) -> BatchInfo:
-        row = self._conn.execute("SELECT * FROM batches WHERE batch_id = ?", (batch_id,)).fetchone()
+        query = f"SELECT {_BATCH_COLUMNS} FROM batches WHERE batch_id = ?"
+        row = self._conn.execute(query, (batch_id,)).fetchone()
         if row is None:
             raise FactoryError(Problem(self.path.as_posix(), "$", "batch-unknown", f"no batch {batch_id!r} in this store",
                                        "see `schema-factory batch status` for known batches"))
-        return BatchInfo(row[0], row[1], row[2], json.loads(row[3]), row[4], row[5])
+        return BatchInfo.from_row(row)
 
     def batches(self) -> list[BatchInfo]:
-        rows = self._conn.execute("SELECT * FROM batches ORDER BY created_at, batch_id").fetchall()
-        return [BatchInfo(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5]) for r in rows]
+        query = f"SELECT {_BATCH_COLUMNS} FROM batches ORDER BY created_at, batch_id"
+        rows = self._conn.execute(query).fetchall()
+        return [BatchInfo.from_row(r) for r in rows]
 
     def put(self, result: RowResult) -> None:
         """Store one row's result, replacing an earlier one for the same row."""

@@ -12,8 +12,9 @@ ORPHAN = "orphan"
 LAYERS_DISAGREE = "layers-disagree"
 INVALID = "invalid"
 VERSION_BUMP = "version-bump"
+UNSAFE_ENTRY = "unsafe-entry"
 
-KINDS = (STALE, EDITED, MISSING, ORPHAN, LAYERS_DISAGREE, INVALID, VERSION_BUMP)
+KINDS = (UNSAFE_ENTRY, STALE, EDITED, MISSING, ORPHAN, LAYERS_DISAGREE, INVALID, VERSION_BUMP)
 
 REGENERATE = "run `schema-factory generate` (or `schema-factory check --fix`)"
 DIFF_LINES_SHOWN = 20

@@ -26,6 +26,11 @@ def run_check(paths: list[Path], out_dir: Path, base: str | None = None) -> Chec
     layers only; nothing heavy is imported. Otherwise it regenerates in memory.
     """
     snapshot = take_snapshot(paths, out_dir)
+    if snapshot.schemas == []:  # as `validate` and `generate` say: nothing to check against
+        from factory.errors import FactoryError
+        from factory.project_files import no_schemas_problem
+
+        raise FactoryError(no_schemas_problem(paths))
     if snapshot.fast_path_clean:
         findings = _fast_layers(snapshot)
         mode, count = "fast", len(snapshot.schemas or [])

@@ -23,6 +23,7 @@ from factory.names import MANIFEST_PATH
 from factory.project_files import (  # noqa: F401 - re-exported for the check modules
     DEFAULT_SCHEMA_DIR,
     GENERATOR,
+    SchemaPathError,
     display_path,
     expand_schema_files,
     generator_fingerprint,
@@ -30,28 +31,81 @@ from factory.project_files import (  # noqa: F401 - re-exported for the check mo
     schema_roots,
     sha256,
     source_key,
+    unsafe_manifest_path,
 )
+
 # Build output that lives beside generated files and is never generated itself
 # (`cd generated && cdk synth` writes cdk.out/; importing app.py writes caches).
 IGNORED_DIR_NAMES = frozenset({"__pycache__", "cdk.out"})
 IGNORED_SUFFIXES = (".pyc",)
 
 
-def list_generated(out_dir: Path) -> list[str]:
-    """Every file under `out_dir` (posix, relative), except the manifest and build output."""
+def _ignored(name: str) -> bool:
+    """Hidden files and folders (.DS_Store, .foo.swp, .git) are never the generator's, nor orphans."""
+    return name.startswith(".") or name.endswith(IGNORED_SUFFIXES)
+
+
+def list_generated(
+    out_dir: Path, exclude: frozenset[Path] = frozenset(), only: frozenset[str] | None = None
+) -> list[str]:
+    """Every file under `out_dir` (posix, relative), except the manifest, build output and hidden files.
+
+    `exclude` holds resolved paths never listed (the schema sources); `only`,
+    when given, limits the walk to those top-level names of `out_dir` (an
+    output directory that also holds sources, such as `--out .`, is walked only
+    where the generator writes).
+    """
     found: list[str] = []
     if not out_dir.is_dir():
         return found
     for dirpath, dirnames, filenames in os.walk(out_dir):
-        dirnames[:] = sorted(name for name in dirnames if name not in IGNORED_DIR_NAMES)
+        top = dirpath == str(out_dir)
+        dirnames[:] = sorted(
+            name
+            for name in dirnames
+            if name not in IGNORED_DIR_NAMES
+            and not _ignored(name)
+            and (not top or only is None or name in only)
+        )
         rel_dir = Path(dirpath).relative_to(out_dir)
         for name in sorted(filenames):
-            if name.endswith(IGNORED_SUFFIXES):
+            if _ignored(name) or (top and only is not None and name not in only):
                 continue
             rel = (rel_dir / name).as_posix()
-            if rel != MANIFEST_PATH:
+            if rel != MANIFEST_PATH and (not exclude or (Path(dirpath) / name).resolve() not in exclude):
                 found.append(rel)
     return found
+
+
+def split_manifest(manifest: dict[str, Any] | None) -> tuple[dict[str, Any] | None, list[tuple[str, str]]]:
+    """The manifest with only plain relative `files` entries, and the others with the reason."""
+    if manifest is None:
+        return None, []
+    safe, unsafe = {}, []
+    for rel, entry in manifest["files"].items():
+        reason = unsafe_manifest_path(rel)
+        if reason is None:
+            safe[rel] = entry
+        else:
+            unsafe.append((rel, reason))
+    return ({**manifest, "files": safe} if unsafe else manifest), unsafe
+
+
+def walk_scope(
+    out_dir: Path, schema_files: list[Path], manifest: dict[str, Any] | None
+) -> frozenset[str] | None:
+    """None (walk everything) for a dedicated output directory; else the top-level names the generator owns.
+
+    An output directory that holds a schema source or the working directory
+    (`--out .`) holds the project too: only what the manifest records, and the
+    folders it writes into, can be the generator's.
+    """
+    root = out_dir.resolve()
+    cwd = Path.cwd().resolve()
+    holds_project = root == cwd or root in cwd.parents or any(root in p.resolve().parents for p in schema_files)
+    if not holds_project:
+        return None
+    return frozenset(rel.split("/", 1)[0] for rel in (manifest or {}).get("files", {}))
 
 
 @dataclass(frozen=True)
@@ -84,6 +138,7 @@ class Snapshot:
     schemas: list[SchemaFile] | None
     generated: list[str]
     reasons: list[str] = field(default_factory=list)
+    unsafe_entries: list[tuple[str, str]] = field(default_factory=list)
     _cache: dict[str, bytes | None] = field(default_factory=dict)
     _cache_display: dict[str, str] = field(default_factory=dict)
 
@@ -121,9 +176,12 @@ class Snapshot:
 
 def take_snapshot(paths: list[Path], out_dir: Path) -> Snapshot:
     """Read everything once and note every reason the hashes cannot vouch for the tree."""
-    manifest = read_manifest(out_dir)
+    manifest, unsafe = split_manifest(read_manifest(out_dir))
     roots = schema_roots(paths, out_dir, manifest)
-    files = expand_schema_files(roots)
+    try:
+        files = expand_schema_files(roots)
+    except SchemaPathError:  # the slow path's loader reports it, naming the path
+        files = None
     schemas = None
     if files is not None:
         try:
@@ -132,7 +190,10 @@ def take_snapshot(paths: list[Path], out_dir: Path) -> Snapshot:
             ]
         except OSError:  # unreadable: the slow path's loader reports it as a problem
             schemas = None
-    snapshot = Snapshot(out_dir, manifest, schemas, list_generated(out_dir))
+    sources = files or []
+    exclude = frozenset(path.resolve() for path in sources)
+    generated = list_generated(out_dir, exclude, walk_scope(out_dir, sources, manifest))
+    snapshot = Snapshot(out_dir, manifest, schemas, generated, unsafe_entries=unsafe)
     snapshot.reasons.extend(_reasons(snapshot))
     return snapshot
 
@@ -148,6 +209,8 @@ def _reasons(snapshot: Snapshot) -> list[str]:
     if snapshot.schemas is None:
         return ["a schema path does not exist or cannot be read"]
     reasons = []
+    if snapshot.unsafe_entries:
+        reasons.append("the manifest lists paths that are not plain relative paths in the output directory")
     recorded = manifest["schemas"]
     current = {schema.key: schema for schema in snapshot.schemas}
     if set(recorded) != set(current):

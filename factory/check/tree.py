@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from factory import names
-from factory.check.findings import EDITED, INVALID, MISSING, ORPHAN, REGENERATE, STALE, Finding
+from factory.check.findings import EDITED, INVALID, MISSING, ORPHAN, REGENERATE, STALE, UNSAFE_ENTRY, Finding
 from factory.check.layers import check_layers
 from factory.check.scan import Snapshot, sha256, source_key
 
@@ -36,7 +36,7 @@ def compare_tree(snapshot: Snapshot, paths: list[Path]) -> tuple[list[Finding], 
 
     out_dir = snapshot.out_dir
     loaded, problems = load_schemas(schema_set_for(paths, out_dir))
-    findings = [
+    findings = unsafe_findings(snapshot) + [
         Finding(
             problem.file,
             INVALID,
@@ -172,6 +172,22 @@ def _compare_suspects(
     return findings
 
 
+def unsafe_findings(snapshot: Snapshot) -> list[Finding]:
+    """Manifest entries that could point outside the output directory: named, never acted on."""
+    display = snapshot.display(names.MANIFEST_PATH)
+    return [
+        Finding(
+            display,
+            UNSAFE_ENTRY,
+            f"lists {rel!r}, which {reason}: not a plain relative path inside the output directory; "
+            "generate never deletes or reads it",
+            "remove the entry (a hand or merge edit of MANIFEST.json); "
+            "`schema-factory generate` rewrites the manifest without it",
+        )
+        for rel, reason in snapshot.unsafe_entries
+    ]
+
+
 def _compare_file(snapshot: Snapshot, rel: str, data: bytes, sources: list[str], entry: Any) -> list[Finding]:
     display = snapshot.display(rel)
     on_disk = snapshot.read(rel)
@@ -203,6 +219,15 @@ def _edited(display: str, sources: list[str], diff: str = "") -> Finding:
 def _orphan(snapshot: Snapshot, rel: str, entry: Any) -> Finding:
     display = snapshot.display(rel)
     sources = entry.get("sources") if isinstance(entry, dict) else None
+    data = snapshot.read(rel)
+    if sources and (data is None or entry.get("sha256") != sha256(data)):
+        return Finding(
+            display,
+            ORPHAN,
+            f"once generated from {', '.join(map(str, sources))}, but edited since (its hash differs "
+            "from the manifest's), so `schema-factory generate` leaves it",
+            "delete it if you no longer need it",
+        )
     if sources:
         base = snapshot.out_dir.resolve().parent
         gone = [source for source in sources if not (base / source).is_file()]

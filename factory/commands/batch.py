@@ -238,7 +238,7 @@ def batch_run(csv_path: Path | None, agent_name: str | None, generated_dir: Path
 def batch_status(batch_id: str | None, store_path: Path, as_json: bool, aws: Any) -> None:
     """Counts by status for one batch (a local batch id or an execution ARN), or every local batch."""
     from factory.batch.aws_run import aws_client, execution_status, is_execution_arn
-    from factory.batch.local_store import LocalResultStore
+    from factory.batch.local_store import LocalResultStore, describe_state, effective_state
 
     if batch_id and is_execution_arn(batch_id):
         status = execution_status(aws_client(aws[0], "stepfunctions"), batch_id)
@@ -252,14 +252,14 @@ def batch_status(batch_id: str | None, store_path: Path, as_json: bool, aws: Any
 
     store = LocalResultStore(store_path)
     infos = [store.batch(batch_id)] if batch_id else store.batches()
-    report = [{"batch_id": i.batch_id, "agent": i.agent_name, "state": i.state, "created_at": i.created_at,
-               "counts": store.counts(i.batch_id)} for i in infos]
+    report = [{"batch_id": i.batch_id, "agent": i.agent_name, "state": effective_state(i),
+               "created_at": i.created_at, "counts": store.counts(i.batch_id)} for i in infos]
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return
-    for entry in report:
+    for info, entry in zip(infos, report):
         counts = ", ".join(f"{k} {v}" for k, v in sorted(entry["counts"].items())) or "no rows yet"
-        click.echo(f"{entry['batch_id']}  {entry['state']}  {entry['agent']}  {counts}")
+        click.echo(f"{entry['batch_id']}  {describe_state(info)}  {entry['agent']}  {counts}")
 
 
 @batch.command("results")

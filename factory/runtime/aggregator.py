@@ -63,6 +63,28 @@ def csv_columns(input_columns: list[str], output_fields: list[str]) -> list[str]
     return [*input_columns, *output_fields, *METADATA_COLUMNS]
 
 
+def column_collisions(input_columns: list[str], output_fields: list[str]) -> str | None:
+    """Why a results CSV for these input columns would repeat a header, or None.
+
+    Results put input columns, output fields and the metadata columns side by
+    side; a name in two places gives two columns nobody can tell apart, so such
+    an input is refused before any row runs (rename the column).
+    """
+    taken = set(output_fields) | set(METADATA_COLUMNS)
+    clashes = [name for name in input_columns if name in taken]
+    if not clashes:
+        return None
+    if set(METADATA_COLUMNS) <= set(input_columns):
+        return (
+            "this looks like a results CSV (it has the columns " + ", ".join(METADATA_COLUMNS) + "), "
+            "so its results would repeat them"
+        )
+    return (
+        "input column(s) " + ", ".join(map(repr, clashes)) + " have the name of a result column "
+        "(an output field or " + ", ".join(METADATA_COLUMNS) + "), so the results CSV would repeat them"
+    )
+
+
 def cell_text(value: Any, neutralise: bool = True) -> str:
     kind = type(value)
     if kind is str:

@@ -13,16 +13,20 @@
 |                            | any non-empty extra cell is a CsvInputError naming the row        |
 | cell over max_cell_bytes   | CsvInputError naming the row (default 8 MiB; on AWS a whole row   |
 |                            | must also fit Step Functions' 256 KB payload)                     |
-| non-UTF-8 bytes            | CsvInputError with the byte offset and line; no silent mojibake   |
+| non-UTF-8 bytes            | CsvInputError naming the row and column (text decoded with        |
+|                            | surrogateescape, then each row searched); no silent mojibake      |
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Any, Iterable, Iterator
 
 BOM = "\ufeff"
+# A byte that is not UTF-8, as `errors="surrogateescape"` decodes it.
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
 DEFAULT_MAX_CELL_BYTES = 8 * 1024 * 1024
 HEADER_PROBE_BYTES = 1024 * 1024
 
@@ -50,7 +54,23 @@ def decode_csv_bytes(data: bytes) -> str:
     return text[1:] if text.startswith(BOM) else text
 
 
+def _bad_byte(cells: list[str]) -> tuple[int, int] | None:
+    """(cell index, byte value) of the first byte that was not UTF-8, or None (one C-speed search a row)."""
+    if not _ESCAPED_BYTE.search("\0".join(cells)):
+        return None
+    for index, cell in enumerate(cells):
+        found = _ESCAPED_BYTE.search(cell)
+        if found:
+            return index, ord(found.group()) - 0xDC00
+    return None
+
+
 def check_header(header: list[str]) -> list[str]:
+    bad = _bad_byte(header)
+    if bad is not None:
+        raise CsvInputError(
+            f"CSV header, column {bad[0] + 1}: not UTF-8: byte 0x{bad[1]:02x}; re-save the file as UTF-8"
+        )
     names = [name.strip() for name in header]
     if names:
         names[0] = names[0].lstrip(BOM)
@@ -112,6 +132,13 @@ def iter_rows(
                 header = check_header(record)
                 continue
             row_number += 1
+            bad = _bad_byte(record)
+            if bad is not None:
+                where = repr(header[bad[0]]) if bad[0] < len(header) else f"{bad[0] + 1} (beyond the header)"
+                raise CsvInputError(
+                    f"row {row_number}, column {where}: not UTF-8: byte 0x{bad[1]:02x}; "
+                    "re-save the file as UTF-8"
+                )
             if len(record) > len(header):
                 extra = record[len(header) :]
                 if any(cell.strip() for cell in extra):
@@ -137,6 +164,6 @@ def iter_rows(
 def read_csv_bytes(
     data: bytes, max_cell_bytes: int = DEFAULT_MAX_CELL_BYTES
 ) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Rows of a whole CSV file given as bytes (the local runner's path)."""
-    text = decode_csv_bytes(data)
-    return iter_rows(io.StringIO(text, newline=""), max_cell_bytes)
+    """Rows of a whole CSV file given as bytes; a byte that is not UTF-8 is reported with its row."""
+    text = data.decode("utf-8", "surrogateescape")
+    return iter_rows(io.StringIO(text[1:] if text.startswith(BOM) else text, newline=""), max_cell_bytes)

@@ -9,6 +9,7 @@ accepted, so one mistake is never reported three times.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -19,7 +20,7 @@ from jsonschema import Draft202012Validator
 from pydantic import ValidationError
 
 from factory.errors import FactoryError, Problem, json_path
-from factory.project_files import display_path, expand_schema_files
+from factory.project_files import SchemaPathError, display_path, expand_schema_files
 from factory.schema.checks import check_schema, check_schema_set
 from factory.schema.model import CanonicalSchema
 from factory.schema.standard_form import normalize_required
@@ -67,14 +68,55 @@ def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return seen
 
 
-class _NonFiniteNumber(ValueError):
-    def __init__(self, text: str) -> None:
-        super().__init__(text)
-        self.text = text
+# JSON nesting (objects and arrays) a schema may have: about 30 levels of nested
+# `properties`, far beyond any real extraction, and far from Python's recursion
+# limit in the validators and emitters that walk the document.
+MAX_JSON_DEPTH = 64
 
 
-def _refuse_non_finite(text: str) -> Any:
-    raise _NonFiniteNumber(text)
+class _NonFinite(float):
+    """NaN, Infinity or a number too large for a float (1e999), remembered with its text."""
+
+    text: str
+
+    def __new__(cls, text: str) -> _NonFinite:
+        value = super().__new__(cls, float(text))
+        value.text = text
+        return value
+
+
+def _parse_float(text: str) -> float:
+    value = float(text)
+    return value if math.isfinite(value) else _NonFinite(text)
+
+
+def _too_deep(display: str, where: str) -> Problem:
+    return Problem(display, where, "json-depth", f"nested more than {MAX_JSON_DEPTH} levels deep",
+                   "flatten the schema; see the canonical schema format in README.md")
+
+
+def _scan_numbers_and_depth(display: str, document: Any) -> list[Problem]:
+    """Every non-finite number, with its JSON path, and the first place nesting goes too deep.
+
+    Iterative, so a hostile document cannot exhaust the stack here.
+    """
+    problems: list[Problem] = []
+    too_deep = False
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(document, ())]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, _NonFinite):
+            problems.append(Problem(display, json_path(list(path)), "json-number",
+                                    f"{value.text} is not a finite JSON number", "use a finite number"))
+        elif isinstance(value, (dict, list)):
+            if len(path) >= MAX_JSON_DEPTH:
+                if not too_deep:
+                    too_deep = True
+                    problems.append(_too_deep(display, json_path(list(path))))
+                continue
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            stack.extend((child, (*path, key)) for key, child in reversed(list(items)))
+    return sorted(problems, key=lambda p: (p.rule, p.json_path))
 
 
 class _DuplicateKey(ValueError):
@@ -92,10 +134,14 @@ def parse_json(source: SchemaSource) -> tuple[Any, list[Problem]]:
             Problem(source.display, "$", "encoding", f"not UTF-8 (byte {err.start})", "save the file as UTF-8")
         ]
     try:
-        return (
-            json.loads(text, object_pairs_hook=_refuse_duplicate_keys, parse_constant=_refuse_non_finite),
-            [],
+        document = json.loads(
+            text,
+            object_pairs_hook=_refuse_duplicate_keys,
+            parse_constant=_NonFinite,
+            parse_float=_parse_float,
         )
+    except RecursionError:
+        return None, [_too_deep(source.display, "$")]
     except json.JSONDecodeError as err:
         return None, [
             Problem(
@@ -105,10 +151,6 @@ def parse_json(source: SchemaSource) -> tuple[Any, list[Problem]]:
                 f"invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}",
                 "fix the JSON syntax",
             )
-        ]
-    except _NonFiniteNumber as err:
-        return None, [
-            Problem(source.display, "$", "json-number", f"{err.text} is not a JSON number", "use a finite number")
         ]
     except _DuplicateKey as err:
         return None, [
@@ -120,6 +162,8 @@ def parse_json(source: SchemaSource) -> tuple[Any, list[Problem]]:
                 "keep one of them; JSON readers disagree on which wins",
             )
         ]
+    problems = _scan_numbers_and_depth(source.display, document)
+    return (None, problems) if problems else (document, [])
 
 
 def check_meta_schema(display: str, document: Any) -> list[Problem]:
@@ -174,7 +218,13 @@ def schema_files(paths: list[Path]) -> list[Path]:
             raise FactoryError(
                 Problem(display_path(path), "$", "missing-file", "no such file or directory", "check the path")
             )
-    return expand_schema_files(paths) or []
+    try:
+        return expand_schema_files(paths) or []
+    except SchemaPathError as err:
+        raise FactoryError(
+            Problem(err.path.as_posix(), "$", "symlink-loop", f"cannot read: {err.reason}",
+                    "remove the link or point it at a real schema file")
+        ) from None
 
 
 def load_schemas(paths: list[Path]) -> tuple[list[LoadedSchema], list[Problem]]:

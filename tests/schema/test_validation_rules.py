@@ -125,7 +125,7 @@ def test_duplicate_keys_and_nan_are_refused(project: Path) -> None:
     result = CliRunner().invoke(main, ["validate", "schemas"])
     assert result.exit_code == 1
     assert "schemas/d.json: $: key 'version' appears twice" in result.stderr
-    assert "schemas/n.json: $: NaN is not a JSON number" in result.stderr
+    assert "schemas/n.json: $.version: NaN is not a finite JSON number" in result.stderr
 
 
 def test_both_required_forms_load_to_the_same_model(write_schema, project: Path) -> None:

@@ -1,0 +1,125 @@
+"""Every agent fault is a row, never a crashed or empty batch (local engine).
+
+A Python agent may return values JSON cannot hold (datetime, Decimal, set),
+or call sys.exit() / raise KeyboardInterrupt in its worker. Each such row is
+stored as text or failed with the reason; every other row still runs.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import decimal
+import uuid
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from factory.cli import main
+from tests.conftest import REPO
+
+AGENT = "broadband_availability_bt_wholesale"
+
+FAULTY_AGENT = '''
+import datetime, decimal, sys
+
+def invoke(payload):
+    data = payload.get("data", payload)
+    kind = data.get("street", "")
+    out = {"success": True, "fttp_avail": True, "alk": "A1", "exchange_code": "X", "sogea_avail": False}
+    if kind == "datetime":
+        out["alk"] = datetime.datetime(2025, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
+    if kind == "date":
+        out["exchange_code"] = datetime.date(2025, 1, 2)
+    if kind == "decimal":
+        out["soadsl_dsl_speed"] = decimal.Decimal("12.50")
+    if kind == "set":
+        out["metadata"] = {"tags": {"b", "a"}}
+    if kind == "exit":
+        sys.exit(3)
+    if kind == "keyboard":
+        raise KeyboardInterrupt
+    if kind == "object":
+        out["metadata"] = {"x": object()}
+    if kind == "nan":
+        out["soadsl_dsl_speed"] = float("nan")
+    return {"structured_output": out}
+'''
+
+KINDS = ["ok", "datetime", "date", "decimal", "set", "exit", "keyboard", "object", "nan", "ok"]
+
+
+@pytest.fixture
+def faulty(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    package = tmp_path / "agents"
+    package.mkdir()
+    (package / "faulty_agent_for_engine_tests.py").write_text(FAULTY_AGENT)
+    monkeypatch.syspath_prepend(str(package))
+    monkeypatch.chdir(REPO)
+    path = tmp_path / "in.csv"
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["Building Number", "Street", "Postcode"])
+        for number, kind in enumerate(KINDS, 1):
+            writer.writerow([str(number), kind, "CB1 2AB"])
+    return path
+
+
+def test_agent_faults_are_rows_and_the_batch_completes(faulty: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out.csv"
+    result = CliRunner().invoke(main, [
+        "batch", "run", str(faulty), "--agent", AGENT, "--invoke", "faulty_agent_for_engine_tests:invoke",
+        "--store", str(tmp_path / "s.sqlite"), "--out", str(out), "--retries", "1", "--quiet",
+    ])
+    assert "internal error" not in result.output
+    assert "Traceback" not in result.output
+    assert result.exit_code == 1, result.output  # some rows failed
+    with open(out, newline="", encoding="utf-8") as handle:
+        rows = {row["Street"] + row["Building Number"]: row for row in csv.DictReader(handle)}
+    assert len(rows) == len(KINDS)
+    by = {key.rstrip("0123456789"): row for key, row in rows.items()}
+    assert by["datetime"]["alk"] == "2025-01-02T03:04:05+00:00"
+    assert by["datetime"]["_status"] != "FAILED"
+    assert by["decimal"]["soadsl_dsl_speed"] == "12.5"
+    assert by["decimal"]["_status"] != "FAILED"
+    assert by["set"]["_status"] != "FAILED" and '"tags":["a","b"]' in by["set"]["metadata"]
+    # A date where text is expected is text; the schema decides whether that is valid.
+    assert by["date"]["exchange_code"] == "2025-01-02"
+    assert by["exit"]["_status"] == "FAILED" and "SystemExit: 3 raised by the agent" in by["exit"]["_error"]
+    assert by["keyboard"]["_status"] == "FAILED" and "KeyboardInterrupt" in by["keyboard"]["_error"]
+    assert by["object"]["_status"] == "FAILED"
+    assert "object at $.structured_output.metadata.x" in by["object"]["_error"]
+    assert by["nan"]["_status"] == "FAILED" and "not a finite number" in by["nan"]["_error"]
+    assert rows["ok1"]["_status"] != "FAILED" and rows["ok10"]["_status"] != "FAILED"
+
+
+def test_jsonable_gives_text_for_python_values() -> None:
+    from factory.batch.engine import AgentOutputError, jsonable
+
+    when = datetime.datetime(2025, 1, 2, 3, 4, 5)
+    ident = uuid.UUID(int=7)
+    value = {"t": when, "d": decimal.Decimal("3"), "f": decimal.Decimal("0.25"), "s": {3, 1, 2},
+             "tu": (1, "a"), "u": ident, "n": None}
+    assert jsonable(value) == {"t": "2025-01-02T03:04:05", "d": 3, "f": 0.25, "s": [1, 2, 3], "tu": [1, "a"],
+                               "u": str(ident), "n": None}
+    for bad, where in [({"a": [b"x"]}, "$.a[0]"), ({"a": decimal.Decimal("NaN")}, "$.a"), ({1: "x"}, "$"),
+                       ({"a": float("inf")}, "$.a")]:
+        with pytest.raises(AgentOutputError, match=r"at \$"):
+            jsonable(bad)
+        try:
+            jsonable(bad)
+        except AgentOutputError as err:
+            assert where in str(err)
+
+
+def test_output_nested_past_the_stack_fails_its_row_only() -> None:
+    from factory.batch.engine import AgentOutputError, agent_output
+
+    deep: list = []
+    for _ in range(100_000):
+        deep = [deep]
+    with pytest.raises(AgentOutputError, match="nested too deeply"):
+        agent_output({"structured_output": deep})
+    plain = {"a": [1, 2.5, "x", None, True, {"b": []}]}
+    assert agent_output(plain) is plain, "JSON-native output passes untouched (no copy)"

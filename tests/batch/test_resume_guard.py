@@ -1,0 +1,129 @@
+"""Resume never mixes rows, and a dead run is shown as resumable.
+
+Row numbers are positions in the CSV, so a batch records its CSV's size and
+sha256 when it starts; a resume whose CSV changed is refused, naming the file
+and the batch. The owning pid and host are recorded, so `batch status` can
+tell a run killed with -9 from one still running.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from factory.cli import main
+from tests.conftest import REPO
+
+AGENT = "broadband_availability_bt_wholesale"
+INVOKE = "examples.example_agent:invoke"
+
+
+def write_csv(path: Path, count: int, tag: str = "") -> Path:
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["Building Number", "Street", "Postcode"])
+        for index in range(1, count + 1):
+            writer.writerow([str(index), f"Street {index}{tag}", "CB1 2AB"])
+    return path
+
+
+def batch_ids(store: Path) -> list[str]:
+    conn = sqlite3.connect(store)
+    try:
+        return [row[0] for row in conn.execute("SELECT batch_id FROM batches")]
+    finally:
+        conn.close()
+
+
+@pytest.fixture(autouse=True)
+def _in_repo(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO)
+
+
+def _run(csv_path: Path, store: Path, out: Path) -> str:
+    result = CliRunner().invoke(main, ["batch", "run", str(csv_path), "--agent", AGENT, "--invoke", INVOKE,
+                                       "--store", str(store), "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    (batch_id,) = batch_ids(store)
+    return batch_id
+
+
+@pytest.mark.parametrize("change", ["insert a row after the header", "edit a cell, same size", "append a row"])
+def test_a_resume_whose_csv_changed_is_refused(tmp_path: Path, change: str) -> None:
+    csv_path, store, out = write_csv(tmp_path / "in.csv", 20), tmp_path / "s.sqlite", tmp_path / "out.csv"
+    batch_id = _run(csv_path, store, out)
+    lines = csv_path.read_text("utf-8").splitlines(keepends=True)
+    if change.startswith("insert"):
+        lines.insert(1, "0,New street,CB1 2AB\r\n")
+    elif change.startswith("edit"):
+        lines[5] = lines[5].replace("Street 5", "Street 6")
+    else:
+        lines.append("21,Street 21,CB1 2AB\r\n")
+    csv_path.write_text("".join(lines), "utf-8")
+    before = out.read_bytes()
+    result = CliRunner().invoke(main, ["batch", "run", "--resume", batch_id, "--store", str(store),
+                                       "--invoke", INVOKE, "--quiet"])
+    assert result.exit_code == 1, result.output
+    message = result.output
+    assert csv_path.as_posix() in message and batch_id in message
+    assert "CSV changed since batch" in message and "start a new run" in message
+    assert out.read_bytes() == before, "the results CSV is not rewritten"
+
+
+def test_a_resume_of_the_same_csv_still_runs(tmp_path: Path) -> None:
+    csv_path, store, out = write_csv(tmp_path / "in.csv", 10), tmp_path / "s.sqlite", tmp_path / "out.csv"
+    batch_id = _run(csv_path, store, out)
+    result = CliRunner().invoke(main, ["batch", "run", "--resume", batch_id, "--store", str(store),
+                                       "--invoke", INVOKE, "--quiet"])
+    assert result.exit_code == 0, result.output
+
+
+def test_fingerprint_is_streamed_size_and_sha256(tmp_path: Path) -> None:
+    import hashlib
+
+    from factory.batch.csv_source import fingerprint
+
+    path = tmp_path / "x.csv"
+    path.write_bytes(b"a,b\n" * 100_000)
+    found = fingerprint(path, chunk=4096)
+    assert found.size == 400_000
+    assert found.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_run_killed_with_sigkill_shows_as_interrupted_and_resumable(tmp_path: Path) -> None:
+    csv_path, store, out = write_csv(tmp_path / "in.csv", 400, "k"), tmp_path / "s.sqlite", tmp_path / "out.csv"
+    env = {**os.environ, "EXAMPLE_AGENT_LATENCY_MS": "20", "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "factory", "batch", "run", str(csv_path), "--agent", AGENT, "--invoke", INVOKE,
+         "--store", str(store), "--out", str(out), "--quiet", "--concurrency", "2"],
+        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if store.exists() and batch_ids(store):
+                    break
+            except sqlite3.OperationalError:
+                pass
+            assert proc.poll() is None
+            time.sleep(0.05)
+        running = CliRunner().invoke(main, ["batch", "status", "--store", str(store)])
+        assert "  running  " in running.output, running.output
+    finally:
+        proc.kill()
+        proc.wait()
+    result = CliRunner().invoke(main, ["batch", "status", "--store", str(store)])
+    assert result.exit_code == 0
+    assert "interrupted (resumable)" in result.output, result.output
+    as_json = CliRunner().invoke(main, ["batch", "status", "--store", str(store), "--json"])
+    assert json.loads(as_json.stdout)[0]["state"] == "interrupted"

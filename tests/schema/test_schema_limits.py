@@ -1,0 +1,109 @@
+"""Numbers a float cannot hold, schemas nested without end, and symlink loops are schema problems.
+
+Each is reported as `file: $.json.path: message` with exit 1, by `validate`,
+`generate` and `check` alike, never as an internal error.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from factory.cli import main
+from tests.conftest import bundled_document
+
+BT = "broadband_availability_bt_wholesale"
+MAX_JSON_DEPTH = 64  # README: "at most 64 levels of JSON nesting"
+
+
+def base() -> dict[str, Any]:
+    return copy.deepcopy(bundled_document(BT))
+
+
+def nested(levels: int) -> dict[str, Any]:
+    node: dict[str, Any] = {"type": "string"}
+    for _ in range(levels):
+        node = {"type": "object", "properties": {"inner": node}}
+    return node
+
+
+def write(project: Path, document: dict[str, Any], text_edit: tuple[str, str] | None = None) -> Path:
+    text = json.dumps(document, indent=2)
+    if text_edit:
+        assert text_edit[0] in text
+        text = text.replace(text_edit[0], text_edit[1], 1)
+    path = project / "schemas" / f"{document['extraction_name']}.json"
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    "literal, json_path",
+    [
+        ("1e999", "$.output_schema.properties.download_speed.maximum"),
+        ("-1e999", "$.output_schema.properties.download_speed.maximum"),
+        ("NaN", "$.output_schema.properties.download_speed.maximum"),
+        ("Infinity", "$.output_schema.properties.download_speed.maximum"),
+    ],
+)
+@pytest.mark.parametrize("command", ["validate", "generate", "check"])
+def test_non_finite_numbers_are_refused_with_their_path(project: Path, literal: str, json_path: str,
+                                                          command: str) -> None:
+    document = base()
+    document["output_schema"]["properties"]["download_speed"] = {"type": "number", "maximum": 12345.5}
+    write(project, document, ('"maximum": 12345.5', f'"maximum": {literal}'))
+    result = CliRunner().invoke(main, [command])
+    assert result.exit_code == 1, result.output
+    where = f"schemas/{BT}.json: " + ("invalid: " if command == "check" else "")
+    assert f"{where}{json_path}: {literal} is not a finite JSON number" in result.output
+    assert "internal error" not in result.output
+    assert not (project / "generated" / "tool_specs" / f"{BT}.json").exists()
+
+
+def test_a_schema_nested_past_the_limit_is_a_schema_problem(project: Path) -> None:
+    document = base()
+    document["output_schema"]["properties"]["deep"] = nested(250)
+    write(project, document)
+    for command in ("validate", "generate", "check"):
+        result = CliRunner().invoke(main, [command])
+        assert result.exit_code == 1, result.output
+        assert "internal error" not in result.output
+        where = f"schemas/{BT}.json: " + ("invalid: " if command == "check" else "")
+        assert f"{where}$.output_schema.properties.deep" in result.output
+        assert f"nested more than {MAX_JSON_DEPTH} levels deep" in result.output
+
+
+def test_nesting_beyond_the_json_parsers_own_limit_is_reported_too(project: Path) -> None:
+    (project / "schemas" / "x.json").write_text("[" * 100_000 + "]" * 100_000)
+    result = CliRunner().invoke(main, ["validate"])
+    assert result.exit_code == 1
+    assert f"schemas/x.json: $: nested more than {MAX_JSON_DEPTH} levels deep" in result.output
+
+
+def test_nesting_within_the_limit_generates(project: Path) -> None:
+    document = base()
+    document["output_schema"]["properties"]["deep"] = nested((MAX_JSON_DEPTH - 6) // 2)
+    write(project, document)
+    result = CliRunner().invoke(main, ["generate"])
+    assert result.exit_code == 0, result.output
+    assert CliRunner().invoke(main, ["check"]).exit_code == 0
+
+
+@pytest.mark.parametrize("links", [{"loop.json": "loop.json"}, {"a.json": "b.json", "b.json": "a.json"}])
+@pytest.mark.parametrize("command", ["validate", "generate", "check"])
+def test_a_symlink_loop_under_schemas_is_a_user_error_naming_it(project: Path, links: dict[str, str],
+                                                                  command: str) -> None:
+    write(project, base())
+    for name, target in links.items():
+        os.symlink(target, project / "schemas" / name)
+    result = CliRunner().invoke(main, [command])
+    assert result.exit_code == 1, result.output
+    assert "internal error" not in result.output
+    first = sorted(links)[0]
+    assert f"schemas/{first}: $: cannot read: a symbolic link loop" in result.output
