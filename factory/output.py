@@ -19,6 +19,7 @@ from factory.emit import GeneratedTree
 from factory.emit.serialize import json_bytes
 from factory.errors import FactoryError, Problem
 from factory.names import MANIFEST_PATH
+from factory.project_config import MANIFEST_FORM_KEY, STANDALONE
 from factory.project_files import GENERATOR, generator_fingerprint, read_manifest, sha256
 
 
@@ -33,10 +34,14 @@ class SchemaEntry:
 
 
 def build_manifest(tree: GeneratedTree, schemas: list[SchemaEntry]) -> dict[str, Any]:
+    # The agent form is recorded only when it is not the default, so a
+    # standalone manifest is what it always was.
+    form = {} if tree.form == STANDALONE else {MANIFEST_FORM_KEY: tree.form}
     return {
         "generator": GENERATOR,
         "generator_version": __version__,
         "generator_fingerprint": generator_fingerprint(),
+        **form,
         "schemas": {
             entry.path: {
                 "extraction_name": entry.extraction_name,

@@ -39,6 +39,7 @@ GENERATOR_SOURCES = (
     "output.py",
     "generation.py",
     "project_files.py",
+    "project_config.py",
     "batch/orchestrator_tools.py",
 )
 
