@@ -132,7 +132,9 @@ def take_snapshot(paths: list[Path], out_dir: Path) -> Snapshot:
             ]
         except OSError:  # unreadable: the slow path's loader reports it as a problem
             schemas = None
-    snapshot = Snapshot(out_dir, manifest, schemas, list_generated(out_dir))
+    from factory.check.agent_form import judged_files  # a shared repository: only our files are judged
+
+    snapshot = Snapshot(out_dir, manifest, schemas, judged_files(out_dir, manifest, lambda: list_generated(out_dir)))
     snapshot.reasons.extend(_reasons(snapshot))
     return snapshot
 
