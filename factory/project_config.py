@@ -58,17 +58,25 @@ def _problem(file: str, where: str, message: str, hint: str) -> FactoryError:
     return FactoryError(Problem(file, where, "project-config", message, hint))
 
 
+def _display(path: Path) -> str:
+    """A configuration file as the user knows it: relative to the working directory when inside it."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
 def _read_toml(path: Path) -> dict[str, Any] | None:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         return None
     except OSError as err:
-        raise _problem(path.as_posix(), "$", f"cannot read: {err.strerror}", "check the file's permissions") from None
+        raise _problem(_display(path), "$", f"cannot read: {err.strerror}", "check the file's permissions") from None
     try:
         return tomllib.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
-        raise _problem(path.as_posix(), "$", f"not valid TOML ({err})", "fix the file's syntax") from None
+        raise _problem(_display(path), "$", f"not valid TOML ({err})", "fix the file's syntax") from None
 
 
 def _table_form(table: Any, file: str, where: str) -> str | None:
@@ -90,13 +98,13 @@ def configured_form(root: Path | None = None) -> FormChoice | None:
     root = Path.cwd() if root is None else root
     own = _read_toml(root / CONFIG_FILE)
     if own is not None:
-        form = _table_form(own, CONFIG_FILE, "$")
+        form = _table_form(own, _display(root / CONFIG_FILE), "$")
         if form is not None:
             return FormChoice(form, CONFIG_FILE)
     pyproject = _read_toml(root / PYPROJECT_FILE)
     tool = (pyproject or {}).get("tool")
     if isinstance(tool, dict) and PYPROJECT_TABLE in tool:
-        form = _table_form(tool[PYPROJECT_TABLE], PYPROJECT_FILE, "$.tool.schema-factory")
+        form = _table_form(tool[PYPROJECT_TABLE], _display(root / PYPROJECT_FILE), "$.tool.schema-factory")
         if form is not None:
             return FormChoice(form, f"{PYPROJECT_FILE} [tool.{PYPROJECT_TABLE}]")
     return None

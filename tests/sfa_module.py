@@ -87,8 +87,8 @@ class StackModule:
     def resolve(self, node: ast.expr | None) -> Any:
         if node is None:
             return None
-        if isinstance(node, ast.Constant):
-            return node.value
+        if isinstance(node, (ast.Constant, ast.UnaryOp)):
+            return ast.literal_eval(node)
         if isinstance(node, (ast.List, ast.Tuple)):
             return [self.resolve(item) for item in node.elts]
         if isinstance(node, ast.Dict):
