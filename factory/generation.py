@@ -8,7 +8,7 @@ from pathlib import Path
 from factory.emit import GeneratedTree, generate
 from factory.errors import FactoryError, Problem
 from factory.output import SchemaEntry, WriteReport, write_tree
-from factory.project_config import STEP_FUNCTIONS_AGENT, FormChoice, resolve_form
+from factory.project_config import DEFAULT_FORM, STEP_FUNCTIONS_AGENT, FormChoice, resolve_form
 from factory.project_files import DEFAULT_SCHEMA_DIR, read_manifest, schema_roots, sha256, source_key
 from factory.schema.loader import LoadedSchema, load_schemas
 
@@ -67,7 +67,7 @@ def generate_tree(
 class GenerateResult:
     schemas: list[LoadedSchema]
     report: WriteReport
-    form: FormChoice = FormChoice("standalone", "default")
+    form: FormChoice = FormChoice(DEFAULT_FORM, "default")
 
 
 def generate_to_disk(paths: list[Path], out_dir: Path, form: str | None = None) -> GenerateResult:

@@ -78,6 +78,7 @@ def test_generate_form_flag_writes_the_stack_and_prints_the_app_lines(repo: Path
     assert not (repo / "cdk.json").exists()
     manifest = json.loads((repo / "MANIFEST.json").read_text("utf-8"))
     assert manifest["form"] == "step-functions-agent"
+    assert list(manifest["schemas"]) == [f"schemas/{BT}.json"]  # not under the checkout's own name
     assert sorted(manifest["files"]) == sorted([
         BT_STACK,
         f"templates/{BT}_v1.0.0.json",
