@@ -43,10 +43,12 @@ def _bound(lines: list[str], name: str) -> bool:
 def _dependency_missing(lines: list[str], line: str) -> bool:
     """An `x.add_dependency(name)` line whose `name` this app does not bind."""
     found = re.search(r"\.add_dependency\((\w+)\)", line)
-    return bool(found) and not _bound(lines, found.group(1))
+    return found is not None and not _bound(lines, found.group(1))
 
 
-def edit_lines(lines: list[str], wanted: list[AppLines], display: str) -> tuple[list[str], list[str], list[str]]:
+def edit_lines(
+    lines: list[str], wanted: list[AppLines], display: str
+) -> tuple[list[str], list[str], list[str]]:
     """The app's lines with what is missing added; also the imports and classes that were added."""
     text = "\n".join(lines)
     out = list(lines)
@@ -63,12 +65,19 @@ def edit_lines(lines: list[str], wanted: list[AppLines], display: str) -> tuple[
             synth = [i for i, line in enumerate(out) if _SYNTH.match(line)]
             missing = [name for name in ("app", "environment", "env") if not _bound(out, name)]
             if len(synth) != 1 or missing:
-                why = "no single `app.synth()` line in a function" if len(synth) != 1 else (
-                    f"{', '.join(missing)} not bound in it"
+                why = (
+                    "no single `app.synth()` line in a function"
+                    if len(synth) != 1
+                    else (f"{', '.join(missing)} not bound in it")
                 )
                 raise FactoryError(
-                    Problem(display, "$", "app-edit", f"cannot place the {item.class_name} stack: {why}",
-                            "add the lines `generate` prints by hand")
+                    Problem(
+                        display,
+                        "$",
+                        "app-edit",
+                        f"cannot place the {item.class_name} stack: {why}",
+                        "add the lines `generate` prints by hand",
+                    )
                 )
             block = [line for line in item.block if not _dependency_missing(out, line)]
             at = synth[0]
@@ -88,11 +97,18 @@ def edit_app(out_dir: Path, wanted: list[AppLines]) -> AppEdit:
         original = path.read_text("utf-8")
     except FileNotFoundError:
         raise FactoryError(
-            Problem(display, "$", "app-edit", "no app.py in the output directory",
-                    "pass the step-functions-agent repository's root as --out")
+            Problem(
+                display,
+                "$",
+                "app-edit",
+                "no app.py in the output directory",
+                "pass the step-functions-agent repository's root as --out",
+            )
         ) from None
     except (OSError, UnicodeDecodeError) as err:
-        raise FactoryError(Problem(display, "$", "app-edit", f"cannot read: {err}", "check the file")) from None
+        raise FactoryError(
+            Problem(display, "$", "app-edit", f"cannot read: {err}", "check the file")
+        ) from None
     newline = "\r\n" if "\r\n" in original else "\n"
     lines = original.splitlines()
     edited, imports, stacks = edit_lines(lines, wanted, display)

@@ -72,7 +72,9 @@ def _read_toml(path: Path) -> dict[str, Any] | None:
     except FileNotFoundError:
         return None
     except OSError as err:
-        raise _problem(_display(path), "$", f"cannot read: {err.strerror}", "check the file's permissions") from None
+        raise _problem(
+            _display(path), "$", f"cannot read: {err.strerror}", "check the file's permissions"
+        ) from None
     try:
         return tomllib.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
@@ -81,10 +83,14 @@ def _read_toml(path: Path) -> dict[str, Any] | None:
 
 def _table_form(table: Any, file: str, where: str) -> str | None:
     if not isinstance(table, dict):
-        raise _problem(file, where, "must be a table", f'write it as [{where[2:] or "..."}] with form = "..."')
+        raise _problem(
+            file, where, "must be a table", f'write it as [{where[2:] or "..."}] with form = "..."'
+        )
     for key in table:
         if key not in KNOWN_KEYS:
-            raise _problem(file, f"{where}.{key}", f"unknown setting {key!r}", f"known: {', '.join(KNOWN_KEYS)}")
+            raise _problem(
+                file, f"{where}.{key}", f"unknown setting {key!r}", f"known: {', '.join(KNOWN_KEYS)}"
+            )
     form = table.get("form")
     if form is None:
         return None

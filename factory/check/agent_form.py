@@ -37,7 +37,9 @@ def judged_files(out_dir: Path, manifest: dict[str, Any] | None, walk: Callable[
     return sorted(rel for rel in manifest["files"] if (out_dir / rel).is_file())
 
 
-def form_findings(manifest: dict[str, Any] | None, manifest_display: str, root: Path | None = None) -> list[Finding]:
+def form_findings(
+    manifest: dict[str, Any] | None, manifest_display: str, root: Path | None = None
+) -> list[Finding]:
     """A directory generated in one form while the project configures another is stale."""
     if manifest is None:
         return []
@@ -76,7 +78,10 @@ def _self_assignments(source: str, attribute: str) -> list[ast.expr]:
         for node in ast.walk(ast.parse(source))
         if isinstance(node, ast.Assign)
         and any(
-            isinstance(t, ast.Attribute) and t.attr == attribute and isinstance(t.value, ast.Name) and t.value.id == "self"
+            isinstance(t, ast.Attribute)
+            and t.attr == attribute
+            and isinstance(t.value, ast.Name)
+            and t.value.id == "self"
             for t in node.targets
         )
     ]

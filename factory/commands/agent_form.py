@@ -23,7 +23,9 @@ def after_generate(result: GenerateResult, out_dir: Path, edit_app: bool) -> Non
     from factory.app_edit import APP_FILE, edit_app as apply_edit
     from factory.emit.sfa_agent_stack import app_lines
 
-    wanted = [app_lines(item.schema) for item in sorted(result.schemas, key=lambda i: i.schema.extraction_name)]
+    wanted = [
+        app_lines(item.schema) for item in sorted(result.schemas, key=lambda i: i.schema.extraction_name)
+    ]
     app_display = (out_dir / APP_FILE).as_posix()
     if edit_app:
         edit = apply_edit(out_dir, wanted)
@@ -34,7 +36,9 @@ def after_generate(result: GenerateResult, out_dir: Path, edit_app: bool) -> Non
         if not edit.changed:
             click.echo(f"{app_display}: already has every stack")
         return
-    click.echo(f"form {STEP_FUNCTIONS_AGENT} ({result.form.origin}): add to {app_display}, or rerun with --edit-app:")
+    click.echo(
+        f"form {STEP_FUNCTIONS_AGENT} ({result.form.origin}): add to {app_display}, or rerun with --edit-app:"
+    )
     for item in wanted:
         click.echo(item.import_line)
     for item in wanted:

@@ -93,7 +93,12 @@ class AppLines:
 
 
 # Names the existing app.py binds in main() for the stacks an agent depends on.
-APP_DEPENDENCIES = ("shared_llm_stack", "agent_registry_stack", "shared_infrastructure_stack", "browser_remote_tool")
+APP_DEPENDENCIES = (
+    "shared_llm_stack",
+    "agent_registry_stack",
+    "shared_infrastructure_stack",
+    "browser_remote_tool",
+)
 
 
 def app_lines(schema: CanonicalSchema, dependencies: tuple[str, ...] = APP_DEPENDENCIES) -> AppLines:

@@ -35,7 +35,7 @@ def _literal(value: Any) -> str:
 
 
 def _type_text(prop: PropertySchema) -> str:
-    text = prop.type
+    text: str = prop.type
     if prop.type == "array" and prop.items is not None:
         text = f"array of {prop.items.type}"
     if prop.enum is not None:
@@ -69,7 +69,9 @@ def system_prompt_lines(schema: CanonicalSchema) -> list[str]:
     config = schema.browser_config
     print_tool = names.print_output_tool_name(schema)
     template = names.template_id(schema)
-    required_out = [name for name in schema.output_schema.field_names() if schema.output_schema.is_required(name)]
+    required_out = [
+        name for name in schema.output_schema.field_names() if schema.output_schema.is_required(name)
+    ]
     inputs = ", ".join(schema.input_schema.field_names())
     call = json.dumps(template_call(schema), indent=2, ensure_ascii=False).splitlines()
     return [
