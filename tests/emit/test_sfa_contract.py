@@ -8,7 +8,6 @@ parsed with `ast` (never imported) and every call it makes is checked against th
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
 import pytest
 
@@ -220,7 +219,7 @@ def test_system_prompt_states_template_mode(schema, module: StackModule) -> None
     assert names.print_output_tool_name(schema) in prompt and "browser_remote" in prompt
 
 
-def test_generated_module_compiles_with_the_same_paths(tmp_path: Path) -> None:
+def test_generated_module_compiles_with_the_same_paths() -> None:
     """The module is valid Python 3.11 (compiled, not run) at its path in a package."""
     for schema, module in MODULES:
         compile(module.source, names.stack_path(schema), "exec")  # type: ignore[arg-type]
