@@ -190,6 +190,19 @@ def test_unsafe_model_id_is_refused_for_this_form(repo: Path) -> None:
     assert run("generate")[0] == 0  # the standalone form records it as data
 
 
+def test_text_that_looks_like_a_cdk_token_is_refused_for_this_form(repo: Path) -> None:
+    """aws-cdk-lib would try to resolve it (UnrecognizedTokenKey at synth): refused before writing."""
+    path = repo / "schemas" / f"{BT}.json"
+    document = json.loads(path.read_text("utf-8"))
+    document["output_schema"]["properties"]["alk"]["description"] = "see ${Token[TOKEN.99]}"
+    path.write_text(json.dumps(document), "utf-8")
+    code, out = run("generate", "--form", "step-functions-agent", "--out", ".")
+    assert code == 1
+    assert f"schemas/{BT}.json: $: schema text contains '${{Token['" in out
+    assert not (repo / BT_STACK).exists()
+    assert run("generate")[0] == 0  # the standalone stack escapes `$`
+
+
 def test_schema_llm_settings_reach_the_stack() -> None:
     loaded, _ = load_schemas([SCHEMAS_DIR / "planning_applications_council.json"])
     (data,) = emit_sfa_agent_stack(loaded[0].schema).values()

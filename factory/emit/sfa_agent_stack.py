@@ -9,6 +9,7 @@ shared stack or CDK app is written. The app there must import the new stack:
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -43,9 +44,28 @@ def llm_model(schema: CanonicalSchema) -> str:
     return schema.agent.model_id or DEFAULT_LLM_MODEL
 
 
+# aws-cdk-lib resolves these markers inside any string of a construct's
+# properties. The standalone stack writes `$` as a JSON escape; here schema text
+# reaches the prompt, the agent spec and the existing generator's definition
+# verbatim, so text holding a marker is refused rather than resolved.
+CDK_TOKEN_MARKERS = ("${Token[", "#{Token[")
+
+
 def form_problems(schema: CanonicalSchema, display: str) -> list[Problem]:
     """What this form cannot carry safely; checked before anything is rendered."""
     problems = []
+    text = json.dumps(schema.model_dump(mode="json"), ensure_ascii=False)
+    for marker in CDK_TOKEN_MARKERS:
+        if marker in text:
+            problems.append(
+                Problem(
+                    display,
+                    "$",
+                    "cdk-token-text",
+                    f"schema text contains {marker!r}, which aws-cdk-lib would take for a token",
+                    "reword that text for the step-functions-agent form",
+                )
+            )
     for key, value in (("llm_provider", schema.agent.llm_provider), ("model_id", schema.agent.model_id)):
         if value is not None and not LLM_VALUE_RE.match(value):
             problems.append(
