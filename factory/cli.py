@@ -103,16 +103,21 @@ def validate(paths: tuple[Path, ...], as_json: bool) -> None:
 @SCHEMA_PATHS
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("generated"),
               show_default=True, help="Directory to write artifacts and MANIFEST.json into.")
-def generate(paths: tuple[Path, ...], out_dir: Path) -> None:
+@click.option("--form", type=click.Choice(["standalone", "step-functions-agent"]), default=None,
+              help="Agent form (overrides schema-factory.toml and pyproject.toml [tool.schema-factory]).")
+@click.option("--edit-app", is_flag=True,
+              help="step-functions-agent form: add the new stacks to OUT/app.py (idempotent).")
+def generate(paths: tuple[Path, ...], out_dir: Path, form: str | None, edit_app: bool) -> None:
     """Generate every artifact for schemas (files or directories; default schemas/).
 
     Output is deterministic: the same schemas give byte-identical files.
     Files this tool generated before and no longer produces are removed;
     files it never generated are left alone.
     """
+    from factory.commands.agent_form import after_generate
     from factory.generation import generate_to_disk
 
-    result = generate_to_disk(list(paths), out_dir)
+    result = generate_to_disk(list(paths), out_dir, form)
     report = result.report
     for rel in report.written:
         click.echo(f"wrote {(out_dir / rel).as_posix()}")
@@ -124,6 +129,7 @@ def generate(paths: tuple[Path, ...], out_dir: Path) -> None:
         f"{len(result.schemas)} schema(s): {len(report.written)} written, "
         f"{len(report.unchanged)} unchanged, {len(report.removed)} removed"
     )
+    after_generate(result, out_dir, edit_app)
 
 
 def _add_commands() -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from factory.emit import GeneratedTree, generate
 from factory.errors import FactoryError, Problem
 from factory.output import SchemaEntry, WriteReport, write_tree
+from factory.project_config import DEFAULT_FORM, STEP_FUNCTIONS_AGENT, FormChoice, resolve_form
 from factory.project_files import (
     DEFAULT_SCHEMA_DIR,
     no_schemas_problem,
@@ -42,26 +43,51 @@ def schema_set_for(paths: list[Path], out_dir: Path) -> list[Path]:
     return schema_roots(paths, out_dir, read_manifest(out_dir))
 
 
-def generate_tree(loaded: list[LoadedSchema], out_dir: Path) -> tuple[GeneratedTree, list[SchemaEntry]]:
+def form_for(out_dir: Path, flag: str | None = None) -> FormChoice:
+    """The agent form for `out_dir`: flag, project configuration, then what its manifest recorded."""
+    return resolve_form(flag, read_manifest(out_dir))
+
+
+def check_form(loaded: list[LoadedSchema], form: str) -> None:
+    """Refuse what the chosen form cannot carry safely, with every problem at once."""
+    if form == STEP_FUNCTIONS_AGENT:
+        from factory.emit.sfa_agent_stack import form_problems
+
+        problems = [p for item in loaded for p in form_problems(item.schema, item.source.display)]
+        if problems:
+            raise FactoryError(problems)
+
+
+def generate_tree(
+    loaded: list[LoadedSchema], out_dir: Path, form: str | None = None
+) -> tuple[GeneratedTree, list[SchemaEntry]]:
+    """The tree `generate` writes; without `form`, the one `form_for(out_dir)` names (as `check` asks)."""
+    form = form_for(out_dir).form if form is None else form
+    check_form(loaded, form)
     pairs = []
     entries = []
     for item in loaded:
         key = source_key(item.source.path, out_dir)
         pairs.append((key, item.schema))
-        entries.append(SchemaEntry(key, item.schema.extraction_name, item.schema.version, sha256(item.source.data)))
+        entries.append(
+            SchemaEntry(key, item.schema.extraction_name, item.schema.version, sha256(item.source.data))
+        )
     pairs.sort(key=lambda pair: pair[0])
-    return generate(pairs), entries
+    return generate(pairs, form), entries
 
 
 @dataclass(frozen=True)
 class GenerateResult:
     schemas: list[LoadedSchema]
     report: WriteReport
+    form: FormChoice = FormChoice(DEFAULT_FORM, "default")
 
 
-def generate_to_disk(paths: list[Path], out_dir: Path) -> GenerateResult:
+def generate_to_disk(paths: list[Path], out_dir: Path, form: str | None = None) -> GenerateResult:
+    """Generate and write; `form` is the `--form` flag (None: the project's configured form)."""
+    choice = form_for(out_dir, form)
     loaded = load_valid(schema_set_for(paths, out_dir))
     if not loaded:
         raise FactoryError(no_schemas_problem(paths))
-    tree, entries = generate_tree(loaded, out_dir)
-    return GenerateResult(loaded, write_tree(out_dir, tree, entries))
+    tree, entries = generate_tree(loaded, out_dir, choice.form)
+    return GenerateResult(loaded, write_tree(out_dir, tree, entries), choice)

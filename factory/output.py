@@ -27,6 +27,7 @@ from factory.project_files import (
     sha256,
     unsafe_manifest_path,
 )
+from factory.project_config import MANIFEST_FORM_KEY, STANDALONE
 
 
 @dataclass(frozen=True)
@@ -40,10 +41,14 @@ class SchemaEntry:
 
 
 def build_manifest(tree: GeneratedTree, schemas: list[SchemaEntry]) -> dict[str, Any]:
+    # The agent form is recorded only when it is not the default, so a
+    # standalone manifest is what it always was.
+    form = {} if tree.form == STANDALONE else {MANIFEST_FORM_KEY: tree.form}
     return {
         "generator": GENERATOR,
         "generator_version": __version__,
         "generator_fingerprint": generator_fingerprint(),
+        **form,
         "schemas": {
             entry.path: {
                 "extraction_name": entry.extraction_name,
@@ -131,8 +136,13 @@ def prune_refusal(out_dir: Path, root: Path, rel: Any, entry: Any) -> str | None
 def _write_problem(target: Path, err: OSError) -> FactoryError:
     """Name the file the user asked for, never our temporary file."""
     return FactoryError(
-        Problem(display_path(target), "$", "write", f"cannot write: {err.strerror or err}",
-                "check the --out directory and its permissions")
+        Problem(
+            display_path(target),
+            "$",
+            "write",
+            f"cannot write: {err.strerror or err}",
+            "check the --out directory and its permissions",
+        )
     )
 
 
@@ -152,9 +162,13 @@ def write_tree(out_dir: Path, tree: GeneratedTree, schemas: list[SchemaEntry]) -
             target.parent.mkdir(parents=True, exist_ok=True)
             if not _inside(target.parent.resolve() / target.name, root):
                 raise FactoryError(
-                    Problem(display_path(target), "$", "write",
-                            "a symbolic link leads outside the output directory",
-                            "remove the link; generate writes only inside --out")
+                    Problem(
+                        display_path(target),
+                        "$",
+                        "write",
+                        "a symbolic link leads outside the output directory",
+                        "remove the link; generate writes only inside --out",
+                    )
                 )
             if target.is_file() and not target.is_symlink() and target.read_bytes() == data:
                 report.unchanged.append(rel)

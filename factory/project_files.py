@@ -40,6 +40,7 @@ GENERATOR_SOURCES = (
     "output.py",
     "generation.py",
     "project_files.py",
+    "project_config.py",
     "batch/orchestrator_tools.py",
 )
 
@@ -78,9 +79,17 @@ def generator_fingerprint() -> str:
     return digest.hexdigest()
 
 
+def project_root(out_dir: Path) -> Path:
+    """What manifest schema keys are relative to: the output directory's parent (`generated/`'s
+    project), or the output directory itself when it is the working directory (`--out .`, writing
+    into an existing repository's root), so keys never hold the checkout's own directory name."""
+    resolved = out_dir.resolve()
+    return resolved if resolved == Path.cwd().resolve() else resolved.parent
+
+
 def source_key(schema_path: Path, out_dir: Path) -> str:
-    """A schema's path as the manifest records it: relative to the output's parent."""
-    return Path(os.path.relpath(schema_path.resolve(), out_dir.resolve().parent)).as_posix()
+    """A schema's path as the manifest records it: relative to `project_root(out_dir)`."""
+    return Path(os.path.relpath(schema_path.resolve(), project_root(out_dir))).as_posix()
 
 
 def display_path(path: Path) -> str:
@@ -131,7 +140,7 @@ def schema_roots(paths: list[Path], out_dir: Path, manifest: dict[str, Any] | No
     if not paths:
         return [DEFAULT_SCHEMA_DIR]
     chosen = list(paths)
-    base = out_dir.resolve().parent
+    base = project_root(out_dir)
     for recorded in sorted((manifest or {}).get("schemas", {})):
         if not recorded.endswith(".json") or Path(recorded).is_absolute():
             continue  # a tampered manifest cannot make us read an arbitrary file as a schema

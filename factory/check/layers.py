@@ -300,4 +300,9 @@ def check_layers(
                     layer=layer,
                 )
             )
+    from factory.check.agent_form import sfa_layer_findings  # the step-functions-agent form's own layer
+
+    required = {"input": canonical.required("input"), "output": canonical.required("output")}
+    stack_rel = layer_paths(canonical.view)[AGENT_STACK]
+    findings.extend(sfa_layer_findings(schema_display, required, stack_rel, read, display))
     return findings

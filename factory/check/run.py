@@ -8,6 +8,7 @@ from pathlib import Path
 from factory.check.findings import CheckReport, Finding, unique_sorted
 from factory.check.layers import check_layers
 from factory.check.scan import Snapshot, take_snapshot
+from factory.names import MANIFEST_PATH
 
 
 def _fast_layers(snapshot: Snapshot) -> list[Finding]:
@@ -39,6 +40,9 @@ def run_check(paths: list[Path], out_dir: Path, base: str | None = None) -> Chec
 
         findings, count = compare_tree(snapshot, paths)
         mode = "slow"
+    from factory.check.agent_form import form_findings  # the directory's form vs the project's
+
+    findings = findings + form_findings(snapshot.manifest, snapshot.display(MANIFEST_PATH))
     if base is not None:
         from factory.check.versions import check_versions
 

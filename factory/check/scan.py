@@ -102,7 +102,9 @@ def walk_scope(
     """
     root = out_dir.resolve()
     cwd = Path.cwd().resolve()
-    holds_project = root == cwd or root in cwd.parents or any(root in p.resolve().parents for p in schema_files)
+    holds_project = (
+        root == cwd or root in cwd.parents or any(root in p.resolve().parents for p in schema_files)
+    )
     if not holds_project:
         return None
     return frozenset(rel.split("/", 1)[0] for rel in (manifest or {}).get("files", {}))
@@ -186,13 +188,18 @@ def take_snapshot(paths: list[Path], out_dir: Path) -> Snapshot:
     if files is not None:
         try:
             schemas = [
-                SchemaFile(path, source_key(path, out_dir), display_path(path), path.read_bytes()) for path in files
+                SchemaFile(path, source_key(path, out_dir), display_path(path), path.read_bytes())
+                for path in files
             ]
         except OSError:  # unreadable: the slow path's loader reports it as a problem
             schemas = None
+    from factory.check.agent_form import judged_files  # a shared repository: only our files are judged
+
     sources = files or []
     exclude = frozenset(path.resolve() for path in sources)
-    generated = list_generated(out_dir, exclude, walk_scope(out_dir, sources, manifest))
+    generated = judged_files(
+        out_dir, manifest, lambda: list_generated(out_dir, exclude, walk_scope(out_dir, sources, manifest))
+    )
     snapshot = Snapshot(out_dir, manifest, schemas, generated, unsafe_entries=unsafe)
     snapshot.reasons.extend(_reasons(snapshot))
     return snapshot

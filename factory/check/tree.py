@@ -16,6 +16,7 @@ from factory import names
 from factory.check.findings import EDITED, INVALID, MISSING, ORPHAN, REGENERATE, STALE, UNSAFE_ENTRY, Finding
 from factory.check.layers import check_layers
 from factory.check.scan import Snapshot, sha256, source_key
+from factory.project_files import project_root
 
 DIFF_CONTEXT = 1
 
@@ -229,7 +230,7 @@ def _orphan(snapshot: Snapshot, rel: str, entry: Any) -> Finding:
             "delete it if you no longer need it",
         )
     if sources:
-        base = snapshot.out_dir.resolve().parent
+        base = project_root(snapshot.out_dir)
         gone = [source for source in sources if not (base / source).is_file()]
         detail = (
             f"generated from {', '.join(gone)}, which no longer exists"

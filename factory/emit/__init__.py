@@ -1,7 +1,7 @@
 """Emitters: pure functions from models to `{relative path: bytes}`.
 
-`generate` walks the emitter tuples; adding an artifact kind is one module and
-one line here. Nothing in this package touches the disk.
+`generate` walks the emitter tuples of the chosen form; adding an artifact kind
+is one module and one line here. Nothing in this package touches the disk.
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ from factory.emit.agent_stack import emit_agent_stack, emit_cdk_app
 from factory.emit.batch_mapping import emit_batch_mapping
 from factory.emit.browser_template import emit_browser_template
 from factory.emit.orchestrator_tool_specs import emit_orchestrator_tool_specs
+from factory.emit.sfa_agent_stack import emit_sfa_agent_stack
 from factory.emit.tool_specs import emit_tool_specs
+from factory.project_config import STANDALONE, STEP_FUNCTIONS_AGENT
 from factory.schema.model import CanonicalSchema
 
 SchemaEmitter = Callable[[CanonicalSchema], dict[str, bytes]]
@@ -29,6 +31,16 @@ PER_SCHEMA_EMITTERS: tuple[SchemaEmitter, ...] = (
 )
 SET_EMITTERS: tuple[SetEmitter, ...] = (emit_cdk_app, emit_orchestrator_tool_specs)
 
+# The step-functions-agent form: its own agent stack in place of ours, and no
+# CDK app (the existing repository has its app and its shared stacks).
+FORM_EMITTERS: dict[str, tuple[tuple[SchemaEmitter, ...], tuple[SetEmitter, ...]]] = {
+    STANDALONE: (PER_SCHEMA_EMITTERS, SET_EMITTERS),
+    STEP_FUNCTIONS_AGENT: (
+        tuple(emit_sfa_agent_stack if emit is emit_agent_stack else emit for emit in PER_SCHEMA_EMITTERS),
+        tuple(emit for emit in SET_EMITTERS if emit is not emit_cdk_app),
+    ),
+}
+
 
 @dataclass
 class GeneratedTree:
@@ -36,6 +48,7 @@ class GeneratedTree:
 
     files: dict[str, bytes] = field(default_factory=dict)
     sources: dict[str, list[str]] = field(default_factory=dict)
+    form: str = STANDALONE
 
     def add(self, produced: dict[str, bytes], sources: list[str]) -> None:
         for path, data in produced.items():
@@ -45,15 +58,16 @@ class GeneratedTree:
             self.sources[path] = sources
 
 
-def generate(schemas: list[tuple[str, CanonicalSchema]]) -> GeneratedTree:
-    """Every artifact for a set of schemas, given as (source path, model) pairs."""
-    tree = GeneratedTree()
+def generate(schemas: list[tuple[str, CanonicalSchema]], form: str = STANDALONE) -> GeneratedTree:
+    """Every artifact for a set of schemas, given as (source path, model) pairs, in one form."""
+    per_schema, per_set = FORM_EMITTERS[form]
+    tree = GeneratedTree(form=form)
     for source, schema in schemas:
-        for emit in PER_SCHEMA_EMITTERS:
+        for emit in per_schema:
             tree.add(emit(schema), [source])
     if schemas:
         models = [schema for _, schema in schemas]
         all_sources = sorted(source for source, _ in schemas)
-        for emit_set in SET_EMITTERS:
+        for emit_set in per_set:
             tree.add(emit_set(models), all_sources)
     return tree

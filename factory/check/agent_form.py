@@ -1,0 +1,160 @@
+"""The check's view of the agent form (stdlib only: it runs on the fast path).
+
+Three things the generic check cannot know:
+
+- which files to judge: in the step-functions-agent form the output directory
+  is an existing repository, full of files we never wrote; only the files the
+  manifest records are ours, so stray files are not reported there;
+- whether the directory is in the form the project now configures;
+- the Unified-LLM stack's own layer: the structured output schema it passes
+  is OUTPUT_SCHEMA (which `layers` compares with the output schema), and its
+  system prompt names every required input and output field. The module is
+  parsed with `ast`, never imported.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from factory.check.findings import LAYERS_DISAGREE, STALE, Finding
+from factory.errors import FactoryError
+from factory.project_config import STEP_FUNCTIONS_AGENT, configured_form, recorded_form
+from factory.project_files import unsafe_manifest_path
+
+SFA_STACK = "step-functions-agent stack"
+PROMPT_CONSTANT = "SYSTEM_PROMPT_LINES"
+FORM_CONSTANT = "AGENT_FORM"
+
+
+def judged_files(out_dir: Path, manifest: dict[str, Any] | None, walk: Callable[[], list[str]]) -> list[str]:
+    """The files under `out_dir` the check judges: all it holds (`walk`), or in a shared repository ours only.
+
+    A repository root is not walked at all (it may hold node_modules/ and .git/).
+    """
+    if manifest is None or recorded_form(manifest) != STEP_FUNCTIONS_AGENT:
+        return walk()
+    return sorted(
+        rel for rel in manifest["files"] if unsafe_manifest_path(rel) is None and (out_dir / rel).is_file()
+    )
+
+
+def form_findings(
+    manifest: dict[str, Any] | None, manifest_display: str, root: Path | None = None
+) -> list[Finding]:
+    """A directory generated in one form while the project configures another is stale."""
+    if manifest is None:
+        return []
+    try:
+        configured = configured_form(root)
+    except FactoryError as err:
+        problem = err.problems[0]
+        return [Finding(problem.file, STALE, f"{problem.json_path}: {problem.message}", problem.hint)]
+    recorded = recorded_form(manifest)
+    if configured is None or configured.form == recorded:
+        return []
+    return [
+        Finding(
+            manifest_display,
+            STALE,
+            f"generated in the {recorded} form, but {configured.origin} configures {configured.form}",
+            "`schema-factory generate`",
+        )
+    ]
+
+
+def _module_constants(source: str) -> dict[str, ast.expr]:
+    module = ast.parse(source)
+    constants: dict[str, ast.expr] = {}
+    for node in module.body:
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    constants[target.id] = node.value
+    return constants
+
+
+def _self_assignments(source: str, attribute: str) -> list[ast.expr]:
+    return [
+        node.value
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Assign)
+        and any(
+            isinstance(t, ast.Attribute)
+            and t.attr == attribute
+            and isinstance(t.value, ast.Name)
+            and t.value.id == "self"
+            for t in node.targets
+        )
+    ]
+
+
+def sfa_stack_problems(required: dict[str, list[str]], source: str) -> Iterator[str]:
+    """What the Unified-LLM stack module says that its schema does not."""
+    try:
+        constants = _module_constants(source)
+    except SyntaxError as err:
+        yield f"the stack module does not parse (line {err.lineno}: {err.msg})"
+        return
+    passed = _self_assignments(source, "structured_output_schema")
+    if len(passed) != 1 or not (isinstance(passed[0], ast.Name) and passed[0].id == "OUTPUT_SCHEMA"):
+        yield "structured_output_schema is not OUTPUT_SCHEMA"
+    try:
+        lines = ast.literal_eval(constants[PROMPT_CONSTANT])
+    except (KeyError, ValueError):
+        yield f"no literal {PROMPT_CONSTANT}"
+        return
+    if not isinstance(lines, list) or not all(isinstance(line, str) for line in lines):
+        yield f"{PROMPT_CONSTANT} is not a list of strings"
+        return
+    prompt_lines = "\n".join(lines).splitlines()
+    for side, names in required.items():
+        missing = [
+            name
+            for name in names
+            if not any(line.startswith(f"- {name} (") and "[REQUIRED]" in line for line in prompt_lines)
+        ]
+        if missing:
+            yield f"the system prompt does not name the required {side} field(s) {', '.join(missing)}"
+
+
+def is_sfa_stack(source: str) -> bool:
+    if f"{FORM_CONSTANT} = " not in source:
+        return False  # the standalone stack: not parsed twice
+    try:
+        value = _module_constants(source).get(FORM_CONSTANT)
+    except SyntaxError:
+        return False
+    return isinstance(value, ast.Constant) and value.value == STEP_FUNCTIONS_AGENT
+
+
+def sfa_layer_findings(
+    schema_display: str,
+    required: dict[str, list[str]],
+    stack_rel: str,
+    read: Callable[[str], bytes | None],
+    display: Callable[[str], str],
+) -> list[Finding]:
+    """The Unified-LLM stack's own layer, when the stack on disk is of that form."""
+    data = read(stack_rel)
+    if data is None:
+        return []
+    try:
+        source = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return []  # the generic stack layer reports an unreadable module
+    if not is_sfa_stack(source):
+        return []
+    problems = list(sfa_stack_problems(required, source))
+    if not problems:
+        return []
+    return [
+        Finding(
+            path=display(stack_rel),
+            kind=LAYERS_DISAGREE,
+            detail=f"{SFA_STACK} layer disagrees with {schema_display}: " + "; ".join(problems),
+            fix=f"do not edit generated files: put the change in {schema_display}, then `schema-factory generate`",
+            layer=SFA_STACK,
+        )
+    ]
