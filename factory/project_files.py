@@ -39,7 +39,7 @@ GENERATOR_SOURCES = (
     "output.py",
     "generation.py",
     "project_files.py",
-    "batch/orchestrator_tools.py",
+    "orchestrator_specs.py",
 )
 
 

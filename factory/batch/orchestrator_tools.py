@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from factory.errors import FactoryError
+from factory.orchestrator_specs import ORCHESTRATOR_TOOL_SPECS
 from factory.runtime.value_checks import object_problems
 
 GENERATED_ENV = "SCHEMA_FACTORY_GENERATED"
@@ -115,42 +116,16 @@ def get_batch_results(arguments: dict[str, Any]) -> dict[str, Any]:
             "preview": first_page[:limit]}
 
 
-_CSV = {"type": "string", "minLength": 1, "description": "Path of the CSV file (header row first)."}
-_AGENT = {"type": "string", "minLength": 1, "description": "Agent name or extraction name."}
-_BATCH = {"type": "string", "minLength": 1, "description": "Batch id returned by execute_batch_processor."}
-
-ORCHESTRATOR_TOOLS: tuple[Tool, ...] = (
-    Tool("analyze_csv_structure",
-         "Columns, row count, sample rows, inferred types and a suggested column-to-field mapping of a CSV for an agent.",
-         {"type": "object", "properties": {"csv_path": _CSV, "agent_name": _AGENT}, "required": ["csv_path", "agent_name"]},
-         analyze_csv_structure),
-    Tool("validate_agent_compatibility",
-         "Check that an agent takes structured output and that the CSV supplies every required input field.",
-         {"type": "object", "properties": {"csv_path": _CSV, "agent_name": _AGENT}, "required": ["csv_path", "agent_name"]},
-         validate_agent_compatibility),
-    Tool("generate_batch_config",
-         "A batch config (column mappings, output fields, extraction methods) for running a CSV through an agent.",
-         {"type": "object", "properties": {"csv_path": _CSV, "agent_name": _AGENT}, "required": ["csv_path", "agent_name"]},
-         generate_batch_config),
-    Tool("execute_batch_processor",
-         "Run every row of a CSV through an agent and write the results CSV; returns the batch id and counts.",
-         {"type": "object", "properties": {
-             "csv_path": _CSV, "agent_name": _AGENT,
-             "config": {"type": "object", "description": "Batch config from generate_batch_config; default: suggested."},
-             "invoke": {"type": "string", "description": "How to call the agent (module:function, URL, exec:CMD, ARN)."},
-             "concurrency": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 10},
-             "output_csv": {"type": "string", "description": "Where to write the results CSV."}},
-          "required": ["csv_path", "agent_name"]},
-         execute_batch_processor),
-    Tool("monitor_batch_execution", "State and counts by status of a batch.",
-         {"type": "object", "properties": {"batch_id": _BATCH}, "required": ["batch_id"]},
-         monitor_batch_execution),
-    Tool("get_batch_results", "Write a batch's results as CSV and return counts and the first rows.",
-         {"type": "object", "properties": {
-             "batch_id": _BATCH, "output_csv": {"type": "string", "minLength": 1},
-             "preview_rows": {"type": "integer", "minimum": 0, "maximum": 100, "default": 5}},
-          "required": ["batch_id", "output_csv"]},
-         get_batch_results),
+_RUNS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "analyze_csv_structure": analyze_csv_structure,
+    "validate_agent_compatibility": validate_agent_compatibility,
+    "generate_batch_config": generate_batch_config,
+    "execute_batch_processor": execute_batch_processor,
+    "monitor_batch_execution": monitor_batch_execution,
+    "get_batch_results": get_batch_results,
+}
+ORCHESTRATOR_TOOLS: tuple[Tool, ...] = tuple(
+    Tool(spec["name"], spec["description"], spec["input_schema"], _RUNS[spec["name"]]) for spec in ORCHESTRATOR_TOOL_SPECS
 )
 TOOLS_BY_NAME = {tool.name: tool for tool in ORCHESTRATOR_TOOLS}
 

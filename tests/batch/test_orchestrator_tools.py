@@ -63,3 +63,21 @@ def test_happy_path_through_all_six(env: Path, tmp_path: Path) -> None:
                                               "preview_rows": 2})["result"]
     assert results["rows"] == 12 and len(results["preview"]) == 2
     assert (tmp_path / "again.csv").read_bytes() == (tmp_path / "out.csv").read_bytes()
+
+
+def test_the_generator_reads_the_specs_without_the_batch_engine() -> None:
+    """Issue #19 §5c: emit imports nothing of factory.batch, and the tools serve the very specs emit writes."""
+    import subprocess
+    import sys
+
+    from factory.orchestrator_specs import ORCHESTRATOR_TOOL_SPECS
+
+    code = ("import sys, factory.generation, factory.emit.orchestrator_tool_specs; "
+            "print(sorted(m for m in sys.modules if m.startswith('factory.batch')))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+    assert [(t.name, t.description, t.input_schema) for t in ORCHESTRATOR_TOOLS] == [
+        (s["name"], s["description"], s["input_schema"]) for s in ORCHESTRATOR_TOOL_SPECS]
+    from factory.project_files import GENERATOR_SOURCES
+
+    assert not any(entry.startswith("batch") for entry in GENERATOR_SOURCES)
