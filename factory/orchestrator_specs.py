@@ -35,7 +35,8 @@ ORCHESTRATOR_TOOL_SPECS: tuple[dict[str, Any], ...] = (
           "Run every row of a CSV through an agent and write the results CSV; returns the batch id and counts.",
           {"csv_path": _CSV, "agent_name": _AGENT,
            "config": {"type": "object", "description": "Batch config from generate_batch_config; default: suggested."},
-           "invoke": {"type": "string", "description": "How to call the agent (module:function, URL, exec:CMD, ARN)."},
+           "invoke": {"type": "string", "description": "State machine ARN of the agent; default: the operator's "
+                      "SCHEMA_FACTORY_INVOKE, else the agent record's state_machine_arn."},
            "concurrency": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 10},
            "output_csv": {"type": "string", "description": "Where to write the results CSV."}},
           ["csv_path", "agent_name"]),

@@ -12,6 +12,7 @@ import concurrent.futures
 import http.client
 import importlib
 import json
+import re
 import shlex
 import subprocess
 import sys
@@ -210,6 +211,35 @@ class StateMachineInvoker:
         pass
 
 
+# A Step Functions state machine ARN, and nothing else: the only way to call an
+# agent that repository data (an agent record) may name. Anything that runs
+# code on this machine (exec:, module:function) or sends rows to a URL comes
+# from the person running the command (--invoke).
+STATE_MACHINE_ARN = re.compile(
+    r"^arn:aws(-[a-z]+)*:states:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:stateMachine:[A-Za-z0-9_-]{1,80}$"
+)
+
+
+def is_state_machine_arn(value: Any) -> bool:
+    return isinstance(value, str) and STATE_MACHINE_ARN.match(value) is not None
+
+
+def record_invoke_spec(record: dict[str, Any], source: str) -> str:
+    """The default way to call an agent: its record's `state_machine_arn`, validated as an ARN."""
+    value = record.get("state_machine_arn")
+    name = record.get("agent_name")
+    if value is None:
+        raise FactoryError(Problem(source, "$.state_machine_arn", "invoke",
+                                   f"agent {name!r} has no state_machine_arn in its record",
+                                   "say how to call it with --invoke (module:function, http(s)://URL, exec:COMMAND "
+                                   "or a state machine ARN)"))
+    if not is_state_machine_arn(value):
+        raise FactoryError(Problem(source, "$.state_machine_arn", "invoke",
+                                   f"agent {name!r}: state_machine_arn is not a state machine ARN: {value!r}",
+                                   "regenerate the record, or say how to call the agent with --invoke"))
+    return value
+
+
 def load_callable(spec: str) -> Callable[[dict[str, Any]], Any]:
     module_name, _, attribute = spec.partition(":")
     if str(Path.cwd()) not in sys.path:
@@ -231,10 +261,13 @@ def make_invoker(spec: str, *, concurrency: int, sfn_client: Callable[[], Any] |
         return HttpInvoker(spec)
     if spec.startswith("exec:"):
         return SubprocessInvoker(spec[len("exec:"):])
-    if spec.startswith("arn:") and ":states:" in spec:
+    if is_state_machine_arn(spec):
         if sfn_client is None:
             raise FactoryError(Problem("--invoke", "$", "invoke", "no Step Functions client", "configure AWS"))
         return StateMachineInvoker(sfn_client(), spec)
+    if spec.startswith("arn:"):
+        raise FactoryError(Problem("--invoke", "$", "invoke", f"not a state machine ARN: {spec!r}",
+                                   "arn:aws:states:<region>:<account>:stateMachine:<name>"))
     if ":" in spec:
         return PythonInvoker(load_callable(spec), concurrency * 2)
     raise FactoryError(Problem("--invoke", "$", "invoke", f"cannot tell what {spec!r} is",

@@ -1,8 +1,9 @@
 """The batch orchestrator agent's six tools: thin wrappers over what the CLI uses.
 
-Each tool is a spec (name, description, input schema) beside the function
-that serves it, so the spec cannot drift from the code; `generate` writes the
-specs in the same Anthropic + Bedrock form as agent tool specs. Inputs are
+Each tool is a spec (name, description, input schema; plain data in
+`factory.orchestrator_specs`, which `generate` writes in the same Anthropic +
+Bedrock form as agent tool specs) paired with the function that serves it;
+the functions call `factory.batch.plan`, the layer under the CLI too. Inputs are
 checked against the spec; every failure comes back as a tool error
 (`{"ok": false, "error": ...}`), never as an exception the agent cannot read.
 """
@@ -14,12 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from factory.batch.aws_run import AwsOptions
 from factory.errors import FactoryError
 from factory.orchestrator_specs import ORCHESTRATOR_TOOL_SPECS
 from factory.runtime.value_checks import object_problems
 
 GENERATED_ENV = "SCHEMA_FACTORY_GENERATED"
 STORE_ENV = "SCHEMA_FACTORY_RESULTS"
+# Set by whoever deploys the tools (outside the repository): how to call agents when the input names no ARN.
+INVOKE_ENV = "SCHEMA_FACTORY_INVOKE"
 
 
 @dataclass(frozen=True)
@@ -69,50 +73,53 @@ def generate_batch_config(arguments: dict[str, Any]) -> dict[str, Any]:
     return {"config": batch_config(analysis, agent), "unmapped_required_fields": analysis.unmapped_required}
 
 
+def _tool_invoke(arguments: dict[str, Any]) -> str | None:
+    """How the tool calls the agent: an ARN from the input, else the operator's setting, else the record's ARN.
+
+    The tool's input comes from a model that reads CSV cells, so it may name
+    only a state machine ARN: code on this machine (exec:, module:function)
+    or a URL to send rows to is the operator's choice, in SCHEMA_FACTORY_INVOKE.
+    """
+    from factory.batch.invokers import is_state_machine_arn
+
+    given = arguments.get("invoke")
+    if given is not None and not is_state_machine_arn(given):
+        raise ValueError(f"invoke must be a state machine ARN, not {given!r} (the operator sets other kinds in "
+                         f"{INVOKE_ENV})")
+    return given or os.environ.get(INVOKE_ENV) or None
+
+
 def execute_batch_processor(arguments: dict[str, Any]) -> dict[str, Any]:
     from factory.batch.engine import RunOptions
-    from factory.batch.invokers import make_invoker
-    from factory.batch.local_run import LocalRunRequest, default_out_path, run_local, suggested_mapping
-    from factory.batch.local_store import LocalResultStore
+    from factory.batch.plan import RunRequest, plan_local, run_plan
 
-    agent = _agent(arguments["agent_name"])
-    csv_path = Path(arguments["csv_path"])
-    mapping = arguments.get("config") or suggested_mapping(csv_path, agent, quiet=True)
-    spec = arguments.get("invoke") or agent.record.get("state_machine_arn")
-    if not spec:
-        raise ValueError(f"agent {agent.name!r} has no state_machine_arn; pass 'invoke'")
     concurrency = int(arguments.get("concurrency", 10))
-    invoker = make_invoker(spec, concurrency=concurrency, sfn_client=lambda: __import__("boto3").client("stepfunctions"))
-    out = Path(arguments.get("output_csv") or default_out_path(csv_path))
-    request = LocalRunRequest(csv_path, agent, mapping, out, RunOptions(concurrency=concurrency))
-    summary, aggregate = run_local(request, invoker, LocalResultStore(_store_path(arguments)), quiet=True,
-                                   resume_hint=lambda batch_id: f"resume batch {batch_id}")
-    return {"batch_id": summary.batch_id, "rows": summary.total, "counts": summary.counts,
-            "results_csv": out.as_posix() if aggregate else None}
+    request = RunRequest(
+        Path(arguments["csv_path"]), arguments["agent_name"], _generated(), config=arguments.get("config"),
+        out_path=Path(arguments["output_csv"]) if arguments.get("output_csv") else None,
+        invoke=_tool_invoke(arguments), store_path=_store_path(arguments), options=RunOptions(concurrency=concurrency),
+    )
+    report = run_plan(plan_local(request)).report()
+    return {key: report[key] for key in ("batch_id", "rows", "counts", "results_csv")}
 
 
 def monitor_batch_execution(arguments: dict[str, Any]) -> dict[str, Any]:
-    from factory.batch.local_store import LocalResultStore
+    from factory.batch.plan import local_batches
 
-    store = LocalResultStore(_store_path(arguments))
-    info = store.batch(arguments["batch_id"])
-    return {"batch_id": info.batch_id, "state": info.state, "agent_name": info.agent_name,
-            "counts": store.counts(info.batch_id)}
+    (entry,) = local_batches(arguments["batch_id"], _store_path(arguments))
+    return {"batch_id": entry["batch_id"], "state": entry["state"], "agent_name": entry["agent"],
+            "counts": entry["counts"]}
 
 
 def get_batch_results(arguments: dict[str, Any]) -> dict[str, Any]:
-    from factory.batch import csv_source
-    from factory.batch.local_run import write_results
     from factory.batch.local_store import LocalResultStore
+    from factory.batch.plan import batch_results
 
-    store = LocalResultStore(_store_path(arguments))
-    info = store.batch(arguments["batch_id"])
-    out = Path(arguments["output_csv"])
-    columns = csv_source.header(Path(info.csv_path)) if Path(info.csv_path).is_file() else None
-    summary = write_results(store, info.batch_id, info.config["mapping"], columns, out)
+    store_path = _store_path(arguments)
+    written = batch_results(arguments["batch_id"], store_path, Path(arguments["output_csv"]), AwsOptions())
     limit = int(arguments.get("preview_rows", 5))
-    first_page = next(store.pages(info.batch_id, page_size=max(limit, 1)), [])
-    return {"results_csv": out.as_posix(), "rows": summary.rows, "counts": summary.counts,
+    first_page = next(LocalResultStore(store_path).pages(arguments["batch_id"], page_size=max(limit, 1)), [])
+    return {"results_csv": written["results_csv"], "rows": written["rows"], "counts": written["counts"],
             "preview": first_page[:limit]}
 
 

@@ -44,7 +44,8 @@ def test_unknown_tool_and_failures_are_tool_errors(env: Path) -> None:
     assert result["ok"] is False and "no batch 'no-such'" in result["error"]
 
 
-def test_happy_path_through_all_six(env: Path, tmp_path: Path) -> None:
+def test_happy_path_through_all_six(env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCHEMA_FACTORY_INVOKE", "examples.example_agent:invoke")
     csv_path = str(env)
     analysis = handler({"tool": "analyze_csv_structure", "input": {"csv_path": csv_path, "agent_name": AGENT}})
     assert analysis["ok"] and analysis["result"]["row_count"] == 12
@@ -53,7 +54,6 @@ def test_happy_path_through_all_six(env: Path, tmp_path: Path) -> None:
     config = call_tool("generate_batch_config", {"csv_path": csv_path, "agent_name": AGENT})["result"]["config"]
     assert config["input_mapping"]["column_mappings"]["Postcode"] == "postcode"
     run = call_tool("execute_batch_processor", {"csv_path": csv_path, "agent_name": AGENT, "config": config,
-                                                "invoke": "examples.example_agent:invoke",
                                                 "output_csv": str(tmp_path / "out.csv")})
     assert run["ok"], run
     batch_id = run["result"]["batch_id"]
