@@ -221,7 +221,7 @@ STATE_MACHINE_ARN = re.compile(
 
 
 def is_state_machine_arn(value: Any) -> bool:
-    return isinstance(value, str) and STATE_MACHINE_ARN.match(value) is not None
+    return isinstance(value, str) and STATE_MACHINE_ARN.fullmatch(value) is not None
 
 
 def record_invoke_spec(record: dict[str, Any], source: str) -> str:
