@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Any, Callable, Protocol
 from urllib.parse import urlsplit
@@ -185,7 +186,8 @@ class StateMachineInvoker:
         self.first_poll, self.max_poll = first_poll, max_poll
 
     def __call__(self, payload: dict[str, Any], timeout: float) -> Any:
-        started = self.client.start_execution(stateMachineArn=self.arn, input=json.dumps(payload, ensure_ascii=False))
+        started = self.client.start_execution(stateMachineArn=self.arn, name=uuid.uuid4().hex,
+                                              input=json.dumps(payload, ensure_ascii=False))
         execution_arn = started["executionArn"]
         deadline = time.monotonic() + timeout
         delay = self.first_poll
