@@ -24,6 +24,9 @@ GENERATED_ENV = "SCHEMA_FACTORY_GENERATED"
 STORE_ENV = "SCHEMA_FACTORY_RESULTS"
 # Set by whoever deploys the tools (outside the repository): how to call agents when the input names no ARN.
 INVOKE_ENV = "SCHEMA_FACTORY_INVOKE"
+# The directory the tools' CSV paths must stay under (default: the working directory): a model's
+# input must not read or overwrite files elsewhere.
+ROOT_ENV = "SCHEMA_FACTORY_TOOL_ROOT"
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,16 @@ def _generated() -> Path:
 
 
 def _store_path(arguments: dict[str, Any]) -> Path:
-    return Path(arguments.get("store") or os.environ.get(STORE_ENV, ".schema-factory/results.sqlite"))
+    return Path(os.environ.get(STORE_ENV, ".schema-factory/results.sqlite"))
+
+
+def _path(arguments: dict[str, Any], key: str) -> Path:
+    """A path from the tool's input, relative to the tools' root, refused when it resolves outside it."""
+    root = Path(os.environ.get(ROOT_ENV) or Path.cwd()).resolve()
+    path = (root / arguments[key]).resolve()
+    if not path.is_relative_to(root):
+        raise ValueError(f"{key}: {arguments[key]!r} is outside {root.as_posix()} (set by {ROOT_ENV})")
+    return path
 
 
 def _agent(name: str):
@@ -51,7 +63,7 @@ def _agent(name: str):
 def analyze_csv_structure(arguments: dict[str, Any]) -> dict[str, Any]:
     from factory.batch.analyze import analyze_csv
 
-    return analyze_csv(Path(arguments["csv_path"]), _agent(arguments["agent_name"])).to_dict()
+    return analyze_csv(_path(arguments, "csv_path"), _agent(arguments["agent_name"])).to_dict()
 
 
 def validate_agent_compatibility(arguments: dict[str, Any]) -> dict[str, Any]:
@@ -59,7 +71,7 @@ def validate_agent_compatibility(arguments: dict[str, Any]) -> dict[str, Any]:
     from factory.runtime.input_mapper import check_agent_record
 
     agent = _agent(arguments["agent_name"])
-    mapping = batch_config(analyze_csv(Path(arguments["csv_path"]), agent), agent)
+    mapping = batch_config(analyze_csv(_path(arguments, "csv_path"), agent), agent)
     problems = check_agent_record(agent.record, mapping, agent.name)
     return {"compatible": not problems, "problems": problems, "agent_name": agent.name,
             "column_mappings": mapping["input_mapping"]["column_mappings"]}
@@ -69,7 +81,7 @@ def generate_batch_config(arguments: dict[str, Any]) -> dict[str, Any]:
     from factory.batch.analyze import analyze_csv, batch_config
 
     agent = _agent(arguments["agent_name"])
-    analysis = analyze_csv(Path(arguments["csv_path"]), agent)
+    analysis = analyze_csv(_path(arguments, "csv_path"), agent)
     return {"config": batch_config(analysis, agent), "unmapped_required_fields": analysis.unmapped_required}
 
 
@@ -95,8 +107,8 @@ def execute_batch_processor(arguments: dict[str, Any]) -> dict[str, Any]:
 
     concurrency = int(arguments.get("concurrency", 10))
     request = RunRequest(
-        Path(arguments["csv_path"]), arguments["agent_name"], _generated(), config=arguments.get("config"),
-        out_path=Path(arguments["output_csv"]) if arguments.get("output_csv") else None,
+        _path(arguments, "csv_path"), arguments["agent_name"], _generated(), config=arguments.get("config"),
+        out_path=_path(arguments, "output_csv") if arguments.get("output_csv") else None,
         invoke=_tool_invoke(arguments), store_path=_store_path(arguments), options=RunOptions(concurrency=concurrency),
     )
     report = run_plan(plan_local(request)).report()
@@ -116,7 +128,7 @@ def get_batch_results(arguments: dict[str, Any]) -> dict[str, Any]:
     from factory.batch.plan import batch_results
 
     store_path = _store_path(arguments)
-    written = batch_results(arguments["batch_id"], store_path, Path(arguments["output_csv"]), AwsOptions())
+    written = batch_results(arguments["batch_id"], store_path, _path(arguments, "output_csv"), AwsOptions())
     limit = int(arguments.get("preview_rows", 5))
     first_page = next(LocalResultStore(store_path).pages(arguments["batch_id"], page_size=max(limit, 1)), [])
     return {"results_csv": written["results_csv"], "rows": written["rows"], "counts": written["counts"],

@@ -209,7 +209,8 @@ def _run_locally(request: RunRequest, *, quiet: bool, as_json: bool) -> int:
         _echo_err("columns: " + ", ".join(f"{column} -> {field}" for column, field in plan.column_pairs))
     hooks = RunHooks(
         progress=None if quiet or as_json else sys.stderr,
-        on_start=lambda batch_id: _echo_err(f"batch {batch_id} started (agent called by {plan.invoke_origin})"),
+        on_start=lambda batch_id: _echo_err(f"batch {batch_id} started; agent: {plan.invoke} "
+                                            f"(from {plan.invoke_origin})"),
         on_interrupt=lambda batch_id: _echo_err(
             "\ninterrupted: finishing rows in flight (press Ctrl-C again to leave at once)"),
         on_leave_now=lambda batch_id: _leave_now(plan, batch_id),

@@ -19,6 +19,7 @@ AGENT = "broadband_availability_bt_wholesale"
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("SCHEMA_FACTORY_GENERATED", str(REPO / "generated"))
     monkeypatch.setenv("SCHEMA_FACTORY_RESULTS", str(tmp_path / "store.sqlite"))
+    monkeypatch.setenv("SCHEMA_FACTORY_TOOL_ROOT", str(tmp_path))
     monkeypatch.chdir(REPO)
     return write_addresses(tmp_path / "in.csv", 12)
 
@@ -81,3 +82,21 @@ def test_the_generator_reads_the_specs_without_the_batch_engine() -> None:
     from factory.project_files import GENERATOR_SOURCES
 
     assert not any(entry.startswith("batch") for entry in GENERATOR_SOURCES)
+
+
+def test_model_input_names_neither_code_nor_files_outside_the_root(env: Path, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue #22: the tools' input comes from a model that reads CSV cells; it may name only an ARN to call,
+    and only paths under the tools' root."""
+    marker = tmp_path / "pwned"
+    for invoke in (f"exec:touch {marker}", "examples.example_agent:invoke", "https://example.invalid/x"):
+        result = call_tool("execute_batch_processor", {"csv_path": str(env), "agent_name": AGENT, "invoke": invoke})
+        assert result["ok"] is False and "must be a state machine ARN" in result["error"]
+    assert not marker.exists()
+    monkeypatch.setenv("SCHEMA_FACTORY_INVOKE", "examples.example_agent:invoke")
+    for key, value in (("output_csv", str(tmp_path.parent / "escaped.csv")), ("output_csv", "../escaped.csv"),
+                       ("csv_path", "/etc/passwd")):
+        arguments = {"csv_path": str(env), "agent_name": AGENT, key: value}
+        result = call_tool("execute_batch_processor", arguments)
+        assert result["ok"] is False and "is outside" in result["error"], result
+    assert not (tmp_path.parent / "escaped.csv").exists()

@@ -46,7 +46,7 @@ def test_resume_remembers_how_the_agent_was_called(at_repo: Path, monkeypatch: p
     batch_id = stored_rows(store)[0][0]
     resumed = CliRunner().invoke(main, ["batch", "run", "--resume", batch_id, "--store", str(store), "--quiet"])
     assert resumed.exit_code == 0, resumed.output
-    assert "agent called by the --invoke stored with the batch" in resumed.stderr
+    assert f"agent: {EXAMPLE} (from the --invoke stored with the batch)" in resumed.stderr
     assert {r[2] for r in stored_rows(store)} <= {"SUCCESS", "PARTIAL"}
 
 

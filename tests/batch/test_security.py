@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import shlex
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 from click.testing import CliRunner, Result
@@ -152,3 +154,93 @@ def test_arn_rule() -> None:
         record_invoke_spec({"agent_name": "a"}, "rec")
     with pytest.raises(FactoryError, match="not a state machine ARN"):
         make_invoker("arn:aws:states:us-east-1:1:stateMachine:x", concurrency=1)
+
+
+# -- the audit, pinned: every place code could run data is listed here and in docs/security.md -------------
+
+FACTORY = Path(__file__).resolve().parents[2] / "factory"
+# module -> why it may: each entry is a row of docs/security.md.
+ALLOWED_IMPORTS = {
+    "subprocess": {"factory/batch/invokers.py", "factory/check/versions.py"},
+    "importlib": {"factory/batch/invokers.py", "factory/schema/loader.py", "factory/project_files.py",
+                  "factory/infra/batch_processor.py"},
+    "http.client": {"factory/batch/invokers.py"},
+    "urllib.request": set(), "requests": set(), "pickle": set(), "marshal": set(), "shelve": set(), "runpy": set(),
+}
+FORBIDDEN_CALLS = {"eval", "exec", "compile", "__import__", "system", "popen", "unsafe_load", "full_load"}
+
+
+def _sources() -> Iterator[tuple[str, ast.AST]]:
+    for path in sorted(FACTORY.rglob("*.py")):
+        rel = path.relative_to(FACTORY.parent).as_posix()
+        yield rel, ast.parse(path.read_text("utf-8"), rel)
+
+
+def test_only_the_audited_modules_can_start_processes_import_code_or_fetch_urls() -> None:
+    found: dict[str, set[str]] = {name: set() for name in ALLOWED_IMPORTS}
+    for rel, tree in _sources():
+        for node in ast.walk(tree):
+            names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else (
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            for name in names:
+                for watched in ALLOWED_IMPORTS:
+                    if name == watched or name.startswith(watched + "."):
+                        found[watched].add(rel)
+    assert {k: v - ALLOWED_IMPORTS[k] for k, v in found.items() if v - ALLOWED_IMPORTS[k]} == {}
+
+
+def test_no_eval_exec_shell_or_unsafe_yaml() -> None:
+    bad = []
+    for rel, tree in _sources():
+        safe_names = {target.id for node in ast.walk(tree) if isinstance(node, ast.Assign)
+                      and "SafeLoader" in ast.unparse(node.value) and "Unsafe" not in ast.unparse(node.value)
+                      for target in node.targets if isinstance(target, ast.Name)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                func = node.func
+                name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+                if name in FORBIDDEN_CALLS and not (name == "compile" and isinstance(func, ast.Attribute)):
+                    bad.append(f"{rel}:{node.lineno}: {name}()")
+                if name == "load" and isinstance(func, ast.Attribute) and getattr(func.value, "id", "") == "yaml":
+                    loader = next((k.value for k in node.keywords if k.arg == "Loader"), None)
+                    text = ast.unparse(loader) if loader is not None else ""
+                    if not (text in safe_names or text in ("yaml.SafeLoader", "yaml.CSafeLoader")):
+                        bad.append(f"{rel}:{node.lineno}: yaml.load without a safe loader")
+                for keyword in node.keywords:
+                    if keyword.arg == "shell" and not (isinstance(keyword.value, ast.Constant) and not keyword.value.value):
+                        bad.append(f"{rel}:{node.lineno}: shell=")
+    assert bad == []
+
+
+def test_the_exec_agent_never_goes_through_a_shell(tmp_path: Path) -> None:
+    """`exec:` from --invoke is split like a shell would, but run without one: metacharacters stay text."""
+    from factory.batch.invokers import SubprocessInvoker
+
+    marker = tmp_path / "marker"
+    invoker = SubprocessInvoker(f"echo {{}} ; touch {marker}")
+    assert invoker.argv == ["echo", "{}", ";", "touch", str(marker)]
+    with pytest.raises(Exception):
+        invoker({"data": {}}, timeout=5)  # echo prints its arguments, not JSON, and exits
+    invoker.close()
+    assert not marker.exists()
+
+
+def test_the_security_notes_list_every_boundary() -> None:
+    notes = (FACTORY.parent / "docs" / "security.md").read_text("utf-8")
+    for test in ("test_the_issue_reproduction_stops_before_any_agent_call", "test_a_record_names_only_a_state_machine_arn",
+                 "test_only_the_audited_modules_can_start_processes_import_code_or_fetch_urls",
+                 "test_no_eval_exec_shell_or_unsafe_yaml", "test_model_input_names_neither_code_nor_files_outside_the_root",
+                 "test_the_resume_command_round_trips_through_shlex", "test_a_record_name_cannot_lead_outside_the_output_directory"):
+        assert test in notes
+    for modules in ALLOWED_IMPORTS.values():
+        for rel in modules:
+            assert rel in notes, f"{rel} is allowed a boundary import but docs/security.md does not say why"
+
+
+def test_a_hostile_batch_id_is_only_a_value(tmp_path: Path) -> None:
+    store = str(tmp_path / "store.sqlite")
+    for batch_id in ("x' OR '1'='1", "x\"; DROP TABLE batches; --"):
+        result = CliRunner().invoke(main, ["batch", "status", batch_id, "--store", store])
+        assert result.exit_code == 1 and "no batch" in result.stderr
+    listed = CliRunner().invoke(main, ["batch", "status", "--store", store, "--json"])
+    assert listed.exit_code == 0 and json.loads(listed.stdout) == []
