@@ -133,8 +133,9 @@ class SubprocessInvoker:
     def __call__(self, payload: dict[str, Any], timeout: float) -> Any:
         proc = self._process()
         assert proc.stdin and proc.stdout
+        stdout = proc.stdout
         result: list[str] = []
-        reader = threading.Thread(target=lambda: result.append(proc.stdout.readline()), daemon=True)
+        reader = threading.Thread(target=lambda: result.append(stdout.readline()), daemon=True)
         try:
             proc.stdin.write(json.dumps(payload, ensure_ascii=False) + "\n")
             proc.stdin.flush()

@@ -160,11 +160,12 @@ def _need(value: Any, what: str) -> Any:
 def plan_local(request: RunRequest) -> LocalPlan:
     """Resolve a local run (new or resumed) and check it before any agent is called."""
     store = LocalResultStore(request.store_path)
+    pairs: tuple[tuple[str, str], ...] = ()
     if request.resume_id:
         info = store.batch(request.resume_id)
         csv_path, agent = Path(info.csv_path), resolve_agent(request.agent_name or info.agent_name,
                                                              request.generated_dir)
-        mapping, pairs = info.config["mapping"], ()
+        mapping = info.config["mapping"]
         out_path = request.out_path or Path(info.config["out"])
         stored = info.config.get("invoke")
     else:

@@ -63,8 +63,9 @@ def verify_generated_files(out_dir: Path, rels: list[str]) -> Verified:
             findings.append(Finding(show(rel), MISSING, "generated file is absent or unreadable", REGENERATE))
             continue
         if entry.get("sha256") != sha256(content):
-            sources = entry.get("sources") if isinstance(entry.get("sources"), list) else ["its schema"]
-            findings.append(_edited(show(rel), [str(source) for source in sources]))
+            recorded = entry.get("sources")
+            sources = [str(source) for source in recorded] if isinstance(recorded, list) else ["its schema"]
+            findings.append(_edited(show(rel), sources))
             continue
         data[rel] = content
     return Verified(data, tuple(findings))
