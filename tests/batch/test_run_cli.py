@@ -128,7 +128,7 @@ class _Agent(BaseHTTPRequestHandler):
         from examples.example_agent import invoke
 
         payload = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        status, body = (500, b"no such address") if self.server.fail_all or _fail_on_row(payload["data"]) else (
+        status, body = (500, b"no such address") if _fail_on_row(payload["data"]) else (
             200, json.dumps(invoke(payload)).encode())
         self.send_response(status)
         self.send_header("Content-Length", str(len(body)))
@@ -142,7 +142,6 @@ class _Agent(BaseHTTPRequestHandler):
 @pytest.fixture
 def http_agent() -> Iterator[ThreadingHTTPServer]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Agent)
-    server.fail_all = False  # type: ignore[attr-defined]
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield server
     server.shutdown()
@@ -186,6 +185,21 @@ def test_exit_status_is_1_when_any_row_failed_and_0_when_all_succeeded(
     one_row.write_text("Building Number,Street,Postcode,Full Address\n1,High Street,CB1 2AB,\n", "utf-8")
     result = run(one_row, at_repo / "b.sqlite", "--invoke", spec, "--out", str(at_repo / "b.csv"))
     assert result.exit_code == 0, result.output
+
+
+def agent_exits_on_row_2(payload: dict) -> dict:
+    """A module:function agent that calls sys.exit() on row 2 (a BaseException, not an Exception)."""
+    from examples.example_agent import invoke
+
+    if _fail_on_row(payload["data"]):
+        sys.exit(3)
+    return invoke(payload)
+
+
+def test_an_agent_calling_sys_exit_never_makes_the_run_exit_0(at_repo: Path) -> None:
+    result = run(write_addresses(at_repo / "in.csv", 4), at_repo / "s.sqlite", "--invoke",
+                 "tests.batch.test_run_cli:agent_exits_on_row_2", "--out", str(at_repo / "o.csv"))
+    assert result.exit_code == 1, result.output
 
 
 def test_exit_status_for_a_state_machine_agent(at_repo: Path, moto_endpoint: str,
