@@ -23,6 +23,7 @@ class AgentSpec:
 
     record: dict[str, Any]
     mapping: dict[str, Any]
+    source: str = ""  # the record's file, for messages
 
     @property
     def name(self) -> str:
@@ -92,4 +93,4 @@ def resolve_agent(name: str, generated_dir: Path) -> AgentSpec:
     if record != found or not isinstance(mapping, dict):  # changed between the two reads, or not a mapping
         raise FactoryError(Problem(path.as_posix(), "$", "agent-record", "the record changed while it was read",
                                    "run the command again"))
-    return AgentSpec(record, mapping)
+    return AgentSpec(record, mapping, path.as_posix())

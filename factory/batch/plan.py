@@ -120,8 +120,7 @@ def resolve_invoke(request: RunRequest, agent: AgentSpec, stored: str | None) ->
         return request.invoke, "--invoke"
     if stored:
         return stored, "the --invoke stored with the batch"
-    source = (request.generated_dir / "registry" / "agents").as_posix()
-    return record_invoke_spec(agent.record, source), "the agent record's state_machine_arn"
+    return record_invoke_spec(agent.record, agent.source or agent.name), "the agent record's state_machine_arn"
 
 
 def state_machine_client(options: AwsOptions) -> Any:

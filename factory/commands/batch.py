@@ -194,7 +194,8 @@ def _start_on_step_functions(request: RunRequest, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(started, indent=2))
         return
-    _echo_err("columns: " + ", ".join(f"{column} -> {field}" for column, field in started["columns"]))
+    if started["columns"]:
+        _echo_err("columns: " + ", ".join(f"{column} -> {field}" for column, field in started["columns"]))
     click.echo(f"uploaded {started['csv_uri']}")
     click.echo(f"started {started['execution_arn']}")
     click.echo(f"follow it with: schema-factory batch status {started['execution_arn']}")
