@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -265,3 +266,29 @@ def test_no_agent_call_starts_after_sigint(tmp_path: Path) -> None:
     assert started_after == 0, f"{started_after} agent calls started after SIGINT"
     finished = len(stored_rows(store))
     assert finished == at_signal, "every call in flight finished its bookkeeping; no other row was touched"
+
+
+@pytest.mark.slow
+def test_a_second_sigint_leaves_at_once_with_the_resume_command(tmp_path: Path) -> None:
+    csv_path = write_addresses(tmp_path / "in.csv", 50)
+    store, log = tmp_path / "store.sqlite", tmp_path / "calls.jsonl"
+    env = {**os.environ, "EXAMPLE_AGENT_CALL_LOG": str(log), "EXAMPLE_AGENT_LATENCY_MS": "5000",
+           "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen([sys.executable, "-m", "factory", "batch", "run", str(csv_path), "--agent", AGENT,
+                             "--invoke", EXAMPLE, "--store", str(store), "--out", str(tmp_path / "o.csv"),
+                             "--concurrency", "2", "--quiet"], cwd=REPO, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while len(calls(log)) < 2:
+        assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    started = time.monotonic()
+    _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130, stderr
+    assert time.monotonic() - started < 3, "left without waiting for the 5 s calls in flight"
+    batch_id = stderr.split("batch ", 1)[1].split(" started", 1)[0]
+    assert "stopped; finished rows are stored. Resume with:" in stderr
+    assert shlex.join(["schema-factory", "batch", "run", "--resume", batch_id, "--store", str(store)]) in stderr
