@@ -112,7 +112,8 @@ class AwsOptions:
     bucket: str | None = None
 
 
-AWS_HINT = "pass --region and configure AWS credentials (or AWS_PROFILE), or run with --engine local"
+REGION_HINT = "pass --region, set AWS_REGION, or run with --engine local"
+AWS_HINT = "configure AWS credentials (or pass --profile), or run with --engine local"
 
 
 @contextlib.contextmanager
@@ -130,7 +131,7 @@ def aws_errors(where: str) -> Iterator[None]:
     try:
         yield
     except NoRegionError:
-        raise FactoryError(Problem(where, "$", "aws-region", "no AWS region configured", AWS_HINT)) from None
+        raise FactoryError(Problem(where, "$", "aws-region", "no AWS region configured", REGION_HINT)) from None
     except (NoCredentialsError, PartialCredentialsError) as err:
         raise FactoryError(Problem(where, "$", "aws-credentials", str(err), AWS_HINT)) from None
     except ProfileNotFound as err:

@@ -92,6 +92,12 @@ def test_stepfunctions_engine_without_region_is_one_line(at_repo: Path, monkeypa
     assert result.exit_code == 1
     assert "no AWS region configured (pass --region" in result.stderr
     assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    result = CliRunner().invoke(main, ["batch", "run", str(at_repo / "in.csv"), "--agent", AGENT,
+                                       "--engine", "stepfunctions", "--region", "eu-west-2"])
+    assert result.exit_code == 1
+    assert "Unable to locate credentials (configure AWS credentials" in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 2, "one problem line and the count"
 
 
 def test_a_record_arn_without_credentials_stops_before_any_row(at_repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
