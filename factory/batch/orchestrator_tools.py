@@ -13,12 +13,15 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from factory.batch.aws_run import AwsOptions
 from factory.errors import FactoryError
 from factory.orchestrator_specs import ORCHESTRATOR_TOOL_SPECS
 from factory.runtime.value_checks import object_problems
+
+if TYPE_CHECKING:
+    from factory.batch.agents import AgentSpec
 
 GENERATED_ENV = "SCHEMA_FACTORY_GENERATED"
 STORE_ENV = "SCHEMA_FACTORY_RESULTS"
@@ -41,7 +44,7 @@ def _generated() -> Path:
     return Path(os.environ.get(GENERATED_ENV, "generated"))
 
 
-def _store_path(arguments: dict[str, Any]) -> Path:
+def _store_path() -> Path:
     return Path(os.environ.get(STORE_ENV, ".schema-factory/results.sqlite"))
 
 
@@ -54,7 +57,7 @@ def _path(arguments: dict[str, Any], key: str) -> Path:
     return path
 
 
-def _agent(name: str):
+def _agent(name: str) -> AgentSpec:
     from factory.batch.agents import resolve_agent
 
     return resolve_agent(name, _generated())
@@ -109,7 +112,7 @@ def execute_batch_processor(arguments: dict[str, Any]) -> dict[str, Any]:
     request = RunRequest(
         _path(arguments, "csv_path"), arguments["agent_name"], _generated(), config=arguments.get("config"),
         out_path=_path(arguments, "output_csv") if arguments.get("output_csv") else None,
-        invoke=_tool_invoke(arguments), store_path=_store_path(arguments), options=RunOptions(concurrency=concurrency),
+        invoke=_tool_invoke(arguments), store_path=_store_path(), options=RunOptions(concurrency=concurrency),
     )
     report = run_plan(plan_local(request)).report()
     return {key: report[key] for key in ("batch_id", "rows", "counts", "results_csv")}
@@ -118,7 +121,7 @@ def execute_batch_processor(arguments: dict[str, Any]) -> dict[str, Any]:
 def monitor_batch_execution(arguments: dict[str, Any]) -> dict[str, Any]:
     from factory.batch.plan import local_batches
 
-    (entry,) = local_batches(arguments["batch_id"], _store_path(arguments))
+    (entry,) = local_batches(arguments["batch_id"], _store_path())
     return {"batch_id": entry["batch_id"], "state": entry["state"], "agent_name": entry["agent"],
             "counts": entry["counts"]}
 
@@ -127,7 +130,7 @@ def get_batch_results(arguments: dict[str, Any]) -> dict[str, Any]:
     from factory.batch.local_store import LocalResultStore
     from factory.batch.plan import batch_results
 
-    store_path = _store_path(arguments)
+    store_path = _store_path()
     written = batch_results(arguments["batch_id"], store_path, _path(arguments, "output_csv"), AwsOptions())
     limit = int(arguments.get("preview_rows", 5))
     first_page = next(LocalResultStore(store_path).pages(arguments["batch_id"], page_size=max(limit, 1)), [])
