@@ -23,11 +23,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 os.chdir(REPO)
 
-from factory.batch.agents import resolve_agent  # noqa: E402
 from factory.batch.engine import RunOptions  # noqa: E402
-from factory.batch.invokers import make_invoker  # noqa: E402
-from factory.batch.local_run import LocalRunRequest, run_local, suggested_mapping  # noqa: E402
-from factory.batch.local_store import LocalResultStore  # noqa: E402
+from factory.batch.plan import RunRequest, plan_local, run_plan  # noqa: E402
 
 
 def write_csv(path: Path, rows: int) -> None:
@@ -39,7 +36,6 @@ def write_csv(path: Path, rows: int) -> None:
 
 
 def main(rows: int) -> None:
-    agent = resolve_agent("broadband_availability_bt_wholesale", REPO / "generated")
     for latency_ms in (0, 50):
         os.environ["EXAMPLE_AGENT_LATENCY_MS"] = str(latency_ms)
         for concurrency in (1, 10, 50):
@@ -48,13 +44,12 @@ def main(rows: int) -> None:
             with tempfile.TemporaryDirectory() as tmp:
                 csv_path = Path(tmp) / f"in-{latency_ms}-{concurrency}.csv"
                 write_csv(csv_path, count)
-                mapping = suggested_mapping(csv_path, agent, quiet=True)
-                invoker = make_invoker("examples.example_agent:invoke", concurrency=concurrency)
-                request = LocalRunRequest(csv_path, agent, mapping, Path(tmp) / "out.csv",
-                                          RunOptions(concurrency=concurrency, retries=0))
+                request = RunRequest(csv_path, "broadband_availability_bt_wholesale", REPO / "generated",
+                                     out_path=Path(tmp) / "out.csv", invoke="examples.example_agent:invoke",
+                                     store_path=Path(tmp) / "s.sqlite",
+                                     options=RunOptions(concurrency=concurrency, retries=0))
                 start = time.perf_counter()
-                summary, _ = run_local(request, invoker, LocalResultStore(Path(tmp) / "s.sqlite"), quiet=True,
-                                       resume_hint=str)
+                summary = run_plan(plan_local(request)).summary  # planning included: the manifest check costs
                 wall = time.perf_counter() - start
             rate = count / wall
             ratio = f"  {rate / ideal:5.1%} of ideal {ideal:,.0f}/s" if ideal else ""

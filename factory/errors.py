@@ -13,6 +13,9 @@ from dataclasses import dataclass
 # Exit statuses, in one place: click itself uses 2 for usage errors.
 EXIT_OK = 0
 EXIT_USER_ERROR = 1
+EXIT_USAGE = 2
+# A run stopped by SIGINT/SIGTERM (128 + SIGINT, as shells report it); its finished rows are kept.
+EXIT_INTERRUPTED = 130
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ GENERATOR_SOURCES = (
     "generation.py",
     "project_files.py",
     "project_config.py",
-    "batch/orchestrator_tools.py",
+    "orchestrator_specs.py",
 )
 
 

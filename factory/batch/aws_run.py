@@ -10,13 +10,14 @@ CloudFormation exports.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from factory import exports
 from factory.errors import FactoryError, Problem
@@ -101,19 +102,56 @@ def download_results(s3: Any, sfn: Any, execution_arn: str, out_path: Path) -> d
 
 @dataclass(frozen=True)
 class AwsOptions:
+    """Where the AWS side of a batch is: every flag of `aws_options`, typed."""
+
     env_name: str = "dev"
     region: str | None = None
     profile: str | None = None
     endpoint_url: str | None = None
+    state_machine_arn: str | None = None
+    bucket: str | None = None
+
+
+REGION_HINT = "pass --region, set AWS_REGION, or run with --engine local"
+AWS_HINT = "configure AWS credentials (or pass --profile), or run with --engine local"
+
+
+@contextlib.contextmanager
+def aws_errors(where: str) -> Iterator[None]:
+    """botocore's configuration and service failures as one line that says what to do, not a traceback."""
+    from botocore.exceptions import (
+        BotoCoreError,
+        ClientError,
+        NoCredentialsError,
+        NoRegionError,
+        PartialCredentialsError,
+        ProfileNotFound,
+    )
+
+    try:
+        yield
+    except NoRegionError:
+        raise FactoryError(Problem(where, "$", "aws-region", "no AWS region configured", REGION_HINT)) from None
+    except (NoCredentialsError, PartialCredentialsError) as err:
+        raise FactoryError(Problem(where, "$", "aws-credentials", str(err), AWS_HINT)) from None
+    except ProfileNotFound as err:
+        raise FactoryError(Problem("--profile", "$", "aws-profile", str(err), "check ~/.aws/config")) from None
+    except ClientError as err:
+        error = err.response.get("Error", {})
+        raise FactoryError(Problem(where, "$", "aws", f"{error.get('Code', 'ClientError')}: "
+                                   f"{error.get('Message', err)}", "check the AWS account, region and names")) from None
+    except BotoCoreError as err:
+        raise FactoryError(Problem(where, "$", "aws", str(err), AWS_HINT)) from None
 
 
 def aws_client(options: AwsOptions, service: str) -> Any:
     import boto3
     from botocore.config import Config
 
-    session = boto3.session.Session(profile_name=options.profile, region_name=options.region)
-    return session.client(service, endpoint_url=options.endpoint_url,
-                          config=Config(retries={"mode": "adaptive", "max_attempts": 5}, connect_timeout=5))
+    with aws_errors(service):
+        session = boto3.session.Session(profile_name=options.profile, region_name=options.region)
+        return session.client(service, endpoint_url=options.endpoint_url,
+                              config=Config(retries={"mode": "adaptive", "max_attempts": 5}, connect_timeout=5))
 
 
 def is_execution_arn(batch_id: str) -> bool:

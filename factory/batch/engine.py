@@ -171,7 +171,9 @@ class RowProcessor:
                 break
         return None, f"agent call failed after {attempts} attempt(s): {last_error}"
 
-    def process(self, row: CsvRow) -> RowResult:
+    def process(self, row: CsvRow) -> RowResult | None:
+        if self.stop.is_set():
+            return None  # stopped before this row's first call: it stays unrun, and --resume runs it
         started = time.monotonic()
         try:
             payload = transform_input(row.values, self.mapping, self.agent.input_schema, row.number)
@@ -201,10 +203,12 @@ def run_rows(rows: Iterable[CsvRow], processor: RowProcessor, options: RunOption
     started = time.monotonic()
     errors: list[BaseException] = []
 
-    def finished(future: Future[RowResult]) -> None:
+    def finished(future: Future[RowResult | None]) -> None:
         window.release()
         try:
             result = future.result()
+            if result is None:
+                return
         except BaseException as err:  # noqa: BLE001 - a store failure must stop the run, loudly
             processor.stop.set()
             summary.counts["ERROR"] = summary.counts.get("ERROR", 0) + 1

@@ -12,11 +12,13 @@ import concurrent.futures
 import http.client
 import importlib
 import json
+import re
 import shlex
 import subprocess
 import sys
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Any, Callable, Protocol
 from urllib.parse import urlsplit
@@ -131,8 +133,9 @@ class SubprocessInvoker:
     def __call__(self, payload: dict[str, Any], timeout: float) -> Any:
         proc = self._process()
         assert proc.stdin and proc.stdout
+        stdout = proc.stdout
         result: list[str] = []
-        reader = threading.Thread(target=lambda: result.append(proc.stdout.readline()), daemon=True)
+        reader = threading.Thread(target=lambda: result.append(stdout.readline()), daemon=True)
         try:
             proc.stdin.write(json.dumps(payload, ensure_ascii=False) + "\n")
             proc.stdin.flush()
@@ -184,7 +187,8 @@ class StateMachineInvoker:
         self.first_poll, self.max_poll = first_poll, max_poll
 
     def __call__(self, payload: dict[str, Any], timeout: float) -> Any:
-        started = self.client.start_execution(stateMachineArn=self.arn, input=json.dumps(payload, ensure_ascii=False))
+        started = self.client.start_execution(stateMachineArn=self.arn, name=uuid.uuid4().hex,
+                                              input=json.dumps(payload, ensure_ascii=False))
         execution_arn = started["executionArn"]
         deadline = time.monotonic() + timeout
         delay = self.first_poll
@@ -210,6 +214,35 @@ class StateMachineInvoker:
         pass
 
 
+# A Step Functions state machine ARN, and nothing else: the only way to call an
+# agent that repository data (an agent record) may name. Anything that runs
+# code on this machine (exec:, module:function) or sends rows to a URL comes
+# from the person running the command (--invoke).
+STATE_MACHINE_ARN = re.compile(
+    r"^arn:aws(-[a-z]+)*:states:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:stateMachine:[A-Za-z0-9_-]{1,80}$"
+)
+
+
+def is_state_machine_arn(value: Any) -> bool:
+    return isinstance(value, str) and STATE_MACHINE_ARN.fullmatch(value) is not None
+
+
+def record_invoke_spec(record: dict[str, Any], source: str) -> str:
+    """The default way to call an agent: its record's `state_machine_arn`, validated as an ARN."""
+    value = record.get("state_machine_arn")
+    name = record.get("agent_name")
+    if value is None:
+        raise FactoryError(Problem(source, "$.state_machine_arn", "invoke",
+                                   f"agent {name!r} has no state_machine_arn in its record",
+                                   "say how to call it with --invoke (module:function, http(s)://URL, exec:COMMAND "
+                                   "or a state machine ARN)"))
+    if not is_state_machine_arn(value):
+        raise FactoryError(Problem(source, "$.state_machine_arn", "invoke",
+                                   f"agent {name!r}: state_machine_arn is not a state machine ARN: {value!r}",
+                                   "regenerate the record, or say how to call the agent with --invoke"))
+    return value
+
+
 def load_callable(spec: str) -> Callable[[dict[str, Any]], Any]:
     module_name, _, attribute = spec.partition(":")
     if str(Path.cwd()) not in sys.path:
@@ -231,10 +264,13 @@ def make_invoker(spec: str, *, concurrency: int, sfn_client: Callable[[], Any] |
         return HttpInvoker(spec)
     if spec.startswith("exec:"):
         return SubprocessInvoker(spec[len("exec:"):])
-    if spec.startswith("arn:") and ":states:" in spec:
+    if is_state_machine_arn(spec):
         if sfn_client is None:
             raise FactoryError(Problem("--invoke", "$", "invoke", "no Step Functions client", "configure AWS"))
         return StateMachineInvoker(sfn_client(), spec)
+    if spec.startswith("arn:"):
+        raise FactoryError(Problem("--invoke", "$", "invoke", f"not a state machine ARN: {spec!r}",
+                                   "arn:aws:states:<region>:<account>:stateMachine:<name>"))
     if ":" in spec:
         return PythonInvoker(load_callable(spec), concurrency * 2)
     raise FactoryError(Problem("--invoke", "$", "invoke", f"cannot tell what {spec!r} is",

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import os
 import signal
-import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, TextIO
 
 import yaml
 
@@ -47,8 +47,8 @@ def load_mapping(path: Path | None, agent: AgentSpec) -> dict[str, Any]:
     return data
 
 
-def suggested_mapping(csv_path: Path, agent: AgentSpec, quiet: bool) -> dict[str, Any]:
-    """No config given: the generated mapping with this CSV's columns matched in."""
+def suggested_mapping(csv_path: Path, agent: AgentSpec) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """No config given: the generated mapping with this CSV's columns matched in, and the (column, field) pairs."""
     from factory.batch.analyze import analyze_csv, batch_config
 
     analysis = analyze_csv(csv_path, agent)
@@ -59,10 +59,7 @@ def suggested_mapping(csv_path: Path, agent: AgentSpec, quiet: bool) -> dict[str
             f"write a config with `schema-factory batch config {csv_path.as_posix()} --agent {agent.name} -o "
             "mapping.yaml`, map them, and pass --config mapping.yaml",
         ))
-    if not quiet:
-        pairs = ", ".join(f"{m.column} -> {m.field}" for m in analysis.matches)
-        sys.stderr.write(f"columns: {pairs}\n")
-    return batch_config(analysis, agent)
+    return batch_config(analysis, agent), [(m.column, m.field) for m in analysis.matches]
 
 
 def check_columns(mapping: dict[str, Any], columns: list[str], source: str) -> None:
@@ -88,7 +85,22 @@ def default_out_path(csv_path: Path) -> Path:
     return csv_path.with_name(f"{csv_path.stem}.results.csv")
 
 
-def write_results(store: LocalResultStore, batch_id: str, mapping: dict[str, Any], input_columns: list[str],
+def check_out_path(out_path: Path) -> None:
+    """Before the first agent call: the results CSV can be written where it is asked for."""
+    parent = out_path.parent
+    problem = None
+    if out_path.is_dir():
+        problem = "is a directory"
+    elif not parent.is_dir():
+        problem = f"its directory {parent.as_posix()!r} does not exist"
+    elif not os.access(parent, os.W_OK | os.X_OK) or (out_path.exists() and not os.access(out_path, os.W_OK)):
+        problem = "is not writable"
+    if problem:
+        raise FactoryError(Problem(out_path.as_posix(), "$", "out", f"cannot write the results CSV here: {problem}",
+                                   "choose another --out (checked before any agent call)"))
+
+
+def write_results(store: LocalResultStore, batch_id: str, mapping: dict[str, Any], input_columns: list[str] | None,
                   out_path: Path) -> AggregateSummary:
     tmp = out_path.with_name(f".{out_path.name}.tmp")
     with open(tmp, "wb") as sink:
@@ -99,10 +111,15 @@ def write_results(store: LocalResultStore, batch_id: str, mapping: dict[str, Any
 
 
 class StopOnSignal:
-    """First SIGINT/SIGTERM: stop taking rows, finish in-flight ones. Second: leave now."""
+    """First SIGINT/SIGTERM: stop taking rows, finish in-flight ones. Second: `on_second` (the caller's choice).
 
-    def __init__(self, stop: threading.Event, on_second: Callable[[], None]) -> None:
-        self.stop, self.on_second = stop, on_second
+    Library code neither prints nor exits: the front end decides what an
+    interruption looks like (the CLI prints the resume command and leaves
+    with status 130).
+    """
+
+    def __init__(self, stop: threading.Event, on_first: Callable[[], None], on_second: Callable[[], None]) -> None:
+        self.stop, self.on_first, self.on_second = stop, on_first, on_second
         self._previous: dict[int, Any] = {}
 
     def __enter__(self) -> StopOnSignal:
@@ -114,22 +131,30 @@ class StopOnSignal:
     def _handle(self, signum: int, frame: Any) -> None:
         if self.stop.is_set():
             self.on_second()
+            return
         self.stop.set()
-        sys.stderr.write("\ninterrupted: finishing rows in flight (press Ctrl-C again to leave at once)\n")
+        self.on_first()
 
     def __exit__(self, *exc: Any) -> None:
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)
 
 
-def run_local(request: LocalRunRequest, invoker: Invoker, store: LocalResultStore, *, quiet: bool,
-              resume_hint: Callable[[str], str]) -> tuple[RunSummary, AggregateSummary | None]:
+@dataclass(frozen=True)
+class RunHooks:
+    """What a front end sees of a run: progress output, the batch id at start, interruptions."""
+
+    progress: TextIO | None = None  # None: no progress output
+    on_start: Callable[[str], None] = lambda batch_id: None
+    on_interrupt: Callable[[str], None] = lambda batch_id: None
+    on_leave_now: Callable[[str], None] = lambda batch_id: None
+
+
+def run_local(request: LocalRunRequest, invoker: Invoker, store: LocalResultStore, hooks: RunHooks,
+              batch_config: dict[str, Any]) -> tuple[RunSummary, AggregateSummary | None]:
+    """Run (or resume) one batch; an interruption comes back as `summary.interrupted`, never as an exit."""
     agent, mapping = request.agent, request.mapping
-    check_ready(agent, mapping, request.csv_path.as_posix())
     columns = csv_source.header(request.csv_path)
-    outputs = list(mapping.get("structured_output_fields") or [])
-    csv_source.check_result_columns(request.csv_path, columns, outputs)
-    check_columns(mapping, columns, request.csv_path.as_posix())
     total = sum(1 for _ in csv_source.rows(request.csv_path))
     if request.resume_batch_id:
         batch_id = request.resume_batch_id
@@ -137,27 +162,21 @@ def run_local(request: LocalRunRequest, invoker: Invoker, store: LocalResultStor
     else:
         batch_id = new_batch_id(agent)
         skip = set()
-        store.create_batch(batch_id, agent.name, request.csv_path.resolve().as_posix(),
-                           {"mapping": mapping, "out": request.out_path.resolve().as_posix()})
+        store.create_batch(batch_id, agent.name, request.csv_path.resolve().as_posix(), batch_config)
+    hooks.on_start(batch_id)
     stop = threading.Event()
     summary = RunSummary(batch_id=batch_id, total=total)
-    progress = Progress(total - len(skip), quiet=quiet)
-
-    def leave_now() -> None:
-        sys.stderr.write(f"\nstopped; finished rows are stored. Resume with:\n  {resume_hint(batch_id)}\n")
-        sys.stderr.flush()
-        os._exit(130)
-
+    progress = Progress(total - len(skip), stream=hooks.progress or io.StringIO(), quiet=hooks.progress is None)
     processor = RowProcessor(batch_id, agent, mapping, invoker, store, request.options, stop)
     try:
-        with StopOnSignal(stop, leave_now):
+        with StopOnSignal(stop, lambda: hooks.on_interrupt(batch_id), lambda: hooks.on_leave_now(batch_id)):
             run_rows(csv_source.rows(request.csv_path), processor, request.options, progress, summary, skip)
     finally:
         progress.finish()
         invoker.close()
+    summary.counts = store.counts(batch_id)
     if summary.interrupted:
         store.set_state(batch_id, "interrupted")
         return summary, None
     store.set_state(batch_id, "finished")
-    summary.counts = store.counts(batch_id)
     return summary, write_results(store, batch_id, mapping, columns, request.out_path)

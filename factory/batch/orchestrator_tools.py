@@ -1,8 +1,9 @@
 """The batch orchestrator agent's six tools: thin wrappers over what the CLI uses.
 
-Each tool is a spec (name, description, input schema) beside the function
-that serves it, so the spec cannot drift from the code; `generate` writes the
-specs in the same Anthropic + Bedrock form as agent tool specs. Inputs are
+Each tool is a spec (name, description, input schema; plain data in
+`factory.orchestrator_specs`, which `generate` writes in the same Anthropic +
+Bedrock form as agent tool specs) paired with the function that serves it;
+the functions call `factory.batch.plan`, the layer under the CLI too. Inputs are
 checked against the spec; every failure comes back as a tool error
 (`{"ok": false, "error": ...}`), never as an exception the agent cannot read.
 """
@@ -12,13 +13,23 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
+from factory.batch.aws_run import AwsOptions
 from factory.errors import FactoryError
+from factory.orchestrator_specs import ORCHESTRATOR_TOOL_SPECS
 from factory.runtime.value_checks import object_problems
+
+if TYPE_CHECKING:
+    from factory.batch.agents import AgentSpec
 
 GENERATED_ENV = "SCHEMA_FACTORY_GENERATED"
 STORE_ENV = "SCHEMA_FACTORY_RESULTS"
+# Set by whoever deploys the tools (outside the repository): how to call agents when the input names no ARN.
+INVOKE_ENV = "SCHEMA_FACTORY_INVOKE"
+# The directory the tools' CSV paths must stay under (default: the working directory): a model's
+# input must not read or overwrite files elsewhere.
+ROOT_ENV = "SCHEMA_FACTORY_TOOL_ROOT"
 
 
 @dataclass(frozen=True)
@@ -33,11 +44,20 @@ def _generated() -> Path:
     return Path(os.environ.get(GENERATED_ENV, "generated"))
 
 
-def _store_path(arguments: dict[str, Any]) -> Path:
-    return Path(arguments.get("store") or os.environ.get(STORE_ENV, ".schema-factory/results.sqlite"))
+def _store_path() -> Path:
+    return Path(os.environ.get(STORE_ENV, ".schema-factory/results.sqlite"))
 
 
-def _agent(name: str):
+def _path(arguments: dict[str, Any], key: str) -> Path:
+    """A path from the tool's input, relative to the tools' root, refused when it resolves outside it."""
+    root = Path(os.environ.get(ROOT_ENV) or Path.cwd()).resolve()
+    path = (root / arguments[key]).resolve()
+    if not path.is_relative_to(root):
+        raise ValueError(f"{key}: {arguments[key]!r} is outside {root.as_posix()} (set by {ROOT_ENV})")
+    return path
+
+
+def _agent(name: str) -> AgentSpec:
     from factory.batch.agents import resolve_agent
 
     return resolve_agent(name, _generated())
@@ -46,7 +66,7 @@ def _agent(name: str):
 def analyze_csv_structure(arguments: dict[str, Any]) -> dict[str, Any]:
     from factory.batch.analyze import analyze_csv
 
-    return analyze_csv(Path(arguments["csv_path"]), _agent(arguments["agent_name"])).to_dict()
+    return analyze_csv(_path(arguments, "csv_path"), _agent(arguments["agent_name"])).to_dict()
 
 
 def validate_agent_compatibility(arguments: dict[str, Any]) -> dict[str, Any]:
@@ -54,7 +74,7 @@ def validate_agent_compatibility(arguments: dict[str, Any]) -> dict[str, Any]:
     from factory.runtime.input_mapper import check_agent_record
 
     agent = _agent(arguments["agent_name"])
-    mapping = batch_config(analyze_csv(Path(arguments["csv_path"]), agent), agent)
+    mapping = batch_config(analyze_csv(_path(arguments, "csv_path"), agent), agent)
     problems = check_agent_record(agent.record, mapping, agent.name)
     return {"compatible": not problems, "problems": problems, "agent_name": agent.name,
             "column_mappings": mapping["input_mapping"]["column_mappings"]}
@@ -64,93 +84,70 @@ def generate_batch_config(arguments: dict[str, Any]) -> dict[str, Any]:
     from factory.batch.analyze import analyze_csv, batch_config
 
     agent = _agent(arguments["agent_name"])
-    analysis = analyze_csv(Path(arguments["csv_path"]), agent)
+    analysis = analyze_csv(_path(arguments, "csv_path"), agent)
     return {"config": batch_config(analysis, agent), "unmapped_required_fields": analysis.unmapped_required}
+
+
+def _tool_invoke(arguments: dict[str, Any]) -> str | None:
+    """How the tool calls the agent: an ARN from the input, else the operator's setting, else the record's ARN.
+
+    The tool's input comes from a model that reads CSV cells, so it may name
+    only a state machine ARN: code on this machine (exec:, module:function)
+    or a URL to send rows to is the operator's choice, in SCHEMA_FACTORY_INVOKE.
+    """
+    from factory.batch.invokers import is_state_machine_arn
+
+    given = arguments.get("invoke")
+    if given is not None and not is_state_machine_arn(given):
+        raise ValueError(f"invoke must be a state machine ARN, not {given!r} (the operator sets other kinds in "
+                         f"{INVOKE_ENV})")
+    return given or os.environ.get(INVOKE_ENV) or None
 
 
 def execute_batch_processor(arguments: dict[str, Any]) -> dict[str, Any]:
     from factory.batch.engine import RunOptions
-    from factory.batch.invokers import make_invoker
-    from factory.batch.local_run import LocalRunRequest, default_out_path, run_local, suggested_mapping
-    from factory.batch.local_store import LocalResultStore
+    from factory.batch.plan import RunRequest, plan_local, run_plan
 
-    agent = _agent(arguments["agent_name"])
-    csv_path = Path(arguments["csv_path"])
-    mapping = arguments.get("config") or suggested_mapping(csv_path, agent, quiet=True)
-    spec = arguments.get("invoke") or agent.record.get("state_machine_arn")
-    if not spec:
-        raise ValueError(f"agent {agent.name!r} has no state_machine_arn; pass 'invoke'")
     concurrency = int(arguments.get("concurrency", 10))
-    invoker = make_invoker(spec, concurrency=concurrency, sfn_client=lambda: __import__("boto3").client("stepfunctions"))
-    out = Path(arguments.get("output_csv") or default_out_path(csv_path))
-    request = LocalRunRequest(csv_path, agent, mapping, out, RunOptions(concurrency=concurrency))
-    summary, aggregate = run_local(request, invoker, LocalResultStore(_store_path(arguments)), quiet=True,
-                                   resume_hint=lambda batch_id: f"resume batch {batch_id}")
-    return {"batch_id": summary.batch_id, "rows": summary.total, "counts": summary.counts,
-            "results_csv": out.as_posix() if aggregate else None}
+    request = RunRequest(
+        _path(arguments, "csv_path"), arguments["agent_name"], _generated(), config=arguments.get("config"),
+        out_path=_path(arguments, "output_csv") if arguments.get("output_csv") else None,
+        invoke=_tool_invoke(arguments), store_path=_store_path(), options=RunOptions(concurrency=concurrency),
+    )
+    report = run_plan(plan_local(request)).report()
+    return {key: report[key] for key in ("batch_id", "rows", "counts", "results_csv")}
 
 
 def monitor_batch_execution(arguments: dict[str, Any]) -> dict[str, Any]:
-    from factory.batch.local_store import LocalResultStore
+    from factory.batch.plan import local_batches
 
-    store = LocalResultStore(_store_path(arguments))
-    info = store.batch(arguments["batch_id"])
-    return {"batch_id": info.batch_id, "state": info.state, "agent_name": info.agent_name,
-            "counts": store.counts(info.batch_id)}
+    (entry,) = local_batches(arguments["batch_id"], _store_path())
+    return {"batch_id": entry["batch_id"], "state": entry["state"], "agent_name": entry["agent"],
+            "counts": entry["counts"]}
 
 
 def get_batch_results(arguments: dict[str, Any]) -> dict[str, Any]:
-    from factory.batch import csv_source
-    from factory.batch.local_run import write_results
     from factory.batch.local_store import LocalResultStore
+    from factory.batch.plan import batch_results
 
-    store = LocalResultStore(_store_path(arguments))
-    info = store.batch(arguments["batch_id"])
-    out = Path(arguments["output_csv"])
-    columns = csv_source.header(Path(info.csv_path)) if Path(info.csv_path).is_file() else None
-    summary = write_results(store, info.batch_id, info.config["mapping"], columns, out)
+    store_path = _store_path()
+    written = batch_results(arguments["batch_id"], store_path, _path(arguments, "output_csv"), AwsOptions())
     limit = int(arguments.get("preview_rows", 5))
-    first_page = next(store.pages(info.batch_id, page_size=max(limit, 1)), [])
-    return {"results_csv": out.as_posix(), "rows": summary.rows, "counts": summary.counts,
+    first_page = next(LocalResultStore(store_path).pages(arguments["batch_id"], page_size=max(limit, 1)), [])
+    return {"results_csv": written["results_csv"], "rows": written["rows"], "counts": written["counts"],
             "preview": first_page[:limit]}
 
 
-_CSV = {"type": "string", "minLength": 1, "description": "Path of the CSV file (header row first)."}
-_AGENT = {"type": "string", "minLength": 1, "description": "Agent name or extraction name."}
-_BATCH = {"type": "string", "minLength": 1, "description": "Batch id returned by execute_batch_processor."}
-
-ORCHESTRATOR_TOOLS: tuple[Tool, ...] = (
-    Tool("analyze_csv_structure",
-         "Columns, row count, sample rows, inferred types and a suggested column-to-field mapping of a CSV for an agent.",
-         {"type": "object", "properties": {"csv_path": _CSV, "agent_name": _AGENT}, "required": ["csv_path", "agent_name"]},
-         analyze_csv_structure),
-    Tool("validate_agent_compatibility",
-         "Check that an agent takes structured output and that the CSV supplies every required input field.",
-         {"type": "object", "properties": {"csv_path": _CSV, "agent_name": _AGENT}, "required": ["csv_path", "agent_name"]},
-         validate_agent_compatibility),
-    Tool("generate_batch_config",
-         "A batch config (column mappings, output fields, extraction methods) for running a CSV through an agent.",
-         {"type": "object", "properties": {"csv_path": _CSV, "agent_name": _AGENT}, "required": ["csv_path", "agent_name"]},
-         generate_batch_config),
-    Tool("execute_batch_processor",
-         "Run every row of a CSV through an agent and write the results CSV; returns the batch id and counts.",
-         {"type": "object", "properties": {
-             "csv_path": _CSV, "agent_name": _AGENT,
-             "config": {"type": "object", "description": "Batch config from generate_batch_config; default: suggested."},
-             "invoke": {"type": "string", "description": "How to call the agent (module:function, URL, exec:CMD, ARN)."},
-             "concurrency": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 10},
-             "output_csv": {"type": "string", "description": "Where to write the results CSV."}},
-          "required": ["csv_path", "agent_name"]},
-         execute_batch_processor),
-    Tool("monitor_batch_execution", "State and counts by status of a batch.",
-         {"type": "object", "properties": {"batch_id": _BATCH}, "required": ["batch_id"]},
-         monitor_batch_execution),
-    Tool("get_batch_results", "Write a batch's results as CSV and return counts and the first rows.",
-         {"type": "object", "properties": {
-             "batch_id": _BATCH, "output_csv": {"type": "string", "minLength": 1},
-             "preview_rows": {"type": "integer", "minimum": 0, "maximum": 100, "default": 5}},
-          "required": ["batch_id", "output_csv"]},
-         get_batch_results),
+_RUNS: dict[str, Callable[[dict[str, Any]], Any]] = {
+    "analyze_csv_structure": analyze_csv_structure,
+    "validate_agent_compatibility": validate_agent_compatibility,
+    "generate_batch_config": generate_batch_config,
+    "execute_batch_processor": execute_batch_processor,
+    "monitor_batch_execution": monitor_batch_execution,
+    "get_batch_results": get_batch_results,
+}
+ORCHESTRATOR_TOOLS: tuple[Tool, ...] = tuple(
+    Tool(spec["name"], spec["description"], spec["input_schema"], _RUNS[spec["name"]]) for spec in ORCHESTRATOR_TOOL_SPECS
 )
 TOOLS_BY_NAME = {tool.name: tool for tool in ORCHESTRATOR_TOOLS}
 

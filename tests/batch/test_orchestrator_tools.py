@@ -19,6 +19,7 @@ AGENT = "broadband_availability_bt_wholesale"
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("SCHEMA_FACTORY_GENERATED", str(REPO / "generated"))
     monkeypatch.setenv("SCHEMA_FACTORY_RESULTS", str(tmp_path / "store.sqlite"))
+    monkeypatch.setenv("SCHEMA_FACTORY_TOOL_ROOT", str(tmp_path))
     monkeypatch.chdir(REPO)
     return write_addresses(tmp_path / "in.csv", 12)
 
@@ -44,7 +45,8 @@ def test_unknown_tool_and_failures_are_tool_errors(env: Path) -> None:
     assert result["ok"] is False and "no batch 'no-such'" in result["error"]
 
 
-def test_happy_path_through_all_six(env: Path, tmp_path: Path) -> None:
+def test_happy_path_through_all_six(env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCHEMA_FACTORY_INVOKE", "examples.example_agent:invoke")
     csv_path = str(env)
     analysis = handler({"tool": "analyze_csv_structure", "input": {"csv_path": csv_path, "agent_name": AGENT}})
     assert analysis["ok"] and analysis["result"]["row_count"] == 12
@@ -53,7 +55,6 @@ def test_happy_path_through_all_six(env: Path, tmp_path: Path) -> None:
     config = call_tool("generate_batch_config", {"csv_path": csv_path, "agent_name": AGENT})["result"]["config"]
     assert config["input_mapping"]["column_mappings"]["Postcode"] == "postcode"
     run = call_tool("execute_batch_processor", {"csv_path": csv_path, "agent_name": AGENT, "config": config,
-                                                "invoke": "examples.example_agent:invoke",
                                                 "output_csv": str(tmp_path / "out.csv")})
     assert run["ok"], run
     batch_id = run["result"]["batch_id"]
@@ -63,3 +64,39 @@ def test_happy_path_through_all_six(env: Path, tmp_path: Path) -> None:
                                               "preview_rows": 2})["result"]
     assert results["rows"] == 12 and len(results["preview"]) == 2
     assert (tmp_path / "again.csv").read_bytes() == (tmp_path / "out.csv").read_bytes()
+
+
+def test_the_generator_reads_the_specs_without_the_batch_engine() -> None:
+    """Issue #19 §5c: emit imports nothing of factory.batch, and the tools serve the very specs emit writes."""
+    import subprocess
+    import sys
+
+    from factory.orchestrator_specs import ORCHESTRATOR_TOOL_SPECS
+
+    code = ("import sys, factory.generation, factory.emit.orchestrator_tool_specs; "
+            "print(sorted(m for m in sys.modules if m.startswith('factory.batch')))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+    assert [(t.name, t.description, t.input_schema) for t in ORCHESTRATOR_TOOLS] == [
+        (s["name"], s["description"], s["input_schema"]) for s in ORCHESTRATOR_TOOL_SPECS]
+    from factory.project_files import GENERATOR_SOURCES
+
+    assert not any(entry.startswith("batch") for entry in GENERATOR_SOURCES)
+
+
+def test_model_input_names_neither_code_nor_files_outside_the_root(env: Path, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue #22: the tools' input comes from a model that reads CSV cells; it may name only an ARN to call,
+    and only paths under the tools' root."""
+    marker = tmp_path / "pwned"
+    for invoke in (f"exec:touch {marker}", "examples.example_agent:invoke", "https://example.invalid/x"):
+        result = call_tool("execute_batch_processor", {"csv_path": str(env), "agent_name": AGENT, "invoke": invoke})
+        assert result["ok"] is False and "must be a state machine ARN" in result["error"]
+    assert not marker.exists()
+    monkeypatch.setenv("SCHEMA_FACTORY_INVOKE", "examples.example_agent:invoke")
+    for key, value in (("output_csv", str(tmp_path.parent / "escaped.csv")), ("output_csv", "../escaped.csv"),
+                       ("csv_path", "/etc/passwd")):
+        arguments = {"csv_path": str(env), "agent_name": AGENT, key: value}
+        result = call_tool("execute_batch_processor", arguments)
+        assert result["ok"] is False and "is outside" in result["error"], result
+    assert not (tmp_path.parent / "escaped.csv").exists()

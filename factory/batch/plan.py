@@ -1,0 +1,254 @@
+"""One batch layer under both front ends: resolve (agent, mapping, invoker, store), run, report.
+
+`schema-factory batch ...` and the orchestrator agent's tools both call these
+functions, so they cannot drift apart: the same records (verified against the
+manifest), the same rule for how an agent is called, the same result store
+and the same report. Nothing here prints or exits; an interruption is a value
+(`RunOutcome.interrupted`) the CLI turns into exit status 130.
+
+How an agent is called comes from the person running the command, never from
+repository data: `--invoke` (any kind), else the spec stored with the batch
+being resumed (which came from `--invoke` earlier), else the agent record's
+`state_machine_arn`, accepted only when it is a state machine ARN.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from factory.batch.agents import AgentSpec, resolve_agent
+from factory.batch.aws_run import AwsOptions, aws_client, aws_errors
+from factory.batch.engine import RunOptions, RunSummary
+from factory.batch.invokers import Invoker, make_invoker, record_invoke_spec
+from factory.batch.local_run import (
+    LocalRunRequest,
+    RunHooks,
+    check_columns,
+    check_out_path,
+    check_ready,
+    default_out_path,
+    load_mapping,
+    run_local,
+    suggested_mapping,
+)
+from factory.batch.local_store import DEFAULT_STORE, DONE_STATUSES, LocalResultStore, describe_state, effective_state
+from factory.errors import FactoryError, Problem
+
+DEFAULT_GENERATED = Path("generated")
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """Everything a front end can say about a batch run, before anything is resolved."""
+
+    csv_path: Path | None = None
+    agent_name: str | None = None
+    generated_dir: Path = DEFAULT_GENERATED
+    config_path: Path | None = None
+    config: dict[str, Any] | None = None
+    out_path: Path | None = None
+    invoke: str | None = None  # from the person running the command (--invoke), never from a file
+    resume_id: str | None = None
+    store_path: Path = DEFAULT_STORE
+    options: RunOptions = field(default_factory=RunOptions)
+    aws: AwsOptions = field(default_factory=AwsOptions)
+
+
+@dataclass(frozen=True)
+class LocalPlan:
+    """A resolved local run: nothing left to decide, nothing called yet."""
+
+    request: RunRequest
+    csv_path: Path
+    agent: AgentSpec
+    mapping: dict[str, Any]
+    out_path: Path
+    invoke: str
+    invoke_origin: str
+    store: LocalResultStore
+    column_pairs: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def resume_command(self) -> Callable[[str], str]:
+        return lambda batch_id: resume_command(batch_id, self.request)
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    summary: RunSummary
+    plan: LocalPlan
+    results_csv: Path | None
+
+    @property
+    def interrupted(self) -> bool:
+        return self.summary.interrupted
+
+    @property
+    def all_succeeded(self) -> bool:
+        """Every row of the batch is stored as SUCCESS or PARTIAL, none failed or missing."""
+        counts = self.summary.counts
+        done = sum(counts.get(status, 0) for status in DONE_STATUSES)
+        return not self.interrupted and done == sum(counts.values()) == self.summary.total
+
+    def report(self) -> dict[str, Any]:
+        summary = self.summary
+        return {
+            "batch_id": summary.batch_id, "rows": summary.total, "skipped": summary.skipped,
+            "counts": summary.counts, "interrupted": summary.interrupted, "elapsed_s": round(summary.elapsed_s, 3),
+            "results_csv": self.results_csv.as_posix() if self.results_csv else None,
+            "invoke": self.plan.invoke, "invoke_from": self.plan.invoke_origin,
+            "resume": resume_command(summary.batch_id, self.plan.request),
+        }
+
+
+def resume_command(batch_id: str, request: RunRequest) -> str:
+    """A shell line that resumes the batch, every argument quoted: safe to paste whatever the values hold."""
+    argv = ["schema-factory", "batch", "run", "--resume", batch_id, "--store", request.store_path.as_posix()]
+    if request.generated_dir != DEFAULT_GENERATED:
+        argv += ["--generated", request.generated_dir.as_posix()]
+    if request.invoke:
+        argv += ["--invoke", request.invoke]  # not needed (the batch stores it), but says what will run
+    return shlex.join(argv)
+
+
+def resolve_invoke(request: RunRequest, agent: AgentSpec, stored: str | None) -> tuple[str, str]:
+    """The invoke spec and where it came from; a record may only name a state machine ARN."""
+    if request.invoke:
+        return request.invoke, "--invoke"
+    if stored:
+        return stored, "the --invoke stored with the batch"
+    return record_invoke_spec(agent.record, agent.source or agent.name), "the agent record's state_machine_arn"
+
+
+def state_machine_client(options: AwsOptions) -> Any:
+    """A Step Functions client for agent calls; missing region or credentials stop the run before any row."""
+    import boto3
+
+    with aws_errors("stepfunctions"):
+        session = boto3.session.Session(profile_name=options.profile, region_name=options.region)
+        if session.get_credentials() is None:
+            raise FactoryError(Problem("stepfunctions", "$", "aws-credentials", "no AWS credentials found",
+                                       "configure AWS credentials (or AWS_PROFILE), or pass --invoke"))
+    return aws_client(options, "stepfunctions")
+
+
+def make_plan_invoker(plan: LocalPlan) -> Invoker:
+    return make_invoker(plan.invoke, concurrency=plan.request.options.concurrency,
+                        sfn_client=lambda: state_machine_client(plan.request.aws))
+
+
+def _mapping(request: RunRequest, csv_path: Path, agent: AgentSpec) -> tuple[dict[str, Any], tuple[tuple[str, str], ...]]:
+    if request.config is not None:
+        return request.config, ()
+    if request.config_path is not None:
+        return load_mapping(request.config_path, agent), ()
+    mapping, pairs = suggested_mapping(csv_path, agent)
+    return mapping, tuple(pairs)
+
+
+def _need(value: Any, what: str) -> Any:
+    if value is None:
+        raise FactoryError(Problem("batch run", "$", "usage", f"{what} is required", "give CSV_PATH and --agent "
+                                   "(or --resume BATCH_ID)"))
+    return value
+
+
+def plan_local(request: RunRequest) -> LocalPlan:
+    """Resolve a local run (new or resumed) and check it before any agent is called."""
+    store = LocalResultStore(request.store_path)
+    pairs: tuple[tuple[str, str], ...] = ()
+    if request.resume_id:
+        info = store.batch(request.resume_id)
+        csv_path, agent = Path(info.csv_path), resolve_agent(request.agent_name or info.agent_name,
+                                                             request.generated_dir)
+        mapping = info.config["mapping"]
+        out_path = request.out_path or Path(info.config["out"])
+        stored = info.config.get("invoke")
+    else:
+        csv_path = _need(request.csv_path, "CSV_PATH")
+        agent = resolve_agent(_need(request.agent_name, "--agent"), request.generated_dir)
+        mapping, pairs = _mapping(request, csv_path, agent)
+        out_path, stored = request.out_path or default_out_path(csv_path), None
+    invoke, origin = resolve_invoke(request, agent, stored)
+    source = csv_path.as_posix()
+    check_ready(agent, mapping, source)
+    _check_csv_columns(mapping, csv_path)
+    check_out_path(out_path)
+    return LocalPlan(request, csv_path, agent, mapping, out_path, invoke, origin, store, pairs)
+
+
+def _check_csv_columns(mapping: dict[str, Any], csv_path: Path) -> None:
+    """Every mapped column is present, and none would collide with a result column (output or `_meta`)."""
+    from factory.batch import csv_source
+
+    columns = csv_source.header(csv_path)
+    csv_source.check_result_columns(csv_path, columns, list(mapping.get("structured_output_fields") or []))
+    check_columns(mapping, columns, csv_path.as_posix())
+
+
+def run_plan(plan: LocalPlan, hooks: RunHooks = RunHooks()) -> RunOutcome:
+    """Run the plan; the invoker is built first, so a bad spec stops the run before a batch is recorded."""
+    invoker = make_plan_invoker(plan)
+    config = {"mapping": plan.mapping, "out": plan.out_path.resolve().as_posix(), "invoke": plan.invoke}
+    request = LocalRunRequest(plan.csv_path, plan.agent, plan.mapping, plan.out_path, plan.request.options,
+                              plan.request.resume_id)
+    summary, aggregate = run_local(request, invoker, plan.store, hooks, config)
+    return RunOutcome(summary, plan, plan.out_path if aggregate is not None else None)
+
+
+def run_on_step_functions(request: RunRequest) -> dict[str, Any]:
+    """`--engine stepfunctions`: verified record and mapping, checked columns, then upload and start."""
+    from factory.batch.aws_run import discover_target, start_batch
+
+    csv_path = _need(request.csv_path, "CSV_PATH")
+    agent = resolve_agent(_need(request.agent_name, "--agent"), request.generated_dir)
+    mapping, pairs = _mapping(request, csv_path, agent)
+    check_ready(agent, mapping, csv_path.as_posix())
+    _check_csv_columns(mapping, csv_path)
+    aws = request.aws
+    with aws_errors("cloudformation"):
+        target = discover_target(aws_client(aws, "cloudformation"), aws.env_name, aws.state_machine_arn, aws.bucket)
+    with aws_errors("s3/stepfunctions"):
+        started = start_batch(aws_client(aws, "s3"), aws_client(aws, "stepfunctions"), target, csv_path, mapping,
+                              agent.name, request.options.concurrency)
+    return {"execution_arn": started["execution_arn"], "csv_uri": started["csv_uri"],
+            "columns": [list(pair) for pair in pairs]}
+
+
+def execution_state(execution_arn: str, aws: AwsOptions) -> dict[str, Any]:
+    """State, summary and error of one batch processor execution."""
+    from factory.batch.aws_run import execution_status
+
+    with aws_errors("stepfunctions"):
+        return execution_status(aws_client(aws, "stepfunctions"), execution_arn)
+
+
+def local_batches(batch_id: str | None, store_path: Path) -> list[dict[str, Any]]:
+    """State and counts of one local batch, or of every local batch in the store."""
+    store = LocalResultStore(store_path)
+    infos = [store.batch(batch_id)] if batch_id else store.batches()
+    return [{"batch_id": i.batch_id, "agent": i.agent_name, "state": effective_state(i),
+             "state_detail": describe_state(i), "created_at": i.created_at, "counts": store.counts(i.batch_id)}
+            for i in infos]
+
+
+def batch_results(batch_id: str, store_path: Path, output: Path, aws: AwsOptions) -> dict[str, Any]:
+    """Write a batch's results CSV (rows in input order): a local batch id or an execution ARN."""
+    from factory.batch import csv_source
+    from factory.batch.aws_run import download_results, is_execution_arn
+    from factory.batch.local_run import write_results
+
+    check_out_path(output)
+    if is_execution_arn(batch_id):
+        with aws_errors("s3/stepfunctions"):
+            status = download_results(aws_client(aws, "s3"), aws_client(aws, "stepfunctions"), batch_id, output)
+        return {"results_csv": output.as_posix(), "rows": status["summary"].get("rows"),
+                "counts": status["summary"].get("counts")}
+    store = LocalResultStore(store_path)
+    info = store.batch(batch_id)
+    columns = csv_source.header(Path(info.csv_path)) if Path(info.csv_path).is_file() else None
+    summary = write_results(store, batch_id, info.config["mapping"], columns, output)
+    return {"results_csv": output.as_posix(), "rows": summary.rows, "counts": summary.counts, "batch_id": batch_id}

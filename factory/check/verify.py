@@ -1,0 +1,71 @@
+"""The fast path's hash test for the few generated files a command is about to read.
+
+`batch` (and anything else that acts on generated records) must act only on
+bytes `generate` wrote: a hand edit in a pull request must not change what
+runs. This is the check's own test (the manifest's recorded sha256 against
+the bytes on disk) with the check's own findings, for a chosen list of files,
+stdlib only: nothing of the generator is imported. The bytes that were
+hashed are returned, so the caller parses exactly what was verified.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from factory.check.findings import MISSING, ORPHAN, REGENERATE, Finding
+from factory.check.tree import _edited
+from factory.names import MANIFEST_PATH
+from factory.project_files import display_path, read_manifest, sha256
+
+
+@dataclass(frozen=True)
+class Verified:
+    """The verified files' bytes by relative path, and a finding for each file that failed."""
+
+    data: dict[str, bytes]
+    findings: tuple[Finding, ...]
+
+    @property
+    def clean(self) -> bool:
+        return not self.findings
+
+
+def _plain(rel: str) -> bool:
+    path = PurePosixPath(rel)
+    return bool(rel) and not path.is_absolute() and ".." not in path.parts and "\\" not in rel
+
+
+def verify_generated_files(out_dir: Path, rels: list[str]) -> Verified:
+    """Each of `rels` (relative to `out_dir`) must be listed in MANIFEST.json with the hash of its bytes."""
+    base = display_path(out_dir)
+    show = (lambda rel: rel) if base == "." else (lambda rel: f"{base}/{rel}")
+    manifest = read_manifest(out_dir)
+    if manifest is None:
+        return Verified({}, (Finding(show(MANIFEST_PATH), MISSING, "no readable manifest, so no generated file "
+                                     "can be vouched for", REGENERATE),))
+    data: dict[str, bytes] = {}
+    findings: list[Finding] = []
+    for rel in rels:
+        entry = manifest["files"].get(rel)
+        if not _plain(rel) or not isinstance(entry, dict):
+            findings.append(Finding(show(rel), ORPHAN, "not a file MANIFEST.json lists as generated",
+                                    f"{REGENERATE}; nothing but `generate` writes under the output directory"))
+            continue
+        path = out_dir / rel
+        if not path.resolve().is_relative_to(out_dir.resolve()):
+            findings.append(Finding(show(rel), ORPHAN, "resolves outside the output directory (a symlink)",
+                                    f"delete it, then {REGENERATE}"))
+            continue
+        try:
+            content = path.read_bytes()
+        except OSError:
+            findings.append(Finding(show(rel), MISSING, "generated file is absent or unreadable", REGENERATE))
+            continue
+        if entry.get("sha256") != sha256(content):
+            recorded = entry.get("sources")
+            sources = [str(source) for source in recorded] if isinstance(recorded, list) else ["its schema"]
+            findings.append(_edited(show(rel), sources))
+            continue
+        data[rel] = content
+    return Verified(data, tuple(findings))
