@@ -21,7 +21,7 @@ GOLDEN_DIR = TESTS_DIR / "golden"
 BUNDLED = sorted(p.stem for p in SCHEMAS_DIR.glob("*.json"))
 
 # aws-cdk-lib runs on node through jsii: keep its cache out of $HOME and its
-# end-of-life banner out of the output (TOOLING.md).
+# end-of-life banner out of the output.
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("JSII_RUNTIME_PACKAGE_CACHE_ROOT", str(REPO / ".pytest_cache" / "jsii"))
 
@@ -158,7 +158,7 @@ def bundled_project(project: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def moto_endpoint():
-    """One moto server for the session, over real HTTP (TOOLING.md); reset its state per test."""
+    """One moto server for the session, over real HTTP; reset its state per test."""
     import logging
 
     from moto.server import ThreadedMotoServer
