@@ -263,3 +263,28 @@ def test_readme_synth_builds_every_stack_offline_in_a_fresh_venv(tmp_path: Path)
         machines.add(machine)
         assert shared_name in manifest["artifacts"][name]["dependencies"], f"{name} must deploy after {shared_name}"
     assert machines == {f"{agent}-{env_name}" for agent in agents}
+
+
+QUIET_FLAGS = {"--quiet", "--no-audit", "--no-fund", "--loglevel=error"}
+
+
+def ci_commands() -> list[list[str]]:
+    """The commands of `.ci/run`, as a reader would type them: no `python3 -m`, no quiet flags."""
+    commands = []
+    for line in (REPO / ".ci" / "run").read_text("utf-8").splitlines():
+        words = shlex.split(line, comments=True)
+        if words[:2] == ["python3", "-m"]:
+            words = words[2:]
+        if words and words[0] in ("pip", "npm", "pytest"):
+            commands.append([word for word in words if word not in QUIET_FLAGS])
+    return commands
+
+
+def test_ci_installs_what_the_readme_installs_and_runs_the_full_suite() -> None:
+    """`.ci/run` runs the README's second line's installs, then the README's full suite."""
+    block = README.read_text("utf-8").split("```bash\n", 1)[1].split("```", 1)[0]
+    lines = [line.split("  #", 1)[0].strip() for line in block.splitlines() if line.strip()]
+    setup, full = lines[1].split("&&"), lines[2]
+    assert setup[-1].strip() == 'pytest -q -m "not slow"', lines[1]
+    expected = [shlex.split(step) for step in setup[:-1]] + [shlex.split(full)]
+    assert ci_commands() == expected
