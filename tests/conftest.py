@@ -28,10 +28,11 @@ os.environ.setdefault("JSII_RUNTIME_PACKAGE_CACHE_ROOT", str(REPO / ".pytest_cac
 
 # --- the slow marker ---------------------------------------------------------------------------
 # `pytest -q -m "not slow"` is the fast run. Rather than trusting every file to decorate its
-# slow tests, a test is marked here when it, or any fixture it uses, or any tests/ function
-# those call by name, imports one of these (CDK synthesis starts Node through jsii; moto
-# starts a server) or runs pre-commit; hypothesis tests are marked too. Tests that are slow
-# for other reasons (a fresh venv, a wheel build) carry `@pytest.mark.slow` themselves.
+# slow tests, a test is marked here when it, or any fixture it uses, or any project function
+# (under the rootdir, outside site-packages) those call by name, imports one of these (CDK
+# synthesis starts Node through jsii; moto starts a server) or runs pre-commit; hypothesis
+# tests are marked too. Tests slow for other reasons (a fresh venv, a wheel build) carry
+# `@pytest.mark.slow` themselves. tests/test_deploy_slow_marker.py pins the rules.
 SLOW_IMPORTS = {
     "aws_cdk": "CDK synthesis",
     "factory.infra": "CDK synthesis",
@@ -50,8 +51,13 @@ def _slow_import(name: str) -> str | None:
     return None
 
 
-def _slow_reason(function: FunctionType, seen: dict[FunctionType, str | None]) -> str | None:
-    """Why calling `function` is slow, following the tests/ functions it names; None if it is not."""
+def _is_project_code(function: FunctionType, root: Path) -> bool:
+    path = Path(function.__code__.co_filename)
+    return path.is_relative_to(root) and "site-packages" not in path.parts
+
+
+def _slow_reason(function: FunctionType, seen: dict[FunctionType, str | None], root: Path) -> str | None:
+    """Why calling `function` is slow, following the project functions it names; None if it is not."""
     if function in seen:  # known, or being looked at further up (a cycle adds nothing)
         return seen[function]
     seen[function] = None
@@ -75,8 +81,8 @@ def _slow_reason(function: FunctionType, seen: dict[FunctionType, str | None]) -
         origin = target.__name__ if isinstance(target, ModuleType) else getattr(target, "__module__", None)
         if isinstance(origin, str):  # a slow library used through a module-level import (`@mock_aws`)
             reasons.append(_slow_import(origin))
-        if isinstance(target, FunctionType) and Path(target.__code__.co_filename).is_relative_to(TESTS_DIR):
-            reasons.append(_slow_reason(target, seen))
+        if isinstance(target, FunctionType) and _is_project_code(target, root):
+            reasons.append(_slow_reason(target, seen, root))
     seen[function] = next((reason for reason in reasons if reason), None)
     return seen[function]
 
@@ -97,7 +103,7 @@ def slow_reason(item: pytest.Item) -> str | None:
             candidates.append(inspect.unwrap(definitions[-1].func))
     for candidate in candidates:
         if isinstance(candidate, FunctionType):
-            reason = _slow_reason(candidate, _SEEN)
+            reason = _slow_reason(candidate, _SEEN, item.config.rootpath)
             if reason:
                 return reason
     return None
