@@ -264,6 +264,15 @@ def test_readme_synth_builds_every_stack_offline_in_a_fresh_venv(tmp_path: Path)
         assert shared_name in manifest["artifacts"][name]["dependencies"], f"{name} must deploy after {shared_name}"
     assert machines == {f"{agent}-{env_name}" for agent in agents}
 
+    # The environment variable the README offers instead of `-c env=...` reaches the app too.
+    listed = subprocess.run(
+        prefix + ["npx", "cdk", "ls"], env={**env, "SCHEMA_FACTORY_ENV": "qa"}, cwd=project / "generated",
+        capture_output=True, text=True, timeout=600,
+    )
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    assert sorted(listed.stdout.split()) == sorted(name[: -len(env_name)] + "qa" for name in manifest["artifacts"]
+                                                   if manifest["artifacts"][name]["type"] == "aws:cloudformation:stack")
+
 
 QUIET_FLAGS = {"--quiet", "--no-audit", "--no-fund", "--loglevel=error"}
 

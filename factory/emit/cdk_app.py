@@ -29,9 +29,10 @@ def emit_cdk_app(schemas: list[CanonicalSchema]) -> dict[str, bytes]:
         }
         for schema in sorted(schemas, key=lambda s: s.extraction_name)
     ]
+    # No "env" in the context: app.py defaults to dev itself, and a context value here
+    # would shadow SCHEMA_FACTORY_ENV (only `-c env=...` could change it).
     cdk_json = {
         "app": APP_COMMAND,
-        "context": {"env": "dev"},
         "watch": {"include": ["app.py", "stacks/**"]},
     }
     context = {"stacks": stacks, "silenced_node_version": SILENCED_EOL_NODE_VERSION}
