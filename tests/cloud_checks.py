@@ -1,7 +1,7 @@
 """The real consumers of synthesized CloudFormation: cfn-lint, asl-validator, JSONata.
 
 cfn-lint cannot see inside a state machine whose DefinitionString is an
-Fn::Join (TOOLING.md), which CDK emits whenever the definition references an
+Fn::Join, which CDK emits whenever the definition references an
 ARN. `state_machine_definitions` resolves those joins the way CloudFormation
 would, with plausible values, so asl-validator and jsonata-python can check
 the real definition.

@@ -2,23 +2,118 @@
 
 from __future__ import annotations
 
+import ast
+import inspect
 import json
 import os
 import shutil
+import textwrap
 from pathlib import Path
+from types import FunctionType, ModuleType
 from typing import Any, Callable
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMAS_DIR = REPO / "schemas"
-GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
+TESTS_DIR = Path(__file__).resolve().parent
+GOLDEN_DIR = TESTS_DIR / "golden"
 BUNDLED = sorted(p.stem for p in SCHEMAS_DIR.glob("*.json"))
 
 # aws-cdk-lib runs on node through jsii: keep its cache out of $HOME and its
-# end-of-life banner out of the output (TOOLING.md).
+# end-of-life banner out of the output.
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("JSII_RUNTIME_PACKAGE_CACHE_ROOT", str(REPO / ".pytest_cache" / "jsii"))
+
+
+# --- the slow marker ---------------------------------------------------------------------------
+# `pytest -q -m "not slow"` is the fast run. Rather than trusting every file to decorate its
+# slow tests, a test is marked here when it, or any fixture it uses, or any project function
+# (under the rootdir, outside site-packages) those call by name, imports one of these (CDK
+# synthesis starts Node through jsii; moto starts a server) or runs pre-commit; hypothesis
+# tests are marked too. Tests slow for other reasons (a fresh venv, a wheel build) carry
+# `@pytest.mark.slow` themselves. tests/test_deploy_slow_marker.py pins the rules.
+SLOW_IMPORTS = {
+    "aws_cdk": "CDK synthesis",
+    "factory.infra": "CDK synthesis",
+    "moto": "moto server",
+    "pre_commit": "pre-commit",
+}
+# String constants that start a slow tool (a command word, `python -m` module) or fetch a
+# slow fixture by name (request.getfixturevalue).
+SLOW_WORDS = {"pre-commit": "pre-commit", "pre_commit": "pre-commit", "moto_endpoint": "moto server"}
+
+
+def _slow_import(name: str) -> str | None:
+    for prefix, reason in SLOW_IMPORTS.items():
+        if name == prefix or name.startswith(prefix + "."):
+            return reason
+    return None
+
+
+def _is_project_code(function: FunctionType, root: Path) -> bool:
+    path = Path(function.__code__.co_filename)
+    return path.is_relative_to(root) and "site-packages" not in path.parts
+
+
+def _slow_reason(function: FunctionType, seen: dict[FunctionType, str | None], root: Path) -> str | None:
+    """Why calling `function` is slow, following the project functions it names; None if it is not."""
+    if function in seen:  # known, or being looked at further up (a cycle adds nothing)
+        return seen[function]
+    seen[function] = None
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    except (OSError, TypeError, SyntaxError):
+        return None
+    named: set[str] = set()
+    reasons: list[str | None] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            reasons += [_slow_import(alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            reasons.append(_slow_import(node.module))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            reasons.append(SLOW_WORDS.get(node.value))
+        elif isinstance(node, ast.Name):
+            named.add(node.id)
+    for name in sorted(named):
+        target = function.__globals__.get(name)
+        origin = target.__name__ if isinstance(target, ModuleType) else getattr(target, "__module__", None)
+        if isinstance(origin, str):  # a slow library used through a module-level import (`@mock_aws`)
+            reasons.append(_slow_import(origin))
+        if isinstance(target, FunctionType) and _is_project_code(target, root):
+            reasons.append(_slow_reason(target, seen, root))
+    seen[function] = next((reason for reason in reasons if reason), None)
+    return seen[function]
+
+
+_SEEN: dict[FunctionType, str | None] = {}
+
+
+def slow_reason(item: pytest.Item) -> str | None:
+    """Why a collected test belongs to the slow run (see SLOW_IMPORTS), or None."""
+    function = getattr(item, "obj", None)
+    if getattr(function, "is_hypothesis_test", False):
+        return "hypothesis"
+    candidates = [inspect.unwrap(function)] if isinstance(function, FunctionType) else []
+    fixture_info = getattr(item, "_fixtureinfo", None)
+    for name in getattr(item, "fixturenames", ()):
+        definitions = fixture_info.name2fixturedefs.get(name) if fixture_info else None
+        if definitions:
+            candidates.append(inspect.unwrap(definitions[-1].func))
+    for candidate in candidates:
+        if isinstance(candidate, FunctionType):
+            reason = _slow_reason(candidate, _SEEN, item.config.rootpath)
+            if reason:
+                return reason
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        reason = slow_reason(item)
+        if reason and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow(reason=reason))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -69,7 +164,7 @@ def bundled_project(project: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def moto_endpoint():
-    """One moto server for the session, over real HTTP (TOOLING.md); reset its state per test."""
+    """One moto server for the session, over real HTTP; reset its state per test."""
     import logging
 
     from moto.server import ThreadedMotoServer

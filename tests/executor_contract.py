@@ -1,6 +1,6 @@
 """What the browser agent's script executor checks before and while it runs a script.
 
-Stated in DESIGN.md (measured on the real executor): a script it would skip
+Stated in docs/DESIGN.md (measured on the real executor): a script it would skip
 step by step while reporting success must fail here instead.
 """
 

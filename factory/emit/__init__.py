@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from factory.emit.agent_record import emit_agent_record
-from factory.emit.agent_stack import emit_agent_stack, emit_cdk_app
+from factory.emit.agent_stack import emit_agent_stack
 from factory.emit.batch_mapping import emit_batch_mapping
 from factory.emit.browser_template import emit_browser_template
+from factory.emit.cdk_app import emit_cdk_app
 from factory.emit.orchestrator_tool_specs import emit_orchestrator_tool_specs
 from factory.emit.sfa_agent_stack import emit_sfa_agent_stack
 from factory.emit.tool_specs import emit_tool_specs

@@ -1,11 +1,10 @@
-"""The CDK agent stack module and the CDK app that instantiates every stack."""
+"""The CDK agent stack module of one schema (the app that instantiates them: `cdk_app.py`)."""
 
 from __future__ import annotations
 
 
 from factory import exports, names
 from factory.emit.python_source import render_python
-from factory.emit.serialize import json_bytes
 from factory.schema.model import CanonicalSchema
 
 
@@ -27,23 +26,3 @@ def emit_agent_stack(schema: CanonicalSchema) -> dict[str, bytes]:
         },
     }
     return {names.stack_path(schema): render_python("agent_stack.py.jinja", context)}
-
-
-def emit_cdk_app(schemas: list[CanonicalSchema]) -> dict[str, bytes]:
-    stacks = [
-        {
-            "module": names.stack_module(schema),
-            "class_name": names.stack_class(schema),
-            "construct_id": names.stack_construct_id(schema),
-        }
-        for schema in sorted(schemas, key=lambda s: s.extraction_name)
-    ]
-    cdk_json = {
-        "app": "python3 app.py",
-        "context": {"env": "dev"},
-        "watch": {"include": ["app.py", "stacks/**"]},
-    }
-    return {
-        names.APP_PATH: render_python("app.py.jinja", {"stacks": stacks}),
-        names.CDK_JSON_PATH: json_bytes(cdk_json),
-    }

@@ -1,7 +1,7 @@
 """The browser template: a TemplateRegistry item whose `template` is a script.
 
 The script follows the local browser agent's script executor contract
-(DESIGN.md): `starting_page`, `abort_on_error: true`, `session`, and steps
+(docs/DESIGN.md): `starting_page`, `abort_on_error: true`, `session`, and steps
 with an `action` the executor knows. Every string in the script is Mustache
 source: placeholders are triple-braced so values arrive verbatim, and schema
 text goes through `mustache.literal` so a `{{` in a description stays text.

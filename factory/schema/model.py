@@ -37,7 +37,7 @@ _PROPERTY_KEY_ORDER = (
 
 
 class PropertySchema(BaseModel):
-    """One property: the JSON Schema subset DESIGN.md lists."""
+    """One property: the JSON Schema subset docs/DESIGN.md lists."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
 

@@ -1,7 +1,7 @@
 """Generated CDK is proved by its consumers: aws-cdk-lib, cfn-lint, asl-validator, JSONata.
 
 One session-scoped App synthesizes every bundled schema's stack plus a stack
-from hostile text (TOOLING.md: the first synth costs ~3 s, later ones ~0.25 s).
+from hostile text (the first synth costs ~3 s, later ones ~0.25 s).
 """
 
 from __future__ import annotations

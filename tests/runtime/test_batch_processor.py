@@ -52,7 +52,7 @@ def resources(template, kind):
 
 
 def resolve(part, template):
-    """A plausible value for each intrinsic, as TOOLING.md describes."""
+    """A plausible value for each intrinsic, as CloudFormation would resolve it."""
     if isinstance(part, str):
         return part
     if "Ref" in part:
