@@ -83,7 +83,8 @@ def test_stale_generated_files_exit_1(where: list[str]) -> None:
     change_schema("energy_tariff_quotes", "edited, not regenerated", regenerate=False)
     result = run("register", *where, "--create-tables")
     assert result.exit_code == 1
-    assert "generated file differs" in result.stderr and "run schema-factory generate" in result.stderr
+    assert "schemas/energy_tariff_quotes.json changed" in result.stderr
+    assert "schema-factory generate" in result.stderr
     listed = run("list", *where, "--json")  # nothing written: not even the tables
     assert (listed.exit_code, listed.stdout) == (0, "[]\n") or "does not exist" in listed.stderr
 
@@ -123,9 +124,11 @@ def test_env_local_is_never_dynamodb(project: Path) -> None:
 
 
 @pytest.mark.parametrize("env_name", ["Prod", "dev_1", "a/b"])
-def test_bad_env_name_exits_1(project: Path, env_name: str) -> None:
-    result = run("register", "--env", env_name, "--backend", "sqlite")
-    assert result.exit_code == 1 and "may only hold lower-case letters" in result.stderr
+def test_bad_env_name_is_a_usage_error(project: Path, env_name: str) -> None:
+    """A malformed option value exits 2 (usage), like click's own, for every registry command."""
+    for command in (["register"], ["list"], ["show", "x"], ["deprecate", "x", "--version", "1.0.0"]):
+        result = run(*command, "--env", env_name, "--backend", "sqlite")
+        assert result.exit_code == 2 and "may only hold lower-case letters" in result.stderr, command
 
 
 def test_unreachable_endpoint_exits_1_quickly(project: Path) -> None:
@@ -202,6 +205,9 @@ def test_two_processes_at_once_store_one_content(where: list[str], project: Path
     for first, second in zip(*reports):
         assert first["template_id"] == second["template_id"]
         assert sorted([first["outcome"], second["outcome"]]) == ["new", "unchanged"]
+    tools = [{tool["tool_name"]: tool["outcome"] for tool in json.loads(stdout)["tools"]} for stdout, _ in outputs]
+    for name in tools[0]:
+        assert sorted([tools[0][name], tools[1][name]]) == ["new", "unchanged"], name
 
 
 def test_list_by_tag_as_json(where: list[str]) -> None:
