@@ -260,11 +260,25 @@ def variables_as_list(variables: Any) -> Any:
     return variables
 
 
+def tools_as_objects(tools: Any) -> Any:
+    """Tool names as the existing agents hold them: `[{"tool_name", "enabled"}]`.
+
+    Their state machines map over `$parse($agent_config.tools.S)` and GetItem
+    each `tool_name` from ToolRegistry (step_functions_generator_unified_llm.py,
+    "Load Tool Definitions"); the UI and the orchestrator read either form.
+    """
+    if not isinstance(tools, list):
+        return tools
+    return [{"tool_name": tool, "enabled": True} if isinstance(tool, str) else tool for tool in tools]
+
+
 def stored_form(kind: str, record: dict[str, Any]) -> dict[str, Any]:
     """A record as the existing system stores it: JSON text where its readers expect text."""
     item = dict(record)
     if kind == "template" and "variables" in item:
         item["variables"] = variables_by_name(item["variables"])
+    if kind == "agent" and "tools" in item:
+        item["tools"] = tools_as_objects(item["tools"])
     for name in JSON_TEXT_ATTRIBUTES[kind]:
         if name in item and not isinstance(item[name], str):
             item[name] = json_text(item[name])
@@ -286,6 +300,9 @@ def decoded_form(kind: str, item: dict[str, Any]) -> dict[str, Any]:
                 pass
     if kind == "template" and "variables" in plain:
         plain["variables"] = variables_as_list(plain["variables"])
+    if kind == "agent" and isinstance(plain.get("tools"), list):
+        plain["tools"] = [tool["tool_name"] if isinstance(tool, dict) and set(tool) == {"tool_name", "enabled"}
+                          and tool["enabled"] is True else tool for tool in plain["tools"]]
     return plain
 
 

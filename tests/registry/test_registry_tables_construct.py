@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from factory.exports import AGENT_REGISTRY_TABLE_ARN, TEMPLATE_REGISTRY_TABLE_ARN, export_name
-from factory.registry.tables import AGENT_TABLE, TEMPLATE_TABLE, TableShape
+from factory.registry.tables import AGENT_TABLE, TEMPLATE_TABLE, TOOL_TABLE, TableShape
 from tests.registry.helpers import REPO
 
 pytestmark = pytest.mark.slow
@@ -45,11 +45,11 @@ def index_shape(index: dict[str, Any]) -> tuple[str, ...]:
     return tuple(key["AttributeName"] for key in index["KeySchema"])
 
 
-@pytest.mark.parametrize("shape", [TEMPLATE_TABLE, AGENT_TABLE], ids=lambda s: s.prefix)
+@pytest.mark.parametrize("shape", [TEMPLATE_TABLE, AGENT_TABLE, TOOL_TABLE], ids=lambda s: s.prefix)
 def test_tables_match_the_shared_shape(templates: dict[str, dict[str, Any]], shape: TableShape) -> None:
     table = tables_of(templates["dev"])[shape.table_name("dev")]["Properties"]
-    assert index_shape(table) == (shape.partition_key, shape.sort_key)
-    declared = {i["IndexName"]: index_shape(i) for i in table.get("GlobalSecondaryIndexes", [])}
+    assert index_shape(table) == (shape.partition_key,) + ((shape.sort_key,) if shape.sort_key else ())
+    declared: dict[str, tuple[str, ...]] = {i["IndexName"]: index_shape(i) for i in table.get("GlobalSecondaryIndexes", [])}
     declared |= {i["IndexName"]: index_shape(i) for i in table.get("LocalSecondaryIndexes", [])}
     assert declared == {i.name: (i.partition_key, i.sort_key) for i in shape.indexes}
     assert table["BillingMode"] == "PAY_PER_REQUEST"
