@@ -356,10 +356,9 @@ class DynamoRegistry:
     def put_tools(self, writes: list[tuple[dict[str, Any], str | None]]) -> bool:
         transact = []
         for item, expected in writes:
-            put: dict[str, Any] = {"TableName": self.tables["tool"], "Item": self._dump(item),
-                                   "ExpressionAttributeNames": {"#pk": "tool_name"}}
+            put: dict[str, Any] = {"TableName": self.tables["tool"], "Item": self._dump(item)}
             if expected is None:
-                put["ConditionExpression"] = "attribute_not_exists(#pk)"
+                put["ConditionExpression"] = "attribute_not_exists(tool_name)"
             else:
                 put["ConditionExpression"] = "content_sha256 = :expected"
                 put["ExpressionAttributeValues"] = {":expected": {"S": expected}}

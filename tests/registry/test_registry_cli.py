@@ -230,3 +230,40 @@ def test_oversized_record_exits_1_before_writing(where: list[str]) -> None:
     assert "energy_tariff_quotes version 2.0.1 is" in result.stderr and "limited to 400 KB" in result.stderr
     listed = json.loads(run("list", *where, "--json").stdout)
     assert [s["template_id"] for s in listed] == ["company_profile_companies_house"]
+
+
+def test_a_conflict_says_what_was_and_was_not_written(where: list[str]) -> None:
+    """One schema conflicts: the others are new but NOT written, and the totals say nothing was written."""
+    assert run("register", "schemas/energy_tariff_quotes.json", *where, "--create-tables").exit_code == 0
+    change_schema("energy_tariff_quotes", "Quotes, now different", regenerate=True)
+    result = run("register", *where)
+    assert result.exit_code == 1
+    new_lines = [line for line in result.stdout.splitlines() if line.startswith("new")]
+    assert len([line for line in new_lines if ": tool " not in line]) == SCHEMA_COUNT - 1
+    assert len([line for line in new_lines if ": tool " in line]) == (SCHEMA_COUNT - 1) * 2
+    assert all("(NOT written: the run has a conflict)" in line for line in new_lines)
+    assert "conflict: energy_tariff_quotes 2.0.1" in result.stdout
+    assert "0 schema(s) and 0 tool(s) written (nothing is written when any schema or tool conflicts)" in result.stdout
+    listed = json.loads(run("list", *where, "--json").stdout)
+    assert [summary["template_id"] for summary in listed] == ["energy_tariff_quotes"]
+    as_json = json.loads(run("register", *where, "--json").stdout)
+    assert as_json["written"] is False and not any(r["written"] for r in as_json["results"])
+
+
+def test_a_successful_run_says_each_item_was_written(where: list[str]) -> None:
+    result = run("register", *where, "--create-tables")
+    assert result.exit_code == 0
+    assert result.stdout.count("new (written): ") == SCHEMA_COUNT + SCHEMA_COUNT * 2 + 6
+    assert f"{SCHEMA_COUNT} schema(s) and {SCHEMA_COUNT * 2 + 6} tool(s) written" in result.stdout
+
+
+@pytest.mark.parametrize("content", [b"this is not a database\n" * 10, b"SQLite format 3\x00" + b"\xff" * 200])
+def test_a_corrupt_registry_file_is_a_one_line_user_error(project: Path, content: bytes) -> None:
+    path = project / "registry.sqlite"
+    path.write_bytes(content)
+    for command in (["list"], ["register"], ["show", "energy_tariff_quotes"]):
+        result = run(*command, "--env", "test", "--backend", "sqlite", "--registry-file", str(path))
+        assert result.exit_code == 1, (command, result.output)
+        first = result.stderr.splitlines()[0]
+        assert first.startswith(f"{path.as_posix()}: $: cannot use the local registry file:"), result.stderr
+        assert "internal error" not in result.stderr and "Traceback" not in result.output
