@@ -304,3 +304,15 @@ def test_a_new_schema_version_updates_its_tools(
     assert tools[f"print_{SCHEMA}_output"] == "unchanged"
     assert tables.get("ToolRegistry", tool_name="broadband-availability-bt-wholesale")["description"] == {
         "S": "Newer description"}
+
+
+def test_our_batch_validator_reads_the_same_items(registered: Existing) -> None:
+    """Our side of the shared table: the batch validator's record check takes the JSON-text form too."""
+    import yaml
+
+    from factory.runtime.input_mapper import check_agent_record, load_agent_record
+
+    record = load_agent_record(registered.table("AgentRegistry"), AGENT)
+    assert isinstance(record["structured_output"], str)
+    mapping = yaml.safe_load(Path(f"generated/batch_mappings/{SCHEMA}.yaml").read_text("utf-8"))
+    assert check_agent_record(record, mapping, AGENT) == []
