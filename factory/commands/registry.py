@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from factory.commands.options import SCHEMA_PATHS
 from factory.errors import FactoryError
 from factory.names import ENV_NAME_RE
+
+if TYPE_CHECKING:
+    from factory.registry.service import Registration, ToolRegistration
 
 
 def _check_env(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -122,7 +126,8 @@ def register(paths: tuple[Path, ...], generated_dir: Path, create_tables: bool, 
         raise FactoryError(problems)
 
 
-def _print_registration(results, tools, where: str, dry_run: bool, refused: bool) -> None:  # type: ignore[no-untyped-def]
+def _print_registration(results: list[Registration], tools: list[ToolRegistration], where: str, dry_run: bool,
+                        refused: bool) -> None:
     """One line per schema and per tool saying what was written, then the totals."""
     def state(outcome: str, written: bool) -> str:
         if outcome in ("unchanged", "kept", "conflict") or dry_run:

@@ -273,7 +273,8 @@ class DynamoRegistry:
                     shape = self.shapes[kind]
                     for raw in response.get("Responses", {}).get(self.tables[kind], []):
                         item = self._load(raw)
-                        key = Key(kind, item[shape.partition_key], item[shape.sort_key])  # type: ignore[arg-type]
+                        sort = item[shape.sort_key or "version"]
+                        key = Key(kind, item[shape.partition_key], sort)  # type: ignore[arg-type]
                         found[key] = Stored(item.get("content_sha256", ""), item.get("status", ""))
                 request = response.get("UnprocessedKeys") or {}
         return found

@@ -292,8 +292,8 @@ def list_templates(registry: Registry, status: str | None = None, tag: str | Non
     for template_id in sorted(groups):
         items = groups[template_id]
         latest = decoded_form("template", max(items, key=lambda item: semantic_order(str(item["version"]))))
-        metadata = latest.get("metadata") if isinstance(latest.get("metadata"), dict) else {}
-        tags = list(metadata.get("tags") or [])
+        metadata = latest.get("metadata")
+        tags = list((metadata if isinstance(metadata, dict) else {}).get("tags") or [])
         if tag is not None and tag not in tags:
             continue
         summaries.append(TemplateSummary(template_id, latest["version"], latest.get("status", "active"), len(items),

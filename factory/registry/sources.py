@@ -68,4 +68,4 @@ def read_orchestrator_tools(generated_dir: Path) -> list[dict[str, Any]]:
     return [existing_tool_form(tool) for tool in specs.get("anthropic") or []]
 
 
-__all__ = ["ORCHESTRATOR_TOOL_SPECS", "read_generated_records", "read_orchestrator_tools", "display_path"]
+__all__ = ["ORCHESTRATOR_TOOL_SPECS", "read_generated_records", "read_orchestrator_tools"]

@@ -49,7 +49,8 @@ def index_shape(index: dict[str, Any]) -> tuple[str, ...]:
 def test_tables_match_the_shared_shape(templates: dict[str, dict[str, Any]], shape: TableShape) -> None:
     table = tables_of(templates["dev"])[shape.table_name("dev")]["Properties"]
     assert index_shape(table) == (shape.partition_key,) + ((shape.sort_key,) if shape.sort_key else ())
-    declared: dict[str, tuple[str, ...]] = {i["IndexName"]: index_shape(i) for i in table.get("GlobalSecondaryIndexes", [])}
+    declared: dict[str, tuple[str, ...]] = {
+        i["IndexName"]: index_shape(i) for i in table.get("GlobalSecondaryIndexes", [])}
     declared |= {i["IndexName"]: index_shape(i) for i in table.get("LocalSecondaryIndexes", [])}
     assert declared == {i.name: (i.partition_key, i.sort_key) for i in shape.indexes}
     assert table["BillingMode"] == "PAY_PER_REQUEST"
