@@ -9,6 +9,7 @@ lines) reads the items back. Issue #15 §2-§5.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -316,3 +317,14 @@ def test_our_batch_validator_reads_the_same_items(registered: Existing) -> None:
     assert isinstance(record["structured_output"], str)
     mapping = yaml.safe_load(Path(f"generated/batch_mappings/{SCHEMA}.yaml").read_text("utf-8"))
     assert check_agent_record(record, mapping, AGENT) == []
+
+
+@pytest.mark.parametrize("template, message", [
+    ({"S": "{not json"}, "attribute 'template' is text but not JSON"),
+    ({"S": "[1, 2]"}, "template item has no template object"),
+])
+def test_a_malformed_template_item_is_a_render_error(template: dict[str, str], message: str) -> None:
+    """A corrupt item fails the render step by name (the state machine catches RenderError), not a crash."""
+    item = {"template_id": {"S": "x"}, "version": {"S": "1.0.0"}, "template": template, "variables": {"S": "{}"}}
+    with pytest.raises(RenderError, match=re.escape(message)):
+        handler({"template_item": item, "variables": {}})
