@@ -324,14 +324,19 @@ class DynamoRegistry:
         return self._query_pages("template", IndexName=TEMPLATES_BY_STATUS, KeyConditionExpression="#st = :status",
                                  **params)
 
-    def agents_for(self, extraction_name: str, version: str) -> list[dict[str, Any]]:
+    def agents_for(self, extraction_name: str, version: str, agent_name: str | None = None) -> list[dict[str, Any]]:
         params: dict[str, Any] = {
             "ExpressionAttributeNames": {"#v": "version"},
             "ExpressionAttributeValues": {":name": {"S": extraction_name}, ":version": {"S": version}},
         }
         if not self._has_index("agent", AGENTS_BY_EXTRACTION_NAME):
-            return list(self._scan_pages("agent", FilterExpression="extraction_name = :name AND #v = :version",
-                                         **params))
+            if agent_name is None:  # a template another writer registered: look through the table
+                return list(self._scan_pages("agent", FilterExpression="extraction_name = :name AND #v = :version",
+                                             **params))
+            params["ExpressionAttributeNames"]["#pk"] = "agent_name"
+            params["ExpressionAttributeValues"][":agent"] = {"S": agent_name}
+            return list(self._query_pages("agent", KeyConditionExpression="#pk = :agent AND #v = :version",
+                                          FilterExpression="extraction_name = :name", **params))
         return list(self._query_pages(
             "agent", IndexName=AGENTS_BY_EXTRACTION_NAME, KeyConditionExpression="extraction_name = :name",
             FilterExpression="#v = :version", **params))

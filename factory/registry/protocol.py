@@ -46,8 +46,12 @@ class Registry(Protocol):
     def templates_with_status(self, status: str) -> Iterator[dict[str, Any]]:
         """Every template item in one status, page by page (TemplatesByStatus); SUMMARY_ATTRIBUTES at least."""
 
-    def agents_for(self, extraction_name: str, version: str) -> list[dict[str, Any]]:
-        """Agent items of one schema version (AgentsByExtractionName)."""
+    def agents_for(self, extraction_name: str, version: str, agent_name: str | None = None) -> list[dict[str, Any]]:
+        """Agent items of one schema version (AgentsByExtractionName).
+
+        `agent_name` (from the template's metadata, when registered by us) lets
+        a table without that index answer with a Query on the key.
+        """
 
     def fetch_tools(self, names: list[str]) -> dict[str, StoredTool]:
         """Identity and version of each ToolRegistry item that exists (batched)."""

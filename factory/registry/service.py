@@ -339,7 +339,10 @@ def move_status(registry: Registry, template_id: str, version: str, target: str)
         if not check_status_move(key, current, target):
             return StatusChange(template_id, version, current, current, False, [])
         moves = [(key, current)]
-        for agent in registry.agents_for(item["extraction_name"], version):
+        metadata = item.get("metadata")
+        agent_name = metadata.get("agent_name") if isinstance(metadata, dict) else None
+        for agent in registry.agents_for(item["extraction_name"], version,
+                                         agent_name if isinstance(agent_name, str) else None):
             agent_status = agent.get("status", "active")
             if agent_status in STATUSES and STATUSES.index(agent_status) < STATUSES.index(target):
                 moves.append((Key("agent", agent["agent_name"], agent["version"]), agent_status))

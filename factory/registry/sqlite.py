@@ -180,7 +180,7 @@ class SqliteRegistry:
                 return
             after = (rows[-1][0], rows[-1][1], rows[-1][2])
 
-    def agents_for(self, extraction_name: str, version: str) -> list[dict[str, Any]]:
+    def agents_for(self, extraction_name: str, version: str, agent_name: str | None = None) -> list[dict[str, Any]]:
         with self._connect(write=False) as conn:
             if not self._exists(conn, "agent"):
                 return []

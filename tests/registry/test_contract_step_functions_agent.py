@@ -328,3 +328,20 @@ def test_a_malformed_template_item_is_a_render_error(template: dict[str, str], m
     item = {"template_id": {"S": "x"}, "version": {"S": "1.0.0"}, "template": template, "variables": {"S": "{}"}}
     with pytest.raises(RenderError, match=re.escape(message)):
         handler({"template_item": item, "variables": {}})
+
+
+def test_deprecate_a_template_another_writer_registered(tables: Existing) -> None:
+    """No agent_name in its metadata and no AgentsByExtractionName: the agent table is scanned for the
+    schema version's agents; items of theirs without extraction_name are left alone."""
+    template = {"starting_page": "https://example.com", "steps": []}
+    tables.client.put_item(TableName=f"TemplateRegistry-{ENV}",
+                           Item=existing.register_template_item(template, "theirs", "1.0.0"))
+    agents = tables.table("AgentRegistry")
+    agents.put_item(Item={"agent_name": "their-agent", "version": "1.0.0", "status": "active",
+                          "extraction_name": "theirs", "updated_at": "2025-10-17T17:00:00Z"})
+    agents.put_item(Item={"agent_name": "other-agent", "version": "1.0.0", "status": "active",
+                          "updated_at": "2025-10-17T17:00:00Z"})
+    result = run("deprecate", "theirs", "--version", "1.0.0", *tables.where)
+    assert result.exit_code == 0, result.output
+    assert "theirs 1.0.0: active -> deprecated (and agent their-agent)" in result.stdout
+    assert agents.get_item(Key={"agent_name": "other-agent", "version": "1.0.0"})["Item"]["status"] == "active"
