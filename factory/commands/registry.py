@@ -69,7 +69,7 @@ def _open_registry(env_name: str | None, backend: str, region: str | None, profi
 @registry_options
 @click.option("--generated-dir", type=click.Path(path_type=Path, file_okay=False), default=Path("generated"),
               show_default=True, help="Where the generated records to register are.")
-@click.option("--create-tables", is_flag=True, help="Create both tables and their indexes first (dev endpoints).")
+@click.option("--create-tables", is_flag=True, help="Create the three registry tables and their indexes first (dev endpoints).")
 @click.option("--account", default=None, help="AWS account id for the state machine ARN (default: from STS).")
 @click.option("--no-arn", is_flag=True, help="Do not put a state_machine_arn on agent records.")
 @click.option("--dry-run", is_flag=True, help="Show what would be written (new / unchanged / conflict); write nothing.")
@@ -86,44 +86,27 @@ def register(paths: tuple[Path, ...], generated_dir: Path, create_tables: bool, 
     from factory import __version__
     from factory.registry.connect import agent_arns
     from factory.registry.records import now_iso
-    from factory.registry.service import (
-        build_pairs,
-        conflict_problems,
-        judge,
-        plan_tools,
-        tool_conflict_problems,
-        tool_items,
-        write_new,
-        write_tools,
-    )
+    from factory.registry.service import build_pairs, register_run, tool_items
     from factory.registry.sources import ORCHESTRATOR_TOOL_SPECS, read_generated_records, read_orchestrator_tools
 
     registry = _open_registry(**options)
     records = read_generated_records(list(paths), generated_dir)
     if create_tables and not dry_run:
         registry.create_tables()
-    arns = agent_arns(registry, records, account, options["region"], no_arn)
     registered_at = now_iso()
-    pairs = build_pairs(records, registered_at, arns, registry.env_name)
+    pairs = build_pairs(records, registered_at, agent_arns(registry, records, account, options["region"], no_arn),
+                        registry.env_name)
     items, sources = tool_items(pairs, read_orchestrator_tools(generated_dir), __version__,
                                 (generated_dir / ORCHESTRATOR_TOOL_SPECS).as_posix(), registered_at)
-    results = judge(registry, pairs)
-    tool_plan = plan_tools(registry, items, sources)
-    refused = tool_plan.conflicts or any(result.outcome == "conflict" for result in results)
-    if not (dry_run or refused):
-        results = write_new(registry, pairs, results)
-    tools = write_tools(registry, tool_plan, write=not (dry_run or refused
-                                                         or any(r.outcome == "conflict" for r in results)))
-    problems = conflict_problems(results, registry) + tool_conflict_problems(tools, registry)
+    run = register_run(registry, pairs, items, sources, dry_run)
     if as_json:
         click.echo(json.dumps({"registry": registry.describe(), "env": registry.env_name, "dry_run": dry_run,
-                               "written": any(r.written for r in results) or any(t.written for t in tools),
-                               "results": [result.as_dict() for result in results],
-                               "tools": [tool.as_dict() for tool in tools]}, indent=2, ensure_ascii=False))
+                               "written": run.written, "results": [result.as_dict() for result in run.schemas],
+                               "tools": [tool.as_dict() for tool in run.tools]}, indent=2, ensure_ascii=False))
     else:
-        _print_registration(results, tools, registry.describe(), dry_run, bool(problems))
-    if problems:
-        raise FactoryError(problems)
+        _print_registration(run.schemas, run.tools, registry.describe(), dry_run, bool(run.problems))
+    if run.problems:
+        raise FactoryError(run.problems)
 
 
 def _print_registration(results: list[Registration], tools: list[ToolRegistration], where: str, dry_run: bool,

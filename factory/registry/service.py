@@ -263,6 +263,33 @@ def tool_conflict_problems(results: list[ToolRegistration], registry: Registry) 
 
 
 @dataclass(frozen=True)
+class RegisterRun:
+    """One `register`: each schema's and each tool's outcome, and what refused the run."""
+
+    schemas: list[Registration]
+    tools: list[ToolRegistration]
+    problems: list[Problem]
+
+    @property
+    def written(self) -> bool:
+        return any(result.written for result in self.schemas) or any(tool.written for tool in self.tools)
+
+
+def register_run(registry: Registry, pairs: list[RecordPair], tool_specs: list[dict[str, Any]],
+                 tool_sources: list[str], dry_run: bool) -> RegisterRun:
+    """Schemas and tools judged first; written only when nothing in the run conflicts."""
+    results = judge(registry, pairs)
+    tools = plan_tools(registry, tool_specs, tool_sources)
+    refused = tools.conflicts or any(result.outcome == "conflict" for result in results)
+    if not (dry_run or refused):
+        results = write_new(registry, pairs, results)
+    refused = refused or any(result.outcome == "conflict" for result in results)  # a lost race
+    written_tools = write_tools(registry, tools, write=not (dry_run or refused))
+    problems = conflict_problems(results, registry) + tool_conflict_problems(written_tools, registry)
+    return RegisterRun(results, written_tools, problems)
+
+
+@dataclass(frozen=True)
 class TemplateSummary:
     """One line of `list`: a template's newest version among those listed."""
 
