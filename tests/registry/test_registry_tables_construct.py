@@ -96,3 +96,18 @@ def test_cli_path_never_imports_cdk() -> None:
     code = ("import sys, factory.cli, factory.registry.connect, factory.registry.service; "
             "sys.exit(1 if any(m.startswith(('aws_cdk', 'factory.infra')) for m in sys.modules) else 0)")
     assert subprocess.run([sys.executable, "-c", code], cwd=Path(REPO)).returncode == 0
+
+
+def test_the_existing_stacks_indexes_are_on_our_tables(templates: dict[str, dict[str, Any]]) -> None:
+    """One deployment serves both systems: every key and index the existing stacks create (restated in
+    tests/registry/existing_system.py with their sources) is on the table RegistryTables creates."""
+    from tests.registry import existing_system
+
+    ours = tables_of(templates["dev"])
+    for existing in (existing_system.template_table("dev"), existing_system.agent_table("dev"),
+                     existing_system.tool_table("dev")):
+        table = ours[existing["TableName"]]["Properties"]
+        assert index_shape(table) == index_shape(existing)
+        declared = {i["IndexName"]: index_shape(i) for i in table.get("GlobalSecondaryIndexes", [])}
+        for index in existing["GlobalSecondaryIndexes"]:
+            assert declared.get(index["IndexName"]) == index_shape(index), (existing["TableName"], index)
