@@ -10,6 +10,7 @@ timeouts, so an unreachable endpoint fails within seconds.
 from __future__ import annotations
 
 import contextlib
+import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
@@ -144,8 +145,10 @@ class DynamoRegistry:
             error = err.response.get("Error", {})
             code, message = error.get("Code", "ClientError"), error.get("Message", str(err))
             if "index" in message.lower():
+                named = re.findall(r"index:?\s*([A-Za-z0-9_.-]+)", message)
+                which = f"index {named[-1]}" if named else "an index"
                 raise FactoryError(Problem(where, "$", "index-missing",
-                                           f"an index is missing on table {tables} ({code}: {message})",
+                                           f"{which} is missing on table {tables} ({code}: {message})",
                                            INDEX_HINT)) from None
             if code == "ResourceNotFoundException":
                 raise FactoryError(Problem(where, "$", "table-missing",

@@ -345,3 +345,23 @@ def test_deprecate_a_template_another_writer_registered(tables: Existing) -> Non
     assert result.exit_code == 0, result.output
     assert "theirs 1.0.0: active -> deprecated (and agent their-agent)" in result.stdout
     assert agents.get_item(Key={"agent_name": "other-agent", "version": "1.0.0"})["Item"]["status"] == "active"
+
+
+@pytest.mark.parametrize("code, message", [
+    ("ValidationException", "The table does not have the specified index: TemplateVersions"),
+    ("ResourceNotFoundException", "Requested resource not found: Invalid index: TemplateVersions"),
+])
+def test_an_index_error_names_the_index_not_a_missing_table(code: str, message: str) -> None:
+    """Whatever the service says about an index (DynamoDB, moto), the user reads "index X is missing on
+    table Y", never that the table does not exist."""
+    from botocore.exceptions import ClientError
+
+    from factory.errors import FactoryError
+
+    registry = DynamoRegistry(DynamoSettings(env_name=ENV, region=REGION, endpoint_url="http://127.0.0.1:9"))
+    with pytest.raises(FactoryError) as caught:
+        with registry._errors("template"):
+            raise ClientError({"Error": {"Code": code, "Message": message}}, "Query")
+    (problem,) = caught.value.problems
+    assert problem.message.startswith(f"index TemplateVersions is missing on table TemplateRegistry-{ENV}")
+    assert "does not exist" not in problem.message
