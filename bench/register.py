@@ -31,13 +31,13 @@ from factory.registry.dynamodb import DynamoRegistry, DynamoSettings  # noqa: E4
 from factory.registry.protocol import Registry  # noqa: E402
 from factory.registry.records import now_iso  # noqa: E402
 from factory.registry.service import build_pairs, register  # noqa: E402
-from factory.registry.sources import GeneratedRecords  # noqa: E402
+from factory.registry.records import RecordPair  # noqa: E402
 from factory.registry.sqlite import SqliteRegistry  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def records(count: int) -> list[GeneratedRecords]:
+def records(count: int) -> list[RecordPair]:
     loaded = load_valid([REPO / "schemas"])
     out = []
     for n in range(count):
@@ -46,11 +46,11 @@ def records(count: int) -> list[GeneratedRecords]:
             "extraction_name": f"{item.schema.extraction_name[:40]}_{n:04d}",
             "agent": item.schema.agent.model_copy(update={"name": None}),
         })
-        out.append(GeneratedRecords(f"bench/{n}", template_record(schema), agent_record(schema)))
+        out.append(RecordPair(f"bench/{n}", template_record(schema), agent_record(schema)))
     return out
 
 
-def run(name: str, registry: Registry, batch: list[GeneratedRecords], counts: Counter[str] | None) -> None:
+def run(name: str, registry: Registry, batch: list[RecordPair], counts: Counter[str] | None) -> None:
     for round_name in ("new", "unchanged"):
         if counts is not None:
             counts.clear()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from factory.check.findings import CheckReport, Finding, unique_sorted
+from factory.check.findings import REGENERATE, STALE, CheckReport, Finding, unique_sorted
 from factory.check.layers import check_layers
 from factory.check.scan import Snapshot, take_snapshot
 from factory.names import MANIFEST_PATH
@@ -76,3 +76,19 @@ def fix_and_check(paths: list[Path], out_dir: Path, base: str | None = None) -> 
     except FactoryError as err:
         error = err
     return FixResult(run_check(paths, out_dir, base), written, removed, error)
+
+
+def fast_findings(paths: list[Path], out_dir: Path) -> tuple[Finding, ...]:
+    """The fast path alone, for callers that must not import the generator (`register`).
+
+    Clean means the hashes and the layers vouch for the tree. Otherwise each
+    reason the hashes cannot vouch becomes a finding whose fix is to run the
+    full check and regenerate; the slow path (which would say more) is not run.
+    """
+    snapshot = take_snapshot(paths, out_dir)
+    if snapshot.fast_path_clean:
+        return unique_sorted(_fast_layers(snapshot))
+    display = snapshot.display(MANIFEST_PATH)
+    return tuple(Finding(display, STALE, f"generated files are not current: {reason}",
+                         f"run `schema-factory check` to see each difference, then {REGENERATE} and commit")
+                 for reason in snapshot.reasons)

@@ -4,11 +4,24 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from factory.commands.options import SCHEMA_PATHS
 from factory.errors import FactoryError
+from factory.names import ENV_NAME_RE
+
+if TYPE_CHECKING:
+    from factory.registry.service import Registration, ToolRegistration
+
+
+def _check_env(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A malformed --env is a usage error (exit 2), like any other bad option value."""
+    if value is not None and not ENV_NAME_RE.match(value):
+        raise click.BadParameter(f"{value!r} may only hold lower-case letters, digits and '-', starting with a "
+                                 "letter, at most 16 characters (e.g. dev, prod, pr-42)")
+    return value
 
 
 # -- registries: register, list, show, deprecate, archive ----------------------
@@ -18,7 +31,7 @@ from factory.errors import FactoryError
 def registry_options(command):  # type: ignore[no-untyped-def]
     """The options every registry command shares: which registry, and how to reach it."""
     options = [
-        click.option("--env", "env_name", default=None, envvar="SCHEMA_FACTORY_ENV",
+        click.option("--env", "env_name", default=None, envvar="SCHEMA_FACTORY_ENV", callback=_check_env,
                      help="Environment: tables TemplateRegistry-ENV / AgentRegistry-ENV; 'local' is the embedded "
                           "file. Default: dev where AWS is configured, else local."),
         click.option("--backend", type=click.Choice(["auto", "dynamodb", "sqlite"]), default="auto",
@@ -28,6 +41,7 @@ def registry_options(command):  # type: ignore[no-untyped-def]
         click.option("--endpoint-url", default=None, help="DynamoDB endpoint (DynamoDB Local, LocalStack, moto)."),
         click.option("--template-table", default=None, help="Template table name (default TemplateRegistry-ENV)."),
         click.option("--agent-table", default=None, help="Agent table name (default AgentRegistry-ENV)."),
+        click.option("--tool-table", default=None, help="Tool table name (default ToolRegistry-ENV)."),
         click.option("--registry-file", type=click.Path(path_type=Path, dir_okay=False),
                      default=Path(".schema-factory") / "registry.sqlite", show_default=True,
                      help="The embedded registry file."),
@@ -40,12 +54,12 @@ def registry_options(command):  # type: ignore[no-untyped-def]
 
 def _open_registry(env_name: str | None, backend: str, region: str | None, profile: str | None,
                    endpoint_url: str | None, template_table: str | None, agent_table: str | None,
-                   registry_file: Path, page_size: int | None):  # type: ignore[no-untyped-def]
+                   tool_table: str | None, registry_file: Path, page_size: int | None):  # type: ignore[no-untyped-def]
     from factory.registry.connect import RegistryOptions, open_registry
 
     return open_registry(
         RegistryOptions(env_name, backend, region, profile, endpoint_url, template_table, agent_table,
-                        registry_file, page_size),
+                        tool_table, registry_file, page_size),
         notice=lambda text: click.echo(text, err=True),
     )
 
@@ -55,44 +69,70 @@ def _open_registry(env_name: str | None, backend: str, region: str | None, profi
 @registry_options
 @click.option("--generated-dir", type=click.Path(path_type=Path, file_okay=False), default=Path("generated"),
               show_default=True, help="Where the generated records to register are.")
-@click.option("--create-tables", is_flag=True, help="Create both tables and their indexes first (dev endpoints).")
+@click.option("--create-tables", is_flag=True, help="Create the three registry tables and their indexes first (dev endpoints).")
 @click.option("--account", default=None, help="AWS account id for the state machine ARN (default: from STS).")
 @click.option("--no-arn", is_flag=True, help="Do not put a state_machine_arn on agent records.")
 @click.option("--dry-run", is_flag=True, help="Show what would be written (new / unchanged / conflict); write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome of each schema as JSON.")
 def register(paths: tuple[Path, ...], generated_dir: Path, create_tables: bool, account: str | None,
              no_arn: bool, dry_run: bool, as_json: bool, **options) -> None:  # type: ignore[no-untyped-def]
-    """Register each schema's browser template and agent record (default schemas/).
+    """Register each schema's browser template, agent record and tools (default schemas/).
 
-    Records come from the generated files, which must match what `generate`
-    makes now. A registered version is immutable: identical content again is
-    `unchanged`; different content is refused (bump the version). Exit 1 on
-    any conflict.
+    Records come from the generated files, which the check's fast path must
+    find current. A registered version is immutable: identical content again
+    is `unchanged`; different content is refused (bump the version). Exit 1 on
+    any conflict; a run with a conflict writes nothing.
     """
+    from factory import __version__
     from factory.registry.connect import agent_arns
     from factory.registry.records import now_iso
-    from factory.registry.service import build_pairs, conflict_problems, register as register_pairs
-    from factory.registry.sources import read_generated_records
+    from factory.registry.service import build_pairs, register_run, tool_items
+    from factory.registry.sources import ORCHESTRATOR_TOOL_SPECS, read_generated_records, read_orchestrator_tools
 
     registry = _open_registry(**options)
     records = read_generated_records(list(paths), generated_dir)
     if create_tables and not dry_run:
         registry.create_tables()
-    arns = agent_arns(registry, records, account, options["region"], no_arn)
-    results = register_pairs(registry, build_pairs(records, now_iso(), arns), dry_run=dry_run)
+    registered_at = now_iso()
+    pairs = build_pairs(records, registered_at, agent_arns(registry, records, account, options["region"], no_arn),
+                        registry.env_name)
+    items, sources = tool_items(pairs, read_orchestrator_tools(generated_dir), __version__,
+                                (generated_dir / ORCHESTRATOR_TOOL_SPECS).as_posix(), registered_at)
+    run = register_run(registry, pairs, items, sources, dry_run)
     if as_json:
         click.echo(json.dumps({"registry": registry.describe(), "env": registry.env_name, "dry_run": dry_run,
-                               "results": [result.as_dict() for result in results]}, indent=2, ensure_ascii=False))
+                               "written": run.written, "results": [result.as_dict() for result in run.schemas],
+                               "tools": [tool.as_dict() for tool in run.tools]}, indent=2, ensure_ascii=False))
     else:
-        for result in results:
-            click.echo(f"{'[dry run] ' if dry_run else ''}{result.outcome}: {result.template_id} {result.version} "
-                       f"(template {result.template}, agent {result.agent_name} {result.agent})")
-        counts = {outcome: sum(r.outcome == outcome for r in results) for outcome in ("new", "unchanged", "conflict")}
-        click.echo(f"{'dry run: ' if dry_run else ''}{len(results)} schema(s) in {registry.describe()}: "
-                   f"{counts['new']} new, {counts['unchanged']} unchanged, {counts['conflict']} conflict")
-    problems = conflict_problems(results, registry)
-    if problems:
-        raise FactoryError(problems)
+        _print_registration(run.schemas, run.tools, registry.describe(), dry_run, bool(run.problems))
+    if run.problems:
+        raise FactoryError(run.problems)
+
+
+def _print_registration(results: list[Registration], tools: list[ToolRegistration], where: str, dry_run: bool,
+                        refused: bool) -> None:
+    """One line per schema and per tool saying what was written, then the totals."""
+    def state(outcome: str, written: bool) -> str:
+        if outcome in ("unchanged", "kept", "conflict") or dry_run:
+            return outcome
+        return f"{outcome} (written)" if written else f"{outcome} (NOT written: the run has a conflict)"
+
+    prefix = "[dry run] " if dry_run else ""
+    for result in results:
+        click.echo(f"{prefix}{state(result.outcome, result.written)}: {result.template_id} {result.version} "
+                   f"(template {result.template}, agent {result.agent_name} {result.agent})")
+    for tool in tools:
+        click.echo(f"{prefix}{state(tool.outcome, tool.written)}: tool {tool.tool_name} {tool.version}")
+    counts = {outcome: sum(r.outcome == outcome for r in results) for outcome in ("new", "unchanged", "conflict")}
+    written = sum(r.written for r in results)
+    tools_written = sum(t.written for t in tools)
+    summary = (f"{len(results)} schema(s) in {where}: {counts['new']} new, {counts['unchanged']} unchanged, "
+               f"{counts['conflict']} conflict; {written} schema(s) and {tools_written} tool(s) written")
+    if dry_run:
+        summary = f"dry run: {summary.rsplit(';', 1)[0]}; nothing written"
+    elif refused:
+        summary += " (nothing is written when any schema or tool conflicts)"
+    click.echo(summary)
 
 
 @click.command(name="list")

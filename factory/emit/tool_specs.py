@@ -1,8 +1,10 @@
 """Tool specs: the input tool and `print_<name>_output`, in both API dialects.
 
-One file carries the Anthropic form (`name`, `description`, `input_schema`)
-and the Bedrock Converse form (`toolSpec` with `inputSchema.json`) built from
-the same dicts, so the two cannot differ.
+One file carries the Anthropic form (`name`, `description`, `input_schema`),
+the Bedrock Converse form (`toolSpec` with `inputSchema.json`) and the form
+step-functions-agent's tool construct takes (`tool_name`, `description`,
+`input_schema`: `stacks/tools/base_tool_construct_batched.py`), all built from
+the same dicts, so they cannot differ.
 """
 
 from __future__ import annotations
@@ -61,6 +63,11 @@ def bedrock_form(tool: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def step_functions_agent_form(tool: dict[str, Any]) -> dict[str, Any]:
+    """The spec as BatchedToolConstruct(tool_specs=[...]) and the ToolRegistry read it."""
+    return {"tool_name": tool["name"], "description": tool["description"], "input_schema": tool["input_schema"]}
+
+
 def tool_specs(schema: CanonicalSchema) -> dict[str, Any]:
     tools = [input_tool(schema), print_output_tool(schema)]
     return {
@@ -68,6 +75,7 @@ def tool_specs(schema: CanonicalSchema) -> dict[str, Any]:
         "version": schema.version,
         "anthropic": tools,
         "bedrock": [bedrock_form(tool) for tool in tools],
+        "step_functions_agent": [step_functions_agent_form(tool) for tool in tools],
     }
 
 

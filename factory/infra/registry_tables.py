@@ -1,9 +1,12 @@
-"""TemplateRegistry-{env} and AgentRegistry-{env} as a CDK construct.
+"""TemplateRegistry-{env}, AgentRegistry-{env} and ToolRegistry-{env} as a CDK construct.
 
 Keys and indexes come from `factory.registry.tables`, the same definitions
 `register --create-tables` uses, and the table ARNs are exported under the
 names generated agent stacks import (`factory.exports`), so a deployed
 registry and a dev one cannot differ and agent stacks always find theirs.
+The tables carry the indexes step-functions-agent's stacks create as well as
+ours (AgentsByLLM, AgentsByEnvironment, the ToolRegistry indexes), so one
+deployment serves both systems' readers.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from constructs import Construct
 
 from factory.exports import AGENT_REGISTRY_TABLE_ARN, TEMPLATE_REGISTRY_TABLE_ARN, export_name
 from factory.registry.records import check_env_name
-from factory.registry.tables import AGENT_TABLE, TEMPLATE_TABLE, TableShape
+from factory.registry.tables import AGENT_TABLE, TEMPLATE_TABLE, TOOL_TABLE, TableShape
 
 PROTECTED_ENVS = ("prod",)
 
@@ -38,6 +41,7 @@ class RegistryTables(Construct):
         self.protected = env_name in PROTECTED_ENVS if protect is None else protect
         self.template_table = self._table("TemplateRegistry", TEMPLATE_TABLE)
         self.agent_table = self._table("AgentRegistry", AGENT_TABLE)
+        self.tool_table = self._table("ToolRegistry", TOOL_TABLE)
         for construct_name, table, value in (
             ("TemplateRegistryTableArn", self.template_table, TEMPLATE_REGISTRY_TABLE_ARN),
             ("AgentRegistryTableArn", self.agent_table, AGENT_REGISTRY_TABLE_ARN),
@@ -50,7 +54,7 @@ class RegistryTables(Construct):
             self, construct_id,
             table_name=shape.table_name(self.env_name),
             partition_key=_string(shape.partition_key),
-            sort_key=_string(shape.sort_key),
+            sort_key=_string(shape.sort_key) if shape.sort_key else None,
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=self.protected),

@@ -17,8 +17,7 @@ from factory.errors import FactoryError, Problem
 from factory.registry.arns import caller_account, check_account, partition_for, state_machine_arn
 from factory.registry.dynamodb import DynamoRegistry, DynamoSettings, has_aws_configuration
 from factory.registry.protocol import Registry
-from factory.registry.records import check_env_name
-from factory.registry.sources import GeneratedRecords
+from factory.registry.records import RecordPair, check_env_name
 from factory.registry.sqlite import DEFAULT_REGISTRY_FILE, SqliteRegistry
 
 LOCAL_ENV = "local"
@@ -35,6 +34,7 @@ class RegistryOptions:
     endpoint_url: str | None = None
     template_table: str | None = None
     agent_table: str | None = None
+    tool_table: str | None = None
     registry_file: Path = DEFAULT_REGISTRY_FILE
     page_size: int | None = None
 
@@ -61,15 +61,16 @@ def open_registry(options: RegistryOptions, notice: Callable[[str], None]) -> Re
         env_name = LOCAL_ENV if options.backend == "sqlite" else DEFAULT_AWS_ENV
     if use_sqlite:
         return SqliteRegistry(env_name, options.registry_file, page_size=options.page_size or 100,
-                              template_table=options.template_table, agent_table=options.agent_table)
+                              template_table=options.template_table, agent_table=options.agent_table,
+                              tool_table=options.tool_table)
     return DynamoRegistry(DynamoSettings(
         env_name=env_name, region=options.region, profile=options.profile,
         endpoint_url=options.endpoint_url, template_table=options.template_table,
-        agent_table=options.agent_table, page_size=options.page_size,
-    ))
+        agent_table=options.agent_table, tool_table=options.tool_table, page_size=options.page_size,
+    ), notice=notice)
 
 
-def agent_arns(registry: Registry, records: list[GeneratedRecords], account: str | None,
+def agent_arns(registry: Registry, records: list[RecordPair], account: str | None,
                region: str | None, no_arn: bool) -> dict[str, str]:
     """`{agent_name: state machine ARN}`, or nothing with --no-arn or locally without --account."""
     if no_arn:

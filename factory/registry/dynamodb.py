@@ -10,8 +10,9 @@ timeouts, so an unreachable endpoint fails within seconds.
 from __future__ import annotations
 
 import contextlib
+import re
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -29,7 +30,7 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from factory.errors import FactoryError, Problem
 from factory.registry.protocol import SUMMARY_ATTRIBUTES, Kind
-from factory.registry.records import Key, Stored, to_decimal
+from factory.registry.records import Key, Stored, StoredTool, semantic_order, to_decimal
 from factory.registry.tables import (
     AGENT_TABLE,
     AGENT_VERSIONS_INDEX,
@@ -37,6 +38,7 @@ from factory.registry.tables import (
     TEMPLATE_TABLE,
     TEMPLATE_VERSIONS_INDEX,
     TEMPLATES_BY_STATUS,
+    TOOL_TABLE,
     TableShape,
 )
 
@@ -47,6 +49,7 @@ MISSING_TABLE_HINT = (
     "run the command again with --create-tables (dev endpoints), or deploy the shared stack "
     "with the registry tables (factory/infra/registry_tables.py)"
 )
+INDEX_HINT = "the command reads the base table where an index is absent; report this if it still fails"
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,7 @@ class DynamoSettings:
     endpoint_url: str | None = None
     template_table: str | None = None
     agent_table: str | None = None
+    tool_table: str | None = None
     page_size: int | None = None
     max_attempts: int = 3  # in all, the first try included: bounds the wait on a dead endpoint
     connect_timeout: float = 3.0
@@ -85,8 +89,11 @@ def has_aws_configuration(profile: str | None, endpoint_url: str | None) -> bool
 class DynamoRegistry:
     """TemplateRegistry-{env} and AgentRegistry-{env} in DynamoDB."""
 
-    def __init__(self, settings: DynamoSettings, session: boto3.Session | None = None) -> None:
+    def __init__(self, settings: DynamoSettings, session: boto3.Session | None = None,
+                 notice: Callable[[str], None] | None = None) -> None:
         self.settings = settings
+        self.notice = notice or (lambda text: None)
+        self._indexes: dict[str, frozenset[str]] = {}
         self.env_name = settings.env_name
         self.session = session or make_session(settings.profile, settings.region)
         region = settings.region or self.session.region_name
@@ -110,8 +117,9 @@ class DynamoRegistry:
         self.tables = {
             "template": settings.template_table or TEMPLATE_TABLE.table_name(settings.env_name),
             "agent": settings.agent_table or AGENT_TABLE.table_name(settings.env_name),
+            "tool": settings.tool_table or TOOL_TABLE.table_name(settings.env_name),
         }
-        self.shapes: dict[str, TableShape] = {"template": TEMPLATE_TABLE, "agent": AGENT_TABLE}
+        self.shapes: dict[str, TableShape] = {"template": TEMPLATE_TABLE, "agent": AGENT_TABLE, "tool": TOOL_TABLE}
         self._serializer = TypeSerializer()
         self._deserializer = TypeDeserializer()
 
@@ -136,6 +144,12 @@ class DynamoRegistry:
         except ClientError as err:
             error = err.response.get("Error", {})
             code, message = error.get("Code", "ClientError"), error.get("Message", str(err))
+            if "index" in message.lower():
+                named = re.findall(r"index:?\s*([A-Za-z0-9_.-]+)", message)
+                which = f"index {named[-1]}" if named else "an index"
+                raise FactoryError(Problem(where, "$", "index-missing",
+                                           f"{which} is missing on table {tables} ({code}: {message})",
+                                           INDEX_HINT)) from None
             if code == "ResourceNotFoundException":
                 raise FactoryError(Problem(where, "$", "table-missing",
                                            f"registry table {tables} does not exist ({message})",
@@ -157,7 +171,41 @@ class DynamoRegistry:
 
     def _key(self, key: Key) -> dict[str, Any]:
         shape = self.shapes[key.kind]
-        return {shape.partition_key: {"S": key.name}, shape.sort_key: {"S": key.version}}
+        keys = {shape.partition_key: {"S": key.name}}
+        if shape.sort_key is not None:
+            keys[shape.sort_key] = {"S": key.version}
+        return keys
+
+    def _has_index(self, kind: str, index: str) -> bool:
+        """Whether the table has the index; tables the existing stacks made lack some of ours.
+
+        Asked once per table (DescribeTable) and only by the commands that
+        query an index; a missing index is said once, then the base table is read.
+        """
+        if kind not in self._indexes:
+            with self._errors(kind):
+                table = self.client.describe_table(TableName=self.tables[kind])["Table"]
+            self._indexes[kind] = frozenset(
+                entry["IndexName"] for field in ("LocalSecondaryIndexes", "GlobalSecondaryIndexes")
+                for entry in table.get(field) or [])
+        if index in self._indexes[kind]:
+            return True
+        self.notice(f"notice: index {index} is missing on table {self.tables[kind]}; "
+                    "reading the base table instead")
+        return False
+
+    def _scan_pages(self, kind: str, **params: Any) -> Iterator[dict[str, Any]]:
+        params["TableName"] = self.tables[kind]
+        if self.settings.page_size:
+            params["Limit"] = self.settings.page_size
+        while True:
+            with self._errors(kind):
+                page = self.client.scan(**params)
+            for item in page.get("Items", []):
+                yield self._load(item)
+            if "LastEvaluatedKey" not in page:
+                return
+            params["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def _query_pages(self, kind: str, **params: Any) -> Iterator[dict[str, Any]]:
         params["TableName"] = self.tables[kind]
@@ -181,11 +229,13 @@ class DynamoRegistry:
                 "BillingMode": "PAY_PER_REQUEST",
                 "AttributeDefinitions": [{"AttributeName": name, "AttributeType": "S"}
                                          for name in shape.key_attributes],
-                "KeySchema": [{"AttributeName": shape.partition_key, "KeyType": "HASH"},
-                              {"AttributeName": shape.sort_key, "KeyType": "RANGE"}],
+                "KeySchema": [{"AttributeName": shape.partition_key, "KeyType": "HASH"}]
+                + ([{"AttributeName": shape.sort_key, "KeyType": "RANGE"}] if shape.sort_key else []),
             }
             for local, field in ((True, "LocalSecondaryIndexes"), (False, "GlobalSecondaryIndexes")):
                 indexes = [index for index in shape.indexes if index.local == local]
+                if not indexes:
+                    continue
                 params[field] = [{
                     "IndexName": index.name,
                     "KeySchema": [{"AttributeName": index.partition_key, "KeyType": "HASH"},
@@ -226,7 +276,8 @@ class DynamoRegistry:
                     shape = self.shapes[kind]
                     for raw in response.get("Responses", {}).get(self.tables[kind], []):
                         item = self._load(raw)
-                        key = Key(kind, item[shape.partition_key], item[shape.sort_key])  # type: ignore[arg-type]
+                        sort = item[shape.sort_key or "version"]
+                        key = Key(kind, item[shape.partition_key], sort)  # type: ignore[arg-type]
                         found[key] = Stored(item.get("content_sha256", ""), item.get("status", ""))
                 request = response.get("UnprocessedKeys") or {}
         return found
@@ -252,30 +303,76 @@ class DynamoRegistry:
     def latest(self, kind: Kind, name: str) -> dict[str, Any] | None:
         shape = self.shapes[kind]
         index = TEMPLATE_VERSIONS_INDEX if kind == "template" else AGENT_VERSIONS_INDEX
+        key_condition = {"KeyConditionExpression": "#pk = :name",
+                         "ExpressionAttributeNames": {"#pk": shape.partition_key},
+                         "ExpressionAttributeValues": {":name": {"S": name}}}
+        if not self._has_index(kind, index):
+            # A Query on the key: every version of one name, ordered here semantically.
+            items = list(self._query_pages(kind, **key_condition))
+            return max(items, key=lambda item: semantic_order(str(item.get("version", "")))) if items else None
         with self._errors(kind):
-            response = self.client.query(
-                TableName=self.tables[kind], IndexName=index, KeyConditionExpression="#pk = :name",
-                ExpressionAttributeNames={"#pk": shape.partition_key},
-                ExpressionAttributeValues={":name": {"S": name}},
-                ScanIndexForward=False, Limit=1,
-            )
+            response = self.client.query(TableName=self.tables[kind], IndexName=index,
+                                         ScanIndexForward=False, Limit=1, **key_condition)
         items = response.get("Items", [])
         return self._load(items[0]) if items else None
 
     def templates_with_status(self, status: str) -> Iterator[dict[str, Any]]:
-        return self._query_pages(
-            "template", IndexName=TEMPLATES_BY_STATUS, KeyConditionExpression="#st = :status",
-            ProjectionExpression=", ".join(RESERVED_WORDS.get(name, name) for name in SUMMARY_ATTRIBUTES),
-            ExpressionAttributeNames={"#st": "status", "#v": "version"},
-            ExpressionAttributeValues={":status": {"S": status}},
-        )
+        params: dict[str, Any] = {
+            "ProjectionExpression": ", ".join(RESERVED_WORDS.get(name, name) for name in SUMMARY_ATTRIBUTES),
+            "ExpressionAttributeNames": {"#st": "status", "#v": "version"},
+            "ExpressionAttributeValues": {":status": {"S": status}},
+        }
+        if not self._has_index("template", TEMPLATES_BY_STATUS):
+            return self._scan_pages("template", FilterExpression="#st = :status", **params)
+        return self._query_pages("template", IndexName=TEMPLATES_BY_STATUS, KeyConditionExpression="#st = :status",
+                                 **params)
 
-    def agents_for(self, extraction_name: str, version: str) -> list[dict[str, Any]]:
+    def agents_for(self, extraction_name: str, version: str, agent_name: str | None = None) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {
+            "ExpressionAttributeNames": {"#v": "version"},
+            "ExpressionAttributeValues": {":name": {"S": extraction_name}, ":version": {"S": version}},
+        }
+        if not self._has_index("agent", AGENTS_BY_EXTRACTION_NAME):
+            if agent_name is None:  # a template another writer registered: look through the table
+                return list(self._scan_pages("agent", FilterExpression="extraction_name = :name AND #v = :version",
+                                             **params))
+            params["ExpressionAttributeNames"]["#pk"] = "agent_name"
+            params["ExpressionAttributeValues"][":agent"] = {"S": agent_name}
+            return list(self._query_pages("agent", KeyConditionExpression="#pk = :agent AND #v = :version",
+                                          FilterExpression="extraction_name = :name", **params))
         return list(self._query_pages(
             "agent", IndexName=AGENTS_BY_EXTRACTION_NAME, KeyConditionExpression="extraction_name = :name",
-            FilterExpression="#v = :version", ExpressionAttributeNames={"#v": "version"},
-            ExpressionAttributeValues={":name": {"S": extraction_name}, ":version": {"S": version}},
-        ))
+            FilterExpression="#v = :version", **params))
+
+    def fetch_tools(self, names: list[str]) -> dict[str, StoredTool]:
+        found: dict[str, StoredTool] = {}
+        unique = list(dict.fromkeys(names))
+        for start in range(0, len(unique), BATCH_GET_MAX_KEYS):
+            request: dict[str, Any] = {self.tables["tool"]: {
+                "Keys": [{"tool_name": {"S": name}} for name in unique[start:start + BATCH_GET_MAX_KEYS]],
+                "ConsistentRead": True,
+                "ProjectionExpression": "tool_name, content_sha256, version_key",
+            }}
+            while request:
+                with self._errors("tool"):
+                    response = self.client.batch_get_item(RequestItems=request)
+                for raw in response.get("Responses", {}).get(self.tables["tool"], []):
+                    item = self._load(raw)
+                    found[item["tool_name"]] = StoredTool(item.get("content_sha256"), item.get("version_key"))
+                request = response.get("UnprocessedKeys") or {}
+        return found
+
+    def put_tools(self, writes: list[tuple[dict[str, Any], str | None]]) -> bool:
+        transact = []
+        for item, expected in writes:
+            put: dict[str, Any] = {"TableName": self.tables["tool"], "Item": self._dump(item)}
+            if expected is None:
+                put["ConditionExpression"] = "attribute_not_exists(tool_name)"
+            else:
+                put["ConditionExpression"] = "content_sha256 = :expected"
+                put["ExpressionAttributeValues"] = {":expected": {"S": expected}}
+            transact.append({"Put": put})
+        return all(self._transact(transact[start:start + 100]) for start in range(0, len(transact), 100))
 
     def move_status(self, moves: list[tuple[Key, str]], target: str, updated_at: str) -> bool:
         transact = [{

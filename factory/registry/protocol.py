@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from typing import Any, Iterator, Literal, Protocol, runtime_checkable
 
-from factory.registry.records import Key, Stored
+from factory.registry.records import Key, Stored, StoredTool
 
 Kind = Literal["template", "agent"]
+TOOL_KIND = "tool"
 # What `templates_with_status` must return at least (`list` needs no more).
 SUMMARY_ATTRIBUTES = ("template_id", "version", "status", "extraction_name", "created_at", "updated_at",
-                      "metadata.tags")
+                      "metadata")  # JSON text: the tags are inside
 
 
 @runtime_checkable
@@ -45,8 +46,18 @@ class Registry(Protocol):
     def templates_with_status(self, status: str) -> Iterator[dict[str, Any]]:
         """Every template item in one status, page by page (TemplatesByStatus); SUMMARY_ATTRIBUTES at least."""
 
-    def agents_for(self, extraction_name: str, version: str) -> list[dict[str, Any]]:
-        """Agent items of one schema version (AgentsByExtractionName)."""
+    def agents_for(self, extraction_name: str, version: str, agent_name: str | None = None) -> list[dict[str, Any]]:
+        """Agent items of one schema version (AgentsByExtractionName).
+
+        `agent_name` (from the template's metadata, when registered by us) lets
+        a table without that index answer with a Query on the key.
+        """
+
+    def fetch_tools(self, names: list[str]) -> dict[str, StoredTool]:
+        """Identity and version of each ToolRegistry item that exists (batched)."""
+
+    def put_tools(self, writes: list[tuple[dict[str, Any], str | None]]) -> bool:
+        """Write each tool item if absent (None) or still holding the expected content_sha256."""
 
     def move_status(self, moves: list[tuple[Key, str]], target: str, updated_at: str) -> bool:
         """Set `target` on every key still in its expected status; False (nothing moved) otherwise."""

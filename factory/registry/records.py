@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -25,6 +26,10 @@ MAX_ITEM_BYTES = 400_000
 STATUSES = ("active", "deprecated", "archived")
 
 Outcome = Literal["new", "unchanged", "conflict"]
+# A ToolRegistry item is one per tool name (no version in its key): it follows
+# the newest registered version; `kept` means a newer version's spec stands.
+ToolOutcome = Literal["new", "unchanged", "updated", "kept", "conflict"]
+TOOL_AUTHOR = "schema-factory"
 
 
 def check_env_name(env_name: str) -> str:
@@ -46,6 +51,14 @@ def version_key(version: str) -> str:
         raise FactoryError(Problem("--version", "$", "version-format",
                                    f"version {version!r} is not MAJOR.MINOR.PATCH", "e.g. --version 1.0.0"))
     return ".".join(f"{int(part):010d}" for part in match.groups())
+
+
+def semantic_order(version: str) -> tuple[int, ...]:
+    """Sort key for versions of any writer: semantic for ours, the digits in order for others ("v1.0")."""
+    match = SEMVER_RE.match(version)
+    if match:
+        return tuple(int(part) for part in match.groups())
+    return tuple(int(part) for part in re.findall(r"[0-9]+", version)[:3])
 
 
 def now_iso() -> str:
@@ -137,12 +150,69 @@ class Stored:
 
 
 @dataclass(frozen=True)
+class StoredTool:
+    """What ToolRegistry holds for a tool name: identity and version, None when another writer's."""
+
+    content_sha256: str | None
+    version_key: str | None
+
+
+def tool_item(spec: dict[str, Any], version: str, registered_at: str, config: dict[str, Any]) -> dict[str, Any]:
+    """A ToolRegistry item as the existing tool construct writes one (base_tool_construct_batched.py).
+
+    Our tools run inside our agent's state machine, not as a Lambda of their
+    own, so the Lambda attributes say "N/A" as that construct does without a
+    function; `config` says where the tool comes from.
+    """
+    identity = {"tool_name": spec["tool_name"], "description": spec["description"],
+                "input_schema": spec["input_schema"]}
+    return stored_form("tool", {
+        **identity,
+        "lambda_arn": "N/A",
+        "lambda_function_name": "N/A",
+        "tags": [],
+        "status": "active",
+        "author": TOOL_AUTHOR,
+        "human_approval_required": False,
+        "requires_activity": False,
+        "activity_type": "",
+        "activity_arn": "",
+        "tool_type": "schema_factory",
+        "resource_arn": "N/A",
+        "config": config,
+        "version": version,
+        "version_key": version_key(version),
+        "content_sha256": content_sha256(identity),
+        "created_at": registered_at,
+        "updated_at": registered_at,
+    })
+
+
+def classify_tool(item: dict[str, Any], stored: StoredTool | None) -> ToolOutcome:
+    if stored is None:
+        return "new"
+    if stored.content_sha256 == item["content_sha256"]:
+        return "unchanged"
+    if stored.version_key is None or stored.content_sha256 is None or stored.version_key == item["version_key"]:
+        return "conflict"  # another writer's tool, or the same version with other content
+    return "kept" if stored.version_key > item["version_key"] else "updated"
+
+
+@dataclass(frozen=True)
 class RecordPair:
-    """One schema's two items, ready to write together or not at all."""
+    """One schema's records: as generated (read from `generated/`), or as registry items.
+
+    The same value travels from the files to the tables: `sources` reads the
+    generated records into it, `service.build_pairs` turns them into the
+    items written (`registry_item`), and the two items are written together
+    or not at all. `tools` are the schema's tool specs in the ToolRegistry
+    form (`tool_name`, `description`, `input_schema`).
+    """
 
     source: str
     template: dict[str, Any]
     agent: dict[str, Any]
+    tools: tuple[dict[str, Any], ...] = ()
 
     @property
     def template_key(self) -> Key:
@@ -156,9 +226,98 @@ class RecordPair:
         return ((self.template_key, self.template), (self.agent_key, self.agent))
 
 
-def registry_item(record: dict[str, Any], registered_at: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A generated record plus what registration adds: timestamps, sort key, identity."""
+# Attributes the existing readers hold as JSON text in a DynamoDB string (S):
+# scripts/register_template.py writes `template`, `variables`, `metadata` so;
+# base_agent_construct.py writes `tools`, `observability`, `parameters`,
+# `metadata`, `structured_output`, `template_config` so, and the readers
+# (`$parse(...Item.template.S)`, `_parse_agent_item`, the UI) parse them.
+# Text also keeps numbers out of DynamoDB's N type, which boto3 reads back as
+# Decimal (a reader that json.dumps an item would fail on it).
+JSON_TEXT_ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "template": ("template", "variables", "metadata"),
+    "agent": ("tools", "observability", "parameters", "metadata", "structured_output", "template_config"),
+    "tool": ("input_schema", "tags", "config"),
+}
+
+
+def json_text(value: Any) -> str:
+    """Compact, key order kept (variables and properties are ordered), non-ASCII kept."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_plain)
+
+
+def variables_by_name(variables: Any) -> Any:
+    """Our ordered variable list as the existing shape: an object keyed by variable name."""
+    if not isinstance(variables, list):
+        return variables
+    return {spec["name"]: {key: value for key, value in spec.items() if key != "name"}
+            for spec in variables if isinstance(spec, dict) and "name" in spec}
+
+
+def variables_as_list(variables: Any) -> Any:
+    """Either shape back to our ordered list of `{"name", ...}` specs."""
+    if isinstance(variables, dict):
+        return [{"name": name, **(spec if isinstance(spec, dict) else {})} for name, spec in variables.items()]
+    return variables
+
+
+def tools_as_objects(tools: Any) -> Any:
+    """Tool names as the existing agents hold them: `[{"tool_name", "enabled"}]`.
+
+    Their state machines map over `$parse($agent_config.tools.S)` and GetItem
+    each `tool_name` from ToolRegistry (step_functions_generator_unified_llm.py,
+    "Load Tool Definitions"); the UI and the orchestrator read either form.
+    """
+    if not isinstance(tools, list):
+        return tools
+    return [{"tool_name": tool, "enabled": True} if isinstance(tool, str) else tool for tool in tools]
+
+
+def stored_form(kind: str, record: dict[str, Any]) -> dict[str, Any]:
+    """A record as the existing system stores it: JSON text where its readers expect text."""
     item = dict(record)
+    if kind == "template" and "variables" in item:
+        item["variables"] = variables_by_name(item["variables"])
+    if kind == "agent" and "tools" in item:
+        item["tools"] = tools_as_objects(item["tools"])
+    for name in JSON_TEXT_ATTRIBUTES[kind]:
+        if name in item and not isinstance(item[name], str):
+            item[name] = json_text(item[name])
+    return item
+
+
+def decoded_form(kind: str, item: dict[str, Any]) -> dict[str, Any]:
+    """An item as our code reads it, from either system: JSON text parsed, variables as a list.
+
+    Text that is not JSON is left as it is (another writer's free text).
+    """
+    plain = dict(item)
+    for name in JSON_TEXT_ATTRIBUTES.get(kind, ()):
+        value = plain.get(name)
+        if isinstance(value, str):
+            try:
+                plain[name] = json.loads(value)
+            except ValueError:
+                pass
+    if kind == "template" and "variables" in plain:
+        plain["variables"] = variables_as_list(plain["variables"])
+    if kind == "agent" and isinstance(plain.get("tools"), list):
+        plain["tools"] = [tool["tool_name"] if isinstance(tool, dict) and set(tool) == {"tool_name", "enabled"}
+                          and tool["enabled"] is True else tool for tool in plain["tools"]]
+    return plain
+
+
+def registry_item(record: dict[str, Any], registered_at: str, extra: dict[str, Any] | None = None,
+                  kind: str = "template", metadata: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A generated record plus what registration adds (timestamps, sort key, identity), in stored form.
+
+    `metadata` entries join the record's metadata (the caller's win over none
+    of the record's). `content_sha256` is taken over the record as generated,
+    so the identity depends neither on the encoding nor on what registration adds.
+    """
+    plain = dict(record)
+    if metadata:
+        plain["metadata"] = {**metadata, **(record.get("metadata") or {})}
+    item = stored_form(kind, plain)
     item.update(extra or {})
     item["version_key"] = version_key(record["version"])
     item["content_sha256"] = content_sha256(record)

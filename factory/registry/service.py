@@ -8,7 +8,7 @@ agent record are written together or not at all, status only moves forward.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from factory.errors import FactoryError, Problem
@@ -19,15 +19,19 @@ from factory.registry.records import (
     Outcome,
     RecordPair,
     Stored,
+    ToolOutcome,
     check_item_size,
     check_status_move,
     classify,
+    classify_tool,
+    decoded_form,
     item_size,
     now_iso,
     registry_item,
+    tool_item,
+    semantic_order,
     version_key,
 )
-from factory.registry.sources import GeneratedRecords
 
 WRITE_ATTEMPTS = 5
 # One TransactWriteItems holds at most 100 actions and 4 MB; new schemas are
@@ -37,16 +41,27 @@ GROUP_MAX_ITEMS = 100
 GROUP_MAX_BYTES = 4_000_000
 
 
-def build_pairs(records: list[GeneratedRecords], registered_at: str,
-                arn_for: dict[str, str] | None = None) -> list[RecordPair]:
-    """Registry items from generated records; size-checked before any call."""
+def build_pairs(records: list[RecordPair], registered_at: str, arn_for: dict[str, str] | None = None,
+                env_name: str | None = None) -> list[RecordPair]:
+    """Registry items from generated records, in the stored form; size-checked before any call.
+
+    What registration adds: the state machine ARN and the deployment env on
+    the agent (the existing AgentsByEnvironment index reads `deployment_env`),
+    and on the template's metadata the agent's name and the author, which the
+    existing UI searches (`listTemplatesByAgent.js`: `contains(metadata, agent_name)`).
+    """
     pairs = []
     for record in records:
-        extra = {}
-        if arn_for and record.agent["agent_name"] in arn_for:
-            extra["state_machine_arn"] = arn_for[record.agent["agent_name"]]
-        pair = RecordPair(record.source, registry_item(record.template, registered_at),
-                          registry_item(record.agent, registered_at, extra))
+        agent_name = record.agent["agent_name"]
+        extra: dict[str, Any] = {}
+        if arn_for and agent_name in arn_for:
+            extra["state_machine_arn"] = arn_for[agent_name]
+        if env_name is not None:
+            extra["deployment_env"] = extra["environment"] = env_name
+        template = registry_item(record.template, registered_at, kind="template",
+                                 metadata={"author": "schema-factory", "agent_name": agent_name})
+        pair = RecordPair(record.source, template,
+                          registry_item(record.agent, registered_at, extra, kind="agent"), record.tools)
         for key, item in pair.items():
             check_item_size(record.source, key, item)
         pairs.append(pair)
@@ -64,6 +79,7 @@ class Registration:
     outcome: Outcome
     template: Outcome
     agent: Outcome
+    written: bool = False  # True once this run wrote the schema's new items
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -94,32 +110,45 @@ def conflict_problems(results: list[Registration], registry: Registry) -> list[P
     return problems
 
 
-def register(registry: Registry, pairs: list[RecordPair], dry_run: bool = False) -> list[Registration]:
-    """Plan with one batched existence check, then write only what is new.
-
-    Requests to DynamoDB: one BatchGetItem per 50 schemas, then one
-    TransactWriteItems per group of new schemas (up to 50).
-
-    Nothing is written when the check finds any conflict, so a refused run
-    leaves the registry as it was. A write that loses a race (another writer
-    got there between the check and the write) is judged again against what
-    the winner stored: identical content becomes `unchanged`, anything else a
-    conflict reported for that schema alone; the schema's two items are still
-    written together or not at all.
-    """
+def judge(registry: Registry, pairs: list[RecordPair]) -> list[Registration]:
+    """Each schema's outcome from one batched existence check (one BatchGetItem per 50 schemas)."""
     keys = [key for pair in pairs for key, _ in pair.items()]
     stored = registry.fetch(keys)
-    results = [_judge(pair, stored) for pair in pairs]
-    if dry_run or any(result.outcome == "conflict" for result in results):
-        return results
+    return [_judge(pair, stored) for pair in pairs]
+
+
+def write_new(registry: Registry, pairs: list[RecordPair], results: list[Registration]) -> list[Registration]:
+    """Write what `judge` found new, in groups (one TransactWriteItems per group); `written` says what was.
+
+    A group that loses a race (another writer got there between the check and
+    the write) falls back to one transaction per schema, judged again against
+    what the winner stored: identical content becomes `unchanged`, anything
+    else a conflict reported for that schema alone.
+    """
+    results = list(results)
     fresh = [index for index, result in enumerate(results) if result.outcome == "new"]
     for group in _groups(pairs, results, fresh):
         items = [item for index in group for item in _fresh_items(pairs[index], results[index])]
         if registry.put_new(items):
+            for index in group:
+                results[index] = replace(results[index], written=True)
             continue
         for index in group:
             results[index] = _write(registry, pairs[index], results[index])
     return results
+
+
+def register(registry: Registry, pairs: list[RecordPair], dry_run: bool = False) -> list[Registration]:
+    """Plan with one batched existence check, then write only what is new.
+
+    Nothing is written when the check finds any conflict, so a refused run
+    leaves the registry as it was; a schema's two items are written together
+    or not at all.
+    """
+    results = judge(registry, pairs)
+    if dry_run or any(result.outcome == "conflict" for result in results):
+        return results
+    return write_new(registry, pairs, results)
 
 
 def _fresh_items(pair: RecordPair, result: Registration) -> list[tuple[Key, dict[str, Any]]]:
@@ -145,13 +174,119 @@ def _groups(pairs: list[RecordPair], results: list[Registration], indexes: list[
 def _write(registry: Registry, pair: RecordPair, result: Registration) -> Registration:
     for _ in range(WRITE_ATTEMPTS):
         if registry.put_new(_fresh_items(pair, result)):
-            return result
+            return replace(result, written=True)
         result = _judge(pair, registry.fetch([key for key, _ in pair.items()]))
         if result.outcome != "new":
             return result
     raise FactoryError(Problem(pair.source, "$", "registry-contention",
                                f"could not register {pair.template_key.describe()}: other writers kept winning",
                                "run the command again"))
+
+
+@dataclass(frozen=True)
+class ToolRegistration:
+    """What happened (or would happen) to one ToolRegistry item."""
+
+    tool_name: str
+    version: str
+    source: str
+    outcome: ToolOutcome
+    written: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ToolPlan:
+    """The ToolRegistry items of a run, judged against what the table holds."""
+
+    items: list[dict[str, Any]]
+    sources: list[str]
+    outcomes: list[ToolOutcome]
+    expected: list[str | None]
+
+    @property
+    def conflicts(self) -> bool:
+        return "conflict" in self.outcomes
+
+
+def tool_items(pairs: list[RecordPair], orchestrator: list[dict[str, Any]], orchestrator_version: str,
+               orchestrator_source: str, registered_at: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """ToolRegistry items: each schema's tools (its version), then the orchestrator's (the generator's)."""
+    items, sources = [], []
+    for pair in pairs:
+        for spec in pair.tools:
+            config = {"extraction_name": pair.template["extraction_name"], "agent_name": pair.agent["agent_name"]}
+            items.append(tool_item(spec, pair.template["version"], registered_at, config))
+            sources.append(pair.source)
+    for spec in orchestrator:
+        items.append(tool_item(spec, orchestrator_version, registered_at, {"agent_name": "batch-orchestrator"}))
+        sources.append(orchestrator_source)
+    return items, sources
+
+
+def plan_tools(registry: Registry, items: list[dict[str, Any]], sources: list[str]) -> ToolPlan:
+    """One batched read; nothing written."""
+    stored = registry.fetch_tools([item["tool_name"] for item in items])
+    outcomes = [classify_tool(item, stored.get(item["tool_name"])) for item in items]
+    expected = [stored[item["tool_name"]].content_sha256 if item["tool_name"] in stored else None for item in items]
+    return ToolPlan(items, sources, outcomes, expected)
+
+
+def write_tools(registry: Registry, plan: ToolPlan, write: bool) -> list[ToolRegistration]:
+    """Write the new and updated tool items (when `write`); a lost race is judged again, as for schemas."""
+    written = False
+    for _ in range(WRITE_ATTEMPTS):
+        writes = [(item, expected) for item, outcome, expected in zip(plan.items, plan.outcomes, plan.expected)
+                  if outcome in ("new", "updated")]
+        if not write or not writes or plan.conflicts:
+            break
+        if registry.put_tools(writes):
+            written = True
+            break
+        plan = plan_tools(registry, plan.items, plan.sources)
+    else:
+        raise FactoryError(Problem(registry.describe(), "$", "registry-contention",
+                                   "ToolRegistry items kept changing while registering", "run the command again"))
+    return [ToolRegistration(item["tool_name"], item["version"], source, outcome,
+                             written and outcome in ("new", "updated"))
+            for item, source, outcome in zip(plan.items, plan.sources, plan.outcomes)]
+
+
+def tool_conflict_problems(results: list[ToolRegistration], registry: Registry) -> list[Problem]:
+    return [Problem(result.source, "$", "tool-conflict",
+                    f"ToolRegistry already holds a different tool {result.tool_name} (same version "
+                    f"{result.version}, or not written by schema-factory) in {registry.describe()}",
+                    "rename the tool (the schema's extraction_name) or bump the schema's version")
+            for result in results if result.outcome == "conflict"]
+
+
+@dataclass(frozen=True)
+class RegisterRun:
+    """One `register`: each schema's and each tool's outcome, and what refused the run."""
+
+    schemas: list[Registration]
+    tools: list[ToolRegistration]
+    problems: list[Problem]
+
+    @property
+    def written(self) -> bool:
+        return any(result.written for result in self.schemas) or any(tool.written for tool in self.tools)
+
+
+def register_run(registry: Registry, pairs: list[RecordPair], tool_specs: list[dict[str, Any]],
+                 tool_sources: list[str], dry_run: bool) -> RegisterRun:
+    """Schemas and tools judged first; written only when nothing in the run conflicts."""
+    results = judge(registry, pairs)
+    tools = plan_tools(registry, tool_specs, tool_sources)
+    refused = tools.conflicts or any(result.outcome == "conflict" for result in results)
+    if not (dry_run or refused):
+        results = write_new(registry, pairs, results)
+    refused = refused or any(result.outcome == "conflict" for result in results)  # a lost race
+    written_tools = write_tools(registry, tools, write=not (dry_run or refused))
+    problems = conflict_problems(results, registry) + tool_conflict_problems(written_tools, registry)
+    return RegisterRun(results, written_tools, problems)
 
 
 @dataclass(frozen=True)
@@ -183,12 +318,14 @@ def list_templates(registry: Registry, status: str | None = None, tag: str | Non
     summaries = []
     for template_id in sorted(groups):
         items = groups[template_id]
-        latest = max(items, key=lambda item: version_key(item["version"]))
-        tags = list(latest.get("metadata", {}).get("tags", []))
+        latest = decoded_form("template", max(items, key=lambda item: semantic_order(str(item["version"]))))
+        metadata = latest.get("metadata")
+        tags = list((metadata if isinstance(metadata, dict) else {}).get("tags") or [])
         if tag is not None and tag not in tags:
             continue
-        summaries.append(TemplateSummary(template_id, latest["version"], latest["status"], len(items),
-                                         latest["created_at"], latest["updated_at"], latest["extraction_name"], tags))
+        summaries.append(TemplateSummary(template_id, latest["version"], latest.get("status", "active"), len(items),
+                                         latest.get("created_at", ""), latest.get("updated_at", ""),
+                                         latest.get("extraction_name", ""), tags))
     return summaries
 
 
@@ -203,7 +340,7 @@ def show_template(registry: Registry, template_id: str, version: str | None = No
         what = f"template {template_id}" + (f" version {version}" if version else "")
         raise FactoryError(Problem(template_id, "$", "not-registered", f"{what} is not in {registry.describe()}",
                                    "see schema-factory list, or register it"))
-    return item
+    return decoded_form("template", item)
 
 
 @dataclass(frozen=True)
@@ -229,9 +366,12 @@ def move_status(registry: Registry, template_id: str, version: str, target: str)
         if not check_status_move(key, current, target):
             return StatusChange(template_id, version, current, current, False, [])
         moves = [(key, current)]
-        for agent in registry.agents_for(item["extraction_name"], version):
+        metadata = item.get("metadata")
+        agent_name = metadata.get("agent_name") if isinstance(metadata, dict) else None
+        for agent in registry.agents_for(item["extraction_name"], version,
+                                         agent_name if isinstance(agent_name, str) else None):
             agent_status = agent.get("status", "active")
-            if STATUSES.index(agent_status) < STATUSES.index(target):
+            if agent_status in STATUSES and STATUSES.index(agent_status) < STATUSES.index(target):
                 moves.append((Key("agent", agent["agent_name"], agent["version"]), agent_status))
         if registry.move_status(moves, target, now_iso()):
             return StatusChange(template_id, version, current, target, True, [k.name for k, _ in moves[1:]])

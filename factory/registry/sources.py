@@ -1,60 +1,71 @@
-"""What gets registered: the generated records on disk, refused when stale.
+"""What gets registered: the generated records on disk, once the check vouches for them.
 
-The registry must never hold something the repository does not, so the
-records are read from `generated/` and compared byte for byte with what
-`generate` would write for the same schemas now (the comparison `check`
-makes). A missing or different file stops the whole run before any write.
+The registry must never hold something the repository does not. Whether
+`generated/` is exactly what the schemas generate is the consistency check's
+question, so `register` asks its fast path (hashes against
+`generated/MANIFEST.json`, layers read back) and refuses on any finding,
+printing the finding and its fix. Only then are the records read from the
+files. Nothing here imports the generator (jinja2, black, pydantic,
+jsonschema): a clean tree is vouched for by hashes alone.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from factory import names
+from factory.check.findings import Finding
+from factory.check.layers import AGENT_RECORD, BROWSER_TEMPLATE, TOOL_SPECS, SchemaView, layer_paths
+from factory.check.run import fast_findings
 from factory.errors import FactoryError, Problem
-from factory.generation import DEFAULT_SCHEMA_DIR, generate_tree, load_valid
+from factory.project_files import DEFAULT_SCHEMA_DIR, display_path, expand_schema_files
+from factory.registry.records import RecordPair
+
+# The batch orchestrator's tools, emitted once per tree (not per schema).
+ORCHESTRATOR_TOOL_SPECS = "tool_specs/_batch_orchestrator.json"
 
 
-@dataclass(frozen=True)
-class GeneratedRecords:
-    """One schema's template and agent records exactly as committed."""
-
-    source: str
-    template: dict[str, Any]
-    agent: dict[str, Any]
+def _problem(finding: Finding) -> Problem:
+    return Problem(finding.path, "$", finding.kind, finding.detail, finding.fix)
 
 
-def read_generated_records(paths: list[Path], generated_dir: Path) -> list[GeneratedRecords]:
-    loaded = load_valid(paths or [DEFAULT_SCHEMA_DIR])
-    if not loaded:
+def existing_tool_form(tool: dict[str, Any]) -> dict[str, Any]:
+    """An Anthropic-form spec (`name`) as the existing tool construct reads it (`tool_name`)."""
+    return {"tool_name": tool["name"], "description": tool["description"], "input_schema": tool["input_schema"]}
+
+
+def read_generated_records(paths: list[Path], generated_dir: Path) -> list[RecordPair]:
+    """The records of the schemas under `paths` (default `schemas/`), refused unless the tree is current."""
+    findings = fast_findings(paths, generated_dir)
+    if findings:
+        raise FactoryError([_problem(finding) for finding in findings])
+    files = expand_schema_files(paths or [DEFAULT_SCHEMA_DIR]) or []
+    if not files:
         raise FactoryError(Problem(", ".join(p.as_posix() for p in paths) or DEFAULT_SCHEMA_DIR.as_posix(), "$",
                                    "no-schemas", "no schema files found",
                                    "pass schema files or a directory holding *.json schemas"))
-    tree, _ = generate_tree(loaded, generated_dir)
-    problems: list[Problem] = []
-    found: list[GeneratedRecords] = []
-    for item in loaded:
-        records = []
-        for rel in (names.template_path(item.schema), names.agent_record_path(item.schema)):
-            path = generated_dir / rel
-            try:
-                data = path.read_bytes()
-            except OSError:
-                problems.append(Problem(path.as_posix(), "$", "generated-missing",
-                                        f"generated file for {item.source.display} is missing",
-                                        "run schema-factory generate and commit the result"))
-                continue
-            if data != tree.files[rel]:
-                problems.append(Problem(path.as_posix(), "$", "generated-stale",
-                                        f"generated file differs from what {item.source.display} generates now",
-                                        "run schema-factory generate, review and commit, then register"))
-                continue
-            records.append(json.loads(data))
-        if len(records) == 2:
-            found.append(GeneratedRecords(item.source.display, records[0], records[1]))
-    if problems:
-        raise FactoryError(problems)
+    found = []
+    for path in files:
+        document = json.loads(path.read_bytes().decode("utf-8-sig"))
+        rels = layer_paths(SchemaView.of(document))
+        template, agent, specs = (json.loads((generated_dir / rels[layer]).read_bytes())
+                                  for layer in (BROWSER_TEMPLATE, AGENT_RECORD, TOOL_SPECS))
+        tools = tuple(existing_tool_form(tool) for tool in specs.get("anthropic") or [])
+        found.append(RecordPair(display_path(path), template, agent, tools))
     return found
+
+
+def read_orchestrator_tools(generated_dir: Path) -> list[dict[str, Any]]:
+    """The six batch orchestrator tools, in the ToolRegistry form; none when not generated.
+
+    The fast path vouched for this file together with the rest of the tree.
+    """
+    try:
+        specs = json.loads((generated_dir / ORCHESTRATOR_TOOL_SPECS).read_bytes())
+    except OSError:
+        return []
+    return [existing_tool_form(tool) for tool in specs.get("anthropic") or []]
+
+
+__all__ = ["ORCHESTRATOR_TOOL_SPECS", "read_generated_records", "read_orchestrator_tools"]

@@ -18,8 +18,8 @@ from typing import Any, Iterator
 
 from factory.errors import FactoryError, Problem
 from factory.registry.protocol import Kind
-from factory.registry.records import Key, Stored, to_plain
-from factory.registry.tables import AGENT_TABLE, TEMPLATE_TABLE, TableShape
+from factory.registry.records import Key, Stored, StoredTool, to_plain
+from factory.registry.tables import AGENT_TABLE, TEMPLATE_TABLE, TOOL_TABLE, TableShape
 
 DEFAULT_REGISTRY_FILE = Path(".schema-factory") / "registry.sqlite"
 BUSY_TIMEOUT_SECONDS = 30.0
@@ -31,13 +31,15 @@ class SqliteRegistry:
     """TemplateRegistry-{env} and AgentRegistry-{env} as tables in one local file."""
 
     def __init__(self, env_name: str, path: Path = DEFAULT_REGISTRY_FILE, page_size: int = 100,
-                 template_table: str | None = None, agent_table: str | None = None) -> None:
+                 template_table: str | None = None, agent_table: str | None = None,
+                 tool_table: str | None = None) -> None:
         self.env_name = env_name
         self.path = path
         self.page_size = page_size
         self.tables = {
             "template": template_table or TEMPLATE_TABLE.table_name(env_name),
             "agent": agent_table or AGENT_TABLE.table_name(env_name),
+            "tool": tool_table or TOOL_TABLE.table_name(env_name),
         }
         self.shapes: dict[str, TableShape] = {"template": TEMPLATE_TABLE, "agent": AGENT_TABLE}
 
@@ -64,12 +66,19 @@ class SqliteRegistry:
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("BEGIN IMMEDIATE")
                 self._ensure_tables(conn)
+                conn.execute(f"CREATE TABLE IF NOT EXISTS {_quote(self.tables['tool'])} (tool_name TEXT PRIMARY KEY, "
+                             "version_key TEXT, content_sha256 TEXT, item TEXT NOT NULL)")
             yield conn
             if write:
                 conn.execute("COMMIT")
+        except sqlite3.DatabaseError as err:  # not a database, corrupt, locked past the timeout
+            _rollback(conn)
+            raise FactoryError(Problem(self.path.as_posix(), "$", "registry-file",
+                                       f"cannot use the local registry file: {err}",
+                                       "point --registry-file at a registry file, or move this one aside "
+                                       "(a new one is created)")) from None
         except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+            _rollback(conn)
             raise
         finally:
             conn.close()
@@ -84,6 +93,8 @@ class SqliteRegistry:
                 + f", item TEXT NOT NULL, PRIMARY KEY ({shape.partition_key}, version))"
             )
             for index in shape.indexes:
+                if {index.partition_key, index.sort_key} - {shape.partition_key, *INDEXED}:
+                    continue  # the existing system's indexes (AgentsByLLM, ...) have no query here
                 name = _quote(f"{self.tables[kind]}.{index.name}")
                 conn.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({index.partition_key}, {index.sort_key})")
 
@@ -169,7 +180,7 @@ class SqliteRegistry:
                 return
             after = (rows[-1][0], rows[-1][1], rows[-1][2])
 
-    def agents_for(self, extraction_name: str, version: str) -> list[dict[str, Any]]:
+    def agents_for(self, extraction_name: str, version: str, agent_name: str | None = None) -> list[dict[str, Any]]:
         with self._connect(write=False) as conn:
             if not self._exists(conn, "agent"):
                 return []
@@ -177,6 +188,32 @@ class SqliteRegistry:
                 f"SELECT item FROM {_quote(self.tables['agent'])} WHERE extraction_name = ? AND version = ? "
                 "ORDER BY created_at", (extraction_name, version)).fetchall()
         return [json.loads(row[0]) for row in rows]
+
+    def fetch_tools(self, names: list[str]) -> dict[str, StoredTool]:
+        found: dict[str, StoredTool] = {}
+        with self._connect(write=False) as conn:
+            if not self._exists(conn, "tool"):
+                return found
+            for name in dict.fromkeys(names):
+                row = conn.execute(f"SELECT content_sha256, version_key FROM {_quote(self.tables['tool'])} "
+                                   "WHERE tool_name = ?", (name,)).fetchone()
+                if row:
+                    found[name] = StoredTool(row[0], row[1])
+        return found
+
+    def put_tools(self, writes: list[tuple[dict[str, Any], str | None]]) -> bool:
+        table = _quote(self.tables["tool"])
+        with self._connect(write=True) as conn:
+            for item, expected in writes:
+                row = conn.execute(f"SELECT content_sha256 FROM {table} WHERE tool_name = ?",
+                                   (item["tool_name"],)).fetchone()
+                if (row[0] if row else None) != expected or (row is None) != (expected is None):
+                    return False
+            for item, _ in writes:
+                conn.execute(f"INSERT OR REPLACE INTO {table} (tool_name, version_key, content_sha256, item) "
+                             "VALUES (?, ?, ?, ?)", (item["tool_name"], item["version_key"], item["content_sha256"],
+                                                    json.dumps(to_plain(item), ensure_ascii=False)))
+        return True
 
     def move_status(self, moves: list[tuple[Key, str]], target: str, updated_at: str) -> bool:
         with self._connect(write=True) as conn:
@@ -195,6 +232,14 @@ class SqliteRegistry:
                 conn.execute(f"UPDATE {_quote(self.tables[key.kind])} SET status = ?, updated_at = ?, item = ? "
                              f"WHERE {where}", (target, updated_at, json.dumps(item, ensure_ascii=False), *params))
         return True
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    try:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+    except sqlite3.Error:
+        pass
 
 
 def _quote(identifier: str) -> str:

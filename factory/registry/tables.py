@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 TEMPLATE_TABLE_PREFIX = "TemplateRegistry"
 AGENT_TABLE_PREFIX = "AgentRegistry"
+TOOL_TABLE_PREFIX = "ToolRegistry"
 
 
 @dataclass(frozen=True)
@@ -26,11 +27,15 @@ class Index:
 
 @dataclass(frozen=True)
 class TableShape:
-    """Key schema and indexes of one registry table; every key attribute is a string."""
+    """Key schema and indexes of one registry table; every key attribute is a string.
+
+    `sort_key` is None for ToolRegistry, which the existing system keys by
+    `tool_name` alone.
+    """
 
     prefix: str
     partition_key: str
-    sort_key: str
+    sort_key: str | None
     indexes: tuple[Index, ...]
 
     def table_name(self, env_name: str) -> str:
@@ -38,7 +43,9 @@ class TableShape:
 
     @property
     def key_attributes(self) -> tuple[str, ...]:
-        seen: dict[str, None] = {self.partition_key: None, self.sort_key: None}
+        seen: dict[str, None] = {self.partition_key: None}
+        if self.sort_key is not None:
+            seen[self.sort_key] = None
         for index in self.indexes:
             seen[index.partition_key] = None
             seen[index.sort_key] = None
@@ -57,7 +64,14 @@ TEMPLATES_BY_STATUS = "TemplatesByStatus"
 AGENT_VERSIONS_INDEX = "AgentVersions"
 AGENTS_BY_EXTRACTION_NAME = "AgentsByExtractionName"
 AGENTS_BY_STATUS = "AgentsByStatus"
+# The existing system's agent indexes (stacks/shared/agent_registry_stack.py):
+# lambda/shared/agent_registry.py list_agents(llm_provider=...) queries AgentsByLLM.
+AGENTS_BY_LLM = "AgentsByLLM"
+AGENTS_BY_ENVIRONMENT = "AgentsByEnvironment"
 
+# The indexes the existing stacks create are the same definitions as ours
+# where names meet (TemplatesByExtractionName, TemplatesByStatus,
+# AgentsByStatus), so one deployment of RegistryTables serves both systems.
 TEMPLATE_TABLE = TableShape(
     prefix=TEMPLATE_TABLE_PREFIX,
     partition_key="template_id",
@@ -77,5 +91,19 @@ AGENT_TABLE = TableShape(
         Index(AGENT_VERSIONS_INDEX, "agent_name", "version_key", local=True),
         Index(AGENTS_BY_EXTRACTION_NAME, "extraction_name", "created_at"),
         Index(AGENTS_BY_STATUS, "status", "updated_at"),
+        Index(AGENTS_BY_LLM, "llm_provider", "agent_name"),
+        Index(AGENTS_BY_ENVIRONMENT, "deployment_env", "agent_name"),
+    ),
+)
+
+# stacks/shared/shared_infrastructure_stack.py _create_tool_registry.
+TOOL_TABLE = TableShape(
+    prefix=TOOL_TABLE_PREFIX,
+    partition_key="tool_name",
+    sort_key=None,
+    indexes=(
+        Index("ToolsByLanguage", "language", "tool_name"),
+        Index("ToolsByStatus", "status", "updated_at"),
+        Index("ToolsByAuthor", "author", "created_at"),
     ),
 )

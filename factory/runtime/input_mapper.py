@@ -302,6 +302,11 @@ def structured_output_config(record: dict[str, Any]) -> dict[str, Any] | None:
     block = record.get("structured_output")
     if block is None:
         block = record.get("structuredOutput")
+    if isinstance(block, str):  # AgentRegistry items hold it as JSON text, as the existing system does
+        try:
+            block = json.loads(block)
+        except ValueError:
+            return None
     return block if isinstance(block, dict) else None
 
 

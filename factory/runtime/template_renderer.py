@@ -82,8 +82,20 @@ def render_script(template_item: dict[str, Any], values: dict[str, Any]) -> dict
     return render_leaves(template_item["template"], variables)
 
 
+# Attributes a TemplateRegistry item may hold as JSON text (DynamoDB S): the
+# existing writer (scripts/register_template.py) and ours store them so.
+JSON_TEXT_ATTRIBUTES = ("template", "variables", "metadata")
+
+
 def _from_dynamodb(item: dict[str, Any]) -> dict[str, Any]:
-    """Step Functions' GetItem returns typed attributes ({"S": ...}); plain dicts pass through."""
+    """The template item as `render_script` reads it, whichever way it arrives.
+
+    Step Functions' GetItem gives typed attributes ({"S": ...}, {"M": ...});
+    a Lambda reading with boto3's resource gives plain values. `template`,
+    `variables` and `metadata` may be JSON text (the existing system's form
+    and ours) or maps (items written by older versions of ours); `variables`
+    may be an object keyed by name (the existing shape) or our ordered list.
+    """
     if item and all(isinstance(v, dict) and len(v) == 1 for v in item.values()) and "template" in item:
         first = item["template"]
         if isinstance(first, dict) and set(first) <= {"M", "S"}:
@@ -91,8 +103,21 @@ def _from_dynamodb(item: dict[str, Any]) -> dict[str, Any]:
 
             deserializer = TypeDeserializer()
             plain = {key: deserializer.deserialize(value) for key, value in item.items()}
-            return json.loads(json.dumps(plain, default=_decimal_to_number))
-    return item
+            item = json.loads(json.dumps(plain, default=_decimal_to_number))
+    decoded = dict(item)
+    for name in JSON_TEXT_ATTRIBUTES:
+        if isinstance(decoded.get(name), str):
+            try:
+                decoded[name] = json.loads(decoded[name])
+            except ValueError:
+                raise RenderError(f"template item attribute {name!r} is text but not JSON") from None
+    variables = decoded.get("variables")
+    if isinstance(variables, dict):
+        decoded["variables"] = [{**(spec if isinstance(spec, dict) else {}), "name": name}
+                                for name, spec in variables.items()]
+    if not isinstance(decoded.get("template"), dict):
+        raise RenderError("template item has no template object")
+    return decoded
 
 
 def _decimal_to_number(value: Any) -> Any:

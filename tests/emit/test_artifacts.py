@@ -71,8 +71,9 @@ def test_agent_record_points_at_template_and_output(name: str) -> None:
     assert record["structured_output"]["enabled"] is True
     assert record["structured_output"]["output_fields"] == schema.output_schema.field_names()
     assert record["structured_output"]["schemas"]["output"] == schema.output_schema.to_json_schema()
-    assert record["template_config"] == {
-        "template_id": names.template_id(schema), "version": schema.version, "rendering_engine": "mustache",
+    assert record["template_config"] == record["metadata"]["template_config"] == {
+        "enabled": True, "template_id": names.template_id(schema), "template_version": schema.version,
+        "rendering_engine": "mustache",
     }
     assert record["tools"] == [names.tool_name(schema), names.print_output_tool_name(schema)]
 
@@ -80,4 +81,7 @@ def test_agent_record_points_at_template_and_output(name: str) -> None:
 def test_agent_section_overrides_name_and_model() -> None:
     record = agent_record(load_bundled("planning_applications_council").schema)
     assert record["agent_name"] == "planning-applications-agent"
-    assert record["llm"] == {"provider": "bedrock", "model_id": "anthropic.claude-sonnet-4-5"}
+    assert (record["llm_provider"], record["llm_model"]) == ("bedrock", "anthropic.claude-sonnet-4-5")
+    default = agent_record(load_bundled("energy_tariff_quotes").schema)
+    assert (default["llm_provider"], default["llm_model"]) == ("anthropic", "claude-3-5-sonnet-20241022")
+    assert "print_energy_tariff_quotes_output" in default["system_prompt"]

@@ -14,9 +14,9 @@ import pytest
 from factory.emit.agent_record import agent_record
 from factory.emit.browser_template import template_record
 from factory.generation import load_valid
+from factory.registry.records import RecordPair
 from factory.registry.dynamodb import DynamoRegistry, DynamoSettings
 from factory.registry.protocol import Registry
-from factory.registry.sources import GeneratedRecords
 from factory.registry.sqlite import SqliteRegistry
 from tests.registry.helpers import ENV, REGION, REPO, reset_moto
 
@@ -106,9 +106,9 @@ def registry(make_registry: Callable[..., Registry]) -> Registry:
 
 
 @pytest.fixture(scope="session")
-def bundled_records() -> list[GeneratedRecords]:
+def bundled_records() -> list[RecordPair]:
     loaded = load_valid([REPO / "schemas"])
-    return [GeneratedRecords(item.source.display, template_record(item.schema), agent_record(item.schema))
+    return [RecordPair(item.source.display, template_record(item.schema), agent_record(item.schema))
             for item in loaded]
 
 

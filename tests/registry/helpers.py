@@ -10,7 +10,6 @@ from typing import Any
 
 from factory.registry.records import RecordPair
 from factory.registry.service import build_pairs
-from factory.registry.sources import GeneratedRecords
 
 REPO = Path(__file__).resolve().parents[2]
 ENV = "test"
@@ -21,8 +20,8 @@ def reset_moto(endpoint: str) -> None:
     urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=10).read()
 
 
-def variant(base: GeneratedRecords, template_id: str | None = None, version: str | None = None,
-            description: str | None = None, agent_name: str | None = None) -> GeneratedRecords:
+def variant(base: RecordPair, template_id: str | None = None, version: str | None = None,
+            description: str | None = None, agent_name: str | None = None) -> RecordPair:
     """A copy of a generated record pair under another id, version or content."""
     template, agent = copy.deepcopy(base.template), copy.deepcopy(base.agent)
     if template_id is not None:
@@ -31,13 +30,13 @@ def variant(base: GeneratedRecords, template_id: str | None = None, version: str
         agent["template_config"]["template_id"] = template_id
         agent["agent_name"] = agent_name or template_id.replace("_", "-") + "-agent"
     if version is not None:
-        template["version"] = agent["version"] = agent["template_config"]["version"] = version
+        template["version"] = agent["version"] = agent["template_config"]["template_version"] = version
     if description is not None:
         template["description"] = agent["description"] = description
-    return GeneratedRecords(base.source, template, agent)
+    return RecordPair(base.source, template, agent)
 
 
-def pairs_of(*records: GeneratedRecords, at: str = "2026-01-01T00:00:00.000Z") -> list[RecordPair]:
+def pairs_of(*records: RecordPair, at: str = "2026-01-01T00:00:00.000Z") -> list[RecordPair]:
     return build_pairs(list(records), at)
 
 

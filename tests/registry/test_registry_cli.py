@@ -83,7 +83,8 @@ def test_stale_generated_files_exit_1(where: list[str]) -> None:
     change_schema("energy_tariff_quotes", "edited, not regenerated", regenerate=False)
     result = run("register", *where, "--create-tables")
     assert result.exit_code == 1
-    assert "generated file differs" in result.stderr and "run schema-factory generate" in result.stderr
+    assert "schemas/energy_tariff_quotes.json changed" in result.stderr
+    assert "schema-factory generate" in result.stderr
     listed = run("list", *where, "--json")  # nothing written: not even the tables
     assert (listed.exit_code, listed.stdout) == (0, "[]\n") or "does not exist" in listed.stderr
 
@@ -123,9 +124,11 @@ def test_env_local_is_never_dynamodb(project: Path) -> None:
 
 
 @pytest.mark.parametrize("env_name", ["Prod", "dev_1", "a/b"])
-def test_bad_env_name_exits_1(project: Path, env_name: str) -> None:
-    result = run("register", "--env", env_name, "--backend", "sqlite")
-    assert result.exit_code == 1 and "may only hold lower-case letters" in result.stderr
+def test_bad_env_name_is_a_usage_error(project: Path, env_name: str) -> None:
+    """A malformed option value exits 2 (usage), like click's own, for every registry command."""
+    for command in (["register"], ["list"], ["show", "x"], ["deprecate", "x", "--version", "1.0.0"]):
+        result = run(*command, "--env", env_name, "--backend", "sqlite")
+        assert result.exit_code == 2 and "may only hold lower-case letters" in result.stderr, command
 
 
 def test_unreachable_endpoint_exits_1_quickly(project: Path) -> None:
@@ -202,6 +205,9 @@ def test_two_processes_at_once_store_one_content(where: list[str], project: Path
     for first, second in zip(*reports):
         assert first["template_id"] == second["template_id"]
         assert sorted([first["outcome"], second["outcome"]]) == ["new", "unchanged"]
+    tools = [{tool["tool_name"]: tool["outcome"] for tool in json.loads(stdout)["tools"]} for stdout, _ in outputs]
+    for name in tools[0]:
+        assert sorted([tools[0][name], tools[1][name]]) == ["new", "unchanged"], name
 
 
 def test_list_by_tag_as_json(where: list[str]) -> None:
@@ -224,3 +230,40 @@ def test_oversized_record_exits_1_before_writing(where: list[str]) -> None:
     assert "energy_tariff_quotes version 2.0.1 is" in result.stderr and "limited to 400 KB" in result.stderr
     listed = json.loads(run("list", *where, "--json").stdout)
     assert [s["template_id"] for s in listed] == ["company_profile_companies_house"]
+
+
+def test_a_conflict_says_what_was_and_was_not_written(where: list[str]) -> None:
+    """One schema conflicts: the others are new but NOT written, and the totals say nothing was written."""
+    assert run("register", "schemas/energy_tariff_quotes.json", *where, "--create-tables").exit_code == 0
+    change_schema("energy_tariff_quotes", "Quotes, now different", regenerate=True)
+    result = run("register", *where)
+    assert result.exit_code == 1
+    new_lines = [line for line in result.stdout.splitlines() if line.startswith("new")]
+    assert len([line for line in new_lines if ": tool " not in line]) == SCHEMA_COUNT - 1
+    assert len([line for line in new_lines if ": tool " in line]) == (SCHEMA_COUNT - 1) * 2
+    assert all("(NOT written: the run has a conflict)" in line for line in new_lines)
+    assert "conflict: energy_tariff_quotes 2.0.1" in result.stdout
+    assert "0 schema(s) and 0 tool(s) written (nothing is written when any schema or tool conflicts)" in result.stdout
+    listed = json.loads(run("list", *where, "--json").stdout)
+    assert [summary["template_id"] for summary in listed] == ["energy_tariff_quotes"]
+    as_json = json.loads(run("register", *where, "--json").stdout)
+    assert as_json["written"] is False and not any(r["written"] for r in as_json["results"])
+
+
+def test_a_successful_run_says_each_item_was_written(where: list[str]) -> None:
+    result = run("register", *where, "--create-tables")
+    assert result.exit_code == 0
+    assert result.stdout.count("new (written): ") == SCHEMA_COUNT + SCHEMA_COUNT * 2 + 6
+    assert f"{SCHEMA_COUNT} schema(s) and {SCHEMA_COUNT * 2 + 6} tool(s) written" in result.stdout
+
+
+@pytest.mark.parametrize("content", [b"this is not a database\n" * 10, b"SQLite format 3\x00" + b"\xff" * 200])
+def test_a_corrupt_registry_file_is_a_one_line_user_error(project: Path, content: bytes) -> None:
+    path = project / "registry.sqlite"
+    path.write_bytes(content)
+    for command in (["list"], ["register"], ["show", "energy_tariff_quotes"]):
+        result = run(*command, "--env", "test", "--backend", "sqlite", "--registry-file", str(path))
+        assert result.exit_code == 1, (command, result.output)
+        first = result.stderr.splitlines()[0]
+        assert first.startswith(f"{path.as_posix()}: $: cannot use the local registry file:"), result.stderr
+        assert "internal error" not in result.stderr and "Traceback" not in result.output

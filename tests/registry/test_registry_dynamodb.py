@@ -10,8 +10,8 @@ import pytest
 
 from factory.errors import FactoryError
 from factory.registry.dynamodb import DynamoRegistry, DynamoSettings
+from factory.registry.records import RecordPair
 from factory.registry.service import list_templates, register
-from factory.registry.sources import GeneratedRecords
 from factory.registry.tables import AGENT_TABLE, TEMPLATE_TABLE
 from tests.registry.helpers import ENV, REGION, pairs_of, reset_moto, variant
 
@@ -53,7 +53,7 @@ def test_unreachable_endpoint_fails_fast_and_clearly() -> None:
     assert "--endpoint-url" in problem.hint
 
 
-def test_missing_table_says_how_to_make_it(moto: str, bundled_records: list[GeneratedRecords]) -> None:
+def test_missing_table_says_how_to_make_it(moto: str, bundled_records: list[RecordPair]) -> None:
     registry = dynamo(moto)
     with pytest.raises(FactoryError) as caught:
         register(registry, pairs_of(*bundled_records))
@@ -75,7 +75,7 @@ def test_create_tables_makes_keys_and_indexes_and_is_idempotent(moto: str) -> No
         assert names == {index.name for index in shape.indexes}
 
 
-def test_table_names_can_be_overridden(moto: str, bundled_records: list[GeneratedRecords]) -> None:
+def test_table_names_can_be_overridden(moto: str, bundled_records: list[RecordPair]) -> None:
     registry = dynamo(moto, template_table="Templates-custom", agent_table="Agents-custom")
     registry.create_tables()
     register(registry, pairs_of(bundled_records[0]))
@@ -83,7 +83,7 @@ def test_table_names_can_be_overridden(moto: str, bundled_records: list[Generate
     assert registry.client.scan(TableName="Agents-custom")["Count"] == 1
 
 
-def test_request_budget(moto: str, bundled_records: list[GeneratedRecords]) -> None:
+def test_request_budget(moto: str, bundled_records: list[RecordPair]) -> None:
     """At most 3 requests per new schema; unchanged ones share one batched check."""
     registry = dynamo(moto)
     registry.create_tables()
@@ -101,7 +101,7 @@ def test_no_region_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
         DynamoRegistry(DynamoSettings(env_name=ENV))
 
 
-def test_unprocessed_keys_are_fetched_again(moto: str, bundled_records: list[GeneratedRecords]) -> None:
+def test_unprocessed_keys_are_fetched_again(moto: str, bundled_records: list[RecordPair]) -> None:
     import json
 
     from botocore.awsrequest import AWSResponse

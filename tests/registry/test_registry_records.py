@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 
 import pytest
@@ -84,3 +85,19 @@ def test_state_machine_arn_and_partition() -> None:
     session = boto3.Session(region_name="us-east-1")
     assert partition_for(session, "cn-north-1") == "aws-cn"
     assert partition_for(session, "eu-west-2") == "aws"
+
+
+def test_tool_items_follow_the_newest_registered_version() -> None:
+    """ToolRegistry is keyed by tool_name alone: one item per tool, the newest version's spec."""
+    from factory.registry.records import StoredTool, classify_tool, tool_item
+
+    spec = {"tool_name": "t", "description": "d", "input_schema": {"type": "object"}}
+    item = tool_item(spec, "1.2.0", "2026-01-01T00:00:00.000Z", {})
+    other = tool_item(dict(spec, description="other"), "1.2.0", "2026-01-01T00:00:00.000Z", {})
+    assert isinstance(item["input_schema"], str) and json.loads(item["input_schema"]) == {"type": "object"}
+    assert classify_tool(item, None) == "new"
+    assert classify_tool(item, StoredTool(item["content_sha256"], item["version_key"])) == "unchanged"
+    assert classify_tool(item, StoredTool(other["content_sha256"], version_key("1.1.9"))) == "updated"
+    assert classify_tool(item, StoredTool(other["content_sha256"], version_key("1.10.0"))) == "kept"
+    assert classify_tool(item, StoredTool(other["content_sha256"], version_key("1.2.0"))) == "conflict"
+    assert classify_tool(item, StoredTool(None, None)) == "conflict"

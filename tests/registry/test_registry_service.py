@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import re
 import threading
 from typing import Callable
@@ -10,15 +12,15 @@ import pytest
 
 from factory.errors import FactoryError
 from factory.registry.protocol import Registry
-from factory.registry.records import Key, MAX_ITEM_BYTES, to_plain
+from factory.registry.records import Key, MAX_ITEM_BYTES, decoded_form, to_plain
+from factory.registry.records import RecordPair
 from factory.registry.service import list_templates, move_status, register, show_template
-from factory.registry.sources import GeneratedRecords
 from tests.registry.helpers import pairs_of, variant
 
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 
-def test_new_then_unchanged(registry: Registry, bundled_records: list[GeneratedRecords]) -> None:
+def test_new_then_unchanged(registry: Registry, bundled_records: list[RecordPair]) -> None:
     first = register(registry, pairs_of(*bundled_records))
     assert [r.outcome for r in first] == ["new"] * len(bundled_records)
     again = register(registry, pairs_of(*bundled_records, at="2027-01-01T00:00:00.000Z"))
@@ -28,30 +30,40 @@ def test_new_then_unchanged(registry: Registry, bundled_records: list[GeneratedR
 
 
 def test_items_hold_the_generated_record_plus_registration_fields(
-        registry: Registry, bundled_records: list[GeneratedRecords]) -> None:
+        registry: Registry, bundled_records: list[RecordPair]) -> None:
     record = bundled_records[0]
     register(registry, build := pairs_of(record, at="2026-02-03T04:05:06.789Z"))
     template = to_plain(registry.get(build[0].template_key))
     agent = to_plain(registry.get(build[0].agent_key))
     added = {"created_at", "updated_at", "version_key", "content_sha256"}
-    assert {k: v for k, v in template.items() if k not in added} == record.template
-    assert {k: v for k, v in agent.items() if k not in added} == record.agent
+    decoded_template = decoded_form("template", template)
+    assert decoded_template.pop("metadata") == {"author": "schema-factory", **record.template["metadata"],
+                                                "agent_name": record.agent["agent_name"]}
+    assert {k: v for k, v in decoded_template.items() if k not in added} == {
+        k: v for k, v in record.template.items() if k != "metadata"}
+    assert {k: v for k, v in decoded_form("agent", agent).items() if k not in added} == record.agent
     assert ISO_UTC.match(template["created_at"]) and template["updated_at"] == template["created_at"]
+    # Stored as the existing system stores them: JSON text, variables keyed by name.
+    assert all(isinstance(template[name], str) for name in ("template", "variables", "metadata"))
+    assert list(json.loads(template["variables"])) == [v["name"] for v in record.template["variables"]]
+    assert all(isinstance(agent[name], str) for name in ("tools", "metadata", "structured_output", "template_config"))
 
 
-def test_floats_survive_the_round_trip(registry: Registry, bundled_records: list[GeneratedRecords]) -> None:
+def test_floats_survive_the_round_trip(registry: Registry, bundled_records: list[RecordPair]) -> None:
     record = variant(bundled_records[0], template_id="with_floats")
     record.template["metadata"]["ratio"] = 0.1
     record.agent["structured_output"]["schemas"]["output"]["properties"]["score"] = {"type": "number",
                                                                                       "minimum": 2.5}
     pair = pairs_of(record)[0]
     assert [r.outcome for r in register(registry, [pair])] == ["new"]
-    assert to_plain(registry.get(pair.template_key))["metadata"]["ratio"] == 0.1
+    assert decoded_form("template", registry.get(pair.template_key))["metadata"]["ratio"] == 0.1
+    stored_agent = decoded_form("agent", registry.get(pair.agent_key))
+    assert stored_agent["structured_output"]["schemas"]["output"]["properties"]["score"]["minimum"] == 2.5
     assert register(registry, [pair])[0].outcome == "unchanged"
 
 
 def test_different_content_under_a_registered_version_is_refused(
-        registry: Registry, bundled_records: list[GeneratedRecords]) -> None:
+        registry: Registry, bundled_records: list[RecordPair]) -> None:
     original = bundled_records[0]
     register(registry, pairs_of(original))
     changed = variant(original, description="something else")
@@ -64,14 +76,14 @@ def test_different_content_under_a_registered_version_is_refused(
     assert stored is not None and stored["description"] == original.template["description"]
 
 
-def test_dry_run_writes_nothing(registry: Registry, bundled_records: list[GeneratedRecords]) -> None:
+def test_dry_run_writes_nothing(registry: Registry, bundled_records: list[RecordPair]) -> None:
     results = register(registry, pairs_of(*bundled_records), dry_run=True)
     assert {r.outcome for r in results} == {"new"}
     assert registry.fetch([key for pair in pairs_of(*bundled_records) for key, _ in pair.items()]) == {}
     assert list_templates(registry) == []
 
 
-def test_a_missing_half_is_completed(registry: Registry, bundled_records: list[GeneratedRecords]) -> None:
+def test_a_missing_half_is_completed(registry: Registry, bundled_records: list[RecordPair]) -> None:
     pair = pairs_of(bundled_records[0])[0]
     assert registry.put_new([(pair.template_key, pair.template)])
     result = register(registry, [pair])[0]
@@ -79,14 +91,14 @@ def test_a_missing_half_is_completed(registry: Registry, bundled_records: list[G
     assert registry.get(pair.agent_key) is not None
 
 
-def test_put_new_is_all_or_nothing(registry: Registry, bundled_records: list[GeneratedRecords]) -> None:
+def test_put_new_is_all_or_nothing(registry: Registry, bundled_records: list[RecordPair]) -> None:
     pair = pairs_of(bundled_records[0])[0]
     assert registry.put_new([(pair.agent_key, pair.agent)])
     assert not registry.put_new(list(pair.items()))
     assert registry.get(pair.template_key) is None
 
 
-def test_latest_is_by_semantic_version(registry: Registry, bundled_records: list[GeneratedRecords]) -> None:
+def test_latest_is_by_semantic_version(registry: Registry, bundled_records: list[RecordPair]) -> None:
     base = variant(bundled_records[0], template_id="semver_order")
     for version in ("1.9.0", "1.10.0", "1.2.0", "0.99.99"):
         register(registry, pairs_of(variant(base, version=version)))
@@ -106,7 +118,7 @@ def test_show_unknown_template(registry: Registry) -> None:
 
 
 def test_list_pages_through_more_than_one_page(make_registry: Callable[..., Registry],
-                                               bundled_records: list[GeneratedRecords]) -> None:
+                                               bundled_records: list[RecordPair]) -> None:
     registry = make_registry(page_size=2)
     records = [variant(bundled_records[0], template_id=f"paged_{n:02d}") for n in range(7)]
     register(registry, pairs_of(*records))
@@ -117,7 +129,7 @@ def test_list_pages_through_more_than_one_page(make_registry: Callable[..., Regi
     assert summaries[0].versions == 4 and summaries[0].version == "2.2.0"
 
 
-def test_list_filters_by_status_and_tag(registry: Registry, bundled_records: list[GeneratedRecords]) -> None:
+def test_list_filters_by_status_and_tag(registry: Registry, bundled_records: list[RecordPair]) -> None:
     register(registry, pairs_of(*bundled_records))
     first = bundled_records[0].template
     move_status(registry, first["template_id"], first["version"], "deprecated")
@@ -133,7 +145,7 @@ def test_list_filters_by_status_and_tag(registry: Registry, bundled_records: lis
 
 
 def test_status_moves_forward_only_with_the_agent(registry: Registry,
-                                                  bundled_records: list[GeneratedRecords]) -> None:
+                                                  bundled_records: list[RecordPair]) -> None:
     pair = pairs_of(bundled_records[0])[0]
     register(registry, [pair])
     template_id, version = pair.template_key.name, pair.template_key.version
@@ -154,7 +166,7 @@ def test_status_moves_forward_only_with_the_agent(registry: Registry,
 
 
 def test_oversized_item_is_refused_before_any_call(registry: Registry,
-                                                   bundled_records: list[GeneratedRecords]) -> None:
+                                                   bundled_records: list[RecordPair]) -> None:
     huge = variant(bundled_records[0], template_id="huge", description="x" * MAX_ITEM_BYTES)
     with pytest.raises(FactoryError, match=r"template huge version .* bytes; DynamoDB items are limited to 400 KB"):
         pairs_of(huge)
@@ -163,7 +175,7 @@ def test_oversized_item_is_refused_before_any_call(registry: Registry,
 
 @pytest.mark.parametrize("same_content", [True, False])
 def test_racing_writers_never_store_two_contents(make_registry: Callable[..., Registry],
-                                                 bundled_records: list[GeneratedRecords], same_content: bool) -> None:
+                                                 bundled_records: list[RecordPair], same_content: bool) -> None:
     base = variant(bundled_records[0], template_id="raced")
     rounds = 8
     outcomes: dict[int, list[str]] = {0: [], 1: []}
@@ -204,7 +216,7 @@ def test_racing_writers_never_store_two_contents(make_registry: Callable[..., Re
 
 
 @pytest.mark.parametrize("same_content", [True, False])
-def test_a_group_that_loses_a_race_falls_back_per_schema(registry: Registry, bundled_records: list[GeneratedRecords],
+def test_a_group_that_loses_a_race_falls_back_per_schema(registry: Registry, bundled_records: list[RecordPair],
                                                          monkeypatch: pytest.MonkeyPatch, same_content: bool) -> None:
     records = [variant(bundled_records[0], template_id=f"grouped_{n}") for n in range(4)]
     rival = records[2] if same_content else variant(records[2], description="written by a rival")
@@ -225,7 +237,7 @@ def test_a_group_that_loses_a_race_falls_back_per_schema(registry: Registry, bun
     assert stored["description"] == rival.template["description"]
 
 
-def test_groups_respect_transaction_limits(bundled_records: list[GeneratedRecords]) -> None:
+def test_groups_respect_transaction_limits(bundled_records: list[RecordPair]) -> None:
     from factory.registry.service import GROUP_MAX_BYTES, GROUP_MAX_ITEMS, _groups, _judge
 
     small = pairs_of(*[variant(bundled_records[0], template_id=f"small_{n:03d}") for n in range(120)])
@@ -246,7 +258,7 @@ def test_backends_implement_the_protocol(registry: Registry) -> None:
     assert isinstance(registry, Registry)
 
 
-def test_an_item_just_under_the_limit_is_stored(registry: Registry, bundled_records: list[GeneratedRecords]) -> None:
+def test_an_item_just_under_the_limit_is_stored(registry: Registry, bundled_records: list[RecordPair]) -> None:
     from factory.registry.records import item_size
 
     base = variant(bundled_records[0], template_id="near_limit", description="")

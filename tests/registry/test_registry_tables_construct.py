@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from factory.exports import AGENT_REGISTRY_TABLE_ARN, TEMPLATE_REGISTRY_TABLE_ARN, export_name
-from factory.registry.tables import AGENT_TABLE, TEMPLATE_TABLE, TableShape
+from factory.registry.tables import AGENT_TABLE, TEMPLATE_TABLE, TOOL_TABLE, TableShape
 from tests.registry.helpers import REPO
 
 pytestmark = pytest.mark.slow
@@ -45,11 +45,12 @@ def index_shape(index: dict[str, Any]) -> tuple[str, ...]:
     return tuple(key["AttributeName"] for key in index["KeySchema"])
 
 
-@pytest.mark.parametrize("shape", [TEMPLATE_TABLE, AGENT_TABLE], ids=lambda s: s.prefix)
+@pytest.mark.parametrize("shape", [TEMPLATE_TABLE, AGENT_TABLE, TOOL_TABLE], ids=lambda s: s.prefix)
 def test_tables_match_the_shared_shape(templates: dict[str, dict[str, Any]], shape: TableShape) -> None:
     table = tables_of(templates["dev"])[shape.table_name("dev")]["Properties"]
-    assert index_shape(table) == (shape.partition_key, shape.sort_key)
-    declared = {i["IndexName"]: index_shape(i) for i in table.get("GlobalSecondaryIndexes", [])}
+    assert index_shape(table) == (shape.partition_key,) + ((shape.sort_key,) if shape.sort_key else ())
+    declared: dict[str, tuple[str, ...]] = {
+        i["IndexName"]: index_shape(i) for i in table.get("GlobalSecondaryIndexes", [])}
     declared |= {i["IndexName"]: index_shape(i) for i in table.get("LocalSecondaryIndexes", [])}
     assert declared == {i.name: (i.partition_key, i.sort_key) for i in shape.indexes}
     assert table["BillingMode"] == "PAY_PER_REQUEST"
@@ -95,3 +96,18 @@ def test_cli_path_never_imports_cdk() -> None:
     code = ("import sys, factory.cli, factory.registry.connect, factory.registry.service; "
             "sys.exit(1 if any(m.startswith(('aws_cdk', 'factory.infra')) for m in sys.modules) else 0)")
     assert subprocess.run([sys.executable, "-c", code], cwd=Path(REPO)).returncode == 0
+
+
+def test_the_existing_stacks_indexes_are_on_our_tables(templates: dict[str, dict[str, Any]]) -> None:
+    """One deployment serves both systems: every key and index the existing stacks create (restated in
+    tests/registry/existing_system.py with their sources) is on the table RegistryTables creates."""
+    from tests.registry import existing_system
+
+    ours = tables_of(templates["dev"])
+    for existing in (existing_system.template_table("dev"), existing_system.agent_table("dev"),
+                     existing_system.tool_table("dev")):
+        table = ours[existing["TableName"]]["Properties"]
+        assert index_shape(table) == index_shape(existing)
+        declared = {i["IndexName"]: index_shape(i) for i in table.get("GlobalSecondaryIndexes", [])}
+        for index in existing["GlobalSecondaryIndexes"]:
+            assert declared.get(index["IndexName"]) == index_shape(index), (existing["TableName"], index)
