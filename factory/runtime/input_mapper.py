@@ -28,9 +28,10 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from factory.runtime.csv_source import strip_bom_keys
+from factory.runtime.csv_source import BOM, strip_bom_keys
+from factory.runtime.json_text import dumps_function
 from factory.runtime.plan_cache import PlanCache
-from factory.runtime.value_checks import compile_property_check, required_fields
+from factory.runtime.value_checks import compile_property_check, property_problems, required_fields
 from factory.runtime.vocabulary import FALSE_WORDS, TRUE_WORDS, parse_integer, parse_number
 
 TRANSFORMATION_TYPES = ("concat", "template", "jsonpath")
@@ -221,10 +222,13 @@ def _concat(spec: dict[str, Any]) -> Transform:
     columns, field, separator = spec["columns"], spec["field"], spec.get("separator", " ")
 
     def apply(row: dict[str, Any]) -> tuple[Any, Sequence[str]]:
-        missing = [column for column in columns if column not in row]
-        if missing:
-            return None, [_missing_column(column, field) for column in missing]
-        parts = [str(row[column]).strip() for column in columns if not is_absent(row[column])]
+        parts = []
+        for column in columns:
+            if column not in row:
+                return None, [_missing_column(column, field) for column in columns if column not in row]
+            cell = row[column]
+            if cell is not None and not (isinstance(cell, str) and not cell.strip()):
+                parts.append(str(cell).strip())
         return separator.join(parts), _NONE
 
     return apply
@@ -283,7 +287,7 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-_ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(data, ensure_ascii=False), built once
+_DUMPS = dumps_function()  # json.dumps(data, ensure_ascii=False)
 
 
 def _prompt_builder(mapping: dict[str, Any], section: dict[str, Any]) -> Callable[[dict[str, Any]], str]:
@@ -309,17 +313,70 @@ def _prompt_builder(mapping: dict[str, Any], section: dict[str, Any]) -> Callabl
     name = mapping.get("extraction_name")
     if name:
         prefix = f"Run {name} with these inputs: "
-        return lambda data: prefix + _ENCODE(data)
-    return _ENCODE
+        return lambda data: prefix + _DUMPS(data)
+    return _DUMPS
 
 
-@dataclass(frozen=True)
-class FieldRule:
-    """How one field's raw value becomes its typed value: where it came from, convert, check."""
+FAILED = object()  # a field step's answer when the value cannot be converted
+Step = Callable[[Any, list], Any]
 
-    source: str
-    convert: Callable[[Any], Any]
-    check: Callable[[Any], Sequence[str]]
+
+def _any_text_passes(prop: dict[str, Any]) -> bool:
+    """True when every string meets `prop`: no type other than string, no string constraint."""
+    json_type = prop.get("type")
+    if json_type is not None and json_type != "string":
+        if not (isinstance(json_type, str) and json_type not in _KNOWN_TYPES):
+            return False
+    return not (
+        "enum" in prop or prop.get("pattern") or any(key in prop for key in ("minLength", "maxLength"))
+    )
+
+
+_KNOWN_TYPES = ("string", "number", "integer", "boolean", "object", "array", "null")
+
+
+def field_step(field: Any, source: str, prop: Any) -> Step:
+    """`step(value, problems)`: the typed value, or FAILED; problems are appended, naming the source.
+
+    Conversion errors make the field FAILED; check problems are reported but
+    the value is kept, as the row fails anyway.
+    """
+    if not isinstance(prop, dict):  # not a property object: fails as it always did, when a value meets it
+        convert: Callable[[Any], Any] = lambda value: coerce(value, prop.get("type"))  # noqa: E731
+        check: Callable[[Any], Sequence[str]] = lambda value: property_problems(
+            field, value, prop
+        )  # noqa: E731
+    else:
+        convert, check = coercer(prop.get("type")), compile_property_check(field, prop)
+
+    def step(value: Any, problems: list) -> Any:
+        try:
+            typed = convert(value)
+        except ValueError as exc:
+            problems.append(f"{source} ({field}): {exc}")
+            return FAILED
+        found = check(typed)
+        if found:
+            problems.extend([f"{source} ({message})" for message in found])
+        return typed
+
+    if isinstance(prop, dict) and convert is _as_text and _any_text_passes(prop):
+
+        def text_step(value: Any, problems: list) -> Any:
+            return value.strip() if isinstance(value, str) else step(value, problems)
+
+        return text_step
+    return step
+
+
+def _rows_without_bom(row: dict[str, Any]) -> dict[str, Any]:
+    """`strip_bom_keys(row)`, skipped when no key holds a BOM at all (one C-level join)."""
+    try:
+        if BOM not in "".join(row):
+            return row
+    except TypeError:  # a key that is not text
+        pass
+    return strip_bom_keys(row)
 
 
 @dataclass(frozen=True)
@@ -330,16 +387,17 @@ class InputPlan:
     columns: tuple[tuple[Any, Any], ...]
     transformations: tuple[tuple[Any, Transform], ...]
     defaults: tuple[tuple[Any, Any], ...]
-    rules: dict[Any, FieldRule]
+    steps: dict[Any, Step]
     required: tuple[tuple[Any, str], ...]
     prompt: Callable[[dict[str, Any]], str]
 
     def transform(self, row: dict[str, Any], row_number: int | None = None) -> dict[str, Any]:
         """One CSV row -> {"prompt": str, "data": {field: typed value}}; InputRowError if invalid."""
-        row = strip_bom_keys(row)
+        row = _rows_without_bom(row)
         raw = dict(self.static_values)
+        get = row.get
         for column, field in self.columns:
-            cell = row.get(column)
+            cell = get(column)
             if cell is not None and not (isinstance(cell, str) and not cell.strip()):
                 raw[field] = cell
         problems: list[str] = []
@@ -347,26 +405,20 @@ class InputPlan:
             value, found = apply(row)
             if found:
                 problems.extend(found)
-            if not is_absent(value):
+            if value is not None and not (isinstance(value, str) and not value.strip()):
                 raw[field] = value
         for field, default in self.defaults:
             if field not in raw:
                 raw[field] = default
         data: dict[str, Any] = {}
-        failed: list[Any] = []
-        rules = self.rules
+        failed = []
+        steps = self.steps
         for field, value in raw.items():
-            rule = rules[field]
-            try:
-                typed = rule.convert(value)
-            except ValueError as exc:
-                problems.append(f"{rule.source} ({field}): {exc}")
+            typed = steps[field](value, problems)
+            if typed is FAILED:
                 failed.append(field)
-                continue
-            found = rule.check(typed)
-            if found:
-                problems.extend(f"{rule.source} ({message})" for message in found)
-            data[field] = typed
+            else:
+                data[field] = typed
         for field, message in self.required:
             if field not in data and field not in failed:
                 problems.append(message)
@@ -391,22 +443,10 @@ def compile_input_plan(mapping: dict[str, Any], input_schema: dict[str, Any] | N
         if isinstance(prop, dict) and "default" in prop:
             defaults.append((field, prop["default"]))
             sources.setdefault(field, "schema default")
-    rules = {}
+    steps: dict[Any, Step] = {}
     for field in [*properties, *sources]:
-        prop = properties.get(field, {})
-        if field in rules:
-            continue
-        if isinstance(prop, dict):
-            rule = FieldRule(
-                sources.get(field, "input"), coercer(prop.get("type")), compile_property_check(field, prop)
-            )
-        else:  # not a property object: fails as it always did, when a value meets it
-            rule = FieldRule(
-                sources.get(field, "input"),
-                lambda value, prop=prop: coerce(value, prop.get("type")),
-                _no_check,
-            )
-        rules[field] = rule
+        if field not in steps:
+            steps[field] = field_step(field, sources.get(field, "input"), properties.get(field, {}))
     required = []
     for field in target_required(section, input_schema):
         source = sources.get(field)
@@ -421,14 +461,10 @@ def compile_input_plan(mapping: dict[str, Any], input_schema: dict[str, Any] | N
         columns=columns,
         transformations=tuple(transformations),
         defaults=tuple(defaults),
-        rules=rules,
+        steps=steps,
         required=tuple(required),
         prompt=_prompt_builder(mapping, section),
     )
-
-
-def _no_check(value: Any) -> Sequence[str]:
-    return _NONE
 
 
 _PLANS: PlanCache[InputPlan] = PlanCache(compile_input_plan)

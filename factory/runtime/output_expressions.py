@@ -20,7 +20,7 @@ from typing import Any, Callable
 import jmespath
 from jmespath.exceptions import JMESPathError
 
-from factory.runtime.input_mapper import FALSE_WORDS, TRUE_WORDS
+from factory.runtime.vocabulary import FALSE_WORDS, TRUE_WORDS
 
 
 class OutputMappingConfigError(ValueError):
