@@ -132,11 +132,3 @@ def iter_rows(
         raise CsvInputError(f"CSV is malformed after row {row_number}: {exc}") from None
     if header is None:
         raise CsvInputError("CSV is empty: no header row")
-
-
-def read_csv_bytes(
-    data: bytes, max_cell_bytes: int = DEFAULT_MAX_CELL_BYTES
-) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Rows of a whole CSV file given as bytes (the local runner's path)."""
-    text = decode_csv_bytes(data)
-    return iter_rows(io.StringIO(text, newline=""), max_cell_bytes)

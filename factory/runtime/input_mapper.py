@@ -235,25 +235,24 @@ def _concat(spec: dict[str, Any]) -> Transform:
 
 
 def _template(spec: dict[str, Any]) -> Transform:
-    """`{column}` placeholders split out once: literal, column, literal, ..., literal."""
+    """`{column}` placeholders split out once into a str.format pattern over the cells."""
     pieces = _TEMPLATE_PLACEHOLDER.split(spec["template"])
     literals, columns, field = pieces[0::2], pieces[1::2], spec["field"]
     if not columns:
         text = pieces[0]
         return lambda row: (text, _NONE)
+    pattern = "{}".join(literal.replace("{", "{{").replace("}", "}}") for literal in literals)
 
     def apply(row: dict[str, Any]) -> tuple[Any, Sequence[str]]:
-        problems: list[str] = []
-        out = [literals[0]]
-        for column, literal in zip(columns, literals[1:]):
-            if column not in row:
-                problems.append(_missing_column(column, field))
-                out.append("")
-            else:
-                cell = row[column]
-                out.append("" if cell is None else str(cell))
-            out.append(literal)
-        return "".join(out), problems
+        problems: Sequence[str] = _NONE
+        try:
+            if row.__class__ is not dict:  # a mapping with its own idea of a missing key: ask it
+                raise KeyError
+            cells = [row[column] for column in columns]
+        except KeyError:
+            problems = [_missing_column(column, field) for column in columns if column not in row]
+            cells = [row[column] if column in row else None for column in columns]
+        return pattern.format(*["" if cell is None else str(cell) for cell in cells]), problems
 
     return apply
 
@@ -360,12 +359,6 @@ def field_step(field: Any, source: str, prop: Any) -> Step:
             problems.extend([f"{source} ({message})" for message in found])
         return typed
 
-    if isinstance(prop, dict) and convert is _as_text and _any_text_passes(prop):
-
-        def text_step(value: Any, problems: list) -> Any:
-            return value.strip() if isinstance(value, str) else step(value, problems)
-
-        return text_step
     return step
 
 
@@ -388,6 +381,7 @@ class InputPlan:
     transformations: tuple[tuple[Any, Transform], ...]
     defaults: tuple[tuple[Any, Any], ...]
     steps: dict[Any, Step]
+    text_fields: frozenset
     required: tuple[tuple[Any, str], ...]
     prompt: Callable[[dict[str, Any]], str]
 
@@ -412,8 +406,11 @@ class InputPlan:
                 raw[field] = default
         data: dict[str, Any] = {}
         failed = []
-        steps = self.steps
+        steps, text_fields = self.steps, self.text_fields
         for field, value in raw.items():
+            if isinstance(value, str) and field in text_fields:  # any string passes: strip it, no call
+                data[field] = value.strip()
+                continue
             typed = steps[field](value, problems)
             if typed is FAILED:
                 failed.append(field)
@@ -444,9 +441,13 @@ def compile_input_plan(mapping: dict[str, Any], input_schema: dict[str, Any] | N
             defaults.append((field, prop["default"]))
             sources.setdefault(field, "schema default")
     steps: dict[Any, Step] = {}
+    text_fields = set()
     for field in [*properties, *sources]:
         if field not in steps:
-            steps[field] = field_step(field, sources.get(field, "input"), properties.get(field, {}))
+            prop = properties.get(field, {})
+            steps[field] = field_step(field, sources.get(field, "input"), prop)
+            if isinstance(prop, dict) and coercer(prop.get("type")) is _as_text and _any_text_passes(prop):
+                text_fields.add(field)
     required = []
     for field in target_required(section, input_schema):
         source = sources.get(field)
@@ -462,6 +463,7 @@ def compile_input_plan(mapping: dict[str, Any], input_schema: dict[str, Any] | N
         transformations=tuple(transformations),
         defaults=tuple(defaults),
         steps=steps,
+        text_fields=frozenset(text_fields),
         required=tuple(required),
         prompt=_prompt_builder(mapping, section),
     )
