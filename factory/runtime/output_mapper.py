@@ -27,7 +27,13 @@ from datetime import datetime
 from typing import Any, Callable, Sequence
 
 from factory.runtime.plan_cache import PlanCache
-from factory.runtime.value_checks import compile_property_check, property_problems, required_fields
+from factory.runtime.json_text import dumps_function
+from factory.runtime.value_checks import (
+    always_valid_types,
+    compile_property_check,
+    property_problems,
+    required_fields,
+)
 from factory.runtime.vocabulary import STATUS_FAILED, STATUS_PARTIAL, STATUS_SUCCESS, utc_timestamp
 
 PRINT_TOOL_RE = re.compile(r"^print_(?:[a-z0-9_]+_)?output$")
@@ -260,19 +266,19 @@ def build_row(
     return row
 
 
-_CELL_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode  # as cell_value, built once
+_CELL_JSON = dumps_function((",", ":"))  # as cell_value
 
 
 @dataclass(frozen=True)
 class OutputPlan:
     """A mapping and output schema, compiled: field order, required flags, checks, tool names.
 
-    `fields` holds (name, required, check) in column order; `check` is the
-    property's precompiled check, or None when the schema does not describe
-    the field.
+    `fields` holds (name, required, valid_types, check) in column order:
+    values of `valid_types` always pass; others go to `check`, the property's
+    precompiled check, or None when the schema does not describe the field.
     """
 
-    fields: tuple[tuple[Any, bool, Callable[[Any], Sequence[str]] | None], ...]
+    fields: tuple[tuple[Any, bool, tuple[type, ...], Callable[[Any], Sequence[str]] | None], ...]
     tool_names: tuple[str, ...]
 
     def build_row(
@@ -283,11 +289,11 @@ class OutputPlan:
         row: dict[str, Any] = {}
         missing_optional = []
         if structured is None:
-            for name, _, _ in self.fields:
+            for name, _, _, _ in self.fields:
                 row[name] = None
         else:
             get = structured.get
-            for name, required, check in self.fields:
+            for name, required, valid_types, check in self.fields:
                 value = get(name)
                 if value is None:
                     if required:
@@ -296,7 +302,7 @@ class OutputPlan:
                         missing_optional.append(name)
                     row[name] = None
                     continue
-                if check is not None:
+                if check is not None and not isinstance(value, valid_types):
                     found = check(value)
                     if found:
                         problems.extend(found)
@@ -333,12 +339,14 @@ def compile_output_plan(mapping: dict[str, Any], output_schema: dict[str, Any] |
     properties = (output_schema or {}).get("properties", {})
     compiled = []
     for name in fields:
+        valid_types: tuple[type, ...] = ()
         if isinstance(properties, dict):
             prop = properties.get(name)
             check = compile_property_check(name, prop) if isinstance(prop, dict) else None
+            valid_types = always_valid_types(prop) or ()
         else:  # not an object of properties: looked up per value, failing as it always did
             check = _lazy_check(name, properties)
-        compiled.append((name, name in required, check))
+        compiled.append((name, name in required, valid_types, check))
     return OutputPlan(tuple(compiled), tool_names)
 
 

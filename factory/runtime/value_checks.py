@@ -200,3 +200,33 @@ def compile_property_check(name: str, prop: Any) -> Callable[[Any], Sequence[str
         return _NO_PROBLEMS
 
     return check
+
+
+_PLAIN_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "boolean": (bool,),
+    "object": (dict,),
+    "array": (list,),
+}
+
+
+def always_valid_types(prop: Any) -> tuple[type, ...] | None:
+    """Classes every instance of which passes `prop` (no need to check them), or None.
+
+    Only types with no constraint that could refuse one of their values: a
+    plain string, boolean, object or array property, or an untyped property
+    with no constraint at all. Numbers are left to the check (bool is an int,
+    `integer` depends on the value).
+    """
+    if not isinstance(prop, dict) or "enum" in prop:
+        return None
+    json_type = prop.get("type")
+    if json_type == "string":
+        return None if (prop.get("pattern") or "minLength" in prop or "maxLength" in prop) else (str,)
+    if isinstance(json_type, str) and json_type in _PLAIN_TYPES:
+        return _PLAIN_TYPES[json_type]
+    if json_type is None and not any(
+        key in prop for key in ("pattern", "minLength", "maxLength", "minimum", "maximum")
+    ):
+        return (object,)
+    return None

@@ -8,7 +8,8 @@ Lambda package.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import time
+from datetime import datetime, timedelta, timezone
 
 STATUS_SUCCESS = "SUCCESS"
 STATUS_PARTIAL = "PARTIAL"
@@ -18,10 +19,22 @@ TRUE_WORDS = frozenset({"true", "yes", "y", "1", "t", "on"})
 FALSE_WORDS = frozenset({"false", "no", "n", "0", "f", "off"})
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_last_stamp: tuple[int, str] = (-1, "")  # (millisecond, its text): rows finish many to a millisecond
+
+
 def utc_timestamp(now: datetime | None = None) -> str:
     """ISO 8601 in UTC with milliseconds and a `Z`: `2026-01-02T03:04:05.678Z` (sorts as text)."""
-    moment = now or datetime.now(timezone.utc)
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    global _last_stamp
+    if now is None:
+        millisecond = time.time_ns() // 1_000_000
+        last = _last_stamp  # one read: another thread may replace it, never half of it
+        if last[0] == millisecond:
+            return last[1]
+        text = utc_timestamp(_EPOCH + timedelta(milliseconds=millisecond))
+        _last_stamp = (millisecond, text)
+        return text
+    return now.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def parse_number(text: str) -> int | float:
