@@ -382,6 +382,7 @@ class InputPlan:
     defaults: tuple[tuple[Any, Any], ...]
     steps: dict[Any, Step]
     text_fields: frozenset
+    text_checks: dict[Any, Callable[[str], Sequence[str]]]
     required: tuple[tuple[Any, str], ...]
     prompt: Callable[[dict[str, Any]], str]
 
@@ -406,11 +407,18 @@ class InputPlan:
                 raw[field] = default
         data: dict[str, Any] = {}
         failed = []
-        steps, text_fields = self.steps, self.text_fields
+        steps, text_fields, text_checks = self.steps, self.text_fields, self.text_checks
         for field, value in raw.items():
-            if isinstance(value, str) and field in text_fields:  # any string passes: strip it, no call
-                data[field] = value.strip()
-                continue
+            if isinstance(value, str):  # text into a text field: strip, then the check alone
+                if field in text_fields:  # any string passes
+                    data[field] = value.strip()
+                    continue
+                check = text_checks.get(field)
+                if check is not None:
+                    stripped = value.strip()
+                    if not check(stripped):
+                        data[field] = stripped
+                        continue
             typed = steps[field](value, problems)
             if typed is FAILED:
                 failed.append(field)
@@ -441,13 +449,16 @@ def compile_input_plan(mapping: dict[str, Any], input_schema: dict[str, Any] | N
             defaults.append((field, prop["default"]))
             sources.setdefault(field, "schema default")
     steps: dict[Any, Step] = {}
-    text_fields = set()
+    text_fields, text_checks = set(), {}
     for field in [*properties, *sources]:
         if field not in steps:
             prop = properties.get(field, {})
             steps[field] = field_step(field, sources.get(field, "input"), prop)
-            if isinstance(prop, dict) and coercer(prop.get("type")) is _as_text and _any_text_passes(prop):
-                text_fields.add(field)
+            if isinstance(prop, dict) and coercer(prop.get("type")) is _as_text:  # text is only stripped
+                if _any_text_passes(prop):
+                    text_fields.add(field)
+                else:
+                    text_checks[field] = compile_property_check(field, prop)
     required = []
     for field in target_required(section, input_schema):
         source = sources.get(field)
@@ -464,6 +475,7 @@ def compile_input_plan(mapping: dict[str, Any], input_schema: dict[str, Any] | N
         defaults=tuple(defaults),
         steps=steps,
         text_fields=frozenset(text_fields),
+        text_checks=text_checks,
         required=tuple(required),
         prompt=_prompt_builder(mapping, section),
     )

@@ -127,6 +127,13 @@ _TYPE_TESTS: dict[str, Callable[[Any], bool]] = {
     "null": lambda value: value is None,
 }
 _NO_PROBLEMS: tuple[str, ...] = ()
+# JSON types whose every instance is exactly the Python classes named (bool is no number).
+_PLAIN_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "boolean": (bool,),
+    "object": (dict,),
+    "array": (list,),
+}
 
 
 def _is_bound(value: Any) -> bool:
@@ -178,10 +185,18 @@ def compile_property_check(name: str, prop: Any) -> Callable[[Any], Sequence[str
     if enum is None and not has_string_rules and not has_number_rules:
         if type_ok is None:
             return lambda value: _NO_PROBLEMS
+        plain = _PLAIN_TYPES.get(json_type) if isinstance(json_type, str) else None
+        if plain is not None:
+            return lambda value: _NO_PROBLEMS if isinstance(value, plain) else slow(value)
         return lambda value: _NO_PROBLEMS if type_ok(value) else slow(value)
 
+    classes = _PLAIN_TYPES.get(json_type) if isinstance(json_type, str) else None
+
     def check(value: Any) -> Sequence[str]:
-        if type_ok is not None and not type_ok(value):
+        if classes is not None:
+            if not isinstance(value, classes):
+                return slow(value)
+        elif type_ok is not None and not type_ok(value):
             return slow(value)
         if enum is not None and value not in enum:
             return slow(value)
@@ -200,14 +215,6 @@ def compile_property_check(name: str, prop: Any) -> Callable[[Any], Sequence[str
         return _NO_PROBLEMS
 
     return check
-
-
-_PLAIN_TYPES: dict[str, tuple[type, ...]] = {
-    "string": (str,),
-    "boolean": (bool,),
-    "object": (dict,),
-    "array": (list,),
-}
 
 
 def always_valid_types(prop: Any) -> tuple[type, ...] | None:
