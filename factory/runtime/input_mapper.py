@@ -222,12 +222,22 @@ def _concat(spec: dict[str, Any]) -> Transform:
     columns, field, separator = spec["columns"], spec["field"], spec.get("separator", " ")
 
     def apply(row: dict[str, Any]) -> tuple[Any, Sequence[str]]:
+        try:
+            if row.__class__ is not dict:  # a mapping with its own idea of a missing key: ask it
+                raise KeyError
+            cells = [row[column] for column in columns]
+        except KeyError:
+            missing = [_missing_column(column, field) for column in columns if column not in row]
+            if missing:
+                return None, missing
+            cells = [row[column] for column in columns]
         parts = []
-        for column in columns:
-            if column not in row:
-                return None, [_missing_column(column, field) for column in columns if column not in row]
-            cell = row[column]
-            if cell is not None and not (isinstance(cell, str) and not cell.strip()):
+        for cell in cells:
+            if isinstance(cell, str):
+                cell = cell.strip()
+                if cell:
+                    parts.append(cell)
+            elif cell is not None:
                 parts.append(str(cell).strip())
         return separator.join(parts), _NONE
 
