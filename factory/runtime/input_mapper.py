@@ -19,6 +19,13 @@ schema's default fills an empty column.
 Values are coerced to the input schema's types ("23" -> 23, "yes" -> True) and
 then checked against it; every problem of a row is reported at once, naming
 the CSV column it came from.
+
+The mapping and input schema are compiled once into an `InputPlan` (sources,
+conversions, precompiled checks, transformations, the prompt's pieces);
+`transform_input` finds the plan by the config's content, so a Lambda
+container or the local engine compiles each config once. A malformed
+transformation is refused (MappingConfigError) while building the plan, which
+is never kept, so every row is refused, as before.
 """
 
 from __future__ import annotations
@@ -31,7 +38,12 @@ from typing import Any, Callable, Sequence
 from factory.runtime.csv_source import BOM, strip_bom_keys
 from factory.runtime.json_text import dumps_function
 from factory.runtime.plan_cache import PlanCache
-from factory.runtime.value_checks import compile_property_check, property_problems, required_fields
+from factory.runtime.value_checks import (
+    JSON_TYPES,
+    compile_property_check,
+    property_problems,
+    required_fields,
+)
 from factory.runtime.vocabulary import FALSE_WORDS, TRUE_WORDS, parse_integer, parse_number
 
 TRANSFORMATION_TYPES = ("concat", "template", "jsonpath")
@@ -334,14 +346,11 @@ def _any_text_passes(prop: dict[str, Any]) -> bool:
     """True when every string meets `prop`: no type other than string, no string constraint."""
     json_type = prop.get("type")
     if json_type is not None and json_type != "string":
-        if not (isinstance(json_type, str) and json_type not in _KNOWN_TYPES):
+        if not (isinstance(json_type, str) and json_type not in JSON_TYPES):
             return False
     return not (
         "enum" in prop or prop.get("pattern") or any(key in prop for key in ("minLength", "maxLength"))
     )
-
-
-_KNOWN_TYPES = ("string", "number", "integer", "boolean", "object", "array", "null")
 
 
 def field_step(field: Any, source: str, prop: Any) -> Step:

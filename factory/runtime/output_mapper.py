@@ -16,6 +16,11 @@ Agents hand back their result in many wrappers, depending on who relays it:
 and says where it found the object, or everywhere it looked. The row built from
 it never raises: a missing or invalid output is a FAILED row with the reason in
 `_error`, so one bad response cannot stop a batch.
+
+The mapping and output schema are compiled once into an `OutputPlan` (field
+order, required flags, precompiled checks, tool names); `extract_structured_output`
+finds the plan by the config's content, so a Lambda container or the local
+engine compiles each config once.
 """
 
 from __future__ import annotations
@@ -26,8 +31,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Sequence
 
-from factory.runtime.plan_cache import PlanCache
 from factory.runtime.json_text import dumps_function
+from factory.runtime.plan_cache import PlanCache
 from factory.runtime.value_checks import (
     always_valid_types,
     compile_property_check,
