@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from factory.runtime.csv_source import BOM, strip_bom_keys
-from factory.runtime.json_text import dumps_function
+from factory.runtime.json_text import dumps_function, flat_text_object
 from factory.runtime.plan_cache import PlanCache
 from factory.runtime.value_checks import (
     JSON_TYPES,
@@ -334,8 +334,8 @@ def _prompt_builder(mapping: dict[str, Any], section: dict[str, Any]) -> Callabl
     name = mapping.get("extraction_name")
     if name:
         prefix = f"Run {name} with these inputs: "
-        return lambda data: prefix + _DUMPS(data)
-    return _DUMPS
+        return lambda data: prefix + (flat_text_object(data) or _DUMPS(data))
+    return lambda data: flat_text_object(data) or _DUMPS(data)
 
 
 FAILED = object()  # a field step's answer when the value cannot be converted
