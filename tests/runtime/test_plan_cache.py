@@ -50,3 +50,42 @@ def test_least_recently_used_plan_goes_first():
     assert cache.get("a") is a
     cache.get("b")
     assert len(built) == 4
+
+
+def count_compiles(monkeypatch, module):
+    """Clear `module`'s plan cache and count the plans it builds from now on."""
+    calls = []
+    cache = module._PLANS
+    real = cache._compile
+    monkeypatch.setattr(cache, "_compile", lambda *config: calls.append(1) or real(*config))
+    cache.clear()
+    return calls
+
+
+def test_each_runtime_function_compiles_a_config_once(monkeypatch, energy_mapping, energy_record):
+    """Every row of a run (or every event to one Lambda container) brings an equal, fresh config."""
+    import copy
+    import json
+    from pathlib import Path
+
+    from factory.runtime import input_mapper, output_mapper, template_renderer
+
+    schemas = energy_record["structured_output"]["schemas"]
+    template = json.loads(
+        (
+            Path(__file__).resolve().parents[2] / "generated/templates/energy_tariff_quotes_v2.0.1.json"
+        ).read_text()
+    )
+    compiles = [
+        count_compiles(monkeypatch, module) for module in (input_mapper, output_mapper, template_renderer)
+    ]
+    for number in range(1, 6):
+        mapping = copy.deepcopy(energy_mapping)
+        agent_input = input_mapper.transform_input(
+            {"Postcode": "SW1A 1AA", "Annual kWh": "2900"}, mapping, copy.deepcopy(schemas["input"]), number
+        )
+        output_mapper.extract_structured_output(
+            {"structured_output": {}}, mapping, copy.deepcopy(schemas["output"])
+        )
+        template_renderer.render_script(copy.deepcopy(template), agent_input["data"])
+    assert [len(calls) for calls in compiles] == [1, 1, 1]
