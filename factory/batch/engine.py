@@ -27,8 +27,9 @@ from factory.batch.invokers import Invoker
 from factory.batch.local_store import LocalResultStore
 from factory.batch.progress import Progress
 from factory.runtime.input_mapper import InputRowError, transform_input
-from factory.runtime.output_mapper import STATUS_FAILED, extract_structured_output, utc_timestamp
+from factory.runtime.output_mapper import extract_structured_output
 from factory.runtime.result_store import RowResult, make_batch_id, result_from_mapped_row
+from factory.runtime.vocabulary import STATUS_FAILED, utc_timestamp
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,9 @@ from factory.batch.invokers import Invoker
 from factory.batch.local_store import LocalResultStore
 from factory.batch.progress import Progress
 from factory.errors import FactoryError, Problem
+from factory.runtime.agent_record_checks import check_agent_record
 from factory.runtime.aggregator import AggregateSummary, write_csv
-from factory.runtime.input_mapper import MappingConfigError, check_agent_record
+from factory.runtime.input_mapper import MappingConfigError
 
 
 @dataclass(frozen=True)

@@ -71,7 +71,7 @@ def analyze_csv_structure(arguments: dict[str, Any]) -> dict[str, Any]:
 
 def validate_agent_compatibility(arguments: dict[str, Any]) -> dict[str, Any]:
     from factory.batch.analyze import analyze_csv, batch_config
-    from factory.runtime.input_mapper import check_agent_record
+    from factory.runtime.agent_record_checks import check_agent_record
 
     agent = _agent(arguments["agent_name"])
     mapping = batch_config(analyze_csv(_path(arguments, "csv_path"), agent), agent)

@@ -15,14 +15,13 @@ import re
 from typing import Any
 
 from factory.runtime.csv_source import HEADER_PROBE_BYTES, CsvInputError, header_from_probe
-from factory.runtime.input_mapper import (
+from factory.runtime.agent_record_checks import (
     check_agent_record,
-    input_section,
     load_agent_record,
     record_input_schema,
     structured_output_config,
-    target_required,
 )
+from factory.runtime.input_mapper import input_section, target_required
 from factory.runtime.result_store import from_dynamodb
 
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")

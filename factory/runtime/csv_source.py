@@ -159,11 +159,3 @@ def iter_rows(
         raise CsvInputError(f"CSV is malformed after row {row_number}: {exc}") from None
     if header is None:
         raise CsvInputError("CSV is empty: no header row")
-
-
-def read_csv_bytes(
-    data: bytes, max_cell_bytes: int = DEFAULT_MAX_CELL_BYTES
-) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Rows of a whole CSV file given as bytes; a byte that is not UTF-8 is reported with its row."""
-    text = data.decode("utf-8", "surrogateescape")
-    return iter_rows(io.StringIO(text[1:] if text.startswith(BOM) else text, newline=""), max_cell_bytes)

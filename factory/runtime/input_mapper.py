@@ -19,20 +19,33 @@ schema's default fills an empty column.
 Values are coerced to the input schema's types ("23" -> 23, "yes" -> True) and
 then checked against it; every problem of a row is reported at once, naming
 the CSV column it came from.
+
+The mapping and input schema are compiled once into an `InputPlan` (sources,
+conversions, precompiled checks, transformations, the prompt's pieces);
+`transform_input` finds the plan by the config's content, so a Lambda
+container or the local engine compiles each config once. A malformed
+transformation is refused (MappingConfigError) while building the plan, which
+is never kept, so every row is refused, as before.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-from typing import Any, Iterable
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
 
-from factory.runtime.csv_source import strip_bom_keys
-from factory.runtime.value_checks import property_problems, required_fields
+from factory.runtime.csv_source import BOM, strip_bom_keys
+from factory.runtime.json_text import dumps_function, flat_text_object
+from factory.runtime.plan_cache import PlanCache
+from factory.runtime.value_checks import (
+    JSON_TYPES,
+    compile_property_check,
+    property_problems,
+    required_fields,
+)
+from factory.runtime.vocabulary import FALSE_WORDS, TRUE_WORDS, parse_integer, parse_number
 
-TRUE_WORDS = frozenset({"true", "yes", "y", "1", "t", "on"})
-FALSE_WORDS = frozenset({"false", "no", "n", "0", "f", "off"})
 TRANSFORMATION_TYPES = ("concat", "template", "jsonpath")
 _TEMPLATE_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 _JSONPATH_TOKEN = re.compile(r"\.([A-Za-z_][\w-]*)|\[(-?\d+)\]|\['([^']*)'\]|\[\"([^\"]*)\"\]")
@@ -78,47 +91,73 @@ def is_absent(value: Any) -> bool:
     return value is None or (isinstance(value, str) and value.strip() == "")
 
 
-def coerce(value: Any, json_type: str | None) -> Any:
-    """The CSV text as the schema's type; ValueError with a short reason if it is not one."""
+def _as_text(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _as_integer(value: Any) -> Any:
     if not isinstance(value, str):
         return value
-    text = value.strip()
-    if json_type == "integer":
+    try:
+        return parse_integer(value.strip())
+    except ValueError:
+        raise ValueError(f"{value!r} is not an integer") from None
+
+
+def _as_number(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        return parse_number(value.strip())
+    except ValueError:
+        raise ValueError(f"{value!r} is not a number") from None
+
+
+def _as_boolean(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    lowered = value.strip().lower()
+    if lowered in TRUE_WORDS:
+        return True
+    if lowered in FALSE_WORDS:
+        return False
+    raise ValueError(f"{value!r} is not a boolean (use true/false or yes/no)")
+
+
+def _as_json(json_type: str) -> Callable[[Any], Any]:
+    expected = dict if json_type == "object" else list
+
+    def convert(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
         try:
-            return int(text)
-        except ValueError:
-            try:
-                number = float(text)
-            except ValueError:
-                raise ValueError(f"{value!r} is not an integer") from None
-            if not number.is_integer():
-                raise ValueError(f"{value!r} is not an integer") from None
-            return int(number)
-    if json_type == "number":
-        try:
-            return int(text)
-        except ValueError:
-            try:
-                return float(text)
-            except ValueError:
-                raise ValueError(f"{value!r} is not a number") from None
-    if json_type == "boolean":
-        lowered = text.lower()
-        if lowered in TRUE_WORDS:
-            return True
-        if lowered in FALSE_WORDS:
-            return False
-        raise ValueError(f"{value!r} is not a boolean (use true/false or yes/no)")
-    if json_type in ("object", "array"):
-        try:
-            parsed = json.loads(text)
+            parsed = json.loads(value.strip())
         except json.JSONDecodeError as exc:
             raise ValueError(f"is not valid JSON ({exc.msg})") from None
-        expected = dict if json_type == "object" else list
         if not isinstance(parsed, expected):
             raise ValueError(f"is JSON but not an {json_type}")
         return parsed
-    return text
+
+    return convert
+
+
+_COERCERS: dict[str, Callable[[Any], Any]] = {
+    "integer": _as_integer,
+    "number": _as_number,
+    "boolean": _as_boolean,
+    "object": _as_json("object"),
+    "array": _as_json("array"),
+}
+
+
+def coercer(json_type: Any) -> Callable[[Any], Any]:
+    """The conversion of CSV text to `json_type`; other values pass unchanged, text is stripped."""
+    return _COERCERS.get(json_type, _as_text) if isinstance(json_type, str) else _as_text
+
+
+def coerce(value: Any, json_type: str | None) -> Any:
+    """The CSV text as the schema's type; ValueError with a short reason if it is not one."""
+    return coercer(json_type)(value)
 
 
 def parse_jsonpath(path: str) -> list[str | int]:
@@ -170,40 +209,6 @@ def check_transformation(spec: Any, index: int) -> None:
         parse_jsonpath(str(spec.get("path", "")))
 
 
-def apply_transformation(spec: dict[str, Any], row: dict[str, Any]) -> tuple[Any, list[str]]:
-    """(value, problems) for one transformation over the raw row."""
-    kind = spec["type"]
-    if kind == "concat":
-        missing = [column for column in spec["columns"] if column not in row]
-        if missing:
-            return None, [
-                f"column {column!r} (used by {spec['field']}) is not in the row" for column in missing
-            ]
-        parts = [str(row[column]).strip() for column in spec["columns"] if not is_absent(row[column])]
-        return spec.get("separator", " ").join(parts), []
-    if kind == "template":
-        problems = []
-
-        def fill(match: re.Match[str]) -> str:
-            column = match.group(1)
-            if column not in row:
-                problems.append(f"column {column!r} (used by {spec['field']}) is not in the row")
-                return ""
-            cell = row[column]
-            return "" if cell is None else str(cell)
-
-        return _TEMPLATE_PLACEHOLDER.sub(fill, spec["template"]), problems
-    column = spec["column"]
-    cell = row.get(column)
-    if is_absent(cell):
-        return None, []
-    try:
-        document = json.loads(cell) if isinstance(cell, str) else cell
-    except json.JSONDecodeError as exc:
-        return None, [f"column {column!r}: is not valid JSON ({exc.msg}) for {spec['field']}"]
-    return follow_path(document, parse_jsonpath(spec["path"])), []
-
-
 def field_sources(section: dict[str, Any]) -> dict[str, str]:
     """Where each field comes from, for error messages: "column 'X'" or a transformation."""
     sources = {field: "static value" for field in section.get("static_values") or {}}
@@ -215,73 +220,82 @@ def field_sources(section: dict[str, Any]) -> dict[str, str]:
     return sources
 
 
-def map_row(row: dict[str, Any], section: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    """Raw (uncoerced) field values from one row, and problems found on the way."""
-    data: dict[str, Any] = {}
-    problems: list[str] = []
-    for field, value in (section.get("static_values") or {}).items():
-        data[field] = value
-    for column, field in (section.get("column_mappings") or {}).items():
-        cell = row.get(column)
-        if not is_absent(cell):
-            data[field] = cell
-    for index, spec in enumerate(section.get("transformations") or []):
-        check_transformation(spec, index)
-        value, found = apply_transformation(spec, row)
-        problems.extend(found)
-        if not is_absent(value):
-            data[spec["field"]] = value
-    return data, problems
+# --- the compiled plan: everything a row needs, worked out once per mapping and schema ---------
+
+Transform = Callable[[dict[str, Any]], "tuple[Any, Sequence[str]]"]
+_NONE: tuple[str, ...] = ()
 
 
-def transform_input(
-    row: dict[str, Any],
-    mapping: dict[str, Any],
-    input_schema: dict[str, Any] | None = None,
-    row_number: int | None = None,
-) -> dict[str, Any]:
-    """One CSV row -> {"prompt": str, "data": {field: typed value}}; InputRowError if invalid."""
-    section = input_section(mapping)
-    properties = target_properties(section, input_schema)
-    sources = field_sources(section)
-    raw, problems = map_row(strip_bom_keys(row), section)
-    for field, prop in properties.items():
-        if field not in raw and isinstance(prop, dict) and "default" in prop:
-            raw[field] = prop["default"]
-            sources.setdefault(field, "schema default")
-    data: dict[str, Any] = {}
-    failed: set[str] = set()
-    for field, value in raw.items():
-        prop = properties.get(field, {})
-        source = sources.get(field, "input")
+def _missing_column(column: Any, field: Any) -> str:
+    return f"column {column!r} (used by {field}) is not in the row"
+
+
+def _concat(spec: dict[str, Any]) -> Transform:
+    columns, field, separator = spec["columns"], spec["field"], spec.get("separator", " ")
+
+    def apply(row: dict[str, Any]) -> tuple[Any, Sequence[str]]:
         try:
-            typed = coerce(value, prop.get("type"))
-        except ValueError as exc:
-            problems.append(f"{source} ({field}): {exc}")
-            failed.add(field)
-            continue
-        found = property_problems(field, typed, prop)
-        problems.extend(f"{source} ({message})" for message in found)
-        data[field] = typed
-    for field in target_required(section, input_schema):
-        if field not in data and field not in failed:
-            source = sources.get(field)
-            if source:
-                problems.append(f"{source} ({field}): required value is empty")
-            else:
-                problems.append(f"{field}: required field has no column mapped to it")
-    if problems:
-        raise InputRowError(row_number, problems)
-    return {"prompt": build_prompt(data, mapping, section), "data": data}
+            if row.__class__ is not dict:  # a mapping with its own idea of a missing key: ask it
+                raise KeyError
+            cells = [row[column] for column in columns]
+        except KeyError:
+            missing = [_missing_column(column, field) for column in columns if column not in row]
+            if missing:
+                return None, missing
+            cells = [row[column] for column in columns]
+        parts = []
+        for cell in cells:
+            if isinstance(cell, str):
+                cell = cell.strip()
+                if cell:
+                    parts.append(cell)
+            elif cell is not None:
+                parts.append(str(cell).strip())
+        return separator.join(parts), _NONE
+
+    return apply
 
 
-def build_prompt(data: dict[str, Any], mapping: dict[str, Any], section: dict[str, Any]) -> str:
-    template = section.get("prompt_template") or mapping.get("prompt_template")
-    if template:
-        return _TEMPLATE_PLACEHOLDER.sub(lambda match: _text(data.get(match.group(1))), template)
-    name = mapping.get("extraction_name")
-    inputs = json.dumps(data, ensure_ascii=False, sort_keys=False)
-    return f"Run {name} with these inputs: {inputs}" if name else inputs
+def _template(spec: dict[str, Any]) -> Transform:
+    """`{column}` placeholders split out once into a str.format pattern over the cells."""
+    pieces = _TEMPLATE_PLACEHOLDER.split(spec["template"])
+    literals, columns, field = pieces[0::2], pieces[1::2], spec["field"]
+    if not columns:
+        text = pieces[0]
+        return lambda row: (text, _NONE)
+    pattern = "{}".join(literal.replace("{", "{{").replace("}", "}}") for literal in literals)
+
+    def apply(row: dict[str, Any]) -> tuple[Any, Sequence[str]]:
+        problems: Sequence[str] = _NONE
+        try:
+            if row.__class__ is not dict:  # a mapping with its own idea of a missing key: ask it
+                raise KeyError
+            cells = [row[column] for column in columns]
+        except KeyError:
+            problems = [_missing_column(column, field) for column in columns if column not in row]
+            cells = [row[column] if column in row else None for column in columns]
+        return pattern.format(*["" if cell is None else str(cell) for cell in cells]), problems
+
+    return apply
+
+
+def _jsonpath(spec: dict[str, Any]) -> Transform:
+    column, field, tokens = spec["column"], spec["field"], parse_jsonpath(spec["path"])
+
+    def apply(row: dict[str, Any]) -> tuple[Any, Sequence[str]]:
+        cell = row.get(column)
+        if is_absent(cell):
+            return None, _NONE
+        try:
+            document = json.loads(cell) if isinstance(cell, str) else cell
+        except json.JSONDecodeError as exc:
+            return None, [f"column {column!r}: is not valid JSON ({exc.msg}) for {field}"]
+        return follow_path(document, tokens), _NONE
+
+    return apply
+
+
+_TRANSFORMS = {"concat": _concat, "template": _template, "jsonpath": _jsonpath}
 
 
 def _text(value: Any) -> str:
@@ -294,109 +308,219 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-# --- the `validate` action: before any row runs ---------------------------------
+_DUMPS = dumps_function()  # json.dumps(data, ensure_ascii=False)
 
 
-def structured_output_config(record: dict[str, Any]) -> dict[str, Any] | None:
-    """The record's structured-output block; older records spell it `structuredOutput`."""
-    block = record.get("structured_output")
-    if block is None:
-        block = record.get("structuredOutput")
-    if isinstance(block, str):  # AgentRegistry items hold it as JSON text, as the existing system does
-        try:
-            block = json.loads(block)
-        except ValueError:
-            return None
-    return block if isinstance(block, dict) else None
+def _prompt_builder(mapping: dict[str, Any], section: dict[str, Any]) -> Callable[[dict[str, Any]], str]:
+    """`prompt_template` with `{field}` placeholders, or "Run <extraction_name> with these inputs: <json>"."""
+    template = section.get("prompt_template") or mapping.get("prompt_template")
+    if template:
+        if not isinstance(template, str):  # refused by re when the first row is built, as it always was
+            return lambda data: _TEMPLATE_PLACEHOLDER.sub(
+                lambda match: _text(data.get(match.group(1))), template
+            )
+        pieces = _TEMPLATE_PLACEHOLDER.split(template)
+        literals, names = pieces[0::2], pieces[1::2]
+        tail = list(zip(names, literals[1:]))
+
+        def fill(data: dict[str, Any]) -> str:
+            out = [literals[0]]
+            for name, literal in tail:
+                out.append(_text(data.get(name)))
+                out.append(literal)
+            return "".join(out)
+
+        return fill
+    name = mapping.get("extraction_name")
+    if name:
+        prefix = f"Run {name} with these inputs: "
+        return lambda data: prefix + (flat_text_object(data) or _DUMPS(data))
+    return lambda data: flat_text_object(data) or _DUMPS(data)
 
 
-def record_input_schema(record: dict[str, Any]) -> dict[str, Any] | None:
-    block = structured_output_config(record) or {}
-    schemas = block.get("schemas") or {}
-    schema = schemas.get("input") or schemas.get("inputSchema") or record.get("input_schema")
-    return schema if isinstance(schema, dict) else None
+FAILED = object()  # a field step's answer when the value cannot be converted
+Step = Callable[[Any, list], Any]
 
 
-def mapped_fields(section: dict[str, Any]) -> set[str]:
-    fields = set((section.get("column_mappings") or {}).values())
-    fields.update((section.get("static_values") or {}).keys())
-    fields.update(
-        spec["field"]
-        for spec in section.get("transformations") or []
-        if isinstance(spec, dict) and "field" in spec
+def _any_text_passes(prop: dict[str, Any]) -> bool:
+    """True when every string meets `prop`: no type other than string, no string constraint."""
+    json_type = prop.get("type")
+    if json_type is not None and json_type != "string":
+        if not (isinstance(json_type, str) and json_type not in JSON_TYPES):
+            return False
+    return not (
+        "enum" in prop or prop.get("pattern") or any(key in prop for key in ("minLength", "maxLength"))
     )
-    return fields
 
 
-def check_agent_record(
-    record: dict[str, Any] | None, mapping: dict[str, Any], agent_name: str = ""
-) -> list[str]:
-    """Problems that would make every row fail; empty when the batch may start."""
-    if record is None:
-        return [f"agent {agent_name!r} is not in AgentRegistry; register it first"]
-    problems = []
-    block = structured_output_config(record)
-    enabled = block.get("enabled") if block else None
-    if enabled is not True and str(enabled).lower() != "true":
-        problems.append(
-            f"agent {record.get('agent_name', agent_name)!r} does not have structured_output.enabled"
-        )
-    section = input_section(mapping)
+def field_step(field: Any, source: str, prop: Any) -> Step:
+    """`step(value, problems)`: the typed value, or FAILED; problems are appended, naming the source.
+
+    Conversion errors make the field FAILED; check problems are reported but
+    the value is kept, as the row fails anyway.
+    """
+    if not isinstance(prop, dict):  # not a property object: fails as it always did, when a value meets it
+        convert: Callable[[Any], Any] = lambda value: coerce(value, prop.get("type"))  # noqa: E731
+        check: Callable[[Any], Sequence[str]] = lambda value: property_problems(
+            field, value, prop
+        )  # noqa: E731
+    else:
+        convert, check = coercer(prop.get("type")), compile_property_check(field, prop)
+
+    def step(value: Any, problems: list) -> Any:
+        try:
+            typed = convert(value)
+        except ValueError as exc:
+            problems.append(f"{source} ({field}): {exc}")
+            return FAILED
+        found = check(typed)
+        if found:
+            problems.extend([f"{source} ({message})" for message in found])
+        return typed
+
+    return step
+
+
+def _rows_without_bom(row: dict[str, Any]) -> dict[str, Any]:
+    """`strip_bom_keys(row)`, skipped when no key holds a BOM at all (one C-level join)."""
     try:
-        for index, spec in enumerate(section.get("transformations") or []):
-            check_transformation(spec, index)
-    except MappingConfigError as exc:
-        problems.append(str(exc))
-    mapped = mapped_fields(section)
-    for field in target_required(section, record_input_schema(record)):
-        if field not in mapped:
-            problems.append(f"required input field {field!r} is not mapped from any column")
-    return problems
+        if BOM not in "".join(row):
+            return row
+    except TypeError:  # a key that is not text
+        pass
+    return strip_bom_keys(row)
 
 
-def newest_version(versions: Iterable[str]) -> str | None:
-    def key(version: str) -> tuple:
-        parts = re.findall(r"\d+", version)
-        return tuple(int(part) for part in parts[:3])
+@dataclass(frozen=True)
+class InputPlan:
+    """One mapping and input schema, compiled: `transform` turns a row into the agent's input."""
 
-    versions = list(versions)
-    return max(versions, key=key) if versions else None
+    static_values: tuple[tuple[Any, Any], ...]
+    columns: tuple[tuple[Any, Any], ...]
+    transformations: tuple[tuple[Any, Transform], ...]
+    defaults: tuple[tuple[Any, Any], ...]
+    steps: dict[Any, Step]
+    text_fields: frozenset
+    text_checks: dict[Any, Callable[[str], Sequence[str]]]
+    required: tuple[tuple[Any, str], ...]
+    prompt: Callable[[dict[str, Any]], str]
+
+    def transform(self, row: dict[str, Any], row_number: int | None = None) -> dict[str, Any]:
+        """One CSV row -> {"prompt": str, "data": {field: typed value}}; InputRowError if invalid."""
+        row = _rows_without_bom(row)
+        raw = dict(self.static_values)
+        get = row.get
+        for column, field in self.columns:
+            cell = get(column)
+            if cell is not None and not (isinstance(cell, str) and not cell.strip()):
+                raw[field] = cell
+        problems: list[str] = []
+        for field, apply in self.transformations:
+            value, found = apply(row)
+            if found:
+                problems.extend(found)
+            if value is not None and not (isinstance(value, str) and not value.strip()):
+                raw[field] = value
+        for field, default in self.defaults:
+            if field not in raw:
+                raw[field] = default
+        data: dict[str, Any] = {}
+        failed = []
+        steps, text_fields, text_checks = self.steps, self.text_fields, self.text_checks
+        for field, value in raw.items():
+            if isinstance(value, str):  # text into a text field: strip, then the check alone
+                if field in text_fields:  # any string passes
+                    data[field] = value.strip()
+                    continue
+                check = text_checks.get(field)
+                if check is not None:
+                    stripped = value.strip()
+                    if not check(stripped):
+                        data[field] = stripped
+                        continue
+            typed = steps[field](value, problems)
+            if typed is FAILED:
+                failed.append(field)
+            else:
+                data[field] = typed
+        for field, message in self.required:
+            if field not in data and field not in failed:
+                problems.append(message)
+        if problems:
+            raise InputRowError(row_number, problems)
+        return {"prompt": self.prompt(data), "data": data}
 
 
-def load_agent_record(table: Any, agent_name: str, version: str | None = None) -> dict[str, Any] | None:
-    """The agent's record from AgentRegistry; without a version the newest active one."""
-    if version:
-        return table.get_item(Key={"agent_name": agent_name, "version": version}, ConsistentRead=True).get(
-            "Item"
+def compile_input_plan(mapping: dict[str, Any], input_schema: dict[str, Any] | None = None) -> InputPlan:
+    """Everything `transform` needs, worked out once; MappingConfigError for a malformed mapping."""
+    section = input_section(mapping)
+    properties = target_properties(section, input_schema)
+    sources = field_sources(section)
+    static_values = tuple((section.get("static_values") or {}).items())
+    columns = tuple((column, field) for column, field in (section.get("column_mappings") or {}).items())
+    transformations = []
+    for index, spec in enumerate(section.get("transformations") or []):
+        check_transformation(spec, index)
+        transformations.append((spec["field"], _TRANSFORMS[spec["type"]](spec)))
+    defaults = []
+    for field, prop in properties.items():
+        if isinstance(prop, dict) and "default" in prop:
+            defaults.append((field, prop["default"]))
+            sources.setdefault(field, "schema default")
+    steps: dict[Any, Step] = {}
+    text_fields, text_checks = set(), {}
+    for field in [*properties, *sources]:
+        if field not in steps:
+            prop = properties.get(field, {})
+            steps[field] = field_step(field, sources.get(field, "input"), prop)
+            if isinstance(prop, dict) and coercer(prop.get("type")) is _as_text:  # text is only stripped
+                if _any_text_passes(prop):
+                    text_fields.add(field)
+                else:
+                    text_checks[field] = compile_property_check(field, prop)
+    required = []
+    for field in target_required(section, input_schema):
+        source = sources.get(field)
+        message = (
+            f"{source} ({field}): required value is empty"
+            if source
+            else f"{field}: required field has no column mapped to it"
         )
-    items: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {
-        "KeyConditionExpression": "agent_name = :name",
-        "ExpressionAttributeValues": {":name": agent_name},
-    }
-    while True:
-        page = table.query(**kwargs)
-        items.extend(page.get("Items", []))
-        if "LastEvaluatedKey" not in page:
-            break
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-    active = {item["version"]: item for item in items if item.get("status", "active") == "active"}
-    chosen = newest_version(active)
-    return active[chosen] if chosen else None
+        required.append((field, message))
+    return InputPlan(
+        static_values=static_values,
+        columns=columns,
+        transformations=tuple(transformations),
+        defaults=tuple(defaults),
+        steps=steps,
+        text_fields=frozenset(text_fields),
+        text_checks=text_checks,
+        required=tuple(required),
+        prompt=_prompt_builder(mapping, section),
+    )
+
+
+_PLANS: PlanCache[InputPlan] = PlanCache(compile_input_plan)
+
+
+def input_plan(mapping: dict[str, Any], input_schema: dict[str, Any] | None = None) -> InputPlan:
+    """The compiled plan for this mapping and schema, built once per container (keyed by content)."""
+    return _PLANS.get(mapping, input_schema)
+
+
+def transform_input(
+    row: dict[str, Any],
+    mapping: dict[str, Any],
+    input_schema: dict[str, Any] | None = None,
+    row_number: int | None = None,
+) -> dict[str, Any]:
+    """One CSV row -> {"prompt": str, "data": {field: typed value}}; InputRowError if invalid."""
+    return input_plan(mapping, input_schema).transform(row, row_number)
 
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    """Lambda entry.
+    """Lambda entry: {"row", "mapping", "input_schema"?, "row_number"?} -> {"prompt", "data"}.
 
-    {"action": "validate", "agent_name", "agent_version"?, "mapping"} -> {"valid", "errors"}
-    {"row", "mapping", "input_schema"?, "row_number"?} -> {"prompt", "data"}
     A bad row raises InputRowError, which the state machine catches as the row's failure.
     """
-    if event.get("action") == "validate":
-        import boto3
-
-        table = boto3.resource("dynamodb").Table(os.environ["AGENT_REGISTRY_TABLE"])
-        record = load_agent_record(table, event["agent_name"], event.get("agent_version"))
-        errors = check_agent_record(record, event["mapping"], event["agent_name"])
-        return {"valid": not errors, "errors": errors}
     return transform_input(event["row"], event["mapping"], event.get("input_schema"), event.get("row_number"))

@@ -25,7 +25,7 @@ from typing import Any, Callable
 import jmespath
 from jmespath.exceptions import JMESPathError
 
-from factory.runtime.input_mapper import FALSE_WORDS, TRUE_WORDS
+from factory.runtime.vocabulary import FALSE_WORDS, TRUE_WORDS
 
 Function = Callable[[Any], Any]
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")

@@ -16,6 +16,11 @@ Agents hand back their result in many wrappers, depending on who relays it:
 and says where it found the object, or everywhere it looked. The row built from
 it never raises: a missing or invalid output is a FAILED row with the reason in
 `_error`, so one bad response cannot stop a batch.
+
+The mapping and output schema are compiled once into an `OutputPlan` (field
+order, required flags, precompiled checks, tool names); `extract_structured_output`
+finds the plan by the config's content, so a Lambda container or the local
+engine compiles each config once.
 """
 
 from __future__ import annotations
@@ -23,14 +28,19 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any
+from datetime import datetime
+from typing import Any, Callable, Sequence
 
-from factory.runtime.value_checks import property_problems, required_fields
+from factory.runtime.json_text import dumps_function
+from factory.runtime.plan_cache import PlanCache
+from factory.runtime.value_checks import (
+    always_valid_types,
+    compile_property_check,
+    property_problems,
+    required_fields,
+)
+from factory.runtime.vocabulary import STATUS_FAILED, STATUS_PARTIAL, STATUS_SUCCESS, utc_timestamp
 
-STATUS_SUCCESS = "SUCCESS"
-STATUS_PARTIAL = "PARTIAL"
-STATUS_FAILED = "FAILED"
 PRINT_TOOL_RE = re.compile(r"^print_(?:[a-z0-9_]+_)?output$")
 WRAPPER_KEYS = ("Output", "Payload", "content", "script_output", "result", "body", "output", "message")
 MAX_DEPTH = 8
@@ -202,11 +212,6 @@ def cell_value(value: Any) -> Any:
     return value
 
 
-def utc_timestamp(now: datetime | None = None) -> str:
-    moment = now or datetime.now(timezone.utc)
-    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def output_fields(mapping: dict[str, Any], output_schema: dict[str, Any] | None) -> list[str]:
     listed = mapping.get("structured_output_fields")
     if listed:
@@ -266,6 +271,106 @@ def build_row(
     return row
 
 
+_CELL_JSON = dumps_function((",", ":"))  # as cell_value
+
+
+@dataclass(frozen=True)
+class OutputPlan:
+    """A mapping and output schema, compiled: field order, required flags, checks, tool names.
+
+    `fields` holds (name, required, valid_types, check) in column order:
+    values of `valid_types` always pass; others go to `check`, the property's
+    precompiled check, or None when the schema does not describe the field.
+    """
+
+    fields: tuple[tuple[Any, bool, tuple[type, ...], Callable[[Any], Sequence[str]] | None], ...]
+    tool_names: tuple[str, ...]
+
+    def build_row(
+        self, structured: dict[str, Any] | None, problems: list[str], now: datetime | None = None
+    ) -> dict[str, Any]:
+        """The output cells plus _status/_error/_timestamp, as `build_row` makes them."""
+        problems = list(problems)
+        row: dict[str, Any] = {}
+        missing_optional = []
+        if structured is None:
+            for name, _, _, _ in self.fields:
+                row[name] = None
+        else:
+            get = structured.get
+            for name, required, valid_types, check in self.fields:
+                value = get(name)
+                if value is None:
+                    if required:
+                        problems.append(f"{name}: required field is missing")
+                    else:
+                        missing_optional.append(name)
+                    row[name] = None
+                    continue
+                if check is not None and not isinstance(value, valid_types):
+                    found = check(value)
+                    if found:
+                        problems.extend(found)
+                row[name] = _CELL_JSON(value) if isinstance(value, (dict, list)) else value
+        if problems:
+            row["_status"], row["_error"] = STATUS_FAILED, "; ".join(problems)
+        elif missing_optional:
+            row["_status"] = STATUS_PARTIAL
+            row["_error"] = "optional field(s) missing: " + ", ".join(missing_optional)
+        else:
+            row["_status"], row["_error"] = STATUS_SUCCESS, None
+        row["_timestamp"] = utc_timestamp(now)
+        return row
+
+    def map(self, response: Any, now: datetime | None = None) -> dict[str, Any]:
+        """One agent response -> one result row; never raises for a missing or bad output."""
+        located = locate_structured_output(response, self.tool_names)
+        if located.value is not None:
+            problems = [f"{located.problem} at {located.where}"] if located.problem else []
+            return self.build_row(located.value, problems, now)
+        if located.problem:
+            reason = f"{located.problem} at {located.where}"
+        else:
+            reason = f"no structured output in the agent response; looked for {PLACES} under " + ", ".join(
+                located.looked or ("$ (not an object)",)
+            )
+        return self.build_row(None, [reason], now)
+
+
+def compile_output_plan(mapping: dict[str, Any], output_schema: dict[str, Any] | None = None) -> OutputPlan:
+    fields = output_fields(mapping, output_schema)
+    required = required_output_fields(mapping, output_schema)
+    tool_names = tool_names_of(mapping)
+    properties = (output_schema or {}).get("properties", {})
+    compiled = []
+    for name in fields:
+        valid_types: tuple[type, ...] = ()
+        if isinstance(properties, dict):
+            prop = properties.get(name)
+            check = compile_property_check(name, prop) if isinstance(prop, dict) else None
+            valid_types = always_valid_types(prop) or ()
+        else:  # not an object of properties: looked up per value, failing as it always did
+            check = _lazy_check(name, properties)
+        compiled.append((name, name in required, valid_types, check))
+    return OutputPlan(tuple(compiled), tool_names)
+
+
+def _lazy_check(name: Any, properties: Any) -> Callable[[Any], Sequence[str]]:
+    def check(value: Any) -> Sequence[str]:
+        prop = properties.get(name)
+        return property_problems(name, value, prop) if isinstance(prop, dict) else ()
+
+    return check
+
+
+_PLANS: PlanCache[OutputPlan] = PlanCache(compile_output_plan)
+
+
+def output_plan(mapping: dict[str, Any], output_schema: dict[str, Any] | None = None) -> OutputPlan:
+    """The compiled plan for this mapping and schema, built once per container (keyed by content)."""
+    return _PLANS.get(mapping, output_schema)
+
+
 def extract_structured_output(
     response: Any,
     mapping: dict[str, Any],
@@ -273,19 +378,7 @@ def extract_structured_output(
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """One agent response -> one result row; never raises for a missing or bad output."""
-    fields = output_fields(mapping, output_schema)
-    required = required_output_fields(mapping, output_schema)
-    located = locate_structured_output(response, tool_names_of(mapping))
-    if located.found:
-        problems = [f"{located.problem} at {located.where}"] if located.problem else []
-        return build_row(located.value, fields, required, output_schema, problems, now)
-    if located.problem:
-        reason = f"{located.problem} at {located.where}"
-    else:
-        reason = f"no structured output in the agent response; looked for {PLACES} under " + ", ".join(
-            located.looked or ("$ (not an object)",)
-        )
-    return build_row(None, fields, required, output_schema, [reason], now)
+    return output_plan(mapping, output_schema).map(response, now)
 
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from factory.runtime.output_mapper import STATUS_FAILED, utc_timestamp
+from factory.runtime.vocabulary import STATUS_FAILED, utc_timestamp
 
 DEFAULT_TTL_DAYS = 7
 ROW_ID_WIDTH = 6

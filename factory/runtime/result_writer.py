@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterable
 from boto3.dynamodb.types import TypeSerializer
 
 from factory.runtime.csv_source import strip_bom_keys
-from factory.runtime.output_mapper import STATUS_FAILED, utc_timestamp
+from factory.runtime.vocabulary import STATUS_FAILED, utc_timestamp
 from factory.runtime.result_store import (
     DEFAULT_TTL_DAYS,
     MAX_ITEM_BYTES,

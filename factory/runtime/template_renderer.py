@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, Callable
 
 import chevron
+import chevron.tokenizer
+
+from factory.runtime.plan_cache import PlanCache
 
 
 class RenderError(ValueError):
@@ -60,26 +63,56 @@ def prepare_variables(specs: list[dict[str, Any]], values: dict[str, Any]) -> di
     return prepared
 
 
-def render_leaves(node: Any, variables: dict[str, str]) -> Any:
+Renderer = Callable[[dict[str, str]], Any]
+
+
+def _constant(value: Any) -> Renderer:
+    return lambda variables: value
+
+
+def compile_leaves(node: Any) -> Renderer:
+    """The template as a function of the variables, built once.
+
+    Only a string containing `{{` can hold a Mustache tag, so only those go
+    through chevron, pre-tokenised; every other leaf is itself. Containers are
+    rebuilt on every render, so no two rendered scripts share a list or dict
+    (the `schema` of an act_with_schema step is data and is passed as it is).
+    """
     if isinstance(node, str):
-        return chevron.render(node, variables)
+        if "{{" not in node:
+            return _constant(node)
+        tokens = list(chevron.tokenizer.tokenize(node))
+        return lambda variables: chevron.render(tokens, variables)
     if isinstance(node, list):
-        return [render_leaves(item, variables) for item in node]
+        items = [compile_leaves(item) for item in node]
+        return lambda variables: [item(variables) for item in items]
     if isinstance(node, dict):
-        rendered = {}
-        for key, value in node.items():
-            if key == "schema" and node.get("action") == "act_with_schema":
-                rendered[key] = value
-            else:
-                rendered[key] = render_leaves(value, variables)
-        return rendered
-    return node
+        schema_data = node.get("action") == "act_with_schema"
+        entries = [
+            (key, _constant(value) if key == "schema" and schema_data else compile_leaves(value))
+            for key, value in node.items()
+        ]
+        return lambda variables: {key: entry(variables) for key, entry in entries}
+    return _constant(node)
+
+
+def render_leaves(node: Any, variables: dict[str, str]) -> Any:
+    """Every string leaf of `node` rendered with `variables` (compiled for this one call)."""
+    return compile_leaves(node)(variables)
+
+
+_PLANS: PlanCache[Renderer] = PlanCache(compile_leaves)
+
+
+def template_plan(template: Any) -> Renderer:
+    """The compiled template, built once per container (keyed by content)."""
+    return _PLANS.get(template)
 
 
 def render_script(template_item: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
     """The executable script for one row: the item's `template` with values filled in."""
     variables = prepare_variables(template_item.get("variables", []), values)
-    return render_leaves(template_item["template"], variables)
+    return template_plan(template_item["template"])(variables)
 
 
 # Attributes a TemplateRegistry item may hold as JSON text (DynamoDB S): the

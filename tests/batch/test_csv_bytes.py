@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from factory.batch import csv_source
 from factory.cli import main
 from factory.errors import FactoryError
-from factory.runtime.csv_source import CsvInputError, read_csv_bytes
+from factory.runtime.csv_source import CsvInputError, header_from_probe
 from tests.conftest import REPO
 
 DATA = "Building Number,Street,Postcode\n1,High St,CB1 2AB\n2,Mill Lane,CB1 2AB\n".encode() + (
@@ -29,9 +29,10 @@ def test_local_reader_names_the_row_and_column(tmp_path: Path) -> None:
     assert "latin1.csv" in problem.render()
 
 
-def test_lambda_reader_names_the_row_too() -> None:
-    with pytest.raises(CsvInputError, match="row 3, column 'Street': not UTF-8: byte 0xe9"):
-        list(read_csv_bytes(DATA))
+def test_lambda_header_probe_names_the_line_of_a_bad_byte() -> None:
+    """The batch validator reads the header from the file's first bytes; a bad byte there is named by line."""
+    with pytest.raises(CsvInputError, match=r"not UTF-8: byte 0xe9 at offset \d+ \(line 4\)"):
+        header_from_probe(DATA, True)
 
 
 def test_a_bad_byte_in_the_header_names_its_column(tmp_path: Path) -> None:

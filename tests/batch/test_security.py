@@ -165,7 +165,9 @@ ALLOWED_IMPORTS = {
     "importlib": {"factory/batch/invokers.py", "factory/schema/loader.py", "factory/project_files.py",
                   "factory/infra/batch_processor.py"},
     "http.client": {"factory/batch/invokers.py"},
-    "urllib.request": set(), "requests": set(), "pickle": set(), "marshal": set(), "shelve": set(), "runpy": set(),
+    "urllib.request": set(), "requests": set(), "pickle": set(),
+    # plan_cache keys compiled plans by marshal.dumps of the config; nothing ever loads marshal data
+    "marshal": {"factory/runtime/plan_cache.py"}, "shelve": set(), "runpy": set(),
 }
 FORBIDDEN_CALLS = {"eval", "exec", "compile", "__import__", "system", "popen", "unsafe_load", "full_load"}
 
@@ -187,6 +189,14 @@ def test_only_the_audited_modules_can_start_processes_import_code_or_fetch_urls(
                     if name == watched or name.startswith(watched + "."):
                         found[watched].add(rel)
     assert {k: v - ALLOWED_IMPORTS[k] for k, v in found.items() if v - ALLOWED_IMPORTS[k]} == {}
+
+
+def test_marshal_only_writes_cache_keys() -> None:
+    """marshal.loads would run on bytes we made, but keep it out altogether: only dumps is ever called."""
+    for rel, tree in _sources():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and getattr(node.value, "id", "") == "marshal":
+                assert node.attr == "dumps", f"{rel}:{node.lineno}: marshal.{node.attr}"
 
 
 def test_no_eval_exec_shell_or_unsafe_yaml() -> None:

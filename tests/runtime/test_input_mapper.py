@@ -5,11 +5,8 @@ import pytest
 from factory.runtime.input_mapper import (
     InputRowError,
     MappingConfigError,
-    check_agent_record,
     coerce,
     handler,
-    load_agent_record,
-    newest_version,
     parse_jsonpath,
     transform_input,
 )
@@ -199,104 +196,9 @@ def test_parse_jsonpath():
     assert parse_jsonpath('$.a.b-c[0][-1]["x y"]') == ["a", "b-c", 0, -1, "x y"]
 
 
-def test_validate_accepts_generated_record(broadband_record, broadband_mapping):
-    assert check_agent_record(broadband_record, broadband_mapping) == []
-
-
-def test_validate_accepts_camel_case_record(broadband_record, broadband_mapping):
-    old = {key: value for key, value in broadband_record.items() if key != "structured_output"}
-    old["structuredOutput"] = {**broadband_record["structured_output"], "enabled": "true"}
-    assert check_agent_record(old, broadband_mapping) == []
-
-
-def test_validate_refuses_disabled_missing_and_unmapped(broadband_record, broadband_mapping):
-    disabled = {
-        **broadband_record,
-        "structured_output": {**broadband_record["structured_output"], "enabled": False},
-    }
-    assert check_agent_record(disabled, broadband_mapping) == [
-        "agent 'broadband-availability-bt-wholesale-agent' does not have structured_output.enabled"
-    ]
-    assert check_agent_record(None, broadband_mapping, "ghost") == [
-        "agent 'ghost' is not in AgentRegistry; register it first"
-    ]
-    partial = {"input_mapping": {"column_mappings": {"building_number": "building_number"}}}
-    assert check_agent_record(broadband_record, partial) == [
-        "required input field 'street' is not mapped from any column",
-        "required input field 'postcode' is not mapped from any column",
-    ]
-
-
-def test_newest_version_is_semantic():
-    assert newest_version(["1.9.0", "1.10.0", "1.2.3"]) == "1.10.0"
-    assert newest_version([]) is None
-
-
-class FakeTable:
-    def __init__(self, items):
-        self.items = items
-
-    def get_item(self, Key, ConsistentRead):
-        for item in self.items:
-            if item["agent_name"] == Key["agent_name"] and item["version"] == Key["version"]:
-                return {"Item": item}
-        return {}
-
-    def query(self, **kwargs):
-        name = kwargs["ExpressionAttributeValues"][":name"]
-        matching = [item for item in self.items if item["agent_name"] == name]
-        if "ExclusiveStartKey" not in kwargs:
-            return (
-                {"Items": matching[:1], "LastEvaluatedKey": {"k": 1}}
-                if len(matching) > 1
-                else {"Items": matching}
-            )
-        return {"Items": matching[1:]}
-
-
-def test_load_agent_record_picks_newest_active_across_pages():
-    table = FakeTable(
-        [
-            {"agent_name": "a", "version": "1.2.0", "status": "active"},
-            {"agent_name": "a", "version": "1.10.0", "status": "deprecated"},
-            {"agent_name": "a", "version": "1.9.0", "status": "active"},
-        ]
-    )
-    assert load_agent_record(table, "a")["version"] == "1.9.0"
-    assert load_agent_record(table, "a", "1.10.0")["status"] == "deprecated"
-    assert load_agent_record(table, "b") is None
-
-
 def test_handler_transforms_a_row(energy_mapping):
     result = handler({"row": {"Postcode": "SW1A 1AA", "Annual kWh": "100"}, "mapping": energy_mapping})
     assert result["data"]["annual_kwh"] == 100
-
-
-@pytest.mark.slow
-def test_validate_action_reads_the_registry(aws, monkeypatch, broadband_record, broadband_mapping):
-    import boto3
-
-    from factory.runtime.result_store import to_dynamodb
-
-    aws("dynamodb").create_table(
-        TableName="AgentRegistry-test",
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": "agent_name", "AttributeType": "S"},
-            {"AttributeName": "version", "AttributeType": "S"},
-        ],
-        KeySchema=[
-            {"AttributeName": "agent_name", "KeyType": "HASH"},
-            {"AttributeName": "version", "KeyType": "RANGE"},
-        ],
-    )
-    boto3.resource("dynamodb").Table("AgentRegistry-test").put_item(Item=to_dynamodb(broadband_record))
-    monkeypatch.setenv("AGENT_REGISTRY_TABLE", "AgentRegistry-test")
-    event = {"action": "validate", "agent_name": broadband_record["agent_name"], "mapping": broadband_mapping}
-    assert handler(event) == {"valid": True, "errors": []}
-    assert handler({**event, "agent_version": "9.9.9"})["errors"] == [
-        f"agent {broadband_record['agent_name']!r} is not in AgentRegistry; register it first"
-    ]
 
 
 def test_a_bom_left_on_the_first_header_key_is_ignored(energy_mapping, energy_record):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 
 from factory.runtime.aggregator import aggregate_batch
 from factory.runtime.batch_validator import validate_batch
-from factory.runtime.csv_source import read_csv_bytes
+from factory.runtime.csv_source import decode_csv_bytes, iter_rows
 from factory.runtime.input_mapper import InputRowError, transform_input
 from factory.runtime.output_mapper import extract_structured_output
 from factory.runtime.result_store import RowResult, make_batch_id, result_from_mapped_row
@@ -52,7 +53,7 @@ def fake_browser(script: dict, row_number: int) -> dict:
 def test_csv_through_mappers_store_and_aggregator(results_store, energy_mapping, energy_record):
     dynamodb, s3 = results_store
     template = json.loads(TEMPLATE.read_text())
-    rows = list(read_csv_bytes(CSV))
+    rows = list(iter_rows(io.StringIO(decode_csv_bytes(CSV), newline="")))
     header = list(rows[0][1])
     check = validate_batch(energy_record, energy_mapping, header)
     assert check["valid"], check["errors"]

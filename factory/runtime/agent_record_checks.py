@@ -1,0 +1,111 @@
+"""Would every row fail? Checks of an agent record against a batch mapping, before any row runs.
+
+The batch validator Lambda, the local runner and the orchestrator's tools ask
+the same question, so the answer lives here: the agent is registered, its
+structured output is enabled, every transformation is well formed and every
+required input field is fed by some column, static value or transformation.
+`load_agent_record` reads the record from AgentRegistry (only the batch
+validator holds that table's grant).
+"""
+
+from __future__ import annotations
+
+import json
+
+import re
+from typing import Any, Iterable
+
+from factory.runtime.input_mapper import (
+    MappingConfigError,
+    check_transformation,
+    input_section,
+    target_required,
+)
+
+
+def structured_output_config(record: dict[str, Any]) -> dict[str, Any] | None:
+    """The record's structured-output block; older records spell it `structuredOutput`."""
+    block = record.get("structured_output")
+    if block is None:
+        block = record.get("structuredOutput")
+    if isinstance(block, str):  # AgentRegistry items hold it as JSON text, as the existing system does
+        try:
+            block = json.loads(block)
+        except ValueError:
+            return None
+    return block if isinstance(block, dict) else None
+
+
+def record_input_schema(record: dict[str, Any]) -> dict[str, Any] | None:
+    block = structured_output_config(record) or {}
+    schemas = block.get("schemas") or {}
+    schema = schemas.get("input") or schemas.get("inputSchema") or record.get("input_schema")
+    return schema if isinstance(schema, dict) else None
+
+
+def mapped_fields(section: dict[str, Any]) -> set[str]:
+    fields = set((section.get("column_mappings") or {}).values())
+    fields.update((section.get("static_values") or {}).keys())
+    fields.update(
+        spec["field"]
+        for spec in section.get("transformations") or []
+        if isinstance(spec, dict) and "field" in spec
+    )
+    return fields
+
+
+def check_agent_record(
+    record: dict[str, Any] | None, mapping: dict[str, Any], agent_name: str = ""
+) -> list[str]:
+    """Problems that would make every row fail; empty when the batch may start."""
+    if record is None:
+        return [f"agent {agent_name!r} is not in AgentRegistry; register it first"]
+    problems = []
+    block = structured_output_config(record)
+    enabled = block.get("enabled") if block else None
+    if enabled is not True and str(enabled).lower() != "true":
+        problems.append(
+            f"agent {record.get('agent_name', agent_name)!r} does not have structured_output.enabled"
+        )
+    section = input_section(mapping)
+    try:
+        for index, spec in enumerate(section.get("transformations") or []):
+            check_transformation(spec, index)
+    except MappingConfigError as exc:
+        problems.append(str(exc))
+    mapped = mapped_fields(section)
+    for field in target_required(section, record_input_schema(record)):
+        if field not in mapped:
+            problems.append(f"required input field {field!r} is not mapped from any column")
+    return problems
+
+
+def newest_version(versions: Iterable[str]) -> str | None:
+    def key(version: str) -> tuple:
+        parts = re.findall(r"\d+", version)
+        return tuple(int(part) for part in parts[:3])
+
+    versions = list(versions)
+    return max(versions, key=key) if versions else None
+
+
+def load_agent_record(table: Any, agent_name: str, version: str | None = None) -> dict[str, Any] | None:
+    """The agent's record from AgentRegistry; without a version the newest active one."""
+    if version:
+        return table.get_item(Key={"agent_name": agent_name, "version": version}, ConsistentRead=True).get(
+            "Item"
+        )
+    items: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {
+        "KeyConditionExpression": "agent_name = :name",
+        "ExpressionAttributeValues": {":name": agent_name},
+    }
+    while True:
+        page = table.query(**kwargs)
+        items.extend(page.get("Items", []))
+        if "LastEvaluatedKey" not in page:
+            break
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    active = {item["version"]: item for item in items if item.get("status", "active") == "active"}
+    chosen = newest_version(active)
+    return active[chosen] if chosen else None
