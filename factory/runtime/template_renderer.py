@@ -82,7 +82,10 @@ def compile_leaves(node: Any) -> Renderer:
         if "{{" not in node:
             return _constant(node)
         tokens = list(chevron.tokenizer.tokenize(node))
-        return lambda variables: chevron.render(tokens, variables)
+        if any(tag == "partial" for tag, _ in tokens):
+            # chevron would read `{{> name}}` from a file: a template is data and never reads the disk
+            raise RenderError(f"template uses a partial ({{{{> ...}}}}), which is not supported: {node[:80]!r}")
+        return lambda variables: chevron.render(tokens, variables, partials_path="")
     if isinstance(node, list):
         items = [compile_leaves(item) for item in node]
         return lambda variables: [item(variables) for item in items]
