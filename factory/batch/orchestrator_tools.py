@@ -239,15 +239,15 @@ def generate_batch_config(arguments: dict[str, Any]) -> dict[str, Any]:
         config = _mapping(arguments, path, agent)
     unmapped = list(config["input_mapping"].get("unmapped_required_fields", []))
     max_concurrency = int(arguments.get("max_concurrency", 10))
-    output_mapping = {"structured_output_fields": list(config.get("structured_output_fields") or []),
-                      "include_original": True, "add_metadata": True}
+    fields = list(config.get("structured_output_fields") or [])
+    output_mapping = {"structured_output_fields": fields, "include_original": True, "add_metadata": True}
     return {
         "config": config, "unmapped_required_fields": unmapped,
         "input_mapping": {"column_mappings": config["input_mapping"]["column_mappings"]},
         "output_mapping": output_mapping,
         "execution_config": {"max_concurrency": max_concurrency},
         "summary": {"target_agent": agent.name, "mapped_columns": len(config["input_mapping"]["column_mappings"]),
-                    "output_fields": len(output_mapping["structured_output_fields"]),
+                    "output_fields": len(fields),
                     "max_concurrency": max_concurrency, "include_original_data": True},
         "message": "Batch processor configuration generated successfully",
     }
