@@ -322,3 +322,27 @@ def test_local_and_s3_inputs_do_not_mix() -> None:
                             ("get_batch_results", {"batch_id": "b", "execution_id": "e"})):
         result = call_tool(tool, arguments)
         assert result["ok"] is False and "give exactly one of" in result["error"], result
+
+
+def test_the_original_mappings_drive_the_local_engine_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """execute_batch.py lines 50-66: an output_mapping without structured_output_fields names the fields by its
+    keys. Given a local csv_path, the same inputs run on the local engine: only the kept fields become columns."""
+    for key, value in {"SCHEMA_FACTORY_GENERATED": str(REPO / "generated"),
+                       "SCHEMA_FACTORY_RESULTS": str(tmp_path / "store.sqlite"), "SCHEMA_FACTORY_TOOL_ROOT": str(tmp_path),
+                       "SCHEMA_FACTORY_INVOKE": "examples.example_agent:invoke"}.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(REPO)
+    csv_path = write_addresses(tmp_path / "local.csv", 4)
+    analysis = call_tool("analyze_csv_structure", {"csv_path": str(csv_path)})["result"]
+    assert analysis["row_count"] == 4 and "suggested_mapping" not in analysis
+    assert analysis["file_info"] == {"path": csv_path.as_posix(), "size_bytes": csv_path.stat().st_size}
+    run = call_tool("execute_batch_processor", {
+        "csv_path": str(csv_path), "agent_name": AGENT, "input_mapping": INPUT_MAPPING["column_mappings"],
+        "output_mapping": {"success": {}, "fttp_avail": {}}, "max_concurrency": 2, "output_csv": "out.csv"})
+    assert run["ok"], run
+    assert sum(run["result"]["counts"].values()) == 4
+    header = (tmp_path / "out.csv").read_text("utf-8").splitlines()[0].split(",")
+    assert "success" in header and "fttp_avail" in header and "exchange_code" not in header
+    unknown = call_tool("execute_batch_processor", {"csv_path": str(csv_path), "agent_name": AGENT,
+                                                    "output_mapping": {"no_such_field": {}}})
+    assert unknown["ok"] is False and "no_such_field" in unknown["error"]
