@@ -6,6 +6,13 @@ Bedrock form as agent tool specs) paired with the function that serves it;
 the functions call `factory.batch.plan`, the layer under the CLI too. Inputs are
 checked against the spec; every failure comes back as a tool error
 (`{"ok": false, "error": ...}`), never as an exception the agent cannot read.
+
+Each tool takes two kinds of input. Ours (a local `csv_path`, a `batch_id`) runs
+the local engine. The existing step-functions-agent orchestrator's (an S3 URI, an
+`execution_arn`) drives the deployed batch processor, found from the shared
+stack's exports. Answers carry the fields that orchestrator's callers read as
+well as ours. S3 URIs and ARNs come from a model, so each is validated before
+any client is made.
 """
 
 from __future__ import annotations
@@ -503,6 +510,19 @@ def call_tool(name: str, arguments: Any) -> dict[str, Any]:
         return {"ok": False, "error": f"{type(err).__name__}: {err}"}
 
 
+def _apply_polling(content: Any, metadata: Any) -> None:
+    """The existing agents add {"polling_metadata": {"interval", "max_attempts"}} to a polled tool's call (their
+    tool config's polling_interval); a running execution's guidance then names that wait, as theirs does."""
+    guidance = content.get("polling_guidance") if isinstance(content, dict) else None
+    if not isinstance(guidance, dict) or not isinstance(metadata, dict):
+        return
+    interval, attempts = metadata.get("interval"), metadata.get("max_attempts")
+    if isinstance(interval, int) and not isinstance(interval, bool) and 0 < interval <= 3600:
+        guidance["recommended_wait_seconds"] = interval
+    if isinstance(attempts, int) and not isinstance(attempts, bool) and 0 < attempts <= 1000:
+        guidance["max_attempts"] = attempts
+
+
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     """Lambda entry: {"tool": name, "input": {...}} (also accepts "name"/"arguments").
 
@@ -515,5 +535,6 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     if "id" not in event:
         return answer
     content = answer["result"] if answer["ok"] else {"error": answer["error"], "message": answer["error"]}
+    _apply_polling(content, event.get("polling_metadata"))
     return {"type": "tool_result", "name": name, "tool_use_id": str(event["id"]) if event["id"] else None,
             "content": json.dumps(content, ensure_ascii=False, default=str)}

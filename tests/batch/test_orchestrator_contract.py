@@ -215,9 +215,10 @@ def test_the_original_flow_s3_uri_then_agent_then_columns(aws: dict[str, Any]) -
 
 
 def test_monitor_follows_an_execution_arn(aws: dict[str, Any]) -> None:
-    """monitor_execution.py (ffef93d) lines 35-36 take {"execution_arn"}; lines 80-140 answer {"execution_arn",
-    "status", "start_time", "duration_seconds", "is_running", "message"}, "polling_guidance" while RUNNING,
-    "end_time" and "output_summary" (the execution's output) once SUCCEEDED.
+    """monitor_execution.py (ffef93d) lines 35-36 take {"execution_arn"}; lines 80-120 answer {"execution_arn",
+    "status", "start_time", "duration_seconds", "is_running", "message"} and, while RUNNING, "polling_guidance"
+    whose "recommended_wait_seconds"/"max_attempts" come from the call's "polling_metadata" (line 39; the agents
+    send it, step_functions_generator_unified_llm.py lines ~700-716).
     """
     arn = _batch_processor(aws, None)
     _export(aws, arn)
@@ -226,6 +227,10 @@ def test_monitor_follows_an_execution_arn(aws: dict[str, Any]) -> None:
     assert status["execution_arn"] == running and status["status"] == "RUNNING" and status["is_running"] is True
     assert status["duration_seconds"] >= 0 and status["start_time"] and status["message"]
     assert status["polling_guidance"]["status"] == "in_progress" and "end_time" not in status
+    polled = _content({"name": "monitor_batch_execution", "id": "t4b", "input": {"execution_arn": running},
+                       "polling_metadata": {"interval": 45, "max_attempts": 12}})
+    assert polled["polling_guidance"]["recommended_wait_seconds"] == 45
+    assert polled["polling_guidance"]["max_attempts"] == 12
 
 
 def test_monitor_a_finished_execution(aws: dict[str, Any]) -> None:
