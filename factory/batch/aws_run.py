@@ -156,3 +156,52 @@ def aws_client(options: AwsOptions, service: str) -> Any:
 
 def is_execution_arn(batch_id: str) -> bool:
     return batch_id.startswith("arn:") and ":execution:" in batch_id
+
+
+# What a tool input (written by a model) may name on the AWS side: an execution of a
+# state machine, and an object in a bucket; nothing else gets near a boto3 call.
+EXECUTION_ARN = re.compile(
+    r"^arn:aws(-[a-z]+)*:states:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:execution:[A-Za-z0-9_-]{1,80}:[A-Za-z0-9_-]{1,80}$"
+)
+EXECUTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+S3_URI = re.compile(r"^s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/([^\x00-\x1f\x7f]{1,1024})$")
+
+
+def valid_execution_arn(value: str, where: str) -> str:
+    if not EXECUTION_ARN.fullmatch(value):
+        raise ValueError(f"{where}: not a Step Functions execution ARN: {value!r}")
+    return value
+
+
+def parse_s3_uri(value: str, where: str) -> tuple[str, str]:
+    """(bucket, key) of `s3://bucket/key`; anything else (another scheme, no key, control characters) is refused."""
+    match = S3_URI.fullmatch(value)
+    if match is None or ".." in match.group(1):
+        raise ValueError(f"{where}: not an S3 URI of the form s3://bucket/key: {value!r}")
+    return match.group(1), match.group(2)
+
+
+def state_machine_of(execution_arn: str) -> str:
+    """The state machine ARN an execution ARN belongs to."""
+    head, _, _name = execution_arn.rpartition(":")
+    return head.replace(":execution:", ":stateMachine:", 1)
+
+
+def orchestrator_request(csv_s3_uri: str, agent_name: str, mapping: dict[str, Any], max_concurrency: int,
+                         agent_arn: str | None = None, file_processing_id: str | None = None) -> dict[str, Any]:
+    """The existing step-functions-agent orchestrator's request, carrying our whole mapping.
+
+    The batch processor merges `output_mapping` and `{"input_mapping": ...}` back into
+    one mapping, so sending every key but `input_mapping` as `output_mapping` loses nothing.
+    """
+    target: dict[str, Any] = {"type": "agent", "name": agent_name}
+    if agent_arn:
+        target["arn"] = agent_arn
+    request: dict[str, Any] = {
+        "csv_s3_uri": csv_s3_uri, "target": target, "input_mapping": mapping["input_mapping"],
+        "output_mapping": {key: value for key, value in mapping.items() if key != "input_mapping"},
+        "execution_config": {"max_concurrency": max_concurrency},
+    }
+    if file_processing_id is not None:
+        request["fileProcessingId"] = file_processing_id
+    return request

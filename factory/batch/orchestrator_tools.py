@@ -6,16 +6,28 @@ Bedrock form as agent tool specs) paired with the function that serves it;
 the functions call `factory.batch.plan`, the layer under the CLI too. Inputs are
 checked against the spec; every failure comes back as a tool error
 (`{"ok": false, "error": ...}`), never as an exception the agent cannot read.
+
+Each tool takes two kinds of input. Ours (a local `csv_path`, a `batch_id`) runs
+the local engine. The existing step-functions-agent orchestrator's (an S3 URI, an
+`execution_arn`) drives the deployed batch processor, found from the shared
+stack's exports. Answers carry the fields that orchestrator's callers read as
+well as ours. S3 URIs and ARNs come from a model, so each is validated before
+any client is made.
 """
 
 from __future__ import annotations
 
+import contextlib
+import csv
+import datetime
+import json
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-from factory.batch.aws_run import AwsOptions
+from factory.batch.aws_run import AwsOptions, aws_client, aws_errors, parse_s3_uri, valid_execution_arn
 from factory.errors import FactoryError
 from factory.orchestrator_specs import ORCHESTRATOR_TOOL_SPECS
 from factory.runtime.value_checks import object_problems
@@ -30,6 +42,8 @@ INVOKE_ENV = "SCHEMA_FACTORY_INVOKE"
 # The directory the tools' CSV paths must stay under (default: the working directory): a model's
 # input must not read or overwrite files elsewhere.
 ROOT_ENV = "SCHEMA_FACTORY_TOOL_ROOT"
+# The deployment (`SchemaFactory-<env>-...` exports) the S3 and execution ARN inputs drive; default dev.
+ENV_ENV = "SCHEMA_FACTORY_ENV"
 
 
 @dataclass(frozen=True)
@@ -63,29 +77,187 @@ def _agent(name: str) -> AgentSpec:
     return resolve_agent(name, _generated())
 
 
-def analyze_csv_structure(arguments: dict[str, Any]) -> dict[str, Any]:
-    from factory.batch.analyze import analyze_csv
+def _aws() -> AwsOptions:
+    """The deployment the S3/ARN inputs drive: the operator's environment (region, credentials, endpoint from
+    the usual AWS_* variables), never the tool input."""
+    return AwsOptions(env_name=os.environ.get(ENV_ENV, "dev"))
 
-    return analyze_csv(_path(arguments, "csv_path"), _agent(arguments["agent_name"])).to_dict()
+
+def _one_of(arguments: dict[str, Any], *keys: str) -> str:
+    """The one key of `keys` the input gives; none or several is an input error naming them."""
+    given = [key for key in keys if arguments.get(key) is not None]
+    if len(given) != 1:
+        raise ValueError(f"give exactly one of {', '.join(keys)}" + (f" (got {', '.join(given)})" if given else ""))
+    return given[0]
+
+
+@contextlib.contextmanager
+def _csv_file(arguments: dict[str, Any], *keys: str) -> Iterator[tuple[Path, str]]:
+    """The CSV the input names, as a local file: a path under the root, or an S3 object downloaded to a
+    temporary directory (removed afterwards). Yields (file, how to name it in messages)."""
+    key = _one_of(arguments, *keys)
+    if key == "csv_path":
+        path = _path(arguments, key)
+        yield path, path.as_posix()
+        return
+    uri = arguments[key]
+    bucket, object_key = parse_s3_uri(uri, key)
+    with tempfile.TemporaryDirectory(prefix="schema-factory-") as tmp:
+        local = Path(tmp) / "input.csv"
+        with aws_errors(uri):
+            aws_client(_aws(), "s3").download_file(bucket, object_key, str(local))
+        yield local, uri
+
+
+def _columns_csv(columns: list[str], directory: str) -> Path:
+    """A header-only CSV of the given columns (the original's generate_batch_config takes only names)."""
+    path = Path(directory) / "columns.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerow(columns)
+    return path
+
+
+def _plain_types(inferred: dict[str, str]) -> dict[str, str]:
+    """The existing orchestrator's `data_types`: number or string per column."""
+    return {column: "number" if kind in ("integer", "number") else "string" for column, kind in inferred.items()}
+
+
+def analyze_csv_structure(arguments: dict[str, Any]) -> dict[str, Any]:
+    """Ours (`suggested_mapping`, ... with an agent) plus the fields of the original's analyze_csv answer."""
+    from factory.batch import csv_source
+    from factory.batch.analyze import SAMPLE_ROWS, TYPE_SAMPLE_ROWS, analyze_csv, infer_type
+
+    limit = int(arguments.get("sample_rows", 5))
+    with _csv_file(arguments, "csv_path", "s3_uri") as (path, source):
+        if arguments.get("agent_name"):
+            result = analyze_csv(path, _agent(arguments["agent_name"])).to_dict()
+        else:
+            columns = csv_source.header(path)
+            values: dict[str, list[str]] = {column: [] for column in columns}
+            samples: list[dict[str, str]] = []
+            count = 0
+            for row in csv_source.rows(path):
+                count += 1
+                if len(samples) < max(limit, SAMPLE_ROWS):
+                    samples.append(row.values)
+                if count <= TYPE_SAMPLE_ROWS:
+                    for column in columns:
+                        values[column].append(row.values[column])
+            result = {"columns": columns, "row_count": count, "sample_rows": samples,
+                      "inferred_types": {column: infer_type(v) for column, v in values.items()}}
+        size = path.stat().st_size
+    result.update({
+        "column_count": len(result["columns"]), "sample_data": result["sample_rows"][:limit],
+        "data_types": _plain_types(result["inferred_types"]),
+        "analysis_summary": f"CSV file contains {result['row_count']} rows and {len(result['columns'])} columns",
+    })
+    if "s3_uri" in arguments:
+        bucket, key = parse_s3_uri(arguments["s3_uri"], "s3_uri")
+        result["file_info"] = {"bucket": bucket, "key": key, "size_bytes": size}
+    else:
+        result["file_info"] = {"path": source, "size_bytes": size}
+    return result
+
+
+def _output_fields(agent: AgentSpec) -> list[str]:
+    return list(agent.mapping.get("structured_output_fields") or [])
 
 
 def validate_agent_compatibility(arguments: dict[str, Any]) -> dict[str, Any]:
+    """With a CSV, its columns are checked too; without one (the original's input), the agent alone."""
     from factory.batch.analyze import analyze_csv, batch_config
+    from factory.batch.invokers import is_state_machine_arn
     from factory.runtime.agent_record_checks import check_agent_record
 
     agent = _agent(arguments["agent_name"])
-    mapping = batch_config(analyze_csv(_path(arguments, "csv_path"), agent), agent)
+    if arguments.get("csv_path") is not None or arguments.get("csv_s3_uri") is not None:
+        with _csv_file(arguments, "csv_path", "csv_s3_uri") as (path, _source):
+            mapping = batch_config(analyze_csv(path, agent), agent)
+    else:
+        mapping = agent.mapping
     problems = check_agent_record(agent.record, mapping, agent.name)
-    return {"compatible": not problems, "problems": problems, "agent_name": agent.name,
-            "column_mappings": mapping["input_mapping"]["column_mappings"]}
+    structured = not check_agent_record(agent.record, agent.mapping, agent.name)
+    result: dict[str, Any] = {
+        "compatible": not problems, "problems": problems, "agent_name": agent.name,
+        "structured_output_enabled": structured, "output_fields": _output_fields(agent),
+        "column_mappings": mapping["input_mapping"]["column_mappings"],
+    }
+    if is_state_machine_arn(agent.record.get("state_machine_arn")):
+        result["state_machine_arn"] = agent.record["state_machine_arn"]
+    if problems:
+        result["error"] = f"Agent {agent.name!r} cannot run this batch: " + "; ".join(problems)
+    else:
+        result["message"] = f"Agent {agent.name!r} is compatible with batch processing"
+    return result
+
+
+def _column_mappings(given: dict[str, Any]) -> dict[str, str]:
+    """The original's input_mapping: {"column_mappings": {...}} or, its legacy form, the mappings themselves."""
+    mappings = given.get("column_mappings", given)
+    if not isinstance(mappings, dict) or not all(isinstance(v, str) for v in mappings.values()):
+        raise ValueError("input_mapping: expected {\"column_mappings\": {column: field}} or {column: field}")
+    return dict(mappings)
+
+
+def _kept_fields(given: dict[str, Any], agent: AgentSpec) -> list[str]:
+    """The original's output_mapping: structured_output_fields, else its keys (execute_batch.py does the same)."""
+    fields = given["structured_output_fields"] if "structured_output_fields" in given else list(given)
+    known = _output_fields(agent)
+    unknown = [name for name in fields if name not in known]
+    if not isinstance(fields, list) or unknown:
+        raise ValueError(f"output_mapping: {unknown or fields!r} not output fields of {agent.name!r}; "
+                         f"fields: {', '.join(known)}")
+    return fields or known
+
+
+def _mapping(arguments: dict[str, Any], path: Path, agent: AgentSpec) -> dict[str, Any]:
+    """Our config as given, else the suggested one with the original's input/output mappings applied."""
+    from factory.batch.analyze import analyze_csv, batch_config
+
+    if arguments.get("config") is not None:
+        if arguments.get("input_mapping") is not None or arguments.get("output_mapping") is not None:
+            raise ValueError("give config or input_mapping/output_mapping, not both")
+        return dict(arguments["config"])
+    mapping = batch_config(analyze_csv(path, agent), agent)
+    if arguments.get("input_mapping") is not None:
+        mapping["input_mapping"] = {key: value for key, value in mapping["input_mapping"].items()
+                                    if key != "unmapped_required_fields"}
+        mapping["input_mapping"]["column_mappings"] = _column_mappings(arguments["input_mapping"])
+    if arguments.get("output_mapping"):
+        kept = _kept_fields(arguments["output_mapping"], agent)
+        dropped = set(_output_fields(agent)) - set(kept)
+        mapping["structured_output_fields"] = kept
+        for key in ("output_columns", "required_output_fields"):
+            if key in mapping:
+                mapping[key] = [name for name in mapping[key] if name not in dropped]
+    return mapping
 
 
 def generate_batch_config(arguments: dict[str, Any]) -> dict[str, Any]:
-    from factory.batch.analyze import analyze_csv, batch_config
-
+    """`config` is ours (give it back to execute_batch_processor); `input_mapping`/`output_mapping` and `summary`
+    are what the original's generate_config answers, for a caller that passes those on instead."""
     agent = _agent(arguments["agent_name"])
-    analysis = analyze_csv(_path(arguments, "csv_path"), agent)
-    return {"config": batch_config(analysis, agent), "unmapped_required_fields": analysis.unmapped_required}
+    with contextlib.ExitStack() as stack:
+        if arguments.get("csv_columns") is not None:
+            _one_of(arguments, "csv_path", "csv_s3_uri", "csv_columns")
+            path = _columns_csv(arguments["csv_columns"], stack.enter_context(tempfile.TemporaryDirectory()))
+        else:
+            path, _source = stack.enter_context(_csv_file(arguments, "csv_path", "csv_s3_uri", "csv_columns"))
+        config = _mapping(arguments, path, agent)
+    unmapped = list(config["input_mapping"].get("unmapped_required_fields", []))
+    max_concurrency = int(arguments.get("max_concurrency", 10))
+    fields = list(config.get("structured_output_fields") or [])
+    output_mapping = {"structured_output_fields": fields, "include_original": True, "add_metadata": True}
+    return {
+        "config": config, "unmapped_required_fields": unmapped,
+        "input_mapping": {"column_mappings": config["input_mapping"]["column_mappings"]},
+        "output_mapping": output_mapping,
+        "execution_config": {"max_concurrency": max_concurrency},
+        "summary": {"target_agent": agent.name, "mapped_columns": len(config["input_mapping"]["column_mappings"]),
+                    "output_fields": len(fields),
+                    "max_concurrency": max_concurrency, "include_original_data": True},
+        "message": "Batch processor configuration generated successfully",
+    }
 
 
 def _tool_invoke(arguments: dict[str, Any]) -> str | None:
@@ -104,21 +276,136 @@ def _tool_invoke(arguments: dict[str, Any]) -> str | None:
     return given or os.environ.get(INVOKE_ENV) or None
 
 
+def _concurrency(arguments: dict[str, Any]) -> int:
+    if arguments.get("concurrency") is not None and arguments.get("max_concurrency") is not None:
+        raise ValueError("give concurrency or max_concurrency, not both")
+    return int(arguments.get("concurrency") or arguments.get("max_concurrency") or 10)
+
+
 def execute_batch_processor(arguments: dict[str, Any]) -> dict[str, Any]:
+    key = _one_of(arguments, "csv_path", "csv_s3_uri")
+    if key == "csv_s3_uri":
+        return _execute_on_step_functions(arguments)
+    if arguments.get("fileProcessingId") is not None:
+        raise ValueError("fileProcessingId is passed to the deployed batch processor: give csv_s3_uri")
     from factory.batch.engine import RunOptions
     from factory.batch.plan import RunRequest, plan_local, run_plan
 
-    concurrency = int(arguments.get("concurrency", 10))
+    path = _path(arguments, "csv_path")
+    config = _mapping(arguments, path, _agent(arguments["agent_name"])) if (
+        arguments.get("input_mapping") is not None or arguments.get("output_mapping")) else arguments.get("config")
     request = RunRequest(
-        _path(arguments, "csv_path"), arguments["agent_name"], _generated(), config=arguments.get("config"),
+        path, arguments["agent_name"], _generated(), config=config,
         out_path=_path(arguments, "output_csv") if arguments.get("output_csv") else None,
-        invoke=_tool_invoke(arguments), store_path=_store_path(), options=RunOptions(concurrency=concurrency),
+        invoke=_tool_invoke(arguments), store_path=_store_path(),
+        options=RunOptions(concurrency=_concurrency(arguments)),
     )
     report = run_plan(plan_local(request)).report()
     return {key: report[key] for key in ("batch_id", "rows", "counts", "results_csv")}
 
 
+def _execute_on_step_functions(arguments: dict[str, Any]) -> dict[str, Any]:
+    """Start the deployed batch processor on an S3 CSV, as `batch run --engine stepfunctions` does for a local one.
+
+    The mapping is checked against the agent and the CSV's header before anything
+    starts. The batch processor reads CSVs from its own bucket only, so a CSV
+    elsewhere is copied (server side) under its inputs/ prefix first.
+    """
+    from factory.batch.aws_run import INPUT_PREFIX, discover_target, execution_name, orchestrator_request
+    from factory.batch.invokers import is_state_machine_arn
+    from factory.batch.local_run import check_ready
+    from factory.batch.plan import check_csv_columns
+
+    if arguments.get("output_csv") is not None:
+        raise ValueError("output_csv is for the local engine; get_batch_results returns the S3 results")
+    agent = _agent(arguments["agent_name"])
+    uri = arguments["csv_s3_uri"]
+    bucket, source_key = parse_s3_uri(uri, "csv_s3_uri")
+    with _csv_file(arguments, "csv_s3_uri") as (path, _source):
+        mapping = _mapping(arguments, path, agent)
+        check_ready(agent, mapping, uri)
+        check_csv_columns(mapping, path)
+    agent_arn = _tool_invoke(arguments) if arguments.get("invoke") else agent.record.get("state_machine_arn")
+    aws = _aws()
+    with aws_errors("cloudformation"):
+        target = discover_target(aws_client(aws, "cloudformation"), aws.env_name, None, None)
+    name = execution_name(Path(source_key))
+    key = source_key if bucket == target.bucket else f"{INPUT_PREFIX}{name}.csv"
+    with aws_errors("s3/stepfunctions"):
+        if key != source_key:
+            aws_client(aws, "s3").copy({"Bucket": bucket, "Key": source_key}, target.bucket, key)
+        request = orchestrator_request(f"s3://{target.bucket}/{key}", agent.name, mapping, _concurrency(arguments),
+                                       agent_arn if is_state_machine_arn(agent_arn) else None,
+                                       arguments.get("fileProcessingId"))
+        sfn = aws_client(aws, "stepfunctions")
+        started = sfn.start_execution(stateMachineArn=target.state_machine_arn, name=name,
+                                      input=json.dumps(request, ensure_ascii=False))
+        described = sfn.describe_execution(executionArn=started["executionArn"])
+    return {
+        "execution_arn": started["executionArn"], "execution_name": name, "status": described["status"],
+        "start_time": started["startDate"].isoformat(), "state_machine_arn": target.state_machine_arn,
+        "input_config": request, "csv_s3_uri": request["csv_s3_uri"],
+        "message": f"Batch processing started successfully. Execution ID: {name}",
+        "monitor_command": f"Use 'monitor_batch_execution' with execution_arn: {started['executionArn']}",
+    }
+
+
+def _batch_execution(execution_arn: str) -> tuple[dict[str, Any], Any]:
+    """DescribeExecution of an execution of the deployed batch processor, and nothing else: the ARN is
+    checked against the shared stack's export before it is described."""
+    from factory.batch.aws_run import discover_target, state_machine_of
+
+    aws = _aws()
+    with aws_errors("cloudformation"):
+        target = discover_target(aws_client(aws, "cloudformation"), aws.env_name, None, None)
+    if state_machine_of(execution_arn) != target.state_machine_arn:
+        raise ValueError(f"execution_arn: {execution_arn!r} is not an execution of the batch processor "
+                         f"{target.state_machine_arn}")
+    with aws_errors(execution_arn):
+        described = aws_client(aws, "stepfunctions").describe_execution(executionArn=execution_arn)
+    return described, target
+
+
+def _execution_output(described: dict[str, Any]) -> dict[str, Any]:
+    try:
+        output = json.loads(described.get("output") or "{}")
+    except ValueError:
+        return {}
+    return output if isinstance(output, dict) else {}
+
+
+_STATUS_MESSAGES = {"RUNNING": "Batch processing is running...",
+                    "SUCCEEDED": "Batch processing completed successfully!", "FAILED": "Batch processing failed",
+                    "TIMED_OUT": "Batch processing timed out", "ABORTED": "Batch processing was aborted"}
+
+
+def _monitor_execution(execution_arn: str) -> dict[str, Any]:
+    """The fields of the original's monitor_execution answer, plus `state` and `counts` as the local answer has."""
+    described, _target = _batch_execution(valid_execution_arn(execution_arn, "execution_arn"))
+    status, started = described["status"], described["startDate"]
+    stopped = described.get("stopDate")
+    now = datetime.datetime.now(started.tzinfo or datetime.timezone.utc)
+    result: dict[str, Any] = {
+        "execution_arn": execution_arn, "status": status, "state": status, "start_time": started.isoformat(),
+        "duration_seconds": round(((stopped or now) - started).total_seconds(), 2), "is_running": status == "RUNNING",
+        "message": _STATUS_MESSAGES.get(status, status),
+    }
+    if stopped:
+        result["end_time"] = stopped.isoformat()
+    if status == "RUNNING":
+        result["polling_guidance"] = {"status": "in_progress", "recommended_wait_seconds": 30}
+    elif status == "SUCCEEDED":
+        result["next_step"] = "Use 'get_batch_results' to retrieve the output"
+        result["output_summary"] = _execution_output(described)
+        result["counts"] = result["output_summary"].get("counts")
+    if described.get("error") or described.get("cause"):
+        result["error"], result["cause"] = described.get("error"), described.get("cause", "Unknown error")
+    return result
+
+
 def monitor_batch_execution(arguments: dict[str, Any]) -> dict[str, Any]:
+    if _one_of(arguments, "batch_id", "execution_arn") == "execution_arn":
+        return _monitor_execution(arguments["execution_arn"])
     from factory.batch.plan import local_batches
 
     (entry,) = local_batches(arguments["batch_id"], _store_path())
@@ -126,10 +413,63 @@ def monitor_batch_execution(arguments: dict[str, Any]) -> dict[str, Any]:
             "counts": entry["counts"]}
 
 
+def _execution_results(arguments: dict[str, Any]) -> dict[str, Any]:
+    """The fields of the original's get_results answer: `output_csv_uri`, `summary.total_rows`, ...; with
+    output_csv, the CSV is downloaded there too (from the batch bucket only)."""
+    from factory.batch.aws_run import discover_target
+
+    if arguments.get("execution_id") is not None:
+        aws = _aws()
+        with aws_errors("cloudformation"):
+            target = discover_target(aws_client(aws, "cloudformation"), aws.env_name, None, None)
+        head, _, machine = target.state_machine_arn.rpartition(":stateMachine:")
+        execution_arn = f"{head}:execution:{machine}:{arguments['execution_id']}"
+    else:
+        execution_arn = arguments["execution_arn"]
+    described, target = _batch_execution(valid_execution_arn(execution_arn, "execution_arn"))
+    status = described["status"]
+    if status != "SUCCEEDED":
+        raise ValueError(f"Execution status is {status}, not SUCCEEDED: wait for it to finish "
+                         "(monitor_batch_execution)")
+    output = _execution_output(described)
+    counts = output.get("counts") or {}
+    uri = output.get("output_csv_uri") or output.get("output_location") or output.get("csv_uri") or ""
+    total = output.get("total_rows", output.get("rows", 0))
+    succeeded = output.get("successful_rows", counts.get("SUCCESS", 0) + counts.get("PARTIAL", 0))
+    failed = output.get("failed_rows", counts.get("FAILED", 0))
+    result: dict[str, Any] = {
+        "execution_arn": execution_arn, "status": "SUCCESS", "output_csv_uri": uri, "total_rows": total,
+        "summary": {"total_rows": total, "successful_rows": succeeded, "failed_rows": failed,
+                    "success_rate": f"{100 * succeeded / total:.1f}%" if total else "N/A",
+                    "processing_time": str(described["stopDate"] - described["startDate"])},
+        "columns": output.get("column_names", []), "counts": counts,
+        "execution_details": {"start_time": described["startDate"].isoformat(),
+                              "end_time": described["stopDate"].isoformat(),
+                              "execution_id": execution_arn.rsplit(":", 1)[1]},
+        "message": f"Successfully retrieved results. Output saved to: {uri}",
+    }
+    if failed:
+        result["failure_info"] = (f"{failed} rows failed processing. Check the _status and _error columns in the "
+                                  "output CSV for details.")
+    if arguments.get("output_csv") is not None:
+        bucket, key = parse_s3_uri(uri, "the execution's output_csv_uri")
+        if bucket != target.bucket:
+            raise ValueError(f"the results CSV {uri!r} is not in the batch bucket {target.bucket!r}")
+        out = _path(arguments, "output_csv")
+        with aws_errors(uri):
+            aws_client(_aws(), "s3").download_file(bucket, key, str(out))
+        result["results_csv"] = out.as_posix()
+    return result
+
+
 def get_batch_results(arguments: dict[str, Any]) -> dict[str, Any]:
+    if _one_of(arguments, "batch_id", "execution_arn", "execution_id") != "batch_id":
+        return _execution_results(arguments)
     from factory.batch.local_store import LocalResultStore
     from factory.batch.plan import batch_results
 
+    if arguments.get("output_csv") is None:
+        raise ValueError("output_csv: required with batch_id (where to write the results CSV)")
     store_path = _store_path()
     written = batch_results(arguments["batch_id"], store_path, _path(arguments, "output_csv"), AwsOptions())
     limit = int(arguments.get("preview_rows", 5))
@@ -170,7 +510,31 @@ def call_tool(name: str, arguments: Any) -> dict[str, Any]:
         return {"ok": False, "error": f"{type(err).__name__}: {err}"}
 
 
+def _apply_polling(content: Any, metadata: Any) -> None:
+    """The existing agents add {"polling_metadata": {"interval", "max_attempts"}} to a polled tool's call (their
+    tool config's polling_interval); a running execution's guidance then names that wait, as theirs does."""
+    guidance = content.get("polling_guidance") if isinstance(content, dict) else None
+    if not isinstance(guidance, dict) or not isinstance(metadata, dict):
+        return
+    interval, attempts = metadata.get("interval"), metadata.get("max_attempts")
+    if isinstance(interval, int) and not isinstance(interval, bool) and 0 < interval <= 3600:
+        guidance["recommended_wait_seconds"] = interval
+    if isinstance(attempts, int) and not isinstance(attempts, bool) and 0 < attempts <= 1000:
+        guidance["max_attempts"] = attempts
+
+
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    """Lambda entry: {"tool": name, "input": {...}} (also accepts "name"/"arguments")."""
+    """Lambda entry: {"tool": name, "input": {...}} (also accepts "name"/"arguments").
+
+    The existing step-functions-agent agents call a tool Lambda with {"name", "id", "input"} and put
+    its answer in the conversation as is, so such a call (it has "id") is answered as they answer:
+    {"type": "tool_result", "name", "tool_use_id", "content": <the result, or {"error", "message"}, as JSON>}.
+    """
     name = event.get("tool") or event.get("name") or ""
-    return call_tool(name, event.get("input", event.get("arguments", {})))
+    answer = call_tool(name, event.get("input", event.get("arguments", {})))
+    if "id" not in event:
+        return answer
+    content = answer["result"] if answer["ok"] else {"error": answer["error"], "message": answer["error"]}
+    _apply_polling(content, event.get("polling_metadata"))
+    return {"type": "tool_result", "name": name, "tool_use_id": str(event["id"]) if event["id"] else None,
+            "content": json.dumps(content, ensure_ascii=False, default=str)}

@@ -175,12 +175,12 @@ def plan_local(request: RunRequest) -> LocalPlan:
     invoke, origin = resolve_invoke(request, agent, stored)
     source = csv_path.as_posix()
     check_ready(agent, mapping, source)
-    _check_csv_columns(mapping, csv_path)
+    check_csv_columns(mapping, csv_path)
     check_out_path(out_path)
     return LocalPlan(request, csv_path, agent, mapping, out_path, invoke, origin, store, pairs)
 
 
-def _check_csv_columns(mapping: dict[str, Any], csv_path: Path) -> None:
+def check_csv_columns(mapping: dict[str, Any], csv_path: Path) -> None:
     """Every mapped column is present, and none would collide with a result column (output or `_meta`)."""
     from factory.batch import csv_source
 
@@ -207,7 +207,7 @@ def run_on_step_functions(request: RunRequest) -> dict[str, Any]:
     agent = resolve_agent(_need(request.agent_name, "--agent"), request.generated_dir)
     mapping, pairs = _mapping(request, csv_path, agent)
     check_ready(agent, mapping, csv_path.as_posix())
-    _check_csv_columns(mapping, csv_path)
+    check_csv_columns(mapping, csv_path)
     aws = request.aws
     with aws_errors("cloudformation"):
         target = discover_target(aws_client(aws, "cloudformation"), aws.env_name, aws.state_machine_arn, aws.bucket)
