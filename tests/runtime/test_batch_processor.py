@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -307,12 +309,54 @@ def test_lambdas_are_thin_handlers_over_the_asset(synthesized):
     assert (asset / "factory" / "runtime" / "output_mapper.py").exists()
     assert (asset / "jmespath" / "__init__.py").exists() and (asset / "chevron").exists()
     assert not list(asset.rglob("pydantic*")) and not list(asset.rglob("jsonschema*"))
-    # the asset imports on its own: every runtime module, with only the vendored packages beside it
-    probe = "import importlib, pkgutil, factory.runtime as r; [importlib.import_module('factory.runtime.' + m.name) for m in pkgutil.iter_modules(r.__path__)]"
-    done = subprocess.run(
-        ["python", "-I", "-c", probe], cwd=asset, capture_output=True, text=True, timeout=60
-    )
+    done = import_asset_alone(asset)
     assert done.returncode == 0, done.stderr
+
+
+# Every runtime module imported with the asset folder as the only place outside the standard library
+# (and boto3, which the Lambda runtime brings): `-I` ignores PYTHONPATH and the user site, `-S` drops the
+# site-packages where the editable install of `factory` lives, and the probe then fails unless each module
+# came from the asset.
+ASSET_PROBE = """
+import importlib, pathlib, pkgutil, sys
+asset = pathlib.Path(sys.argv[1]).resolve()
+sys.path.insert(0, str(asset))
+import factory.runtime as runtime
+for info in pkgutil.iter_modules(runtime.__path__):
+    module = importlib.import_module("factory.runtime." + info.name)
+    origin = pathlib.Path(module.__file__).resolve()
+    if asset not in origin.parents:
+        raise SystemExit(f"{module.__name__} came from {origin}, not from the asset")
+for name in ("jmespath", "chevron"):
+    origin = pathlib.Path(importlib.import_module(name).__file__).resolve()
+    if asset not in origin.parents:
+        raise SystemExit(f"{name} came from {origin}, not from the asset")
+"""
+
+
+def import_asset_alone(asset):
+    """Run ASSET_PROBE in a fresh interpreter that sees the stdlib, boto3's folder and the asset."""
+    import boto3, botocore
+
+    sitedirs = sorted({str(Path(m.__file__).resolve().parents[1]) for m in (boto3, botocore)})
+    bootstrap = "import sys; sys.path[:0] = " + repr(sitedirs) + "; exec(" + repr(ASSET_PROBE) + ")"
+    return subprocess.run(
+        [sys.executable, "-I", "-S", "-c", bootstrap, str(asset)],
+        cwd=asset,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_asset_probe_fails_when_the_asset_cannot_import(synthesized, tmp_path):
+    """The probe is real: without its vendored chevron the asset's renderer cannot import."""
+    broken = tmp_path / "asset"
+    shutil.copytree(synthesized["asset"], broken)
+    shutil.rmtree(broken / "chevron")
+    done = import_asset_alone(broken)
+    assert done.returncode != 0
+    assert "chevron" in done.stderr
 
 
 def policy_statements(template, role_fragment):
