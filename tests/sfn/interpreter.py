@@ -8,7 +8,11 @@ of a `with` block and puts moto back as it was afterwards:
 
 1. JSONata: moto's evaluator is a stub (its JVM bridge was removed). moto
    composes `($states:=<json>;$var:=<json>;<expr>)` as text, which
-   jsonata-python evaluates as it is.
+   jsonata-python evaluates as it is. A state's `{% %}` expressions are
+   evaluated faster, each compiled once per thread and given `$states` and the
+   variables as bindings (JSON values, null as JSONata's null); a result that
+   is null or nothing is evaluated again by moto's own path, so its errors
+   (States.QueryEvaluationError for nothing) are moto's.
 2. Variables: moto writes a string variable as `"<value>"` unescaped, so a `"`
    in a CSV cell breaks the expression; declarations are written as JSON.
 3. Lambda: moto runs functions in Docker. Here a function's `Handler`
@@ -31,6 +35,8 @@ of a `with` block and puts moto back as it was afterwards:
    (or clashes with, `IllegalOuterScopeWrite`) the parent's variables.
 8. Retry waits are recorded in `RETRY_WAITS` and not slept, so a Retry with
    `IntervalSeconds: 10` costs no test time; the number of attempts is kept.
+9. A `.sync` task checks its child execution every 0.05 s instead of 0.5 s
+   (latency only: the child's result is the same).
 
 moto's internals are version specific: pyproject.toml pins moto.
 """
@@ -163,6 +169,19 @@ def _render(template: Any, bindings: dict[str, Any]) -> Any:
     return template
 
 
+def _null_as_jsonata(value: Any) -> Any:
+    """JSON null inside a binding, as jsonata-python represents it (a bare None reads as nothing)."""
+    from jsonata.utils import Utils
+
+    if value is None:
+        return Utils.NULL_VALUE
+    if isinstance(value, dict):
+        return {key: _null_as_jsonata(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_null_as_jsonata(item) for item in value]
+    return value
+
+
 class _Activities:
     """One activity store for every execution, and GetActivityTask as a long poll."""
 
@@ -194,9 +213,11 @@ def local_step_functions(lambda_environment: dict[str, str] | None = None) -> It
     from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor.distributed_item_processor_worker import (  # noqa: E501
         DistributedItemProcessorWorker,
     )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_callback
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
         StateTaskService,
     )
+    from moto.stepfunctions.parser.asl.component.intrinsic.jsonata import get_intrinsic_functions_declarations
     from moto.stepfunctions.parser.asl.eval import states as eval_states
     from moto.stepfunctions.parser.asl.eval import variable_store
     from moto.stepfunctions.parser.asl.eval.callback.callback import (
@@ -229,6 +250,25 @@ def local_step_functions(lambda_environment: dict[str, str] | None = None) -> It
     for module in (moto_jsonata, eval_states, variable_store):
         if hasattr(module, "encode_jsonata_variable_declarations"):
             patch(module, "encode_jsonata_variable_declarations", declarations)
+
+    original_jsonata_body = string_expression.StringJSONata._eval_body
+    compiled = threading.local()
+
+    def bound_jsonata_body(self: Any, env: Any) -> None:
+        references = moto_jsonata.extract_jsonata_variable_references(self.expression)
+        text = f"({get_intrinsic_functions_declarations(references)}{self.expression})"
+        cache = compiled.__dict__.setdefault("cache", {})
+        if text not in cache:
+            cache[text] = jsonata.Jsonata(text)
+        store = env.variable_store
+        bindings = {**store._outer_scope, **store._inner_scope}
+        bindings["states"] = json.loads(to_json_str(env.states._states_data))
+        result = cache[text].evaluate(None, {key: _null_as_jsonata(value) for key, value in bindings.items()})
+        if result is None:
+            return original_jsonata_body(self, env)
+        env.stack.append(result)
+
+    patch(string_expression.StringJSONata, "_eval_body", bound_jsonata_body)
 
     # 3. Lambda handlers in-process
     environment_before = dict(os.environ)
@@ -400,6 +440,9 @@ def local_step_functions(lambda_environment: dict[str, str] | None = None) -> It
     patch(DistributedIterationComponent, "_map_run", emulated_map_run)
     patch(DistributedItemProcessorWorker, "_eval_job", counting_eval_job)
     patch(DistributedItemProcessorWorker, "_eval_input", isolated_eval_input)
+
+    # 9. .sync polling
+    patch(state_task_service_callback, "_DELAY_SECONDS_SYNC_CONDITION_CHECK", 0.05)
 
     # 8. Retry waits recorded, not slept
     RETRY_WAITS.clear()
