@@ -89,6 +89,7 @@ class BrowserWorker:
     activity_arn: str
     executor: Callable[[Any], ExecutorResult]
     threads: int = 1
+    approved: bool = True  # False: answer as a worker that refused the task (the existing agents' approval flow)
     seen: list[dict[str, Any]] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -125,6 +126,8 @@ class BrowserWorker:
         except Exception as exc:  # the executor itself erred: the poller reports the error text
             result = executor_failure(str(exc))
         succeeded, answer = poller_answer(task_input, result)
+        if succeeded and not self.approved:
+            answer["approved"] = False
         if succeeded:
             self.client.send_task_success(taskToken=token, output=json.dumps(answer))
         else:
