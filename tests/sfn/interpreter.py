@@ -412,7 +412,8 @@ def local_step_functions(lambda_environment: dict[str, str] | None = None) -> It
                     event_details=EventDetails(
                         mapRunFailedEventDetails={
                             "error": "States.ExceedToleratedFailureThreshold",
-                            "cause": f"{failed} of {total} items failed; tolerated: {tolerance or 0}%",
+                            "cause": "The specified tolerated failure threshold was exceeded"
+                            f" ({failed} of {total} items failed, {tolerance or 0}% tolerated)",
                         }
                     ),
                 )

@@ -78,3 +78,84 @@ def test_every_row_comes_out_once_numbered_as_input_with_its_status(local_aws, m
         {c: ("'" + row[c] if row[c].startswith("=") else row[c]) for c in COLUMNS} for row, _ in rows
     ]
     assert [line["_status"] for line in table] == [status for _, status in rows]
+
+
+@pytest.mark.parametrize(
+    ("missing", "named"),
+    [("csv_key", "csv_key"), ("mapping", "mapping"), ("agent_name", "agent_name")],
+)
+def test_a_request_missing_a_key_ends_in_batch_request_invalid_naming_it(local_aws, missing, named):
+    request = {"csv_key": "inputs/mixed.csv", "mapping": mapping(local_aws)}
+    if missing == "agent_name":
+        del request["mapping"]["agent_name"]
+    else:
+        del request[missing]
+    run = local_aws.run(BATCH_MACHINE, request)
+    assert (run.status, run.error) == ("FAILED", "BatchRequestInvalid")
+    assert named in run.cause
+    other = {"csv_key": "mapping", "mapping": "csv_key", "agent_name": "csv_key"}[missing]
+    assert other not in run.cause.replace("input_mapping", "")
+
+
+def test_a_csv_uri_outside_the_batch_bucket_is_refused(local_aws):
+    m = mapping(local_aws)
+    request = {"csv_s3_uri": "s3://someone-elses-bucket/inputs/mixed.csv", "target": {"type": "agent", "name": m["agent_name"]},
+               "input_mapping": m["input_mapping"], "output_mapping": {}}
+    run = local_aws.run(BATCH_MACHINE, request)
+    assert (run.status, run.error) == ("FAILED", "BatchRequestInvalid")
+    assert "csv_s3_uri" in run.cause
+
+
+def test_the_existing_orchestrators_request_runs_and_gets_the_fields_it_reads(local_aws, browser):
+    """The existing batch orchestrator starts the processor with
+    {"csv_s3_uri", "target": {"type", "name"}, "input_mapping", "output_mapping": {"structured_output_fields",
+    "include_original", "add_metadata"}, "execution_config": {"max_concurrency"}}
+    (lambda/agents/batch_orchestrator/execute_batch.py, lambda_handler, lines ~44-78 at ffef93d) and reads
+    output_location / output_csv_uri, total_rows, successful_rows, failed_rows, column_names back
+    (get_results.py, lines ~66-90)."""
+    browser.executor = agent_behaviour.execute
+    rows = mixed_rows(8)
+    put_csv(local_aws, "inputs/orchestrator.csv", [row for row, _ in rows])
+    m = mapping(local_aws)
+    request = {
+        "csv_s3_uri": f"s3://{local_aws.deployment.bucket}/inputs/orchestrator.csv",
+        "target": {"type": "agent", "name": m["agent_name"]},
+        "input_mapping": m["input_mapping"],
+        "output_mapping": {"structured_output_fields": ["exchange_code", "fttp_avail"], "include_original": True,
+                           "add_metadata": True},
+        "execution_config": {"max_concurrency": 2},
+    }
+    run = local_aws.run(BATCH_MACHINE, request, timeout=300)
+    assert (run.status, run.error, run.cause) == ("SUCCEEDED", None, None)
+    out = run.output
+    assert out["total_rows"] == 8 and out["output_csv_uri"] == out["output_location"] == out["csv_uri"]
+    expected_failed = sum(status == "FAILED" for _, status in rows)
+    assert (out["successful_rows"], out["failed_rows"]) == (8 - expected_failed, expected_failed)
+    assert out["column_names"] == COLUMNS + ["exchange_code", "fttp_avail", "_status", "_error",
+                                             "_execution_time_ms", "_timestamp"]
+    table = list(csv.DictReader(io.StringIO(results_csv(local_aws, out["output_csv_uri"]), newline="")))
+    assert [line["_status"] for line in table] == [status for _, status in rows]
+
+
+def test_crossing_the_tolerated_failure_threshold_ends_the_run(local_aws, browser):
+    """Only a child workflow's own failure (its results cannot be stored) counts against
+    ToleratedFailurePercentage; with the results table gone every child fails and the Map Run stops."""
+    browser.executor = agent_behaviour.execute
+    rows = mixed_rows(30)
+    put_csv(local_aws, "inputs/tolerance.csv", [row for row, _ in rows])
+    dynamodb = local_aws.clients["dynamodb"]
+    table = f"batch_processor_results-{ENV}"
+    described = dynamodb.describe_table(TableName=table)["Table"]
+    dynamodb.delete_table(TableName=table)
+    try:
+        run = local_aws.run(BATCH_MACHINE, {"csv_key": "inputs/tolerance.csv", "mapping": mapping(local_aws)},
+                            timeout=300)
+    finally:
+        recreate = {key: described[key] for key in ("TableName", "KeySchema", "AttributeDefinitions")}
+        recreate["GlobalSecondaryIndexes"] = [
+            {key: index[key] for key in ("IndexName", "KeySchema", "Projection")}
+            for index in described.get("GlobalSecondaryIndexes", [])
+        ]
+        dynamodb.create_table(BillingMode="PAY_PER_REQUEST", **recreate)
+    assert (run.status, run.error) == ("FAILED", "RowProcessingFailed")
+    assert run.cause.startswith("The specified tolerated failure threshold was exceeded (30 of 30 items")
