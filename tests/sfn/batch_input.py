@@ -14,7 +14,7 @@ def mixed_rows(count: int) -> list[tuple[dict[str, str], str]]:
 
     - every 7th row has no building number: the input does not map (FAILED before the agent);
     - every 9th row has a ZZ postcode: the browser fails (FAILED by the agent);
-    - every 11th row has a postcode off the template's pattern: the render fails (FAILED by the agent);
+    - every 11th row has a postcode off the input schema's pattern: the input does not map (FAILED);
     - row 2 holds a quoted newline and row 3 a formula cell; both are good rows.
     """
     rows = []

@@ -323,7 +323,16 @@ def local_step_functions(lambda_environment: dict[str, str] | None = None) -> It
             except IndexError:
                 time.sleep(0.02)
                 continue
-            endpoint = callbacks_of(self.stepfunction_backend, task.task_token).get(task.task_token)
+            # the execution that queued the task may not be listed as RUNNING yet
+            for _ in range(100):
+                try:
+                    pool = callbacks_of(self.stepfunction_backend, task.task_token)
+                    break
+                except InvalidToken:
+                    time.sleep(0.01)
+            else:
+                continue  # its execution has ended: AWS drops such a task too
+            endpoint = pool.get(task.task_token)
             endpoint.notify_activity_task_start(worker_name=self._get_param("workerName"))
             return json.dumps({"taskToken": task.task_token, "input": task.task_input})
         return json.dumps({})

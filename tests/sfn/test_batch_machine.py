@@ -159,3 +159,61 @@ def test_crossing_the_tolerated_failure_threshold_ends_the_run(local_aws, browse
         dynamodb.create_table(BillingMode="PAY_PER_REQUEST", **recreate)
     assert (run.status, run.error) == ("FAILED", "RowProcessingFailed")
     assert run.cause.startswith("The specified tolerated failure threshold was exceeded (30 of 30 items")
+
+
+TIMING_COLUMNS = ("_execution_time_ms", "_timestamp")
+
+
+def without_timings(text: str) -> list[dict[str, str]]:
+    """The results CSV's records with the timing cells blanked (the only cells two runs may differ in)."""
+    records = list(csv.DictReader(io.StringIO(text, newline="")))
+    return [{key: ("" if key in TIMING_COLUMNS else value) for key, value in record.items()} for record in records]
+
+
+def test_both_engines_give_the_same_results_csv(local_aws, mixed_batch, tmp_path, monkeypatch):
+    """The same CSV and agent behaviour through `batch run --engine local` and the executed state machine
+    give the same results CSV, once timestamps and durations are blanked, except the `_error` text of
+    FAILED rows: the step-functions engine names the failing Lambda's error type ("InputRowError: ...")
+    and the agent's named failure ("BrowserRunFailed: <the worker's cause>"), the local engine the bare
+    input error and its own retries ("agent call failed after 2 attempt(s): <exception>: <message>").
+    Both carry the same message; the test pins exactly that difference and nothing more."""
+    from click.testing import CliRunner
+
+    from factory.cli import main
+
+    rows, run = mixed_batch
+    source = tmp_path / "mixed.csv"
+    source.write_text(csv_text([row for row, _ in rows]), "utf-8", newline="")
+    out = tmp_path / "local.results.csv"
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, [
+        "batch", "run", str(source), "--agent", EXTRACTION, "--generated", str(local_aws.deployment.generated),
+        "--invoke", "tests.sfn.agent_behaviour:invoke", "--retries", "1", "--store", str(tmp_path / "store.sqlite"),
+        "--out", str(out), "--quiet",
+    ])
+    assert result.exit_code == 1, result.output  # some rows fail, by design
+    local_text = out.read_text("utf-8")
+    remote_text = results_csv(local_aws, run.output["csv_uri"])
+    local, remote = without_timings(local_text), without_timings(remote_text)
+    assert len(local) == len(remote) == ROWS
+    assert list(local[0]) == list(remote[0])
+    for number, (mine, theirs) in enumerate(zip(local, remote), start=1):
+        assert {k: v for k, v in mine.items() if k != "_error"} == {k: v for k, v in theirs.items() if k != "_error"}
+        if mine["_error"] == theirs["_error"]:
+            continue
+        crashed = f"browser crashed on {rows[number - 1][0]['postcode']}"
+        assert (mine["_error"], theirs["_error"]) in (
+            (theirs["_error"].removeprefix("InputRowError: "), "InputRowError: " + mine["_error"]),
+            (f"agent call failed after 2 attempt(s): BrowserCrashed: {crashed}", f"BrowserRunFailed: {crashed}"),
+        ), number
+    # the part that is byte for byte: everything but the timing cells and the FAILED rows' _error
+    def comparable(text: str) -> str:
+        buffer = io.StringIO()
+        records = [{**record, "_error": ""} for record in without_timings(text)]
+        writer = csv.DictWriter(buffer, fieldnames=list(records[0]), lineterminator="\r\n")
+        writer.writeheader()
+        writer.writerows(records)
+        return buffer.getvalue()
+
+    assert comparable(local_text) == comparable(remote_text)
+    assert local_text.splitlines()[0] == remote_text.splitlines()[0]
