@@ -42,11 +42,14 @@ class LocalAws:
         arn = sfn.start_execution(
             stateMachineArn=self.deployment.machine_arn(machine), input=json.dumps(payload), **kwargs
         )["executionArn"]
+        pause = 0.01
         while True:
             described = sfn.describe_execution(executionArn=arn)
             if described["status"] != "RUNNING" or time.monotonic() - started > timeout:
                 break
-            time.sleep(0.02)
+            # each DescribeExecution costs CPU the execution's own threads need: back off to 0.25 s
+            time.sleep(pause)
+            pause = min(pause * 1.5, 0.25)
         output = json.loads(described["output"]) if described.get("output") else None
         return Execution(
             arn, described["status"], output, described.get("error"), described.get("cause"),

@@ -114,7 +114,7 @@ def test_the_existing_orchestrators_request_runs_and_gets_the_fields_it_reads(lo
     output_location / output_csv_uri, total_rows, successful_rows, failed_rows, column_names back
     (get_results.py, lines ~66-90)."""
     browser.executor = agent_behaviour.execute
-    rows = mixed_rows(8)
+    rows = mixed_rows(7)
     put_csv(local_aws, "inputs/orchestrator.csv", [row for row, _ in rows])
     m = mapping(local_aws)
     request = {
@@ -128,9 +128,9 @@ def test_the_existing_orchestrators_request_runs_and_gets_the_fields_it_reads(lo
     run = local_aws.run(BATCH_MACHINE, request, timeout=300)
     assert (run.status, run.error, run.cause) == ("SUCCEEDED", None, None)
     out = run.output
-    assert out["total_rows"] == 8 and out["output_csv_uri"] == out["output_location"] == out["csv_uri"]
+    assert out["total_rows"] == 7 and out["output_csv_uri"] == out["output_location"] == out["csv_uri"]
     expected_failed = sum(status == "FAILED" for _, status in rows)
-    assert (out["successful_rows"], out["failed_rows"]) == (8 - expected_failed, expected_failed)
+    assert (out["successful_rows"], out["failed_rows"]) == (7 - expected_failed, expected_failed)
     assert out["column_names"] == COLUMNS + ["exchange_code", "fttp_avail", "_status", "_error",
                                              "_execution_time_ms", "_timestamp"]
     table = list(csv.DictReader(io.StringIO(results_csv(local_aws, out["output_csv_uri"]), newline="")))
@@ -141,7 +141,7 @@ def test_crossing_the_tolerated_failure_threshold_ends_the_run(local_aws, browse
     """Only a child workflow's own failure (its results cannot be stored) counts against
     ToleratedFailurePercentage; with the results table gone every child fails and the Map Run stops."""
     browser.executor = agent_behaviour.execute
-    rows = mixed_rows(30)
+    rows = mixed_rows(6)
     put_csv(local_aws, "inputs/tolerance.csv", [row for row, _ in rows])
     dynamodb = local_aws.clients["dynamodb"]
     table = f"batch_processor_results-{ENV}"
@@ -158,7 +158,7 @@ def test_crossing_the_tolerated_failure_threshold_ends_the_run(local_aws, browse
         ]
         dynamodb.create_table(BillingMode="PAY_PER_REQUEST", **recreate)
     assert (run.status, run.error) == ("FAILED", "RowProcessingFailed")
-    assert run.cause.startswith("The specified tolerated failure threshold was exceeded (30 of 30 items")
+    assert run.cause.startswith("The specified tolerated failure threshold was exceeded (6 of 6 items")
 
 
 TIMING_COLUMNS = ("_execution_time_ms", "_timestamp")
