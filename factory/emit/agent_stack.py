@@ -8,7 +8,6 @@ from factory.emit.python_source import render_python
 from factory.emit.serialize import json_bytes
 from factory.schema.model import CanonicalSchema
 
-
 # The tool name the browser agent's poller and the existing agents use for a remote browser run.
 BROWSER_TOOL_NAME = "browser_remote"
 

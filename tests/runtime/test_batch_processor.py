@@ -185,7 +185,6 @@ def test_request_defaults_and_batch_id(definition):
         "mapping": {"extraction_name": "energy_tariff_quotes", "agent_name": "energy-agent"},
     }
     states = {"input": request, "context": {"Execution": {"Name": "run-1"}}}
-    assert evaluate(assign["batch_id"], states=states) == "energy-tariff-quotes#run-1"
     assert evaluate(assign["agent_name"], states=states) == "energy-agent"
     assert (
         evaluate(assign["agent_name"], states={**states, "input": {**request, "agent_name": "other"}})
@@ -197,9 +196,45 @@ def test_request_defaults_and_batch_id(definition):
         == 50
     )
     assert evaluate(assign["agent_version"], states=states) is None
+    for key in ("csv_key", "mapping", "agent_name", "agent_version", "target_arn"):  # absent: null, no error
+        assert evaluate(assign[key], states={**states, "input": {}}) is None, key
+    batch_id = state(definition, "ValidateInput")["Assign"]["batch_id"]
+    variables = {"mapping": request["mapping"], "agent_name": "energy-agent"}
+    assert evaluate(batch_id, variables, states) == "energy-tariff-quotes#run-1"
+    assert evaluate(batch_id, {"mapping": {}, "agent_name": "energy-agent"}, states) == "energy-agent#run-1"
     condition = state(definition, "RequestWellFormed")["Choices"][0]["Condition"]
-    assert evaluate(condition, {"csv_key": "k", "mapping": {}}) is True
-    assert evaluate(condition, {"csv_key": None, "mapping": {}}) is False
+    assert evaluate(condition, {"csv_key": "k", "mapping": {}, "agent_name": "a"}) is True
+    assert evaluate(condition, {"csv_key": None, "mapping": {}, "agent_name": "a"}) is False
+    assert evaluate(condition, {"csv_key": "k", "mapping": {}, "agent_name": None}) is False
+
+
+def test_the_orchestrators_request_is_read_too(definition):
+    """The existing orchestrator's shape (execute_batch.py at ffef93d): csv_s3_uri, target, input/output_mapping."""
+    assign = state(definition, "ReadRequest")["Assign"]
+    bucket = state(definition, "ProcessRows")["ItemReader"]["Arguments"]["Bucket"]  # as resolved here
+    request = {
+        "csv_s3_uri": f"s3://{bucket}/inputs/a b.csv",
+        "target": {
+            "type": "agent",
+            "name": "energy-agent",
+            "arn": "arn:aws:states:us-east-1:1:stateMachine:x",
+        },
+        "input_mapping": {"column_mappings": {"Postcode": "postcode"}},
+        "output_mapping": {"structured_output_fields": ["tariff_count"], "include_original": True},
+        "execution_config": {"max_concurrency": 3},
+    }
+    states = {"input": request}
+    assert evaluate(assign["csv_key"], states=states) == "inputs/a b.csv"
+    assert evaluate(assign["agent_name"], states=states) == "energy-agent"
+    assert evaluate(assign["target_arn"], states=states) == request["target"]["arn"]
+    assert evaluate(assign["max_concurrency"], states=states) == 3
+    assert evaluate(assign["mapping"], states=states) == {
+        "structured_output_fields": ["tariff_count"],
+        "include_original": True,
+        "input_mapping": request["input_mapping"],
+    }
+    elsewhere = {"input": {**request, "csv_s3_uri": "s3://other-bucket/inputs/a.csv"}}
+    assert evaluate(assign["csv_key"], states=elsewhere) is None
 
 
 def test_row_selection_and_agent_arn(definition):
@@ -207,10 +242,18 @@ def test_row_selection_and_agent_arn(definition):
     context = {"context": {"Map": {"Item": {"Index": 0, "Value": {"Postcode": "SW1A 1AA"}}}}}
     assert evaluate(rows["ItemSelector"]["row_number"], states=context) == 1
     assert evaluate(rows["ItemSelector"]["row"], states=context) == {"Postcode": "SW1A 1AA"}
-    arn = evaluate(
-        rows["ItemBatcher"]["BatchInput"]["agent_state_machine_arn"], {"agent_name": "energy-agent"}
+    arn = state(definition, "ValidateInput")["Assign"]["agent_state_machine_arn"]
+    assert (
+        evaluate(arn, {"agent_name": "energy-agent", "target_arn": None})
+        == "arn:aws:states:us-east-1:123456789012:stateMachine:energy-agent-dev"
     )
-    assert arn == "arn:aws:states:us-east-1:123456789012:stateMachine:energy-agent-dev"
+    assert evaluate(arn, {"agent_name": "energy-agent", "target_arn": "arn:x"}) == "arn:x"
+    assert (
+        evaluate(
+            rows["ItemBatcher"]["BatchInput"]["agent_state_machine_arn"], {"agent_state_machine_arn": "a"}
+        )
+        == "a"
+    )
 
 
 def test_child_passes_rows_and_writes_them(definition):
@@ -237,9 +280,28 @@ def test_child_passes_rows_and_writes_them(definition):
 
 def test_done_reports_counts_and_uri(definition):
     outputs = state(definition, "Done")["Output"]
-    summary = {"rows": 3, "counts": {"SUCCESS": 3}, "csv_uri": "s3://b/results/x.csv", "columns": []}
+    summary = {
+        "rows": 3,
+        "counts": {"SUCCESS": 1, "PARTIAL": 1, "FAILED": 1},
+        "csv_uri": "s3://b/results/x.csv",
+        "columns": ["a", "_status"],
+    }
     out = {key: evaluate(value, {"batch_id": "b#1"}, {"input": summary}) for key, value in outputs.items()}
-    assert out == {"batch_id": "b#1", "rows": 3, "counts": {"SUCCESS": 3}, "csv_uri": "s3://b/results/x.csv"}
+    assert out == {
+        "batch_id": "b#1",
+        "rows": 3,
+        "counts": summary["counts"],
+        "csv_uri": "s3://b/results/x.csv",
+        # what the existing orchestrator's get_results.py reads (lines ~66-90 at ffef93d)
+        "output_csv_uri": "s3://b/results/x.csv",
+        "output_location": "s3://b/results/x.csv",
+        "total_rows": 3,
+        "successful_rows": 2,
+        "failed_rows": 1,
+        "column_names": ["a", "_status"],
+    }
+    only_successes = {**summary, "counts": {"SUCCESS": 3}}
+    assert evaluate(outputs["failed_rows"], states={"input": only_successes}) == 0
 
 
 def test_asl_validator_accepts_the_definition(definition, tmp_path):

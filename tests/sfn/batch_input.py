@@ -20,13 +20,17 @@ def mixed_rows(count: int) -> list[tuple[dict[str, str], str]]:
     rows = []
     for number in range(1, count + 1):
         postcode = POSTCODES[number % len(POSTCODES)]
-        row = {"building_number": str(number), "street": f'Mill "Road" {number}', "postcode": postcode,
-               "full_address": ""}
+        row = {
+            "building_number": str(number),
+            "street": f'Mill "Road" {number}',
+            "postcode": postcode,
+            "full_address": "",
+        }
         status = "SUCCESS"
         if number == 2:
             row["street"] = "Mill Road,\nFlat 2"
         if number == 3:
-            row["full_address"] = "=HYPERLINK(\"http://evil.example\",\"x\")"
+            row["full_address"] = '=HYPERLINK("http://evil.example","x")'
         if number % 7 == 0:
             row["building_number"], status = "", "FAILED"
         elif number % 9 == 0:

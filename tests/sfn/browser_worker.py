@@ -89,7 +89,9 @@ class BrowserWorker:
     activity_arn: str
     executor: Callable[[Any], ExecutorResult]
     threads: int = 1
-    approved: bool = True  # False: answer as a worker that refused the task (the existing agents' approval flow)
+    approved: bool = (
+        True  # False: answer as a worker that refused the task (the existing agents' approval flow)
+    )
     seen: list[dict[str, Any]] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)

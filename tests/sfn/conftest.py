@@ -52,7 +52,11 @@ class LocalAws:
             pause = min(pause * 1.5, 0.25)
         output = json.loads(described["output"]) if described.get("output") else None
         return Execution(
-            arn, described["status"], output, described.get("error"), described.get("cause"),
+            arn,
+            described["status"],
+            output,
+            described.get("error"),
+            described.get("cause"),
             time.monotonic() - started,
         )
 

@@ -24,7 +24,12 @@ ENV = "dev"
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/sfn-harness"
-PSEUDO = {"AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::URLSuffix": "amazonaws.com"}
+PSEUDO = {
+    "AWS::Partition": "aws",
+    "AWS::Region": REGION,
+    "AWS::AccountId": ACCOUNT,
+    "AWS::URLSuffix": "amazonaws.com",
+}
 
 
 @dataclass
@@ -67,7 +72,9 @@ class Deployment:
                 name=name, definition=prepare_definition(definition), roleArn=ROLE_ARN
             )
 
-    def put_generated_items(self, clients: dict[str, Any], table: str, folder: str, pattern: str = "*.json") -> None:
+    def put_generated_items(
+        self, clients: dict[str, Any], table: str, folder: str, pattern: str = "*.json"
+    ) -> None:
         """Items as `schema-factory generate` wrote them (what `register` stores), into a table."""
         from boto3.dynamodb.types import TypeSerializer
 
@@ -112,7 +119,9 @@ class _Resolver:
     def __init__(self, shared: dict[str, Any]) -> None:
         self.shared = shared
         self.exports = {
-            out["Export"]["Name"]: out["Value"] for out in shared.get("Outputs", {}).values() if "Export" in out
+            out["Export"]["Name"]: out["Value"]
+            for out in shared.get("Outputs", {}).values()
+            if "Export" in out
         }
 
     def __call__(self, node: Any, resources: dict[str, Any]) -> Any:
@@ -123,7 +132,11 @@ class _Resolver:
                     return PSEUDO[value]
                 resource = resources[value]
                 name, arn = _concrete(value, resource)
-                by_name = resource["Type"] in ("AWS::Lambda::Function", "AWS::DynamoDB::Table", "AWS::S3::Bucket")
+                by_name = resource["Type"] in (
+                    "AWS::Lambda::Function",
+                    "AWS::DynamoDB::Table",
+                    "AWS::S3::Bucket",
+                )
                 return name if by_name else arn
             if key == "Fn::GetAtt":
                 logical = value[0] if isinstance(value, list) else value.split(".", 1)[0]

@@ -62,20 +62,20 @@ import jsonata
 
 EMULATED_RULES = {
     "item_selector_before_batching": (
-        "AWS Step Functions Developer Guide, ItemSelector (Map): \"The ItemSelector field lets you override "
+        'AWS Step Functions Developer Guide, ItemSelector (Map): "The ItemSelector field lets you override '
         "the data items' values before they're passed on to the Map state.\""
     ),
     "items_array": (
-        "AWS Step Functions Developer Guide, ItemBatcher (Map): \"If you use batching, Step Functions adds the "
-        "items to an Items array. It then passes the array as input to each child workflow execution.\""
+        'AWS Step Functions Developer Guide, ItemBatcher (Map): "If you use batching, Step Functions adds the '
+        'items to an Items array. It then passes the array as input to each child workflow execution."'
     ),
     "batch_input": (
-        "AWS Step Functions Developer Guide, ItemBatcher (Map), BatchInput: \"Specifies a fixed JSON input to "
-        "include in each batch passed to each child workflow execution.\""
+        'AWS Step Functions Developer Guide, ItemBatcher (Map), BatchInput: "Specifies a fixed JSON input to '
+        'include in each batch passed to each child workflow execution."'
     ),
     "tolerance_counts_items": (
-        "AWS Step Functions API Reference, DescribeMapRun/UpdateMapRun, toleratedFailurePercentage: \"The "
-        "maximum percentage of failed items before the Map Run fails.\""
+        'AWS Step Functions API Reference, DescribeMapRun/UpdateMapRun, toleratedFailurePercentage: "The '
+        'maximum percentage of failed items before the Map Run fails."'
     ),
 }
 
@@ -136,10 +136,13 @@ def prepare_definition(definition: dict[str, Any]) -> str:
             tolerance = state.pop("ToleratedFailurePercentage", None)
             if "ItemBatcher" in state or tolerance is not None:
                 key = str(next(_map_ids))
-                _MAPS[key] = (state.pop("ItemSelector", None) if "ItemBatcher" in state else None, {
-                    "batcher": state.pop("ItemBatcher", None),
-                    "tolerance": tolerance,
-                })
+                _MAPS[key] = (
+                    state.pop("ItemSelector", None) if "ItemBatcher" in state else None,
+                    {
+                        "batcher": state.pop("ItemBatcher", None),
+                        "tolerance": tolerance,
+                    },
+                )
                 processor["Comment"] = _MARK + key
             state.pop("ResultWriter", None)
             walk(processor.get("States", {}))
@@ -213,7 +216,9 @@ def local_step_functions(lambda_environment: dict[str, str] | None = None) -> It
     from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor.distributed_item_processor_worker import (  # noqa: E501
         DistributedItemProcessorWorker,
     )
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_callback
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_callback,
+    )
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
         StateTaskService,
     )
@@ -238,12 +243,20 @@ def local_step_functions(lambda_environment: dict[str, str] | None = None) -> It
     saved: list[tuple[Any, str, Any]] = []
 
     def patch(owner: Any, name: str, value: Any) -> None:
-        saved.append((owner, name, owner.__dict__.get(name, _ABSENT) if isinstance(owner, type) else getattr(owner, name)))
+        saved.append(
+            (
+                owner,
+                name,
+                owner.__dict__.get(name, _ABSENT) if isinstance(owner, type) else getattr(owner, name),
+            )
+        )
         setattr(owner, name, value)
 
     # 1, 2. JSONata and variable declarations
     def declarations(bindings: dict[str, Any]) -> str:
-        return "".join(f"{ref}:={to_json_str(value, separators=(',', ':'))};" for ref, value in bindings.items())
+        return "".join(
+            f"{ref}:={to_json_str(value, separators=(',', ':'))};" for ref, value in bindings.items()
+        )
 
     for module in (moto_jsonata, validations, string_expression):
         patch(module, "eval_jsonata_expression", _evaluate_jsonata)
@@ -354,7 +367,9 @@ def local_step_functions(lambda_environment: dict[str, str] | None = None) -> It
     # 5. startExecution: names, and boto's parameter names
     start_execution = StepFunctionsParserBackend.start_execution
 
-    def named_start_execution(self: Any, state_machine_arn: str, name: str | None = None, *a: Any, **k: Any) -> Any:
+    def named_start_execution(
+        self: Any, state_machine_arn: str, name: str | None = None, *a: Any, **k: Any
+    ) -> Any:
         return start_execution(self, state_machine_arn, name or str(uuid.uuid4()), *a, **k)
 
     boto_session = botocore.session.get_session()
@@ -364,12 +379,16 @@ def local_step_functions(lambda_environment: dict[str, str] | None = None) -> It
         names = {camel_to_snake_case(n): n for n in model.operation_names}
         return model.operation_model(names[camel_to_snake_case(self._get_boto_service_action(action))])
 
-    def normalise_parameters(self: Any, parameters: Any, boto_service_name: Any = None, service_action_name: Any = None) -> None:
+    def normalise_parameters(
+        self: Any, parameters: Any, boto_service_name: Any = None, service_action_name: Any = None
+    ) -> None:
         shape = operation(self, boto_service_name, service_action_name).input_shape
         if shape is not None:
             self._to_boto_request(parameters, shape)
 
-    def normalise_response(self: Any, response: Any, boto_service_name: Any = None, service_action_name: Any = None) -> None:
+    def normalise_response(
+        self: Any, response: Any, boto_service_name: Any = None, service_action_name: Any = None
+    ) -> None:
         shape = operation(self, boto_service_name, service_action_name).output_shape
         if shape is not None:
             self._from_boto_response(response, shape)
@@ -432,7 +451,9 @@ def local_step_functions(lambda_environment: dict[str, str] | None = None) -> It
         eval_job(self, env, job)
         if job.job_output is None:  # failed, timed out or aborted
             batch = job.job_input
-            count = len(batch["Items"]) if isinstance(batch, dict) and isinstance(batch.get("Items"), list) else 1
+            count = (
+                len(batch["Items"]) if isinstance(batch, dict) and isinstance(batch.get("Items"), list) else 1
+            )
             with failed_lock:
                 key = id(self._map_run_record)
                 failed_items[key] = failed_items.get(key, 0) + count

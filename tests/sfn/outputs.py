@@ -7,7 +7,11 @@ from typing import Any
 # One valid set of variables per bundled schema, and the field that breaks each: off its
 # pattern where the schema has a pattern, otherwise a required field left out (None).
 VALID_INPUT: dict[str, dict[str, Any]] = {
-    "broadband_availability_bt_wholesale": {"building_number": "12", "street": 'Mill "Road"', "postcode": "CB1 2AB"},
+    "broadband_availability_bt_wholesale": {
+        "building_number": "12",
+        "street": 'Mill "Road"',
+        "postcode": "CB1 2AB",
+    },
     "company_profile_companies_house": {"company_number": "01234567"},
     "energy_tariff_quotes": {"postcode": "SW1A 1AA", "annual_kwh": 3100, "fuel_type": "dual"},
     "planning_applications_council": {"address": "1 High Street, Cambridge", "radius_m": 250},
@@ -50,6 +54,11 @@ def executor_result(extracted: dict[str, Any]) -> dict[str, Any]:
         "success": True,
         "step_results": [
             {"action": "act", "success": True},
-            {"action": "act_with_schema", "success": True, "parsed_response": extracted, "matches_schema": True},
+            {
+                "action": "act_with_schema",
+                "success": True,
+                "parsed_response": extracted,
+                "matches_schema": True,
+            },
         ],
     }

@@ -41,7 +41,14 @@ def test_happy_path_returns_structured_output_and_the_transcript(local_aws, brow
     tool_use, tool_result = run.output["messages"]
     assert tool_use == {
         "role": "assistant",
-        "content": [{"type": "tool_use", "id": task["tool_use_id"], "name": "browser_remote", "input": task["tool_input"]}],
+        "content": [
+            {
+                "type": "tool_use",
+                "id": task["tool_use_id"],
+                "name": "browser_remote",
+                "input": task["tool_input"],
+            }
+        ],
     }
     (result_block,) = tool_result["content"]
     assert tool_result["role"] == "user" and result_block["type"] == "tool_result"

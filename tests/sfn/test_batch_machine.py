@@ -58,7 +58,9 @@ def mixed_batch(local_aws, browser):
     browser.executor = agent_behaviour.execute
     rows = mixed_rows(ROWS)
     put_csv(local_aws, "inputs/mixed.csv", [row for row, _ in rows])
-    run = local_aws.run(BATCH_MACHINE, {"csv_key": "inputs/mixed.csv", "mapping": mapping(local_aws)}, timeout=600)
+    run = local_aws.run(
+        BATCH_MACHINE, {"csv_key": "inputs/mixed.csv", "mapping": mapping(local_aws)}, timeout=600
+    )
     return rows, run
 
 
@@ -99,8 +101,12 @@ def test_a_request_missing_a_key_ends_in_batch_request_invalid_naming_it(local_a
 
 def test_a_csv_uri_outside_the_batch_bucket_is_refused(local_aws):
     m = mapping(local_aws)
-    request = {"csv_s3_uri": "s3://someone-elses-bucket/inputs/mixed.csv", "target": {"type": "agent", "name": m["agent_name"]},
-               "input_mapping": m["input_mapping"], "output_mapping": {}}
+    request = {
+        "csv_s3_uri": "s3://someone-elses-bucket/inputs/mixed.csv",
+        "target": {"type": "agent", "name": m["agent_name"]},
+        "input_mapping": m["input_mapping"],
+        "output_mapping": {},
+    }
     run = local_aws.run(BATCH_MACHINE, request)
     assert (run.status, run.error) == ("FAILED", "BatchRequestInvalid")
     assert "csv_s3_uri" in run.cause
@@ -121,8 +127,11 @@ def test_the_existing_orchestrators_request_runs_and_gets_the_fields_it_reads(lo
         "csv_s3_uri": f"s3://{local_aws.deployment.bucket}/inputs/orchestrator.csv",
         "target": {"type": "agent", "name": m["agent_name"]},
         "input_mapping": m["input_mapping"],
-        "output_mapping": {"structured_output_fields": ["exchange_code", "fttp_avail"], "include_original": True,
-                           "add_metadata": True},
+        "output_mapping": {
+            "structured_output_fields": ["exchange_code", "fttp_avail"],
+            "include_original": True,
+            "add_metadata": True,
+        },
         "execution_config": {"max_concurrency": 2},
     }
     run = local_aws.run(BATCH_MACHINE, request, timeout=300)
@@ -131,8 +140,14 @@ def test_the_existing_orchestrators_request_runs_and_gets_the_fields_it_reads(lo
     assert out["total_rows"] == 7 and out["output_csv_uri"] == out["output_location"] == out["csv_uri"]
     expected_failed = sum(status == "FAILED" for _, status in rows)
     assert (out["successful_rows"], out["failed_rows"]) == (7 - expected_failed, expected_failed)
-    assert out["column_names"] == COLUMNS + ["exchange_code", "fttp_avail", "_status", "_error",
-                                             "_execution_time_ms", "_timestamp"]
+    assert out["column_names"] == COLUMNS + [
+        "exchange_code",
+        "fttp_avail",
+        "_status",
+        "_error",
+        "_execution_time_ms",
+        "_timestamp",
+    ]
     table = list(csv.DictReader(io.StringIO(results_csv(local_aws, out["output_csv_uri"]), newline="")))
     assert [line["_status"] for line in table] == [status for _, status in rows]
 
@@ -148,8 +163,9 @@ def test_crossing_the_tolerated_failure_threshold_ends_the_run(local_aws, browse
     described = dynamodb.describe_table(TableName=table)["Table"]
     dynamodb.delete_table(TableName=table)
     try:
-        run = local_aws.run(BATCH_MACHINE, {"csv_key": "inputs/tolerance.csv", "mapping": mapping(local_aws)},
-                            timeout=300)
+        run = local_aws.run(
+            BATCH_MACHINE, {"csv_key": "inputs/tolerance.csv", "mapping": mapping(local_aws)}, timeout=300
+        )
     finally:
         recreate = {key: described[key] for key in ("TableName", "KeySchema", "AttributeDefinitions")}
         recreate["GlobalSecondaryIndexes"] = [
@@ -167,7 +183,9 @@ TIMING_COLUMNS = ("_execution_time_ms", "_timestamp")
 def without_timings(text: str) -> list[dict[str, str]]:
     """The results CSV's records with the timing cells blanked (the only cells two runs may differ in)."""
     records = list(csv.DictReader(io.StringIO(text, newline="")))
-    return [{key: ("" if key in TIMING_COLUMNS else value) for key, value in record.items()} for record in records]
+    return [
+        {key: ("" if key in TIMING_COLUMNS else value) for key, value in record.items()} for record in records
+    ]
 
 
 def test_both_engines_give_the_same_results_csv(local_aws, mixed_batch, tmp_path, monkeypatch):
@@ -186,11 +204,27 @@ def test_both_engines_give_the_same_results_csv(local_aws, mixed_batch, tmp_path
     source.write_text(csv_text([row for row, _ in rows]), "utf-8", newline="")
     out = tmp_path / "local.results.csv"
     monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(main, [
-        "batch", "run", str(source), "--agent", EXTRACTION, "--generated", str(local_aws.deployment.generated),
-        "--invoke", "tests.sfn.agent_behaviour:invoke", "--retries", "1", "--store", str(tmp_path / "store.sqlite"),
-        "--out", str(out), "--quiet",
-    ])
+    result = CliRunner().invoke(
+        main,
+        [
+            "batch",
+            "run",
+            str(source),
+            "--agent",
+            EXTRACTION,
+            "--generated",
+            str(local_aws.deployment.generated),
+            "--invoke",
+            "tests.sfn.agent_behaviour:invoke",
+            "--retries",
+            "1",
+            "--store",
+            str(tmp_path / "store.sqlite"),
+            "--out",
+            str(out),
+            "--quiet",
+        ],
+    )
     assert result.exit_code == 1, result.output  # some rows fail, by design
     local_text = out.read_text("utf-8")
     remote_text = results_csv(local_aws, run.output["csv_uri"])
@@ -198,14 +232,20 @@ def test_both_engines_give_the_same_results_csv(local_aws, mixed_batch, tmp_path
     assert len(local) == len(remote) == ROWS
     assert list(local[0]) == list(remote[0])
     for number, (mine, theirs) in enumerate(zip(local, remote), start=1):
-        assert {k: v for k, v in mine.items() if k != "_error"} == {k: v for k, v in theirs.items() if k != "_error"}
+        assert {k: v for k, v in mine.items() if k != "_error"} == {
+            k: v for k, v in theirs.items() if k != "_error"
+        }
         if mine["_error"] == theirs["_error"]:
             continue
         crashed = f"browser crashed on {rows[number - 1][0]['postcode']}"
         assert (mine["_error"], theirs["_error"]) in (
             (theirs["_error"].removeprefix("InputRowError: "), "InputRowError: " + mine["_error"]),
-            (f"agent call failed after 2 attempt(s): BrowserCrashed: {crashed}", f"BrowserRunFailed: {crashed}"),
+            (
+                f"agent call failed after 2 attempt(s): BrowserCrashed: {crashed}",
+                f"BrowserRunFailed: {crashed}",
+            ),
         ), number
+
     # the part that is byte for byte: everything but the timing cells and the FAILED rows' _error
     def comparable(text: str) -> str:
         buffer = io.StringIO()

@@ -22,7 +22,11 @@ MACHINE = f"broadband-availability-bt-wholesale-agent-{ENV}"
 EXTRACTED = {"success": True, "fttp_avail": False, "exchange_code": "CAMBRIDGE"}
 OUTPUT_SCHEMA = {
     "type": "object",
-    "properties": {"success": {"type": "boolean"}, "fttp_avail": {"type": "boolean"}, "exchange_code": {"type": "string"}},
+    "properties": {
+        "success": {"type": "boolean"},
+        "fttp_avail": {"type": "boolean"},
+        "exchange_code": {"type": "string"},
+    },
     "required": ["success", "fttp_avail"],
 }
 
@@ -60,7 +64,9 @@ def test_the_activity_input_is_the_existing_agents_shape(local_aws, answering):
         assert script["starting_page"].startswith("https://")
         assert "CB1 2AB" in script["steps"][0]["prompt"] and "{{" not in script["steps"][0]["prompt"]
     assert first["tool_use_id"] != second["tool_use_id"]
-    assert answering.labels[-1] == NAME  # the poller's label: the script's name (execute_task, lines ~219-225)
+    assert (
+        answering.labels[-1] == NAME
+    )  # the poller's label: the script's name (execute_task, lines ~219-225)
 
 
 @pytest.mark.parametrize(
@@ -83,7 +89,8 @@ def test_the_agent_accepts_every_callers_input_shape(local_aws, answering, paylo
 
 def test_a_refused_task_is_a_named_failure(local_aws, answering):
     """The existing agents branch on the worker's `approved` (step_functions_generator_unified_llm.py,
-    "Process Remote Response", lines ~617-623 at ffef93d); `approved: false` ends ours in BrowserRunRejected."""
+    "Process Remote Response", lines ~617-623 at ffef93d); `approved: false` ends ours in BrowserRunRejected.
+    """
     answering.approved = False
     run = local_aws.run(MACHINE, {"data": VALID_INPUT[NAME]})
     assert (run.status, run.error) == ("FAILED", "BrowserRunRejected")
@@ -94,15 +101,31 @@ def test_poller_answer_literal():
     the executor's JSON output under tool_input.script_output, `{"raw_output": text}` when it is not JSON,
     the input's tool_name/tool_use_id/timestamp/context echoed, approved true; on failure SendTaskFailure
     with error "BrowserAutomationError" and the executor's error text (lines ~285-299, 414-427)."""
-    task = {"tool_name": "browser_remote", "tool_use_id": "t1", "tool_input": {"name": "s"}, "timestamp": "T",
-            "context": {"execution_name": "e"}}
-    assert poller_answer(task, ExecutorResult(True, '{"success": true}')) == (True, {
-        "tool_name": "browser_remote", "tool_use_id": "t1", "tool_input": {"script_output": {"success": True}},
-        "timestamp": "T", "context": {"execution_name": "e"}, "approved": True})
+    task = {
+        "tool_name": "browser_remote",
+        "tool_use_id": "t1",
+        "tool_input": {"name": "s"},
+        "timestamp": "T",
+        "context": {"execution_name": "e"},
+    }
+    assert poller_answer(task, ExecutorResult(True, '{"success": true}')) == (
+        True,
+        {
+            "tool_name": "browser_remote",
+            "tool_use_id": "t1",
+            "tool_input": {"script_output": {"success": True}},
+            "timestamp": "T",
+            "context": {"execution_name": "e"},
+            "approved": True,
+        },
+    )
     assert poller_answer(task, ExecutorResult(True, "plain text"))[1]["tool_input"] == {
-        "script_output": {"raw_output": "plain text"}}
+        "script_output": {"raw_output": "plain text"}
+    }
     assert poller_answer(task, ExecutorResult(False, None, "Script must have a starting_page")) == (
-        False, "Script must have a starting_page")
+        False,
+        "Script must have a starting_page",
+    )
     assert script_of({"starting_page": "https://x"}) == {"starting_page": "https://x"}
     assert task_label({"description": "d", "prompt": "p"}) == "d"
 
@@ -115,7 +138,14 @@ def test_validator_and_mapper_read_the_poller_answer_and_a_bare_result():
     _, answer = poller_answer(task, ExecutorResult(True, json.dumps(bare)))
     for response in (answer, bare):
         assert validate_output(NAME, json.dumps(OUTPUT_SCHEMA), response) == {
-            "valid": True, "errors": [], "structured_output": EXTRACTED}
+            "valid": True,
+            "errors": [],
+            "structured_output": EXTRACTED,
+        }
         assert locate_structured_output(response).value == EXTRACTED
     refused = {**answer, "approved": False}
-    assert validate_output(NAME, OUTPUT_SCHEMA, refused) == {"valid": False, "errors": [REJECTED], "structured_output": {}}
+    assert validate_output(NAME, OUTPUT_SCHEMA, refused) == {
+        "valid": False,
+        "errors": [REJECTED],
+        "structured_output": {},
+    }

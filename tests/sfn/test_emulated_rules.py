@@ -10,7 +10,10 @@ from __future__ import annotations
 from tests.sfn.interpreter import EMULATED_RULES, _render, exceeds_tolerance, select_and_batch
 
 # The batch processor's own ItemSelector and ItemBatcher (factory/infra/batch_processor.py, ProcessRows).
-SELECTOR = {"row": "{% $states.context.Map.Item.Value %}", "row_number": "{% $states.context.Map.Item.Index + 1 %}"}
+SELECTOR = {
+    "row": "{% $states.context.Map.Item.Value %}",
+    "row_number": "{% $states.context.Map.Item.Index + 1 %}",
+}
 BATCHER = {"MaxItemsPerBatch": 25, "BatchInput": {"batch_id": "{% $batch_id %}"}}
 
 
