@@ -29,8 +29,10 @@ of a `with` block and puts moto back as it was afterwards:
    `Arguments` and an integer `ToleratedFailurePercentage`, and ignores the
    tolerance. `prepare_definition()` moves them aside; the Map run then applies
    them as AWS documents (an emulation, see EMULATED_RULES and
-   tests/sfn/test_emulated_rules.py). ResultWriter is dropped: the batch
-   pipeline never reads the Map's own results file.
+   tests/sfn/test_emulated_rules.py). ResultWriter cannot run here at all and is
+   dropped: the batch pipeline never reads the Map's own results file, and its
+   shape is checked on the synthesized definition instead (cfn-lint,
+   asl-validator and tests/runtime/test_batch_processor.py::test_machine_shape).
 7. A distributed Map child is an execution of its own: here it no longer sees
    (or clashes with, `IllegalOuterScopeWrite`) the parent's variables.
 8. Retry waits are recorded in `RETRY_WAITS` and not slept, so a Retry with
