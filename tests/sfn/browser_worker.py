@@ -107,6 +107,8 @@ class BrowserWorker:
 
     def __exit__(self, *exc: Any) -> None:
         self._stop.set()
+        for worker in self._workers:  # each is back from its poll within about a second
+            worker.join(timeout=10)
 
     def _poll(self) -> None:
         while not self._stop.is_set():

@@ -331,7 +331,9 @@ def local_step_functions(lambda_environment: dict[str, str] | None = None) -> It
 
     def get_activity_task(self: Any) -> str:
         activity = activities.store[self._get_param("activityArn")]
-        deadline = time.monotonic() + 60  # AWS long-polls for up to 60 s
+        # AWS long-polls for up to 60 s; an empty answer sooner is within the protocol (the worker asks
+        # again) and lets a worker thread stop within a second
+        deadline = time.monotonic() + 1
         while time.monotonic() < deadline and not closing.is_set():
             try:
                 task = activity.get_task()
