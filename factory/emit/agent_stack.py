@@ -7,6 +7,9 @@ from factory import exports, names
 from factory.emit.python_source import render_python
 from factory.schema.model import CanonicalSchema
 
+# The tool name the browser agent's poller and the existing agents use for a remote browser run.
+BROWSER_TOOL_NAME = "browser_remote"
+
 
 def emit_agent_stack(schema: CanonicalSchema) -> dict[str, bytes]:
     context = {
@@ -15,6 +18,7 @@ def emit_agent_stack(schema: CanonicalSchema) -> dict[str, bytes]:
         "agent_name": names.agent_name(schema),
         "template_id": names.template_id(schema),
         "timeout": schema.browser_config.timeout,
+        "browser_tool_name": BROWSER_TOOL_NAME,
         "output_schema": schema.output_schema.to_json_schema(),
         "class_name": names.stack_class(schema),
         "env_name_pattern": names.ENV_NAME_RE.pattern,

@@ -12,14 +12,25 @@ as a FAILED row (RowFailed), so the batch goes on. WriteResults then stores the
 25 rows with one BatchWriteItem (≤ 41 requests per 1,000 rows); only a failure
 to store counts against ToleratedFailurePercentage.
 
-Request (the execution input):
+Request (the execution input), ours:
 
     {"csv_key": "inputs/<file>.csv",          # in this construct's bucket
      "mapping": {...batch mapping as JSON...},
      "agent_name"?: "...", "agent_version"?: "1.0.0",   # default: mapping.agent_name, newest active
      "max_concurrency"?: 10}
 
-Output: {"batch_id", "rows", "counts": {status: n}, "csv_uri"}.
+or the existing step-functions-agent batch orchestrator's (its execute_batch tool):
+
+    {"csv_s3_uri": "s3://<this construct's bucket>/<key>",
+     "target": {"type": "agent", "name": "<agent name>", "arn"?: "<agent state machine ARN>"},
+     "input_mapping": {...}, "output_mapping": {"structured_output_fields": [...], ...},
+     "execution_config"?: {"max_concurrency": 10}}
+
+A request missing what it needs ends in BatchRequestInvalid, naming the key.
+
+Output: {"batch_id", "rows", "counts": {status: n}, "csv_uri"}, plus the fields the
+existing orchestrator's get_results reads: "output_csv_uri" and "output_location"
+(both the CSV's URI), "total_rows", "successful_rows", "failed_rows", "column_names".
 
 This module needs aws-cdk-lib; import it only where that is installed.
 """
@@ -234,31 +245,55 @@ class BatchProcessor(Construct):
 
     # --- the definition ---------------------------------------------------------
 
-    def _agent_arn_expression(self) -> str:
+    def _agent_arn_prefix(self) -> str:
+        """JSONata for this environment's agent state machine named by $agent_name."""
         prefix = f"arn:{Aws.PARTITION}:states:{Aws.REGION}:{Aws.ACCOUNT_ID}:stateMachine:"
-        return "{% '" + prefix + "' & $agent_name & '-" + self.env_name + "' %}"
+        return "'" + prefix + "' & $agent_name & '-" + self.env_name + "'"
+
+    def _request_variables(self) -> dict[str, str]:
+        """Each request value read without failing when absent (null then), from either request shape.
+
+        An Assign that reads a missing key fails the state with
+        States.QueryEvaluationError, so every read is guarded by $type and the
+        RequestWellFormed choice decides, naming what is missing.
+        """
+        request = "$states.input"
+        uri = f"{request}.csv_s3_uri"
+        uri_path = f"$substringAfter({uri}, 's3://')"
+        own_bucket = f"$substringBefore({uri_path}, '/') = '{self.bucket.bucket_name}'"
+        orchestrator_mapping = (
+            f"$merge([{{'structured_output_fields': []}}, "
+            f"$type({request}.output_mapping) = 'object' ? {request}.output_mapping : {{}}, "
+            f"{{'input_mapping': {request}.input_mapping}}])"
+        )
+        return {
+            "csv_key": f"{{% $type({request}.csv_key) = 'string' ? {request}.csv_key"
+            f" : ($type({uri}) = 'string' and $substringBefore({uri}, '://') = 's3' and {own_bucket}"
+            f" ? $substringAfter({uri_path}, '/') : null) %}}",
+            "mapping": f"{{% $type({request}.mapping) = 'object' ? {request}.mapping"
+            f" : ($type({request}.input_mapping) = 'object' ? {orchestrator_mapping} : null) %}}",
+            "agent_name": f"{{% $type({request}.agent_name) = 'string' ? {request}.agent_name"
+            f" : $type({request}.target.name) = 'string' ? {request}.target.name"
+            f" : $type({request}.mapping.agent_name) = 'string' ? {request}.mapping.agent_name : null %}}",
+            "target_arn": f"{{% $type({request}.target.arn) = 'string' ? {request}.target.arn : null %}}",
+            "agent_version": f"{{% $type({request}.agent_version) = 'string' ? {request}.agent_version : null %}}",
+            "max_concurrency": f"{{% $type({request}.max_concurrency) = 'number' ? {request}.max_concurrency"
+            f" : $type({request}.execution_config.max_concurrency) = 'number'"
+            f" ? {request}.execution_config.max_concurrency : {DEFAULT_MAX_CONCURRENCY} %}}",
+        }
 
     def _definition(self, tolerated_failure_percentage: float) -> sfn.IChainable:
-        read_request = sfn.Pass.jsonata(
-            self,
-            "ReadRequest",
-            assign={
-                "mapping": "{% $states.input.mapping %}",
-                "csv_key": "{% $states.input.csv_key %}",
-                "agent_name": "{% $exists($states.input.agent_name) ? $states.input.agent_name"
-                " : $states.input.mapping.agent_name %}",
-                "agent_version": "{% $exists($states.input.agent_version) ? $states.input.agent_version : null %}",
-                "max_concurrency": "{% $exists($states.input.max_concurrency) ? $states.input.max_concurrency"
-                f" : {DEFAULT_MAX_CONCURRENCY} %}}",
-                "batch_id": "{% $replace($states.input.mapping.extraction_name, '_', '-') & '#'"
-                " & $states.context.Execution.Name %}",
-            },
-        )
+        read_request = sfn.Pass.jsonata(self, "ReadRequest", assign=self._request_variables())
         request_invalid = sfn.Fail.jsonata(
             self,
             "BatchRequestInvalid",
             error="BatchRequestInvalid",
-            cause="the request needs csv_key (a key in the batch bucket) and mapping (the batch mapping)",
+            cause="{% 'the request needs ' & $join(["
+            "$type($csv_key) != 'string' ? 'csv_key (a key in the batch bucket) or csv_s3_uri "
+            "(s3://" + self.bucket.bucket_name + "/<key>)', "
+            "$type($mapping) != 'object' ? 'mapping (the batch mapping) or input_mapping (an object)', "
+            "$type($agent_name) != 'string' ? 'agent_name, mapping.agent_name or target.name'"
+            "], '; ') %}",
         )
         request_ok = sfn.Choice.jsonata(self, "RequestWellFormed")
 
@@ -273,6 +308,11 @@ class BatchProcessor(Construct):
                 "csv": {"bucket": self.bucket.bucket_name, "key": "{% $csv_key %}"},
             },
             assign={
+                "batch_id": "{% $replace($exists($mapping.extraction_name) ? $mapping.extraction_name : $agent_name,"
+                " '_', '-') & '#' & $states.context.Execution.Name %}",
+                "agent_state_machine_arn": "{% $type($target_arn) = 'string' ? $target_arn : "
+                + self._agent_arn_prefix()
+                + " %}",
                 "input_columns": "{% $states.result.Payload.input_columns %}",
                 "input_schema": "{% $states.result.Payload.input_schema %}",
                 "output_schema": "{% $states.result.Payload.output_schema %}",
@@ -304,7 +344,7 @@ class BatchProcessor(Construct):
                     "mapping": "{% $mapping %}",
                     "input_schema": "{% $input_schema %}",
                     "output_schema": "{% $output_schema %}",
-                    "agent_state_machine_arn": self._agent_arn_expression(),
+                    "agent_state_machine_arn": "{% $agent_state_machine_arn %}",
                 },
             ),
             jsonata_max_concurrency="{% $max_concurrency %}",
@@ -344,12 +384,20 @@ class BatchProcessor(Construct):
                 "rows": "{% $states.input.rows %}",
                 "counts": "{% $states.input.counts %}",
                 "csv_uri": "{% $states.input.csv_uri %}",
+                "output_csv_uri": "{% $states.input.csv_uri %}",
+                "output_location": "{% $states.input.csv_uri %}",
+                "total_rows": "{% $states.input.rows %}",
+                "successful_rows": "{% $sum([$states.input.counts.SUCCESS, $states.input.counts.PARTIAL, 0]) %}",
+                "failed_rows": "{% $sum([$states.input.counts.FAILED, 0]) %}",
+                "column_names": "{% $states.input.columns %}",
             },
         )
 
         return read_request.next(
             request_ok.when(
-                sfn.Condition.jsonata("{% $type($csv_key) = 'string' and $type($mapping) = 'object' %}"),
+                sfn.Condition.jsonata(
+                    "{% $type($csv_key) = 'string' and $type($mapping) = 'object' and $type($agent_name) = 'string' %}"
+                ),
                 validate.next(
                     input_valid.when(
                         sfn.Condition.jsonata("{% $states.input.valid = true %}"),

@@ -11,6 +11,7 @@ Agents hand back their result in many wrappers, depending on who relays it:
     {"step_results": [... {"action": "act_with_schema", "parsed_response": {...},
                             "matches_schema": true} ...]}  the browser executor's script result
     {"script_output": {...}}, or a tool_result whose content is that result as JSON text
+    {"tool_input": {"script_output": {...}}, "approved": true}   the browser activity poller's answer
 
 `locate_structured_output` searches them in that order (wrappers recursively)
 and says where it found the object, or everywhere it looked. The row built from
@@ -42,12 +43,23 @@ from factory.runtime.value_checks import (
 from factory.runtime.vocabulary import STATUS_FAILED, STATUS_PARTIAL, STATUS_SUCCESS, utc_timestamp
 
 PRINT_TOOL_RE = re.compile(r"^print_(?:[a-z0-9_]+_)?output$")
-WRAPPER_KEYS = ("Output", "Payload", "content", "script_output", "result", "body", "output", "message")
+WRAPPER_KEYS = (
+    "Output",
+    "Payload",
+    "content",
+    "tool_input",
+    "script_output",
+    "result",
+    "body",
+    "output",
+    "message",
+)
 MAX_DEPTH = 8
 PLACES = (
     "structured_output, Output, Payload, content, output.message, "
     "the last print_*_output tool_use in messages or a message's content, "
-    "step_results (last act_with_schema parsed_response), script_output, tool_result content"
+    "step_results (last act_with_schema parsed_response), tool_input.script_output, script_output, "
+    "tool_result content"
 )
 
 

@@ -2,9 +2,13 @@
 
 Every generated agent state machine calls this after the browser run with
 `{"extraction_name", "output_schema": "<JSON text>", "agent_response"}` and
-branches on `valid`. The response is searched with the output mapper's locator
-(the browser result's last `act_with_schema` step, or any wrapper around it),
+branches on `valid`. The response is what the browser agent's activity poller
+answers, `{"tool_input": {"script_output": <executor result>}, "approved", ...}`,
+or a bare executor result; either is searched with the output mapper's locator
+(the executor result's last `act_with_schema` step, or any wrapper around it),
 and checked with the stdlib subset check, so the Lambda needs no jsonschema.
+An answer with `approved: false` (the worker refused the task) is invalid by
+name, never searched.
 """
 
 from __future__ import annotations
@@ -31,9 +35,14 @@ def parse_output_schema(output_schema: Any) -> dict[str, Any]:
     return output_schema
 
 
+REJECTED = "the browser worker answered approved: false (the task was rejected, the script not run)"
+
+
 def validate_output(extraction_name: str, output_schema: Any, agent_response: Any) -> dict[str, Any]:
     """{"valid", "errors", "structured_output"}; an absent output is invalid, not an exception."""
     schema = parse_output_schema(output_schema)
+    if isinstance(agent_response, dict) and agent_response.get("approved") is False:
+        return {"valid": False, "errors": [REJECTED], "structured_output": {}}
     tool_names = (f"print_{extraction_name}_output",) if extraction_name else ()
     located = locate_structured_output(agent_response, tool_names)
     if not located.found:

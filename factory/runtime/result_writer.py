@@ -170,7 +170,10 @@ def caught_error_text(error: Any) -> str:
     """Readable text for a Step Functions Catch output {"Error", "Cause"}.
 
     A Lambda's Cause is JSON text ({"errorMessage", "errorType", "stackTrace"});
-    only the message is kept, the trace is in CloudWatch.
+    only the message is kept, the trace is in CloudWatch. A failed
+    `startExecution.sync:2` agent has the agent execution's description as its
+    Cause (ARN, dates, the whole input): only the agent's own Error and Cause
+    are kept, so the cell says why and is the same on every run.
     """
     if not error:
         return "no output"
@@ -179,9 +182,13 @@ def caught_error_text(error: Any) -> str:
     name, cause = error.get("Error"), error.get("Cause")
     if isinstance(cause, str) and cause.startswith("{"):
         try:
-            cause = json.loads(cause).get("errorMessage", cause)
-        except (json.JSONDecodeError, AttributeError):
-            pass
+            parsed = json.loads(cause)
+        except json.JSONDecodeError:
+            parsed = None
+        if isinstance(parsed, dict) and "errorMessage" in parsed:
+            cause = parsed["errorMessage"]
+        elif isinstance(parsed, dict) and "ExecutionArn" in parsed and "Status" in parsed:
+            return caught_error_text({"Error": parsed.get("Error"), "Cause": parsed.get("Cause")})
     return ": ".join(str(part) for part in (name, cause) if part)
 
 

@@ -114,11 +114,14 @@ def test_state_machine_shape(synthesized: Synthesized, name: str) -> None:
     fails = sorted(k for k, v in states.items() if v["Type"] == "Fail")
     assert fails == sorted(
         ["TemplateNotFound", "TemplateLoadFailed", "TemplateRenderFailed", "BrowserRunFailed",
-         "OutputValidationFailed", "OutputInvalid"]
+         "BrowserRunRejected", "OutputValidationFailed", "OutputInvalid"]
     )
     payload = states["ValidateOutput"]["Arguments"]["Payload"]
     assert json.loads(payload["output_schema"]) == schema.output_schema.to_json_schema()
-    assert states["Succeeded"]["Output"] == {"structured_output": "{% $states.input.structured_output %}"}
+    succeeded = states["Succeeded"]["Output"]
+    assert succeeded["structured_output"] == "{% $states.input.structured_output %}"
+    assert [message["role"] for message in succeeded["messages"]] == ["assistant", "user"]
+    # what each part does is proved by executing the machine: tests/sfn/test_agent_machines.py
 
 
 @pytest.mark.parametrize("name", CASES)

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -183,7 +185,6 @@ def test_request_defaults_and_batch_id(definition):
         "mapping": {"extraction_name": "energy_tariff_quotes", "agent_name": "energy-agent"},
     }
     states = {"input": request, "context": {"Execution": {"Name": "run-1"}}}
-    assert evaluate(assign["batch_id"], states=states) == "energy-tariff-quotes#run-1"
     assert evaluate(assign["agent_name"], states=states) == "energy-agent"
     assert (
         evaluate(assign["agent_name"], states={**states, "input": {**request, "agent_name": "other"}})
@@ -195,9 +196,45 @@ def test_request_defaults_and_batch_id(definition):
         == 50
     )
     assert evaluate(assign["agent_version"], states=states) is None
+    for key in ("csv_key", "mapping", "agent_name", "agent_version", "target_arn"):  # absent: null, no error
+        assert evaluate(assign[key], states={**states, "input": {}}) is None, key
+    batch_id = state(definition, "ValidateInput")["Assign"]["batch_id"]
+    variables = {"mapping": request["mapping"], "agent_name": "energy-agent"}
+    assert evaluate(batch_id, variables, states) == "energy-tariff-quotes#run-1"
+    assert evaluate(batch_id, {"mapping": {}, "agent_name": "energy-agent"}, states) == "energy-agent#run-1"
     condition = state(definition, "RequestWellFormed")["Choices"][0]["Condition"]
-    assert evaluate(condition, {"csv_key": "k", "mapping": {}}) is True
-    assert evaluate(condition, {"csv_key": None, "mapping": {}}) is False
+    assert evaluate(condition, {"csv_key": "k", "mapping": {}, "agent_name": "a"}) is True
+    assert evaluate(condition, {"csv_key": None, "mapping": {}, "agent_name": "a"}) is False
+    assert evaluate(condition, {"csv_key": "k", "mapping": {}, "agent_name": None}) is False
+
+
+def test_the_orchestrators_request_is_read_too(definition):
+    """The existing orchestrator's shape (execute_batch.py at ffef93d): csv_s3_uri, target, input/output_mapping."""
+    assign = state(definition, "ReadRequest")["Assign"]
+    bucket = state(definition, "ProcessRows")["ItemReader"]["Arguments"]["Bucket"]  # as resolved here
+    request = {
+        "csv_s3_uri": f"s3://{bucket}/inputs/a b.csv",
+        "target": {
+            "type": "agent",
+            "name": "energy-agent",
+            "arn": "arn:aws:states:us-east-1:1:stateMachine:x",
+        },
+        "input_mapping": {"column_mappings": {"Postcode": "postcode"}},
+        "output_mapping": {"structured_output_fields": ["tariff_count"], "include_original": True},
+        "execution_config": {"max_concurrency": 3},
+    }
+    states = {"input": request}
+    assert evaluate(assign["csv_key"], states=states) == "inputs/a b.csv"
+    assert evaluate(assign["agent_name"], states=states) == "energy-agent"
+    assert evaluate(assign["target_arn"], states=states) == request["target"]["arn"]
+    assert evaluate(assign["max_concurrency"], states=states) == 3
+    assert evaluate(assign["mapping"], states=states) == {
+        "structured_output_fields": ["tariff_count"],
+        "include_original": True,
+        "input_mapping": request["input_mapping"],
+    }
+    elsewhere = {"input": {**request, "csv_s3_uri": "s3://other-bucket/inputs/a.csv"}}
+    assert evaluate(assign["csv_key"], states=elsewhere) is None
 
 
 def test_row_selection_and_agent_arn(definition):
@@ -205,10 +242,18 @@ def test_row_selection_and_agent_arn(definition):
     context = {"context": {"Map": {"Item": {"Index": 0, "Value": {"Postcode": "SW1A 1AA"}}}}}
     assert evaluate(rows["ItemSelector"]["row_number"], states=context) == 1
     assert evaluate(rows["ItemSelector"]["row"], states=context) == {"Postcode": "SW1A 1AA"}
-    arn = evaluate(
-        rows["ItemBatcher"]["BatchInput"]["agent_state_machine_arn"], {"agent_name": "energy-agent"}
+    arn = state(definition, "ValidateInput")["Assign"]["agent_state_machine_arn"]
+    assert (
+        evaluate(arn, {"agent_name": "energy-agent", "target_arn": None})
+        == "arn:aws:states:us-east-1:123456789012:stateMachine:energy-agent-dev"
     )
-    assert arn == "arn:aws:states:us-east-1:123456789012:stateMachine:energy-agent-dev"
+    assert evaluate(arn, {"agent_name": "energy-agent", "target_arn": "arn:x"}) == "arn:x"
+    assert (
+        evaluate(
+            rows["ItemBatcher"]["BatchInput"]["agent_state_machine_arn"], {"agent_state_machine_arn": "a"}
+        )
+        == "a"
+    )
 
 
 def test_child_passes_rows_and_writes_them(definition):
@@ -235,9 +280,28 @@ def test_child_passes_rows_and_writes_them(definition):
 
 def test_done_reports_counts_and_uri(definition):
     outputs = state(definition, "Done")["Output"]
-    summary = {"rows": 3, "counts": {"SUCCESS": 3}, "csv_uri": "s3://b/results/x.csv", "columns": []}
+    summary = {
+        "rows": 3,
+        "counts": {"SUCCESS": 1, "PARTIAL": 1, "FAILED": 1},
+        "csv_uri": "s3://b/results/x.csv",
+        "columns": ["a", "_status"],
+    }
     out = {key: evaluate(value, {"batch_id": "b#1"}, {"input": summary}) for key, value in outputs.items()}
-    assert out == {"batch_id": "b#1", "rows": 3, "counts": {"SUCCESS": 3}, "csv_uri": "s3://b/results/x.csv"}
+    assert out == {
+        "batch_id": "b#1",
+        "rows": 3,
+        "counts": summary["counts"],
+        "csv_uri": "s3://b/results/x.csv",
+        # what the existing orchestrator's get_results.py reads (lines ~66-90 at ffef93d)
+        "output_csv_uri": "s3://b/results/x.csv",
+        "output_location": "s3://b/results/x.csv",
+        "total_rows": 3,
+        "successful_rows": 2,
+        "failed_rows": 1,
+        "column_names": ["a", "_status"],
+    }
+    only_successes = {**summary, "counts": {"SUCCESS": 3}}
+    assert evaluate(outputs["failed_rows"], states={"input": only_successes}) == 0
 
 
 def test_asl_validator_accepts_the_definition(definition, tmp_path):
@@ -307,12 +371,54 @@ def test_lambdas_are_thin_handlers_over_the_asset(synthesized):
     assert (asset / "factory" / "runtime" / "output_mapper.py").exists()
     assert (asset / "jmespath" / "__init__.py").exists() and (asset / "chevron").exists()
     assert not list(asset.rglob("pydantic*")) and not list(asset.rglob("jsonschema*"))
-    # the asset imports on its own: every runtime module, with only the vendored packages beside it
-    probe = "import importlib, pkgutil, factory.runtime as r; [importlib.import_module('factory.runtime.' + m.name) for m in pkgutil.iter_modules(r.__path__)]"
-    done = subprocess.run(
-        ["python", "-I", "-c", probe], cwd=asset, capture_output=True, text=True, timeout=60
-    )
+    done = import_asset_alone(asset)
     assert done.returncode == 0, done.stderr
+
+
+# Every runtime module imported with the asset folder as the only place outside the standard library
+# (and boto3, which the Lambda runtime brings): `-I` ignores PYTHONPATH and the user site, `-S` drops the
+# site-packages where the editable install of `factory` lives, and the probe then fails unless each module
+# came from the asset.
+ASSET_PROBE = """
+import importlib, pathlib, pkgutil, sys
+asset = pathlib.Path(sys.argv[1]).resolve()
+sys.path.insert(0, str(asset))
+import factory.runtime as runtime
+for info in pkgutil.iter_modules(runtime.__path__):
+    module = importlib.import_module("factory.runtime." + info.name)
+    origin = pathlib.Path(module.__file__).resolve()
+    if asset not in origin.parents:
+        raise SystemExit(f"{module.__name__} came from {origin}, not from the asset")
+for name in ("jmespath", "chevron"):
+    origin = pathlib.Path(importlib.import_module(name).__file__).resolve()
+    if asset not in origin.parents:
+        raise SystemExit(f"{name} came from {origin}, not from the asset")
+"""
+
+
+def import_asset_alone(asset):
+    """Run ASSET_PROBE in a fresh interpreter that sees the stdlib, boto3's folder and the asset."""
+    import boto3, botocore
+
+    sitedirs = sorted({str(Path(m.__file__).resolve().parents[1]) for m in (boto3, botocore)})
+    bootstrap = "import sys; sys.path[:0] = " + repr(sitedirs) + "; exec(" + repr(ASSET_PROBE) + ")"
+    return subprocess.run(
+        [sys.executable, "-I", "-S", "-c", bootstrap, str(asset)],
+        cwd=asset,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_asset_probe_fails_when_the_asset_cannot_import(synthesized, tmp_path):
+    """The probe is real: without its vendored chevron the asset's renderer cannot import."""
+    broken = tmp_path / "asset"
+    shutil.copytree(synthesized["asset"], broken)
+    shutil.rmtree(broken / "chevron")
+    done = import_asset_alone(broken)
+    assert done.returncode != 0
+    assert "chevron" in done.stderr
 
 
 def policy_statements(template, role_fragment):

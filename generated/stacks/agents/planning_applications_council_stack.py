@@ -4,7 +4,13 @@
 
 The state machine loads the browser template from TemplateRegistry, renders it
 with the caller's variables, runs it on the browser activity, validates the
-result against OUTPUT_SCHEMA and returns {"structured_output": ...}.
+result against OUTPUT_SCHEMA and returns {"structured_output", "messages"}.
+
+It speaks the browser agent's wire contract: the activity input is
+{"tool_name", "tool_use_id", "tool_input": <rendered script>, "timestamp",
+"context"}, the poller answers {"tool_input": {"script_output": ...},
+"approved", ...} or fails the task with the executor's error, and `messages`
+is the transcript (tool_use of the browser tool, then its tool_result).
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ SCHEMA_VERSION = "1.0.0"
 AGENT_NAME = "planning-applications-agent"
 TEMPLATE_ID = "planning_applications_council"
 BROWSER_TIMEOUT_SECONDS = 420
+BROWSER_TOOL_NAME = "browser_remote"
 OUTPUT_SCHEMA = {
     "type": "object",
     "properties": {
@@ -125,6 +132,12 @@ class AgentStack(Stack):
         render_failed = self._failure("TemplateRenderFailed")
         browser_failed = self._failure("BrowserRunFailed")
         validation_failed = self._failure("OutputValidationFailed")
+        browser_rejected = sfn.Fail.jsonata(
+            self,
+            "BrowserRunRejected",
+            error="BrowserRunRejected",
+            cause="the browser worker answered approved: false; the script was not run",
+        )
         output_invalid = sfn.Fail.jsonata(
             self,
             "OutputInvalid",
@@ -141,10 +154,16 @@ class AgentStack(Stack):
                 "version": tasks.DynamoAttributeValue.from_string(SCHEMA_VERSION),
             },
             consistent_read=True,
+            # The callers' three shapes: {"data": {...}} (ours), {"messages", "input": {...}}
+            # (the existing batch processor, MCP server and UI), or the variables themselves.
             assign={
-                "variables": "{% $exists($states.input.data) ? $states.input.data : $states.input %}"
+                "variables": "{% $type($states.input.data) = 'object' ? $states.input.data"
+                " : ($type($states.input.input) = 'object' ? $states.input.input : $states.input) %}",
+                "tool_use_id": "{% 'browser_remote_' & $states.context.Execution.Name %}",
             },
-            outputs={"item": "{% $states.result.Item %}"},
+            # GetItem answers {} for a missing key: leave `item` out (an Output that
+            # evaluates to nothing is an error, and TemplateNotFound would never be reached).
+            outputs="{% $exists($states.result.Item) ? {'item': $states.result.Item} : {} %}",
         )
         load_template.add_retry(
             errors=[
@@ -170,6 +189,7 @@ class AgentStack(Stack):
                 {"template_item": "{% $states.input.item %}", "variables": "{% $variables %}"}
             ),
             retry_on_service_exceptions=False,
+            assign={"script": "{% $states.result.Payload.script %}"},
             outputs="{% $states.result.Payload %}",
         )
         render_template.add_retry(
@@ -184,11 +204,20 @@ class AgentStack(Stack):
             "RunBrowser",
             activity=browser_activity,
             arguments={
-                "extraction_name": EXTRACTION_NAME,
-                "script": "{% $states.input.script %}",
-                "timeout_seconds": BROWSER_TIMEOUT_SECONDS,
+                "tool_name": BROWSER_TOOL_NAME,
+                "tool_use_id": "{% $tool_use_id %}",
+                "tool_input": "{% $states.input.script %}",
+                "timestamp": "{% $states.context.Execution.StartTime %}",
+                "context": {
+                    "execution_name": "{% $states.context.Execution.Name %}",
+                    "state_machine": "{% $states.context.StateMachine.Name %}",
+                    "extraction_name": EXTRACTION_NAME,
+                    "template_id": TEMPLATE_ID,
+                    "template_version": SCHEMA_VERSION,
+                },
             },
             task_timeout=sfn.Timeout.duration(Duration.seconds(BROWSER_TIMEOUT_SECONDS)),
+            assign={"answer": "{% $states.result %}"},
             outputs="{% $states.result %}",
         )
         run_browser.add_retry(
@@ -222,11 +251,37 @@ class AgentStack(Stack):
             validation_failed, errors=["States.ALL"], outputs="{% $states.errorOutput %}"
         )
 
+        browser_approved = sfn.Choice.jsonata(self, "BrowserApproved")
         output_valid = sfn.Choice.jsonata(self, "OutputValid")
         succeeded = sfn.Succeed.jsonata(
             self,
             "Succeeded",
-            outputs={"structured_output": "{% $states.input.structured_output %}"},
+            outputs={
+                "structured_output": "{% $states.input.structured_output %}",
+                "messages": [
+                    {
+                        "role": "assistant",
+                        "content": [
+                            {
+                                "type": "tool_use",
+                                "id": "{% $tool_use_id %}",
+                                "name": BROWSER_TOOL_NAME,
+                                "input": "{% $script %}",
+                            }
+                        ],
+                    },
+                    {
+                        "role": "user",
+                        "content": [
+                            {
+                                "type": "tool_result",
+                                "tool_use_id": "{% $tool_use_id %}",
+                                "content": "{% $string($exists($answer.tool_input) ? $answer.tool_input : $answer) %}",
+                            }
+                        ],
+                    },
+                ],
+            },
         )
 
         definition = load_template.next(
@@ -234,11 +289,16 @@ class AgentStack(Stack):
                 sfn.Condition.jsonata("{% $exists($states.input.item) %}"),
                 render_template.next(
                     run_browser.next(
-                        validate_output.next(
-                            output_valid.when(
-                                sfn.Condition.jsonata("{% $states.input.valid = true %}"),
-                                succeeded,
-                            ).otherwise(output_invalid)
+                        browser_approved.when(
+                            sfn.Condition.jsonata("{% $states.input.approved = false %}"),
+                            browser_rejected,
+                        ).otherwise(
+                            validate_output.next(
+                                output_valid.when(
+                                    sfn.Condition.jsonata("{% $states.input.valid = true %}"),
+                                    succeeded,
+                                ).otherwise(output_invalid)
+                            )
                         )
                     )
                 ),

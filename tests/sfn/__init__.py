@@ -1,0 +1,1 @@
+"""Executed state machines: the synthesized definitions run in moto's Step Functions interpreter."""

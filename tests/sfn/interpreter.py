@@ -1,0 +1,496 @@
+"""Run synthesized ASL in moto's Step Functions interpreter, in this process.
+
+moto carries LocalStack's ASL interpreter (`moto.stepfunctions.parser`); with
+`mock_aws(config={"stepfunctions": {"execute_state_machine": True}})` it runs
+executions instead of only recording them. Stock, it runs almost nothing of a
+CDK JSONata machine. `local_step_functions()` closes each gap for the duration
+of a `with` block and puts moto back as it was afterwards:
+
+1. JSONata: moto's evaluator is a stub (its JVM bridge was removed). moto
+   composes `($states:=<json>;$var:=<json>;<expr>)` as text, which
+   jsonata-python evaluates as it is. A state's `{% %}` expressions are
+   evaluated faster, each compiled once per thread and given `$states` and the
+   variables as bindings (JSON values, null as JSONata's null); a result that
+   is null or nothing is evaluated again by moto's own path, so its errors
+   (States.QueryEvaluationError for nothing) are moto's.
+2. Variables: moto writes a string variable as `"<value>"` unescaped, so a `"`
+   in a CSV cell breaks the expression; declarations are written as JSON.
+3. Lambda: moto runs functions in Docker. Here a function's `Handler`
+   (`module.function`, the project's own code) is called in-process with the
+   decoded payload, and an exception comes back the way the Lambda runtime
+   reports it (`errorMessage`, `errorType`, `stackTrace`).
+4. Activities: moto gives each execution its own empty activity store and has
+   no GetActivityTask; SendTaskFailure drops `cause`. Here every execution
+   shares one store, GetActivityTask long-polls it, and `cause` is kept.
+5. `states:startExecution(.sync:2)`: moto stubbed the boto name normalisation
+   (`StateMachineArn` -> `stateMachineArn`), filled in here from botocore's model;
+   an execution started without a name gets a uuid (moto names them all "None").
+6. Distributed Map: moto's grammar refuses `ItemBatcher`, `ResultWriter` with
+   `Arguments` and an integer `ToleratedFailurePercentage`, and ignores the
+   tolerance. `prepare_definition()` moves them aside; the Map run then applies
+   them as AWS documents (an emulation, see EMULATED_RULES and
+   tests/sfn/test_emulated_rules.py). ResultWriter cannot run here at all and is
+   dropped: the batch pipeline never reads the Map's own results file, and its
+   shape is checked on the synthesized definition instead (cfn-lint,
+   asl-validator and tests/runtime/test_batch_processor.py::test_machine_shape).
+7. A distributed Map child is an execution of its own: here it no longer sees
+   (or clashes with, `IllegalOuterScopeWrite`) the parent's variables.
+8. Retry waits are recorded in `RETRY_WAITS` and not slept, so a Retry with
+   `IntervalSeconds: 10` costs no test time; the number of attempts is kept.
+9. A `.sync` task checks its child execution every 0.05 s instead of 0.5 s
+   (latency only: the child's result is the same).
+
+moto's internals are version specific: pyproject.toml pins moto.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import importlib
+import itertools
+import json
+import os
+import threading
+import time
+import traceback
+import types
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import botocore.session
+import jsonata
+
+EMULATED_RULES = {
+    "item_selector_before_batching": (
+        'AWS Step Functions Developer Guide, ItemSelector (Map): "The ItemSelector field lets you override '
+        "the data items' values before they're passed on to the Map state.\""
+    ),
+    "items_array": (
+        'AWS Step Functions Developer Guide, ItemBatcher (Map): "If you use batching, Step Functions adds the '
+        'items to an Items array. It then passes the array as input to each child workflow execution."'
+    ),
+    "batch_input": (
+        'AWS Step Functions Developer Guide, ItemBatcher (Map), BatchInput: "Specifies a fixed JSON input to '
+        'include in each batch passed to each child workflow execution."'
+    ),
+    "tolerance_counts_items": (
+        'AWS Step Functions API Reference, DescribeMapRun/UpdateMapRun, toleratedFailurePercentage: "The '
+        'maximum percentage of failed items before the Map Run fails."'
+    ),
+}
+
+RETRY_WAITS: list[float] = []
+_ABSENT = object()
+_MARK = "sfn-harness-map:"
+_MAPS: dict[str, tuple[Any, dict[str, Any]]] = {}
+_map_ids = itertools.count(1)
+
+
+# --- pure pieces: the emulated AWS rules -------------------------------------------------------------
+
+
+def select_and_batch(
+    items: list[Any],
+    selector: Any,
+    batcher: dict[str, Any],
+    evaluate: Callable[[Any, dict[str, Any]], Any],
+) -> list[dict[str, Any]]:
+    """The inputs of the child executions of a distributed Map with ItemBatcher.
+
+    ItemSelector first, per item, with `$states.context.Map.Item` = that item's
+    index and value; then the selected items in input order, MaxItemsPerBatch at
+    a time, each batch `{"Items": [...], "BatchInput": ...}` (BatchInput only
+    when declared). `evaluate(template, map_item)` renders a JSONata template.
+    """
+    if selector is not None:
+        items = [evaluate(selector, {"Index": index, "Value": item}) for index, item in enumerate(items)]
+    size = int(batcher.get("MaxItemsPerBatch") or len(items) or 1)
+    batch_input = evaluate(batcher["BatchInput"], {}) if "BatchInput" in batcher else None
+    batches = []
+    for start in range(0, len(items), size):
+        batch: dict[str, Any] = {"Items": items[start : start + size]}
+        if "BatchInput" in batcher:
+            batch["BatchInput"] = batch_input
+        batches.append(batch)
+    return batches
+
+
+def exceeds_tolerance(failed_items: int, total_items: int, tolerated_percentage: float) -> bool:
+    """A Map Run fails once its failed items are more than the tolerated percentage of all items."""
+    if total_items == 0:
+        return False
+    return failed_items * 100 > tolerated_percentage * total_items
+
+
+def prepare_definition(definition: dict[str, Any]) -> str:
+    """The definition moto's grammar accepts: batching and tolerance held aside for the Map run."""
+    prepared = copy.deepcopy(definition)
+
+    def walk(states: dict[str, Any]) -> None:
+        for state in states.values():
+            if state.get("Type") != "Map":
+                continue
+            processor = state.get("ItemProcessor") or state.get("Iterator") or {}
+            if "ToleratedFailureCount" in state or "ToleratedFailureCountPath" in state:
+                raise NotImplementedError("ToleratedFailureCount is not emulated by this harness")
+            tolerance = state.pop("ToleratedFailurePercentage", None)
+            if "ItemBatcher" in state or tolerance is not None:
+                key = str(next(_map_ids))
+                _MAPS[key] = (
+                    state.pop("ItemSelector", None) if "ItemBatcher" in state else None,
+                    {
+                        "batcher": state.pop("ItemBatcher", None),
+                        "tolerance": tolerance,
+                    },
+                )
+                processor["Comment"] = _MARK + key
+            state.pop("ResultWriter", None)
+            walk(processor.get("States", {}))
+
+    walk(prepared["States"])
+    return json.dumps(prepared)
+
+
+# --- the patches ------------------------------------------------------------------------------------
+
+
+def _evaluate_jsonata(expression: str) -> Any:
+    return jsonata.Jsonata(expression).evaluate(None)
+
+
+def _render(template: Any, bindings: dict[str, Any]) -> Any:
+    """A JSONata template (strings `{% expr %}` evaluated, the rest copied) with `bindings` as variables."""
+    if isinstance(template, str):
+        stripped = template.strip()
+        if stripped.startswith("{%") and stripped.endswith("%}"):
+            return jsonata.Jsonata(stripped[2:-2].strip()).evaluate(None, bindings)
+        return template
+    if isinstance(template, dict):
+        return {key: _render(value, bindings) for key, value in template.items()}
+    if isinstance(template, list):
+        return [_render(value, bindings) for value in template]
+    return template
+
+
+def _null_as_jsonata(value: Any) -> Any:
+    """JSON null inside a binding, as jsonata-python represents it (a bare None reads as nothing)."""
+    from jsonata.utils import Utils
+
+    if value is None:
+        return Utils.NULL_VALUE
+    if isinstance(value, dict):
+        return {key: _null_as_jsonata(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_null_as_jsonata(item) for item in value]
+    return value
+
+
+class _Activities:
+    """One activity store for every execution, and GetActivityTask as a long poll."""
+
+    def __init__(self) -> None:
+        self.store: dict[str, Any] = {}
+
+
+@contextlib.contextmanager
+def local_step_functions(lambda_environment: dict[str, str] | None = None) -> Iterator[None]:
+    """Patch moto so synthesized definitions execute; restore moto (and os.environ) on exit.
+
+    Use inside `mock_aws(config={"stepfunctions": {"execute_state_machine": True}})`.
+    """
+    from moto.awslambda.models import LambdaFunction
+    from moto.stepfunctions.models import StepFunctionBackend
+    from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
+        FailureEvent,
+        FailureEventException,
+    )
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name import StatesErrorName
+    from moto.stepfunctions.parser.asl.component.common.error_name.states_error_name_type import (
+        StatesErrorNameType,
+    )
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+    from moto.stepfunctions.parser.asl.component.common.string import string_expression
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.distributed_iteration_component import (  # noqa: E501
+        DistributedIterationComponent,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.itemprocessor.distributed_item_processor_worker import (  # noqa: E501
+        DistributedItemProcessorWorker,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_callback,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
+        StateTaskService,
+    )
+    from moto.stepfunctions.parser.asl.component.intrinsic.jsonata import get_intrinsic_functions_declarations
+    from moto.stepfunctions.parser.asl.eval import states as eval_states
+    from moto.stepfunctions.parser.asl.eval import variable_store
+    from moto.stepfunctions.parser.asl.eval.callback.callback import (
+        ActivityTaskStartEndpoint,
+        CallbackOutcomeFailure,
+    )
+    from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+    from moto.stepfunctions.parser.asl.jsonata import jsonata as moto_jsonata
+    from moto.stepfunctions.parser.asl.jsonata import validations
+    from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
+    from moto.stepfunctions.parser.api import ExecutionStatus, HistoryEventType, InvalidToken
+    from moto.stepfunctions.parser.backend import execution as backend_execution
+    from moto.stepfunctions.parser.backend.activity import Activity
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+    from moto.stepfunctions.parser.utils import camel_to_snake_case
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    saved: list[tuple[Any, str, Any]] = []
+
+    def patch(owner: Any, name: str, value: Any) -> None:
+        saved.append(
+            (
+                owner,
+                name,
+                owner.__dict__.get(name, _ABSENT) if isinstance(owner, type) else getattr(owner, name),
+            )
+        )
+        setattr(owner, name, value)
+
+    # 1, 2. JSONata and variable declarations
+    def declarations(bindings: dict[str, Any]) -> str:
+        return "".join(
+            f"{ref}:={to_json_str(value, separators=(',', ':'))};" for ref, value in bindings.items()
+        )
+
+    for module in (moto_jsonata, validations, string_expression):
+        patch(module, "eval_jsonata_expression", _evaluate_jsonata)
+    for module in (moto_jsonata, eval_states, variable_store):
+        if hasattr(module, "encode_jsonata_variable_declarations"):
+            patch(module, "encode_jsonata_variable_declarations", declarations)
+
+    original_jsonata_body = string_expression.StringJSONata._eval_body
+    compiled = threading.local()
+
+    def bound_jsonata_body(self: Any, env: Any) -> None:
+        references = moto_jsonata.extract_jsonata_variable_references(self.expression)
+        text = f"({get_intrinsic_functions_declarations(references)}{self.expression})"
+        cache = compiled.__dict__.setdefault("cache", {})
+        if text not in cache:
+            cache[text] = jsonata.Jsonata(text)
+        store = env.variable_store
+        bindings = {**store._outer_scope, **store._inner_scope}
+        bindings["states"] = json.loads(to_json_str(env.states._states_data))
+        result = cache[text].evaluate(None, {key: _null_as_jsonata(value) for key, value in bindings.items()})
+        if result is None:
+            return original_jsonata_body(self, env)
+        env.stack.append(result)
+
+    patch(string_expression.StringJSONata, "_eval_body", bound_jsonata_body)
+
+    # 3. Lambda handlers in-process
+    environment_before = dict(os.environ)
+    environment_lock = threading.Lock()
+
+    def invoke_lambda(self: Any, event: Any = None) -> tuple[str, bool, str]:
+        with environment_lock:
+            os.environ.update(self.environment_vars or {})
+            os.environ.update(lambda_environment or {})
+        module_name, function_name = self.handler.rsplit(".", 1)
+        try:
+            handler = getattr(importlib.import_module(module_name), function_name)
+            return json.dumps(handler(event if event is not None else {}, None)), False, ""
+        except Exception as exc:  # the Lambda runtime's report of an unhandled exception
+            report = {
+                "errorMessage": str(exc),
+                "errorType": type(exc).__name__,
+                "stackTrace": traceback.format_exc().splitlines(),
+            }
+            return json.dumps(report), True, ""
+
+    patch(LambdaFunction, "_invoke_lambda", invoke_lambda)
+
+    # 4. Activities
+    activities = _Activities()
+    closing = threading.Event()
+    create_activity = StepFunctionBackend.create_activity
+    execution_init = backend_execution.Execution.__init__
+
+    def shared_create_activity(self: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+        activity = create_activity(self, name, *args, **kwargs)
+        activities.store.setdefault(activity.arn, Activity(activity.arn, name))
+        return activity
+
+    def shared_store_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs["activity_store"] = activities.store
+        execution_init(self, *args, **kwargs)
+
+    def callbacks_of(backend: Any, token: str) -> Any:
+        for execution in backend._get_executions(ExecutionStatus.RUNNING):
+            worker = getattr(execution, "exec_worker", None)
+            if worker is not None and worker.env.callback_pool_manager.get(token) is not None:
+                return worker.env.callback_pool_manager
+        raise InvalidToken()
+
+    def get_activity_task(self: Any) -> str:
+        activity = activities.store[self._get_param("activityArn")]
+        # AWS long-polls for up to 60 s; an empty answer sooner is within the protocol (the worker asks
+        # again) and lets a worker thread stop within a second
+        deadline = time.monotonic() + 1
+        while time.monotonic() < deadline and not closing.is_set():
+            try:
+                task = activity.get_task()
+            except IndexError:
+                time.sleep(0.02)
+                continue
+            # the execution that queued the task may not be listed as RUNNING yet
+            for _ in range(100):
+                try:
+                    pool = callbacks_of(self.stepfunction_backend, task.task_token)
+                    break
+                except InvalidToken:
+                    time.sleep(0.01)
+            else:
+                continue  # its execution has ended: AWS drops such a task too
+            endpoint = pool.get(task.task_token)
+            endpoint.notify_activity_task_start(worker_name=self._get_param("workerName"))
+            return json.dumps({"taskToken": task.task_token, "input": task.task_input})
+        return json.dumps({})
+
+    def send_task_failure(self: Any) -> str:
+        token = self._get_param("taskToken")
+        outcome = CallbackOutcomeFailure(
+            callback_id=token, error=self._get_param("error"), cause=self._get_param("cause")
+        )
+        callbacks_of(self.stepfunction_backend, token).notify(token, outcome)
+        return "{}"
+
+    patch(StepFunctionBackend, "create_activity", shared_create_activity)
+    patch(backend_execution.Execution, "__init__", shared_store_init)
+    patch(StepFunctionResponse, "get_activity_task", get_activity_task)
+    patch(StepFunctionResponse, "send_task_failure", send_task_failure)
+    patch(ActivityTaskStartEndpoint, "_outcome", None)
+
+    # 5. startExecution: names, and boto's parameter names
+    start_execution = StepFunctionsParserBackend.start_execution
+
+    def named_start_execution(
+        self: Any, state_machine_arn: str, name: str | None = None, *a: Any, **k: Any
+    ) -> Any:
+        return start_execution(self, state_machine_arn, name or str(uuid.uuid4()), *a, **k)
+
+    boto_session = botocore.session.get_session()
+
+    def operation(self: Any, service: str, action: str) -> Any:
+        model = boto_session.get_service_model(self._get_boto_service_name(service))
+        names = {camel_to_snake_case(n): n for n in model.operation_names}
+        return model.operation_model(names[camel_to_snake_case(self._get_boto_service_action(action))])
+
+    def normalise_parameters(
+        self: Any, parameters: Any, boto_service_name: Any = None, service_action_name: Any = None
+    ) -> None:
+        shape = operation(self, boto_service_name, service_action_name).input_shape
+        if shape is not None:
+            self._to_boto_request(parameters, shape)
+
+    def normalise_response(
+        self: Any, response: Any, boto_service_name: Any = None, service_action_name: Any = None
+    ) -> None:
+        shape = operation(self, boto_service_name, service_action_name).output_shape
+        if shape is not None:
+            self._from_boto_response(response, shape)
+
+    patch(StepFunctionsParserBackend, "start_execution", named_start_execution)
+    patch(StateTaskService, "_normalise_parameters", normalise_parameters)
+    patch(StateTaskService, "_normalise_response", normalise_response)
+
+    # 6. Distributed Map: ItemSelector, ItemBatcher and the tolerance, as AWS documents them
+    map_run = DistributedIterationComponent._map_run
+    eval_job = DistributedItemProcessorWorker._eval_job
+    failed_items: dict[int, int] = {}
+    failed_lock = threading.Lock()
+
+    def emulated_map_run(self: Any, env: Any, eval_input: Any) -> None:
+        comment = self._comment.comment if self._comment else ""
+        if not comment.startswith(_MARK):
+            return map_run(self, env, eval_input)
+        selector, options = _MAPS[comment[len(_MARK) :]]
+        items = env.stack.pop()
+        store = env.variable_store
+        variables = {**store._outer_scope, **store._inner_scope}
+        states = {
+            "input": env.states.get_input(),
+            "context": json.loads(to_json_str(env.states.context_object.context_object_data)),
+        }
+
+        def evaluate(template: Any, map_item: dict[str, Any]) -> Any:
+            context = {**states["context"], "Map": {"Item": map_item}} if map_item else states["context"]
+            return _render(template, {**variables, "states": {**states, "context": context}})
+
+        if options["batcher"] is not None:
+            jobs = select_and_batch(items, selector, options["batcher"], evaluate)
+            total = len(items)
+        else:
+            jobs, total = items, len(items)
+        env.stack.append(jobs)
+        record = id(eval_input.map_run_record)
+        failed_items[record] = 0
+        map_run(self, env, eval_input)
+        tolerance = options["tolerance"]
+        failed = failed_items.pop(record, 0)
+        if exceeds_tolerance(failed, total, 0.0 if tolerance is None else float(tolerance)):
+            raise FailureEventException(
+                FailureEvent(
+                    env=env,
+                    error_name=StatesErrorName(typ=StatesErrorNameType.StatesExceedToleratedFailureThreshold),
+                    event_type=HistoryEventType.MapRunFailed,
+                    event_details=EventDetails(
+                        mapRunFailedEventDetails={
+                            "error": "States.ExceedToleratedFailureThreshold",
+                            "cause": "The specified tolerated failure threshold was exceeded"
+                            f" ({failed} of {total} items failed, {tolerance or 0}% tolerated)",
+                        }
+                    ),
+                )
+            )
+
+    def counting_eval_job(self: Any, env: Any, job: Any) -> None:
+        eval_job(self, env, job)
+        if job.job_output is None:  # failed, timed out or aborted
+            batch = job.job_input
+            count = (
+                len(batch["Items"]) if isinstance(batch, dict) and isinstance(batch.get("Items"), list) else 1
+            )
+            with failed_lock:
+                key = id(self._map_run_record)
+                failed_items[key] = failed_items.get(key, 0) + count
+
+    # 7. A child execution's own variable scope
+    child_eval_input = DistributedItemProcessorWorker._eval_input
+
+    def isolated_eval_input(self: Any, env_frame: Any) -> None:
+        child_eval_input(self, env_frame)  # ItemSelector still sees the parent's variables
+        store = env_frame.variable_store
+        store._outer_scope.clear()
+        store._outer_variable_declaration_cache = None
+        store._variable_declarations_cache = None
+
+    patch(DistributedIterationComponent, "_map_run", emulated_map_run)
+    patch(DistributedItemProcessorWorker, "_eval_job", counting_eval_job)
+    patch(DistributedItemProcessorWorker, "_eval_input", isolated_eval_input)
+
+    # 9. .sync polling
+    patch(state_task_service_callback, "_DELAY_SECONDS_SYNC_CONDITION_CHECK", 0.05)
+
+    # 8. Retry waits recorded, not slept
+    RETRY_WAITS.clear()
+    patch(retrier_decl, "time", types.SimpleNamespace(sleep=RETRY_WAITS.append))
+
+    try:
+        yield
+    finally:
+        closing.set()
+        for owner, name, value in reversed(saved):
+            if value is _ABSENT:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, value)
+        os.environ.clear()
+        os.environ.update(environment_before)
