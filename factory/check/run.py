@@ -5,14 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from factory.check.findings import CheckReport, Finding, unique_sorted
+from factory.check.findings import CheckReport, unique_sorted
+from factory.errors import Problem
 from factory.check.layers import check_layers
 from factory.check.scan import Snapshot, take_snapshot
 from factory.names import MANIFEST_PATH
 
 
-def _fast_layers(snapshot: Snapshot) -> list[Finding]:
-    findings: list[Finding] = []
+def _fast_layers(snapshot: Snapshot) -> list[Problem]:
+    findings: list[Problem] = []
     for schema in snapshot.schemas or []:
         document = schema.document()
         if isinstance(document, dict):

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from factory.check.findings import VERSION_BUMP, Finding
+from factory.check.findings import VERSION_BUMP, finding
+from factory.errors import Problem
 from factory.check.scan import DEFAULT_SCHEMA_DIR, SchemaFile, display_path, expand_schema_files
 from factory.errors import FactoryError, Problem
 from factory.schema.diff import BUMP_ORDER, SchemaDiff, diff_documents, parse_version
@@ -145,7 +146,7 @@ def suggested_version(old: str, bump: str) -> str | None:
     return f"{major}.{minor}.{patch + 1}"
 
 
-def check_versions(ref: str, schemas: list[SchemaFile]) -> list[Finding]:
+def check_versions(ref: str, schemas: list[SchemaFile]) -> list[Problem]:
     """A version-bump finding for every schema changed since REF without a sufficient bump."""
     findings = []
     for item in diffs_since(ref, schemas):
@@ -157,5 +158,5 @@ def check_versions(ref: str, schemas: list[SchemaFile]) -> list[Finding]:
             reasons += f"; and {len(diff.changes) - 3} more (see `schema-factory diff --base {ref}`)"
         suggestion = suggested_version(diff.old_version, diff.required_bump)
         fix = f'set "version" to {suggestion} or higher' if suggestion else "use a MAJOR.MINOR.PATCH version"
-        findings.append(Finding(item.display, VERSION_BUMP, f"since {ref}: {diff.verdict()}: {reasons}", fix))
+        findings.append(finding(item.display, VERSION_BUMP, f"since {ref}: {diff.verdict()}: {reasons}", fix))
     return findings
