@@ -49,7 +49,8 @@ class SchemaView:
 
     @classmethod
     def of(cls, document: dict[str, Any]) -> SchemaView:
-        agent = document.get("agent") if isinstance(document.get("agent"), dict) else {}
+        found = document.get("agent")
+        agent: dict[str, Any] = found if isinstance(found, dict) else {}
         return cls(str(document["extraction_name"]), str(document["version"]), _AgentView(agent.get("name")))
 
 

@@ -143,16 +143,17 @@ def _compare_suspects(
         sources = recorded_sources(rel)
         if not (len(sources) == 1 and sources[0] in suspects):
             expected[rel], sources_of[rel] = None, sources  # vouched for by its recorded hash
-    for rel, data in tree.files.items() if tree is not None else ():
-        # A set-level file (the CDK app) needs every schema: with two or more
-        # schemas the manifest records it with all of them as sources.
-        if len(tree.sources[rel]) == 1 and len(recorded_sources(rel)) <= 1:
-            expected[rel], sources_of[rel] = data, tree.sources[rel]
+    # A set-level file (the CDK app) needs every schema: with two or more
+    # schemas the manifest records it with all of them as sources.
+    rendered, rendered_sources = (tree.files, tree.sources) if tree is not None else ({}, {})
+    for rel, data in rendered.items():
+        if len(rendered_sources[rel]) == 1 and len(recorded_sources(rel)) <= 1:
+            expected[rel], sources_of[rel] = data, rendered_sources[rel]
 
     findings: list[Problem] = []
-    for rel, data in expected.items():
-        if data is not None:
-            findings.extend(_compare_file(snapshot, rel, data, sources_of[rel], recorded_files.get(rel)))
+    for rel, wanted in expected.items():
+        if wanted is not None:
+            findings.extend(_compare_file(snapshot, rel, wanted, sources_of[rel], recorded_files.get(rel)))
         elif snapshot.read(rel) is None:
             findings.append(
                 finding(
