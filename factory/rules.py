@@ -53,3 +53,16 @@ WORKFLOW_EXTRACT = "workflow-extract"
 WORKFLOW_MUSTACHE = "workflow-mustache"
 WORKFLOW_PLACEHOLDER = "workflow-placeholder"
 WORKFLOW_PROMPT = "workflow-prompt"
+
+# Comparing a schema with an older version of itself (factory/check/versions.py).
+NOT_A_SCHEMA = "not-a-schema"
+GIT = "git"
+
+# Writing the output and reading the project's settings (factory/output.py, project_config.py, app_edit.py).
+WRITE = "write"
+PROJECT_CONFIG = "project-config"
+APP_EDIT = "app-edit"
+
+# The step-functions-agent form's stack (factory/emit/sfa_agent_stack.py).
+CDK_TOKEN_TEXT = "cdk-token-text"
+AGENT_LLM_VALUE = "agent-llm-value"
