@@ -17,6 +17,7 @@ import pytest
 
 from check_project import Project
 from factory.check import run_check, tree
+from factory.check.findings import STALE
 
 ENERGY = "energy_tariff_quotes"
 BT = "broadband_availability_bt_wholesale"
@@ -84,7 +85,7 @@ def test_one_changed_schema_renders_that_schema_alone(project: Project, monkeypa
     calls = _rendered(monkeypatch)
     report = run_check([], Path("generated"))
     assert calls == [[ENERGY]]
-    stale = sorted(f.file for f in report.findings if f.kind == "stale")
+    stale = sorted(f.file for f in report.findings if f.kind == STALE)
     assert stale and all(ENERGY in path.replace("-", "_") for path in stale), stale
 
 
