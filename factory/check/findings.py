@@ -25,7 +25,9 @@ KINDS = (UNSAFE_ENTRY, STALE, EDITED, MISSING, ORPHAN, LAYERS_DISAGREE, INVALID,
 REGENERATE = "run `schema-factory generate` (or `schema-factory check --fix`)"
 
 
-def finding(path: str, kind: str, detail: str, fix: str, *, diff: str = "", layer: str | None = None) -> Problem:
+def finding(
+    path: str, kind: str, detail: str, fix: str, *, diff: str = "", layer: str | None = None
+) -> Problem:
     """A finding about the file at `path` as a whole; its rule id is its kind."""
     return Problem(path, "", kind, detail, fix, kind=kind, diff=diff, layer=layer)
 
@@ -82,6 +84,10 @@ def unique_sorted(findings: list[Problem]) -> tuple[Problem, ...]:
     return tuple(
         sorted(
             seen.values(),
-            key=lambda f: (f.file, KINDS.index(f.kind), f"{f.json_path}: {f.message}" if f.json_path else f.message),
+            key=lambda f: (
+                f.file,
+                KINDS.index(f.kind),
+                f"{f.json_path}: {f.message}" if f.json_path else f.message,
+            ),
         )
     )
