@@ -16,6 +16,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from factory import rules
 from factory.emit.sfa_agent_stack import AppLines
 from factory.errors import FactoryError, Problem
 
@@ -74,7 +75,7 @@ def edit_lines(
                     Problem(
                         display,
                         "$",
-                        "app-edit",
+                        rules.APP_EDIT,
                         f"cannot place the {item.class_name} stack: {why}",
                         "add the lines `generate` prints by hand",
                     )
@@ -100,14 +101,14 @@ def edit_app(out_dir: Path, wanted: list[AppLines]) -> AppEdit:
             Problem(
                 display,
                 "$",
-                "app-edit",
+                rules.APP_EDIT,
                 "no app.py in the output directory",
                 "pass the step-functions-agent repository's root as --out",
             )
         ) from None
     except (OSError, UnicodeDecodeError) as err:
         raise FactoryError(
-            Problem(display, "$", "app-edit", f"cannot read: {err}", "check the file")
+            Problem(display, "$", rules.APP_EDIT, f"cannot read: {err}", "check the file")
         ) from None
     newline = "\r\n" if "\r\n" in original else "\n"
     lines = original.splitlines()

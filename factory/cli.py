@@ -1,11 +1,13 @@
 """The `schema-factory` command line: parse, call one function, print.
 
-All user errors arrive here as `FactoryError` and leave as one line per
-problem on stderr with exit status 1; click's usage errors keep status 2;
-anything unexpected is a one-line internal error unless `--debug` asks for
-the traceback. A reader that stops reading (`schema-factory ... | head`) ends
-the program quietly with status 141, as a shell reports a program SIGPIPE
-ended.
+Every command returns an exit status (`factory.errors.EXIT_*`) and this
+group turns it into the process's exit code, in one place. User errors
+arrive here as `FactoryError` and leave as one line per problem on stderr
+with `EXIT_USER_ERROR` (1); click's usage errors keep `EXIT_USAGE` (2);
+anything unexpected is a bug of ours: a one-line internal error with
+`EXIT_INTERNAL` (70) unless `--debug` asks for the traceback. A reader that
+stops reading (`schema-factory ... | head`) ends the program quietly with
+`EXIT_BROKEN_PIPE` (141), as a shell reports a program SIGPIPE ended.
 """
 
 from __future__ import annotations
@@ -14,47 +16,51 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from factory import __version__
 from factory.commands.options import SCHEMA_PATHS
-from factory.errors import EXIT_OK, EXIT_USER_ERROR, FactoryError
-
-EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE
+from factory.errors import EXIT_BROKEN_PIPE, EXIT_INTERNAL, EXIT_OK, EXIT_USER_ERROR, FactoryError
 
 
-def _leave_quietly_on_broken_pipe() -> None:
-    """The reader is gone: point stdout at /dev/null so the final flush cannot fail, and leave."""
+def _quiet_stdout() -> None:
+    """The reader is gone: point stdout at /dev/null so the final flush cannot fail."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError, AttributeError):  # stdout is not a real file (tests): nothing to flush
         pass
-    sys.exit(EXIT_BROKEN_PIPE)
 
 
 class FactoryGroup(click.Group):
-    """Maps our error family to exit codes in one place."""
+    """Maps command results and our error family to exit codes in one place."""
 
-    def invoke(self, ctx: click.Context):  # type: ignore[override]
+    def invoke(self, ctx: click.Context) -> Any:
+        ctx.exit(self._status(ctx))
+
+    def _status(self, ctx: click.Context) -> int:
+        """The exit status of the command `ctx` runs: what it returned, or what its error means."""
         try:
-            return super().invoke(ctx)
+            status = super().invoke(ctx)
         except FactoryError as err:
             for problem in err.problems:
                 click.echo(problem.render(), err=True)
             noun = "problem" if len(err.problems) == 1 else "problems"
             click.echo(f"error: {len(err.problems)} {noun}", err=True)
-            ctx.exit(EXIT_USER_ERROR)
+            return EXIT_USER_ERROR
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except BrokenPipeError:
-            _leave_quietly_on_broken_pipe()
+            _quiet_stdout()
+            return EXIT_BROKEN_PIPE
         except Exception as err:  # noqa: BLE001 - the last line of defence
             if ctx.obj and ctx.obj.get("debug"):
                 raise
             click.echo(f"internal error: {type(err).__name__}: {err} (rerun with --debug for the traceback)", err=True)
-            ctx.exit(EXIT_USER_ERROR)
+            return EXIT_INTERNAL
+        return status if isinstance(status, int) else EXIT_OK
 
 
 @click.group(cls=FactoryGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -78,7 +84,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 @main.command()
 @SCHEMA_PATHS
 @click.option("--json", "as_json", is_flag=True, help="Print findings as JSON.")
-def validate(paths: tuple[Path, ...], as_json: bool) -> None:
+def validate(paths: tuple[Path, ...], as_json: bool) -> int:
     """Check schemas (files or directories; default schemas/) and report every problem.
 
     Each problem is printed as `file: $.json.path: message (hint)`. Exit status
@@ -90,13 +96,14 @@ def validate(paths: tuple[Path, ...], as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps({
             "valid": [item.source.display for item in loaded] if not problems else [],
-            "problems": [problem.__dict__ for problem in problems],
+            "problems": [problem.to_json() for problem in problems],
         }, indent=2, ensure_ascii=False))
-        sys.exit(EXIT_USER_ERROR if problems else EXIT_OK)
+        return EXIT_USER_ERROR if problems else EXIT_OK
     if problems:
         raise FactoryError(problems)
     for item in loaded:
         click.echo(f"ok: {item.source.display} ({item.schema.extraction_name} {item.schema.version})")
+    return EXIT_OK
 
 
 @main.command()
@@ -107,7 +114,7 @@ def validate(paths: tuple[Path, ...], as_json: bool) -> None:
               help="Agent form (overrides schema-factory.toml and pyproject.toml [tool.schema-factory]).")
 @click.option("--edit-app", is_flag=True,
               help="step-functions-agent form: add the new stacks to OUT/app.py (idempotent).")
-def generate(paths: tuple[Path, ...], out_dir: Path, form: str | None, edit_app: bool) -> None:
+def generate(paths: tuple[Path, ...], out_dir: Path, form: str | None, edit_app: bool) -> int:
     """Generate every artifact for schemas (files or directories; default schemas/).
 
     Output is deterministic: the same schemas give byte-identical files.
@@ -130,6 +137,7 @@ def generate(paths: tuple[Path, ...], out_dir: Path, form: str | None, edit_app:
         f"{len(report.unchanged)} unchanged, {len(report.removed)} removed"
     )
     after_generate(result, out_dir, edit_app)
+    return EXIT_OK
 
 
 def _add_commands() -> None:

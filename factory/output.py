@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from factory import __version__
+from factory import __version__, rules
 from factory.emit import GeneratedTree
 from factory.emit.serialize import json_bytes
 from factory.errors import FactoryError, Problem
@@ -139,7 +139,7 @@ def _write_problem(target: Path, err: OSError) -> FactoryError:
         Problem(
             display_path(target),
             "$",
-            "write",
+            rules.WRITE,
             f"cannot write: {err.strerror or err}",
             "check the --out directory and its permissions",
         )
@@ -165,7 +165,7 @@ def write_tree(out_dir: Path, tree: GeneratedTree, schemas: list[SchemaEntry]) -
                     Problem(
                         display_path(target),
                         "$",
-                        "write",
+                        rules.WRITE,
                         "a symbolic link leads outside the output directory",
                         "remove the link; generate writes only inside --out",
                     )

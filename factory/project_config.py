@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from factory import rules
 from factory.errors import FactoryError, Problem
 
 STANDALONE = "standalone"
@@ -55,7 +56,7 @@ class FormChoice:
 
 
 def _problem(file: str, where: str, message: str, hint: str) -> FactoryError:
-    return FactoryError(Problem(file, where, "project-config", message, hint))
+    return FactoryError(Problem(file, where, rules.PROJECT_CONFIG, message, hint))
 
 
 def _display(path: Path) -> str:

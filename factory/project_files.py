@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from factory import __version__
+from factory import __version__, rules
 from factory.errors import Problem
 from factory.names import MANIFEST_PATH
 
@@ -153,7 +153,7 @@ def schema_roots(paths: list[Path], out_dir: Path, manifest: dict[str, Any] | No
 def no_schemas_problem(paths: list[Path]) -> Problem:
     """`validate`, `generate` and `check` agree: no schema to work on is a user error, the same words."""
     where = ", ".join(p.as_posix() for p in paths) or DEFAULT_SCHEMA_DIR.as_posix()
-    return Problem(where, "$", "no-schemas", f"no schema files found in {where}",
+    return Problem(where, "$", rules.NO_SCHEMAS, f"no schema files found in {where}",
                    "pass schema files or a directory holding *.json schemas")
 
 

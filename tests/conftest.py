@@ -121,7 +121,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--update-goldens",
         action="store_true",
         default=False,
-        help="Rewrite tests/golden/ from the current generator instead of comparing.",
+        help="Rewrite tests/golden/ and tests/golden_errors/ from the current code instead of comparing.",
     )
 
 

@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from factory.cli import main
+from factory.errors import EXIT_INTERNAL, EXIT_USAGE, EXIT_USER_ERROR
 from tests.conftest import REPO, SCHEMAS_DIR
 
 BT = "broadband_availability_bt_wholesale"
@@ -118,7 +119,7 @@ def test_unexpected_errors_are_one_line_unless_debug(bundled_project: Path, monk
 
     monkeypatch.setattr(factory.generation, "generate_to_disk", explode)
     result = run("generate")
-    assert result.exit_code == 1
+    assert result.exit_code == EXIT_INTERNAL == 70 and EXIT_INTERNAL not in (EXIT_USER_ERROR, EXIT_USAGE)
     assert result.stderr.strip().splitlines() == [
         "internal error: RuntimeError: disk on fire (rerun with --debug for the traceback)"
     ]

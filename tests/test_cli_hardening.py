@@ -83,3 +83,15 @@ def test_a_closed_pipe_ends_quietly() -> None:
     assert "BrokenPipeError" not in stderr and "internal error" not in stderr, stderr
     assert stderr == ""
     assert proc.returncode == 141
+
+
+def test_commands_return_their_status_and_only_the_group_exits() -> None:
+    """Issue #19 §3: one exit path. Commands return an `EXIT_*` status; `FactoryGroup` turns it into the exit code."""
+    import factory
+
+    package = Path(factory.__file__).parent
+    for path in [package / "cli.py", *sorted((package / "commands").glob("*.py"))]:
+        source = path.read_text("utf-8")
+        assert "sys.exit(" not in source, f"{path.name}: return an EXIT_* status instead of sys.exit"
+        for literal in ("exit(1)", "exit(2)", "exit(130)", "exit(141)"):
+            assert literal not in source, f"{path.name}: {literal}: use the constants in factory/errors.py"

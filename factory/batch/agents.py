@@ -66,10 +66,6 @@ def _find_record(name: str, generated_dir: Path) -> tuple[Path, dict[str, Any]]:
     raise FactoryError(Problem(records_dir.as_posix(), "$", "agent-unknown", f"no agent named {name!r}", hint))
 
 
-def _finding_problems(findings: tuple[Any, ...]) -> list[Problem]:
-    return [Problem(f.path, "$", f.kind, f"{f.kind}: {f.detail}", f"fix: {f.fix}") for f in findings]
-
-
 def resolve_agent(name: str, generated_dir: Path) -> AgentSpec:
     """The agent named `name` (agent name or extraction name) among the generated records.
 
@@ -87,7 +83,7 @@ def resolve_agent(name: str, generated_dir: Path) -> AgentSpec:
     record_rel, mapping_rel = f"{RECORDS_DIR}/{path.name}", f"{MAPPINGS_DIR}/{extraction}.yaml"
     verified = verify_generated_files(generated_dir, [record_rel, mapping_rel])
     if not verified.clean:
-        raise FactoryError(_finding_problems(verified.findings))
+        raise FactoryError(verified.findings)
     record = json.loads(verified.data[record_rel])
     mapping = yaml.safe_load(verified.data[mapping_rel])
     if record != found or not isinstance(mapping, dict):  # changed between the two reads, or not a mapping

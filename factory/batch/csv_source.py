@@ -12,7 +12,7 @@ import csv
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, TextIO
 
 from factory.errors import FactoryError, Problem
 from factory.runtime.csv_source import CsvInputError, check_header, iter_rows
@@ -53,7 +53,7 @@ def fingerprint(path: Path, chunk: int = 1 << 20) -> CsvFingerprint:
     return CsvFingerprint(size, digest.hexdigest())
 
 
-def _open(path: Path):
+def _open(path: Path) -> TextIO:
     try:
         # surrogateescape: a byte that is not UTF-8 reaches the row reader, which names its row.
         return open(path, "r", encoding="utf-8-sig", errors="surrogateescape", newline="")

@@ -10,7 +10,7 @@ level; the slow path imports them when it needs them.
 
 from __future__ import annotations
 
-from factory.check.findings import Finding, CheckReport
+from factory.check.findings import CheckReport
 from factory.check.run import run_check, fix_and_check
 
-__all__ = ["CheckReport", "Finding", "fix_and_check", "run_check"]
+__all__ = ["CheckReport", "fix_and_check", "run_check"]

@@ -15,11 +15,12 @@ Three things the generic check cannot know:
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from factory.check.findings import LAYERS_DISAGREE, STALE, Finding
-from factory.errors import FactoryError
+from factory.check.findings import LAYERS_DISAGREE, STALE, finding
+from factory.errors import FactoryError, Problem
 from factory.project_config import STEP_FUNCTIONS_AGENT, configured_form, recorded_form
 from factory.project_files import unsafe_manifest_path
 
@@ -42,7 +43,7 @@ def judged_files(out_dir: Path, manifest: dict[str, Any] | None, walk: Callable[
 
 def form_findings(
     manifest: dict[str, Any] | None, manifest_display: str, root: Path | None = None
-) -> list[Finding]:
+) -> list[Problem]:
     """A directory generated in one form while the project configures another is stale."""
     if manifest is None:
         return []
@@ -50,12 +51,12 @@ def form_findings(
         configured = configured_form(root)
     except FactoryError as err:
         problem = err.problems[0]
-        return [Finding(problem.file, STALE, f"{problem.json_path}: {problem.message}", problem.hint)]
+        return [replace(problem, kind=STALE)]
     recorded = recorded_form(manifest)
     if configured is None or configured.form == recorded:
         return []
     return [
-        Finding(
+        finding(
             manifest_display,
             STALE,
             f"generated in the {recorded} form, but {configured.origin} configures {configured.form}",
@@ -135,7 +136,7 @@ def sfa_layer_findings(
     stack_rel: str,
     read: Callable[[str], bytes | None],
     display: Callable[[str], str],
-) -> list[Finding]:
+) -> list[Problem]:
     """The Unified-LLM stack's own layer, when the stack on disk is of that form."""
     data = read(stack_rel)
     if data is None:
@@ -150,7 +151,7 @@ def sfa_layer_findings(
     if not problems:
         return []
     return [
-        Finding(
+        finding(
             path=display(stack_rel),
             kind=LAYERS_DISAGREE,
             detail=f"{SFA_STACK} layer disagrees with {schema_display}: " + "; ".join(problems),

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 from factory import names
-from factory.check.findings import LAYERS_DISAGREE, Finding
+from factory.check.findings import LAYERS_DISAGREE, finding
+from factory.errors import Problem
 from factory.schema.standard_form import standard_form
 
 AGENT_STACK = "agent stack"
@@ -48,7 +49,8 @@ class SchemaView:
 
     @classmethod
     def of(cls, document: dict[str, Any]) -> SchemaView:
-        agent = document.get("agent") if isinstance(document.get("agent"), dict) else {}
+        found = document.get("agent")
+        agent: dict[str, Any] = found if isinstance(found, dict) else {}
         return cls(str(document["extraction_name"]), str(document["version"]), _AgentView(agent.get("name")))
 
 
@@ -277,7 +279,7 @@ def check_layers(
     document: dict[str, Any],
     read: Callable[[str], bytes | None],
     display: Callable[[str], str],
-) -> list[Finding]:
+) -> list[Problem]:
     """One finding per layer file that disagrees with its schema; absent files are left to others."""
     canonical = Canonical.of(document)
     findings = []
@@ -291,7 +293,7 @@ def check_layers(
             problems = [f"cannot read the layer: {err}"]
         if problems:
             findings.append(
-                Finding(
+                finding(
                     path=display(rel),
                     kind=LAYERS_DISAGREE,
                     detail=f"{layer} layer disagrees with {schema_display}: " + "; ".join(problems),

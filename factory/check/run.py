@@ -5,14 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from factory.check.findings import REGENERATE, STALE, CheckReport, Finding, unique_sorted
+from factory.check.findings import REGENERATE, STALE, CheckReport, finding, unique_sorted
+from factory.errors import Problem
 from factory.check.layers import check_layers
 from factory.check.scan import Snapshot, take_snapshot
 from factory.names import MANIFEST_PATH
 
 
-def _fast_layers(snapshot: Snapshot) -> list[Finding]:
-    findings: list[Finding] = []
+def _fast_layers(snapshot: Snapshot) -> list[Problem]:
+    findings: list[Problem] = []
     for schema in snapshot.schemas or []:
         document = schema.document()
         if isinstance(document, dict):
@@ -78,7 +79,7 @@ def fix_and_check(paths: list[Path], out_dir: Path, base: str | None = None) -> 
     return FixResult(run_check(paths, out_dir, base), written, removed, error)
 
 
-def fast_findings(paths: list[Path], out_dir: Path) -> tuple[Finding, ...]:
+def fast_findings(paths: list[Path], out_dir: Path) -> tuple[Problem, ...]:
     """The fast path alone, for callers that must not import the generator (`register`).
 
     Clean means the hashes and the layers vouch for the tree. Otherwise each
@@ -89,6 +90,6 @@ def fast_findings(paths: list[Path], out_dir: Path) -> tuple[Finding, ...]:
     if snapshot.fast_path_clean:
         return unique_sorted(_fast_layers(snapshot))
     display = snapshot.display(MANIFEST_PATH)
-    return tuple(Finding(display, STALE, f"generated files are not current: {reason}",
+    return tuple(finding(display, STALE, f"generated files are not current: {reason}",
                          f"run `schema-factory check` to see each difference, then {REGENERATE} and commit")
                  for reason in snapshot.reasons)

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import difflib
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from factory import names
-from factory.check.findings import EDITED, INVALID, MISSING, ORPHAN, REGENERATE, STALE, UNSAFE_ENTRY, Finding
+from factory.check.findings import INVALID, MISSING, ORPHAN, REGENERATE, STALE, UNSAFE_ENTRY, edited, finding
+from factory.errors import Problem
 from factory.check.layers import check_layers
 from factory.check.scan import Snapshot, sha256, source_key
 from factory.project_files import project_root
@@ -28,7 +30,7 @@ def unified_diff(on_disk: bytes, generated: bytes, display: str) -> str:
     return "".join(line if line.endswith("\n") else line + "\n" for line in lines).rstrip("\n")
 
 
-def compare_tree(snapshot: Snapshot, paths: list[Path]) -> tuple[list[Finding], int]:
+def compare_tree(snapshot: Snapshot, paths: list[Path]) -> tuple[list[Problem], int]:
     """Every finding about the output directory, and how many schemas were read."""
     from factory.emit.serialize import json_bytes
     from factory.generation import generate_tree, schema_set_for
@@ -38,12 +40,7 @@ def compare_tree(snapshot: Snapshot, paths: list[Path]) -> tuple[list[Finding], 
     out_dir = snapshot.out_dir
     loaded, problems = load_schemas(schema_set_for(paths, out_dir))
     findings = unsafe_findings(snapshot) + [
-        Finding(
-            problem.file,
-            INVALID,
-            f"{problem.json_path}: {problem.message}",
-            problem.hint or "fix the schema; `schema-factory validate` lists every problem",
-        )
+        replace(problem, kind=INVALID, hint=problem.hint or "fix the schema; `schema-factory validate` lists every problem")
         for problem in problems
     ]
     bad_displays = {problem.file for problem in problems}
@@ -84,10 +81,10 @@ def compare_tree(snapshot: Snapshot, paths: list[Path]) -> tuple[list[Finding], 
         on_disk = snapshot.read(manifest_rel)
         display = snapshot.display(manifest_rel)
         if on_disk is None and tree.files:
-            findings.append(Finding(display, MISSING, "the manifest is absent", REGENERATE))
+            findings.append(finding(display, MISSING, "the manifest is absent", REGENERATE))
         elif on_disk is not None and on_disk != expected and not findings:
             findings.append(
-                Finding(
+                finding(
                     display,
                     STALE,
                     "the manifest does not match the generated files or schemas",
@@ -100,7 +97,7 @@ def compare_tree(snapshot: Snapshot, paths: list[Path]) -> tuple[list[Finding], 
 
 def _compare_suspects(
     snapshot: Snapshot, valid: list[Any], manifest: dict[str, Any], current: dict[str, str]
-) -> list[Finding]:
+) -> list[Problem]:
     """Findings from regenerating only the schemas a hash points at; empty means "ask the full tree".
 
     Same generator version and same schema set: an unchanged schema generates
@@ -146,19 +143,20 @@ def _compare_suspects(
         sources = recorded_sources(rel)
         if not (len(sources) == 1 and sources[0] in suspects):
             expected[rel], sources_of[rel] = None, sources  # vouched for by its recorded hash
-    for rel, data in tree.files.items() if tree is not None else ():
-        # A set-level file (the CDK app) needs every schema: with two or more
-        # schemas the manifest records it with all of them as sources.
-        if len(tree.sources[rel]) == 1 and len(recorded_sources(rel)) <= 1:
-            expected[rel], sources_of[rel] = data, tree.sources[rel]
+    # A set-level file (the CDK app) needs every schema: with two or more
+    # schemas the manifest records it with all of them as sources.
+    rendered, rendered_sources = (tree.files, tree.sources) if tree is not None else ({}, {})
+    for rel, data in rendered.items():
+        if len(rendered_sources[rel]) == 1 and len(recorded_sources(rel)) <= 1:
+            expected[rel], sources_of[rel] = data, rendered_sources[rel]
 
-    findings: list[Finding] = []
-    for rel, data in expected.items():
-        if data is not None:
-            findings.extend(_compare_file(snapshot, rel, data, sources_of[rel], recorded_files.get(rel)))
+    findings: list[Problem] = []
+    for rel, wanted in expected.items():
+        if wanted is not None:
+            findings.extend(_compare_file(snapshot, rel, wanted, sources_of[rel], recorded_files.get(rel)))
         elif snapshot.read(rel) is None:
             findings.append(
-                Finding(
+                finding(
                     snapshot.display(rel),
                     MISSING,
                     f"{', '.join(sources_of[rel])} generates this file but it is absent",
@@ -166,18 +164,18 @@ def _compare_suspects(
                 )
             )
         elif not intact(rel):
-            findings.append(_edited(snapshot.display(rel), sources_of[rel]))
+            findings.append(edited(snapshot.display(rel), sources_of[rel]))
     for rel in snapshot.generated:
         if rel not in expected:
             findings.append(_orphan(snapshot, rel, recorded_files.get(rel)))
     return findings
 
 
-def unsafe_findings(snapshot: Snapshot) -> list[Finding]:
+def unsafe_findings(snapshot: Snapshot) -> list[Problem]:
     """Manifest entries that could point outside the output directory: named, never acted on."""
     display = snapshot.display(names.MANIFEST_PATH)
     return [
-        Finding(
+        finding(
             display,
             UNSAFE_ENTRY,
             f"lists {rel!r}, which {reason}: not a plain relative path inside the output directory; "
@@ -189,40 +187,30 @@ def unsafe_findings(snapshot: Snapshot) -> list[Finding]:
     ]
 
 
-def _compare_file(snapshot: Snapshot, rel: str, data: bytes, sources: list[str], entry: Any) -> list[Finding]:
+def _compare_file(snapshot: Snapshot, rel: str, data: bytes, sources: list[str], entry: Any) -> list[Problem]:
     display = snapshot.display(rel)
     on_disk = snapshot.read(rel)
     if on_disk is None:
-        return [Finding(display, MISSING, f"{', '.join(sources)} generates this file but it is absent", REGENERATE)]
+        return [finding(display, MISSING, f"{', '.join(sources)} generates this file but it is absent", REGENERATE)]
     if on_disk == data:
         return []
     recorded = entry.get("sha256") if isinstance(entry, dict) else None
     diff = unified_diff(on_disk, data, display)
     if recorded is not None and recorded != sha256(on_disk):
-        return [_edited(display, sources, diff)]
+        return [edited(display, sources, diff)]
     return [
-        Finding(
+        finding(
             display, STALE, f"out of date: {', '.join(sources)} now generates different content", REGENERATE, diff=diff
         )
     ]
 
 
-def _edited(display: str, sources: list[str], diff: str = "") -> Finding:
-    return Finding(
-        display,
-        EDITED,
-        "edited by hand: its bytes differ from the hash MANIFEST.json records for it",
-        f"put the change in {', '.join(sources)}, then `schema-factory generate` " "(which overwrites the hand edit)",
-        diff=diff,
-    )
-
-
-def _orphan(snapshot: Snapshot, rel: str, entry: Any) -> Finding:
+def _orphan(snapshot: Snapshot, rel: str, entry: Any) -> Problem:
     display = snapshot.display(rel)
     sources = entry.get("sources") if isinstance(entry, dict) else None
     data = snapshot.read(rel)
     if sources and (data is None or entry.get("sha256") != sha256(data)):
-        return Finding(
+        return finding(
             display,
             ORPHAN,
             f"once generated from {', '.join(map(str, sources))}, but edited since (its hash differs "
@@ -237,8 +225,8 @@ def _orphan(snapshot: Snapshot, rel: str, entry: Any) -> Finding:
             if gone
             else f"{', '.join(sources)} no longer generates this file"
         )
-        return Finding(display, ORPHAN, detail, f"{REGENERATE}, which removes it")
-    return Finding(
+        return finding(display, ORPHAN, detail, f"{REGENERATE}, which removes it")
+    return finding(
         display,
         ORPHAN,
         "no schema generates this file (a stray file under the output directory)",
@@ -246,7 +234,7 @@ def _orphan(snapshot: Snapshot, rel: str, entry: Any) -> Finding:
     )
 
 
-def _layers(snapshot: Snapshot, valid: list[Any], manifest: dict[str, Any], current: dict[str, str]) -> list[Finding]:
+def _layers(snapshot: Snapshot, valid: list[Any], manifest: dict[str, Any], current: dict[str, str]) -> list[Problem]:
     """Layer agreement for schemas unchanged since the manifest; a changed schema's files are just stale.
 
     Absent files are skipped by `check_layers` (they are reported missing).

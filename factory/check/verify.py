@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from factory.check.findings import MISSING, ORPHAN, REGENERATE, Finding
-from factory.check.tree import _edited
+from factory.check.findings import MISSING, ORPHAN, REGENERATE, edited, finding
+from factory.errors import Problem
 from factory.names import MANIFEST_PATH
 from factory.project_files import display_path, read_manifest, sha256
 
@@ -24,7 +24,7 @@ class Verified:
     """The verified files' bytes by relative path, and a finding for each file that failed."""
 
     data: dict[str, bytes]
-    findings: tuple[Finding, ...]
+    findings: tuple[Problem, ...]
 
     @property
     def clean(self) -> bool:
@@ -42,30 +42,30 @@ def verify_generated_files(out_dir: Path, rels: list[str]) -> Verified:
     show = (lambda rel: rel) if base == "." else (lambda rel: f"{base}/{rel}")
     manifest = read_manifest(out_dir)
     if manifest is None:
-        return Verified({}, (Finding(show(MANIFEST_PATH), MISSING, "no readable manifest, so no generated file "
+        return Verified({}, (finding(show(MANIFEST_PATH), MISSING, "no readable manifest, so no generated file "
                                      "can be vouched for", REGENERATE),))
     data: dict[str, bytes] = {}
-    findings: list[Finding] = []
+    findings: list[Problem] = []
     for rel in rels:
         entry = manifest["files"].get(rel)
         if not _plain(rel) or not isinstance(entry, dict):
-            findings.append(Finding(show(rel), ORPHAN, "not a file MANIFEST.json lists as generated",
+            findings.append(finding(show(rel), ORPHAN, "not a file MANIFEST.json lists as generated",
                                     f"{REGENERATE}; nothing but `generate` writes under the output directory"))
             continue
         path = out_dir / rel
         if not path.resolve().is_relative_to(out_dir.resolve()):
-            findings.append(Finding(show(rel), ORPHAN, "resolves outside the output directory (a symlink)",
+            findings.append(finding(show(rel), ORPHAN, "resolves outside the output directory (a symlink)",
                                     f"delete it, then {REGENERATE}"))
             continue
         try:
             content = path.read_bytes()
         except OSError:
-            findings.append(Finding(show(rel), MISSING, "generated file is absent or unreadable", REGENERATE))
+            findings.append(finding(show(rel), MISSING, "generated file is absent or unreadable", REGENERATE))
             continue
         if entry.get("sha256") != sha256(content):
             recorded = entry.get("sources")
             sources = [str(source) for source in recorded] if isinstance(recorded, list) else ["its schema"]
-            findings.append(_edited(show(rel), sources))
+            findings.append(edited(show(rel), sources))
             continue
         data[rel] = content
     return Verified(data, tuple(findings))

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from factory.check.findings import VERSION_BUMP, Finding
+from factory import rules
+from factory.check.findings import VERSION_BUMP, finding
 from factory.check.scan import DEFAULT_SCHEMA_DIR, SchemaFile, display_path, expand_schema_files
 from factory.errors import FactoryError, Problem
 from factory.schema.diff import BUMP_ORDER, SchemaDiff, diff_documents, parse_version
@@ -26,14 +27,14 @@ def load_document(path: Path) -> dict[str, Any]:
         data = json.loads(path.read_bytes().decode("utf-8-sig"))
     except OSError as err:
         raise FactoryError(
-            Problem(path.as_posix(), "$", "unreadable", f"cannot read file: {err.strerror}", "check the path")
+            Problem(path.as_posix(), "$", rules.UNREADABLE, f"cannot read file: {err.strerror}", "check the path")
         ) from None
     except ValueError as err:
         raise FactoryError(
-            Problem(path.as_posix(), "$", "json-syntax", f"invalid JSON: {err}", "fix the JSON syntax")
+            Problem(path.as_posix(), "$", rules.JSON_SYNTAX, f"invalid JSON: {err}", "fix the JSON syntax")
         ) from None
     if not isinstance(data, dict):
-        raise FactoryError(Problem(path.as_posix(), "$", "not-a-schema", "not a JSON object", "pass schema files"))
+        raise FactoryError(Problem(path.as_posix(), "$", rules.NOT_A_SCHEMA, "not a JSON object", "pass schema files"))
     return data
 
 
@@ -56,14 +57,14 @@ class GitBase:
                 Problem(
                     near.as_posix(),
                     "$",
-                    "git",
+                    rules.GIT,
                     "not inside a git repository",
                     "run from the repository, or drop --base",
                 )
             )
         toplevel = Path(top.stdout.decode().strip())
         if _git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], toplevel).returncode != 0:
-            raise FactoryError(Problem(ref, "$", "git", f"unknown git ref {ref!r}", "pass a branch, tag or commit"))
+            raise FactoryError(Problem(ref, "$", rules.GIT, f"unknown git ref {ref!r}", "pass a branch, tag or commit"))
         return cls(ref, toplevel)
 
     def relative(self, path: Path) -> str | None:
@@ -81,7 +82,7 @@ class GitBase:
         result = _git(["diff", "--name-only", "--no-renames", "-z", self.ref, "--", *inside], self.toplevel)
         if result.returncode != 0:
             message = " ".join(result.stderr.decode(errors="replace").split()) or "git diff failed"
-            raise FactoryError(Problem(self.ref, "$", "git", message, "check the ref and the repository"))
+            raise FactoryError(Problem(self.ref, "$", rules.GIT, message, "check the ref and the repository"))
         return {name for name in result.stdout.decode().split("\0") if name}
 
     def old_bytes(self, rel: str) -> bytes | None:
@@ -127,7 +128,7 @@ def diffs_under(ref: str, roots: list[Path]) -> list[VersionedDiff]:
     if files is None:
         missing = next(root for root in roots if not root.exists())
         raise FactoryError(
-            Problem(missing.as_posix(), "$", "missing-file", "no such file or directory", "check the path")
+            Problem(missing.as_posix(), "$", rules.MISSING_FILE, "no such file or directory", "check the path")
         )
     schemas = [SchemaFile(path, display_path(path), display_path(path), path.read_bytes()) for path in files]
     return diffs_since(ref, schemas)
@@ -145,7 +146,7 @@ def suggested_version(old: str, bump: str) -> str | None:
     return f"{major}.{minor}.{patch + 1}"
 
 
-def check_versions(ref: str, schemas: list[SchemaFile]) -> list[Finding]:
+def check_versions(ref: str, schemas: list[SchemaFile]) -> list[Problem]:
     """A version-bump finding for every schema changed since REF without a sufficient bump."""
     findings = []
     for item in diffs_since(ref, schemas):
@@ -157,5 +158,5 @@ def check_versions(ref: str, schemas: list[SchemaFile]) -> list[Finding]:
             reasons += f"; and {len(diff.changes) - 3} more (see `schema-factory diff --base {ref}`)"
         suggestion = suggested_version(diff.old_version, diff.required_bump)
         fix = f'set "version" to {suggestion} or higher' if suggestion else "use a MAJOR.MINOR.PATCH version"
-        findings.append(Finding(item.display, VERSION_BUMP, f"since {ref}: {diff.verdict()}: {reasons}", fix))
+        findings.append(finding(item.display, VERSION_BUMP, f"since {ref}: {diff.verdict()}: {reasons}", fix))
     return findings

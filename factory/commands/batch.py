@@ -48,7 +48,7 @@ def _echo_err(text: str) -> None:
 @AGENT_OPTION
 @GENERATED_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print the analysis as JSON.")
-def batch_analyze(csv_path: Path, agent_name: str, generated_dir: Path, as_json: bool) -> None:
+def batch_analyze(csv_path: Path, agent_name: str, generated_dir: Path, as_json: bool) -> int:
     """Columns, row count, sample rows, inferred types and a suggested column → field mapping.
 
     The CSV is streamed, so its size does not matter. Exit status 1 when a
@@ -65,7 +65,8 @@ def batch_analyze(csv_path: Path, agent_name: str, generated_dir: Path, as_json:
     if analysis.unmapped_required:
         _echo_err("error: required fields without a column: " + ", ".join(analysis.unmapped_required)
                   + " (add the columns or map them in a config: schema-factory batch config)")
-        sys.exit(EXIT_USER_ERROR)
+        return EXIT_USER_ERROR
+    return EXIT_OK
 
 
 def _print_analysis(csv_path: Path, agent_name: str, analysis: Analysis) -> None:
@@ -87,7 +88,7 @@ def _print_analysis(csv_path: Path, agent_name: str, analysis: Analysis) -> None
 @GENERATED_OPTION
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Write the config here instead of printing it.")
-def batch_config_command(csv_path: Path, agent_name: str, generated_dir: Path, output: Path | None) -> None:
+def batch_config_command(csv_path: Path, agent_name: str, generated_dir: Path, output: Path | None) -> int:
     """Write a batch config (YAML) for CSV_PATH, from the generated mapping and this CSV's columns.
 
     Edit it, then pass it to `schema-factory batch run --config`.
@@ -107,6 +108,7 @@ def batch_config_command(csv_path: Path, agent_name: str, generated_dir: Path, o
     if analysis.unmapped_required:
         _echo_err("warning: required fields without a column: " + ", ".join(analysis.unmapped_required)
                   + " (see input_mapping.unmapped_required_fields)")
+    return EXIT_OK
 
 
 AWS_FLAGS = (
@@ -160,7 +162,7 @@ def aws_options(function: Callable[..., Any]) -> Callable[..., Any]:
 @aws_options
 def batch_run(csv_path: Path | None, agent_name: str | None, generated_dir: Path, config_path: Path | None,
               out_path: Path | None, engine: str, invoke_spec: str | None, resume_id: str | None, concurrency: int,
-              timeout: float, retries: int, store_path: Path, quiet: bool, as_json: bool, aws: AwsOptions) -> None:
+              timeout: float, retries: int, store_path: Path, quiet: bool, as_json: bool, aws: AwsOptions) -> int:
     """Run every row of CSV_PATH through an agent and write the results CSV.
 
     The local engine keeps each finished row in the result store, so a crash
@@ -176,8 +178,8 @@ def batch_run(csv_path: Path | None, agent_name: str | None, generated_dir: Path
                          store_path, RunOptions(concurrency=concurrency, timeout=timeout, retries=retries), aws)
     if engine == "stepfunctions":
         _start_on_step_functions(request, as_json)
-        return
-    sys.exit(_run_locally(request, quiet=quiet, as_json=as_json))
+        return EXIT_OK
+    return _run_locally(request, quiet=quiet, as_json=as_json)
 
 
 def _check_run_usage(engine: str, csv_path: Path | None, agent_name: str | None, resume_id: str | None) -> None:
@@ -247,21 +249,22 @@ def _print_outcome(outcome: RunOutcome, as_json: bool) -> None:
 @STORE_OPTION
 @click.option("--json", "as_json", is_flag=True)
 @aws_options
-def batch_status(batch_id: str | None, store_path: Path, as_json: bool, aws: AwsOptions) -> None:
+def batch_status(batch_id: str | None, store_path: Path, as_json: bool, aws: AwsOptions) -> int:
     """Counts by status for one batch (a local batch id or an execution ARN), or every local batch."""
     from factory.batch.aws_run import is_execution_arn
     from factory.batch.plan import execution_state, local_batches
 
     if batch_id and is_execution_arn(batch_id):
         _print_execution(execution_state(batch_id, aws), as_json)
-        return
+        return EXIT_OK
     report = local_batches(batch_id, store_path)
     if as_json:
         click.echo(json.dumps(report, indent=2))
-        return
+        return EXIT_OK
     for entry in report:
         counts = ", ".join(f"{k} {v}" for k, v in sorted(entry["counts"].items())) or "no rows yet"
         click.echo(f"{entry['batch_id']}  {entry['state_detail']}  {entry['agent']}  {counts}")
+    return EXIT_OK
 
 
 def _print_execution(status: dict[str, Any], as_json: bool) -> None:
@@ -279,9 +282,10 @@ def _print_execution(status: dict[str, Any], as_json: bool) -> None:
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True,
               help="Where to write the results CSV.")
 @aws_options
-def batch_results(batch_id: str, store_path: Path, output: Path, aws: AwsOptions) -> None:
+def batch_results(batch_id: str, store_path: Path, output: Path, aws: AwsOptions) -> int:
     """Write a batch's results as CSV (rows in input order): local batch id or execution ARN."""
     from factory.batch.plan import batch_results as write_batch_results
 
     written = write_batch_results(batch_id, store_path, output, aws)
     click.echo(f"wrote {written['results_csv']}: {written['rows']} rows")
+    return EXIT_OK

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
@@ -20,7 +19,7 @@ from factory.errors import EXIT_OK, EXIT_USER_ERROR
               help="Also require a sufficient version bump for every schema changed since GIT_REF.")
 @click.option("--fix", is_flag=True, help="Regenerate (as `generate` does), then check again.")
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
-def check(paths: tuple[Path, ...], out_dir: Path, base_ref: str | None, fix: bool, as_json: bool) -> None:
+def check(paths: tuple[Path, ...], out_dir: Path, base_ref: str | None, fix: bool, as_json: bool) -> int:
     """Check that generated/ is exactly what the schemas (default schemas/) generate.
 
     Reports stale, edited, missing and orphan files, layers that disagree with
@@ -41,14 +40,15 @@ def check(paths: tuple[Path, ...], out_dir: Path, base_ref: str | None, fix: boo
         report = run_check(list(paths), out_dir, base_ref)
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
-        sys.exit(EXIT_USER_ERROR if report.findings else EXIT_OK)
+        return EXIT_USER_ERROR if report.findings else EXIT_OK
     for finding in report.findings:
         click.echo(finding.render())
     if report.findings:
         noun = "finding" if len(report.findings) == 1 else "findings"
         click.echo(f"check: {len(report.findings)} {noun}", err=True)
-        sys.exit(EXIT_USER_ERROR)
+        return EXIT_USER_ERROR
     click.echo(f"check: clean ({report.schemas} schema(s), {report.mode} path)")
+    return EXIT_OK
 
 
 @click.command("diff")
@@ -56,7 +56,7 @@ def check(paths: tuple[Path, ...], out_dir: Path, base_ref: str | None, fix: boo
 @click.option("--base", "base_ref", metavar="GIT_REF", default=None,
               help="Diff every schema (under FILES, default schemas/) changed since GIT_REF.")
 @click.option("--json", "as_json", is_flag=True, help="Print the classification as JSON.")
-def diff_schemas(files: tuple[Path, ...], base_ref: str | None, as_json: bool) -> None:
+def diff_schemas(files: tuple[Path, ...], base_ref: str | None, as_json: bool) -> int:
     """Classify the changes between two versions of a schema: `diff OLD NEW` or `diff --base GIT_REF`.
 
     Each change is breaking, additive or cosmetic; the minimum bump is major,
@@ -81,4 +81,4 @@ def diff_schemas(files: tuple[Path, ...], base_ref: str | None, as_json: bool) -
                 click.echo(f"  {change.path}: {change.kind}: {change.message} [{change.rule}]")
         if not results:
             click.echo("no schema changed" if base_ref else "no change")
-    sys.exit(EXIT_USER_ERROR if any(not item.diff.bump_sufficient for item in results) else EXIT_OK)
+    return EXIT_USER_ERROR if any(not item.diff.bump_sufficient for item in results) else EXIT_OK

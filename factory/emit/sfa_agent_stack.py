@@ -13,7 +13,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from factory import names
+from factory import names, rules
 from factory.emit.python_source import render_python
 from factory.emit.system_prompt import BROWSER_TOOL, system_prompt_lines
 from factory.errors import Problem
@@ -61,7 +61,7 @@ def form_problems(schema: CanonicalSchema, display: str) -> list[Problem]:
                 Problem(
                     display,
                     "$",
-                    "cdk-token-text",
+                    rules.CDK_TOKEN_TEXT,
                     f"schema text contains {marker!r}, which aws-cdk-lib would take for a token",
                     "reword that text for the step-functions-agent form",
                 )
@@ -72,7 +72,7 @@ def form_problems(schema: CanonicalSchema, display: str) -> list[Problem]:
                 Problem(
                     display,
                     f"$.agent.{key}",
-                    "agent-llm-value",
+                    rules.AGENT_LLM_VALUE,
                     f"agent.{key} {value!r} cannot be passed to the step-functions-agent generator",
                     f"use letters, digits and . _ : / @ + - only (pattern {LLM_VALUE_RE.pattern})",
                 )

@@ -15,7 +15,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from factory.check.findings import Finding
 from factory.check.layers import AGENT_RECORD, BROWSER_TEMPLATE, TOOL_SPECS, SchemaView, layer_paths
 from factory.check.run import fast_findings
 from factory.errors import FactoryError, Problem
@@ -24,10 +23,6 @@ from factory.registry.records import RecordPair
 
 # The batch orchestrator's tools, emitted once per tree (not per schema).
 ORCHESTRATOR_TOOL_SPECS = "tool_specs/_batch_orchestrator.json"
-
-
-def _problem(finding: Finding) -> Problem:
-    return Problem(finding.path, "$", finding.kind, finding.detail, finding.fix)
 
 
 def existing_tool_form(tool: dict[str, Any]) -> dict[str, Any]:
@@ -39,7 +34,7 @@ def read_generated_records(paths: list[Path], generated_dir: Path) -> list[Recor
     """The records of the schemas under `paths` (default `schemas/`), refused unless the tree is current."""
     findings = fast_findings(paths, generated_dir)
     if findings:
-        raise FactoryError([_problem(finding) for finding in findings])
+        raise FactoryError(list(findings))
     files = expand_schema_files(paths or [DEFAULT_SCHEMA_DIR]) or []
     if not files:
         raise FactoryError(Problem(", ".join(p.as_posix() for p in paths) or DEFAULT_SCHEMA_DIR.as_posix(), "$",

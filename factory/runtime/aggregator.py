@@ -246,7 +246,7 @@ def write_csv(
     counts = summary.counts
     parts = _Parts()
     writer = csv.writer(parts, lineterminator="\r\n")
-    header_written = False
+    header: list[str] | None = None  # the input columns, once the header row is written
 
     def flush() -> None:
         if parts:
@@ -259,20 +259,18 @@ def write_csv(
         if not isinstance(page, list):
             page = list(page)
         if page:
-            if not header_written:
-                if input_columns is None:
-                    input_columns = list((page[0].get("input_data") or {}).keys())
-                summary.columns = csv_columns(input_columns, output_fields)
+            if header is None:
+                header = list(input_columns if input_columns is not None else page[0].get("input_data") or {})
+                summary.columns = csv_columns(header, output_fields)
                 writer.writerow([cell_text(name, neutralise_formulas) for name in summary.columns])
-                header_written = True
-            columns = page_columns(page, input_columns, output_fields)
+            columns = page_columns(page, header, output_fields)
             parts.append(encode_rows([column_fields(column, neutralise_formulas) for column in columns]))
-            for status, count in Counter(columns[len(input_columns) + len(output_fields)]).items():
+            for status, count in Counter(columns[len(header) + len(output_fields)]).items():
                 status = status or ""
                 counts[status] = counts.get(status, 0) + count
             summary.rows += len(page)
         flush()
-    if not header_written:
+    if header is None:
         summary.columns = csv_columns(input_columns or [], output_fields)
         writer.writerow([cell_text(name, neutralise_formulas) for name in summary.columns])
         flush()

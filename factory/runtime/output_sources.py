@@ -64,11 +64,11 @@ def messages_of(document: Any) -> list[Any]:
     if not isinstance(document, dict):
         return []
     if isinstance(document.get("messages"), list):
-        return document["messages"]  # type: ignore[no-any-return]
+        return document["messages"]
     for key in ("output", "result", "Output"):
         inner = parse_json_text(document.get(key))
         if isinstance(inner, dict) and isinstance(inner.get("messages"), list):
-            return inner["messages"]  # type: ignore[no-any-return]
+            return inner["messages"]
     return []
 
 
@@ -200,18 +200,18 @@ class Context:
     def messages(self) -> list[Any]:
         if self._messages is _MISSING:
             self._messages = messages_of(self.document)
-        return self._messages  # type: ignore[no-any-return]
+        return self._messages
 
     @property
     def results(self) -> list[ToolResult]:
         if self._results is _MISSING:
             self._results = tool_results(self.messages)
-        return self._results  # type: ignore[no-any-return]
+        return self._results
 
     def tool_result(self, tool_name: str) -> dict[str, Any] | None:
         if tool_name not in self._tool_views:
             self._tool_views[tool_name] = last_tool_result(self.results, tool_name)
-        return self._tool_views[tool_name]  # type: ignore[no-any-return]
+        return self._tool_views[tool_name]
 
     def structured(self, tool_name: str | None = None) -> dict[str, Any] | None:
         """The named tool's last input, else the structured output wherever it is."""
@@ -222,7 +222,7 @@ class Context:
                 located = locate_structured_output(self.document, tools)
                 value = located.value if located.found and not located.problem else None
             self._structured[tool_name] = value
-        return self._structured[tool_name]  # type: ignore[no-any-return]
+        return self._structured[tool_name]
 
     def results_roots(self, key: str, tool_name: str | None = None) -> list[Any]:
         """Objects holding a `key` list: the document, then tool results' JSON, last first."""

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from jsonschema import Draft202012Validator
 
-from factory import mustache
+from factory import mustache, rules
 from factory.errors import Problem, json_path
 from factory.names import (
     EXTRACTION_NAME_MAX,
@@ -65,7 +65,7 @@ def check_schema_set(schemas: list[tuple[str, CanonicalSchema]]) -> list[Problem
         other = owners.setdefault(schema.extraction_name, display)
         if other != display:
             problems.append(
-                Problem(display, "$.extraction_name", "duplicate-name",
+                Problem(display, "$.extraction_name", rules.DUPLICATE_NAME,
                         f"extraction_name {schema.extraction_name!r} is also declared in {other}",
                         "one schema file per extraction; bump 'version' in place instead of copying")
             )
@@ -73,7 +73,7 @@ def check_schema_set(schemas: list[tuple[str, CanonicalSchema]]) -> list[Problem
         other = agents.setdefault(name, display)
         if other != display:
             problems.append(
-                Problem(display, "$.agent.name", "duplicate-agent",
+                Problem(display, "$.agent.name", rules.DUPLICATE_AGENT,
                         f"agent name {name!r} is also used by {other}", "choose another agent.name")
             )
     return problems
@@ -85,7 +85,7 @@ def _check_text(display: str, node: Any, where: Path_) -> Iterator[Problem]:
         try:
             node.encode("utf-8")
         except UnicodeEncodeError:
-            yield Problem(display, json_path(where), "text", "contains a lone UTF-16 surrogate (\\ud800-\\udfff)",
+            yield Problem(display, json_path(where), rules.TEXT, "contains a lone UTF-16 surrogate (\\ud800-\\udfff)",
                           "remove the escape or write the full surrogate pair")
     elif isinstance(node, dict):
         for key, value in node.items():
@@ -100,25 +100,25 @@ def _check_names(display: str, path: Path, schema: CanonicalSchema) -> list[Prob
     problems = []
     name = schema.extraction_name
     if not EXTRACTION_NAME_RE.match(name):
-        problems.append(Problem(display, "$.extraction_name", "name-format",
+        problems.append(Problem(display, "$.extraction_name", rules.NAME_FORMAT,
                                 f"extraction_name {name!r} must match ^[a-z][a-z0-9_]{{1,62}}$",
                                 "use lower snake case, e.g. 'broadband_availability'"))
     elif keyword.iskeyword(name):
-        problems.append(Problem(display, "$.extraction_name", "name-keyword",
+        problems.append(Problem(display, "$.extraction_name", rules.NAME_KEYWORD,
                                 f"extraction_name {name!r} is a Python keyword", "choose a descriptive name"))
     elif len(name) > EXTRACTION_NAME_MAX:
-        problems.append(Problem(display, "$.extraction_name", "name-length",
+        problems.append(Problem(display, "$.extraction_name", rules.NAME_LENGTH,
                                 f"extraction_name is {len(name)} characters; at most {EXTRACTION_NAME_MAX} fit the "
                                 "64-character tool name limit of 'print_<name>_output'", "shorten it"))
     elif path.suffix == ".json" and path.stem != name:
-        problems.append(Problem(display, "$.extraction_name", "file-name",
+        problems.append(Problem(display, "$.extraction_name", rules.FILE_NAME,
                                 f"file is named {path.name!r} but extraction_name is {name!r}",
                                 f"rename the file to {name}.json"))
     if not SEMVER_RE.match(schema.version):
-        problems.append(Problem(display, "$.version", "version-format",
+        problems.append(Problem(display, "$.version", rules.VERSION_FORMAT,
                                 f"version {schema.version!r} is not MAJOR.MINOR.PATCH", "e.g. '1.0.0'"))
     if schema.agent.name is not None and not AGENT_NAME_RE.match(schema.agent.name):
-        problems.append(Problem(display, "$.agent.name", "agent-name-format",
+        problems.append(Problem(display, "$.agent.name", rules.AGENT_NAME_FORMAT,
                                 f"agent.name {schema.agent.name!r} must match ^[a-z][a-z0-9-]{{1,62}}$",
                                 "use lower kebab case"))
     return problems
@@ -129,7 +129,7 @@ def _check_fields(display: str, where: Path_, obj: ObjectSchema | PropertySchema
     properties = obj.properties or {}
     for field in obj.required:
         if field not in properties:
-            problems.append(Problem(display, json_path(where + ("required",)), "required-undeclared",
+            problems.append(Problem(display, json_path(where + ("required",)), rules.REQUIRED_UNDECLARED,
                                     f"required field {field!r} is not declared in properties",
                                     "declare it or remove it from 'required'"))
     for field, prop in properties.items():
@@ -141,18 +141,18 @@ def _check_fields(display: str, where: Path_, obj: ObjectSchema | PropertySchema
 
 def _check_field_name(display: str, at: Path_, field: str, *, top_level_input: bool) -> list[Problem]:
     if field in METADATA_COLUMNS:
-        return [Problem(display, json_path(at), "field-reserved",
+        return [Problem(display, json_path(at), rules.FIELD_RESERVED,
                         f"field name {field!r} collides with the output metadata column of the same name",
                         "rename the field; names starting with '_' are reserved")]
     if not FIELD_NAME_RE.match(field):
-        return [Problem(display, json_path(at), "field-name",
+        return [Problem(display, json_path(at), rules.FIELD_NAME,
                         f"field name {field!r} is not a safe identifier",
                         "use letters, digits and '_', starting with a letter, at most 64 characters")]
     if keyword.iskeyword(field):
-        return [Problem(display, json_path(at), "field-keyword",
+        return [Problem(display, json_path(at), rules.FIELD_KEYWORD,
                         f"field name {field!r} is a Python keyword", "choose another name")]
     if top_level_input and field in RESERVED_INPUT_FIELDS:
-        return [Problem(display, json_path(at), "field-reserved",
+        return [Problem(display, json_path(at), rules.FIELD_RESERVED,
                         f"input field name {field!r} is reserved for the browser parameters of the input tool",
                         "choose another name")]
     return []
@@ -162,41 +162,41 @@ def _check_property(display: str, at: Path_, prop: PropertySchema) -> list[Probl
     problems = []
     if prop.pattern is not None:
         if prop.type != "string":
-            problems.append(Problem(display, json_path(at + ("pattern",)), "pattern-type",
+            problems.append(Problem(display, json_path(at + ("pattern",)), rules.PATTERN_TYPE,
                                     "'pattern' applies only to strings", "remove it or make the type string"))
         try:
             re.compile(prop.pattern)
         except re.error as err:
-            problems.append(Problem(display, json_path(at + ("pattern",)), "pattern-compile",
+            problems.append(Problem(display, json_path(at + ("pattern",)), rules.PATTERN_COMPILE,
                                     f"pattern does not compile: {err}", "fix the regular expression"))
     if prop.enum is not None:
         for index, value in enumerate(prop.enum):
             if not _fits_type(value, prop.type):
-                problems.append(Problem(display, json_path(at + ("enum", index)), "enum-type",
+                problems.append(Problem(display, json_path(at + ("enum", index)), rules.ENUM_TYPE,
                                         f"enum value {value!r} is not of type {prop.type}",
                                         f"use {prop.type} values or change the type"))
         if len({repr(v) for v in prop.enum}) != len(prop.enum):
-            problems.append(Problem(display, json_path(at + ("enum",)), "enum-duplicate",
+            problems.append(Problem(display, json_path(at + ("enum",)), rules.ENUM_DUPLICATE,
                                     "enum lists a value twice", "remove the duplicate"))
     if prop.format is not None and prop.format not in KNOWN_FORMATS:
-        problems.append(Problem(display, json_path(at + ("format",)), "format-unknown",
+        problems.append(Problem(display, json_path(at + ("format",)), rules.FORMAT_UNKNOWN,
                                 f"unknown format {prop.format!r}", "one of: " + ", ".join(KNOWN_FORMATS)))
     for low, high, label in ((prop.minimum, prop.maximum, "minimum/maximum"),
                              (prop.min_length, prop.max_length, "minLength/maxLength"),
                              (prop.min_items, prop.max_items, "minItems/maxItems")):
         if low is not None and high is not None and low > high:
-            problems.append(Problem(display, json_path(at), "bounds",
+            problems.append(Problem(display, json_path(at), rules.BOUNDS,
                                     f"{label}: lower bound {low} exceeds upper bound {high}", "swap or fix the bounds"))
     if prop.items is not None and prop.type != "array":
-        problems.append(Problem(display, json_path(at + ("items",)), "items-type",
+        problems.append(Problem(display, json_path(at + ("items",)), rules.ITEMS_TYPE,
                                 "'items' applies only to arrays", "remove it or make the type array"))
     if prop.properties is not None and prop.type != "object":
-        problems.append(Problem(display, json_path(at + ("properties",)), "properties-type",
+        problems.append(Problem(display, json_path(at + ("properties",)), rules.PROPERTIES_TYPE,
                                 "'properties' applies only to objects", "remove it or make the type object"))
     if prop.has_default:
         errors = list(Draft202012Validator(prop.to_json_schema()).iter_errors(prop.default))
         if errors:
-            problems.append(Problem(display, json_path(at + ("default",)), "default-invalid",
+            problems.append(Problem(display, json_path(at + ("default",)), rules.DEFAULT_INVALID,
                                     f"default {prop.default!r} does not satisfy its property: {errors[0].message}",
                                     "change the default or the property"))
     if prop.properties is not None or prop.required:
@@ -218,11 +218,11 @@ def _check_browser(display: str, schema: CanonicalSchema) -> list[Problem]:
     problems = []
     config = schema.browser_config
     if config.timeout <= 0:
-        problems.append(Problem(display, "$.browser_config.timeout", "timeout",
+        problems.append(Problem(display, "$.browser_config.timeout", rules.TIMEOUT,
                                 f"timeout must be > 0 seconds, got {config.timeout}", "e.g. 300"))
     url = urlsplit(config.starting_url)
     if url.scheme not in ("http", "https") or not url.netloc:
-        problems.append(Problem(display, "$.browser_config.starting_url", "starting-url",
+        problems.append(Problem(display, "$.browser_config.starting_url", rules.STARTING_URL,
                                 f"starting_url {config.starting_url!r} is not an http(s) URL",
                                 "write the full URL, e.g. https://example.com/search"))
     return problems
@@ -236,7 +236,7 @@ def _check_workflow(display: str, schema: CanonicalSchema) -> list[Problem]:
     for index, step in enumerate(schema.workflow):
         at: Path_ = ("workflow", index)
         if step.action in ("act", "act_with_schema") and not (step.prompt or "").strip():
-            problems.append(Problem(display, json_path(at + ("prompt",)), "workflow-prompt",
+            problems.append(Problem(display, json_path(at + ("prompt",)), rules.WORKFLOW_PROMPT,
                                     f"an {step.action} step needs a prompt", "say what the browser should do"))
         for key, text in (("prompt", step.prompt), ("description", step.description)):
             if text is None:
@@ -244,19 +244,19 @@ def _check_workflow(display: str, schema: CanonicalSchema) -> list[Problem]:
             try:
                 found = mustache.tags(text)
             except mustache.MustacheSyntaxError as err:
-                problems.append(Problem(display, json_path(at + (key,)), "workflow-mustache",
+                problems.append(Problem(display, json_path(at + (key,)), rules.WORKFLOW_MUSTACHE,
                                         f"invalid Mustache: {err}", "close every {{#section}} and tag"))
                 continue
             for tag in found:
                 if tag.kind == "partial":
-                    problems.append(Problem(display, json_path(at + (key,)), "workflow-mustache",
+                    problems.append(Problem(display, json_path(at + (key,)), rules.WORKFLOW_MUSTACHE,
                                             "partials are not supported", "inline the text"))
                 elif tag.name not in inputs:
-                    problems.append(Problem(display, json_path(at + (key,)), "workflow-placeholder",
+                    problems.append(Problem(display, json_path(at + (key,)), rules.WORKFLOW_PLACEHOLDER,
                                             f"placeholder {{{{{tag.name}}}}} names no input field",
                                             "declared input fields: " + ", ".join(inputs)))
     if not any(step.action == "act_with_schema" for step in schema.workflow):
-        problems.append(Problem(display, "$.workflow", "workflow-extract",
+        problems.append(Problem(display, "$.workflow", rules.WORKFLOW_EXTRACT,
                                 "the workflow has no act_with_schema step, so nothing returns the output schema",
                                 "add an act_with_schema step; its schema is filled in from output_schema"))
     return problems
@@ -269,11 +269,11 @@ def _check_batch(display: str, schema: CanonicalSchema) -> list[Problem]:
     for field, column in schema.batch.csv_columns.items():
         at = json_path(("batch", "csv_columns", field))
         if field not in inputs:
-            problems.append(Problem(display, at, "batch-field", f"{field!r} is not an input field",
+            problems.append(Problem(display, at, rules.BATCH_FIELD, f"{field!r} is not an input field",
                                     "declared input fields: " + ", ".join(inputs)))
         other = columns.setdefault(column, field)
         if other != field:
-            problems.append(Problem(display, at, "batch-column",
+            problems.append(Problem(display, at, rules.BATCH_COLUMN,
                                     f"CSV column {column!r} is mapped to both {other!r} and {field!r}",
                                     "map each column to one field"))
     return problems

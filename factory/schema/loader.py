@@ -19,6 +19,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from pydantic import ValidationError
 
+from factory import rules
 from factory.errors import FactoryError, Problem, json_path
 from factory.project_files import SchemaPathError, display_path, expand_schema_files
 from factory.schema.checks import check_schema, check_schema_set
@@ -54,7 +55,7 @@ def read_source(path: Path) -> SchemaSource:
         data = path.read_bytes()
     except OSError as err:
         raise FactoryError(
-            Problem(display, "$", "unreadable", f"cannot read file: {err.strerror}", "check the path")
+            Problem(display, "$", rules.UNREADABLE, f"cannot read file: {err.strerror}", "check the path")
         ) from None
     return SchemaSource(path=path, display=display, data=data)
 
@@ -91,7 +92,7 @@ def _parse_float(text: str) -> float:
 
 
 def _too_deep(display: str, where: str) -> Problem:
-    return Problem(display, where, "json-depth", f"nested more than {MAX_JSON_DEPTH} levels deep",
+    return Problem(display, where, rules.JSON_DEPTH, f"nested more than {MAX_JSON_DEPTH} levels deep",
                    "flatten the schema; see the canonical schema format in README.md")
 
 
@@ -106,7 +107,7 @@ def _scan_numbers_and_depth(display: str, document: Any) -> list[Problem]:
     while stack:
         value, path = stack.pop()
         if isinstance(value, _NonFinite):
-            problems.append(Problem(display, json_path(list(path)), "json-number",
+            problems.append(Problem(display, json_path(list(path)), rules.JSON_NUMBER,
                                     f"{value.text} is not a finite JSON number", "use a finite number"))
         elif isinstance(value, (dict, list)):
             if len(path) >= MAX_JSON_DEPTH:
@@ -131,7 +132,7 @@ def parse_json(source: SchemaSource) -> tuple[Any, list[Problem]]:
         text = source.data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         return None, [
-            Problem(source.display, "$", "encoding", f"not UTF-8 (byte {err.start})", "save the file as UTF-8")
+            Problem(source.display, "$", rules.ENCODING, f"not UTF-8 (byte {err.start})", "save the file as UTF-8")
         ]
     try:
         document = json.loads(
@@ -147,7 +148,7 @@ def parse_json(source: SchemaSource) -> tuple[Any, list[Problem]]:
             Problem(
                 source.display,
                 "$",
-                "json-syntax",
+                rules.JSON_SYNTAX,
                 f"invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}",
                 "fix the JSON syntax",
             )
@@ -157,7 +158,7 @@ def parse_json(source: SchemaSource) -> tuple[Any, list[Problem]]:
             Problem(
                 source.display,
                 "$",
-                "json-duplicate-key",
+                rules.JSON_DUPLICATE_KEY,
                 f"key {err.key!r} appears twice in one object",
                 "keep one of them; JSON readers disagree on which wins",
             )
@@ -177,7 +178,7 @@ def check_meta_schema(display: str, document: Any) -> list[Problem]:
             message = "'required' must be true/false or a list of property names"
         if len(message) > 300:
             message = message[:297] + "..."
-        problems.append(Problem(display, json_path(list(error.absolute_path)), "meta-schema", message))
+        problems.append(Problem(display, json_path(list(error.absolute_path)), rules.META_SCHEMA, message))
     return problems
 
 
@@ -190,7 +191,7 @@ def normalize_document(document: dict[str, Any]) -> dict[str, Any]:
 
 def _pydantic_problems(display: str, err: ValidationError) -> list[Problem]:
     return [
-        Problem(display, json_path(list(e["loc"])), "model", e["msg"])
+        Problem(display, json_path(list(e["loc"])), rules.MODEL, e["msg"])
         for e in err.errors(include_url=False)
     ]
 
@@ -216,13 +217,13 @@ def schema_files(paths: list[Path]) -> list[Path]:
     for path in paths:
         if not path.exists():
             raise FactoryError(
-                Problem(display_path(path), "$", "missing-file", "no such file or directory", "check the path")
+                Problem(display_path(path), "$", rules.MISSING_FILE, "no such file or directory", "check the path")
             )
     try:
         return expand_schema_files(paths) or []
     except SchemaPathError as err:
         raise FactoryError(
-            Problem(err.path.as_posix(), "$", "symlink-loop", f"cannot read: {err.reason}",
+            Problem(err.path.as_posix(), "$", rules.SYMLINK_LOOP, f"cannot read: {err.reason}",
                     "remove the link or point it at a real schema file")
         ) from None
 

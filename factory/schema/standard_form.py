@@ -25,7 +25,8 @@ def normalize_required(node: dict[str, Any]) -> dict[str, Any]:
         if isinstance(out.get("required"), bool):
             del out["required"]
         return out
-    listed = node.get("required") if isinstance(node.get("required"), list) else []
+    required_value = node.get("required")
+    listed: list[Any] = required_value if isinstance(required_value, list) else []
     new_properties = {}
     flagged = []
     for name, prop in properties.items():

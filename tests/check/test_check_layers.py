@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from factory.check.findings import EDITED, LAYERS_DISAGREE
 from factory.check.layers import read_stack_output_schema
 from factory.schema.diff import standard_form
 
@@ -84,7 +85,7 @@ def test_hand_edit_in_one_layer_is_attributed_to_it(project, prefix, edit, layer
     assert report["mode"] == "fast"  # the hashes agree; only the layer read-back sees it
     (finding,) = report["findings"]
     assert finding["path"] == f"generated/{path.relative_to(project.generated).as_posix()}"
-    assert finding["kind"] == "layers-disagree"
+    assert finding["kind"] == LAYERS_DISAGREE
     assert finding["layer"] == layer
     assert finding["detail"].startswith(f"{layer} layer disagrees with schemas/{SCHEMA}.json")
     assert where in finding["detail"]
@@ -99,8 +100,8 @@ def test_hand_edit_without_hash_update_is_edited_and_attributed(project):
     edit_agent_record(path)
     report = json.loads(project.run("check", "--json").stdout)
     assert {(f["kind"], f.get("layer")) for f in report["findings"]} == {
-        ("edited", None),
-        ("layers-disagree", "agent record"),
+        (EDITED, None),
+        (LAYERS_DISAGREE, "agent record"),
     }
 
 

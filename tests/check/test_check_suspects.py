@@ -17,6 +17,7 @@ import pytest
 
 from check_project import Project
 from factory.check import run_check, tree
+from factory.check.findings import STALE
 
 ENERGY = "energy_tariff_quotes"
 BT = "broadband_availability_bt_wholesale"
@@ -84,7 +85,7 @@ def test_one_changed_schema_renders_that_schema_alone(project: Project, monkeypa
     calls = _rendered(monkeypatch)
     report = run_check([], Path("generated"))
     assert calls == [[ENERGY]]
-    stale = sorted(f.path for f in report.findings if f.kind == "stale")
+    stale = sorted(f.file for f in report.findings if f.kind == STALE)
     assert stale and all(ENERGY in path.replace("-", "_") for path in stale), stale
 
 
@@ -97,4 +98,4 @@ def test_a_clean_tree_behind_a_wrong_hash_still_gets_the_full_comparison(project
     report = run_check([], Path("generated"))
     assert calls[0] == [ENERGY] and len(calls[-1]) == 4
     assert [f.kind for f in report.findings] == ["stale"]  # only the manifest's recorded schema hash
-    assert report.findings[0].path == "generated/MANIFEST.json"
+    assert report.findings[0].file == "generated/MANIFEST.json"

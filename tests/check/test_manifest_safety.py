@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from check_project import Project
+from factory.check.findings import UNSAFE_ENTRY
 from factory.cli import main
 
 BT = "broadband_availability_bt_wholesale"
@@ -69,9 +70,9 @@ def test_check_names_every_unsafe_entry(project: Project) -> None:
     _tamper(project, {"../victim.txt": _digest(victim), "/etc/passwd": "0" * 64, "a//b": "0" * 64})
     result, findings = run_check()
     assert result.exit_code == 1
-    unsafe = sorted(f["detail"].split("'")[1] for f in findings if f["kind"] == "unsafe-entry")
+    unsafe = sorted(f["detail"].split("'")[1] for f in findings if f["kind"] == UNSAFE_ENTRY)
     assert unsafe == ["../victim.txt", "/etc/passwd", "a//b"]
-    assert all(f["path"] == "generated/MANIFEST.json" for f in findings if f["kind"] == "unsafe-entry")
+    assert all(f["path"] == "generated/MANIFEST.json" for f in findings if f["kind"] == UNSAFE_ENTRY)
     assert victim.is_file()
 
 
