@@ -311,7 +311,7 @@ def test_our_batch_validator_reads_the_same_items(registered: Existing) -> None:
     """Our side of the shared table: the batch validator's record check takes the JSON-text form too."""
     import yaml
 
-    from factory.runtime.input_mapper import check_agent_record, load_agent_record
+    from factory.runtime.agent_record_checks import check_agent_record, load_agent_record
 
     record = load_agent_record(registered.table("AgentRegistry"), AGENT)
     assert isinstance(record["structured_output"], str)
