@@ -117,3 +117,30 @@ def test_a_missing_function_fails_its_rows_not_the_batch(project: Path) -> None:
         rows = list(csv.DictReader(handle))
     assert rows[0]["_status"] == "FAILED"
     assert "lambda invoke failed: ResourceNotFoundException: Function not found" in rows[0]["_error"]
+
+
+def readme_block(name: str) -> dict[str, Any]:
+    """The README's worked example `# <name>` (a ```yaml block), as YAML."""
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
+    start = text.index(f"```yaml\n# {name}\n") + len("```yaml\n")
+    return yaml.safe_load(text[start:text.index("```", start)])
+
+
+def test_the_readme_tool_example_runs_as_told(project: Path) -> None:
+    (project / "batch.yaml").write_text(yaml.safe_dump(readme_block("tickets.yaml"), sort_keys=False), "utf-8")
+    with LambdaStub({ARN: classify}) as stub:
+        result = run(stub)
+    assert result.exit_code == 1  # the ticket that crashes the function
+    with open(project / "tickets.results.csv", newline="", encoding="utf-8") as handle:
+        first = next(csv.DictReader(handle))
+    assert (first["category"], first["confidence"], first["label_count"], first["_status"]) == \
+        ("billing", "0.93", "2", "SUCCESS")
+    assert stub.calls[0]["payload"].keys() == {"ticket_id", "subject", "body"}
+
+
+def test_the_readme_agent_example_is_the_tested_config() -> None:
+    from tests.batch.test_generic_targets import CONFIG as AGENT_CONFIG
+
+    block = readme_block("broadband.yaml")
+    assert block["target"].pop("arn").endswith(":stateMachine:broadband-agent-rust")
+    assert block == AGENT_CONFIG
