@@ -35,7 +35,9 @@ def validate_paths(paths: list[Path]) -> tuple[list[LoadedSchema], list[Problem]
 def validate_all(paths: list[Path]) -> tuple[list[LoadedSchema], list[Problem], list[OutputSchemaFile]]:
     """Canonical schemas and agent output-schema files under `paths`, with every problem of either."""
     json_paths, yaml_files = split_paths(paths)
-    loaded, problems = load_schemas(json_paths or [DEFAULT_SCHEMA_DIR]) if json_paths or not yaml_files else ([], [])
+    loaded, problems = (
+        load_schemas(json_paths or [DEFAULT_SCHEMA_DIR]) if json_paths or not yaml_files else ([], [])
+    )
     output_schemas, output_problems = check_output_schema_files(json_paths + yaml_files, DEFAULT_SCHEMA_DIR)
     problems = problems + output_problems
     if not loaded and not problems and not output_schemas:

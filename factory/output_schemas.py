@@ -198,13 +198,17 @@ def output_schema_files_under(paths: list[Path], default_dir: Path) -> list[Path
     roots = paths or [default_dir]
     found: list[Path] = []
     for root in roots:
-        for path in find_output_schema_files(root) if root.is_dir() else [root] if root.suffix in SUFFIXES else []:
+        for path in (
+            find_output_schema_files(root) if root.is_dir() else [root] if root.suffix in SUFFIXES else []
+        ):
             if path not in found:
                 found.append(path)
     return found
 
 
-def check_output_schema_files(paths: list[Path], default_dir: Path) -> tuple[list[OutputSchemaFile], list[Problem]]:
+def check_output_schema_files(
+    paths: list[Path], default_dir: Path
+) -> tuple[list[OutputSchemaFile], list[Problem]]:
     """Every output-schema file under `paths` loaded: the good ones, and every problem of any."""
     files = output_schema_files_under(paths, default_dir)
     documents, problems = load_output_schemas(files)

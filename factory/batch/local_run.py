@@ -35,10 +35,10 @@ class LocalRunRequest:
     output: OutputPlan | None = None  # how rows are mapped; None: the structured output
 
 
-def load_mapping(path: Path | None, agent: AgentSpec) -> dict[str, Any]:
+def load_mapping(path: Path | None, agent: AgentSpec | None) -> dict[str, Any]:
     """The batch config: the user's file, else the generated mapping."""
     if path is None:
-        return agent.mapping
+        return agent.mapping if agent is not None else {}
     try:
         data = yaml.safe_load(path.read_text("utf-8"))
     except (OSError, yaml.YAMLError) as err:

@@ -25,12 +25,19 @@ from factory.output_mapping import batch_output_mapping, config_target
 from factory.runtime.mapping_choice import MappingChoice, Target
 
 DEFAULT_SCHEMAS = Path("schemas")
-FOREIGN_HINT = ("; for an agent or tool this factory did not make, give a --config naming its target "
-                "({type: agent|tool, name, arn}) or register its output schema as schemas/<agent>.yaml")
+FOREIGN_HINT = (
+    "; for an agent or tool this factory did not make, give a --config naming its target "
+    "({type: agent|tool, name, arn}) or register its output schema as schemas/<agent>.yaml"
+)
 
 
-def resolve_target(name: str, generated_dir: Path, config: dict[str, Any] | None, config_file: str,
-                   schemas_dir: Path | None = DEFAULT_SCHEMAS) -> AgentSpec:
+def resolve_target(
+    name: str,
+    generated_dir: Path,
+    config: dict[str, Any] | None,
+    config_file: str,
+    schemas_dir: Path | None = DEFAULT_SCHEMAS,
+) -> AgentSpec:
     """The batch's target for `--agent NAME`; the config's `target`, when it has one, must be that name."""
     named = config_target(config, config_file) if config else None
     if named is not None and named.type == "tool":
@@ -53,9 +60,15 @@ def resolve_target(name: str, generated_dir: Path, config: dict[str, Any] | None
 
 def _same_name(name: str, named: Target, config_file: str) -> None:
     if name != named.name:
-        raise FactoryError(Problem(config_file, "$.target.name", "target",
-                                   f"the config's target is {named.name!r}, but --agent says {name!r}",
-                                   "make them the same"))
+        raise FactoryError(
+            Problem(
+                config_file,
+                "$.target.name",
+                "target",
+                f"the config's target is {named.name!r}, but --agent says {name!r}",
+                "make them the same",
+            )
+        )
 
 
 @dataclass(frozen=True)
@@ -70,18 +83,25 @@ class OutputPlan:
         return self.choice.generic
 
 
-def output_plan(agent: AgentSpec, mapping: dict[str, Any], config_file: str,
-                schemas_dir: Path | None = DEFAULT_SCHEMAS) -> OutputPlan:
+def output_plan(
+    agent: AgentSpec, mapping: dict[str, Any], config_file: str, schemas_dir: Path | None = DEFAULT_SCHEMAS
+) -> OutputPlan:
     """The issue's order (config output_mappings, registered schema, structured output) for this target."""
     _, choice = batch_output_mapping(mapping, config_file, schemas_dir, agent.target)
     if choice.mappings is not None:
         return OutputPlan(choice, tuple(choice.mappings.names))
     if not agent.generated:
-        raise FactoryError(Problem(config_file, "$.output_mappings", "output-mappings",
-                                   f"{agent.target_type} {agent.name!r} is not one of our agents, so its output "
-                                   "has no structured output to read",
-                                   "add output_mappings to the config or register schemas/<agent>.yaml "
-                                   "(see docs/generic-mapping.md)"))
+        raise FactoryError(
+            Problem(
+                config_file,
+                "$.output_mappings",
+                "output-mappings",
+                f"{agent.target_type} {agent.name!r} is not one of our agents, so its output "
+                "has no structured output to read",
+                "add output_mappings to the config or register schemas/<agent>.yaml "
+                "(see docs/generic-mapping.md)",
+            )
+        )
     return OutputPlan(choice, tuple(mapping.get("structured_output_fields") or ()))
 
 
@@ -117,12 +137,16 @@ def check_foreign_ready(mapping: dict[str, Any], source: str) -> None:
         for index, spec in enumerate(section.get("transformations") or []):
             check_transformation(spec, index)
         mapped = mapped_fields(section)
-        problems = [f"required input field {field!r} is not mapped from any column"
-                    for field in target_required(section, None) if field not in mapped]
+        problems = [
+            f"required input field {field!r} is not mapped from any column"
+            for field in target_required(section, None)
+            if field not in mapped
+        ]
         if not mapped:
             problems.append("the config maps no column to any input field")
     except MappingConfigError as err:
         problems = [str(err)]
     if problems:
-        raise FactoryError([Problem(source, "$.input_mapping", "config", p, "fix the batch config")
-                            for p in problems])
+        raise FactoryError(
+            [Problem(source, "$.input_mapping", "config", p, "fix the batch config") for p in problems]
+        )

@@ -34,8 +34,10 @@ def output_schema_findings(paths: list[Path]) -> list[Finding]:
     from factory.output_schemas import check_output_schema_files
 
     _, problems = check_output_schema_files(paths, DEFAULT_SCHEMA_DIR)
-    return [Finding(p.file, INVALID, f"{p.json_path}: {p.message}", p.hint or "fix the output-schema file")
-            for p in problems]
+    return [
+        Finding(p.file, INVALID, f"{p.json_path}: {p.message}", p.hint or "fix the output-schema file")
+        for p in problems
+    ]
 
 
 def run_check(paths: list[Path], out_dir: Path, base: str | None = None) -> CheckReport:

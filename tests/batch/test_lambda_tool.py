@@ -144,3 +144,32 @@ def test_the_readme_agent_example_is_the_tested_config() -> None:
     block = readme_block("broadband.yaml")
     assert block["target"].pop("arn").endswith(":stateMachine:broadband-agent-rust")
     assert block == AGENT_CONFIG
+
+
+def test_resume_calls_the_same_function_and_maps_the_same_way(project: Path) -> None:
+    """The stored batch keeps its target and output_mappings: a resumed run needs neither --config nor flags."""
+    import json
+
+    broken = {"down": True}
+
+    def flaky(event: dict[str, Any]) -> dict[str, Any]:
+        if broken["down"] and event["ticket_id"] == 102:
+            raise TimeoutError("Task timed out after 3.00 seconds")
+        return classify({**event, "body": "" if event["body"] == "crash me" else event["body"]})
+
+    with LambdaStub({ARN: flaky}) as stub:
+        first = run(stub, "--json")
+        assert first.output, first.stderr
+        report = json.loads(first.stdout)
+        assert report["counts"] == {"SUCCESS": 2, "FAILED": 2}, report
+        broken["down"] = False
+        resumed = CliRunner().invoke(main, ["batch", "run", "--resume", report["batch_id"], "--store",
+                                            "store.sqlite", "--quiet", "--region", "eu-west-2", "--endpoint-url",
+                                            stub.endpoint, "--json"])
+    assert resumed.output, resumed.stderr
+    assert json.loads(resumed.stdout)["invoke_from"] == "the --invoke stored with the batch"
+    with open(project / "tickets.results.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["category"], r["_status"]) for r in rows[:3]] == [("billing", "SUCCESS"), ("account", "SUCCESS"),
+                                                                 ("other", "SUCCESS")]
+    assert rows[3]["_status"] == "FAILED"  # its priority 'x' is still not an integer
