@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from factory.emit import GeneratedTree, generate
 from factory.errors import FactoryError, Problem
 from factory.output import SchemaEntry, WriteReport, write_tree
-from factory.output_schemas import OutputSchemaFile, check_output_schema_files, split_paths
 from factory.project_config import DEFAULT_FORM, STEP_FUNCTIONS_AGENT, FormChoice, resolve_form
 from factory.project_files import (
     DEFAULT_SCHEMA_DIR,
@@ -19,6 +19,9 @@ from factory.project_files import (
     source_key,
 )
 from factory.schema.loader import LoadedSchema, load_schemas
+
+if TYPE_CHECKING:
+    from factory.output_schemas import OutputSchemaFile
 
 DEFAULT_OUT_DIR = Path("generated")
 
@@ -33,7 +36,12 @@ def validate_paths(paths: list[Path]) -> tuple[list[LoadedSchema], list[Problem]
 
 
 def validate_all(paths: list[Path]) -> tuple[list[LoadedSchema], list[Problem], list[OutputSchemaFile]]:
-    """Canonical schemas and agent output-schema files under `paths`, with every problem of either."""
+    """Canonical schemas and agent output-schema files under `paths`, with every problem of either.
+
+    The output-schema loader is imported here, not with the module: `generate` does not need it.
+    """
+    from factory.output_schemas import check_output_schema_files, split_paths
+
     json_paths, yaml_files = split_paths(paths)
     loaded, problems = (
         load_schemas(json_paths or [DEFAULT_SCHEMA_DIR]) if json_paths or not yaml_files else ([], [])

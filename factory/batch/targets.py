@@ -150,3 +150,16 @@ def check_foreign_ready(mapping: dict[str, Any], source: str) -> None:
         raise FactoryError(
             [Problem(source, "$.input_mapping", "config", p, "fix the batch config") for p in problems]
         )
+
+
+def suggested_config(csv_path: Path, agent: AgentSpec, schemas_dir: Path | None) -> tuple[dict[str, Any], Any]:
+    """`batch config`: the config to edit for this CSV and target, and the analysis it came from."""
+    from factory.batch.analyze import analyze_csv, batch_config
+
+    analysis = analyze_csv(csv_path, agent)
+    registered = None
+    if not agent.generated and schemas_dir is not None:
+        from factory.output_schemas import output_schema_for
+
+        registered = output_schema_for(agent.name, schemas_dir)
+    return batch_config(analysis, agent, registered), analysis

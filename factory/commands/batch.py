@@ -103,15 +103,12 @@ def batch_config_command(csv_path: Path, agent_name: str, generated_dir: Path, s
 
     Edit it, then pass it to `schema-factory batch run --config`.
     """
-    from factory.batch.analyze import analyze_csv, batch_config
-    from factory.batch.targets import resolve_target
+    from factory.batch.targets import resolve_target, suggested_config
     from factory.emit.serialize import yaml_bytes
-    from factory.output_schemas import output_schema_for
 
-    agent = resolve_target(agent_name, generated_dir, None, "", schemas_dir)
-    analysis = analyze_csv(csv_path, agent)
-    registered = None if agent.generated else output_schema_for(agent.name, schemas_dir)
-    data = yaml_bytes(batch_config(analysis, agent, registered))
+    config, analysis = suggested_config(csv_path, resolve_target(agent_name, generated_dir, None, "", schemas_dir),
+                                        schemas_dir)
+    data = yaml_bytes(config)
     if output is None:
         click.echo(data.decode("utf-8"), nl=False)
     else:
