@@ -213,3 +213,41 @@ def test_the_config_names_only_a_validated_arn(tmp_path: Path, monkeypatch, targ
     assert result.exit_code == 1, result.output
     assert message in result.stderr
     assert not (project / "PWNED").exists()
+
+
+def test_our_agent_follows_the_same_order(tmp_path: Path, monkeypatch) -> None:
+    """Our agent: config output_mappings first, then schemas/<agent>.yaml, then the structured output."""
+    from tests.batch.test_local_engine import AGENT, REPO, write_addresses
+
+    monkeypatch.chdir(REPO)
+    csv_path = write_addresses(tmp_path / "in.csv", 6)
+    schemas = tmp_path / "registry"
+    schemas.mkdir()
+    base = ["batch", "run", str(csv_path), "--agent", AGENT, "--invoke", "examples.example_agent:invoke",
+            "--quiet", "--store", str(tmp_path / "s.sqlite"), "--schemas", str(schemas)]
+
+    def columns_and_first_row(*extra: str) -> tuple[list[str], dict[str, str]]:
+        out = tmp_path / "out.csv"
+        result = CliRunner().invoke(main, [*base, "--out", str(out), *extra])
+        assert result.exit_code in (0, 1), result.stderr
+        with open(out, newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+        return list(rows[0]), rows[0]
+
+    columns, first = columns_and_first_row()  # 3. the structured output
+    assert "fttp_avail" in columns and first["exchange_code"] == "WESTMINSTER"  # row 1: SW1A 1AA
+    registered = {"agent": "broadband-availability-bt-wholesale-agent", "version": "1.0", "output_format": "messages",
+                  "fields": [{"name": "exchange", "type": "string", "required": True,
+                              "extraction": [{"type": "structured", "path": "$.exchange_code"}]}]}
+    (schemas / "broadband-availability-bt-wholesale-agent.yaml").write_text(dump(registered), "utf-8")
+    columns, first = columns_and_first_row()  # 2. the registered schema
+    assert columns[-5:] == ["exchange", "_status", "_error", "_execution_time_ms", "_timestamp"]
+    assert first["exchange"] == "WESTMINSTER" and first["_status"] == "SUCCESS"  # row 1: SW1A 1AA
+    config = yaml.safe_load(CliRunner().invoke(main, ["batch", "config", str(csv_path), "--agent", AGENT]).stdout)
+    config["output_mappings"] = {"exchange_lower": [
+        {"method": "jmespath", "path": "step_results[?action=='act_with_schema'].parsed_response.exchange_code | [0]",
+         "transforms": ["lower"]}]}
+    (tmp_path / "cfg.yaml").write_text(dump(config), "utf-8")
+    columns, first = columns_and_first_row("--config", str(tmp_path / "cfg.yaml"))  # 1. the config
+    assert columns[-5:] == ["exchange_lower", "_status", "_error", "_execution_time_ms", "_timestamp"]
+    assert first["exchange_lower"] == "westminster"
