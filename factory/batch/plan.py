@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from factory.batch.agents import AgentSpec, resolve_agent
+from factory.batch.agents import AgentSpec
 from factory.batch.aws_run import AwsOptions, aws_client, aws_errors
 from factory.batch.engine import RunOptions, RunSummary
 from factory.batch.invokers import Invoker, is_lambda_arn, is_state_machine_arn, make_invoker, record_invoke_spec
@@ -276,8 +276,18 @@ def run_on_step_functions(request: RunRequest) -> dict[str, Any]:
     from factory.batch.aws_run import discover_target, start_batch
 
     csv_path = _need(request.csv_path, "CSV_PATH")
-    agent = resolve_agent(_need(request.agent_name, "--agent"), request.generated_dir)
+    agent = resolve_target(_need(request.agent_name, "--agent"), request.generated_dir, _config(request),
+                           _config_file(request), request.schemas_dir)
+    if not agent.generated:
+        raise FactoryError(Problem("--engine", "$", "engine", f"{agent.target_type} {agent.name!r} is not one of "
+                                   "our agents; the Step Functions engine runs only those so far",
+                                   "run it with --engine local"))
     mapping, pairs = _mapping(request, csv_path, agent)
+    if output_plan(agent, mapping, _config_file(request), request.schemas_dir).generic:
+        raise FactoryError(Problem(_config_file(request), "$.output_mappings", "engine",
+                                   "the Step Functions engine maps the structured output only so far; this batch "
+                                   "would be mapped by output_mappings or a registered output schema",
+                                   "run it with --engine local"))
     check_ready(agent, mapping, csv_path.as_posix())
     _check_csv_columns(mapping, csv_path)
     aws = request.aws

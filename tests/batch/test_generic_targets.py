@@ -251,3 +251,14 @@ def test_our_agent_follows_the_same_order(tmp_path: Path, monkeypatch) -> None:
     columns, first = columns_and_first_row("--config", str(tmp_path / "cfg.yaml"))  # 1. the config
     assert columns[-5:] == ["exchange_lower", "_status", "_error", "_execution_time_ms", "_timestamp"]
     assert first["exchange_lower"] == "westminster"
+
+
+def test_the_step_functions_engine_refuses_what_it_cannot_map_yet(tmp_path: Path, monkeypatch) -> None:
+    """Until the state machine chooses the generic mapper, such a batch is refused before any upload."""
+    project = project_with_agent(tmp_path, monkeypatch, "llm_agent_sfn")
+    (project / "batch.yaml").write_text(dump(CONFIG), "utf-8")
+    result = CliRunner().invoke(main, ["batch", "run", "addresses.csv", "--agent", "broadband-agent-rust",
+                                       "--config", "batch.yaml", "--engine", "stepfunctions"])
+    assert result.exit_code == 1
+    assert "agent 'broadband-agent-rust' is not one of our agents; the Step Functions engine runs only those so far" \
+        in result.stderr
