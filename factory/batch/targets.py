@@ -152,7 +152,9 @@ def check_foreign_ready(mapping: dict[str, Any], source: str) -> None:
         )
 
 
-def suggested_config(csv_path: Path, agent: AgentSpec, schemas_dir: Path | None) -> tuple[dict[str, Any], Any]:
+def suggested_config(
+    csv_path: Path, agent: AgentSpec, schemas_dir: Path | None
+) -> tuple[dict[str, Any], Any]:
     """`batch config`: the config to edit for this CSV and target, and the analysis it came from."""
     from factory.batch.analyze import analyze_csv, batch_config
 
