@@ -87,15 +87,18 @@ def main(ctx: click.Context, debug: bool) -> None:
 def validate(paths: tuple[Path, ...], as_json: bool) -> int:
     """Check schemas (files or directories; default schemas/) and report every problem.
 
+    Agent output-schema files (`<agent>.yaml` beside the schemas) are checked too.
+
     Each problem is printed as `file: $.json.path: message (hint)`. Exit status
     is 0 when every schema is valid, 1 otherwise.
     """
-    from factory.generation import validate_paths
+    from factory.generation import validate_all
 
-    loaded, problems = validate_paths(list(paths))
+    loaded, problems, output_schemas = validate_all(list(paths))
     if as_json:
         click.echo(json.dumps({
-            "valid": [item.source.display for item in loaded] if not problems else [],
+            "valid": [item.source.display for item in loaded] + [item.display for item in output_schemas]
+            if not problems else [],
             "problems": [problem.to_json() for problem in problems],
         }, indent=2, ensure_ascii=False))
         return EXIT_USER_ERROR if problems else EXIT_OK
@@ -103,6 +106,9 @@ def validate(paths: tuple[Path, ...], as_json: bool) -> int:
         raise FactoryError(problems)
     for item in loaded:
         click.echo(f"ok: {item.source.display} ({item.schema.extraction_name} {item.schema.version})")
+    for output_schema in output_schemas:
+        document = output_schema.document or {}
+        click.echo(f"ok: {output_schema.display} (output schema of {document.get('agent')} {document.get('version')})")
     return EXIT_OK
 
 

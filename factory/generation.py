@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from factory.emit import GeneratedTree, generate
 from factory.errors import FactoryError, Problem
@@ -19,15 +20,37 @@ from factory.project_files import (
 )
 from factory.schema.loader import LoadedSchema, load_schemas
 
+if TYPE_CHECKING:
+    from factory.output_schemas import OutputSchemaFile
+
 DEFAULT_OUT_DIR = Path("generated")
 
 
 def validate_paths(paths: list[Path]) -> tuple[list[LoadedSchema], list[Problem]]:
-    """Every problem of the schemas under `paths`; no schema at all is one (as for generate and check)."""
-    loaded, problems = load_schemas(paths or [DEFAULT_SCHEMA_DIR])
-    if not loaded and not problems:
-        problems = [no_schemas_problem(paths)]
+    """Every problem of the schemas under `paths`; no schema at all is one (as for generate and check).
+
+    Output-schema files (`schemas/<agent>.yaml`) under the same paths are judged too (`validate_all`).
+    """
+    loaded, problems, _ = validate_all(paths)
     return loaded, problems
+
+
+def validate_all(paths: list[Path]) -> tuple[list[LoadedSchema], list[Problem], list[OutputSchemaFile]]:
+    """Canonical schemas and agent output-schema files under `paths`, with every problem of either.
+
+    The output-schema loader is imported here, not with the module: `generate` does not need it.
+    """
+    from factory.output_schemas import check_output_schema_files, split_paths
+
+    json_paths, yaml_files = split_paths(paths)
+    loaded, problems = (
+        load_schemas(json_paths or [DEFAULT_SCHEMA_DIR]) if json_paths or not yaml_files else ([], [])
+    )
+    output_schemas, output_problems = check_output_schema_files(json_paths + yaml_files, DEFAULT_SCHEMA_DIR)
+    problems = problems + output_problems
+    if not loaded and not problems and not output_schemas:
+        problems = [no_schemas_problem(paths)]
+    return loaded, problems, output_schemas
 
 
 def load_valid(paths: list[Path]) -> list[LoadedSchema]:

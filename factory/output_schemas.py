@@ -185,3 +185,32 @@ def output_schema_for(agent: str, directory: Path) -> dict[str, Any] | None:
                 raise FactoryError(loaded.problems)
             return loaded.document
     return None
+
+
+def split_paths(paths: list[Path]) -> tuple[list[Path], list[Path]]:
+    """(canonical schema paths, output-schema files named directly): `validate x.yaml` checks it as YAML."""
+    yaml_files = [path for path in paths if path.suffix in SUFFIXES and not path.is_dir()]
+    return [path for path in paths if path not in yaml_files], yaml_files
+
+
+def output_schema_files_under(paths: list[Path], default_dir: Path) -> list[Path]:
+    """The output-schema files `validate` and `check` judge: those named, and those in each directory given."""
+    roots = paths or [default_dir]
+    found: list[Path] = []
+    for root in roots:
+        for path in (
+            find_output_schema_files(root) if root.is_dir() else [root] if root.suffix in SUFFIXES else []
+        ):
+            if path not in found:
+                found.append(path)
+    return found
+
+
+def check_output_schema_files(
+    paths: list[Path], default_dir: Path
+) -> tuple[list[OutputSchemaFile], list[Problem]]:
+    """Every output-schema file under `paths` loaded: the good ones, and every problem of any."""
+    files = output_schema_files_under(paths, default_dir)
+    documents, problems = load_output_schemas(files)
+    good = [load_output_schema_file(path) for path in files]
+    return [item for item in good if item.agent in documents and not item.problems], problems

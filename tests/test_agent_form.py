@@ -86,6 +86,7 @@ def test_generate_form_flag_writes_the_stack_and_prints_the_app_lines(repo: Path
         "tool_specs/_batch_orchestrator.json",
         f"batch_mappings/{BT}.yaml",
         "registry/agents/broadband-availability-bt-wholesale-agent.json",
+        "output_schemas/broadband-availability-bt-wholesale-agent.yaml",
     ])
     # No standalone stack, no shared stack of ours.
     assert "UnifiedLLMStepFunctionsGenerator" in (repo / BT_STACK).read_text("utf-8")

@@ -15,27 +15,48 @@ from typing import Any
 import yaml
 
 from factory.errors import FactoryError, Problem
+from factory.runtime.mapping_choice import Target
 
 
 @dataclass(frozen=True)
 class AgentSpec:
-    """What a batch run needs to know about an agent."""
+    """What a batch run needs to know about its target: one of our agents, or any agent or tool.
+
+    Our agents have a verified generated record (and `generated` is True). Any
+    other target has only its name and type (`target`): its input comes from
+    the batch config, its output mapping from the config or its registered
+    output schema, and how to call it from --invoke or the target's ARN.
+    """
 
     record: dict[str, Any]
     mapping: dict[str, Any]
     source: str = ""  # the record's file, for messages
+    target: Target | None = None  # what the batch calls; None: our agent, named on the command line
 
     @property
     def name(self) -> str:
         return self.record["agent_name"]
 
     @property
-    def input_schema(self) -> dict[str, Any]:
-        return self.record["structured_output"]["schemas"]["input"]
+    def generated(self) -> bool:
+        return isinstance(self.record.get("structured_output"), dict)
 
     @property
-    def output_schema(self) -> dict[str, Any]:
-        return self.record["structured_output"]["schemas"]["output"]
+    def target_type(self) -> str:
+        return self.target.type if self.target else "agent"
+
+    @property
+    def input_schema(self) -> dict[str, Any] | None:
+        return self.record["structured_output"]["schemas"]["input"] if self.generated else None
+
+    @property
+    def output_schema(self) -> dict[str, Any] | None:
+        return self.record["structured_output"]["schemas"]["output"] if self.generated else None
+
+
+def foreign_target(target: Target) -> AgentSpec:
+    """A target we did not generate: nothing but its name and type (and its ARN, when the config gives one)."""
+    return AgentSpec({"agent_name": target.name, "tools": [target.name]}, {}, "", target)
 
 
 # The meta-schema's rule for extraction names: a record's name becomes a file
@@ -52,18 +73,40 @@ def _read_json(path: Path) -> Any:
         return None  # not a record we can match by name; the check reports the file
 
 
-def _find_record(name: str, generated_dir: Path) -> tuple[Path, dict[str, Any]]:
-    records_dir = generated_dir / RECORDS_DIR
+def _lookup_record(name: str, generated_dir: Path) -> tuple[Path, dict[str, Any]] | list[str]:
+    """The record file naming `name` (unverified: only to find it), else the names that are known."""
     known = []
-    for path in sorted(records_dir.glob("*.json")):
+    for path in sorted((generated_dir / RECORDS_DIR).glob("*.json")):
         record = _read_json(path)
         if not isinstance(record, dict):
             continue
         known.append(str(record.get("agent_name", path.stem)))
         if name in (record.get("agent_name"), record.get("extraction_name")):
             return path, record
+    return known
+
+
+def unknown_agent(name: str, generated_dir: Path, known: list[str], extra_hint: str = "") -> FactoryError:
     hint = ("known agents: " + ", ".join(known)) if known else "run `schema-factory generate` first"
-    raise FactoryError(Problem(records_dir.as_posix(), "$", "agent-unknown", f"no agent named {name!r}", hint))
+    return FactoryError(Problem((generated_dir / RECORDS_DIR).as_posix(), "$", "agent-unknown",
+                                f"no agent named {name!r}", hint + extra_hint))
+
+
+def _find_record(name: str, generated_dir: Path) -> tuple[Path, dict[str, Any]]:
+    found = _lookup_record(name, generated_dir)
+    if isinstance(found, list):
+        raise unknown_agent(name, generated_dir, found)
+    return found
+
+
+def find_generated_agent(name: str, generated_dir: Path) -> AgentSpec | list[str]:
+    """Our agent named `name`, verified as `resolve_agent` does; else the names of the agents we have.
+
+    A directory without records (or without generated/ at all) is no error here: the
+    target may be an agent or tool this factory did not make.
+    """
+    found = _lookup_record(name, generated_dir)
+    return found if isinstance(found, list) else resolve_agent(name, generated_dir)
 
 
 def resolve_agent(name: str, generated_dir: Path) -> AgentSpec:

@@ -104,6 +104,8 @@ def fuzzy_score(column: str, field_name: str, description: str) -> float:
 
 
 def suggest_mapping(columns: list[str], agent: AgentSpec) -> list[ColumnMatch]:
+    if agent.input_schema is None:  # a target we did not make: each column is an input of its own name
+        return [ColumnMatch(column, column, "column", 1.0) for column in columns]
     properties: dict[str, Any] = agent.input_schema.get("properties", {})
     authored = agent.mapping.get("input_mapping", {}).get("column_mappings", {})
     matches: list[ColumnMatch] = []
@@ -163,8 +165,9 @@ def analyze_csv(path: Path, agent: AgentSpec) -> Analysis:
         matches=suggest_mapping(columns, agent),
     )
     mapped = {m.field for m in analysis.matches}
-    required = agent.input_schema.get("required", [])
-    for field_name in agent.input_schema.get("properties", {}):
+    input_schema = agent.input_schema or {}
+    required = input_schema.get("required", [])
+    for field_name in input_schema.get("properties", {}):
         if field_name not in mapped:
             (analysis.unmapped_required if field_name in required else analysis.unmapped_optional).append(field_name)
     used = {m.column for m in analysis.matches}
@@ -172,12 +175,40 @@ def analyze_csv(path: Path, agent: AgentSpec) -> Analysis:
     return analysis
 
 
-def batch_config(analysis: Analysis, agent: AgentSpec) -> dict[str, Any]:
-    """A batch config to edit: the generated mapping with this CSV's columns."""
+def batch_config(analysis: Analysis, agent: AgentSpec, registered: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A batch config to edit: the generated mapping with this CSV's columns.
+
+    For a target we did not make: its `target`, every column as an input of its
+    own name (with the inferred types), and, when it registered an output schema,
+    that schema as the `output_mappings` section (field-keyed), ready to edit.
+    """
+    if not agent.generated:
+        return foreign_batch_config(analysis, agent, registered)
     config = dict(agent.mapping)
     input_mapping = dict(config.get("input_mapping", {}))
     input_mapping["column_mappings"] = analysis.column_mappings
     if analysis.unmapped_required:
         input_mapping["unmapped_required_fields"] = list(analysis.unmapped_required)
     config["input_mapping"] = input_mapping
+    return config
+
+
+_CONFIG_TYPES = {"integer": "integer", "number": "number", "boolean": "boolean"}
+
+
+def foreign_batch_config(analysis: Analysis, agent: AgentSpec, registered: dict[str, Any] | None) -> dict[str, Any]:
+    from factory.runtime.registered_output_schema import mapping_config
+
+    config: dict[str, Any] = {"target": agent.target.as_dict() if agent.target else {"type": "agent",
+                                                                                      "name": agent.name}}
+    mappings = analysis.column_mappings
+    config["input_mapping"] = {
+        "column_mappings": mappings,
+        "field_types": {field: _CONFIG_TYPES.get(analysis.inferred_types[column], "string")
+                        for column, field in mappings.items()},
+    }
+    if registered is not None:
+        section = mapping_config(registered)
+        config["output_mappings"] = section
+        config["structured_output_fields"] = list(section)
     return config

@@ -23,9 +23,11 @@ from typing import Any, Callable, Iterable
 
 from factory.batch.agents import AgentSpec
 from factory.batch.csv_source import CsvRow
-from factory.batch.invokers import Invoker
+from factory.batch.invokers import FinalCallError, Invoker
 from factory.batch.local_store import LocalResultStore
 from factory.batch.progress import Progress
+from factory.batch.targets import OutputPlan, request_payload
+from factory.runtime.generic_output_mapper import map_output
 from factory.runtime.input_mapper import InputRowError, transform_input
 from factory.runtime.output_mapper import extract_structured_output
 from factory.runtime.result_store import RowResult, make_batch_id, result_from_mapped_row
@@ -143,16 +145,24 @@ class RowProcessor:
     """Map, call (with retries), map back, store: everything one row needs."""
 
     def __init__(self, batch_id: str, agent: AgentSpec, mapping: dict[str, Any], invoker: Invoker,
-                 store: LocalResultStore, options: RunOptions, stop: threading.Event) -> None:
+                 store: LocalResultStore, options: RunOptions, stop: threading.Event,
+                 output: OutputPlan | None = None) -> None:
         self.batch_id, self.agent, self.mapping = batch_id, agent, mapping
         self.invoker, self.store, self.options, self.stop = invoker, store, options, stop
+        self.output = output  # None or structured: our agents' structured output mapper
+
+    def map_response(self, response: Any) -> dict[str, Any]:
+        """The chosen mapping (config output_mappings, registered schema) or the structured output."""
+        if self.output is not None and self.output.choice.mappings is not None:
+            return map_output(response, self.output.choice.mappings, self.agent.output_schema)
+        return extract_structured_output(response, self.mapping, self.agent.output_schema)
 
     def _failed(self, row: CsvRow, error: str, started: float) -> RowResult:
         return RowResult(batch_id=self.batch_id, row_number=row.number, status=STATUS_FAILED,
                          input_data=dict(row.values), output_data={}, error=error,
                          execution_time_ms=int((time.monotonic() - started) * 1000), timestamp=utc_timestamp())
 
-    def call(self, payload: dict[str, Any]) -> tuple[Any, str | None]:
+    def call(self, payload: Any) -> tuple[Any, str | None]:
         last_error = ""
         attempts = 0
         for attempt in range(self.options.retries + 1):
@@ -161,6 +171,9 @@ class RowProcessor:
                 return agent_output(self.invoker(payload, self.options.timeout)), None
             except AgentOutputError as err:
                 return None, str(err)
+            except FinalCallError as err:  # the target answered with an error: asking again gives the same
+                last_error = str(err)
+                break
             except Exception as err:  # noqa: BLE001 - any agent failure is retried, then recorded
                 last_error = f"{type(err).__name__}: {err}"
             except BaseException as err:  # noqa: BLE001 - sys.exit() or KeyboardInterrupt inside the agent:
@@ -177,7 +190,8 @@ class RowProcessor:
             return None  # stopped before this row's first call: it stays unrun, and --resume runs it
         started = time.monotonic()
         try:
-            payload = transform_input(row.values, self.mapping, self.agent.input_schema, row.number)
+            payload = request_payload(transform_input(row.values, self.mapping, self.agent.input_schema, row.number),
+                                      self.agent)
         except InputRowError as err:
             result = self._failed(row, str(err), started)
         else:
@@ -186,7 +200,7 @@ class RowProcessor:
                 result = self._failed(row, error, started)
             else:
                 try:
-                    mapped = extract_structured_output(response, self.mapping, self.agent.output_schema)
+                    mapped = self.map_response(response)
                     elapsed = int((time.monotonic() - started) * 1000)
                     result = result_from_mapped_row(self.batch_id, row.number, row.values, mapped, elapsed)
                 except Exception as err:  # noqa: BLE001 - a response the mapper cannot take fails its row

@@ -1,4 +1,4 @@
-"""Ways to call an agent for one row: a Python callable, HTTP, a subprocess, a state machine.
+"""Ways to call a target for one row: a Python callable, HTTP, a subprocess, a state machine, a Lambda.
 
 Each invoker takes the input mapper's payload (`{"prompt", "data"}`) and
 returns the agent's response, whatever its shape: the output mapper finds the
@@ -30,8 +30,12 @@ class AgentCallError(RuntimeError):
     """One call failed; the engine may retry it."""
 
 
+class FinalCallError(AgentCallError):
+    """The call completed and the target answered with an error (a Lambda FunctionError): not retried."""
+
+
 class Invoker(Protocol):
-    def __call__(self, payload: dict[str, Any], timeout: float) -> Any: ...
+    def __call__(self, payload: Any, timeout: float) -> Any: ...
 
     def close(self) -> None: ...
 
@@ -214,6 +218,54 @@ class StateMachineInvoker:
         pass
 
 
+class LambdaInvoker:
+    """A Lambda tool: `lambda:Invoke` (RequestResponse) with the mapped input; its JSON answer is the response.
+
+    A FunctionError (the handler raised, timed out, ran out of memory) is the
+    row's failure, with the function's own errorType and errorMessage; it is
+    not retried. Throttling and service errors are retried by the engine.
+    """
+
+    def __init__(self, client: Any, arn: str) -> None:
+        self.client, self.arn = client, arn
+
+    def __call__(self, payload: Any, timeout: float) -> Any:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            answer = self.client.invoke(FunctionName=self.arn, InvocationType="RequestResponse",
+                                        Payload=json.dumps(payload, ensure_ascii=False).encode("utf-8"))
+            body = answer["Payload"].read()
+        except ClientError as err:
+            error = err.response.get("Error", {})
+            raise AgentCallError(f"lambda invoke failed: {error.get('Code', 'ClientError')}: "
+                                 f"{error.get('Message', err)}") from None
+        except BotoCoreError as err:
+            raise AgentCallError(f"lambda invoke failed: {err}") from None
+        try:
+            value = json.loads(body) if body else None
+        except ValueError:
+            value = None
+            if not answer.get("FunctionError"):
+                raise FinalCallError(f"the function's answer is not JSON: {body[:200]!r}") from None
+        if answer.get("FunctionError"):
+            detail = value if isinstance(value, dict) else {}
+            kind = detail.get("errorType") or answer["FunctionError"]
+            message = detail.get("errorMessage") or body[:200].decode("utf-8", "replace")
+            raise FinalCallError(f"function error ({answer['FunctionError']}) {kind}: {message}")
+        return value
+
+    def close(self) -> None:
+        pass
+
+
+def is_lambda_arn(value: Any) -> bool:
+    """A Lambda function ARN (optionally with a version or alias), the same rule as a config's tool target."""
+    from factory.runtime.mapping_choice import ARN_PATTERNS
+
+    return isinstance(value, str) and ARN_PATTERNS["tool"].fullmatch(value) is not None
+
+
 # A Step Functions state machine ARN, and nothing else: the only way to call an
 # agent that repository data (an agent record) may name. Anything that runs
 # code on this machine (exec:, module:function) or sends rows to a URL comes
@@ -258,8 +310,9 @@ def load_callable(spec: str) -> Callable[[dict[str, Any]], Any]:
     return function
 
 
-def make_invoker(spec: str, *, concurrency: int, sfn_client: Callable[[], Any] | None = None) -> Invoker:
-    """An invoker from `--invoke`: URL, `exec:COMMAND`, a state machine ARN, or `module:function`."""
+def make_invoker(spec: str, *, concurrency: int, sfn_client: Callable[[], Any] | None = None,
+                 lambda_client: Callable[[], Any] | None = None) -> Invoker:
+    """An invoker: URL, `exec:COMMAND`, a state machine or Lambda function ARN, or `module:function`."""
     if spec.startswith(("http://", "https://")):
         return HttpInvoker(spec)
     if spec.startswith("exec:"):
@@ -268,10 +321,16 @@ def make_invoker(spec: str, *, concurrency: int, sfn_client: Callable[[], Any] |
         if sfn_client is None:
             raise FactoryError(Problem("--invoke", "$", "invoke", "no Step Functions client", "configure AWS"))
         return StateMachineInvoker(sfn_client(), spec)
+    if is_lambda_arn(spec):
+        if lambda_client is None:
+            raise FactoryError(Problem("--invoke", "$", "invoke", "no Lambda client", "configure AWS"))
+        return LambdaInvoker(lambda_client(), spec)
     if spec.startswith("arn:"):
-        raise FactoryError(Problem("--invoke", "$", "invoke", f"not a state machine ARN: {spec!r}",
-                                   "arn:aws:states:<region>:<account>:stateMachine:<name>"))
+        raise FactoryError(Problem("--invoke", "$", "invoke", f"not a state machine ARN (nor a Lambda function ARN): {spec!r}",
+                                   "arn:aws:states:<region>:<account>:stateMachine:<name> or "
+                                   "arn:aws:lambda:<region>:<account>:function:<name>"))
     if ":" in spec:
         return PythonInvoker(load_callable(spec), concurrency * 2)
     raise FactoryError(Problem("--invoke", "$", "invoke", f"cannot tell what {spec!r} is",
-                               "use module:function, http(s)://URL, exec:COMMAND or a state machine ARN"))
+                               "use module:function, http(s)://URL, exec:COMMAND, a state machine ARN "
+                               "or a Lambda function ARN"))

@@ -18,6 +18,7 @@ from factory.batch.engine import RowProcessor, RunOptions, RunSummary, new_batch
 from factory.batch.invokers import Invoker
 from factory.batch.local_store import LocalResultStore
 from factory.batch.progress import Progress
+from factory.batch.targets import OutputPlan
 from factory.errors import FactoryError, Problem
 from factory.runtime.agent_record_checks import check_agent_record
 from factory.runtime.aggregator import AggregateSummary, write_csv
@@ -32,12 +33,13 @@ class LocalRunRequest:
     out_path: Path
     options: RunOptions
     resume_batch_id: str | None = None
+    output: OutputPlan | None = None  # how rows are mapped; None: the structured output
 
 
-def load_mapping(path: Path | None, agent: AgentSpec) -> dict[str, Any]:
+def load_mapping(path: Path | None, agent: AgentSpec | None) -> dict[str, Any]:
     """The batch config: the user's file, else the generated mapping."""
     if path is None:
-        return agent.mapping
+        return agent.mapping if agent is not None else {}
     try:
         data = yaml.safe_load(path.read_text("utf-8"))
     except (OSError, yaml.YAMLError) as err:
@@ -48,7 +50,8 @@ def load_mapping(path: Path | None, agent: AgentSpec) -> dict[str, Any]:
     return data
 
 
-def suggested_mapping(csv_path: Path, agent: AgentSpec) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+def suggested_mapping(csv_path: Path, agent: AgentSpec,
+                      registered: dict[str, Any] | None = None) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """No config given: the generated mapping with this CSV's columns matched in, and the (column, field) pairs."""
     from factory.batch.analyze import analyze_csv, batch_config
 
@@ -60,7 +63,7 @@ def suggested_mapping(csv_path: Path, agent: AgentSpec) -> tuple[dict[str, Any],
             f"write a config with `schema-factory batch config {csv_path.as_posix()} --agent {agent.name} -o "
             "mapping.yaml`, map them, and pass --config mapping.yaml",
         ))
-    return batch_config(analysis, agent), [(m.column, m.field) for m in analysis.matches]
+    return batch_config(analysis, agent, registered), [(m.column, m.field) for m in analysis.matches]
 
 
 def check_columns(mapping: dict[str, Any], columns: list[str], source: str) -> None:
@@ -168,7 +171,7 @@ def run_local(request: LocalRunRequest, invoker: Invoker, store: LocalResultStor
     stop = threading.Event()
     summary = RunSummary(batch_id=batch_id, total=total)
     progress = Progress(total - len(skip), stream=hooks.progress or io.StringIO(), quiet=hooks.progress is None)
-    processor = RowProcessor(batch_id, agent, mapping, invoker, store, request.options, stop)
+    processor = RowProcessor(batch_id, agent, mapping, invoker, store, request.options, stop, request.output)
     try:
         with StopOnSignal(stop, lambda: hooks.on_interrupt(batch_id), lambda: hooks.on_leave_now(batch_id)):
             run_rows(csv_source.rows(request.csv_path), processor, request.options, progress, summary, skip)

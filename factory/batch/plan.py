@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from factory.batch.agents import AgentSpec, resolve_agent
+from factory.batch.agents import AgentSpec
 from factory.batch.aws_run import AwsOptions, aws_client, aws_errors
 from factory.batch.engine import RunOptions, RunSummary
-from factory.batch.invokers import Invoker, make_invoker, record_invoke_spec
+from factory.batch.invokers import Invoker, is_lambda_arn, is_state_machine_arn, make_invoker, record_invoke_spec
 from factory.batch.local_run import (
     LocalRunRequest,
     RunHooks,
@@ -35,6 +35,14 @@ from factory.batch.local_run import (
     suggested_mapping,
 )
 from factory.batch.local_store import DEFAULT_STORE, DONE_STATUSES, LocalResultStore, describe_state, effective_state
+from factory.batch.targets import (
+    DEFAULT_SCHEMAS,
+    OutputPlan,
+    check_foreign_ready,
+    effective_mapping,
+    output_plan,
+    resolve_target,
+)
 from factory.errors import FactoryError, Problem
 
 DEFAULT_GENERATED = Path("generated")
@@ -55,6 +63,7 @@ class RunRequest:
     store_path: Path = DEFAULT_STORE
     options: RunOptions = field(default_factory=RunOptions)
     aws: AwsOptions = field(default_factory=AwsOptions)
+    schemas_dir: Path | None = DEFAULT_SCHEMAS  # where targets' registered output schemas are (<agent>.yaml)
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,7 @@ class LocalPlan:
     invoke_origin: str
     store: LocalResultStore
     column_pairs: tuple[tuple[str, str], ...] = ()
+    output: OutputPlan | None = None
 
     @property
     def resume_command(self) -> Callable[[str], str]:
@@ -115,12 +125,31 @@ def resume_command(batch_id: str, request: RunRequest) -> str:
 
 
 def resolve_invoke(request: RunRequest, agent: AgentSpec, stored: str | None) -> tuple[str, str]:
-    """The invoke spec and where it came from; a record may only name a state machine ARN."""
+    """The invoke spec and where it came from; data (a record, a config) may only name a validated ARN."""
     if request.invoke:
         return request.invoke, "--invoke"
     if stored:
         return stored, "the --invoke stored with the batch"
-    return record_invoke_spec(agent.record, agent.source or agent.name), "the agent record's state_machine_arn"
+    if agent.generated:
+        return record_invoke_spec(agent.record, agent.source or agent.name), "the agent record's state_machine_arn"
+    return target_invoke_spec(agent), "the config's target.arn"
+
+
+def target_invoke_spec(agent: AgentSpec) -> str:
+    """A target we did not make is called at its config `arn`: a state machine's for an agent, a function's
+    for a tool (checked again here, whole), never anything that runs code here or names a URL."""
+    target = agent.target
+    arn = target.arn if target else None
+    where = "the batch config"
+    if arn is None:
+        raise FactoryError(Problem(where, "$.target.arn", "invoke",
+                                   f"{agent.target_type} {agent.name!r} has no arn in the config's target",
+                                   "add target.arn, or say how to call it with --invoke"))
+    valid = is_lambda_arn(arn) if agent.target_type == "tool" else is_state_machine_arn(arn)
+    if not valid:
+        raise FactoryError(Problem(where, "$.target.arn", "invoke", f"not a {agent.target_type}'s ARN: {arn!r}",
+                                   "give a state machine ARN for an agent, a Lambda function ARN for a tool"))
+    return arn
 
 
 def state_machine_client(options: AwsOptions) -> Any:
@@ -135,18 +164,52 @@ def state_machine_client(options: AwsOptions) -> Any:
     return aws_client(options, "stepfunctions")
 
 
+def lambda_client(options: AwsOptions, timeout: float) -> Any:
+    """A Lambda client for tool calls: it waits as long as one call may take; the engine does the retrying."""
+    import boto3
+    from botocore.config import Config
+
+    with aws_errors("lambda"):
+        session = boto3.session.Session(profile_name=options.profile, region_name=options.region)
+        if session.get_credentials() is None:
+            raise FactoryError(Problem("lambda", "$", "aws-credentials", "no AWS credentials found",
+                                       "configure AWS credentials (or AWS_PROFILE), or pass --invoke"))
+        return session.client("lambda", endpoint_url=options.endpoint_url,
+                              config=Config(read_timeout=timeout + 5, connect_timeout=5,
+                                            retries={"mode": "standard", "max_attempts": 1}))
+
+
 def make_plan_invoker(plan: LocalPlan) -> Invoker:
-    return make_invoker(plan.invoke, concurrency=plan.request.options.concurrency,
-                        sfn_client=lambda: state_machine_client(plan.request.aws))
+    options = plan.request.options
+    return make_invoker(plan.invoke, concurrency=options.concurrency,
+                        sfn_client=lambda: state_machine_client(plan.request.aws),
+                        lambda_client=lambda: lambda_client(plan.request.aws, options.timeout))
 
 
 def _mapping(request: RunRequest, csv_path: Path, agent: AgentSpec) -> tuple[dict[str, Any], tuple[tuple[str, str], ...]]:
-    if request.config is not None:
-        return request.config, ()
-    if request.config_path is not None:
-        return load_mapping(request.config_path, agent), ()
-    mapping, pairs = suggested_mapping(csv_path, agent)
+    config = _config(request)
+    if config is not None:
+        return config, ()
+    registered = None
+    if not agent.generated and request.schemas_dir is not None:
+        from factory.output_schemas import output_schema_for
+
+        registered = output_schema_for(agent.name, request.schemas_dir)
+    mapping, pairs = suggested_mapping(csv_path, agent, registered)
     return mapping, tuple(pairs)
+
+
+def _config(request: RunRequest) -> dict[str, Any] | None:
+    """The person's batch config (given or read from --config), before any target is resolved."""
+    if request.config is not None:
+        return request.config
+    if request.config_path is not None:
+        return load_mapping(request.config_path, None)
+    return None
+
+
+def _config_file(request: RunRequest) -> str:
+    return request.config_path.as_posix() if request.config_path is not None else "batch config"
 
 
 def _need(value: Any, what: str) -> Any:
@@ -160,24 +223,33 @@ def plan_local(request: RunRequest) -> LocalPlan:
     """Resolve a local run (new or resumed) and check it before any agent is called."""
     store = LocalResultStore(request.store_path)
     pairs: tuple[tuple[str, str], ...] = ()
+    config_file = _config_file(request)
     if request.resume_id:
         info = store.batch(request.resume_id)
-        csv_path, agent = Path(info.csv_path), resolve_agent(request.agent_name or info.agent_name,
-                                                             request.generated_dir)
         mapping = info.config["mapping"]
+        config_file = "the batch config stored with " + request.resume_id
+        csv_path = Path(info.csv_path)
+        agent = resolve_target(request.agent_name or info.agent_name, request.generated_dir, mapping, config_file,
+                               request.schemas_dir)
         out_path = request.out_path or Path(info.config["out"])
         stored = info.config.get("invoke")
     else:
         csv_path = _need(request.csv_path, "CSV_PATH")
-        agent = resolve_agent(_need(request.agent_name, "--agent"), request.generated_dir)
+        agent = resolve_target(_need(request.agent_name, "--agent"), request.generated_dir, _config(request),
+                               config_file, request.schemas_dir)
         mapping, pairs = _mapping(request, csv_path, agent)
         out_path, stored = request.out_path or default_out_path(csv_path), None
+    output = output_plan(agent, mapping, config_file, request.schemas_dir)
+    mapping = effective_mapping(mapping, output)
     invoke, origin = resolve_invoke(request, agent, stored)
     source = csv_path.as_posix()
-    check_ready(agent, mapping, source)
+    if agent.generated:
+        check_ready(agent, mapping, source)
+    else:
+        check_foreign_ready(mapping, source)
     check_csv_columns(mapping, csv_path)
     check_out_path(out_path)
-    return LocalPlan(request, csv_path, agent, mapping, out_path, invoke, origin, store, pairs)
+    return LocalPlan(request, csv_path, agent, mapping, out_path, invoke, origin, store, pairs, output)
 
 
 def check_csv_columns(mapping: dict[str, Any], csv_path: Path) -> None:
@@ -194,7 +266,7 @@ def run_plan(plan: LocalPlan, hooks: RunHooks = RunHooks()) -> RunOutcome:
     invoker = make_plan_invoker(plan)
     config = {"mapping": plan.mapping, "out": plan.out_path.resolve().as_posix(), "invoke": plan.invoke}
     request = LocalRunRequest(plan.csv_path, plan.agent, plan.mapping, plan.out_path, plan.request.options,
-                              plan.request.resume_id)
+                              plan.request.resume_id, plan.output)
     summary, aggregate = run_local(request, invoker, plan.store, hooks, config)
     return RunOutcome(summary, plan, plan.out_path if aggregate is not None else None)
 
@@ -204,8 +276,18 @@ def run_on_step_functions(request: RunRequest) -> dict[str, Any]:
     from factory.batch.aws_run import discover_target, start_batch
 
     csv_path = _need(request.csv_path, "CSV_PATH")
-    agent = resolve_agent(_need(request.agent_name, "--agent"), request.generated_dir)
+    agent = resolve_target(_need(request.agent_name, "--agent"), request.generated_dir, _config(request),
+                           _config_file(request), request.schemas_dir)
+    if not agent.generated:
+        raise FactoryError(Problem("--engine", "$", "engine", f"{agent.target_type} {agent.name!r} is not one of "
+                                   "our agents; the Step Functions engine runs only those so far",
+                                   "run it with --engine local"))
     mapping, pairs = _mapping(request, csv_path, agent)
+    if output_plan(agent, mapping, _config_file(request), request.schemas_dir).generic:
+        raise FactoryError(Problem(_config_file(request), "$.output_mappings", "engine",
+                                   "the Step Functions engine maps the structured output only so far; this batch "
+                                   "would be mapped by output_mappings or a registered output schema",
+                                   "run it with --engine local"))
     check_ready(agent, mapping, csv_path.as_posix())
     check_csv_columns(mapping, csv_path)
     aws = request.aws

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from factory.check.findings import REGENERATE, STALE, CheckReport, finding, unique_sorted
+from factory.check.findings import INVALID, REGENERATE, STALE, CheckReport, finding, unique_sorted
 from factory.errors import Problem
 from factory.check.layers import check_layers
 from factory.check.scan import Snapshot, take_snapshot
@@ -19,6 +19,26 @@ def _fast_layers(snapshot: Snapshot) -> list[Problem]:
         if isinstance(document, dict):
             findings.extend(check_layers(schema.display, document, snapshot.read, snapshot.display))
     return findings
+
+
+def output_schema_findings(paths: list[Path]) -> list[Problem]:
+    """Agent output-schema files (`schemas/<agent>.yaml`) beside the schemas: each problem is `invalid`.
+
+    Their loader is imported only when such files exist, so the fast path of a project
+    without them imports nothing more.
+    """
+    from factory.project_files import DEFAULT_SCHEMA_DIR
+
+    roots = paths or [DEFAULT_SCHEMA_DIR]
+    if not any(p.suffix in (".yaml", ".yml") or (p.is_dir() and any(p.glob("*.y*ml"))) for p in roots):
+        return []
+    from factory.output_schemas import check_output_schema_files
+
+    _, problems = check_output_schema_files(paths, DEFAULT_SCHEMA_DIR)
+    return [
+        replace(p, kind=INVALID, hint=p.hint or "fix the output-schema file")
+        for p in problems
+    ]
 
 
 def run_check(paths: list[Path], out_dir: Path, base: str | None = None) -> CheckReport:
@@ -44,6 +64,7 @@ def run_check(paths: list[Path], out_dir: Path, base: str | None = None) -> Chec
     from factory.check.agent_form import form_findings  # the directory's form vs the project's
 
     findings = findings + form_findings(snapshot.manifest, snapshot.display(MANIFEST_PATH))
+    findings = findings + output_schema_findings(paths)
     if base is not None:
         from factory.check.versions import check_versions
 

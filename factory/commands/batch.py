@@ -27,10 +27,15 @@ def batch() -> None:
     """Run CSV files through an agent: analyze, config, run, status, results."""
 
 
-AGENT_OPTION = click.option("--agent", "agent_name", required=True, help="Agent name or extraction name.")
+AGENT_OPTION = click.option("--agent", "agent_name", required=True,
+                            help="Target: our agent's name or extraction name, or a registered agent's name.")
 GENERATED_OPTION = click.option(
     "--generated", "generated_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("generated"),
     show_default=True, help="Where the generated agent records and batch mappings are.",
+)
+SCHEMAS_OPTION = click.option(
+    "--schemas", "schemas_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("schemas"),
+    show_default=True, help="Where targets' registered output schemas (<agent>.yaml) are.",
 )
 STORE_OPTION = click.option(
     "--store", "store_path", type=click.Path(path_type=Path, dir_okay=False),
@@ -47,17 +52,18 @@ def _echo_err(text: str) -> None:
 @click.argument("csv_path", type=click.Path(path_type=Path, dir_okay=False))
 @AGENT_OPTION
 @GENERATED_OPTION
+@SCHEMAS_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print the analysis as JSON.")
-def batch_analyze(csv_path: Path, agent_name: str, generated_dir: Path, as_json: bool) -> int:
+def batch_analyze(csv_path: Path, agent_name: str, generated_dir: Path, schemas_dir: Path, as_json: bool) -> int:
     """Columns, row count, sample rows, inferred types and a suggested column → field mapping.
 
     The CSV is streamed, so its size does not matter. Exit status 1 when a
     required input field has no column.
     """
-    from factory.batch.agents import resolve_agent
     from factory.batch.analyze import analyze_csv
+    from factory.batch.targets import resolve_target
 
-    analysis = analyze_csv(csv_path, resolve_agent(agent_name, generated_dir))
+    analysis = analyze_csv(csv_path, resolve_target(agent_name, generated_dir, None, "", schemas_dir))
     if as_json:
         click.echo(json.dumps(analysis.to_dict(), indent=2, ensure_ascii=False))
     else:
@@ -86,20 +92,24 @@ def _print_analysis(csv_path: Path, agent_name: str, analysis: Analysis) -> None
 @click.argument("csv_path", type=click.Path(path_type=Path, dir_okay=False))
 @AGENT_OPTION
 @GENERATED_OPTION
+@SCHEMAS_OPTION
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Write the config here instead of printing it.")
-def batch_config_command(csv_path: Path, agent_name: str, generated_dir: Path, output: Path | None) -> int:
+def batch_config_command(csv_path: Path, agent_name: str, generated_dir: Path, schemas_dir: Path,
+                         output: Path | None) -> int:
     """Write a batch config (YAML) for CSV_PATH, from the generated mapping and this CSV's columns.
+
+    For an agent this factory did not make, registered as schemas/<agent>.yaml:
+    its target, every column as an input, and its output schema as output_mappings.
 
     Edit it, then pass it to `schema-factory batch run --config`.
     """
-    from factory.batch.agents import resolve_agent
-    from factory.batch.analyze import analyze_csv, batch_config
+    from factory.batch.targets import resolve_target, suggested_config
     from factory.emit.serialize import yaml_bytes
 
-    agent = resolve_agent(agent_name, generated_dir)
-    analysis = analyze_csv(csv_path, agent)
-    data = yaml_bytes(batch_config(analysis, agent))
+    config, analysis = suggested_config(csv_path, resolve_target(agent_name, generated_dir, None, "", schemas_dir),
+                                        schemas_dir)
+    data = yaml_bytes(config)
     if output is None:
         click.echo(data.decode("utf-8"), nl=False)
     else:
@@ -148,8 +158,10 @@ def aws_options(function: Callable[..., Any]) -> Callable[..., Any]:
               help="Results CSV; default: <csv>.results.csv beside the input.")
 @click.option("--engine", type=click.Choice(["local", "stepfunctions"]), default="local", show_default=True)
 @click.option("--invoke", "invoke_spec",
-              help="How to call the agent: module:function, http(s)://URL, exec:COMMAND, or a state machine ARN "
-                   "(default: the agent record's state_machine_arn; stored with the batch for --resume).")
+              help="How to call the target: module:function, http(s)://URL, exec:COMMAND, a state machine ARN or "
+                   "a Lambda function ARN (default: the agent record's state_machine_arn, or the config's "
+                   "target.arn; stored with the batch for --resume).")
+@SCHEMAS_OPTION
 @click.option("--resume", "resume_id", help="Re-run the rows of this local batch that are not SUCCESS or PARTIAL.")
 @click.option("--concurrency", type=click.IntRange(1, 1000), default=10, show_default=True)
 @click.option("--timeout", type=click.FloatRange(min=0.001), default=300.0, show_default=True,
@@ -162,8 +174,12 @@ def aws_options(function: Callable[..., Any]) -> Callable[..., Any]:
 @aws_options
 def batch_run(csv_path: Path | None, agent_name: str | None, generated_dir: Path, config_path: Path | None,
               out_path: Path | None, engine: str, invoke_spec: str | None, resume_id: str | None, concurrency: int,
-              timeout: float, retries: int, store_path: Path, quiet: bool, as_json: bool, aws: AwsOptions) -> int:
-    """Run every row of CSV_PATH through an agent and write the results CSV.
+              timeout: float, retries: int, schemas_dir: Path, store_path: Path, quiet: bool, as_json: bool,
+              aws: AwsOptions) -> int:
+    """Run every row of CSV_PATH through an agent or tool and write the results CSV.
+
+    The target is one of our agents, or any agent or Lambda tool a --config names
+    (`target: {type, name, arn}`) or that registered schemas/<agent>.yaml.
 
     The local engine keeps each finished row in the result store, so a crash
     or Ctrl-C loses nothing: `--resume BATCH_ID` runs only the rows left.
@@ -175,7 +191,8 @@ def batch_run(csv_path: Path | None, agent_name: str | None, generated_dir: Path
 
     _check_run_usage(engine, csv_path, agent_name, resume_id)
     request = RunRequest(csv_path, agent_name, generated_dir, config_path, None, out_path, invoke_spec, resume_id,
-                         store_path, RunOptions(concurrency=concurrency, timeout=timeout, retries=retries), aws)
+                         store_path, RunOptions(concurrency=concurrency, timeout=timeout, retries=retries), aws,
+                         schemas_dir)
     if engine == "stepfunctions":
         _start_on_step_functions(request, as_json)
         return EXIT_OK

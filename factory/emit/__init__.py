@@ -15,6 +15,7 @@ from factory.emit.batch_mapping import emit_batch_mapping
 from factory.emit.browser_template import emit_browser_template
 from factory.emit.cdk_app import emit_cdk_app
 from factory.emit.orchestrator_tool_specs import emit_orchestrator_tool_specs
+from factory.emit.output_schema_file import emit_output_schema_file
 from factory.emit.sfa_agent_stack import emit_sfa_agent_stack
 from factory.emit.tool_specs import emit_tool_specs
 from factory.project_config import STANDALONE, STEP_FUNCTIONS_AGENT
@@ -29,6 +30,7 @@ PER_SCHEMA_EMITTERS: tuple[SchemaEmitter, ...] = (
     emit_tool_specs,
     emit_batch_mapping,
     emit_agent_record,
+    emit_output_schema_file,
 )
 SET_EMITTERS: tuple[SetEmitter, ...] = (emit_cdk_app, emit_orchestrator_tool_specs)
 

@@ -5,7 +5,7 @@ Every agent is then described one way (`agent`, `version`, `output_format`,
 structured output, so each field is read at `$.<field>` of it; types and
 required-ness come from the canonical output schema.
 
-Not yet in generation's emitter tuple; `output_schema_path` is where it goes.
+`generate` writes it for every schema, in both agent forms, at `output_schema_path`.
 """
 
 from __future__ import annotations

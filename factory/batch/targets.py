@@ -1,0 +1,162 @@
+"""What a batch calls (one of our agents, any other agent, or a Lambda tool), and how a row meets it.
+
+`resolve_target` finds the target of `batch run/analyze/config --agent NAME`:
+our generated agent when a generated record names it (verified against the
+manifest, as every file read from generated/ is), else the config's `target`,
+else an agent with a registered output schema (`schemas/<agent>.yaml`). A
+target that is not ours needs nothing from generated/: its input mapping comes
+from the config, its output mapping from the order of `runtime.mapping_choice`.
+
+`request_payload` shapes the input mapper's `{"prompt", "data"}` for the target:
+our agents take it as it is; any other agent (an LLM agent of the existing
+system) takes `{"messages": [{"role": "user", "content": prompt}]}`; a tool
+(a Lambda function) takes the mapped fields themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from factory.batch.agents import AgentSpec, find_generated_agent, foreign_target, unknown_agent
+from factory.errors import FactoryError, Problem
+from factory.output_mapping import batch_output_mapping, config_target
+from factory.runtime.mapping_choice import MappingChoice, Target
+
+DEFAULT_SCHEMAS = Path("schemas")
+FOREIGN_HINT = (
+    "; for an agent or tool this factory did not make, give a --config naming its target "
+    "({type: agent|tool, name, arn}) or register its output schema as schemas/<agent>.yaml"
+)
+
+
+def resolve_target(
+    name: str,
+    generated_dir: Path,
+    config: dict[str, Any] | None,
+    config_file: str,
+    schemas_dir: Path | None = DEFAULT_SCHEMAS,
+) -> AgentSpec:
+    """The batch's target for `--agent NAME`; the config's `target`, when it has one, must be that name."""
+    named = config_target(config, config_file) if config else None
+    if named is not None and named.type == "tool":
+        _same_name(name, named, config_file)
+        return foreign_target(named)
+    ours = find_generated_agent(name, generated_dir)
+    if isinstance(ours, AgentSpec):
+        if named is not None and named.name not in (ours.name, ours.record.get("extraction_name")):
+            _same_name(name, named, config_file)
+        return AgentSpec(ours.record, ours.mapping, ours.source, named or Target("agent", ours.name))
+    if named is not None:
+        _same_name(name, named, config_file)
+        return foreign_target(named)
+    from factory.output_schemas import output_schema_for
+
+    if schemas_dir is not None and output_schema_for(name, schemas_dir) is not None:
+        return foreign_target(Target("agent", name))
+    raise unknown_agent(name, generated_dir, ours, FOREIGN_HINT)
+
+
+def _same_name(name: str, named: Target, config_file: str) -> None:
+    if name != named.name:
+        raise FactoryError(
+            Problem(
+                config_file,
+                "$.target.name",
+                "target",
+                f"the config's target is {named.name!r}, but --agent says {name!r}",
+                "make them the same",
+            )
+        )
+
+
+@dataclass(frozen=True)
+class OutputPlan:
+    """How every row's output is mapped, decided once before the first row."""
+
+    choice: MappingChoice
+    fields: tuple[str, ...]  # the result columns, in order
+
+    @property
+    def generic(self) -> bool:
+        return self.choice.generic
+
+
+def output_plan(
+    agent: AgentSpec, mapping: dict[str, Any], config_file: str, schemas_dir: Path | None = DEFAULT_SCHEMAS
+) -> OutputPlan:
+    """The issue's order (config output_mappings, registered schema, structured output) for this target."""
+    _, choice = batch_output_mapping(mapping, config_file, schemas_dir, agent.target)
+    if choice.mappings is not None:
+        return OutputPlan(choice, tuple(choice.mappings.names))
+    if not agent.generated:
+        raise FactoryError(
+            Problem(
+                config_file,
+                "$.output_mappings",
+                "output-mappings",
+                f"{agent.target_type} {agent.name!r} is not one of our agents, so its output "
+                "has no structured output to read",
+                "add output_mappings to the config or register schemas/<agent>.yaml "
+                "(see docs/generic-mapping.md)",
+            )
+        )
+    return OutputPlan(choice, tuple(mapping.get("structured_output_fields") or ()))
+
+
+def effective_mapping(mapping: dict[str, Any], plan: OutputPlan) -> dict[str, Any]:
+    """The config the run stores: the result columns are the chosen mapping's fields."""
+    if not plan.generic:
+        return mapping
+    return {**mapping, "structured_output_fields": list(plan.fields)}
+
+
+def request_payload(payload: dict[str, Any], agent: AgentSpec) -> Any:
+    """The input mapper's `{"prompt", "data"}` as this target takes it (see the module docstring)."""
+    if agent.target_type == "tool":
+        return payload["data"]
+    if agent.generated:
+        return payload
+    return {"messages": [{"role": "user", "content": payload["prompt"]}]}
+
+
+def check_foreign_ready(mapping: dict[str, Any], source: str) -> None:
+    """A target we did not make has no record to check: the config's transformations and required fields."""
+    from factory.runtime.agent_record_checks import mapped_fields
+    from factory.runtime.input_mapper import MappingConfigError, check_transformation, input_section, target_required
+
+    problems: list[str] = []
+    try:
+        section = input_section(mapping)
+        for index, spec in enumerate(section.get("transformations") or []):
+            check_transformation(spec, index)
+        mapped = mapped_fields(section)
+        problems = [
+            f"required input field {field!r} is not mapped from any column"
+            for field in target_required(section, None)
+            if field not in mapped
+        ]
+        if not mapped:
+            problems.append("the config maps no column to any input field")
+    except MappingConfigError as err:
+        problems = [str(err)]
+    if problems:
+        raise FactoryError(
+            [Problem(source, "$.input_mapping", "config", p, "fix the batch config") for p in problems]
+        )
+
+
+def suggested_config(
+    csv_path: Path, agent: AgentSpec, schemas_dir: Path | None
+) -> tuple[dict[str, Any], Any]:
+    """`batch config`: the config to edit for this CSV and target, and the analysis it came from."""
+    from factory.batch.analyze import analyze_csv, batch_config
+
+    analysis = analyze_csv(csv_path, agent)
+    registered = None
+    if not agent.generated and schemas_dir is not None:
+        from factory.output_schemas import output_schema_for
+
+        registered = output_schema_for(agent.name, schemas_dir)
+    return batch_config(analysis, agent, registered), analysis
