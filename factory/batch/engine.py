@@ -28,8 +28,8 @@ from factory.batch.local_store import LocalResultStore
 from factory.batch.progress import Progress
 from factory.batch.targets import OutputPlan, request_payload
 from factory.runtime.generic_output_mapper import map_output
-from factory.runtime.input_mapper import InputRowError, transform_input
-from factory.runtime.output_mapper import extract_structured_output
+from factory.runtime.input_mapper import InputRowError, input_plan
+from factory.runtime.output_mapper import output_plan
 from factory.runtime.result_store import RowResult, make_batch_id, result_from_mapped_row
 from factory.runtime.vocabulary import STATUS_FAILED, utc_timestamp
 
@@ -150,12 +150,15 @@ class RowProcessor:
         self.batch_id, self.agent, self.mapping = batch_id, agent, mapping
         self.invoker, self.store, self.options, self.stop = invoker, store, options, stop
         self.output = output  # None or structured: our agents' structured output mapper
+        # Compiled once per run and held, so no row pays for finding its plan by the config's content.
+        self.input_plan = input_plan(mapping, agent.input_schema)
+        self.structured_plan = output_plan(mapping, agent.output_schema)
 
     def map_response(self, response: Any) -> dict[str, Any]:
         """The chosen mapping (config output_mappings, registered schema) or the structured output."""
         if self.output is not None and self.output.choice.mappings is not None:
             return map_output(response, self.output.choice.mappings, self.agent.output_schema)
-        return extract_structured_output(response, self.mapping, self.agent.output_schema)
+        return self.structured_plan.map(response)
 
     def _failed(self, row: CsvRow, error: str, started: float) -> RowResult:
         return RowResult(batch_id=self.batch_id, row_number=row.number, status=STATUS_FAILED,
@@ -190,8 +193,7 @@ class RowProcessor:
             return None  # stopped before this row's first call: it stays unrun, and --resume runs it
         started = time.monotonic()
         try:
-            payload = request_payload(transform_input(row.values, self.mapping, self.agent.input_schema, row.number),
-                                      self.agent)
+            payload = request_payload(self.input_plan.transform(row.values, row.number), self.agent)
         except InputRowError as err:
             result = self._failed(row, str(err), started)
         else:

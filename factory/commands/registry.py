@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable
 
 import click
 
 from factory.commands.options import SCHEMA_PATHS
-from factory.errors import FactoryError
+from factory.errors import EXIT_OK, FactoryError
 from factory.names import ENV_NAME_RE
 
 if TYPE_CHECKING:
+    from factory.registry.connect import RegistryOptions
+    from factory.registry.protocol import Registry
     from factory.registry.service import Registration, ToolRegistration
 
 
@@ -28,8 +30,22 @@ def _check_env(ctx: click.Context, param: click.Parameter, value: str | None) ->
 # Thin wiring over factory.registry; every rule lives in factory/registry/service.py.
 
 
-def registry_options(command):  # type: ignore[no-untyped-def]
-    """The options every registry command shares: which registry, and how to reach it."""
+REGISTRY_KEYS = ("env_name", "backend", "region", "profile", "endpoint_url", "template_table", "agent_table",
+                 "tool_table", "registry_file", "page_size")
+
+
+def registry_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """The options every registry command shares, gathered into one typed `RegistryOptions` passed as `options`."""
+
+    def wrapper(**kwargs: Any) -> Any:
+        from factory.registry.connect import RegistryOptions
+
+        kwargs["options"] = RegistryOptions(**{key: kwargs.pop(key) for key in REGISTRY_KEYS})
+        return function(**kwargs)
+
+    wrapper.__name__, wrapper.__doc__ = function.__name__, function.__doc__
+    # options declared below this decorator were already attached to `function`: carry them over
+    wrapper.__click_params__ = list(getattr(function, "__click_params__", []))  # type: ignore[attr-defined]
     options = [
         click.option("--env", "env_name", default=None, envvar="SCHEMA_FACTORY_ENV", callback=_check_env,
                      help="Environment: tables TemplateRegistry-ENV / AgentRegistry-ENV; 'local' is the embedded "
@@ -48,20 +64,14 @@ def registry_options(command):  # type: ignore[no-untyped-def]
         click.option("--page-size", type=click.IntRange(min=1), default=None, hidden=True),
     ]
     for option in reversed(options):
-        command = option(command)
-    return command
+        wrapper = option(wrapper)
+    return wrapper
 
 
-def _open_registry(env_name: str | None, backend: str, region: str | None, profile: str | None,
-                   endpoint_url: str | None, template_table: str | None, agent_table: str | None,
-                   tool_table: str | None, registry_file: Path, page_size: int | None):  # type: ignore[no-untyped-def]
-    from factory.registry.connect import RegistryOptions, open_registry
+def _open_registry(options: RegistryOptions) -> Registry:
+    from factory.registry.connect import open_registry
 
-    return open_registry(
-        RegistryOptions(env_name, backend, region, profile, endpoint_url, template_table, agent_table,
-                        tool_table, registry_file, page_size),
-        notice=lambda text: click.echo(text, err=True),
-    )
+    return open_registry(options, notice=lambda text: click.echo(text, err=True))
 
 
 @click.command()
@@ -75,7 +85,7 @@ def _open_registry(env_name: str | None, backend: str, region: str | None, profi
 @click.option("--dry-run", is_flag=True, help="Show what would be written (new / unchanged / conflict); write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome of each schema as JSON.")
 def register(paths: tuple[Path, ...], generated_dir: Path, create_tables: bool, account: str | None,
-             no_arn: bool, dry_run: bool, as_json: bool, **options) -> None:  # type: ignore[no-untyped-def]
+             no_arn: bool, dry_run: bool, as_json: bool, options: RegistryOptions) -> int:
     """Register each schema's browser template, agent record and tools (default schemas/).
 
     Records come from the generated files, which the check's fast path must
@@ -89,12 +99,12 @@ def register(paths: tuple[Path, ...], generated_dir: Path, create_tables: bool, 
     from factory.registry.service import build_pairs, register_run, tool_items
     from factory.registry.sources import ORCHESTRATOR_TOOL_SPECS, read_generated_records, read_orchestrator_tools
 
-    registry = _open_registry(**options)
+    registry = _open_registry(options)
     records = read_generated_records(list(paths), generated_dir)
     if create_tables and not dry_run:
         registry.create_tables()
     registered_at = now_iso()
-    pairs = build_pairs(records, registered_at, agent_arns(registry, records, account, options["region"], no_arn),
+    pairs = build_pairs(records, registered_at, agent_arns(registry, records, account, options.region, no_arn),
                         registry.env_name)
     items, sources = tool_items(pairs, read_orchestrator_tools(generated_dir), __version__,
                                 (generated_dir / ORCHESTRATOR_TOOL_SPECS).as_posix(), registered_at)
@@ -107,6 +117,7 @@ def register(paths: tuple[Path, ...], generated_dir: Path, create_tables: bool, 
         _print_registration(run.schemas, run.tools, registry.describe(), dry_run, bool(run.problems))
     if run.problems:
         raise FactoryError(run.problems)
+    return EXIT_OK
 
 
 def _print_registration(results: list[Registration], tools: list[ToolRegistration], where: str, dry_run: bool,
@@ -141,56 +152,59 @@ def _print_registration(results: list[Registration], tools: list[ToolRegistratio
               help="Only versions in this status.")
 @click.option("--tag", default=None, help="Only templates whose latest version carries this tag.")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
-def list_command(status: str | None, tag: str | None, as_json: bool, **options) -> None:  # type: ignore[no-untyped-def]
+def list_command(status: str | None, tag: str | None, as_json: bool, options: RegistryOptions) -> int:
     """List registered templates: latest version, status, version count, created_at."""
     from factory.registry.service import list_templates
 
-    summaries = list_templates(_open_registry(**options), status=status, tag=tag)
+    summaries = list_templates(_open_registry(options), status=status, tag=tag)
     if as_json:
         click.echo(json.dumps([summary.as_dict() for summary in summaries], indent=2, ensure_ascii=False))
-        return
+        return EXIT_OK
     for s in summaries:
         click.echo(f"{s.template_id}  {s.version}  {s.status}  {s.versions} version(s)  created {s.created_at}")
     click.echo(f"{len(summaries)} template(s)")
+    return EXIT_OK
 
 
 @click.command()
 @click.argument("template_id")
 @registry_options
 @click.option("--version", "version", default=None, help="A version (default: the newest semantic version).")
-def show(template_id: str, version: str | None, **options) -> None:  # type: ignore[no-untyped-def]
+def show(template_id: str, version: str | None, options: RegistryOptions) -> int:
     """Print one registered template item as JSON."""
     from factory.registry.records import to_plain
     from factory.registry.service import show_template
 
-    item = show_template(_open_registry(**options), template_id, version)
+    item = show_template(_open_registry(options), template_id, version)
     click.echo(json.dumps(to_plain(item), indent=2, ensure_ascii=False))
+    return EXIT_OK
 
 
-def _move(template_id: str, version: str, target: str, options: dict) -> None:  # type: ignore[type-arg]
+def _move(template_id: str, version: str, target: str, options: RegistryOptions) -> int:
     from factory.registry.service import move_status
 
-    change = move_status(_open_registry(**options), template_id, version, target)
+    change = move_status(_open_registry(options), template_id, version, target)
     if not change.moved:
         click.echo(f"unchanged: {template_id} {version} is already {change.status}")
-        return
+        return EXIT_OK
     agents = f" (and agent {', '.join(change.agents)})" if change.agents else ""
     click.echo(f"{template_id} {version}: {change.previous} -> {change.status}{agents}")
+    return EXIT_OK
 
 
 @click.command()
 @click.argument("template_id")
 @registry_options
 @click.option("--version", "version", required=True, help="The version to deprecate.")
-def deprecate(template_id: str, version: str, **options) -> None:  # type: ignore[no-untyped-def]
+def deprecate(template_id: str, version: str, options: RegistryOptions) -> int:
     """Mark a registered version deprecated (active -> deprecated; never back)."""
-    _move(template_id, version, "deprecated", options)
+    return _move(template_id, version, "deprecated", options)
 
 
 @click.command()
 @click.argument("template_id")
 @registry_options
 @click.option("--version", "version", required=True, help="The version to archive.")
-def archive(template_id: str, version: str, **options) -> None:  # type: ignore[no-untyped-def]
+def archive(template_id: str, version: str, options: RegistryOptions) -> int:
     """Mark a registered version archived (the last status; items are never deleted)."""
-    _move(template_id, version, "archived", options)
+    return _move(template_id, version, "archived", options)
