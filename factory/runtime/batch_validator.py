@@ -35,7 +35,12 @@ from factory.runtime.input_mapper import (
     input_section,
     target_required,
 )
-from factory.runtime.mapping_choice import SOURCE_STRUCTURED, MappingChoice, choose_output_mapping, parse_target
+from factory.runtime.mapping_choice import (
+    SOURCE_STRUCTURED,
+    MappingChoice,
+    choose_output_mapping,
+    parse_target,
+)
 from factory.runtime.output_expressions import OutputMappingConfigError
 from factory.runtime.result_store import from_dynamodb
 

@@ -365,7 +365,14 @@ def test_lambdas_are_thin_handlers_over_the_asset(synthesized):
     handlers = sorted(body["Properties"]["Handler"] for body in functions.values())
     assert handlers == sorted(
         f"factory.runtime.{module}.handler"
-        for module in ("aggregator", "batch_validator", "input_mapper", "output_mapper", "result_writer")
+        for module in (
+            "aggregator",
+            "batch_validator",
+            "generic_output_mapper",
+            "input_mapper",
+            "output_mapper",
+            "result_writer",
+        )
     )
     asset = synthesized["asset"]
     assert (asset / "factory" / "runtime" / "output_mapper.py").exists()

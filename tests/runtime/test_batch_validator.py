@@ -100,9 +100,16 @@ def test_handler_reads_header_from_s3_and_record_from_registry(
 
 
 TOOL = {"type": "tool", "name": "classify", "arn": "arn:aws:lambda:eu-west-2:123456789012:function:classify"}
-FOREIGN = {"type": "agent", "name": "llm-agent", "arn": "arn:aws:states:eu-west-2:123456789012:stateMachine:llm"}
+FOREIGN = {
+    "type": "agent",
+    "name": "llm-agent",
+    "arn": "arn:aws:states:eu-west-2:123456789012:stateMachine:llm",
+}
 CLASSIFY = {
-    name: {"type": kind, "extraction_methods": [{"method": "direct", "field_mappings": {"classification": "$.label"}}]}
+    name: {
+        "type": kind,
+        "extraction_methods": [{"method": "direct", "field_mappings": {"classification": "$.label"}}],
+    }
     for name, kind in (("classify", "tool"), ("llm-agent", "agent"))
 }
 
