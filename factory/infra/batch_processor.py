@@ -94,12 +94,12 @@ ARN_REGEX = {
     "agent": "/^arn:aws[a-z-]*:states:[a-z0-9-]+:[0-9]{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/",
     "tool": "/^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]{1,128})?$/",
 }
-# What is wrong with the request's target, phrased to follow "the request needs ", or null; no target
+# What is wrong with the request's target, phrased to follow "the request needs ", or ""; no target
 # at all is our own request shape (an agent named by agent_name or the mapping).
 TARGET_PROBLEM = (
-    "($t := $states.input.target; $not($exists($t)) ? null"
+    "($t := $states.input.target; $not($exists($t)) ? ''"
     " : $type($t) != 'object' ? 'target as an object {type, name, arn}'"
-    " : $count($keys($t)[$not($ in ['type', 'name', 'arn'])]) > 0"
+    " : $count($filter($keys($t), function($k) { $not($k in ['type', 'name', 'arn']) })) > 0"
     " ? 'target with only the keys type, name and arn'"
     " : $not($t.type in ['agent', 'tool']) ? 'target.type agent (a state machine) or tool (a Lambda function)'"
     " : $type($t.name) != 'string' or $not($contains($t.name, /^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$/))"
@@ -111,7 +111,7 @@ TARGET_PROBLEM = (
     + ARN_REGEX["agent"]
     + ")))"
     " ? 'target.arn a state machine ARN for an agent, a Lambda function ARN for a tool'"
-    " : null)"
+    " : '')"
 )
 # The code is written for Python 3.11 and runs unchanged on newer runtimes;
 # cfn-lint (E2533) refuses runtimes whose creation AWS has disabled.
@@ -350,7 +350,7 @@ class BatchProcessor(Construct):
             "(s3://" + self.bucket.bucket_name + "/<key>)', "
             "$type($mapping) != 'object' ? 'mapping (the batch mapping) or input_mapping (an object)', "
             "$type($agent_name) != 'string' ? 'agent_name, mapping.agent_name or target.name', "
-            "$type($target_problem) = 'string' ? $target_problem"
+            "$type($target_problem) = 'string' and $length($target_problem) > 0 ? $target_problem"
             "], '; ') %}",
         )
         request_ok = sfn.Choice.jsonata(self, "RequestWellFormed")
@@ -467,7 +467,7 @@ class BatchProcessor(Construct):
             request_ok.when(
                 sfn.Condition.jsonata(
                     "{% $type($csv_key) = 'string' and $type($mapping) = 'object' and $type($agent_name) = 'string'"
-                    " and $not($type($target_problem) = 'string') %}"
+                    " and $not($type($target_problem) = 'string' and $length($target_problem) > 0) %}"
                 ),
                 validate.next(
                     input_valid.when(
