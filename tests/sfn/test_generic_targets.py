@@ -193,3 +193,44 @@ def put_csv_rows(local_aws, key: str, rows: list[dict]) -> None:
     local_aws.clients["s3"].put_object(
         Bucket=local_aws.deployment.bucket, Key=key, Body=buffer.getvalue().encode("utf-8")
     )
+
+
+def test_a_registered_output_schema_in_the_request_maps_a_tools_answer(local_aws, foreign):
+    inputs = [{"text": "invoice 7"}, {"text": "hello"}]
+    put_csv_rows(local_aws, "inputs/registered.csv", inputs)
+    registered = {
+        "agent": TOOL,
+        "version": "1.0",
+        "output_format": "json",
+        "fields": [
+            {
+                "name": "category",
+                "type": "string",
+                "extraction": [{"type": "structured", "path": "$.category"}],
+            },
+            {
+                "name": "confidence",
+                "type": "number",
+                "extraction": [{"type": "structured", "path": "$.confidence_score"}],
+            },
+        ],
+    }
+    body = request(
+        local_aws,
+        "inputs/registered.csv",
+        {"type": "tool", "name": TOOL, "arn": foreign["tool"]},
+        ["text"],
+        {},
+    )
+    del body["output_mappings"]
+    body["registered_schema"] = registered
+    run = local_aws.run(BATCH_MACHINE, body, timeout=300)
+    check_results(
+        local_aws,
+        run,
+        inputs,
+        [
+            {"category": "billing", "confidence": "0.9", "_status": "SUCCESS", "_error": ""},
+            {"category": "other", "confidence": "0.5", "_status": "SUCCESS", "_error": ""},
+        ],
+    )
