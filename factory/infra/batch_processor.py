@@ -6,8 +6,9 @@
 ProcessRows reads the CSV straight from S3 (header row), and hands 25 rows at
 a time (ItemBatcher) to a STANDARD child workflow: `.sync:2` waits on the
 agent's own STANDARD state machine, which EXPRESS children cannot do. In the
-child an inline Map runs each row: StartRow → TransformInput → InvokeAgent
-(`states:startExecution.sync:2`) → ExtractOutput; any error of a row is caught
+child an inline Map runs each row: StartRow → TransformInput → TargetKind →
+InvokeAgent (`states:startExecution.sync:2`) or InvokeTool (`lambda:invoke`) →
+OutputMappedBy → ExtractOutput or ExtractGenericOutput; any error of a row is caught
 as a FAILED row (RowFailed), so the batch goes on. WriteResults then stores the
 25 rows with one BatchWriteItem (≤ 41 requests per 1,000 rows); only a failure
 to store counts against ToleratedFailurePercentage.
