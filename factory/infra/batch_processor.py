@@ -6,8 +6,9 @@
 ProcessRows reads the CSV straight from S3 (header row), and hands 25 rows at
 a time (ItemBatcher) to a STANDARD child workflow: `.sync:2` waits on the
 agent's own STANDARD state machine, which EXPRESS children cannot do. In the
-child an inline Map runs each row: StartRow → TransformInput → InvokeAgent
-(`states:startExecution.sync:2`) → ExtractOutput; any error of a row is caught
+child an inline Map runs each row: StartRow → TransformInput → TargetKind →
+InvokeAgent (`states:startExecution.sync:2`) or InvokeTool (`lambda:invoke`) →
+OutputMappedBy → ExtractOutput or ExtractGenericOutput; any error of a row is caught
 as a FAILED row (RowFailed), so the batch goes on. WriteResults then stores the
 25 rows with one BatchWriteItem (≤ 41 requests per 1,000 rows); only a failure
 to store counts against ToleratedFailurePercentage.
@@ -26,7 +27,24 @@ or the existing step-functions-agent batch orchestrator's (its execute_batch too
      "input_mapping": {...}, "output_mapping": {"structured_output_fields": [...], ...},
      "execution_config"?: {"max_concurrency": 10}}
 
-A request missing what it needs ends in BatchRequestInvalid, naming the key.
+Either shape may also carry `"output_mappings"` (the design's output mapping
+configuration) and `"registered_schema"` (a registered output schema). The
+target decides how each row is called: `"type": "agent"` (or no target) runs
+the agent's state machine with `states:startExecution.sync:2`, `"type": "tool"`
+invokes the Lambda function `target.arn` with `lambda:invoke` (the row's mapped
+fields as the payload). ValidateInput decides once per batch how rows are
+mapped (the request's output_mappings, else its registered schema: the generic
+output mapper; else the structured output mapper, as for our own agents) and
+what an agent we did not make receives (`{"messages": [{"role": "user",
+"content": <prompt>}]}`). Tools are not looked up in AgentRegistry.
+
+A request missing what it needs, or with a malformed target, ends in
+BatchRequestInvalid, naming the key.
+
+Least privilege: the machine may start this environment's agent machines
+(`*-<env>`) and, besides, only the agent state machines and tool functions
+listed in the construct's `agent_state_machine_arns` and `tool_function_arns`.
+A target outside them fails its rows with an AccessDenied error.
 
 Output: {"batch_id", "rows", "counts": {status: n}, "csv_uri"}, plus the fields the
 existing orchestrator's get_results reads: "output_csv_uri" and "output_location"
@@ -39,6 +57,7 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 from aws_cdk import Aws, Duration, RemovalPolicy
@@ -70,6 +89,31 @@ AGENT_RETRY_ERRORS = [
     "StepFunctions.AWSStepFunctionsException",
     "StepFunctions.SdkClientException",
 ]
+TARGET_TYPES = ("agent", "tool")
+# The same shapes as factory.runtime.mapping_choice.ARN_PATTERNS, in JSONata's regex syntax.
+ARN_REGEX = {
+    "agent": "/^arn:aws[a-z-]*:states:[a-z0-9-]+:[0-9]{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/",
+    "tool": "/^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]{1,128})?$/",
+}
+# What is wrong with the request's target, phrased to follow "the request needs ", or ""; no target
+# at all is our own request shape (an agent named by agent_name or the mapping).
+TARGET_PROBLEM = (
+    "($t := $states.input.target; $not($exists($t)) ? ''"
+    " : $type($t) != 'object' ? 'target as an object {type, name, arn}'"
+    " : $count($filter($keys($t), function($k) { $not($k in ['type', 'name', 'arn']) })) > 0"
+    " ? 'target with only the keys type, name and arn'"
+    " : $not($t.type in ['agent', 'tool']) ? 'target.type agent (a state machine) or tool (a Lambda function)'"
+    " : $type($t.name) != 'string' or $not($contains($t.name, /^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$/))"
+    " ? 'target.name an agent or function name (letters, digits, -, _ and ., at most 80)'"
+    " : $t.type = 'tool' and $not($exists($t.arn)) ? 'target.arn for a tool (a Lambda function ARN)'"
+    " : $exists($t.arn) and ($type($t.arn) != 'string' or $not($contains($t.arn, $t.type = 'tool' ? "
+    + ARN_REGEX["tool"]
+    + " : "
+    + ARN_REGEX["agent"]
+    + ")))"
+    " ? 'target.arn a state machine ARN for an agent, a Lambda function ARN for a tool'"
+    " : '')"
+)
 # The code is written for Python 3.11 and runs unchanged on newer runtimes;
 # cfn-lint (E2533) refuses runtimes whose creation AWS has disabled.
 LAMBDA_RUNTIME = "PYTHON_3_13"
@@ -77,6 +121,7 @@ FUNCTIONS = {
     "BatchValidator": "batch_validator",
     "InputMapper": "input_mapper",
     "OutputMapper": "output_mapper",
+    "GenericOutputMapper": "generic_output_mapper",
     "ResultWriter": "result_writer",
     "Aggregator": "aggregator",
 }
@@ -145,6 +190,8 @@ class BatchProcessor(Construct):
         tolerated_failure_percentage: float = DEFAULT_TOLERATED_FAILURE_PERCENTAGE,
         results_ttl_days: int = 7,
         csv_retention_days: int = 30,
+        tool_function_arns: Sequence[str] = (),
+        agent_state_machine_arns: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         # ResultWriterV2 renders only under this feature flag; scoped to this construct.
@@ -241,7 +288,8 @@ class BatchProcessor(Construct):
             definition_body=sfn.DefinitionBody.from_chainable(self._definition(tolerated_failure_percentage)),
             timeout=Duration.days(7),
         )
-        self._grant_agent_invocation()
+        self._grant_agent_invocation(list(agent_state_machine_arns))
+        self._grant_tool_invocation(list(tool_function_arns))
 
     # --- the definition ---------------------------------------------------------
 
@@ -276,6 +324,12 @@ class BatchProcessor(Construct):
             f" : $type({request}.target.name) = 'string' ? {request}.target.name"
             f" : $type({request}.mapping.agent_name) = 'string' ? {request}.mapping.agent_name : null %}}",
             "target_arn": f"{{% $type({request}.target.arn) = 'string' ? {request}.target.arn : null %}}",
+            "target_type": f"{{% $type({request}.target.type) = 'string' ? {request}.target.type : 'agent' %}}",
+            "target_problem": "{% " + TARGET_PROBLEM + " %}",
+            "output_mappings": f"{{% $type({request}.output_mappings) = 'object'"
+            f" ? {request}.output_mappings : null %}}",
+            "registered_schema": f"{{% $type({request}.registered_schema) = 'object'"
+            f" ? {request}.registered_schema : null %}}",
             "agent_version": f"{{% $type({request}.agent_version) = 'string' ? {request}.agent_version : null %}}",
             "max_concurrency": f"{{% $type({request}.max_concurrency) = 'number' ? {request}.max_concurrency"
             f" : $type({request}.execution_config.max_concurrency) = 'number'"
@@ -283,6 +337,10 @@ class BatchProcessor(Construct):
         }
 
     def _definition(self, tolerated_failure_percentage: float) -> sfn.IChainable:
+        target = (
+            "$merge([{'type': $target_type, 'name': $agent_name},"
+            " $type($target_arn) = 'string' ? {'arn': $target_arn} : {}])"
+        )
         read_request = sfn.Pass.jsonata(self, "ReadRequest", assign=self._request_variables())
         request_invalid = sfn.Fail.jsonata(
             self,
@@ -292,7 +350,8 @@ class BatchProcessor(Construct):
             "$type($csv_key) != 'string' ? 'csv_key (a key in the batch bucket) or csv_s3_uri "
             "(s3://" + self.bucket.bucket_name + "/<key>)', "
             "$type($mapping) != 'object' ? 'mapping (the batch mapping) or input_mapping (an object)', "
-            "$type($agent_name) != 'string' ? 'agent_name, mapping.agent_name or target.name'"
+            "$type($agent_name) != 'string' ? 'agent_name, mapping.agent_name or target.name', "
+            "$type($target_problem) = 'string' and $length($target_problem) > 0 ? $target_problem"
             "], '; ') %}",
         )
         request_ok = sfn.Choice.jsonata(self, "RequestWellFormed")
@@ -306,8 +365,15 @@ class BatchProcessor(Construct):
                 "agent_version": "{% $agent_version %}",
                 "mapping": "{% $mapping %}",
                 "csv": {"bucket": self.bucket.bucket_name, "key": "{% $csv_key %}"},
+                "target": "{% " + target + " %}",
+                "output_mappings": "{% $output_mappings %}",
+                "registered_schema": "{% $registered_schema %}",
             },
             assign={
+                "target": "{% " + target + " %}",
+                "output_source": "{% $states.result.Payload.output_source %}",
+                "output_fields": "{% $states.result.Payload.output_fields %}",
+                "payload_form": "{% $states.result.Payload.payload_form %}",
                 "batch_id": "{% $replace($exists($mapping.extraction_name) ? $mapping.extraction_name : $agent_name,"
                 " '_', '-') & '#' & $states.context.Execution.Name %}",
                 "agent_state_machine_arn": "{% $type($target_arn) = 'string' ? $target_arn : "
@@ -345,6 +411,11 @@ class BatchProcessor(Construct):
                     "input_schema": "{% $input_schema %}",
                     "output_schema": "{% $output_schema %}",
                     "agent_state_machine_arn": "{% $agent_state_machine_arn %}",
+                    "target": "{% $target %}",
+                    "output_source": "{% $output_source %}",
+                    "payload_form": "{% $payload_form %}",
+                    "output_mappings": "{% $output_mappings %}",
+                    "registered_schema": "{% $registered_schema %}",
                 },
             ),
             jsonata_max_concurrency="{% $max_concurrency %}",
@@ -368,7 +439,7 @@ class BatchProcessor(Construct):
             self.functions["Aggregator"],
             {
                 "batch_id": "{% $batch_id %}",
-                "output_fields": "{% $mapping.structured_output_fields %}",
+                "output_fields": "{% $output_fields %}",
                 "input_columns": "{% $input_columns %}",
             },
             outputs="{% $states.result.Payload %}",
@@ -396,7 +467,8 @@ class BatchProcessor(Construct):
         return read_request.next(
             request_ok.when(
                 sfn.Condition.jsonata(
-                    "{% $type($csv_key) = 'string' and $type($mapping) = 'object' and $type($agent_name) = 'string' %}"
+                    "{% $type($csv_key) = 'string' and $type($mapping) = 'object' and $type($agent_name) = 'string'"
+                    " and $not($type($target_problem) = 'string' and $length($target_problem) > 0) %}"
                 ),
                 validate.next(
                     input_valid.when(
@@ -479,7 +551,8 @@ class BatchProcessor(Construct):
                 "Resource": f"arn:{Aws.PARTITION}:states:::states:startExecution.sync:2",
                 "Arguments": {
                     "StateMachineArn": "{% $batch.agent_state_machine_arn %}",
-                    "Input": "{% $states.input %}",
+                    "Input": "{% $batch.payload_form = 'messages'"
+                    " ? {'messages': [{'role': 'user', 'content': $states.input.prompt}]} : $states.input %}",
                 },
                 "Output": "{% $states.result %}",
             },
@@ -491,6 +564,32 @@ class BatchProcessor(Construct):
             backoff_rate=2,
             jitter_strategy=sfn.JitterType.FULL,
         )
+        invoke_tool = sfn.CustomState(
+            self,
+            "InvokeTool",
+            state_json={
+                "Type": "Task",
+                "Resource": f"arn:{Aws.PARTITION}:states:::lambda:invoke",
+                "Arguments": {
+                    "FunctionName": "{% $batch.target.arn %}",
+                    "Payload": "{% $states.input.data %}",
+                },
+                "Output": "{% $states.result.Payload %}",
+            },
+        )
+        invoke_tool.add_retry(
+            errors=LAMBDA_RETRY_ERRORS,
+            interval=Duration.seconds(2),
+            max_attempts=3,
+            backoff_rate=2,
+            jitter_strategy=sfn.JitterType.FULL,
+        )
+        row_outputs = {
+            "row_number": "{% $row_number %}",
+            "input_data": "{% $input_data %}",
+            "output": "{% $states.result.Payload %}",
+            "execution_time_ms": "{% $millis() - $started %}",
+        }
         extract = _lambda_task(
             self,
             "ExtractOutput",
@@ -500,16 +599,36 @@ class BatchProcessor(Construct):
                 "mapping": "{% $batch.mapping %}",
                 "output_schema": "{% $batch.output_schema %}",
             },
-            outputs={
-                "row_number": "{% $row_number %}",
-                "input_data": "{% $input_data %}",
-                "output": "{% $states.result.Payload %}",
-                "execution_time_ms": "{% $millis() - $started %}",
-            },
+            outputs=row_outputs,
         )
-        for task in (transform, invoke, extract):
+        extract_generic = _lambda_task(
+            self,
+            "ExtractGenericOutput",
+            self.functions["GenericOutputMapper"],
+            {
+                "agent_response": "{% $states.input %}",
+                "mapping": "{% $batch.mapping %}",
+                "output_mappings": "{% $batch.output_mappings %}",
+                "target": "{% $batch.target %}",
+                "registered_schema": "{% $batch.registered_schema %}",
+                # the agent record's output schema when there is one; else the registered schema's own
+                "output_schema": "{% $count($keys($batch.output_schema)) > 0 ? $batch.output_schema : null %}",
+            },
+            outputs=row_outputs,
+        )
+        for task in (transform, invoke, invoke_tool, extract, extract_generic):
             task.add_catch(failed, errors=["States.ALL"], outputs="{% $states.errorOutput %}")
-        return start.next(transform).next(invoke).next(extract)
+        output_kind = sfn.Choice.jsonata(self, "OutputMappedBy")
+        output_kind.when(
+            sfn.Condition.jsonata("{% $batch.output_source = 'structured_output' %}"), extract
+        ).otherwise(extract_generic)
+        invoke.next(output_kind)
+        invoke_tool.next(output_kind)
+        target_kind = sfn.Choice.jsonata(self, "TargetKind")
+        target_kind.when(sfn.Condition.jsonata("{% $batch.target.type = 'tool' %}"), invoke_tool).otherwise(
+            invoke
+        )
+        return start.next(transform).next(target_kind)
 
     def _failure(self, name: str) -> sfn.Fail:
         return sfn.Fail.jsonata(
@@ -519,19 +638,21 @@ class BatchProcessor(Construct):
             cause="{% $exists($states.input.Cause) ? $states.input.Cause : $string($states.input) %}",
         )
 
-    def _grant_agent_invocation(self) -> None:
-        """`.sync:2` on this environment's agent state machines, and nothing else."""
+    def _grant_agent_invocation(self, agent_arns: list[str]) -> None:
+        """`.sync:2` on this environment's agent state machines and the listed ones, and nothing else."""
         region_account = f"{Aws.REGION}:{Aws.ACCOUNT_ID}"
+        machines = [f"arn:{Aws.PARTITION}:states:{region_account}:stateMachine:*-{self.env_name}"]
+        executions = [f"arn:{Aws.PARTITION}:states:{region_account}:execution:*-{self.env_name}:*"]
+        for arn in agent_arns:
+            _check_arn(arn, "agent", "agent_state_machine_arns")
+            machines.append(arn)
+            executions.append(arn.replace(":stateMachine:", ":execution:", 1) + ":*")
         self.state_machine.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["states:StartExecution"],
-                resources=[f"arn:{Aws.PARTITION}:states:{region_account}:stateMachine:*-{self.env_name}"],
-            )
+            iam.PolicyStatement(actions=["states:StartExecution"], resources=machines)
         )
         self.state_machine.add_to_role_policy(
             iam.PolicyStatement(
-                actions=["states:DescribeExecution", "states:StopExecution"],
-                resources=[f"arn:{Aws.PARTITION}:states:{region_account}:execution:*-{self.env_name}:*"],
+                actions=["states:DescribeExecution", "states:StopExecution"], resources=executions
             )
         )
         self.state_machine.add_to_role_policy(
@@ -543,3 +664,27 @@ class BatchProcessor(Construct):
                 ],
             )
         )
+
+    def _grant_tool_invocation(self, tool_arns: list[str]) -> None:
+        """lambda:InvokeFunction on the listed tool functions (and their versions and aliases) only.
+
+        A tool's ARN arrives with each request, so it cannot be known at synth
+        time: the construct grants exactly what its `tool_function_arns` list;
+        a tool not listed fails each row with the Lambda's AccessDenied error.
+        """
+        resources = []
+        for arn in tool_arns:
+            _check_arn(arn, "tool", "tool_function_arns")
+            resources += [arn] if arn.count(":") > 6 else [arn, arn + ":*"]
+        if resources:
+            self.state_machine.add_to_role_policy(
+                iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=resources)
+            )
+
+
+def _check_arn(arn: str, kind: str, prop: str) -> None:
+    """A literal ARN of the right kind: a grant is only as narrow as the text it names."""
+    from factory.runtime.mapping_choice import ARN_EXAMPLES, ARN_PATTERNS
+
+    if not isinstance(arn, str) or not ARN_PATTERNS[kind].match(arn):
+        raise ValueError(f"{prop}: {arn!r} is not a literal {kind} ARN (e.g. {ARN_EXAMPLES[kind]})")

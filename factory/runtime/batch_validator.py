@@ -6,6 +6,13 @@ has a readable header containing the mapped columns. It also returns the
 header as `input_columns`, the order the aggregator writes input columns in
 (DynamoDB maps keep no order, so the header is carried through the run), and
 the agent record's input and output schemas, which every row's mappers use.
+
+It also decides, once per batch, how the batch's target is called and how its
+rows are mapped (`mapping_choice`, the same order as the local engine): a
+target we did not generate (a Lambda tool, an agent that is not in
+AgentRegistry) needs output mappings or a registered output schema and no
+record; the answer names the output fields (the results CSV's columns), the
+output source and the form of each row's request (`payload_form`).
 """
 
 from __future__ import annotations
@@ -18,10 +25,23 @@ from factory.runtime.csv_source import HEADER_PROBE_BYTES, CsvInputError, header
 from factory.runtime.agent_record_checks import (
     check_agent_record,
     load_agent_record,
+    mapped_fields,
     record_input_schema,
     structured_output_config,
 )
-from factory.runtime.input_mapper import input_section, target_required
+from factory.runtime.input_mapper import (
+    MappingConfigError,
+    check_transformation,
+    input_section,
+    target_required,
+)
+from factory.runtime.mapping_choice import (
+    SOURCE_STRUCTURED,
+    MappingChoice,
+    choose_output_mapping,
+    parse_target,
+)
+from factory.runtime.output_expressions import OutputMappingConfigError
 from factory.runtime.result_store import from_dynamodb
 
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
@@ -41,11 +61,80 @@ def referenced_columns(section: dict[str, Any]) -> dict[str, str]:
     return columns
 
 
+# How each row's input mapper result {"prompt", "data"} is sent to the target: whole to our
+# generated agents, its data to a Lambda tool, the prompt as a user message to any other agent.
+PAYLOAD_ROW, PAYLOAD_DATA, PAYLOAD_MESSAGES = "row", "data", "messages"
+
+
+def check_mapping_alone(mapping: dict[str, Any]) -> list[str]:
+    """What can be checked of the input mapping when the target has no record: transformations, required."""
+    section = input_section(mapping)
+    problems = []
+    try:
+        for index, spec in enumerate(section.get("transformations") or []):
+            check_transformation(spec, index)
+    except MappingConfigError as exc:
+        problems.append(str(exc))
+    mapped = mapped_fields(section)
+    for field in target_required(section, None):
+        if field not in mapped:
+            problems.append(f"required input field {field!r} is not mapped from any column")
+    return problems
+
+
+def output_choice(
+    mapping: dict[str, Any],
+    target: dict[str, Any] | None,
+    output_mappings: Any = None,
+    registered_schema: dict[str, Any] | None = None,
+) -> MappingChoice:
+    """The batch's output mapping (OutputMappingConfigError or TargetError when it cannot work)."""
+    config = dict(mapping)
+    if output_mappings is not None:
+        config["output_mappings"] = output_mappings
+    return choose_output_mapping(config, parse_target(target) if target else None, registered_schema)
+
+
+def plan_target(
+    record: dict[str, Any] | None,
+    mapping: dict[str, Any],
+    target: dict[str, Any] | None,
+    output_mappings: Any = None,
+    registered_schema: dict[str, Any] | None = None,
+    agent_name: str = "",
+) -> tuple[list[str], dict[str, Any]]:
+    """(errors, {"output_source", "output_fields", "payload_form"}) for the batch's target."""
+    try:
+        choice = output_choice(mapping, target, output_mappings, registered_schema)
+    except (OutputMappingConfigError, ValueError) as err:
+        return [f"output mapping: {err}"], {}
+    kind = (target or {}).get("type", "agent")
+    if choice.source == SOURCE_STRUCTURED:
+        if kind == "tool":
+            return [
+                f"tool {agent_name!r} has no structured output: give output_mappings or a registered output schema"
+            ], {}
+        errors = check_agent_record(record, mapping, agent_name)
+        fields = [str(name) for name in mapping.get("structured_output_fields") or []]
+    else:
+        errors = check_agent_record(record, mapping, agent_name) if record else check_mapping_alone(mapping)
+        fields = list(choice.mappings.names) if choice.mappings else []
+    form = PAYLOAD_DATA if kind == "tool" else PAYLOAD_ROW if record else PAYLOAD_MESSAGES
+    return errors, {"output_source": choice.source, "output_fields": fields, "payload_form": form}
+
+
 def validate_batch(
-    record: dict[str, Any] | None, mapping: dict[str, Any], header: list[str], agent_name: str = ""
+    record: dict[str, Any] | None,
+    mapping: dict[str, Any],
+    header: list[str],
+    agent_name: str = "",
+    target: dict[str, Any] | None = None,
+    output_mappings: Any = None,
+    registered_schema: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """{"valid", "errors", "warnings", "input_columns"} for a batch about to start."""
-    errors = check_agent_record(record, mapping, agent_name)
+    """{"valid", "errors", "warnings", "input_columns", ..., "output_source", "output_fields",
+    "payload_form"} for a batch about to start."""
+    errors, plan = plan_target(record, mapping, target, output_mappings, registered_schema, agent_name)
     warnings = []
     section = input_section(mapping)
     required = set(target_required(section, record_input_schema(record) if record else None))
@@ -66,6 +155,9 @@ def validate_batch(
         "input_columns": list(header),
         "input_schema": from_dynamodb(schemas.get("input") or {}),
         "output_schema": from_dynamodb(schemas.get("output") or {}),
+        "output_source": plan.get("output_source", SOURCE_STRUCTURED),
+        "output_fields": plan.get("output_fields", []),
+        "payload_form": plan.get("payload_form", PAYLOAD_ROW),
     }
 
 
@@ -79,7 +171,8 @@ def read_s3_header(s3_client: Any, bucket: str, key: str) -> list[str]:
 
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    """{"agent_name", "agent_version"?, "mapping", "csv": {"bucket", "key"}} -> validation result."""
+    """{"agent_name", "agent_version"?, "mapping", "csv": {"bucket", "key"}, "target"?, "output_mappings"?,
+    "registered_schema"?} -> validation result. A Lambda tool is never looked up in AgentRegistry."""
     import boto3
 
     try:
@@ -92,7 +185,21 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
             "input_columns": [],
             "input_schema": {},
             "output_schema": {},
+            "output_source": SOURCE_STRUCTURED,
+            "output_fields": [],
+            "payload_form": PAYLOAD_ROW,
         }
-    table = boto3.resource("dynamodb").Table(os.environ["AGENT_REGISTRY_TABLE"])
-    record = load_agent_record(table, event["agent_name"], event.get("agent_version"))
-    return validate_batch(record, event["mapping"], header, event["agent_name"])
+    target = event.get("target")
+    record = None
+    if not (isinstance(target, dict) and target.get("type") == "tool"):
+        table = boto3.resource("dynamodb").Table(os.environ["AGENT_REGISTRY_TABLE"])
+        record = load_agent_record(table, event["agent_name"], event.get("agent_version"))
+    return validate_batch(
+        record,
+        event["mapping"],
+        header,
+        event["agent_name"],
+        target,
+        event.get("output_mappings"),
+        event.get("registered_schema"),
+    )

@@ -166,6 +166,9 @@ class ResultWriter:
             self.sleep(delay)
 
 
+INPUT_ROW_ERROR = "InputRowError"  # the type name the input mapper's Lambda raises for a row
+
+
 def caught_error_text(error: Any) -> str:
     """Readable text for a Step Functions Catch output {"Error", "Cause"}.
 
@@ -173,7 +176,10 @@ def caught_error_text(error: Any) -> str:
     only the message is kept, the trace is in CloudWatch. A failed
     `startExecution.sync:2` agent has the agent execution's description as its
     Cause (ARN, dates, the whole input): only the agent's own Error and Cause
-    are kept, so the cell says why and is the same on every run.
+    are kept, so the cell says why and is the same on every run. A row
+    whose input does not map (InputRowError) gets the mapper's message alone,
+    which already names the row, column and rule: the words the local engine
+    writes for the same row.
     """
     if not error:
         return "no output"
@@ -189,6 +195,8 @@ def caught_error_text(error: Any) -> str:
             cause = parsed["errorMessage"]
         elif isinstance(parsed, dict) and "ExecutionArn" in parsed and "Status" in parsed:
             return caught_error_text({"Error": parsed.get("Error"), "Cause": parsed.get("Cause")})
+    if name == INPUT_ROW_ERROR and cause:
+        return str(cause)
     return ": ".join(str(part) for part in (name, cause) if part)
 
 

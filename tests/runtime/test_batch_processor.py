@@ -365,7 +365,14 @@ def test_lambdas_are_thin_handlers_over_the_asset(synthesized):
     handlers = sorted(body["Properties"]["Handler"] for body in functions.values())
     assert handlers == sorted(
         f"factory.runtime.{module}.handler"
-        for module in ("aggregator", "batch_validator", "input_mapper", "output_mapper", "result_writer")
+        for module in (
+            "aggregator",
+            "batch_validator",
+            "generic_output_mapper",
+            "input_mapper",
+            "output_mapper",
+            "result_writer",
+        )
     )
     asset = synthesized["asset"]
     assert (asset / "factory" / "runtime" / "output_mapper.py").exists()
@@ -456,6 +463,7 @@ def test_functions_have_least_privilege(synthesized):
     mapper = json.dumps(
         policy_statements(template, "InputMapperServiceRole")
         + policy_statements(template, "OutputMapperServiceRole")
+        + policy_statements(template, "GenericOutputMapperServiceRole")
     )
     assert "dynamodb:" not in mapper and "s3:" not in mapper
     writer = json.dumps(policy_statements(template, "ResultWriterServiceRole"))
@@ -463,3 +471,68 @@ def test_functions_have_least_privilege(synthesized):
         "dynamodb:BatchWriteItem" in writer and "dynamodb:Scan" not in writer and "s3:GetObject" not in writer
     )
     assert "batch-results/*" in writer
+
+
+TOOL_ARN = "arn:aws:lambda:us-east-1:123456789012:function:classify-ticket"
+FOREIGN_AGENT_ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:llm-agent"
+
+
+def synth_with(tmp_path, **props):
+    import aws_cdk as cdk
+    from aws_cdk import aws_dynamodb as dynamodb
+    from aws_cdk.assertions import Template
+
+    from factory.infra.batch_processor import BatchProcessor
+
+    app = cdk.App(outdir=str(tmp_path / "cdk.out"))
+    stack = cdk.Stack(app, "Shared", env=cdk.Environment(account="123456789012", region="us-east-1"))
+    registry = dynamodb.Table(
+        stack, "AgentRegistry", partition_key=dynamodb.Attribute(name="a", type=dynamodb.AttributeType.STRING)
+    )
+    BatchProcessor(
+        stack,
+        "BatchProcessor",
+        env_name=ENV,
+        agent_registry_table=registry,
+        asset_dir=tmp_path / "asset",
+        **props,
+    )
+    return Template.from_stack(stack).to_json()
+
+
+def invoke_grants(template):
+    """The resources the batch state machine may lambda:InvokeFunction, other than its own runtime Lambdas."""
+    granted = []
+    for statement in policy_statements(template, "StateMachineRole"):
+        if "lambda:InvokeFunction" in json.dumps(statement["Action"]):
+            resources = (
+                statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            )
+            granted += [r for r in resources if isinstance(r, str)]
+    return granted
+
+
+def test_tools_and_foreign_agents_are_granted_only_when_listed(synthesized, tmp_path):
+    assert invoke_grants(synthesized["template"]) == []  # nothing beyond the runtime Lambdas by default
+    pytest.importorskip("aws_cdk")
+    template = synth_with(
+        tmp_path, tool_function_arns=[TOOL_ARN], agent_state_machine_arns=[FOREIGN_AGENT_ARN]
+    )
+    assert sorted(invoke_grants(template)) == [TOOL_ARN, TOOL_ARN + ":*"]
+    text = json.dumps(policy_statements(template, "StateMachineRole"))
+    assert FOREIGN_AGENT_ARN in text
+    assert FOREIGN_AGENT_ARN.replace(":stateMachine:", ":execution:") + ":*" in text
+
+
+@pytest.mark.parametrize(
+    "props",
+    [
+        {"tool_function_arns": ["arn:aws:lambda:us-east-1:123456789012:function:*"]},
+        {"tool_function_arns": [FOREIGN_AGENT_ARN]},
+        {"agent_state_machine_arns": [TOOL_ARN]},
+    ],
+)
+def test_a_grant_list_takes_only_literal_arns_of_its_kind(tmp_path, props):
+    pytest.importorskip("aws_cdk")
+    with pytest.raises(ValueError, match="is not a literal"):
+        synth_with(tmp_path, **props)

@@ -18,6 +18,9 @@ def test_valid_batch_returns_header_order(energy_record, energy_mapping):
         "input_columns": header,
         "input_schema": schemas["input"],
         "output_schema": schemas["output"],
+        "output_source": "structured_output",
+        "output_fields": energy_mapping["structured_output_fields"],
+        "payload_form": "row",
     }
 
 
@@ -87,7 +90,57 @@ def test_handler_reads_header_from_s3_and_record_from_registry(
         "input_columns": [],
         "input_schema": {},
         "output_schema": {},
+        "output_source": "structured_output",
+        "output_fields": [],
+        "payload_form": "row",
     }
     assert result["output_schema"]["properties"]["tariff_count"]["minimum"] == 0  # Decimal -> int
     with pytest.raises(CsvInputError):
         read_s3_header(s3, "batch-input", "empty.csv")
+
+
+TOOL = {"type": "tool", "name": "classify", "arn": "arn:aws:lambda:eu-west-2:123456789012:function:classify"}
+FOREIGN = {
+    "type": "agent",
+    "name": "llm-agent",
+    "arn": "arn:aws:states:eu-west-2:123456789012:stateMachine:llm",
+}
+CLASSIFY = {
+    name: {
+        "type": kind,
+        "extraction_methods": [{"method": "direct", "field_mappings": {"classification": "$.label"}}],
+    }
+    for name, kind in (("classify", "tool"), ("llm-agent", "agent"))
+}
+
+
+def test_a_tool_needs_no_record_and_is_mapped_by_its_output_mappings():
+    mapping = {"input_mapping": {"column_mappings": {"text": "text"}}}
+    result = validate_batch(None, mapping, ["text"], "classify", TOOL, CLASSIFY)
+    assert (result["valid"], result["errors"]) == (True, [])
+    assert (result["output_source"], result["output_fields"], result["payload_form"]) == (
+        "config",
+        ["classification"],
+        "data",
+    )
+
+
+def test_an_agent_we_did_not_make_gets_messages_and_a_tool_without_mappings_is_refused():
+    mapping = {"input_mapping": {"column_mappings": {"text": "text"}}}
+    foreign = validate_batch(None, mapping, ["text"], "llm-agent", FOREIGN, CLASSIFY)
+    assert (foreign["valid"], foreign["payload_form"]) == (True, "messages")
+    bare = validate_batch(None, mapping, ["text"], "classify", TOOL)
+    assert bare["valid"] is False
+    assert bare["errors"] == [
+        "tool 'classify' has no structured output: give output_mappings or a registered output schema"
+    ]
+    unknown = validate_batch(None, mapping, ["text"], "llm-agent", FOREIGN)
+    assert unknown["errors"] == ["agent 'llm-agent' is not in AgentRegistry; register it first"]
+
+
+def test_output_mappings_for_another_target_are_refused_before_any_row():
+    mapping = {"input_mapping": {"column_mappings": {"text": "text"}}}
+    keyed = {"classify": {**CLASSIFY["classify"], "type": "agent"}}
+    result = validate_batch(None, mapping, ["text"], "classify", TOOL, keyed)
+    assert result["valid"] is False and result["errors"][0].startswith("output mapping: ")
+    assert "'classify'" in result["errors"][0]

@@ -95,7 +95,7 @@ def test_csv_through_mappers_store_and_aggregator(results_store, energy_mapping,
         "_status,_error,_execution_time_ms,_timestamp",
         'SW1A 1AA,2900,gas,direct_debit,,2026-01-01,,,"[{""supplier"":""A"",""tariff_name"":""Fix"",""annual_cost_gbp"":900.5}]",'
         'PARTIAL,"optional field(s) missing: tariff_count, cheapest_supplier",5,2026-01-01T00:00:00.000Z',
-        "E1 6AN,lots,,,,,,,,FAILED,InputRowError: row 2: column 'Annual kWh' (annual_kwh): 'lots' is not an integer,,"
+        "E1 6AN,lots,,,,,,,,FAILED,row 2: column 'Annual kWh' (annual_kwh): 'lots' is not an integer,,"
         "2026-01-01T00:00:00.000Z",
         "CB1 1AA,3100,dual,on_receipt,'=cmd|' /C calc'!A0,2026-01-01,1,A,[],SUCCESS,,5,2026-01-01T00:00:00.000Z",
         "",

@@ -227,7 +227,7 @@ def test_event_results_accepts_rows_and_caught_errors():
         ),
     }
     (third,) = event_results({"batch_id": BATCH, "row_number": 3, "error": lambda_error})
-    assert third.error == "InputRowError: row 3: column 'Postcode' (postcode): required value is empty"
+    assert third.error == "row 3: column 'Postcode' (postcode): required value is empty"
     (bom,) = event_results(
         {"batch_id": BATCH, "row_number": 5, "input_data": {"\ufeffPostcode": "E1"}, "error": "x"}
     )
@@ -244,3 +244,15 @@ def test_handler_writes_through_boto3_defaults(results_store, monkeypatch):
     out = handler({"batch_id": BATCH, "results": [{"row_number": 1, "input_data": {}, "error": "boom"}]})
     assert out == {"written": 1, "requests": 1, "offloaded": 0}
     assert all_items(dynamodb)[0]["status"] == {"S": "FAILED"}
+
+
+def test_an_input_row_error_is_written_as_the_mapper_message_alone():
+    """The local engine writes str(InputRowError) for a row whose input does not map; the state machine's
+    caught Lambda error must give the same cell, whatever the error's class is called."""
+    from factory.runtime.input_mapper import InputRowError
+    from factory.runtime.result_writer import INPUT_ROW_ERROR, caught_error_text
+
+    assert INPUT_ROW_ERROR == InputRowError.__name__
+    report = json.dumps({"errorMessage": "row 3: column 'x' is empty", "errorType": "InputRowError"})
+    assert caught_error_text({"Error": "InputRowError", "Cause": report}) == "row 3: column 'x' is empty"
+    assert caught_error_text({"Error": "ValueError", "Cause": "bad"}) == "ValueError: bad"
