@@ -64,14 +64,16 @@ def execution_name(csv_path: Path) -> str:
 
 
 def start_batch(s3: Any, sfn: Any, target: AwsTarget, csv_path: Path, mapping: dict[str, Any],
-                agent_name: str, max_concurrency: int) -> dict[str, Any]:
+                agent_name: str, max_concurrency: int, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Upload the CSV and start the batch processor; `extra` carries a target we did not make and its mapping."""
     name = execution_name(csv_path)
     key = f"{INPUT_PREFIX}{name}.csv"
     try:
         s3.upload_file(str(csv_path), target.bucket, key)  # multipart above 8 MB, by boto3's transfer manager
     except OSError as err:
         raise FactoryError(Problem(csv_path.as_posix(), "$", "upload", f"cannot read: {err.strerror}", "")) from None
-    request = {"csv_key": key, "mapping": mapping, "agent_name": agent_name, "max_concurrency": max_concurrency}
+    request = {"csv_key": key, "mapping": mapping, "agent_name": agent_name, "max_concurrency": max_concurrency,
+               **(extra or {})}
     started = sfn.start_execution(stateMachineArn=target.state_machine_arn, name=name,
                                   input=json.dumps(request, ensure_ascii=False))
     return {"execution_arn": started["executionArn"], "csv_uri": f"s3://{target.bucket}/{key}", "request": request}

@@ -278,26 +278,45 @@ def run_on_step_functions(request: RunRequest) -> dict[str, Any]:
     csv_path = _need(request.csv_path, "CSV_PATH")
     agent = resolve_target(_need(request.agent_name, "--agent"), request.generated_dir, _config(request),
                            _config_file(request), request.schemas_dir)
-    if not agent.generated:
-        raise FactoryError(Problem("--engine", "$", "engine", f"{agent.target_type} {agent.name!r} is not one of "
-                                   "our agents; the Step Functions engine runs only those so far",
-                                   "run it with --engine local"))
     mapping, pairs = _mapping(request, csv_path, agent)
-    if output_plan(agent, mapping, _config_file(request), request.schemas_dir).generic:
-        raise FactoryError(Problem(_config_file(request), "$.output_mappings", "engine",
-                                   "the Step Functions engine maps the structured output only so far; this batch "
-                                   "would be mapped by output_mappings or a registered output schema",
-                                   "run it with --engine local"))
-    check_ready(agent, mapping, csv_path.as_posix())
+    output = output_plan(agent, mapping, _config_file(request), request.schemas_dir)
+    if agent.generated:
+        check_ready(agent, mapping, csv_path.as_posix())
+    else:
+        check_foreign_ready(mapping, csv_path.as_posix())
     check_csv_columns(mapping, csv_path)
+    extra = step_functions_target(request, agent, mapping, output)
     aws = request.aws
     with aws_errors("cloudformation"):
         target = discover_target(aws_client(aws, "cloudformation"), aws.env_name, aws.state_machine_arn, aws.bucket)
     with aws_errors("s3/stepfunctions"):
-        started = start_batch(aws_client(aws, "s3"), aws_client(aws, "stepfunctions"), target, csv_path, mapping,
-                              agent.name, request.options.concurrency)
+        started = start_batch(aws_client(aws, "s3"), aws_client(aws, "stepfunctions"), target, csv_path,
+                              effective_mapping(mapping, output), agent.name, request.options.concurrency, extra)
     return {"execution_arn": started["execution_arn"], "csv_uri": started["csv_uri"],
             "columns": [list(pair) for pair in pairs]}
+
+
+def step_functions_target(request: RunRequest, agent: AgentSpec, mapping: dict[str, Any],
+                          output: OutputPlan) -> dict[str, Any]:
+    """What the batch state machine needs beyond our own request: the target we did not make, and the
+    configuration or registered output schema its rows are mapped by (the Lambda cannot read schemas/)."""
+    from factory.output_schemas import output_schema_for
+    from factory.runtime.mapping_choice import SOURCE_CONFIG, SOURCE_REGISTRY
+
+    extra: dict[str, Any] = {}
+    if not agent.generated:
+        arn = request.invoke if request.invoke else target_invoke_spec(agent)
+        valid = is_lambda_arn(arn) if agent.target_type == "tool" else is_state_machine_arn(arn)
+        if not valid:
+            raise FactoryError(Problem("--invoke", "$", "invoke", f"the Step Functions engine calls a "
+                                       f"{agent.target_type} by its ARN, not {arn!r}",
+                                       "give a state machine ARN for an agent, a Lambda function ARN for a tool"))
+        extra["target"] = {"type": agent.target_type, "name": agent.name, "arn": arn}
+    if output.choice.source == SOURCE_CONFIG:
+        extra["output_mappings"] = mapping["output_mappings"]
+    elif output.choice.source == SOURCE_REGISTRY and request.schemas_dir is not None:
+        extra["registered_schema"] = output_schema_for(agent.name, request.schemas_dir)
+    return extra
 
 
 def execution_state(execution_arn: str, aws: AwsOptions) -> dict[str, Any]:

@@ -19,6 +19,7 @@ import yaml
 from click.testing import CliRunner, Result
 
 from factory.cli import main
+from tests.batch.test_stepfunctions_engine import aws  # noqa: F401 - the moto fixture
 from tests.runtime.transcripts import DESIGN_REGISTRY_YAML
 
 AGENT_MODULE = '''
@@ -253,12 +254,28 @@ def test_our_agent_follows_the_same_order(tmp_path: Path, monkeypatch) -> None:
     assert first["exchange_lower"] == "westminster"
 
 
-def test_the_step_functions_engine_refuses_what_it_cannot_map_yet(tmp_path: Path, monkeypatch) -> None:
-    """Until the state machine chooses the generic mapper, such a batch is refused before any upload."""
+def test_the_step_functions_engine_sends_the_target_and_its_mapping(tmp_path: Path, monkeypatch, aws) -> None:
+    """A target we did not make goes to the batch state machine with its ARN and the config's output_mappings
+    (the request keys the executed machine reads: tests/sfn/test_generic_targets.py); a target without an ARN
+    is refused before anything is uploaded."""
+    from tests.batch.test_stepfunctions_engine import export_shared_stack
+
     project = project_with_agent(tmp_path, monkeypatch, "llm_agent_sfn")
     (project / "batch.yaml").write_text(dump(CONFIG), "utf-8")
-    result = CliRunner().invoke(main, ["batch", "run", "addresses.csv", "--agent", "broadband-agent-rust",
-                                       "--config", "batch.yaml", "--engine", "stepfunctions"])
-    assert result.exit_code == 1
-    assert "agent 'broadband-agent-rust' is not one of our agents; the Step Functions engine runs only those so far" \
-        in result.stderr
+    args = ["batch", "run", "addresses.csv", "--agent", "broadband-agent-rust", "--config", "batch.yaml",
+            "--engine", "stepfunctions", "--endpoint-url", aws["endpoint"], "--json"]
+    refused = CliRunner().invoke(main, args)
+    assert refused.exit_code == 1
+    assert "has no arn in the config's target" in refused.stderr
+    assert "Contents" not in aws["s3"].list_objects_v2(Bucket="batch-bucket")
+
+    export_shared_stack(aws)
+    agent_arn = "arn:aws:states:us-east-1:123456789012:stateMachine:broadband-agent-rust"
+    result = CliRunner().invoke(main, [*args, "--invoke", agent_arn])
+    assert result.exit_code == 0, result.output + result.stderr
+    started = json.loads(result.stdout)
+    request = json.loads(aws["stepfunctions"].describe_execution(executionArn=started["execution_arn"])["input"])
+    assert request["target"] == {"type": "agent", "name": "broadband-agent-rust", "arn": agent_arn}
+    assert request["output_mappings"] == CONFIG["output_mappings"]
+    assert request["mapping"]["structured_output_fields"] == ["exchange", "download_mbps"]
+    assert "registered_schema" not in request
