@@ -59,6 +59,7 @@ import importlib.util
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from aws_cdk import Aws, Duration, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
@@ -156,7 +157,7 @@ def build_lambda_asset(out_dir: Path) -> Path:
 
 
 def _lambda_task(
-    scope: Construct, state_id: str, function: lambda_.IFunction, payload: dict, **kwargs
+    scope: Construct, state_id: str, function: lambda_.IFunction, payload: dict[str, Any], **kwargs: Any
 ) -> tasks.LambdaInvoke:
     task = tasks.LambdaInvoke.jsonata(
         scope,

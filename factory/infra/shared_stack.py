@@ -10,6 +10,7 @@ stack of the same environment (generated/app.py declares the dependency).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from aws_cdk import CfnOutput, Duration, Stack, Tags
 from aws_cdk import aws_lambda as lambda_
@@ -26,7 +27,7 @@ ACTIVITY_NAME = "schema-factory-browser-{env_name}"
 
 class SharedStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, env_name: str, asset_dir: Path | None = None,
-                 **kwargs) -> None:
+                 **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
         Tags.of(self).add("schema-factory:environment", env_name)
         self.registry = RegistryTables(self, "Registry", env_name=env_name)
