@@ -425,11 +425,7 @@ class BatchProcessor(Construct):
             result_writer_v2=sfn.ResultWriterV2(bucket=self.bucket, prefix=MAP_RESULTS_PREFIX),
             outputs="{% {'map_run': $states.result} %}",
         )
-        process_rows.item_processor(
-            self._child_workflow(),
-            mode=sfn.ProcessorMode.DISTRIBUTED,
-            execution_type=sfn.ProcessorType.STANDARD,
-        )
+        process_rows.item_processor(self._child_workflow())  # mode and execution type: from the DistributedMap
         process_rows.add_catch(
             self._failure("RowProcessingFailed"), errors=["States.ALL"], outputs="{% $states.errorOutput %}"
         )

@@ -46,7 +46,9 @@ def synthesized(tmp_path_factory):
         stack, "BatchProcessor", env_name=ENV, agent_registry_table=registry, asset_dir=root / "asset"
     )
     template = Template.from_stack(stack).to_json()
-    return {"template": template, "asset": root / "asset", "root": root, "processor_id": processor.node.id}
+    messages = [(str(m.level), str(m.entry.data)) for m in app.synth().get_stack_by_name("Shared").messages]
+    return {"template": template, "asset": root / "asset", "root": root, "processor_id": processor.node.id,
+            "messages": messages}
 
 
 def resources(template, kind):
@@ -150,6 +152,11 @@ def test_every_jsonata_expression_parses(definition):
     assert len(found) > 40
     for body in found:
         jsonata.Jsonata(body)
+
+
+def test_synthesis_says_nothing(synthesized):
+    """No warning either: CDK ignored the processor's execution type while the map's was set too."""
+    assert synthesized["messages"] == []
 
 
 def test_machine_shape(definition):
