@@ -35,12 +35,15 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
+
 from factory.runtime.csv_source import BOM, strip_bom_keys
 from factory.runtime.json_text import dumps_function, flat_text_object
 from factory.runtime.plan_cache import PlanCache
 from factory.runtime.value_checks import (
     JSON_TYPES,
     compile_property_check,
+    compiled_pattern,
     property_problems,
     required_fields,
 )
@@ -451,6 +454,203 @@ class InputPlan:
         return {"prompt": self.prompt(data), "data": data}
 
 
+# --- the fast path: one fused pass for rows that pass, the plan's own `transform` for the rest ----
+
+_NO_CONSTANT = object()  # a static value or default that does not pass its field's step as it is
+_IMMUTABLE = (str, int, float, bool, type(None))
+
+
+class _UseGeneral(Exception):
+    """Raised inside the fast path to hand the row to the plan's own `transform`."""
+
+
+_USE_GENERAL = _UseGeneral  # raised as a class: a fresh instance only for a row that fails
+
+
+def _flat_encoder() -> Callable[[Any, int], Any]:
+    """A C encoder giving `json.dumps(value, ensure_ascii=False)`'s chunks, reusable across calls.
+
+    It keeps no circular-reference markers, so it is used only on dicts of
+    text, which cannot hold a cycle.
+    """
+    encoder = json.JSONEncoder(ensure_ascii=False)
+    return c_make_encoder(None, encoder.default, encode_basestring, None, ": ", ", ", False, False, True)
+
+
+def _default_prompt_prefix(mapping: dict[str, Any], section: dict[str, Any]) -> str | None:
+    """The text before the JSON of the data in the default prompt; None when a prompt_template is set."""
+    if section.get("prompt_template") or mapping.get("prompt_template"):
+        return None
+    name = mapping.get("extraction_name")
+    return f"Run {name} with these inputs: " if name else ""
+
+
+def _never(text: str) -> bool:
+    return False
+
+
+def _text_passes(plan: InputPlan, field: Any, prop: Any) -> Callable[[str], Any] | None:
+    """For stripped text of `field`: None if any text passes as it is, else a test (truthy: passes as it is).
+
+    A field whose text is typed by its step gets a test that always says no.
+    A plain string (or untyped) property whose only rule is a valid pattern
+    is tested by the pattern's own `search`, which is what its check does.
+    """
+    if field in plan.text_fields:
+        return None
+    check = plan.text_checks.get(field)
+    if check is None:
+        return _never
+    if (
+        isinstance(prop, dict)
+        and prop.get("type") in (None, "string")
+        and not any(key in prop for key in ("enum", "minLength", "maxLength", "minimum", "maximum"))
+        and isinstance(prop.get("pattern"), str)
+        and prop["pattern"]
+    ):
+        try:
+            return compiled_pattern(prop["pattern"]).search
+        except re.error:
+            pass
+    return lambda text: not check(text)
+
+
+def _constant(plan: InputPlan, field: Any, value: Any) -> Any:
+    """`value` as `transform` would type it for `field`, worked out once; _NO_CONSTANT when it fails.
+
+    Only values that cannot be shared wrongly between rows: immutable ones,
+    or the very object the mapping holds (which `transform` shares as well).
+    """
+    try:
+        typed = InputPlan.transform(
+            InputPlan(
+                static_values=((field, value),),
+                columns=(),
+                transformations=(),
+                defaults=(),
+                steps=plan.steps,
+                text_fields=plan.text_fields,
+                text_checks=plan.text_checks,
+                required=(),
+                prompt=lambda data: "",
+            ),
+            {},
+        )["data"][field]
+    except Exception:  # noqa: BLE001 - a value that fails (or raises) is left to the general path
+        return _NO_CONSTANT
+    if typed.__class__ not in _IMMUTABLE and typed is not value:
+        return _NO_CONSTANT
+    return typed
+
+
+def _fast_transform(
+    plan: InputPlan, properties: dict[str, Any], prompt_prefix: str | None
+) -> Callable[..., dict[str, Any]] | None:
+    """`plan.transform` as one pass for a plain dict row that passes; None when the plan has no such path.
+
+    Each column and transformation value is typed as soon as it is read
+    (statics and defaults were typed at compile time), into `data` in the
+    order `transform` builds it: statics, columns, transformations, defaults,
+    a later source overwriting an earlier one in place. Any problem, a
+    non-dict row, a BOM in a key or an error hands the row to the plan's own
+    `transform`, which finds the same problems in the same order, so a
+    failing row reads exactly as before. The default prompt's JSON, when
+    every key and value is text, comes from one reusable C encoder (no
+    circular-reference markers are needed for flat text).
+    """
+    general = InputPlan.transform.__get__(plan)
+    statics = []
+    for field, value in plan.static_values:
+        typed = _constant(plan, field, value)
+        if typed is _NO_CONSTANT:
+            return None
+        statics.append((field, typed))
+    defaults = [(field, _constant(plan, field, value)) for field, value in plan.defaults]
+    def entry(field: Any) -> tuple[Callable[[str], Any] | None, Step]:
+        return _text_passes(plan, field, properties.get(field, {})), plan.steps[field]
+
+    columns = [(column, field, *entry(field)) for column, field in plan.columns]
+    transformations = [(field, apply, *entry(field)) for field, apply in plan.transformations]
+    required = tuple(field for field, _message in plan.required)
+    fields = [field for _column, field, *_rest in columns] + [field for field, *_rest in transformations]
+    text_start = (  # the reusable encoder applies while every key and value is text
+        prompt_prefix is not None
+        and c_make_encoder is not None
+        and all(field.__class__ is str for field in fields)
+        and all(field.__class__ is str and value.__class__ is str for field, value in (*statics, *defaults))
+    )
+    encode = _flat_encoder() if text_start else None
+    prompt, statics_dict, use_general = plan.prompt, dict(statics), _USE_GENERAL
+
+    def transform(row: dict[str, Any], row_number: int | None = None) -> dict[str, Any]:
+        """One CSV row -> {"prompt": str, "data": {field: typed value}}; InputRowError if invalid."""
+        if row.__class__ is dict:
+            try:
+                if BOM in "".join(row):
+                    raise use_general
+                data = statics_dict.copy()
+                text_only = text_start
+                get = row.get
+                for column, field, passes, step in columns:
+                    value = get(column)
+                    if value is None:
+                        continue
+                    if value.__class__ is str:
+                        text = value.strip()
+                        if not text:
+                            continue
+                        if passes is None or passes(text):
+                            data[field] = text
+                            continue
+                    elif isinstance(value, str):
+                        raise use_general
+                    problems: list[str] = []
+                    typed = step(value, problems)
+                    if problems:
+                        raise use_general
+                    if typed.__class__ is not str:
+                        text_only = False
+                    data[field] = typed
+                for field, apply, passes, step in transformations:
+                    value, found = apply(row)
+                    if found:
+                        raise use_general
+                    if value is None:
+                        continue
+                    if value.__class__ is str:
+                        text = value.strip()
+                        if not text:
+                            continue
+                        if passes is None or passes(text):
+                            data[field] = text
+                            continue
+                    elif isinstance(value, str):
+                        raise use_general
+                    problems = []
+                    typed = step(value, problems)
+                    if problems:
+                        raise use_general
+                    if typed.__class__ is not str:
+                        text_only = False
+                    data[field] = typed
+                for field, typed in defaults:
+                    if field not in data:
+                        if typed is _NO_CONSTANT:
+                            raise use_general
+                        data[field] = typed
+                for field in required:
+                    if field not in data:
+                        raise use_general
+                if text_only:
+                    return {"prompt": prompt_prefix + "".join(encode(data, 0)), "data": data}
+                return {"prompt": prompt(data), "data": data}
+            except Exception:  # noqa: BLE001 - the general path fails (or not) exactly as it always did
+                pass
+        return general(row, row_number)  # outside the handler: its errors carry no extra context
+
+    return transform
+
+
 def compile_input_plan(mapping: dict[str, Any], input_schema: dict[str, Any] | None = None) -> InputPlan:
     """Everything `transform` needs, worked out once; MappingConfigError for a malformed mapping."""
     section = input_section(mapping)
@@ -487,7 +687,7 @@ def compile_input_plan(mapping: dict[str, Any], input_schema: dict[str, Any] | N
             else f"{field}: required field has no column mapped to it"
         )
         required.append((field, message))
-    return InputPlan(
+    plan = InputPlan(
         static_values=static_values,
         columns=columns,
         transformations=tuple(transformations),
@@ -498,6 +698,10 @@ def compile_input_plan(mapping: dict[str, Any], input_schema: dict[str, Any] | N
         required=tuple(required),
         prompt=_prompt_builder(mapping, section),
     )
+    fast = _fast_transform(plan, properties, _default_prompt_prefix(mapping, section))
+    if fast is not None:  # an instance attribute: `plan.transform` is the fast path, one call deep
+        object.__setattr__(plan, "transform", fast)
+    return plan
 
 
 _PLANS: PlanCache[InputPlan] = PlanCache(compile_input_plan)
