@@ -35,7 +35,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
 
 from factory.runtime.csv_source import BOM, strip_bom_keys
 from factory.runtime.json_text import dumps_function, flat_text_object
@@ -240,7 +240,7 @@ def _concat(spec: dict[str, Any]) -> Transform:
         try:
             if row.__class__ is not dict:  # a mapping with its own idea of a missing key: ask it
                 raise KeyError
-            cells = [row[column] for column in columns]
+            cells = list(map(row.__getitem__, columns))
         except KeyError:
             missing = [_missing_column(column, field) for column in columns if column not in row]
             if missing:
@@ -273,11 +273,13 @@ def _template(spec: dict[str, Any]) -> Transform:
         try:
             if row.__class__ is not dict:  # a mapping with its own idea of a missing key: ask it
                 raise KeyError
-            cells = [row[column] for column in columns]
+            cells = list(map(row.__getitem__, columns))
         except KeyError:
             problems = [_missing_column(column, field) for column in columns if column not in row]
             cells = [row[column] if column in row else None for column in columns]
-        return pattern.format(*["" if cell is None else str(cell) for cell in cells]), problems
+        if None in cells:  # identity first: a row's values (text, JSON) are never equal to None otherwise
+            return pattern.format(*["" if cell is None else str(cell) for cell in cells]), problems
+        return pattern.format(*map(str, cells)), problems
 
     return apply
 
@@ -467,16 +469,6 @@ class _UseGeneral(Exception):
 _USE_GENERAL = _UseGeneral  # raised as a class: a fresh instance only for a row that fails
 
 
-def _flat_encoder() -> Callable[[Any, int], Any]:
-    """A C encoder giving `json.dumps(value, ensure_ascii=False)`'s chunks, reusable across calls.
-
-    It keeps no circular-reference markers, so it is used only on dicts of
-    text, which cannot hold a cycle.
-    """
-    encoder = json.JSONEncoder(ensure_ascii=False)
-    return c_make_encoder(None, encoder.default, encode_basestring, None, ": ", ", ", False, False, True)
-
-
 def _default_prompt_prefix(mapping: dict[str, Any], section: dict[str, Any]) -> str | None:
     """The text before the JSON of the data in the default prompt; None when a prompt_template is set."""
     if section.get("prompt_template") or mapping.get("prompt_template"):
@@ -555,8 +547,8 @@ def _fast_transform(
     non-dict row, a BOM in a key or an error hands the row to the plan's own
     `transform`, which finds the same problems in the same order, so a
     failing row reads exactly as before. The default prompt's JSON, when
-    every key and value is text, comes from one reusable C encoder (no
-    circular-reference markers are needed for flat text).
+    every key and value is text, is each field's key written once joined to
+    its value's `encode_basestring`: the encoder's own text, no encoder built.
     """
     general = InputPlan.transform.__get__(plan)
     statics = []
@@ -575,12 +567,12 @@ def _fast_transform(
     fields = [field for _column, field, *_rest in columns] + [field for field, *_rest in transformations]
     text_start = (  # the reusable encoder applies while every key and value is text
         prompt_prefix is not None
-        and c_make_encoder is not None
         and all(field.__class__ is str for field in fields)
         and all(field.__class__ is str and value.__class__ is str for field, value in (*statics, *defaults))
     )
-    encode = _flat_encoder() if text_start else None
-    prompt, statics_dict, use_general = plan.prompt, dict(statics), _USE_GENERAL
+    # each field's JSON key and separator, written once: a row's prompt joins them to its values
+    keys = {field: encode_basestring(field) + ": " for field in (*fields, *[field for field, _value in (*statics, *defaults)])}
+    prompt, statics_dict, use_general, encode_text = plan.prompt, dict(statics), _USE_GENERAL, encode_basestring
 
     def transform(row: dict[str, Any], row_number: int | None = None) -> dict[str, Any]:
         """One CSV row -> {"prompt": str, "data": {field: typed value}}; InputRowError if invalid."""
@@ -642,7 +634,8 @@ def _fast_transform(
                     if field not in data:
                         raise use_general
                 if text_only:
-                    return {"prompt": prompt_prefix + "".join(encode(data, 0)), "data": data}
+                    text = ", ".join([keys[field] + encode_text(value) for field, value in data.items()])
+                    return {"prompt": prompt_prefix + "{" + text + "}", "data": data}
                 return {"prompt": prompt(data), "data": data}
             except Exception:  # noqa: BLE001 - the general path fails (or not) exactly as it always did
                 pass
