@@ -33,6 +33,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, Callable, Sequence
 
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
@@ -233,14 +234,23 @@ def _missing_column(column: Any, field: Any) -> str:
     return f"column {column!r} (used by {field}) is not in the row"
 
 
+def _cells_getter(columns: Sequence[Any]) -> Callable[[dict[str, Any]], tuple]:
+    """`tuple(row[column] for column in columns)` in C (KeyError for a missing column)."""
+    if len(columns) == 1:
+        only = itemgetter(columns[0])
+        return lambda row: (only(row),)
+    return itemgetter(*columns)
+
+
 def _concat(spec: dict[str, Any]) -> Transform:
     columns, field, separator = spec["columns"], spec["field"], spec.get("separator", " ")
+    cells_of = _cells_getter(columns)
 
     def apply(row: dict[str, Any]) -> tuple[Any, Sequence[str]]:
         try:
             if row.__class__ is not dict:  # a mapping with its own idea of a missing key: ask it
                 raise KeyError
-            cells = list(map(row.__getitem__, columns))
+            cells = cells_of(row)
         except KeyError:
             missing = [_missing_column(column, field) for column in columns if column not in row]
             if missing:
@@ -267,19 +277,21 @@ def _template(spec: dict[str, Any]) -> Transform:
         text = pieces[0]
         return lambda row: (text, _NONE)
     pattern = "{}".join(literal.replace("{", "{{").replace("}", "}}") for literal in literals)
+    cells_of = _cells_getter(columns)
+    as_text = "{!s}".join(literal.replace("{", "{{").replace("}", "}}") for literal in literals)  # str(cell)
 
     def apply(row: dict[str, Any]) -> tuple[Any, Sequence[str]]:
         problems: Sequence[str] = _NONE
         try:
             if row.__class__ is not dict:  # a mapping with its own idea of a missing key: ask it
                 raise KeyError
-            cells = list(map(row.__getitem__, columns))
+            cells = cells_of(row)
         except KeyError:
             problems = [_missing_column(column, field) for column in columns if column not in row]
             cells = [row[column] if column in row else None for column in columns]
         if None in cells:  # identity first: a row's values (text, JSON) are never equal to None otherwise
             return pattern.format(*["" if cell is None else str(cell) for cell in cells]), problems
-        return pattern.format(*map(str, cells)), problems
+        return as_text.format(*cells), problems
 
     return apply
 
