@@ -258,10 +258,13 @@ def _concat(spec: dict[str, Any]) -> Transform:
             cells = [row[column] for column in columns]
         parts = []
         for cell in cells:
-            if isinstance(cell, str):
+            if cell.__class__ is str:
                 cell = cell.strip()
                 if cell:
                     parts.append(cell)
+            elif isinstance(cell, str):  # a str subclass: its own strip says absent, str() gives the text
+                if not cell.strip() == "":
+                    parts.append(str(cell).strip())
             elif cell is not None:
                 parts.append(str(cell).strip())
         return separator.join(parts), _NONE
@@ -570,6 +573,7 @@ def _fast_transform(
             return None
         statics.append((field, typed))
     defaults = [(field, _constant(plan, field, value)) for field, value in plan.defaults]
+
     def entry(field: Any) -> tuple[Callable[[str], Any] | None, Step]:
         return _text_passes(plan, field, properties.get(field, {})), plan.steps[field]
 
@@ -577,13 +581,14 @@ def _fast_transform(
     transformations = [(field, apply, *entry(field)) for field, apply in plan.transformations]
     required = tuple(field for field, _message in plan.required)
     fields = [field for _column, field, *_rest in columns] + [field for field, *_rest in transformations]
-    text_start = (  # the reusable encoder applies while every key and value is text
+    constants = [*statics, *defaults]
+    text_start = (  # the default prompt's JSON is written here while every key and value is text
         prompt_prefix is not None
         and all(field.__class__ is str for field in fields)
-        and all(field.__class__ is str and value.__class__ is str for field, value in (*statics, *defaults))
+        and all(field.__class__ is str and value.__class__ is str for field, value in constants)
     )
     # each field's JSON key and separator, written once: a row's prompt joins them to its values
-    keys = {field: encode_basestring(field) + ": " for field in (*fields, *[field for field, _value in (*statics, *defaults)])}
+    keys = {field: encode_basestring(field) + ": " for field in fields + [f for f, _v in constants] if text_start}
     prompt, statics_dict, use_general, encode_text = plan.prompt, dict(statics), _USE_GENERAL, encode_basestring
 
     def transform(row: dict[str, Any], row_number: int | None = None) -> dict[str, Any]:

@@ -211,3 +211,18 @@ def test_a_failing_row_raises_without_the_fast_path_in_its_context():
 def test_the_plan_cache_hands_out_fast_plans(broadband_mapping, broadband_record):
     schema = broadband_record["structured_output"]["schemas"]["input"]
     assert "transform" in vars(input_mapper.input_plan(broadband_mapping, schema))
+
+
+@pytest.mark.parametrize(
+    "mapping",
+    [
+        {"column_mappings": {"a": 5, "b": "f"}, "static_values": {"s": "x"}},
+        {"column_mappings": {"a": "f"}, "static_values": {"n": 3}, "extraction_name": "e"},
+        {"column_mappings": {"a": "f"}, "field_types": {"f": "integer"}, "prompt_template": "{f}!"},
+    ],
+)
+def test_keys_or_values_that_are_not_text_get_the_general_prompt(mapping):
+    """A field named by a number, a static number, a typed value: the prompt is json.dumps's, as before."""
+    plan = compile_input_plan(mapping)
+    for row in ({"a": "12", "b": " y "}, {"a": " 7"}):
+        assert outcome(plan.transform, row, 1) == outcome(reference.transform_input, row, mapping, None, 1)
