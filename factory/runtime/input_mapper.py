@@ -269,6 +269,18 @@ def _concat(spec: dict[str, Any]) -> Transform:
                 parts.append(str(cell).strip())
         return separator.join(parts), _NONE
 
+    def fast(row: dict[str, Any]) -> Any:
+        """For a plain dict row: the text, KeyError for a missing column (a problem: the general path)."""
+        parts = []
+        for cell in cells_of(row):
+            if cell.__class__ is not str:
+                return apply(row)[0]  # every column is there: no problem to report
+            cell = cell.strip()
+            if cell:
+                parts.append(cell)
+        return separator.join(parts)
+
+    apply.fast = fast  # type: ignore[attr-defined]
     return apply
 
 
@@ -296,6 +308,14 @@ def _template(spec: dict[str, Any]) -> Transform:
             return pattern.format(*["" if cell is None else str(cell) for cell in cells]), problems
         return as_text.format(*cells), problems
 
+    def fast(row: dict[str, Any]) -> Any:
+        """For a plain dict row: the text, KeyError for a missing column (a problem: the general path)."""
+        cells = cells_of(row)
+        if None in cells:
+            return pattern.format(*["" if cell is None else str(cell) for cell in cells])
+        return as_text.format(*cells)
+
+    apply.fast = fast  # type: ignore[attr-defined]
     return apply
 
 
@@ -550,6 +570,21 @@ def _constant(plan: InputPlan, field: Any, value: Any) -> Any:
     return typed
 
 
+def _fast_apply(apply: Transform) -> Callable[[dict[str, Any]], Any]:
+    """A transformation for the fast path: the value alone, _UseGeneral (or KeyError) on a problem."""
+    fast = getattr(apply, "fast", None)
+    if fast is not None:
+        return fast
+
+    def checked(row: dict[str, Any]) -> Any:
+        value, found = apply(row)
+        if found:
+            raise _UseGeneral
+        return value
+
+    return checked
+
+
 def _fast_transform(
     plan: InputPlan, properties: dict[str, Any], prompt_prefix: str | None
 ) -> Callable[..., dict[str, Any]] | None:
@@ -578,7 +613,7 @@ def _fast_transform(
         return _text_passes(plan, field, properties.get(field, {})), plan.steps[field]
 
     columns = [(column, field, *entry(field)) for column, field in plan.columns]
-    transformations = [(field, apply, *entry(field)) for field, apply in plan.transformations]
+    transformations = [(field, _fast_apply(apply), *entry(field)) for field, apply in plan.transformations]
     required = tuple(field for field, _message in plan.required)
     fields = [field for _column, field, *_rest in columns] + [field for field, *_rest in transformations]
     constants = [*statics, *defaults]
@@ -621,9 +656,7 @@ def _fast_transform(
                         text_only = False
                     data[field] = typed
                 for field, apply, passes, step in transformations:
-                    value, found = apply(row)
-                    if found:
-                        raise use_general
+                    value = apply(row)
                     if value is None:
                         continue
                     if value.__class__ is str:
