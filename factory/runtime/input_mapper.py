@@ -625,6 +625,13 @@ def _fast_transform(
     # each field's JSON key and separator, written once: a row's prompt joins them to its values
     keys = {field: encode_basestring(field) + ": " for field in fields + [f for f, _v in constants] if text_start}
     prompt, statics_dict, use_general, encode_text = plan.prompt, dict(statics), _USE_GENERAL, encode_basestring
+    written = [field for field, _value in statics] + fields
+    # no field written twice: each value's JSON is written as it is stored, in the order of `data`
+    incremental = text_start and len(set(written)) == len(written)
+    static_parts = [keys[field] + encode_text(value) for field, value in statics] if incremental else []
+    columns = [(*entry, keys.get(entry[1])) for entry in columns]
+    transformations = [(*entry, keys.get(entry[0])) for entry in transformations]
+    defaults = [(field, typed, keys[field] + encode_text(typed) if incremental else None) for field, typed in defaults]
 
     def transform(row: dict[str, Any], row_number: int | None = None) -> dict[str, Any]:
         """One CSV row -> {"prompt": str, "data": {field: typed value}}; InputRowError if invalid."""
@@ -634,8 +641,9 @@ def _fast_transform(
                     raise use_general
                 data = statics_dict.copy()
                 text_only = text_start
+                parts = static_parts.copy()
                 get = row.get
-                for column, field, passes, step in columns:
+                for column, field, passes, step, key in columns:
                     value = get(column)
                     if value is None:
                         continue
@@ -645,6 +653,8 @@ def _fast_transform(
                             continue
                         if passes is None or passes(text):
                             data[field] = text
+                            if incremental:
+                                parts.append(key + encode_text(text))
                             continue
                     elif isinstance(value, str):
                         raise use_general
@@ -654,8 +664,10 @@ def _fast_transform(
                         raise use_general
                     if typed.__class__ is not str:
                         text_only = False
+                    elif incremental:
+                        parts.append(key + encode_text(typed))
                     data[field] = typed
-                for field, apply, passes, step in transformations:
+                for field, apply, passes, step, key in transformations:
                     value = apply(row)
                     if value is None:
                         continue
@@ -665,6 +677,8 @@ def _fast_transform(
                             continue
                         if passes is None or passes(text):
                             data[field] = text
+                            if incremental:
+                                parts.append(key + encode_text(text))
                             continue
                     elif isinstance(value, str):
                         raise use_general
@@ -674,17 +688,24 @@ def _fast_transform(
                         raise use_general
                     if typed.__class__ is not str:
                         text_only = False
+                    elif incremental:
+                        parts.append(key + encode_text(typed))
                     data[field] = typed
-                for field, typed in defaults:
+                for field, typed, part in defaults:
                     if field not in data:
                         if typed is _NO_CONSTANT:
                             raise use_general
                         data[field] = typed
+                        if incremental:
+                            parts.append(part)
                 for field in required:
                     if field not in data:
                         raise use_general
                 if text_only:
-                    text = ", ".join([keys[field] + encode_text(value) for field, value in data.items()])
+                    if incremental:
+                        text = ", ".join(parts)
+                    else:
+                        text = ", ".join([keys[field] + encode_text(value) for field, value in data.items()])
                     return {"prompt": prompt_prefix + "{" + text + "}", "data": data}
                 return {"prompt": prompt(data), "data": data}
             except Exception:  # noqa: BLE001 - the general path fails (or not) exactly as it always did

@@ -11,6 +11,7 @@ the rows that fail check the hand-over.
 
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
 
 import pytest
@@ -226,3 +227,27 @@ def test_keys_or_values_that_are_not_text_get_the_general_prompt(mapping):
     plan = compile_input_plan(mapping)
     for row in ({"a": "12", "b": " y "}, {"a": " 7"}):
         assert outcome(plan.transform, row, 1) == outcome(reference.transform_input, row, mapping, None, 1)
+
+
+def test_text_fields_written_once_build_the_prompt_as_they_are_stored(general_calls):
+    """Static, columns, transformations and a schema default, all text: the prompt is json.dumps's text."""
+    mapping = {
+        "extraction_name": "bench",
+        "input_mapping": {
+            "column_mappings": {"number": "number", "street": "street", "town": "town"},
+            "static_values": {"source": "batch \"quoted\""},
+            "transformations": [
+                {"field": "address", "type": "concat", "columns": ["number", "street"]},
+                {"field": "label", "type": "template", "template": "{number}/{street}"},
+            ],
+        },
+    }
+    schema = {"type": "object", "properties": {"town": {"type": "string", "default": "Cambridge"}}}
+    plan = compile_input_plan(mapping, schema)
+    general_calls.clear()
+    for row in ({"number": "1", "street": "Mill Lane", "town": ""}, {"number": "2", "street": "é", "town": "Ely"}):
+        result = plan.transform(row, 1)
+        assert result == reference.transform_input(row, mapping, schema, 1)
+        assert result["prompt"] == "Run bench with these inputs: " + json.dumps(result["data"], ensure_ascii=False)
+    assert general_calls == []
+    assert list(result["data"]) == ["source", "number", "street", "town", "address", "label"]
