@@ -250,13 +250,13 @@ def _concat(spec: dict[str, Any]) -> Transform:
         try:
             if row.__class__ is not dict:  # a mapping with its own idea of a missing key: ask it
                 raise KeyError
-            cells = cells_of(row)
+            cells: Sequence[Any] = cells_of(row)
         except KeyError:
             missing = [_missing_column(column, field) for column in columns if column not in row]
             if missing:
                 return None, missing
             cells = [row[column] for column in columns]
-        parts = []
+        parts: list[str] = []
         for cell in cells:
             if cell.__class__ is str:
                 cell = cell.strip()
@@ -300,7 +300,7 @@ def _template(spec: dict[str, Any]) -> Transform:
         try:
             if row.__class__ is not dict:  # a mapping with its own idea of a missing key: ask it
                 raise KeyError
-            cells = cells_of(row)
+            cells: Sequence[Any] = cells_of(row)
         except KeyError:
             problems = [_missing_column(column, field) for column in columns if column not in row]
             cells = [row[column] if column in row else None for column in columns]
@@ -607,31 +607,35 @@ def _fast_transform(
         if typed is _NO_CONSTANT:
             return None
         statics.append((field, typed))
-    defaults = [(field, _constant(plan, field, value)) for field, value in plan.defaults]
-
-    def entry(field: Any) -> tuple[Callable[[str], Any] | None, Step]:
-        return _text_passes(plan, field, properties.get(field, {})), plan.steps[field]
-
-    columns = [(column, field, *entry(field)) for column, field in plan.columns]
-    transformations = [(field, _fast_apply(apply), *entry(field)) for field, apply in plan.transformations]
-    required = tuple(field for field, _message in plan.required)
-    fields = [field for _column, field, *_rest in columns] + [field for field, *_rest in transformations]
-    constants = [*statics, *defaults]
+    constants = [*statics, *[(field, _constant(plan, field, value)) for field, value in plan.defaults]]
+    fields = [field for _column, field in plan.columns] + [field for field, _apply in plan.transformations]
     text_start = (  # the default prompt's JSON is written here while every key and value is text
         prompt_prefix is not None
         and all(field.__class__ is str for field in fields)
         and all(field.__class__ is str and value.__class__ is str for field, value in constants)
     )
     # each field's JSON key and separator, written once: a row's prompt joins them to its values
-    keys = {field: encode_basestring(field) + ": " for field in fields + [f for f, _v in constants] if text_start}
-    prompt, statics_dict, use_general, encode_text = plan.prompt, dict(statics), _USE_GENERAL, encode_basestring
+    keys: dict[Any, str] = {
+        field: encode_basestring(field) + ": " for field in fields + [f for f, _v in constants] if text_start
+    }
     written = [field for field, _value in statics] + fields
     # no field written twice: each value's JSON is written as it is stored, in the order of `data`
     incremental = text_start and len(set(written)) == len(written)
+    encode_text = encode_basestring
     static_parts = [keys[field] + encode_text(value) for field, value in statics] if incremental else []
-    columns = [(*entry, keys.get(entry[1])) for entry in columns]
-    transformations = [(*entry, keys.get(entry[0])) for entry in transformations]
-    defaults = [(field, typed, keys[field] + encode_text(typed) if incremental else None) for field, typed in defaults]
+
+    def entry(field: Any) -> tuple[Callable[[str], Any] | None, Step, str]:
+        return _text_passes(plan, field, properties.get(field, {})), plan.steps[field], keys.get(field, "")
+
+    columns = [(column, field, *entry(field)) for column, field in plan.columns]
+    transformations = [(field, _fast_apply(apply), *entry(field)) for field, apply in plan.transformations]
+    defaults = [
+        (field, typed, keys[field] + encode_text(typed) if incremental else "")
+        for field, typed in constants[len(statics) :]
+    ]
+    required = tuple(field for field, _message in plan.required)
+    prompt, statics_dict, use_general = plan.prompt, dict(statics), _USE_GENERAL
+    prefix = prompt_prefix or ""  # used only when the default prompt is (text_start)
 
     def transform(row: dict[str, Any], row_number: int | None = None) -> dict[str, Any]:
         """One CSV row -> {"prompt": str, "data": {field: typed value}}; InputRowError if invalid."""
@@ -706,7 +710,7 @@ def _fast_transform(
                         text = ", ".join(parts)
                     else:
                         text = ", ".join([keys[field] + encode_text(value) for field, value in data.items()])
-                    return {"prompt": prompt_prefix + "{" + text + "}", "data": data}
+                    return {"prompt": prefix + "{" + text + "}", "data": data}
                 return {"prompt": prompt(data), "data": data}
             except Exception:  # noqa: BLE001 - the general path fails (or not) exactly as it always did
                 pass

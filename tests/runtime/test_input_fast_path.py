@@ -70,7 +70,9 @@ def cases(draw):
         schema = {"type": "object", "properties": {name: draw(properties()) for name in names}}
         schema["required"] = draw(st.lists(st.sampled_from(FIELDS), unique=True, max_size=2))
     section = {
-        "column_mappings": draw(st.dictionaries(st.sampled_from(COLUMNS), st.sampled_from(FIELDS), max_size=4))
+        "column_mappings": draw(
+            st.dictionaries(st.sampled_from(COLUMNS), st.sampled_from(FIELDS), max_size=4)
+        )
     }
     if draw(st.booleans()):
         section["static_values"] = draw(st.dictionaries(st.sampled_from(FIELDS + ["s"]), scalars, max_size=2))
@@ -93,7 +95,9 @@ def cases(draw):
     if draw(st.booleans()):
         mapping["extraction_name"] = draw(st.sampled_from(["bench", 'odd "name"']))
     batch = draw(
-        st.lists(st.dictionaries(st.sampled_from(COLUMNS + ["extra"]), cells, max_size=5), min_size=1, max_size=5)
+        st.lists(
+            st.dictionaries(st.sampled_from(COLUMNS + ["extra"]), cells, max_size=5), min_size=1, max_size=5
+        )
     )
     shape = draw(st.integers(0, 9))
     if shape == 0 and batch[0]:  # a BOM on the first key: the general path strips it
@@ -155,10 +159,14 @@ def test_bt_wholesale_rows_take_the_fast_path(broadband_mapping, broadband_recor
     plan = compile_input_plan(broadband_mapping, schema)
     general_calls.clear()  # the compile-time typing of constants goes through it
     for number, row in enumerate(BT_ROWS, 1):
-        assert plan.transform(row, number) == reference.transform_input(row, broadband_mapping, schema, number)
+        assert plan.transform(row, number) == reference.transform_input(
+            row, broadband_mapping, schema, number
+        )
     assert general_calls == []
     bad = {"building_number": "12", "street": "High Street", "postcode": "cb1"}
-    assert outcome(plan.transform, bad, 3) == outcome(reference.transform_input, bad, broadband_mapping, schema, 3)
+    assert outcome(plan.transform, bad, 3) == outcome(
+        reference.transform_input, bad, broadband_mapping, schema, 3
+    )
     assert general_calls == [bad]
 
 
@@ -235,7 +243,7 @@ def test_text_fields_written_once_build_the_prompt_as_they_are_stored(general_ca
         "extraction_name": "bench",
         "input_mapping": {
             "column_mappings": {"number": "number", "street": "street", "town": "town"},
-            "static_values": {"source": "batch \"quoted\""},
+            "static_values": {"source": 'batch "quoted"'},
             "transformations": [
                 {"field": "address", "type": "concat", "columns": ["number", "street"]},
                 {"field": "label", "type": "template", "template": "{number}/{street}"},
@@ -245,9 +253,14 @@ def test_text_fields_written_once_build_the_prompt_as_they_are_stored(general_ca
     schema = {"type": "object", "properties": {"town": {"type": "string", "default": "Cambridge"}}}
     plan = compile_input_plan(mapping, schema)
     general_calls.clear()
-    for row in ({"number": "1", "street": "Mill Lane", "town": ""}, {"number": "2", "street": "é", "town": "Ely"}):
+    for row in (
+        {"number": "1", "street": "Mill Lane", "town": ""},
+        {"number": "2", "street": "é", "town": "Ely"},
+    ):
         result = plan.transform(row, 1)
         assert result == reference.transform_input(row, mapping, schema, 1)
-        assert result["prompt"] == "Run bench with these inputs: " + json.dumps(result["data"], ensure_ascii=False)
+        assert result["prompt"] == "Run bench with these inputs: " + json.dumps(
+            result["data"], ensure_ascii=False
+        )
     assert general_calls == []
     assert list(result["data"]) == ["source", "number", "street", "town", "address", "label"]
