@@ -26,6 +26,12 @@ conversions, precompiled checks, transformations, the prompt's pieces);
 container or the local engine compiles each config once. A malformed
 transformation is refused (MappingConfigError) while building the plan, which
 is never kept, so every row is refused, as before.
+
+A plan's `transform` is a fast path for the common row (a plain dict that
+passes): values typed as they are read, statics and defaults typed at compile
+time, the default prompt's JSON written as the values are stored. Any row
+with a problem goes to the general `InputPlan.transform`, so its errors are
+exactly the general path's.
 """
 
 from __future__ import annotations
