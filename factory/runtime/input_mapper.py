@@ -655,8 +655,6 @@ def _fast_transform(
                 get = row.get
                 for column, field, passes, step, key in columns:
                     value = get(column)
-                    if value is None:
-                        continue
                     if value.__class__ is str:
                         text = value.strip()
                         if not text:
@@ -666,6 +664,8 @@ def _fast_transform(
                             if incremental:
                                 parts.append(key + encode_text(text))
                             continue
+                    elif value is None:
+                        continue
                     elif isinstance(value, str):
                         raise use_general
                     problems: list[str] = []
@@ -679,8 +679,6 @@ def _fast_transform(
                     data[field] = typed
                 for field, apply, passes, step, key in transformations:
                     value = apply(row)
-                    if value is None:
-                        continue
                     if value.__class__ is str:
                         text = value.strip()
                         if not text:
@@ -690,6 +688,8 @@ def _fast_transform(
                             if incremental:
                                 parts.append(key + encode_text(text))
                             continue
+                    elif value is None:
+                        continue
                     elif isinstance(value, str):
                         raise use_general
                     problems = []
