@@ -26,6 +26,12 @@ conversions, precompiled checks, transformations, the prompt's pieces);
 container or the local engine compiles each config once. A malformed
 transformation is refused (MappingConfigError) while building the plan, which
 is never kept, so every row is refused, as before.
+
+A plan's `transform` is a fast path for the common row (a plain dict that
+passes): values typed as they are read, statics and defaults typed at compile
+time, the default prompt's JSON written as the values are stored. Any row
+with a problem goes to the general `InputPlan.transform`, so its errors are
+exactly the general path's.
 """
 
 from __future__ import annotations
@@ -33,7 +39,10 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, Callable, Sequence
+
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
 
 from factory.runtime.csv_source import BOM, strip_bom_keys
 from factory.runtime.json_text import dumps_function, flat_text_object
@@ -41,6 +50,7 @@ from factory.runtime.plan_cache import PlanCache
 from factory.runtime.value_checks import (
     JSON_TYPES,
     compile_property_check,
+    compiled_pattern,
     property_problems,
     required_fields,
 )
@@ -230,29 +240,53 @@ def _missing_column(column: Any, field: Any) -> str:
     return f"column {column!r} (used by {field}) is not in the row"
 
 
+def _cells_getter(columns: Sequence[Any]) -> Callable[[dict[str, Any]], tuple]:
+    """`tuple(row[column] for column in columns)` in C (KeyError for a missing column)."""
+    if len(columns) == 1:
+        only = itemgetter(columns[0])
+        return lambda row: (only(row),)
+    return itemgetter(*columns)
+
+
 def _concat(spec: dict[str, Any]) -> Transform:
     columns, field, separator = spec["columns"], spec["field"], spec.get("separator", " ")
+    cells_of = _cells_getter(columns)
 
     def apply(row: dict[str, Any]) -> tuple[Any, Sequence[str]]:
         try:
             if row.__class__ is not dict:  # a mapping with its own idea of a missing key: ask it
                 raise KeyError
-            cells = [row[column] for column in columns]
+            cells: Sequence[Any] = cells_of(row)
         except KeyError:
             missing = [_missing_column(column, field) for column in columns if column not in row]
             if missing:
                 return None, missing
             cells = [row[column] for column in columns]
-        parts = []
+        parts: list[str] = []
         for cell in cells:
-            if isinstance(cell, str):
+            if cell.__class__ is str:
                 cell = cell.strip()
                 if cell:
                     parts.append(cell)
+            elif isinstance(cell, str):  # a str subclass: its own strip says absent, str() gives the text
+                if not cell.strip() == "":
+                    parts.append(str(cell).strip())
             elif cell is not None:
                 parts.append(str(cell).strip())
         return separator.join(parts), _NONE
 
+    def fast(row: dict[str, Any]) -> Any:
+        """For a plain dict row: the text, KeyError for a missing column (a problem: the general path)."""
+        parts = []
+        for cell in cells_of(row):
+            if cell.__class__ is not str:
+                return apply(row)[0]  # every column is there: no problem to report
+            cell = cell.strip()
+            if cell:
+                parts.append(cell)
+        return separator.join(parts)
+
+    apply.fast = fast  # type: ignore[attr-defined]
     return apply
 
 
@@ -264,18 +298,30 @@ def _template(spec: dict[str, Any]) -> Transform:
         text = pieces[0]
         return lambda row: (text, _NONE)
     pattern = "{}".join(literal.replace("{", "{{").replace("}", "}}") for literal in literals)
+    cells_of = _cells_getter(columns)
+    as_text = "{!s}".join(literal.replace("{", "{{").replace("}", "}}") for literal in literals)  # str(cell)
 
     def apply(row: dict[str, Any]) -> tuple[Any, Sequence[str]]:
         problems: Sequence[str] = _NONE
         try:
             if row.__class__ is not dict:  # a mapping with its own idea of a missing key: ask it
                 raise KeyError
-            cells = [row[column] for column in columns]
+            cells: Sequence[Any] = cells_of(row)
         except KeyError:
             problems = [_missing_column(column, field) for column in columns if column not in row]
             cells = [row[column] if column in row else None for column in columns]
-        return pattern.format(*["" if cell is None else str(cell) for cell in cells]), problems
+        if None in cells:  # identity first: a row's values (text, JSON) are never equal to None otherwise
+            return pattern.format(*["" if cell is None else str(cell) for cell in cells]), problems
+        return as_text.format(*cells), problems
 
+    def fast(row: dict[str, Any]) -> Any:
+        """For a plain dict row: the text, KeyError for a missing column (a problem: the general path)."""
+        cells = cells_of(row)
+        if None in cells:
+            return pattern.format(*["" if cell is None else str(cell) for cell in cells])
+        return as_text.format(*cells)
+
+    apply.fast = fast  # type: ignore[attr-defined]
     return apply
 
 
@@ -451,6 +497,234 @@ class InputPlan:
         return {"prompt": self.prompt(data), "data": data}
 
 
+# --- the fast path: one fused pass for rows that pass, the plan's own `transform` for the rest ----
+
+_NO_CONSTANT = object()  # a static value or default that does not pass its field's step as it is
+_IMMUTABLE = (str, int, float, bool, type(None))
+
+
+class _UseGeneral(Exception):
+    """Raised inside the fast path to hand the row to the plan's own `transform`."""
+
+
+_USE_GENERAL = _UseGeneral  # raised as a class: a fresh instance only for a row that fails
+
+
+def _default_prompt_prefix(mapping: dict[str, Any], section: dict[str, Any]) -> str | None:
+    """The text before the JSON of the data in the default prompt; None when a prompt_template is set."""
+    if section.get("prompt_template") or mapping.get("prompt_template"):
+        return None
+    name = mapping.get("extraction_name")
+    return f"Run {name} with these inputs: " if name else ""
+
+
+def _never(text: str) -> bool:
+    return False
+
+
+def _text_passes(plan: InputPlan, field: Any, prop: Any) -> Callable[[str], Any] | None:
+    """For stripped text of `field`: None if any text passes as it is, else a test (truthy: passes as it is).
+
+    A field whose text is typed by its step gets a test that always says no.
+    A plain string (or untyped) property whose only rule is a valid pattern
+    is tested by the pattern's own `search`, which is what its check does.
+    """
+    if field in plan.text_fields:
+        return None
+    check = plan.text_checks.get(field)
+    if check is None:
+        return _never
+    if (
+        isinstance(prop, dict)
+        and prop.get("type") in (None, "string")
+        and not any(key in prop for key in ("enum", "minLength", "maxLength", "minimum", "maximum"))
+        and isinstance(prop.get("pattern"), str)
+        and prop["pattern"]
+    ):
+        try:
+            return compiled_pattern(prop["pattern"]).search
+        except re.error:
+            pass
+    return lambda text: not check(text)
+
+
+def _constant(plan: InputPlan, field: Any, value: Any) -> Any:
+    """`value` as `transform` would type it for `field`, worked out once; _NO_CONSTANT when it fails.
+
+    Only values that cannot be shared wrongly between rows: immutable ones,
+    or the very object the mapping holds (which `transform` shares as well).
+    """
+    try:
+        typed = InputPlan.transform(
+            InputPlan(
+                static_values=((field, value),),
+                columns=(),
+                transformations=(),
+                defaults=(),
+                steps=plan.steps,
+                text_fields=plan.text_fields,
+                text_checks=plan.text_checks,
+                required=(),
+                prompt=lambda data: "",
+            ),
+            {},
+        )["data"][field]
+    except Exception:  # noqa: BLE001 - a value that fails (or raises) is left to the general path
+        return _NO_CONSTANT
+    if typed.__class__ not in _IMMUTABLE and typed is not value:
+        return _NO_CONSTANT
+    return typed
+
+
+def _fast_apply(apply: Transform) -> Callable[[dict[str, Any]], Any]:
+    """A transformation for the fast path: the value alone, _UseGeneral (or KeyError) on a problem."""
+    fast = getattr(apply, "fast", None)
+    if fast is not None:
+        return fast
+
+    def checked(row: dict[str, Any]) -> Any:
+        value, found = apply(row)
+        if found:
+            raise _UseGeneral
+        return value
+
+    return checked
+
+
+def _fast_transform(
+    plan: InputPlan, properties: dict[str, Any], prompt_prefix: str | None
+) -> Callable[..., dict[str, Any]] | None:
+    """`plan.transform` as one pass for a plain dict row that passes; None when the plan has no such path.
+
+    Each column and transformation value is typed as soon as it is read
+    (statics and defaults were typed at compile time), into `data` in the
+    order `transform` builds it: statics, columns, transformations, defaults,
+    a later source overwriting an earlier one in place. Any problem, a
+    non-dict row, a BOM in a key or an error hands the row to the plan's own
+    `transform`, which finds the same problems in the same order, so a
+    failing row reads exactly as before. The default prompt's JSON, when
+    every key and value is text, is each field's key written once joined to
+    its value's `encode_basestring`: the encoder's own text, no encoder built.
+    """
+    general = InputPlan.transform.__get__(plan)
+    statics = []
+    for field, value in plan.static_values:
+        typed = _constant(plan, field, value)
+        if typed is _NO_CONSTANT:
+            return None
+        statics.append((field, typed))
+    constants = [*statics, *[(field, _constant(plan, field, value)) for field, value in plan.defaults]]
+    fields = [field for _column, field in plan.columns] + [field for field, _apply in plan.transformations]
+    text_start = (  # the default prompt's JSON is written here while every key and value is text
+        prompt_prefix is not None
+        and all(field.__class__ is str for field in fields)
+        and all(field.__class__ is str and value.__class__ is str for field, value in constants)
+    )
+    # each field's JSON key and separator, written once: a row's prompt joins them to its values
+    keys: dict[Any, str] = {
+        field: encode_basestring(field) + ": " for field in fields + [f for f, _v in constants] if text_start
+    }
+    written = [field for field, _value in statics] + fields
+    # no field written twice: each value's JSON is written as it is stored, in the order of `data`
+    incremental = text_start and len(set(written)) == len(written)
+    encode_text = encode_basestring
+    static_parts = [keys[field] + encode_text(value) for field, value in statics] if incremental else []
+
+    def entry(field: Any) -> tuple[Callable[[str], Any] | None, Step, str]:
+        return _text_passes(plan, field, properties.get(field, {})), plan.steps[field], keys.get(field, "")
+
+    columns = [(column, field, *entry(field)) for column, field in plan.columns]
+    transformations = [(field, _fast_apply(apply), *entry(field)) for field, apply in plan.transformations]
+    defaults = [
+        (field, typed, keys[field] + encode_text(typed) if incremental else "")
+        for field, typed in constants[len(statics) :]
+    ]
+    required = tuple(field for field, _message in plan.required)
+    prompt, statics_dict, use_general = plan.prompt, dict(statics), _USE_GENERAL
+    prefix = prompt_prefix or ""  # used only when the default prompt is (text_start)
+
+    def transform(row: dict[str, Any], row_number: int | None = None) -> dict[str, Any]:
+        """One CSV row -> {"prompt": str, "data": {field: typed value}}; InputRowError if invalid."""
+        if row.__class__ is dict:
+            try:
+                if BOM in "".join(row):
+                    raise use_general
+                data = statics_dict.copy()
+                text_only = text_start
+                parts = static_parts.copy()
+                get = row.get
+                for column, field, passes, step, key in columns:
+                    value = get(column)
+                    if value.__class__ is str:
+                        text = value.strip()
+                        if not text:
+                            continue
+                        if passes is None or passes(text):
+                            data[field] = text
+                            if incremental:
+                                parts.append(key + encode_text(text))
+                            continue
+                    elif value is None:
+                        continue
+                    elif isinstance(value, str):
+                        raise use_general
+                    problems: list[str] = []
+                    typed = step(value, problems)
+                    if problems:
+                        raise use_general
+                    if typed.__class__ is not str:
+                        text_only = False
+                    elif incremental:
+                        parts.append(key + encode_text(typed))
+                    data[field] = typed
+                for field, apply, passes, step, key in transformations:
+                    value = apply(row)
+                    if value.__class__ is str:
+                        text = value.strip()
+                        if not text:
+                            continue
+                        if passes is None or passes(text):
+                            data[field] = text
+                            if incremental:
+                                parts.append(key + encode_text(text))
+                            continue
+                    elif value is None:
+                        continue
+                    elif isinstance(value, str):
+                        raise use_general
+                    problems = []
+                    typed = step(value, problems)
+                    if problems:
+                        raise use_general
+                    if typed.__class__ is not str:
+                        text_only = False
+                    elif incremental:
+                        parts.append(key + encode_text(typed))
+                    data[field] = typed
+                for field, typed, part in defaults:
+                    if field not in data:
+                        if typed is _NO_CONSTANT:
+                            raise use_general
+                        data[field] = typed
+                        if incremental:
+                            parts.append(part)
+                for field in required:
+                    if field not in data:
+                        raise use_general
+                if text_only:
+                    if incremental:
+                        text = ", ".join(parts)
+                    else:
+                        text = ", ".join([keys[field] + encode_text(value) for field, value in data.items()])
+                    return {"prompt": prefix + "{" + text + "}", "data": data}
+                return {"prompt": prompt(data), "data": data}
+            except Exception:  # noqa: BLE001 - the general path fails (or not) exactly as it always did
+                pass
+        return general(row, row_number)  # outside the handler: its errors carry no extra context
+
+    return transform
+
+
 def compile_input_plan(mapping: dict[str, Any], input_schema: dict[str, Any] | None = None) -> InputPlan:
     """Everything `transform` needs, worked out once; MappingConfigError for a malformed mapping."""
     section = input_section(mapping)
@@ -487,7 +761,7 @@ def compile_input_plan(mapping: dict[str, Any], input_schema: dict[str, Any] | N
             else f"{field}: required field has no column mapped to it"
         )
         required.append((field, message))
-    return InputPlan(
+    plan = InputPlan(
         static_values=static_values,
         columns=columns,
         transformations=tuple(transformations),
@@ -498,6 +772,10 @@ def compile_input_plan(mapping: dict[str, Any], input_schema: dict[str, Any] | N
         required=tuple(required),
         prompt=_prompt_builder(mapping, section),
     )
+    fast = _fast_transform(plan, properties, _default_prompt_prefix(mapping, section))
+    if fast is not None:  # an instance attribute: `plan.transform` is the fast path, one call deep
+        object.__setattr__(plan, "transform", fast)
+    return plan
 
 
 _PLANS: PlanCache[InputPlan] = PlanCache(compile_input_plan)
