@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any, Callable, Sequence
 
-from json.encoder import encode_basestring  # type: ignore[attr-defined]
+from json.encoder import encode_basestring
 
 from factory.runtime.csv_source import BOM, strip_bom_keys
 from factory.runtime.json_text import dumps_function, flat_text_object
