@@ -123,24 +123,12 @@ def request_payload(payload: dict[str, Any], agent: AgentSpec) -> Any:
 
 def check_foreign_ready(mapping: dict[str, Any], source: str) -> None:
     """A target we did not make has no record to check: the config's transformations and required fields."""
-    from factory.runtime.agent_record_checks import mapped_fields
-    from factory.runtime.input_mapper import MappingConfigError, check_transformation, input_section, target_required
+    from factory.runtime.agent_record_checks import mapped_fields, mapping_problems
+    from factory.runtime.input_mapper import input_section
 
-    problems: list[str] = []
-    try:
-        section = input_section(mapping)
-        for index, spec in enumerate(section.get("transformations") or []):
-            check_transformation(spec, index)
-        mapped = mapped_fields(section)
-        problems = [
-            f"required input field {field!r} is not mapped from any column"
-            for field in target_required(section, None)
-            if field not in mapped
-        ]
-        if not mapped:
-            problems.append("the config maps no column to any input field")
-    except MappingConfigError as err:
-        problems = [str(err)]
+    problems = mapping_problems(mapping)
+    if not problems and not mapped_fields(input_section(mapping)):
+        problems.append("the config maps no column to any input field")
     if problems:
         raise FactoryError(
             [Problem(source, "$.input_mapping", "config", p, "fix the batch config") for p in problems]

@@ -67,14 +67,24 @@ def check_agent_record(
         problems.append(
             f"agent {record.get('agent_name', agent_name)!r} does not have structured_output.enabled"
         )
-    section = input_section(mapping)
+    return problems + mapping_problems(mapping, record_input_schema(record))
+
+
+def mapping_problems(mapping: dict[str, Any], input_schema: dict[str, Any] | None = None) -> list[str]:
+    """What makes every row fail on the mapping's side: a bad transformation, a required field no column
+    maps. The same for our agents (with the record's input schema) and for targets without a record."""
+    problems = []
+    try:
+        section = input_section(mapping)
+    except MappingConfigError as exc:
+        return [str(exc)]
     try:
         for index, spec in enumerate(section.get("transformations") or []):
             check_transformation(spec, index)
     except MappingConfigError as exc:
         problems.append(str(exc))
     mapped = mapped_fields(section)
-    for field in target_required(section, record_input_schema(record)):
+    for field in target_required(section, input_schema):
         if field not in mapped:
             problems.append(f"required input field {field!r} is not mapped from any column")
     return problems

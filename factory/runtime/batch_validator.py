@@ -25,16 +25,11 @@ from factory.runtime.csv_source import HEADER_PROBE_BYTES, CsvInputError, header
 from factory.runtime.agent_record_checks import (
     check_agent_record,
     load_agent_record,
-    mapped_fields,
+    mapping_problems,
     record_input_schema,
     structured_output_config,
 )
-from factory.runtime.input_mapper import (
-    MappingConfigError,
-    check_transformation,
-    input_section,
-    target_required,
-)
+from factory.runtime.input_mapper import input_section, target_required
 from factory.runtime.mapping_choice import (
     SOURCE_STRUCTURED,
     MappingChoice,
@@ -64,22 +59,6 @@ def referenced_columns(section: dict[str, Any]) -> dict[str, str]:
 # How each row's input mapper result {"prompt", "data"} is sent to the target: whole to our
 # generated agents, its data to a Lambda tool, the prompt as a user message to any other agent.
 PAYLOAD_ROW, PAYLOAD_DATA, PAYLOAD_MESSAGES = "row", "data", "messages"
-
-
-def check_mapping_alone(mapping: dict[str, Any]) -> list[str]:
-    """What can be checked of the input mapping when the target has no record: transformations, required."""
-    section = input_section(mapping)
-    problems = []
-    try:
-        for index, spec in enumerate(section.get("transformations") or []):
-            check_transformation(spec, index)
-    except MappingConfigError as exc:
-        problems.append(str(exc))
-    mapped = mapped_fields(section)
-    for field in target_required(section, None):
-        if field not in mapped:
-            problems.append(f"required input field {field!r} is not mapped from any column")
-    return problems
 
 
 def output_choice(
@@ -117,7 +96,7 @@ def plan_target(
         errors = check_agent_record(record, mapping, agent_name)
         fields = [str(name) for name in mapping.get("structured_output_fields") or []]
     else:
-        errors = check_agent_record(record, mapping, agent_name) if record else check_mapping_alone(mapping)
+        errors = check_agent_record(record, mapping, agent_name) if record else mapping_problems(mapping)
         fields = list(choice.mappings.names) if choice.mappings else []
     form = PAYLOAD_DATA if kind == "tool" else PAYLOAD_ROW if record else PAYLOAD_MESSAGES
     return errors, {"output_source": choice.source, "output_fields": fields, "payload_form": form}
