@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterable
 
 from factory.batch.agents import AgentSpec
 from factory.batch.csv_source import CsvRow
-from factory.batch.invokers import FinalCallError, Invoker
+from factory.batch.invokers import AgentFailedError, FinalCallError, Invoker
 from factory.batch.local_store import LocalResultStore
 from factory.batch.progress import Progress
 from factory.batch.targets import OutputPlan, request_payload
@@ -166,7 +166,7 @@ class RowProcessor:
                          execution_time_ms=int((time.monotonic() - started) * 1000), timestamp=utc_timestamp())
 
     def call(self, payload: Any) -> tuple[Any, str | None]:
-        last_error = ""
+        last_error, own_words = "", False
         attempts = 0
         for attempt in range(self.options.retries + 1):
             attempts += 1
@@ -175,17 +175,24 @@ class RowProcessor:
             except AgentOutputError as err:
                 return None, str(err)
             except FinalCallError as err:  # the target answered with an error: asking again gives the same
-                last_error = str(err)
+                last_error, own_words = str(err), False
                 break
+            except AgentFailedError as err:  # the agent's own named failure: retried, then its words alone
+                last_error, own_words = str(err), True
             except Exception as err:  # noqa: BLE001 - any agent failure is retried, then recorded
-                last_error = f"{type(err).__name__}: {err}"
+                last_error, own_words = f"{type(err).__name__}: {err}", False
             except BaseException as err:  # noqa: BLE001 - sys.exit() or KeyboardInterrupt inside the agent:
                 # this row's failure, not the run's (the run's own Ctrl-C arrives as a signal in the main
                 # thread and only sets `stop`); not retried, the agent asked to stop.
                 last_error = f"{type(err).__name__}: {err}".rstrip(": ") + " raised by the agent"
+                own_words = False
                 break
             if attempt < self.options.retries and self.stop.wait(backoff_delay(attempt, self.options)):
                 break
+        if own_words:
+            # A FAILED agent execution's "<Error>: <Cause>", the cell the step-functions engine writes for it
+            # (result_writer.caught_error_text): the same row fails in the same words on either engine.
+            return None, last_error
         return None, f"agent call failed after {attempts} attempt(s): {last_error}"
 
     def process(self, row: CsvRow) -> RowResult | None:

@@ -34,6 +34,14 @@ class FinalCallError(AgentCallError):
     """The call completed and the target answered with an error (a Lambda FunctionError): not retried."""
 
 
+class AgentFailedError(AgentCallError):
+    """The agent ran and ended in its own named failure (a FAILED execution's Error and Cause).
+
+    Its text is the row's error as it stands, in the words the step-functions
+    engine writes for the same failure, so both engines give the same cell.
+    """
+
+
 class Invoker(Protocol):
     def __call__(self, payload: Any, timeout: float) -> Any: ...
 
@@ -201,6 +209,11 @@ class StateMachineInvoker:
             status = described["status"]
             if status == "SUCCEEDED":
                 return json.loads(described.get("output") or "null")
+            if status == "FAILED" and (described.get("error") or described.get("cause")):
+                from factory.runtime.result_writer import caught_error_text
+
+                raise AgentFailedError(caught_error_text({"Error": described.get("error"),
+                                                          "Cause": described.get("cause")}))
             if status in self.TERMINAL:
                 cause = described.get("cause") or described.get("error") or status
                 raise AgentCallError(f"execution {status.lower()}: {cause}")

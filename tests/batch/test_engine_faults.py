@@ -123,3 +123,47 @@ def test_output_nested_past_the_stack_fails_its_row_only() -> None:
         agent_output({"structured_output": deep})
     plain = {"a": [1, 2.5, "x", None, True, {"b": []}]}
     assert agent_output(plain) is plain, "JSON-native output passes untouched (no copy)"
+
+
+NAMED_FAILURE_AGENT = '''
+import threading
+from factory.batch.invokers import AgentFailedError
+
+CALLS = []
+LOCK = threading.Lock()
+
+def invoke(payload):
+    data = payload.get("data", payload)
+    with LOCK:
+        CALLS.append(data.get("street"))
+    if data.get("street") == "named":
+        raise AgentFailedError("BrowserRunFailed: page gone on " + data.get("postcode", ""))
+    raise RuntimeError("socket closed")
+'''
+
+
+def test_an_agents_named_failure_is_retried_then_written_in_its_own_words(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A FAILED agent execution's "<Error>: <Cause>" is the cell the step-functions engine writes for the row
+    (tests/sfn/test_batch_machine.py compares both engines); any other failure keeps the attempt count."""
+    package = tmp_path / "agents"
+    package.mkdir()
+    (package / "named_failure_agent_for_engine_tests.py").write_text(NAMED_FAILURE_AGENT)
+    monkeypatch.syspath_prepend(str(package))
+    monkeypatch.chdir(REPO)
+    source, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_text("Building Number,Street,Postcode\r\n1,named,CB1 2AB\r\n2,other,CB1 2AB\r\n", "utf-8")
+    result = CliRunner().invoke(main, [
+        "batch", "run", str(source), "--agent", AGENT, "--invoke", "named_failure_agent_for_engine_tests:invoke",
+        "--store", str(tmp_path / "s.sqlite"), "--out", str(out), "--retries", "1", "--quiet",
+    ])
+    assert result.exit_code == 1, result.output
+    with open(out, newline="", encoding="utf-8") as handle:
+        errors = {row["Street"]: (row["_status"], row["_error"]) for row in csv.DictReader(handle)}
+    assert errors == {
+        "named": ("FAILED", "BrowserRunFailed: page gone on CB1 2AB"),
+        "other": ("FAILED", "agent call failed after 2 attempt(s): RuntimeError: socket closed"),
+    }
+    import named_failure_agent_for_engine_tests as agent
+
+    assert sorted(agent.CALLS) == ["named", "named", "other", "other"]  # both retried once

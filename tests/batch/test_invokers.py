@@ -13,6 +13,7 @@ import pytest
 
 from factory.batch.invokers import (
     AgentCallError,
+    AgentFailedError,
     HttpInvoker,
     PythonInvoker,
     StateMachineInvoker,
@@ -134,9 +135,20 @@ def test_state_machine_polls_until_it_succeeds() -> None:
 
 
 def test_state_machine_failure_and_deadline() -> None:
+    # a FAILED execution's own Error and Cause, in the words the batch state machine writes for the row
     failed = FakeStepFunctions([{"status": "FAILED", "error": "BrowserRunFailed", "cause": "page gone"}])
-    with pytest.raises(AgentCallError, match="execution failed: page gone"):
+    with pytest.raises(AgentFailedError) as raised:
         StateMachineInvoker(failed, "arn", first_poll=0.01)(PAYLOAD, timeout=5)
+    assert str(raised.value) == "BrowserRunFailed: page gone"
+    lambda_cause = json.dumps({"errorMessage": "no such page", "errorType": "ValueError", "stackTrace": ["x"]})
+    failed = FakeStepFunctions([{"status": "FAILED", "error": "ValueError", "cause": lambda_cause}])
+    with pytest.raises(AgentFailedError, match="^ValueError: no such page$"):
+        StateMachineInvoker(failed, "arn", first_poll=0.01)(PAYLOAD, timeout=5)
+    for described, words in (({"status": "FAILED"}, "execution failed: FAILED"),
+                              ({"status": "ABORTED", "cause": "stopped by hand"}, "execution aborted: stopped by hand")):
+        with pytest.raises(AgentCallError) as raised:
+            StateMachineInvoker(FakeStepFunctions([described]), "arn", first_poll=0.01)(PAYLOAD, timeout=5)
+        assert str(raised.value) == words and not isinstance(raised.value, AgentFailedError)
     running = FakeStepFunctions([{"status": "RUNNING"}])
     with pytest.raises(AgentCallError, match="still running after 0.05 s"):
         StateMachineInvoker(running, "arn", first_poll=0.01)(PAYLOAD, timeout=0.05)
