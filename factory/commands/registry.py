@@ -97,7 +97,12 @@ def register(paths: tuple[Path, ...], generated_dir: Path, create_tables: bool, 
     from factory.registry.connect import agent_arns
     from factory.registry.records import now_iso
     from factory.registry.service import build_pairs, register_run, tool_items
-    from factory.registry.sources import ORCHESTRATOR_TOOL_SPECS, read_generated_records, read_orchestrator_tools
+    from factory.registry.sources import (
+        ORCHESTRATOR_TOOL_SPECS,
+        foreign_output_schemas,
+        read_generated_records,
+        read_orchestrator_tools,
+    )
 
     registry = _open_registry(options)
     records = read_generated_records(list(paths), generated_dir)
@@ -108,13 +113,22 @@ def register(paths: tuple[Path, ...], generated_dir: Path, create_tables: bool, 
                         registry.env_name)
     items, sources = tool_items(pairs, read_orchestrator_tools(generated_dir), __version__,
                                 (generated_dir / ORCHESTRATOR_TOOL_SPECS).as_posix(), registered_at)
-    run = register_run(registry, pairs, items, sources, dry_run)
+    others = foreign_output_schemas(list(paths), {record.agent["agent_name"] for record in records})
+    run = register_run(registry, pairs, items, sources, dry_run, others, registered_at)
     if as_json:
         click.echo(json.dumps({"registry": registry.describe(), "env": registry.env_name, "dry_run": dry_run,
                                "written": run.written, "results": [result.as_dict() for result in run.schemas],
-                               "tools": [tool.as_dict() for tool in run.tools]}, indent=2, ensure_ascii=False))
+                               "tools": [tool.as_dict() for tool in run.tools],
+                               "output_schemas": [result.as_dict() for result in run.output_schemas]},
+                              indent=2, ensure_ascii=False))
     else:
         _print_registration(run.schemas, run.tools, registry.describe(), dry_run, bool(run.problems))
+        for result in run.output_schemas:
+            state = result.outcome if dry_run or result.outcome in ("unchanged", "conflict") else (
+                f"{result.outcome} (written)" if result.written else f"{result.outcome} (NOT written: the run has a conflict)")
+            what = "new minimal record" if result.created else f"record version {result.record_version}"
+            click.echo(f"{'[dry run] ' if dry_run else ''}{state}: output schema {result.agent_name} "
+                       f"{result.version} ({what})")
     if run.problems:
         raise FactoryError(run.problems)
     return EXIT_OK
