@@ -187,3 +187,15 @@ def test_a_broken_output_schema_file_stops_register_before_any_write(backend: st
     assert result.exit_code == 1
     assert "schemas/classify-ticket.yaml" in result.output and "duplicate key 'agent'" in result.output
     assert open_registry(backend, where).latest("agent", "energy-tariff-quotes-agent") is None
+
+
+def test_register_with_another_agents_output_schema_imports_nothing_of_the_generator(project: Path) -> None:
+    """The YAML reader register uses (factory.output_schemas) keeps the registry commands' import budget."""
+    from tests.registry.test_registry_import_budget import probe
+
+    write_other(project)
+    where = ["--env", ENV, "--backend", "sqlite", "--registry-file", str(project / "registry.sqlite"), "--no-arn"]
+    assert probe(project, "register", "--dry-run", *where) == {"exit": 0, "loaded": []}
+    assert probe(project, "register", *where) == {"exit": 0, "loaded": []}
+    item = SqliteRegistry(ENV, project / "registry.sqlite").get(Key("agent", "classify-ticket", "2.1.0"))
+    assert item is not None and json.loads(item["output_schema"])["agent"] == "classify-ticket"
