@@ -13,6 +13,7 @@ from factory.errors import EXIT_OK, FactoryError
 from factory.names import ENV_NAME_RE
 
 if TYPE_CHECKING:
+    from factory.registry.agent_output_schemas import OutputSchemaRegistration
     from factory.registry.connect import RegistryOptions
     from factory.registry.protocol import Registry
     from factory.registry.service import Registration, ToolRegistration
@@ -123,12 +124,7 @@ def register(paths: tuple[Path, ...], generated_dir: Path, create_tables: bool, 
                               indent=2, ensure_ascii=False))
     else:
         _print_registration(run.schemas, run.tools, registry.describe(), dry_run, bool(run.problems))
-        for result in run.output_schemas:
-            state = result.outcome if dry_run or result.outcome in ("unchanged", "conflict") else (
-                f"{result.outcome} (written)" if result.written else f"{result.outcome} (NOT written: the run has a conflict)")
-            what = "new minimal record" if result.created else f"record version {result.record_version}"
-            click.echo(f"{'[dry run] ' if dry_run else ''}{state}: output schema {result.agent_name} "
-                       f"{result.version} ({what})")
+        _print_output_schemas(run.output_schemas, dry_run)
     if run.problems:
         raise FactoryError(run.problems)
     return EXIT_OK
@@ -158,6 +154,17 @@ def _print_registration(results: list[Registration], tools: list[ToolRegistratio
     elif refused:
         summary += " (nothing is written when any schema or tool conflicts)"
     click.echo(summary)
+
+
+def _print_output_schemas(results: list[OutputSchemaRegistration], dry_run: bool) -> None:
+    """One line per other agent's output schema: what happened and to which record."""
+    for result in results:
+        state = result.outcome
+        if not dry_run and result.outcome in ("new", "updated"):
+            state += " (written)" if result.written else " (NOT written: the run has a conflict)"
+        what = "new minimal record" if result.created else f"record version {result.record_version}"
+        click.echo(f"{'[dry run] ' if dry_run else ''}{state}: output schema {result.agent_name} "
+                   f"{result.version} ({what})")
 
 
 @click.command(name="list")

@@ -294,7 +294,8 @@ class DynamoRegistry:
         return self._transact(transact)
 
     def set_attribute(self, key: Key, name: str, value: str, expected: str | None) -> bool:
-        condition = "attribute_exists(#pk) AND " + ("attribute_not_exists(#a)" if expected is None else "#a = :expected")
+        unchanged = "attribute_not_exists(#a)" if expected is None else "#a = :expected"
+        condition = f"attribute_exists(#pk) AND {unchanged}"
         update: dict[str, Any] = {
             "TableName": self.tables[key.kind],
             "Key": self._key(key),
