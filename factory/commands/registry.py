@@ -159,7 +159,7 @@ def _print_registration(results: list[Registration], tools: list[ToolRegistratio
 def _print_output_schemas(results: list[OutputSchemaRegistration], dry_run: bool) -> None:
     """One line per other agent's output schema: what happened and to which record."""
     for result in results:
-        state = result.outcome
+        state: str = result.outcome
         if not dry_run and result.outcome in ("new", "updated"):
             state += " (written)" if result.written else " (NOT written: the run has a conflict)"
         what = "new minimal record" if result.created else f"record version {result.record_version}"
