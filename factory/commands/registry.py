@@ -95,6 +95,7 @@ def register(paths: tuple[Path, ...], generated_dir: Path, create_tables: bool, 
     any conflict; a run with a conflict writes nothing.
     """
     from factory import __version__
+    from factory.output_schemas import split_paths
     from factory.registry.connect import agent_arns
     from factory.registry.records import now_iso
     from factory.registry.service import build_pairs, register_run, tool_items
@@ -106,15 +107,19 @@ def register(paths: tuple[Path, ...], generated_dir: Path, create_tables: bool, 
     )
 
     registry = _open_registry(options)
-    records = read_generated_records(list(paths), generated_dir)
+    # `register schemas/x.yaml` registers only that output schema; our records still say which agents are ours.
+    canonical, yaml_files = split_paths(list(paths))
+    records = read_generated_records(canonical, generated_dir)
+    others = foreign_output_schemas(list(paths), {record.agent["agent_name"] for record in records})
+    if yaml_files and not canonical:
+        records = []
     if create_tables and not dry_run:
         registry.create_tables()
     registered_at = now_iso()
-    pairs = build_pairs(records, registered_at, agent_arns(registry, records, account, options.region, no_arn),
-                        registry.env_name)
-    items, sources = tool_items(pairs, read_orchestrator_tools(generated_dir), __version__,
+    arns = agent_arns(registry, records, account, options.region, no_arn) if records else {}
+    pairs = build_pairs(records, registered_at, arns, registry.env_name)
+    items, sources = tool_items(pairs, read_orchestrator_tools(generated_dir) if records else [], __version__,
                                 (generated_dir / ORCHESTRATOR_TOOL_SPECS).as_posix(), registered_at)
-    others = foreign_output_schemas(list(paths), {record.agent["agent_name"] for record in records})
     run = register_run(registry, pairs, items, sources, dry_run, others, registered_at)
     if as_json:
         click.echo(json.dumps({"registry": registry.describe(), "env": registry.env_name, "dry_run": dry_run,

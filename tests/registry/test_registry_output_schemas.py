@@ -183,7 +183,8 @@ def test_a_conflicting_output_schema_refuses_the_whole_run(backend: str, where: 
 def test_a_broken_output_schema_file_stops_register_before_any_write(backend: str, where: list[str],
                                                                      project: Path) -> None:
     write_other(project, OTHER + "agent: twice\n")
-    result = run("register", *where, "--create-tables", "--no-arn")
+    open_registry(backend, where).create_tables()
+    result = run("register", *where, "--no-arn")
     assert result.exit_code == 1
     assert "schemas/classify-ticket.yaml" in result.output and "duplicate key 'agent'" in result.output
     assert open_registry(backend, where).latest("agent", "energy-tariff-quotes-agent") is None
@@ -199,3 +200,17 @@ def test_register_with_another_agents_output_schema_imports_nothing_of_the_gener
     assert probe(project, "register", *where) == {"exit": 0, "loaded": []}
     item = SqliteRegistry(ENV, project / "registry.sqlite").get(Key("agent", "classify-ticket", "2.1.0"))
     assert item is not None and json.loads(item["output_schema"])["agent"] == "classify-ticket"
+
+
+def test_naming_one_output_schema_file_registers_only_it(backend: str, where: list[str], project: Path) -> None:
+    write_other(project)
+    open_registry(backend, where).create_tables()
+    result = run("register", *where, "--no-arn", "--json", "schemas/classify-ticket.yaml")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["results"] == [] and report["tools"] == []
+    assert [(r["agent_name"], r["outcome"], r["written"]) for r in report["output_schemas"]] == [
+        ("classify-ticket", "new", True)]
+    registry = open_registry(backend, where)
+    assert registry.latest("agent", "energy-tariff-quotes-agent") is None
+    assert registry.get(Key("agent", "classify-ticket", "2.1.0")) is not None
