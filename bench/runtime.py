@@ -561,6 +561,22 @@ def dynamodb_requests(rows: int = 1000) -> dict:
     }
 
 
+# --- (a') generic output mapper on transcripts ---------------------------------------
+
+TRANSCRIPT_SHAPES = ("llm-tool-result", "llm-print-output", "llm-final-text")
+
+
+def generic_mapper_line(rows: int, repeat: int) -> str:
+    """The generic mapper's rows/s over LLM transcripts, measured by bench/generic_mapper.py's own function."""
+    from bench.generic_mapper import measure_shape
+
+    seconds = sum(rows / measure_shape(shape, rows, repeat)[0] for shape in TRANSCRIPT_SHAPES)
+    return (
+        f"(a') generic output mapper, {rows:,} LLM transcripts x {len(TRANSCRIPT_SHAPES)} shapes "
+        f"({', '.join(TRANSCRIPT_SHAPES)}), best of {repeat}: {rows * len(TRANSCRIPT_SHAPES) / seconds:,.0f} rows/s"
+    )
+
+
 # --- driver -------------------------------------------------------------------------
 
 
@@ -621,6 +637,7 @@ def main() -> None:
     repeat = max(1, args.mapper_repeat)
     original = [str(Path(args.original).resolve())] if args.original else []
     print_mappers(run_child("mappers", str(args.responses), str(repeat), *original), repeat)
+    print(generic_mapper_line(min(args.responses, 5000), repeat))
     if args.skip_aggregator:
         args.rows = 0
     if args.rows:

@@ -13,6 +13,7 @@ from factory.errors import EXIT_OK, FactoryError
 from factory.names import ENV_NAME_RE
 
 if TYPE_CHECKING:
+    from factory.registry.agent_output_schemas import OutputSchemaRegistration
     from factory.registry.connect import RegistryOptions
     from factory.registry.protocol import Registry
     from factory.registry.service import Registration, ToolRegistration
@@ -94,27 +95,41 @@ def register(paths: tuple[Path, ...], generated_dir: Path, create_tables: bool, 
     any conflict; a run with a conflict writes nothing.
     """
     from factory import __version__
+    from factory.output_schemas import split_paths
     from factory.registry.connect import agent_arns
     from factory.registry.records import now_iso
     from factory.registry.service import build_pairs, register_run, tool_items
-    from factory.registry.sources import ORCHESTRATOR_TOOL_SPECS, read_generated_records, read_orchestrator_tools
+    from factory.registry.sources import (
+        ORCHESTRATOR_TOOL_SPECS,
+        foreign_output_schemas,
+        read_generated_records,
+        read_orchestrator_tools,
+    )
 
     registry = _open_registry(options)
-    records = read_generated_records(list(paths), generated_dir)
+    # `register schemas/x.yaml` registers only that output schema; our records still say which agents are ours.
+    canonical, yaml_files = split_paths(list(paths))
+    records = read_generated_records(canonical, generated_dir)
+    others = foreign_output_schemas(list(paths), {record.agent["agent_name"] for record in records})
+    if yaml_files and not canonical:
+        records = []
     if create_tables and not dry_run:
         registry.create_tables()
     registered_at = now_iso()
-    pairs = build_pairs(records, registered_at, agent_arns(registry, records, account, options.region, no_arn),
-                        registry.env_name)
-    items, sources = tool_items(pairs, read_orchestrator_tools(generated_dir), __version__,
+    arns = agent_arns(registry, records, account, options.region, no_arn) if records else {}
+    pairs = build_pairs(records, registered_at, arns, registry.env_name)
+    items, sources = tool_items(pairs, read_orchestrator_tools(generated_dir) if records else [], __version__,
                                 (generated_dir / ORCHESTRATOR_TOOL_SPECS).as_posix(), registered_at)
-    run = register_run(registry, pairs, items, sources, dry_run)
+    run = register_run(registry, pairs, items, sources, dry_run, others, registered_at)
     if as_json:
         click.echo(json.dumps({"registry": registry.describe(), "env": registry.env_name, "dry_run": dry_run,
                                "written": run.written, "results": [result.as_dict() for result in run.schemas],
-                               "tools": [tool.as_dict() for tool in run.tools]}, indent=2, ensure_ascii=False))
+                               "tools": [tool.as_dict() for tool in run.tools],
+                               "output_schemas": [result.as_dict() for result in run.output_schemas]},
+                              indent=2, ensure_ascii=False))
     else:
         _print_registration(run.schemas, run.tools, registry.describe(), dry_run, bool(run.problems))
+        _print_output_schemas(run.output_schemas, dry_run)
     if run.problems:
         raise FactoryError(run.problems)
     return EXIT_OK
@@ -144,6 +159,17 @@ def _print_registration(results: list[Registration], tools: list[ToolRegistratio
     elif refused:
         summary += " (nothing is written when any schema or tool conflicts)"
     click.echo(summary)
+
+
+def _print_output_schemas(results: list[OutputSchemaRegistration], dry_run: bool) -> None:
+    """One line per other agent's output schema: what happened and to which record."""
+    for result in results:
+        state: str = result.outcome
+        if not dry_run and result.outcome in ("new", "updated"):
+            state += " (written)" if result.written else " (NOT written: the run has a conflict)"
+        what = "new minimal record" if result.created else f"record version {result.record_version}"
+        click.echo(f"{'[dry run] ' if dry_run else ''}{state}: output schema {result.agent_name} "
+                   f"{result.version} ({what})")
 
 
 @click.command(name="list")

@@ -293,6 +293,20 @@ class DynamoRegistry:
         } for key, item in items]
         return self._transact(transact)
 
+    def set_attribute(self, key: Key, name: str, value: str, expected: str | None) -> bool:
+        unchanged = "attribute_not_exists(#a)" if expected is None else "#a = :expected"
+        condition = f"attribute_exists(#pk) AND {unchanged}"
+        update: dict[str, Any] = {
+            "TableName": self.tables[key.kind],
+            "Key": self._key(key),
+            "UpdateExpression": "SET #a = :value",
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": {"#pk": self.shapes[key.kind].partition_key, "#a": name},
+            "ExpressionAttributeValues": {":value": {"S": value}, **({} if expected is None else
+                                                                     {":expected": {"S": expected}})},
+        }
+        return self._transact([{"Update": update}])
+
     def get(self, key: Key) -> dict[str, Any] | None:
         with self._errors(key.kind):
             response = self.client.get_item(TableName=self.tables[key.kind], Key=self._key(key),
@@ -314,7 +328,11 @@ class DynamoRegistry:
             response = self.client.query(TableName=self.tables[kind], IndexName=index,
                                          ScanIndexForward=False, Limit=1, **key_condition)
         items = response.get("Items", [])
-        return self._load(items[0]) if items else None
+        if not items:
+            # The versions index is sparse (version_key): another writer's items are only found by the key.
+            found = list(self._query_pages(kind, **key_condition))
+            return max(found, key=lambda item: semantic_order(str(item.get("version", "")))) if found else None
+        return self._load(items[0])
 
     def templates_with_status(self, status: str) -> Iterator[dict[str, Any]]:
         params: dict[str, Any] = {

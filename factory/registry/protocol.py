@@ -61,3 +61,9 @@ class Registry(Protocol):
 
     def move_status(self, moves: list[tuple[Key, str]], target: str, updated_at: str) -> bool:
         """Set `target` on every key still in its expected status; False (nothing moved) otherwise."""
+
+    def set_attribute(self, key: Key, name: str, value: str, expected: str | None) -> bool:
+        """Set one string attribute of an existing item, if it still holds `expected` (None: absent).
+
+        Every other attribute is left as it is: the item may belong to another writer.
+        """

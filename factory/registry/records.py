@@ -213,6 +213,7 @@ class RecordPair:
     template: dict[str, Any]
     agent: dict[str, Any]
     tools: tuple[dict[str, Any], ...] = ()
+    output_schema: dict[str, Any] | None = None  # generated/output_schemas/<agent>.yaml, when generated
 
     @property
     def template_key(self) -> Key:
@@ -233,9 +234,13 @@ class RecordPair:
 # (`$parse(...Item.template.S)`, `_parse_agent_item`, the UI) parse them.
 # Text also keeps numbers out of DynamoDB's N type, which boto3 reads back as
 # Decimal (a reader that json.dumps an item would fail on it).
+# The agent's output schema (the `schemas/<agent>.yaml` form, as JSON text):
+# ours inside the record we write, another system's added to its record.
+OUTPUT_SCHEMA_ATTRIBUTE = "output_schema"
 JSON_TEXT_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "template": ("template", "variables", "metadata"),
-    "agent": ("tools", "observability", "parameters", "metadata", "structured_output", "template_config"),
+    "agent": ("tools", "observability", "parameters", "metadata", "structured_output", "template_config",
+              OUTPUT_SCHEMA_ATTRIBUTE),
     "tool": ("input_schema", "tags", "config"),
 }
 

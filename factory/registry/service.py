@@ -8,12 +8,19 @@ agent record are written together or not at all, status only moves forward.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from factory.errors import FactoryError, Problem
 from factory.registry.protocol import Registry
+from factory.registry.agent_output_schemas import (
+    OutputSchemaRegistration,
+    output_schema_problems,
+    plan_output_schemas,
+    write_output_schemas,
+)
 from factory.registry.records import (
+    OUTPUT_SCHEMA_ATTRIBUTE,
     STATUSES,
     Key,
     Outcome,
@@ -26,6 +33,7 @@ from factory.registry.records import (
     classify_tool,
     decoded_form,
     item_size,
+    json_text,
     now_iso,
     registry_item,
     tool_item,
@@ -58,6 +66,9 @@ def build_pairs(records: list[RecordPair], registered_at: str, arn_for: dict[str
             extra["state_machine_arn"] = arn_for[agent_name]
         if env_name is not None:
             extra["deployment_env"] = extra["environment"] = env_name
+        if record.output_schema is not None:
+            # Derived from the same canonical schema and version as the record, so not part of its identity.
+            extra[OUTPUT_SCHEMA_ATTRIBUTE] = json_text(record.output_schema)
         template = registry_item(record.template, registered_at, kind="template",
                                  metadata={"author": "schema-factory", "agent_name": agent_name})
         pair = RecordPair(record.source, template,
@@ -269,24 +280,33 @@ class RegisterRun:
     schemas: list[Registration]
     tools: list[ToolRegistration]
     problems: list[Problem]
+    output_schemas: list[OutputSchemaRegistration] = field(default_factory=list)
 
     @property
     def written(self) -> bool:
-        return any(result.written for result in self.schemas) or any(tool.written for tool in self.tools)
+        return (any(result.written for result in self.schemas) or any(tool.written for tool in self.tools)
+                or any(result.written for result in self.output_schemas))
 
 
 def register_run(registry: Registry, pairs: list[RecordPair], tool_specs: list[dict[str, Any]],
-                 tool_sources: list[str], dry_run: bool) -> RegisterRun:
-    """Schemas and tools judged first; written only when nothing in the run conflicts."""
+                 tool_sources: list[str], dry_run: bool,
+                 output_schemas: list[tuple[str, dict[str, Any]]] | None = None,
+                 registered_at: str | None = None) -> RegisterRun:
+    """Schemas, tools and other agents' output schemas judged first; written only when nothing conflicts."""
     results = judge(registry, pairs)
     tools = plan_tools(registry, tool_specs, tool_sources)
-    refused = tools.conflicts or any(result.outcome == "conflict" for result in results)
+    schema_plans = plan_output_schemas(registry, output_schemas or [], registered_at or now_iso())
+    refused = (tools.conflicts or any(result.outcome == "conflict" for result in results)
+               or any(plan.result.outcome == "conflict" for plan in schema_plans))
     if not (dry_run or refused):
         results = write_new(registry, pairs, results)
     refused = refused or any(result.outcome == "conflict" for result in results)  # a lost race
     written_tools = write_tools(registry, tools, write=not (dry_run or refused))
-    problems = conflict_problems(results, registry) + tool_conflict_problems(written_tools, registry)
-    return RegisterRun(results, written_tools, problems)
+    schema_results = ([plan.result for plan in schema_plans] if dry_run or refused
+                      else write_output_schemas(registry, schema_plans))
+    problems = (conflict_problems(results, registry) + tool_conflict_problems(written_tools, registry)
+                + output_schema_problems(schema_results, registry))
+    return RegisterRun(results, written_tools, problems, schema_results)
 
 
 @dataclass(frozen=True)

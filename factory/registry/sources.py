@@ -19,7 +19,10 @@ from factory.check.layers import AGENT_RECORD, BROWSER_TEMPLATE, TOOL_SPECS, Sch
 from factory.check.run import fast_findings
 from factory.errors import FactoryError, Problem
 from factory.project_files import DEFAULT_SCHEMA_DIR, display_path, expand_schema_files
+from factory.output_schemas import load_output_schema_file, load_output_schemas, output_schema_files_under
 from factory.registry.records import RecordPair
+
+OUTPUT_SCHEMAS_DIR = "output_schemas"  # generated/output_schemas/<agent>.yaml (factory.emit.output_schema_file)
 
 # The batch orchestrator's tools, emitted once per tree (not per schema).
 ORCHESTRATOR_TOOL_SPECS = "tool_specs/_batch_orchestrator.json"
@@ -47,8 +50,36 @@ def read_generated_records(paths: list[Path], generated_dir: Path) -> list[Recor
         template, agent, specs = (json.loads((generated_dir / rels[layer]).read_bytes())
                                   for layer in (BROWSER_TEMPLATE, AGENT_RECORD, TOOL_SPECS))
         tools = tuple(existing_tool_form(tool) for tool in specs.get("anthropic") or [])
-        found.append(RecordPair(display_path(path), template, agent, tools))
+        found.append(RecordPair(display_path(path), template, agent, tools,
+                                generated_output_schema(generated_dir, agent["agent_name"])))
     return found
+
+
+def generated_output_schema(generated_dir: Path, agent_name: str) -> dict[str, Any] | None:
+    """Our agent's generated output-schema document; None for a tree generated before these files existed."""
+    path = generated_dir / OUTPUT_SCHEMAS_DIR / f"{agent_name}.yaml"
+    if not path.is_file():
+        return None
+    loaded = load_output_schema_file(path, display_path(path))
+    if loaded.problems or loaded.document is None:
+        raise FactoryError(loaded.problems)
+    return loaded.document
+
+
+def foreign_output_schemas(paths: list[Path], ours: set[str]) -> list[tuple[str, dict[str, Any]]]:
+    """(display path, document) of each valid `<agent>.yaml` under `paths` describing an agent not ours.
+
+    These files are repository data written by others: parsed only by the
+    strict safe YAML loader of `factory.output_schemas`; any problem refuses
+    the run before a registry call.
+    """
+    files = output_schema_files_under(paths, DEFAULT_SCHEMA_DIR)
+    documents, problems = load_output_schemas(files)
+    if problems:
+        raise FactoryError(problems)
+    # A valid file is named after its agent (load_output_schemas checks it), one file per agent.
+    return [(display_path(path), documents[path.stem]) for path in files
+            if path.stem in documents and path.stem not in ours]
 
 
 def read_orchestrator_tools(generated_dir: Path) -> list[dict[str, Any]]:
@@ -63,4 +94,5 @@ def read_orchestrator_tools(generated_dir: Path) -> list[dict[str, Any]]:
     return [existing_tool_form(tool) for tool in specs.get("anthropic") or []]
 
 
-__all__ = ["ORCHESTRATOR_TOOL_SPECS", "read_generated_records", "read_orchestrator_tools"]
+__all__ = ["ORCHESTRATOR_TOOL_SPECS", "foreign_output_schemas", "generated_output_schema", "read_generated_records",
+           "read_orchestrator_tools"]

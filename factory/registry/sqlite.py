@@ -139,6 +139,20 @@ class SqliteRegistry:
                              f"VALUES ({', '.join('?' for _ in columns)})", values)
         return True
 
+    def set_attribute(self, key: Key, name: str, value: str, expected: str | None) -> bool:
+        with self._connect(write=True) as conn:
+            where, params = self._where_key(key)
+            row = conn.execute(f"SELECT item FROM {_quote(self.tables[key.kind])} WHERE {where}", params).fetchone()
+            if row is None:
+                return False
+            item = json.loads(row[0])
+            if item.get(name) != expected:
+                return False
+            item[name] = value
+            conn.execute(f"UPDATE {_quote(self.tables[key.kind])} SET item = ? WHERE {where}",
+                         (json.dumps(item, ensure_ascii=False), *params))
+        return True
+
     def get(self, key: Key) -> dict[str, Any] | None:
         with self._connect(write=False) as conn:
             if not self._exists(conn, key.kind):
