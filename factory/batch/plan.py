@@ -145,11 +145,15 @@ def target_invoke_spec(agent: AgentSpec) -> str:
         raise FactoryError(Problem(where, "$.target.arn", "invoke",
                                    f"{agent.target_type} {agent.name!r} has no arn in the config's target",
                                    "add target.arn, or say how to call it with --invoke"))
-    valid = is_lambda_arn(arn) if agent.target_type == "tool" else is_state_machine_arn(arn)
-    if not valid:
+    if not target_arn_kind_ok(agent, arn):
         raise FactoryError(Problem(where, "$.target.arn", "invoke", f"not a {agent.target_type}'s ARN: {arn!r}",
                                    "give a state machine ARN for an agent, a Lambda function ARN for a tool"))
     return arn
+
+
+def target_arn_kind_ok(agent: AgentSpec, arn: str) -> bool:
+    """A tool is called by a whole Lambda function ARN, an agent by a whole state machine ARN."""
+    return is_lambda_arn(arn) if agent.target_type == "tool" else is_state_machine_arn(arn)
 
 
 def state_machine_client(options: AwsOptions) -> Any:
@@ -306,8 +310,7 @@ def step_functions_target(request: RunRequest, agent: AgentSpec, mapping: dict[s
     extra: dict[str, Any] = {}
     if not agent.generated:
         arn = request.invoke if request.invoke else target_invoke_spec(agent)
-        valid = is_lambda_arn(arn) if agent.target_type == "tool" else is_state_machine_arn(arn)
-        if not valid:
+        if not target_arn_kind_ok(agent, arn):
             raise FactoryError(Problem("--invoke", "$", "invoke", f"the Step Functions engine calls a "
                                        f"{agent.target_type} by its ARN, not {arn!r}",
                                        "give a state machine ARN for an agent, a Lambda function ARN for a tool"))

@@ -11,12 +11,12 @@ hashed are returned, so the caller parses exactly what was verified.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from factory.check.findings import MISSING, ORPHAN, REGENERATE, edited, finding
 from factory.errors import Problem
 from factory.names import MANIFEST_PATH
-from factory.project_files import display_path, read_manifest, sha256
+from factory.project_files import display_path, read_manifest, sha256, unsafe_manifest_path
 
 
 @dataclass(frozen=True)
@@ -31,11 +31,6 @@ class Verified:
         return not self.findings
 
 
-def _plain(rel: str) -> bool:
-    path = PurePosixPath(rel)
-    return bool(rel) and not path.is_absolute() and ".." not in path.parts and "\\" not in rel
-
-
 def verify_generated_files(out_dir: Path, rels: list[str]) -> Verified:
     """Each of `rels` (relative to `out_dir`) must be listed in MANIFEST.json with the hash of its bytes."""
     base = display_path(out_dir)
@@ -48,7 +43,7 @@ def verify_generated_files(out_dir: Path, rels: list[str]) -> Verified:
     findings: list[Problem] = []
     for rel in rels:
         entry = manifest["files"].get(rel)
-        if not _plain(rel) or not isinstance(entry, dict):
+        if unsafe_manifest_path(rel) is not None or not isinstance(entry, dict):
             findings.append(finding(show(rel), ORPHAN, "not a file MANIFEST.json lists as generated",
                                     f"{REGENERATE}; nothing but `generate` writes under the output directory"))
             continue
