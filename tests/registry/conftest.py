@@ -124,3 +124,13 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(root)
     return root
 
+
+
+@pytest.fixture
+def where(backend: str, project: Path, request: pytest.FixtureRequest) -> list[str]:
+    """The flags that point a command at a fresh registry of the backend under test."""
+    if backend == "dynamodb":
+        endpoint = request.getfixturevalue("moto_endpoint")
+        reset_moto(endpoint)
+        return ["--env", ENV, "--endpoint-url", endpoint, "--region", REGION]
+    return ["--env", ENV, "--backend", "sqlite", "--registry-file", str(project / "registry.sqlite")]

@@ -6,7 +6,10 @@ import copy
 import json
 import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from click.testing import Result
 
 from factory.registry.records import RecordPair
 from factory.registry.service import build_pairs
@@ -42,3 +45,12 @@ def pairs_of(*records: RecordPair, at: str = "2026-01-01T00:00:00.000Z") -> list
 
 def read_json(path: Path) -> Any:
     return json.loads(path.read_text("utf-8"))
+
+
+def run(*args: str) -> "Result":
+    """One CLI invocation, in-process."""
+    from click.testing import CliRunner
+
+    from factory.cli import main
+
+    return CliRunner().invoke(main, list(args))

@@ -13,27 +13,13 @@ from pathlib import Path
 
 import boto3
 import pytest
-from click.testing import CliRunner, Result
 
-from factory.cli import main
 from factory.generation import generate_to_disk
-from tests.registry.helpers import REGION, read_json, reset_moto
+from tests.registry.helpers import REGION, read_json, reset_moto, run
 
 SCHEMA_COUNT = 4
 
 
-def run(*args: str) -> Result:
-    return CliRunner().invoke(main, list(args))
-
-
-@pytest.fixture
-def where(backend: str, project: Path, request: pytest.FixtureRequest) -> list[str]:
-    """The flags that point a command at a fresh registry of the backend under test."""
-    if backend == "dynamodb":
-        endpoint = request.getfixturevalue("moto_endpoint")
-        reset_moto(endpoint)
-        return ["--env", "test", "--endpoint-url", endpoint, "--region", REGION]
-    return ["--env", "test", "--backend", "sqlite", "--registry-file", str(project / "registry.sqlite")]
 
 
 def change_schema(name: str, description: str, regenerate: bool) -> None:

@@ -15,27 +15,15 @@ from typing import Any
 import boto3
 import pytest
 import yaml
-from click.testing import CliRunner, Result
 
-from factory.cli import main
 from factory.registry.dynamodb import DynamoRegistry, DynamoSettings
 from factory.registry.protocol import Registry
 from factory.registry.records import Key
 from factory.registry.sqlite import SqliteRegistry
-from tests.registry.helpers import ENV, REGION, reset_moto
+from tests.output_schema.test_output_schema_files import GOOD
+from tests.registry.helpers import ENV, REGION, run
 
-OTHER = """\
-agent: classify-ticket
-version: "2.1.0"
-output_format: json
-fields:
-  - name: category
-    type: string
-    required: true
-    extraction:
-      - type: structured
-        path: "$.category"
-"""
+OTHER = GOOD  # the same classify-ticket output schema the file tests load
 
 # An item as the existing system's agent construct writes one (base_agent_construct.py: JSON-text
 # attributes, a number, free text with odd spacing the update must not normalise).
@@ -58,17 +46,6 @@ EXISTING = {
 }
 
 
-def run(*args: str) -> Result:
-    return CliRunner().invoke(main, list(args))
-
-
-@pytest.fixture
-def where(backend: str, project: Path, request: pytest.FixtureRequest) -> list[str]:
-    if backend == "dynamodb":
-        endpoint = request.getfixturevalue("moto_endpoint")
-        reset_moto(endpoint)
-        return ["--env", ENV, "--endpoint-url", endpoint, "--region", REGION]
-    return ["--env", ENV, "--backend", "sqlite", "--registry-file", str(project / "registry.sqlite")]
 
 
 def open_registry(backend: str, where: list[str]) -> Registry:
