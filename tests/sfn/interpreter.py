@@ -324,9 +324,10 @@ def local_step_functions(lambda_environment: dict[str, str] | None = None) -> It
 
     def callbacks_of(backend: Any, token: str) -> Any:
         for execution in backend._get_executions(ExecutionStatus.RUNNING):
-            worker = getattr(execution, "exec_worker", None)
-            if worker is not None and worker.env.callback_pool_manager.get(token) is not None:
-                return worker.env.callback_pool_manager
+            # an execution is listed RUNNING before its worker thread builds `env`: skip it until then
+            env = getattr(getattr(execution, "exec_worker", None), "env", None)
+            if env is not None and env.callback_pool_manager.get(token) is not None:
+                return env.callback_pool_manager
         raise InvalidToken()
 
     def get_activity_task(self: Any) -> str:
