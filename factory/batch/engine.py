@@ -200,7 +200,7 @@ class RowProcessor:
             return None  # stopped before this row's first call: it stays unrun, and --resume runs it
         started = time.monotonic()
         try:
-            payload = request_payload(self.input_plan.transform(row.values, row.number), self.agent)
+            payload = request_payload(self.input_plan, row.values, row.number, self.agent)
         except InputRowError as err:
             result = self._failed(row, str(err), started)
         else:

@@ -7,8 +7,8 @@ else an agent with a registered output schema (`schemas/<agent>.yaml`). A
 target that is not ours needs nothing from generated/: its input mapping comes
 from the config, its output mapping from the order of `runtime.mapping_choice`.
 
-`request_payload` shapes the input mapper's `{"prompt", "data"}` for the target:
-our agents take it as it is; any other agent (an LLM agent of the existing
+`request_payload` maps a row for the target with the input mapper's plan:
+our agents take its `{"prompt", "data"}` as it is; any other agent (an LLM agent of the existing
 system) takes `{"messages": [{"role": "user", "content": prompt}]}`; a tool
 (a Lambda function) takes the mapped fields themselves.
 """
@@ -22,6 +22,7 @@ from typing import Any
 from factory.batch.agents import AgentSpec, find_generated_agent, foreign_target, unknown_agent
 from factory.errors import FactoryError, Problem
 from factory.output_mapping import batch_output_mapping, config_target
+from factory.runtime.input_mapper import InputPlan
 from factory.runtime.mapping_choice import MappingChoice, Target
 
 DEFAULT_SCHEMAS = Path("schemas")
@@ -112,10 +113,15 @@ def effective_mapping(mapping: dict[str, Any], plan: OutputPlan) -> dict[str, An
     return {**mapping, "structured_output_fields": list(plan.fields)}
 
 
-def request_payload(payload: dict[str, Any], agent: AgentSpec) -> Any:
-    """The input mapper's `{"prompt", "data"}` as this target takes it (see the module docstring)."""
+def request_payload(plan: InputPlan, row: dict[str, Any], row_number: int, agent: AgentSpec) -> Any:
+    """The row through the input plan, as this target takes it (see the module docstring).
+
+    InputRowError for a row the plan refuses. A tool's input is the plan's
+    `data` alone, so no prompt is written for it.
+    """
     if agent.target_type == "tool":
-        return payload["data"]
+        return plan.data(row, row_number)
+    payload = plan.transform(row, row_number)
     if agent.generated:
         return payload
     return {"messages": [{"role": "user", "content": payload["prompt"]}]}

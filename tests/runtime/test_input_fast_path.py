@@ -117,6 +117,10 @@ def outcome(function, *args):
         return type(exc).__name__, str(exc)
 
 
+def reference_data(*args):
+    return reference.transform_input(*args)["data"]
+
+
 @SETTINGS
 @given(cases())
 def test_fast_path_matches_reference(case):
@@ -132,19 +136,21 @@ def test_fast_path_matches_reference(case):
     for number, row in enumerate(batch, 1):
         expected = outcome(reference.transform_input, row, mapping, schema, number)
         assert outcome(plan.transform, row, number) == expected
+        # a tool's input: the data alone, or the very same refusal
+        assert outcome(plan.data, row, number) == outcome(reference_data, row, mapping, schema, number)
 
 
 @pytest.fixture
 def general_calls(monkeypatch):
-    """Counts the rows handed to the general `transform` (plans compiled after the fixture)."""
+    """Counts the rows handed to the general path, `transform` or `data` (plans compiled after the fixture)."""
     calls = []
-    general = InputPlan.transform
+    general = InputPlan.data
 
     def counted(self, row, row_number=None):
         calls.append(row)
         return general(self, row, row_number)
 
-    monkeypatch.setattr(InputPlan, "transform", counted)
+    monkeypatch.setattr(InputPlan, "data", counted)
     return calls
 
 
@@ -193,11 +199,33 @@ def test_tool_mode_rows_take_the_fast_path(general_calls):
     assert list(result["data"]) == ["source", "flag", "number", "street", "count", "address", "label"]
     assert result["data"]["count"] == 23 and result["data"]["flag"] is True
     assert result["data"]["label"] == "7, Mill Lane ( 23 )"
+    assert plan.data(row, 1) == result["data"]  # a tool's input, without the prompt
+    assert general_calls == []
     missing = {"number": "7", "street": "Mill Lane"}
     assert outcome(plan.transform, missing, 2) == outcome(
         reference.transform_input, missing, TOOL_MAPPING, None, 2
     )
-    assert general_calls == [missing]
+    assert outcome(plan.data, missing, 2) == outcome(reference_data, missing, TOOL_MAPPING, None, 2)
+    assert general_calls == [missing, missing]
+
+
+def test_a_tools_input_writes_no_prompt():
+    """`plan.data` is the tool's input: no prompt is written, on the fast path or the general one.
+
+    A prompt_template that is not text makes every `transform` fail; a tool
+    never reads the prompt, so its rows still map.
+    """
+    section = {**TOOL_MAPPING["input_mapping"], "prompt_template": ["not", "text"]}
+    plan = compile_input_plan({"input_mapping": section})
+    row = {"number": "7", "street": "Mill Lane", "count": "2"}
+    with pytest.raises(TypeError):
+        plan.transform(row, 1)
+    for mapped in (row, OrderedDict(row)):  # the fast path, then the general one
+        assert plan.data(mapped, 1)["label"] == "7, Mill Lane (2)"
+    failing_static = compile_input_plan({"input_mapping": {**section, "static_values": {"flag": "many"}}})
+    assert "data" not in vars(failing_static)  # no fast path
+    with pytest.raises(InputRowError, match="flag"):
+        failing_static.data(row, 1)
 
 
 def test_a_static_value_that_fails_leaves_the_plan_without_a_fast_path():
