@@ -341,8 +341,9 @@ def local_step_functions(lambda_environment: dict[str, str] | None = None) -> It
             except IndexError:
                 time.sleep(0.02)
                 continue
-            # the execution that queued the task may not be listed as RUNNING yet
-            for _ in range(100):
+            # the execution that queued the task may not be listed as RUNNING yet, and moto queues the
+            # task just before it registers the task's callback: wait up to 3 s (a loaded machine)
+            for _ in range(300):
                 try:
                     pool = callbacks_of(self.stepfunction_backend, task.task_token)
                     break
