@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterable
 
 from factory.batch.agents import AgentSpec
 from factory.batch.csv_source import CsvRow
-from factory.batch.invokers import AgentFailedError, FinalCallError, Invoker
+from factory.batch.invokers import AgentFailedError, FinalCallError, FunctionFailedError, Invoker
 from factory.batch.local_store import LocalResultStore
 from factory.batch.progress import Progress
 from factory.batch.targets import OutputPlan, request_payload
@@ -175,7 +175,7 @@ class RowProcessor:
             except AgentOutputError as err:
                 return None, str(err)
             except FinalCallError as err:  # the target answered with an error: asking again gives the same
-                last_error, own_words = str(err), False
+                last_error, own_words = str(err), isinstance(err, FunctionFailedError)
                 break
             except AgentFailedError as err:  # the agent's own named failure: retried, then its words alone
                 last_error, own_words = str(err), True
@@ -190,8 +190,9 @@ class RowProcessor:
             if attempt < self.options.retries and self.stop.wait(backoff_delay(attempt, self.options)):
                 break
         if own_words:
-            # A FAILED agent execution's "<Error>: <Cause>", the cell the step-functions engine writes for it
-            # (result_writer.caught_error_text): the same row fails in the same words on either engine.
+            # A FAILED agent execution's "<Error>: <Cause>", a failed Lambda tool's "<errorType>: <message>":
+            # the cell the step-functions engine writes for it (result_writer.caught_error_text), so the
+            # same row fails in the same words on either engine.
             return None, last_error
         return None, f"agent call failed after {attempts} attempt(s): {last_error}"
 

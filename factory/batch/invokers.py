@@ -34,6 +34,16 @@ class FinalCallError(AgentCallError):
     """The call completed and the target answered with an error (a Lambda FunctionError): not retried."""
 
 
+class FunctionFailedError(FinalCallError):
+    """A Lambda tool ran and failed (a FunctionError): `<errorType>: <errorMessage>`, not retried.
+
+    The step-functions engine catches the same failure as Error = errorType,
+    Cause = the function's JSON report, and writes "<Error>: <errorMessage>"
+    (result_writer.caught_error_text): the row's error is this text as it
+    stands, so both engines give the same cell.
+    """
+
+
 class AgentFailedError(AgentCallError):
     """The agent ran and ended in its own named failure (a FAILED execution's Error and Cause).
 
@@ -235,8 +245,9 @@ class LambdaInvoker:
     """A Lambda tool: `lambda:Invoke` (RequestResponse) with the mapped input; its JSON answer is the response.
 
     A FunctionError (the handler raised, timed out, ran out of memory) is the
-    row's failure, with the function's own errorType and errorMessage; it is
-    not retried. Throttling and service errors are retried by the engine.
+    row's failure, in the function's own words "<errorType>: <errorMessage>"
+    (FunctionFailedError); it is not retried. Throttling and service errors
+    are retried by the engine.
     """
 
     def __init__(self, client: Any, arn: str) -> None:
@@ -265,7 +276,7 @@ class LambdaInvoker:
             detail = value if isinstance(value, dict) else {}
             kind = detail.get("errorType") or answer["FunctionError"]
             message = detail.get("errorMessage") or body[:200].decode("utf-8", "replace")
-            raise FinalCallError(f"function error ({answer['FunctionError']}) {kind}: {message}")
+            raise FunctionFailedError(f"{kind}: {message}")
         return value
 
     def close(self) -> None:

@@ -86,8 +86,8 @@ def test_a_lambda_tool_runs_as_a_batch_target(project: Path) -> None:
     assert [(r["category"], r["confidence"], r["label_count"], r["_status"]) for r in rows] == [
         ("billing", "0.93", "2", "SUCCESS"), ("account", "0.81", "1", "SUCCESS"),
         ("", "", "", "FAILED"), ("", "", "", "FAILED")]
-    assert rows[2]["_error"] == ("agent call failed after 1 attempt(s): function error (Unhandled) RuntimeError: "
-                                 "model endpoint returned 500")
+    # the function's own "<errorType>: <errorMessage>", the words the step-functions engine writes for it
+    assert rows[2]["_error"] == "RuntimeError: model endpoint returned 500"
     assert "priority" in rows[3]["_error"] and "'x' is not an integer" in rows[3]["_error"]
     # The function got the mapped input itself, typed, once per row (a FunctionError is not retried).
     calls = sorted(stub.calls, key=lambda call: call["payload"]["ticket_id"])

@@ -13,10 +13,11 @@ import io
 import json
 
 import pytest
+import yaml
 
 from tests.sfn.conftest import BATCH_MACHINE
 from tests.sfn.deployment import ACCOUNT, REGION, ROLE_ARN, _empty_zip
-from tests.sfn.test_batch_machine import results_csv, stored_rows
+from tests.sfn.test_batch_machine import results_csv, stored_rows, without_timings
 
 pytestmark = pytest.mark.slow
 METADATA = ["_status", "_error", "_execution_time_ms", "_timestamp"]
@@ -126,24 +127,31 @@ def test_an_llm_agent_we_did_not_make_answers_messages_mapped_by_its_tool_result
     assert (run.output["successful_rows"], run.output["failed_rows"]) == (2, 1)
 
 
-def test_a_lambda_tool_is_invoked_with_the_rows_fields_and_mapped_directly(local_aws, foreign):
-    inputs = [{"text": "invoice 42 is wrong"}, {"text": "please crash"}, {"text": 'a "quoted", text'}]
-    put_csv_rows(local_aws, "inputs/tool.csv", inputs)
-    mappings = {
-        TOOL: {
-            "type": "tool",
-            "extraction_methods": [
-                {
-                    "method": "direct",
-                    "field_mappings": {"category": "$.category", "confidence": "$.confidence_score"},
-                }
-            ],
-        }
+TOOL_INPUTS = [{"text": "invoice 42 is wrong"}, {"text": "please crash"}, {"text": 'a "quoted", text'}]
+TOOL_MAPPINGS = {
+    TOOL: {
+        "type": "tool",
+        "extraction_methods": [
+            {
+                "method": "direct",
+                "field_mappings": {"category": "$.category", "confidence": "$.confidence_score"},
+            }
+        ],
     }
+}
+
+
+@pytest.fixture(scope="module")
+def tool_run(local_aws, foreign):
+    """The Lambda tool's batch through the executed batch machine: (inputs, the run)."""
+    put_csv_rows(local_aws, "inputs/tool.csv", TOOL_INPUTS)
     target = {"type": "tool", "name": TOOL, "arn": foreign["tool"]}
-    run = local_aws.run(
-        BATCH_MACHINE, request(local_aws, "inputs/tool.csv", target, ["text"], mappings), timeout=300
-    )
+    body = request(local_aws, "inputs/tool.csv", target, ["text"], TOOL_MAPPINGS)
+    return TOOL_INPUTS, local_aws.run(BATCH_MACHINE, body, timeout=300)
+
+
+def test_a_lambda_tool_is_invoked_with_the_rows_fields_and_mapped_directly(local_aws, tool_run):
+    inputs, run = tool_run
     check_results(
         local_aws,
         run,
@@ -159,6 +167,57 @@ def test_a_lambda_tool_is_invoked_with_the_rows_fields_and_mapped_directly(local
             {"category": "other", "confidence": "0.5", "_status": "SUCCESS", "_error": ""},
         ],
     )
+
+
+def test_both_engines_give_a_lambda_tools_rows_the_same_cells(
+    local_aws, foreign, tool_run, tmp_path, monkeypatch
+):
+    """`batch run --engine local` with the same config calls the same function (the Lambda Invoke API
+    against the same moto) and writes the same results CSV, timings blanked: a failed call is the
+    function's own "<errorType>: <errorMessage>" in both (Step Functions catches Error = errorType and
+    the JSON report as Cause)."""
+    from click.testing import CliRunner
+
+    from factory.cli import main
+    from tests.sfn.deployment import REGION
+
+    inputs, run = tool_run
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(inputs[0]), lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(inputs)
+    (tmp_path / "tool.csv").write_text(buffer.getvalue(), "utf-8", newline="")
+    config = {
+        "target": {"type": "tool", "name": TOOL, "arn": foreign["tool"]},
+        "input_mapping": {"column_mappings": {"text": "text"}},
+        "output_mappings": TOOL_MAPPINGS,
+    }
+    (tmp_path / "batch.yaml").write_text(yaml.safe_dump(config, sort_keys=False), "utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(
+        main,
+        [
+            "batch",
+            "run",
+            "tool.csv",
+            "--agent",
+            TOOL,
+            "--config",
+            "batch.yaml",
+            "--region",
+            REGION,
+            "--store",
+            "store.sqlite",
+            "--out",
+            "local.csv",
+            "--quiet",
+        ],
+    )
+    assert result.exit_code == 1, result.output  # the crashing row fails, by design
+    local = without_timings((tmp_path / "local.csv").read_text("utf-8"))
+    remote = without_timings(results_csv(local_aws, run.output["csv_uri"]))
+    assert local == remote
+    assert local[1]["_error"] == "ValueError: cannot classify 'please crash'"
 
 
 @pytest.mark.parametrize(
