@@ -64,8 +64,9 @@ import jsonata
 
 EMULATED_RULES = {
     "item_selector_before_batching": (
-        'AWS Step Functions Developer Guide, ItemSelector (Map): "The ItemSelector field lets you override '
-        "the data items' values before they're passed on to the Map state.\""
+        "AWS Step Functions Developer Guide, Map state input and output fields: \"Step Functions applies "
+        'each option in your Distributed Map state in the order shown in the following list." The list: '
+        "1. ItemReader, 2. ItemsPath or Items, 3. ItemSelector, 4. ItemBatcher, 5. ResultWriter."
     ),
     "items_array": (
         'AWS Step Functions Developer Guide, ItemBatcher (Map): "If you use batching, Step Functions adds the '

@@ -27,10 +27,12 @@ def batches(count):
 
 
 def test_item_selector_applies_to_each_item_before_batching():
-    """ItemSelector (Map): "The ItemSelector field lets you override the data items' values before they're
-    passed on to the Map state." So each item is selected with its own index: row numbers run on across
-    the batches instead of restarting at 1 in each child."""
-    assert "before they're passed on" in EMULATED_RULES["item_selector_before_batching"]
+    """Map state input and output fields: "Step Functions applies each option in your Distributed Map state
+    in the order shown", and that list puts ItemSelector (3) before ItemBatcher (4). So each item is
+    selected with its own index: row numbers run on across the batches instead of restarting at 1 in
+    each child."""
+    rule = EMULATED_RULES["item_selector_before_batching"]
+    assert "in the order shown" in rule and rule.index("ItemSelector") < rule.index("ItemBatcher")
     numbers = [item["row_number"] for batch in batches(60) for item in batch["Items"]]
     assert numbers == list(range(1, 61))
     assert [item["row"] for item in batches(60)[1]["Items"]][:2] == [{"n": "25"}, {"n": "26"}]
