@@ -46,7 +46,7 @@ def registry_options(function: Callable[..., Any]) -> Callable[..., Any]:
 
     wrapper.__name__, wrapper.__doc__ = function.__name__, function.__doc__
     # options declared below this decorator were already attached to `function`: carry them over
-    wrapper.__click_params__ = list(getattr(function, "__click_params__", []))  # type: ignore[attr-defined]
+    setattr(wrapper, "__click_params__", list(getattr(function, "__click_params__", [])))
     options = [
         click.option("--env", "env_name", default=None, envvar="SCHEMA_FACTORY_ENV", callback=_check_env,
                      help="Environment: tables TemplateRegistry-ENV / AgentRegistry-ENV; 'local' is the embedded "

@@ -43,6 +43,7 @@ from factory.registry.tables import (
 )
 
 BATCH_GET_MAX_KEYS = 100
+KEY_KINDS: tuple[Kind, ...] = ("template", "agent")  # the tables whose items carry a version
 # Attribute names DynamoDB reserves, as the placeholders our expressions use.
 RESERVED_WORDS = {"status": "#st", "version": "#v"}
 MISSING_TABLE_HINT = (
@@ -272,12 +273,12 @@ class DynamoRegistry:
             while request:
                 with self._errors():
                     response = self.client.batch_get_item(RequestItems=request)
-                for kind in ("template", "agent"):
+                for kind in KEY_KINDS:
                     shape = self.shapes[kind]
                     for raw in response.get("Responses", {}).get(self.tables[kind], []):
                         item = self._load(raw)
                         sort = item[shape.sort_key or "version"]
-                        key = Key(kind, item[shape.partition_key], sort)  # type: ignore[arg-type]
+                        key = Key(kind, str(item[shape.partition_key]), str(sort))
                         found[key] = Stored(item.get("content_sha256", ""), item.get("status", ""))
                 request = response.get("UnprocessedKeys") or {}
         return found
