@@ -12,6 +12,7 @@ and writing a row again replaces it: a resumed run can never duplicate one.
 from __future__ import annotations
 
 import json
+import shlex
 import os
 import socket
 import sqlite3
@@ -102,6 +103,23 @@ def owner_alive(info: BatchInfo) -> bool | None:
     return _pid_alive(info.owner_pid)
 
 
+def still_running(batch_id: str, info: BatchInfo) -> Problem:
+    """Two processes on one batch would call the agent twice for the same rows: the second is refused."""
+    return Problem(
+        batch_id, "$", "batch-running",
+        f"batch {batch_id} is being run by process {info.owner_pid} on {info.owner_host}",
+        "wait for it to finish, or stop it (Ctrl-C), then resume",
+    )
+
+
+def new_run_command(csv_path: Path, info: BatchInfo) -> str:
+    """A quoted shell line starting a fresh run of the same CSV, agent and invoke spec as `info`."""
+    argv = ["schema-factory", "batch", "run", csv_path.as_posix(), "--agent", info.agent_name]
+    if info.config.get("invoke"):
+        argv += ["--invoke", str(info.config["invoke"])]
+    return shlex.join(argv)
+
+
 def effective_state(info: BatchInfo) -> str:
     """The stored state, except that a "running" batch whose process died is "interrupted"."""
     if info.state == "running" and owner_alive(info) is False:
@@ -173,14 +191,19 @@ class LocalResultStore:
                     csv_path.as_posix(), "$", "csv-changed",
                     f"the CSV changed since batch {batch_id} started ({info.csv_size} bytes then, "
                     f"{now.size} now, different content); resuming would pair stored results with other rows",
-                    f"start a new run instead: schema-factory batch run {csv_path.as_posix()} --agent "
-                    f"{info.agent_name}",
+                    "start a new run instead: " + new_run_command(csv_path, info),
                 ))
+        if info.state == "running" and owner_alive(info) and info.owner_pid != os.getpid():
+            raise FactoryError(still_running(batch_id, info))
         with self._lock:
-            self._conn.execute(
-                "UPDATE batches SET state = 'running', owner_pid = ?, owner_host = ? WHERE batch_id = ?",
-                (os.getpid(), socket.gethostname(), batch_id),
-            )
+            # compare-and-swap on the owner read above: of two resumes racing, one takes the batch
+            taken = self._conn.execute(
+                "UPDATE batches SET state = 'running', owner_pid = ?, owner_host = ? WHERE batch_id = ? "
+                "AND state IS ? AND owner_pid IS ? AND owner_host IS ?",
+                (os.getpid(), socket.gethostname(), batch_id, info.state, info.owner_pid, info.owner_host),
+            ).rowcount
+        if not taken:
+            raise FactoryError(still_running(batch_id, self.batch(batch_id)))
         return self.done_rows(batch_id)
 
     def set_state(self, batch_id: str, state: str) -> None:

@@ -127,3 +127,51 @@ def test_a_run_killed_with_sigkill_shows_as_interrupted_and_resumable(tmp_path: 
     assert "interrupted (resumable)" in result.output, result.output
     as_json = CliRunner().invoke(main, ["batch", "status", "--store", str(store), "--json"])
     assert json.loads(as_json.stdout)[0]["state"] == "interrupted"
+
+
+def _set_owner(store: Path, batch_id: str, pid: int, host: str, state: str = "running") -> None:
+    conn = sqlite3.connect(store)
+    try:
+        with conn:
+            conn.execute("UPDATE batches SET state = ?, owner_pid = ?, owner_host = ? WHERE batch_id = ?",
+                         (state, pid, host, batch_id))
+    finally:
+        conn.close()
+
+
+def test_a_resume_while_the_batch_is_still_running_is_refused(tmp_path: Path) -> None:
+    """Two processes on one batch would call the agent twice for the same rows: the second is refused,
+    naming the process that runs it; once that process is gone, the resume takes the batch."""
+    import socket
+
+    csv_path, store, out = write_csv(tmp_path / "in.csv", 5), tmp_path / "s.sqlite", tmp_path / "out.csv"
+    batch_id = _run(csv_path, store, out)
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        _set_owner(store, batch_id, sleeper.pid, socket.gethostname())
+        result = CliRunner().invoke(main, ["batch", "run", "--resume", batch_id, "--store", str(store),
+                                           "--invoke", INVOKE, "--quiet"])
+        assert result.exit_code == 1, result.output
+        assert f"batch {batch_id} is being run by process {sleeper.pid}" in result.output
+        assert "wait for it to finish" in result.output
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    result = CliRunner().invoke(main, ["batch", "run", "--resume", batch_id, "--store", str(store),
+                                       "--invoke", INVOKE, "--quiet"])
+    assert result.exit_code == 0, result.output
+
+
+def test_the_new_run_hint_is_a_quoted_command_with_the_invoke_spec(tmp_path: Path) -> None:
+    import shlex
+
+    csv_path = write_csv(tmp_path / "in put's.csv", 3)
+    store, out = tmp_path / "s.sqlite", tmp_path / "out.csv"
+    batch_id = _run(csv_path, store, out)
+    csv_path.write_text(csv_path.read_text("utf-8") + "9,Street 9,CB1 2AB\r\n", "utf-8")
+    result = CliRunner().invoke(main, ["batch", "run", "--resume", batch_id, "--store", str(store), "--quiet"])
+    assert result.exit_code == 1
+    line = result.output.split("start a new run instead: ", 1)[1].split(")")[0].strip()
+    argv = shlex.split(line)
+    assert argv[:4] == ["schema-factory", "batch", "run", csv_path.as_posix()]
+    assert argv[argv.index("--invoke") + 1] == INVOKE
