@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from factory.check.findings import INVALID, REGENERATE, STALE, CheckReport, finding, unique_sorted
+from factory.check.findings import EDITED, INVALID, REGENERATE, STALE, CheckReport, finding, unique_sorted
 from factory.errors import Problem
 from factory.check.layers import check_layers
 from factory.check.scan import Snapshot, take_snapshot
@@ -110,7 +110,17 @@ def fast_findings(paths: list[Path], out_dir: Path) -> tuple[Problem, ...]:
     snapshot = take_snapshot(paths, out_dir)
     if snapshot.fast_path_clean:
         return unique_sorted(_fast_layers(snapshot))
+    # A file whose bytes differ from the hash the manifest records was edited by hand: the check's own
+    # `edited` finding, with its fix (the batch path's verify gives the same), not a generic "stale".
+    hand_edits: list[Problem] = []
+    if snapshot.manifest is not None and isinstance(snapshot.manifest.get("files"), dict):
+        from factory.check.verify import verify_generated_files
+
+        listed = sorted(rel for rel in snapshot.manifest["files"] if isinstance(rel, str))
+        hand_edits = [found for found in verify_generated_files(out_dir, listed).findings if found.kind == EDITED]
+    said = {f"{found.file} differs from the manifest" for found in hand_edits}
     display = snapshot.display(MANIFEST_PATH)
-    return tuple(finding(display, STALE, f"generated files are not current: {reason}",
-                         f"run `schema-factory check` to see each difference, then {REGENERATE} and commit")
-                 for reason in snapshot.reasons)
+    return (*hand_edits, *(
+        finding(display, STALE, f"generated files are not current: {reason}",
+                f"run `schema-factory check` to see each difference, then {REGENERATE} and commit")
+        for reason in snapshot.reasons if reason not in said))

@@ -43,7 +43,11 @@ def test_hand_edited_or_missing_generated_file_is_refused(project: Path) -> None
     with pytest.raises(FactoryError) as caught:
         read_generated_records([], Path("generated"))
     messages = " | ".join(problem.message for problem in caught.value.problems)
-    assert f"{agent.as_posix()} differs from the manifest" in messages
+    # the hand edit is the check's own `edited` finding, naming the file and the schema to change
+    (edit,) = [problem for problem in caught.value.problems if problem.kind == "edited"]
+    assert edit.file == agent.as_posix() and "edited by hand" in edit.message
+    assert "put the change in schemas/" in edit.hint
+    assert f"{agent.as_posix()} differs from the manifest" not in messages  # said once, as `edited`
     assert f"{template.as_posix()} differs from the manifest" in messages
 
 
