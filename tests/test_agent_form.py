@@ -155,6 +155,14 @@ def test_configured_form_and_check(repo: Path) -> None:
     assert f"{BT_STACK}: edited:" in out
     assert "step-functions-agent stack layer disagrees" in out and "structured_output_schema is not OUTPUT_SCHEMA" in out
 
+    # the schema the generator and the agent spec are given, not only the attribute that holds it
+    for used in (b"structured_output_schema=self.structured_output_schema",
+                 b'"schema": self.structured_output_schema'):
+        assert used in original
+        stack.write_bytes(original.replace(used, used.replace(b"self.structured_output_schema", b"{}")))
+        code, out = run("check", "--out", ".")
+        assert code == 1 and "does not pass OUTPUT_SCHEMA" in out, out
+
     stack.write_bytes(original.replace(b'"- postcode (string) [REQUIRED]', b'"- postcode (string)'))
     code, out = run("check", "--out", ".")
     assert code == 1 and "does not name the required input field(s) postcode" in out

@@ -91,6 +91,33 @@ def _self_assignments(source: str, attribute: str) -> list[ast.expr]:
     ]
 
 
+def _is_the_output_schema(value: ast.expr) -> bool:
+    """`OUTPUT_SCHEMA` itself, or `self.structured_output_schema` (which holds it)."""
+    if isinstance(value, ast.Name):
+        return value.id == "OUTPUT_SCHEMA"
+    return (
+        isinstance(value, ast.Attribute)
+        and value.attr == "structured_output_schema"
+        and isinstance(value.value, ast.Name)
+        and value.value.id == "self"
+    )
+
+
+def _schema_uses(source: str) -> list[ast.expr]:
+    """Every `structured_output_schema=` keyword and every `"schema":` dict entry of the module."""
+    uses: list[ast.expr] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.keyword) and node.arg == "structured_output_schema":
+            uses.append(node.value)
+        elif isinstance(node, ast.Dict):
+            uses.extend(
+                value
+                for key, value in zip(node.keys, node.values)
+                if isinstance(key, ast.Constant) and key.value == "schema"
+            )
+    return uses
+
+
 def sfa_stack_problems(required: dict[str, list[str]], source: str) -> Iterator[str]:
     """What the Unified-LLM stack module says that its schema does not."""
     try:
@@ -101,6 +128,10 @@ def sfa_stack_problems(required: dict[str, list[str]], source: str) -> Iterator[
     passed = _self_assignments(source, "structured_output_schema")
     if len(passed) != 1 or not (isinstance(passed[0], ast.Name) and passed[0].id == "OUTPUT_SCHEMA"):
         yield "structured_output_schema is not OUTPUT_SCHEMA"
+    # where the schema is used: the generator's keyword and the agent spec's "schema" entries
+    uses = _schema_uses(source)
+    if not uses or not all(_is_the_output_schema(value) for value in uses):
+        yield "the generator call or the agent spec does not pass OUTPUT_SCHEMA (self.structured_output_schema)"
     try:
         lines = ast.literal_eval(constants[PROMPT_CONSTANT])
     except (KeyError, ValueError):
