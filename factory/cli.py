@@ -148,9 +148,10 @@ def generate(paths: tuple[Path, ...], out_dir: Path, form: str | None, edit_app:
 
 def _add_commands() -> None:
     """Each command group lives in its own module under factory/commands/."""
-    from factory.commands import batch, check, registry
+    from factory.commands import batch, cdk_app, check, registry
 
     main.add_command(batch.batch)
+    main.add_command(cdk_app.cdk_app)  # hidden: generated/cdk.json runs it, people run `npx cdk`
     for command in (registry.register, registry.list_command, registry.show, registry.deprecate, registry.archive,
                     check.check, check.diff_schemas):
         main.add_command(command)

@@ -119,6 +119,17 @@ def test_factory_infra_names_the_extra_in_one_line() -> None:
     assert "pip install 'schema-factory[cdk]'" in lines[0]
 
 
+def test_readme_says_how_cdk_json_runs_the_app() -> None:
+    """The deploy section names the command generated/cdk.json holds, so the two cannot drift."""
+    from factory.emit.cdk_app import APP_COMMAND
+
+    command = json.loads((REPO / "generated" / "cdk.json").read_text("utf-8"))["app"]
+    assert command == APP_COMMAND
+    section = README.read_text("utf-8").split("\n## Deploying\n", 1)[1].split("\n## ", 1)[0]
+    assert f"`{command}`" in section
+    assert "python3 app.py" not in section
+
+
 def assert_one_line_exit(result: subprocess.CompletedProcess[str], expected: str) -> None:
     assert result.returncode == 1, result.stderr
     assert result.stderr.startswith(expected), result.stderr
@@ -223,11 +234,9 @@ def test_readme_synth_builds_every_stack_offline_in_a_fresh_venv(tmp_path: Path)
     for name in ("package.json", "package-lock.json"):
         shutil.copy(REPO / name, project / name)
     (project / "node_modules").symlink_to(node_modules, target_is_directory=True)
-    where = subprocess.run(
-        ["python3", "-c", "import factory; print(factory.__file__)"],
-        env=env, cwd=project, check=True, capture_output=True, text=True,
-    ).stdout
-    assert where.startswith(str(venv)), f"python3 runs {where.strip()}, not the fresh venv's install"
+    # generated/cdk.json runs `schema-factory cdk-app`: the console script the install put on the venv's bin.
+    where = shutil.which("schema-factory", path=env["PATH"])
+    assert where == str(venv / "bin" / "schema-factory"), f"schema-factory is {where}, not the fresh venv's"
     run(prefix + ["schema-factory", "generate"], env=env, cwd=project)
 
     synth = readme_line("cdk synth")
@@ -264,10 +273,16 @@ def test_readme_synth_builds_every_stack_offline_in_a_fresh_venv(tmp_path: Path)
         assert shared_name in manifest["artifacts"][name]["dependencies"], f"{name} must deploy after {shared_name}"
     assert machines == {f"{agent}-{env_name}" for agent in agents}
 
-    # The environment variable the README offers instead of `-c env=...` reaches the app too.
+    # The environment variable the README offers instead of `-c env=...` reaches the app too; and the
+    # app runs with schema-factory's interpreter even when another python3 comes first on PATH.
+    decoy = tmp_path / "decoy"
+    decoy.mkdir()
+    (decoy / "python3").write_text("#!/bin/sh\necho 'decoy python3 ran' >&2\nexit 99\n", "utf-8")
+    (decoy / "python3").chmod(0o755)
+    decoy_env = {**env, "SCHEMA_FACTORY_ENV": "qa", "PATH": f"{decoy}{os.pathsep}{env['PATH']}"}
     listed = subprocess.run(
-        prefix + ["npx", "cdk", "ls"], env={**env, "SCHEMA_FACTORY_ENV": "qa"}, cwd=project / "generated",
-        capture_output=True, text=True, timeout=600,
+        prefix + ["npx", "cdk", "ls"], env=decoy_env, cwd=project / "generated", capture_output=True, text=True,
+        timeout=600,
     )
     assert listed.returncode == 0, listed.stdout + listed.stderr
     assert sorted(listed.stdout.split()) == sorted(name[: -len(env_name)] + "qa" for name in manifest["artifacts"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import shlex
 import time
 import uuid
 from dataclasses import dataclass
@@ -52,7 +53,9 @@ def discover_target(cloudformation: Any, env_name: str, state_machine_arn: str |
         raise FactoryError(Problem(
             "cloudformation", "$", "shared-stack",
             f"the shared stack's exports are missing for env {env_name!r}: " + ", ".join(missing),
-            "deploy the shared stack (cd generated && cdk deploy) or pass --state-machine-arn and --bucket",
+            # The README's deploy line, for this environment; quoted, as the person pastes it into a shell.
+            f"deploy the shared stack (cd generated && npx cdk deploy --all -c {shlex.quote('env=' + env_name)})"
+            " or pass --state-machine-arn and --bucket",
         ))
     return AwsTarget(arn, bucket)
 

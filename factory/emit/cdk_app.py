@@ -1,9 +1,11 @@
 """The CDK app (`app.py`) that instantiates every agent stack, and the `cdk.json` that runs it.
 
 Both files must be byte-identical on any machine, so `cdk.json` names no
-absolute interpreter path: it runs `python3 app.py`, which is the interpreter of
-the activated virtual environment where `schema-factory[cdk]` is installed (the
-README's deploy section says so, and `app.py` says so too when it is not).
+absolute interpreter path: it runs `schema-factory cdk-app`, our own console
+script, which runs `app.py` with the interpreter schema-factory is installed in
+(`factory/commands/cdk_app.py`), so the app finds `schema-factory[cdk]` whether or
+not that virtual environment is active. `python3 app.py` would take whichever
+`python3` is first on PATH.
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ from factory.emit.python_source import render_python
 from factory.emit.serialize import json_bytes
 from factory.schema.model import CanonicalSchema
 
-# The command the CDK CLI runs in generated/: the python3 on PATH (the activated venv).
-APP_COMMAND = "python3 app.py"
+# The command the CDK CLI runs in generated/: app.py under the interpreter that has schema-factory.
+APP_COMMAND = "schema-factory cdk-app"
 # The oldest Node the README supports; jsii prints an end-of-life banner on it, which
 # app.py silences (only for this major version, so a newer unsupported Node still warns).
 SILENCED_EOL_NODE_VERSION = "20"

@@ -170,6 +170,10 @@ ALLOWED_IMPORTS = {
     "marshal": {"factory/runtime/plan_cache.py"}, "shelve": set(), "runpy": set(),
 }
 FORBIDDEN_CALLS = {"eval", "exec", "compile", "__import__", "system", "popen", "unsafe_load", "full_load"}
+# os functions that start or replace a process -> the modules that may call them (rows of docs/security.md).
+OS_PROCESS_CALLS = ("exec", "spawn", "posix_spawn", "fork", "startfile")
+# cdk-app (what generated/cdk.json runs): only sys.executable with the fixed file name app.py.
+ALLOWED_OS_PROCESS_CALLS = {"factory/commands/cdk_app.py": {"execv"}}
 
 
 def _sources() -> Iterator[tuple[str, ast.AST]]:
@@ -189,6 +193,36 @@ def test_only_the_audited_modules_can_start_processes_import_code_or_fetch_urls(
                     if name == watched or name.startswith(watched + "."):
                         found[watched].add(rel)
     assert {k: v - ALLOWED_IMPORTS[k] for k, v in found.items() if v - ALLOWED_IMPORTS[k]} == {}
+
+
+def test_only_the_cdk_app_command_starts_or_replaces_a_process_through_os() -> None:
+    """subprocess is audited by import; os.exec*/spawn*/fork are audited by call, since every module may import os."""
+    found: dict[str, set[str]] = {}
+    for rel, tree in _sources():
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and getattr(node.value, "id", "") == "os":
+                name = node.attr
+            elif isinstance(node, ast.ImportFrom) and node.module == "os":
+                name = next((alias.name for alias in node.names if alias.name.startswith(OS_PROCESS_CALLS)), "")
+            else:
+                continue
+            if name.startswith(OS_PROCESS_CALLS):
+                found.setdefault(rel, set()).add(name)
+    assert found == ALLOWED_OS_PROCESS_CALLS
+
+
+def test_cdk_app_runs_only_this_interpreter_on_the_fixed_app_file() -> None:
+    """The one os.execv: its arguments are sys.executable and the constant app.py, nothing from a user."""
+    from factory.commands import cdk_app
+
+    assert cdk_app.APP_FILE == "app.py"
+    tree = ast.parse((FACTORY / "commands" / "cdk_app.py").read_text("utf-8"))
+    (call,) = [node for node in ast.walk(tree) if isinstance(node, ast.Call) and ast.unparse(node.func) == "os.execv"]
+    assert ast.unparse(call) == "os.execv(interpreter, [interpreter, APP_FILE])"
+    (assign,) = [node for node in ast.walk(tree) if isinstance(node, ast.Assign)
+                 and [ast.unparse(t) for t in node.targets] == ["interpreter"]]
+    assert ast.unparse(assign.value) == "sys.executable"
+    assert cdk_app.cdk_app.params == [], "no argument or option can reach the command"
 
 
 def test_marshal_only_writes_cache_keys() -> None:
@@ -244,7 +278,8 @@ def test_the_security_notes_list_every_boundary() -> None:
                  "test_no_eval_exec_shell_or_unsafe_yaml", "test_model_input_names_neither_code_nor_files_outside_the_root",
                  "test_the_resume_command_round_trips_through_shlex", "test_a_record_name_cannot_lead_outside_the_output_directory"):
         assert test in notes
-    for modules in ALLOWED_IMPORTS.values():
+    assert "test_only_the_cdk_app_command_starts_or_replaces_a_process_through_os" in notes
+    for modules in [*ALLOWED_IMPORTS.values(), ALLOWED_OS_PROCESS_CALLS]:
         for rel in modules:
             assert rel in notes, f"{rel} is allowed a boundary import but docs/security.md does not say why"
 

@@ -85,7 +85,7 @@ def test_missing_shared_stack_is_a_clear_error(aws: dict, tmp_path: Path) -> Non
     result = CliRunner().invoke(main, ["batch", "run", str(csv_path), "--agent", AGENT, "--engine", "stepfunctions",
                                        "--endpoint-url", aws["endpoint"], "--env", "qa"])
     assert result.exit_code == 1
-    assert "SchemaFactory-qa-BatchProcessorStateMachineArn" in result.stderr and "cdk deploy" in result.stderr
+    assert "SchemaFactory-qa-BatchProcessorStateMachineArn" in result.stderr and "(cd generated && npx cdk deploy --all -c env=qa)" in result.stderr
 
 
 def test_results_of_an_unfinished_execution_say_so(aws: dict, tmp_path: Path) -> None:

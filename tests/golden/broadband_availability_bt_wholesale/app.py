@@ -4,9 +4,9 @@
 
     npx cdk synth -c env=dev        (or SCHEMA_FACTORY_ENV=dev; see the README's deploy section)
 
-cdk.json runs this file with the `python3` on PATH, so run cdk from the
-activated virtual environment where `pip install 'schema-factory[cdk]'` ran:
-the shared stack and the Lambda code come from that package.
+cdk.json runs this file as `schema-factory cdk-app`: with the Python that
+`pip install 'schema-factory[cdk]'` installed schema-factory into, found through
+that `schema-factory` on PATH. The shared stack and the Lambda code come from that package.
 """
 
 from __future__ import annotations
