@@ -368,8 +368,8 @@ def step_functions_arn(request: RunRequest, agent: AgentSpec) -> str | None:
         recorded = agent.record.get("state_machine_arn")
         return recorded if is_state_machine_arn(recorded) else None
     if not target_arn_kind_ok(agent, arn):
-        raise FactoryError(Problem("--invoke", "$", "invoke", f"the Step Functions engine calls a "
-                                   f"{agent.target_type} by its ARN, not {arn!r}",
+        raise FactoryError(Problem("--invoke", "$", "invoke", f"the Step Functions engine calls "
+                                   f"{agent.target_type}s by their ARN, not {arn!r}",
                                    "give a state machine ARN for an agent, a Lambda function ARN for a tool"))
     return arn
 
