@@ -115,12 +115,10 @@ def _check_registered_with_config(request: dict[str, Any]) -> None:
 Case = Callable[[Path], tuple[Path, list[str], dict[str, Any]]]
 
 
-@pytest.mark.parametrize(("case", "check"), [(_tool_target, _check_tool_target), (_our_agent, _check_our_agent),
-                                             (_registered_agent, _check_registered_agent),
-                                             (_registered_with_config, _check_registered_with_config)],
-                         ids=["lambda-tool-config", "our-agent", "registered-schema", "registered-with-config"])
-def test_the_tool_sends_what_the_cli_sends(aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch,  # noqa: F811
-                                           case: Case, check: Callable[[dict[str, Any]], None]) -> None:
+def _deployed(aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch,
+              case: Case) -> tuple[str, Path, list[str], dict[str, Any]]:
+    """The batch processor and the shared stack's exports, the case's project (the working directory), and its
+    CSV uploaded to another bucket, where the tool reads it."""
     project = aws["tmp"] / "project"
     project.mkdir()
     monkeypatch.chdir(project)
@@ -128,6 +126,16 @@ def test_the_tool_sends_what_the_cli_sends(aws: dict[str, Any], monkeypatch: pyt
     _export(aws, arn)
     csv_path, cli_args, tool_input = case(project)
     aws["s3"].upload_file(str(csv_path), "uploads", f"in/{csv_path.name}")
+    return arn, csv_path, cli_args, tool_input
+
+
+@pytest.mark.parametrize(("case", "check"), [(_tool_target, _check_tool_target), (_our_agent, _check_our_agent),
+                                             (_registered_agent, _check_registered_agent),
+                                             (_registered_with_config, _check_registered_with_config)],
+                         ids=["lambda-tool-config", "our-agent", "registered-schema", "registered-with-config"])
+def test_the_tool_sends_what_the_cli_sends(aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch,  # noqa: F811
+                                           case: Case, check: Callable[[dict[str, Any]], None]) -> None:
+    arn, csv_path, cli_args, tool_input = _deployed(aws, monkeypatch, case)
 
     cli = CliRunner().invoke(main, ["batch", "run", csv_path.name, *cli_args, "--engine", "stepfunctions",
                                     "--concurrency", "3", "--json"])
@@ -154,21 +162,15 @@ def test_the_tool_sends_what_the_cli_sends(aws: dict[str, Any], monkeypatch: pyt
 def test_an_arn_of_the_wrong_kind_starts_nothing(aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
     """The Step Functions engine only starts executions and invokes functions: a Lambda tool's config naming a
     state machine, or an `--invoke` that is not an ARN, is refused by both front ends before any upload."""
-    project = aws["tmp"] / "project"
-    project.mkdir()
-    monkeypatch.chdir(project)
-    arn = _batch_processor(aws, None)
-    _export(aws, arn)
-    csv_path, cli_args, tool_input = _tool_target(project)
-    aws["s3"].upload_file(str(csv_path), "uploads", "in/tickets.csv")
+    arn, csv_path, cli_args, tool_input = _deployed(aws, monkeypatch, _tool_target)
     wrong = {**TOOL_CONFIG, "target": {**TOOL_CONFIG["target"], "arn": AGENT_ARN}}
     tool = call_tool("execute_batch_processor", {"csv_s3_uri": "s3://uploads/in/tickets.csv", **tool_input,
                                                  "config": wrong})
-    assert tool["ok"] is False and "arn" in tool["error"], tool
+    assert tool["ok"] is False and "$.target.arn: the arn is a agent's but type is tool" in tool["error"], tool
     cli = CliRunner().invoke(main, ["batch", "run", csv_path.name, *cli_args, "--engine", "stepfunctions",
                                     "--invoke", "exec:./classify"])
     assert cli.exit_code == 1 and "calls tools by their ARN, not 'exec:./classify'" in cli.stderr, cli.stderr
-    addresses, _args, _input = _our_agent(project)
+    addresses, _args, _input = _our_agent(csv_path.parent)
     ours = CliRunner().invoke(main, ["batch", "run", addresses.name, "--agent", AGENT, "--generated",
                                      str(REPO / "generated"), "--engine", "stepfunctions", "--invoke",
                                      "module:function"])
