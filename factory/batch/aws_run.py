@@ -66,20 +66,46 @@ def execution_name(csv_path: Path) -> str:
     return f"{stem}-{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:8]}"
 
 
-def start_batch(s3: Any, sfn: Any, target: AwsTarget, csv_path: Path, mapping: dict[str, Any],
-                agent_name: str, max_concurrency: int, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Upload the CSV and start the batch processor; `extra` carries a target we did not make and its mapping."""
-    name = execution_name(csv_path)
+@dataclass(frozen=True)
+class S3Object:
+    """A CSV already in S3 (a checked `s3://bucket/key`), which the batch processor can read without an upload."""
+
+    bucket: str
+    key: str
+
+    @property
+    def uri(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
+
+
+def stage_csv(s3: Any, target: AwsTarget, csv: Path | S3Object, name: str) -> str:
+    """The CSV's key in the batch bucket, the only bucket the batch processor reads: a local file is uploaded
+    (multipart above 8 MB, by boto3's transfer manager), an object elsewhere copied server side."""
     key = f"{INPUT_PREFIX}{name}.csv"
+    if isinstance(csv, S3Object):
+        if csv.bucket == target.bucket:
+            return csv.key
+        s3.copy({"Bucket": csv.bucket, "Key": csv.key}, target.bucket, key)
+        return key
     try:
-        s3.upload_file(str(csv_path), target.bucket, key)  # multipart above 8 MB, by boto3's transfer manager
+        s3.upload_file(str(csv), target.bucket, key)
     except OSError as err:
-        raise FactoryError(Problem(csv_path.as_posix(), "$", "upload", f"cannot read: {err.strerror}", "")) from None
+        raise FactoryError(Problem(csv.as_posix(), "$", "upload", f"cannot read: {err.strerror}", "")) from None
+    return key
+
+
+def start_batch(s3: Any, sfn: Any, target: AwsTarget, csv: Path | S3Object, mapping: dict[str, Any],
+                agent_name: str, max_concurrency: int, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Stage the CSV and start the batch processor with our request, the one both front ends send;
+    `extra` carries a target we did not make, its mapping, and a caller's tracking id."""
+    name = execution_name(Path(csv.key) if isinstance(csv, S3Object) else csv)
+    key = stage_csv(s3, target, csv, name)
     request = {"csv_key": key, "mapping": mapping, "agent_name": agent_name, "max_concurrency": max_concurrency,
                **(extra or {})}
     started = sfn.start_execution(stateMachineArn=target.state_machine_arn, name=name,
                                   input=json.dumps(request, ensure_ascii=False))
-    return {"execution_arn": started["executionArn"], "csv_uri": f"s3://{target.bucket}/{key}", "request": request}
+    return {"execution_arn": started["executionArn"], "execution_name": name, "start_date": started["startDate"],
+            "csv_uri": f"s3://{target.bucket}/{key}", "request": request}
 
 
 def execution_status(sfn: Any, execution_arn: str) -> dict[str, Any]:
@@ -190,23 +216,3 @@ def state_machine_of(execution_arn: str) -> str:
     """The state machine ARN an execution ARN belongs to."""
     head, _, _name = execution_arn.rpartition(":")
     return head.replace(":execution:", ":stateMachine:", 1)
-
-
-def orchestrator_request(csv_s3_uri: str, agent_name: str, mapping: dict[str, Any], max_concurrency: int,
-                         agent_arn: str | None = None, file_processing_id: str | None = None) -> dict[str, Any]:
-    """The existing step-functions-agent orchestrator's request, carrying our whole mapping.
-
-    The batch processor merges `output_mapping` and `{"input_mapping": ...}` back into
-    one mapping, so sending every key but `input_mapping` as `output_mapping` loses nothing.
-    """
-    target: dict[str, Any] = {"type": "agent", "name": agent_name}
-    if agent_arn:
-        target["arn"] = agent_arn
-    request: dict[str, Any] = {
-        "csv_s3_uri": csv_s3_uri, "target": target, "input_mapping": mapping["input_mapping"],
-        "output_mapping": {key: value for key, value in mapping.items() if key != "input_mapping"},
-        "execution_config": {"max_concurrency": max_concurrency},
-    }
-    if file_processing_id is not None:
-        request["fileProcessingId"] = file_processing_id
-    return request

@@ -34,6 +34,7 @@ from factory.runtime.value_checks import object_problems
 
 if TYPE_CHECKING:
     from factory.batch.agents import AgentSpec
+    from factory.batch.plan import RunRequest
 
 GENERATED_ENV = "SCHEMA_FACTORY_GENERATED"
 STORE_ENV = "SCHEMA_FACTORY_RESULTS"
@@ -282,71 +283,63 @@ def _concurrency(arguments: dict[str, Any]) -> int:
     return int(arguments.get("concurrency") or arguments.get("max_concurrency") or 10)
 
 
+def _run_request(arguments: dict[str, Any], path: Path, **fields: Any) -> RunRequest:
+    """The tool's input as the CLI's request: the original's input/output mappings applied to the suggested
+    config, else the `config` as given, else none (the plan suggests one, as the CLI does)."""
+    from factory.batch.engine import RunOptions
+    from factory.batch.plan import RunRequest
+
+    config = _mapping(arguments, path, _agent(arguments["agent_name"])) if (
+        arguments.get("input_mapping") is not None or arguments.get("output_mapping")) else arguments.get("config")
+    return RunRequest(path, arguments["agent_name"], _generated(), config=config, store_path=_store_path(),
+                      options=RunOptions(concurrency=_concurrency(arguments)), **fields)
+
+
 def execute_batch_processor(arguments: dict[str, Any]) -> dict[str, Any]:
     key = _one_of(arguments, "csv_path", "csv_s3_uri")
     if key == "csv_s3_uri":
         return _execute_on_step_functions(arguments)
     if arguments.get("fileProcessingId") is not None:
         raise ValueError("fileProcessingId is passed to the deployed batch processor: give csv_s3_uri")
-    from factory.batch.engine import RunOptions
-    from factory.batch.plan import RunRequest, plan_local, run_plan
+    from factory.batch.plan import plan_local, run_plan
 
     path = _path(arguments, "csv_path")
-    config = _mapping(arguments, path, _agent(arguments["agent_name"])) if (
-        arguments.get("input_mapping") is not None or arguments.get("output_mapping")) else arguments.get("config")
-    request = RunRequest(
-        path, arguments["agent_name"], _generated(), config=config,
-        out_path=_path(arguments, "output_csv") if arguments.get("output_csv") else None,
-        invoke=_tool_invoke(arguments), store_path=_store_path(),
-        options=RunOptions(concurrency=_concurrency(arguments)),
-    )
+    request = _run_request(arguments, path, invoke=_tool_invoke(arguments),
+                           out_path=_path(arguments, "output_csv") if arguments.get("output_csv") else None)
     report = run_plan(plan_local(request)).report()
     return {key: report[key] for key in ("batch_id", "rows", "counts", "results_csv")}
 
 
 def _execute_on_step_functions(arguments: dict[str, Any]) -> dict[str, Any]:
-    """Start the deployed batch processor on an S3 CSV, as `batch run --engine stepfunctions` does for a local one.
+    """Start the deployed batch processor on an S3 CSV through `start_on_step_functions`, as
+    `batch run --engine stepfunctions` does for a local one: the same target, checks and request.
 
-    The mapping is checked against the agent and the CSV's header before anything
-    starts. The batch processor reads CSVs from its own bucket only, so a CSV
-    elsewhere is copied (server side) under its inputs/ prefix first.
+    What is the tool's own: the CSV is downloaded to read its header, the
+    object itself is what the batch processor reads; the input's `invoke` is
+    the only ARN it may add (the operator's SCHEMA_FACTORY_INVOKE names how
+    the local engine calls, not this one); and the answer has the fields the
+    existing orchestrator's callers read.
     """
-    from factory.batch.aws_run import INPUT_PREFIX, discover_target, execution_name, orchestrator_request
-    from factory.batch.invokers import is_state_machine_arn
-    from factory.batch.local_run import check_ready
-    from factory.batch.plan import check_csv_columns
+    from factory.batch.aws_run import S3Object
+    from factory.batch.plan import start_on_step_functions
 
     if arguments.get("output_csv") is not None:
         raise ValueError("output_csv is for the local engine; get_batch_results returns the S3 results")
-    agent = _agent(arguments["agent_name"])
-    uri = arguments["csv_s3_uri"]
-    bucket, source_key = parse_s3_uri(uri, "csv_s3_uri")
-    with _csv_file(arguments, "csv_s3_uri") as (path, _source):
-        mapping = _mapping(arguments, path, agent)
-        check_ready(agent, mapping, uri)
-        check_csv_columns(mapping, path)
-    agent_arn = _tool_invoke(arguments) if arguments.get("invoke") else agent.record.get("state_machine_arn")
+    invoke = _tool_invoke(arguments) if arguments.get("invoke") else None
     aws = _aws()
-    with aws_errors("cloudformation"):
-        target = discover_target(aws_client(aws, "cloudformation"), aws.env_name, None, None)
-    name = execution_name(Path(source_key))
-    key = source_key if bucket == target.bucket else f"{INPUT_PREFIX}{name}.csv"
-    with aws_errors("s3/stepfunctions"):
-        if key != source_key:
-            aws_client(aws, "s3").copy({"Bucket": bucket, "Key": source_key}, target.bucket, key)
-        request = orchestrator_request(f"s3://{target.bucket}/{key}", agent.name, mapping, _concurrency(arguments),
-                                       agent_arn if is_state_machine_arn(agent_arn) else None,
-                                       arguments.get("fileProcessingId"))
-        sfn = aws_client(aws, "stepfunctions")
-        started = sfn.start_execution(stateMachineArn=target.state_machine_arn, name=name,
-                                      input=json.dumps(request, ensure_ascii=False))
-        described = sfn.describe_execution(executionArn=started["executionArn"])
+    with _csv_file(arguments, "csv_s3_uri") as (path, uri):
+        s3_csv = S3Object(*parse_s3_uri(uri, "csv_s3_uri"))
+        started = start_on_step_functions(_run_request(arguments, path, invoke=invoke, aws=aws), s3_csv,
+                                          arguments.get("fileProcessingId"))
+    with aws_errors("stepfunctions"):
+        described = aws_client(aws, "stepfunctions").describe_execution(executionArn=started.execution_arn)
     return {
-        "execution_arn": started["executionArn"], "execution_name": name, "status": described["status"],
-        "start_time": started["startDate"].isoformat(), "state_machine_arn": target.state_machine_arn,
-        "input_config": request, "csv_s3_uri": request["csv_s3_uri"],
-        "message": f"Batch processing started successfully. Execution ID: {name}",
-        "monitor_command": f"Use 'monitor_batch_execution' with execution_arn: {started['executionArn']}",
+        "execution_arn": started.execution_arn, "execution_name": started.execution_name,
+        "status": described["status"], "start_time": started.start_date.isoformat(),
+        "state_machine_arn": started.state_machine_arn, "input_config": started.request,
+        "csv_s3_uri": started.csv_uri,
+        "message": f"Batch processing started successfully. Execution ID: {started.execution_name}",
+        "monitor_command": f"Use 'monitor_batch_execution' with execution_arn: {started.execution_arn}",
     }
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from factory.batch.agents import AgentSpec
-from factory.batch.aws_run import AwsOptions, aws_client, aws_errors
+from factory.batch.aws_run import AwsOptions, S3Object, aws_client, aws_errors
 from factory.batch.engine import RunOptions, RunSummary
 from factory.batch.invokers import Invoker, is_lambda_arn, is_state_machine_arn, make_invoker, record_invoke_spec
 from factory.batch.local_run import (
@@ -275,51 +275,103 @@ def run_plan(plan: LocalPlan, hooks: RunHooks = RunHooks()) -> RunOutcome:
     return RunOutcome(summary, plan, plan.out_path if aggregate is not None else None)
 
 
+@dataclass(frozen=True)
+class StartedBatch:
+    """A batch processor execution just started: what the CLI prints and the orchestrator tool answers."""
+
+    execution_arn: str
+    execution_name: str
+    state_machine_arn: str
+    csv_uri: str  # where the batch processor reads the CSV
+    request: dict[str, Any]  # the execution input, as sent
+    start_date: Any  # StartExecution's startDate (a datetime)
+    columns: tuple[tuple[str, str], ...] = ()  # (column, field) pairs of a suggested mapping
+
+    def report(self) -> dict[str, Any]:
+        return {"execution_arn": self.execution_arn, "csv_uri": self.csv_uri,
+                "columns": [list(pair) for pair in self.columns]}
+
+
 def run_on_step_functions(request: RunRequest) -> dict[str, Any]:
-    """`--engine stepfunctions`: verified record and mapping, checked columns, then upload and start."""
+    """`batch run --engine stepfunctions`: start, and report what the CLI prints."""
+    return start_on_step_functions(request).report()
+
+
+def start_on_step_functions(request: RunRequest, s3_csv: S3Object | None = None,
+                            file_processing_id: str | None = None) -> StartedBatch:
+    """Resolve the target as a local run does, check the mapping and the CSV, then stage the CSV and start.
+
+    The CLI and the orchestrator tool both call this, so they send the same
+    request for the same inputs. `request.csv_path` is the CSV the checks read;
+    with `s3_csv` (the tool's S3 input) that file is its local copy and the
+    object itself is what the batch processor reads (copied into its bucket
+    when elsewhere); without it the file is uploaded. `file_processing_id` is a
+    caller's tracking id, passed on in the request.
+    """
     from factory.batch.aws_run import discover_target, start_batch
 
     csv_path = _need(request.csv_path, "CSV_PATH")
+    config_file = _config_file(request)
     agent = resolve_target(_need(request.agent_name, "--agent"), request.generated_dir, _config(request),
-                           _config_file(request), request.schemas_dir)
+                           config_file, request.schemas_dir)
     mapping, pairs = _mapping(request, csv_path, agent)
-    output = output_plan(agent, mapping, _config_file(request), request.schemas_dir)
+    output = output_plan(agent, mapping, config_file, request.schemas_dir)
+    source = s3_csv.uri if s3_csv is not None else csv_path.as_posix()
     if agent.generated:
-        check_ready(agent, mapping, csv_path.as_posix())
+        check_ready(agent, mapping, source)
     else:
-        check_foreign_ready(mapping, csv_path.as_posix())
+        check_foreign_ready(mapping, source)
     check_csv_columns(mapping, csv_path)
     extra = step_functions_target(request, agent, mapping, output)
+    if file_processing_id is not None:
+        extra["fileProcessingId"] = file_processing_id
     aws = request.aws
     with aws_errors("cloudformation"):
         target = discover_target(aws_client(aws, "cloudformation"), aws.env_name, aws.state_machine_arn, aws.bucket)
     with aws_errors("s3/stepfunctions"):
-        started = start_batch(aws_client(aws, "s3"), aws_client(aws, "stepfunctions"), target, csv_path,
-                              effective_mapping(mapping, output), agent.name, request.options.concurrency, extra)
-    return {"execution_arn": started["execution_arn"], "csv_uri": started["csv_uri"],
-            "columns": [list(pair) for pair in pairs]}
+        started = start_batch(aws_client(aws, "s3"), aws_client(aws, "stepfunctions"), target,
+                              s3_csv if s3_csv is not None else csv_path, effective_mapping(mapping, output),
+                              agent.name, request.options.concurrency, extra)
+    return StartedBatch(started["execution_arn"], started["execution_name"], target.state_machine_arn,
+                        started["csv_uri"], started["request"], started["start_date"], pairs)
 
 
 def step_functions_target(request: RunRequest, agent: AgentSpec, mapping: dict[str, Any],
                           output: OutputPlan) -> dict[str, Any]:
-    """What the batch state machine needs beyond our own request: the target we did not make, and the
+    """What the batch state machine needs beyond our own request: the target's ARN (always for a target we
+    did not make; for ours when one is known, else the machine derives `<agent_name>-<env>`), and the
     configuration or registered output schema its rows are mapped by (the Lambda cannot read schemas/)."""
     from factory.output_schemas import output_schema_for
     from factory.runtime.mapping_choice import SOURCE_CONFIG, SOURCE_REGISTRY
 
     extra: dict[str, Any] = {}
-    if not agent.generated:
-        arn = request.invoke if request.invoke else target_invoke_spec(agent)
-        if not target_arn_kind_ok(agent, arn):
-            raise FactoryError(Problem("--invoke", "$", "invoke", f"the Step Functions engine calls a "
-                                       f"{agent.target_type} by its ARN, not {arn!r}",
-                                       "give a state machine ARN for an agent, a Lambda function ARN for a tool"))
+    arn = step_functions_arn(request, agent)
+    if arn is not None:
         extra["target"] = {"type": agent.target_type, "name": agent.name, "arn": arn}
     if output.choice.source == SOURCE_CONFIG:
         extra["output_mappings"] = mapping["output_mappings"]
     elif output.choice.source == SOURCE_REGISTRY and request.schemas_dir is not None:
         extra["registered_schema"] = output_schema_for(agent.name, request.schemas_dir)
     return extra
+
+
+def step_functions_arn(request: RunRequest, agent: AgentSpec) -> str | None:
+    """The ARN the batch processor calls, in the local engine's order: `--invoke`, else the config's
+    `target.arn` (a target we did not make), else our record's `state_machine_arn` when it is one.
+    The engine only starts executions and invokes functions, so anything but an ARN of the target's
+    kind is refused."""
+    if request.invoke:
+        arn = request.invoke
+    elif not agent.generated:
+        arn = target_invoke_spec(agent)
+    else:
+        recorded = agent.record.get("state_machine_arn")
+        return recorded if is_state_machine_arn(recorded) else None
+    if not target_arn_kind_ok(agent, arn):
+        raise FactoryError(Problem("--invoke", "$", "invoke", f"the Step Functions engine calls "
+                                   f"{agent.target_type}s by their ARN, not {arn!r}",
+                                   "give a state machine ARN for an agent, a Lambda function ARN for a tool"))
+    return arn
 
 
 def execution_state(execution_arn: str, aws: AwsOptions) -> dict[str, Any]:

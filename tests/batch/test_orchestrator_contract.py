@@ -105,16 +105,15 @@ def _execution_input(aws: dict[str, Any], arn: str) -> dict[str, Any]:
     return json.loads(aws["stepfunctions"].describe_execution(executionArn=execution["executionArn"])["input"])
 
 
-def test_execute_starts_the_batch_processor_with_the_existing_request(aws: dict[str, Any]) -> None:
+def test_execute_takes_the_existing_inputs_and_answers_its_fields(aws: dict[str, Any]) -> None:
     """execute_batch.py (ffef93d) lines 24-35 take {"csv_s3_uri", "agent_name", "input_mapping", "output_mapping",
-    "max_concurrency", "fileProcessingId"}; lines 69-81 start the batch processor with
-    {"csv_s3_uri", "target": {"type": "agent", "name"}, "input_mapping", "output_mapping",
-    "execution_config": {"max_concurrency"}, "fileProcessingId"}; lines 114-123 answer {"execution_arn",
-    "execution_name", "status", "start_time", "state_machine_arn", "input_config", "message", "monitor_command"}
-    in a tool_result (lines 125-130: {"type": "tool_result", "name", "tool_use_id", "content": JSON text}).
+    "max_concurrency", "fileProcessingId"}; lines 114-123 answer {"execution_arn", "execution_name", "status",
+    "start_time", "state_machine_arn", "input_config", "message", "monitor_command"} in a tool_result (lines
+    125-130: {"type": "tool_result", "name", "tool_use_id", "content": JSON text}).
 
-    The batch processor reads CSVs from its own bucket, so a CSV elsewhere is copied there first; the
-    processor merges output_mapping and {"input_mapping"} back into one mapping, which must be ours.
+    The tool starts the batch processor as `batch run --engine stepfunctions` does, with our request (the
+    machine takes the existing request shape too: tests/sfn/test_batch_machine.py); `input_config` is the
+    request sent. The batch processor reads CSVs from its own bucket, so a CSV elsewhere is copied there first.
     """
     arn = _batch_processor(aws, None)
     _export(aws, arn)
@@ -129,25 +128,24 @@ def test_execute_starts_the_batch_processor_with_the_existing_request(aws: dict[
 
     request = _execution_input(aws, arn)
     assert request == answer["input_config"]
-    assert set(request) == {"csv_s3_uri", "target", "input_mapping", "output_mapping", "execution_config",
-                            "fileProcessingId"}
+    assert set(request) == {"csv_key", "mapping", "agent_name", "max_concurrency", "target", "fileProcessingId"}
     assert request["target"] == {"type": "agent", "name": AGENT_NAME, "arn": AGENT_ARN}
-    assert request["execution_config"] == {"max_concurrency": 7} and request["fileProcessingId"] == "fp-42"
-    key = request["csv_s3_uri"].removeprefix("s3://batch-bucket/")
+    assert request["max_concurrency"] == 7 and request["fileProcessingId"] == "fp-42"
+    key = request["csv_key"]
     assert key.startswith("inputs/addresses-") and key.endswith(".csv")
+    assert answer["csv_s3_uri"] == f"s3://batch-bucket/{key}"
     assert aws["s3"].get_object(Bucket="batch-bucket", Key=key)["Body"].read() == aws["csv"].read_bytes()
-    merged = {"structured_output_fields": [], **request["output_mapping"], "input_mapping": request["input_mapping"]}
-    assert merged["input_mapping"]["column_mappings"] == INPUT_MAPPING["column_mappings"]
-    assert merged["structured_output_fields"] == OUTPUT_MAPPING["structured_output_fields"]
-    assert merged["agent_name"] == AGENT_NAME and merged["extraction_name"] == AGENT
-    assert "metadata" not in merged["output_columns"] and "success" in merged["output_columns"]
+    mapping = request["mapping"]
+    assert mapping["input_mapping"]["column_mappings"] == INPUT_MAPPING["column_mappings"]
+    assert mapping["structured_output_fields"] == OUTPUT_MAPPING["structured_output_fields"]
+    assert mapping["agent_name"] == AGENT_NAME and mapping["extraction_name"] == AGENT
+    assert "metadata" not in mapping["output_columns"] and "success" in mapping["output_columns"]
 
 
 def test_our_config_from_an_s3_csv_goes_through_unchanged(aws: dict[str, Any]) -> None:
     """generate_config.py (ffef93d) lines 81-91 answer {"config", "summary": {"target_agent", "mapped_columns",
     "output_fields", "max_concurrency", "include_original_data"}, "message"}. Our `config` handed back to
-    execute_batch_processor reaches the batch processor whole (input_mapping + the rest as output_mapping), and a
-    CSV already in the batch bucket is not copied.
+    execute_batch_processor reaches the batch processor whole, and a CSV already in the batch bucket is not copied.
     """
     arn = _batch_processor(aws, None)
     _export(aws, arn)
@@ -162,9 +160,9 @@ def test_our_config_from_an_s3_csv_goes_through_unchanged(aws: dict[str, Any]) -
                                                     "agent_name": AGENT, "config": result["config"]})
     assert started["ok"], started
     request = _execution_input(aws, arn)
-    assert request["csv_s3_uri"] == "s3://batch-bucket/inputs/mine.csv"
-    assert "arn" not in request["target"]  # no ARN given, none in the record: the processor derives it
-    assert {**request["output_mapping"], "input_mapping": request["input_mapping"]} == result["config"]
+    assert request["csv_key"] == "inputs/mine.csv"
+    assert "target" not in request  # no ARN given, none in the record: the processor derives it
+    assert request["mapping"] == result["config"]
     assert [o["Key"] for o in aws["s3"].list_objects_v2(Bucket="batch-bucket")["Contents"]] == ["inputs/mine.csv"]
 
 
