@@ -321,7 +321,7 @@ def start_on_step_functions(request: RunRequest, s3_csv: S3Object | None = None,
         check_ready(agent, mapping, source)
     else:
         check_foreign_ready(mapping, source)
-    check_csv_columns(mapping, csv_path)
+    check_csv_columns(effective_mapping(mapping, output), csv_path)  # the result columns this run writes
     extra = step_functions_target(request, agent, mapping, output)
     if file_processing_id is not None:
         extra["fileProcessingId"] = file_processing_id

@@ -36,6 +36,7 @@ ARN_PATTERNS = {
         r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]{1,128})?$"
     ),
 }
+ARN_KINDS = {"agent": "a state machine's (an agent)", "tool": "a Lambda function's (a tool)"}
 ARN_EXAMPLES = {
     "agent": "arn:aws:states:eu-west-2:123456789012:stateMachine:NAME",
     "tool": "arn:aws:lambda:eu-west-2:123456789012:function:NAME",
@@ -93,7 +94,7 @@ def parse_target(data: Any, path: str = "$.target") -> Target:
         if not isinstance(arn, str) or not ARN_PATTERNS[kind].match(arn):
             other = "tool" if kind == "agent" else "agent"
             if isinstance(arn, str) and ARN_PATTERNS[other].match(arn):
-                detail = f"the arn is a {other}'s but type is {kind}"
+                detail = f"the arn is {ARN_KINDS[other]} but type is {kind}"
             else:
                 detail = f"{arn!r} is not a {'state machine' if kind == 'agent' else 'Lambda function'} ARN"
             raise TargetError(f"{path}.arn", detail, "e.g. " + ARN_EXAMPLES[kind])

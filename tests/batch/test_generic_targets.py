@@ -204,7 +204,7 @@ def test_a_foreign_target_without_output_mapping_stops_before_any_call(tmp_path:
      "is not a state machine ARN"),
     ({"type": "tool", "name": "broadband-agent-rust",
       "arn": "arn:aws:states:eu-west-2:123456789012:stateMachine:broadband-agent-rust"},
-     "the arn is a agent's but type is tool"),
+     "the arn is a state machine's (an agent) but type is tool"),
 ])
 def test_the_config_names_only_a_validated_arn(tmp_path: Path, monkeypatch, target, message) -> None:
     """Data never becomes a command: without --invoke, a config's target may only name an ARN of its type."""

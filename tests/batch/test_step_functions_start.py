@@ -166,7 +166,7 @@ def test_an_arn_of_the_wrong_kind_starts_nothing(aws: dict[str, Any], monkeypatc
     wrong = {**TOOL_CONFIG, "target": {**TOOL_CONFIG["target"], "arn": AGENT_ARN}}
     tool = call_tool("execute_batch_processor", {"csv_s3_uri": "s3://uploads/in/tickets.csv", **tool_input,
                                                  "config": wrong})
-    assert tool["ok"] is False and "$.target.arn: the arn is a agent's but type is tool" in tool["error"], tool
+    assert tool["ok"] is False and "$.target.arn: the arn is a state machine's (an agent) but type is tool" in tool["error"], tool
     cli = CliRunner().invoke(main, ["batch", "run", csv_path.name, *cli_args, "--engine", "stepfunctions",
                                     "--invoke", "exec:./classify"])
     assert cli.exit_code == 1 and "calls tools by their ARN, not 'exec:./classify'" in cli.stderr, cli.stderr
@@ -175,5 +175,20 @@ def test_an_arn_of_the_wrong_kind_starts_nothing(aws: dict[str, Any], monkeypatc
                                      str(REPO / "generated"), "--engine", "stepfunctions", "--invoke",
                                      "module:function"])
     assert ours.exit_code == 1 and "calls agents by their ARN, not 'module:function'" in ours.stderr, ours.stderr
+    assert aws["stepfunctions"].list_executions(stateMachineArn=arn)["executions"] == []
+    assert "Contents" not in aws["s3"].list_objects_v2(Bucket="batch-bucket")
+
+
+def test_an_input_column_named_like_a_mapped_output_field_is_refused_before_aws(
+    aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch  # noqa: F811
+) -> None:
+    """The result columns are the chosen output mapping's fields (here the config's output_mappings), on the
+    Step Functions engine as on the local one: a CSV column `category` is refused before any upload."""
+    arn, csv_path, cli_args, _tool_input = _deployed(aws, monkeypatch, _tool_target)
+    rows = [(*row, "x") for row in TICKETS]
+    _write_csv(csv_path, ["Ticket ID", "Subject", "Body", "Priority", "category"], rows)
+    cli = CliRunner().invoke(main, ["batch", "run", csv_path.name, *cli_args, "--engine", "stepfunctions"])
+    assert cli.exit_code == 1, cli.output
+    assert "input column(s) 'category' have the name of a result column" in cli.stderr, cli.stderr
     assert aws["stepfunctions"].list_executions(stateMachineArn=arn)["executions"] == []
     assert "Contents" not in aws["s3"].list_objects_v2(Bucket="batch-bucket")

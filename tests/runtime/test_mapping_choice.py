@@ -59,7 +59,7 @@ def test_valid_targets(data, expected):
         (
             {"type": "agent", "name": "a", "arn": "arn:aws:lambda:eu-west-2:123456789012:function:a"},
             "$.target.arn",
-            "the arn is a tool's but type is agent",
+            "the arn is a Lambda function's (a tool) but type is agent",
         ),
         (
             {"type": "tool", "name": "a", "arn": "arn:aws:lambda:eu-west-2:12345:function:a"},
