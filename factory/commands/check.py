@@ -28,6 +28,7 @@ def check(paths: tuple[Path, ...], out_dir: Path, base_ref: str | None, fix: boo
     with findings. Fast when nothing changed: only hashes are compared.
     """
     from factory.check import fix_and_check, run_check
+    from factory.output import kept_line
 
     if fix:
         fixed = fix_and_check(list(paths), out_dir, base_ref)
@@ -36,6 +37,8 @@ def check(paths: tuple[Path, ...], out_dir: Path, base_ref: str | None, fix: boo
             for rel in fixed.written + fixed.removed:
                 verb = "wrote" if rel in fixed.written else "removed"
                 click.echo(f"{verb} {(out_dir / rel).as_posix()}")
+        for rel, why in fixed.kept:  # as `generate` says it: an entry left alone is never silent
+            click.echo(kept_line(rel, why), err=True)
     else:
         report = run_check(list(paths), out_dir, base_ref)
     if as_json:
