@@ -28,9 +28,10 @@ def check(paths: tuple[Path, ...], out_dir: Path, base_ref: str | None, fix: boo
     with findings. Fast when nothing changed: only hashes are compared.
     """
     from factory.check import fix_and_check, run_check
-    from factory.output import kept_line
 
     if fix:
+        from factory.output import kept_line  # --fix runs the generator anyway; the plain check stays light
+
         fixed = fix_and_check(list(paths), out_dir, base_ref)
         report = fixed.report
         if not as_json:
