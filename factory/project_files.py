@@ -154,7 +154,9 @@ def foreign_manifest_path(rel: Any, form: str) -> str | None:
     if unsafe is not None:
         return unsafe
     if rel in CDK_APP_PATHS:
-        return "is the repository's own CDK app in the step-functions-agent form" if form == STEP_FUNCTIONS_AGENT else None
+        if form == STEP_FUNCTIONS_AGENT:
+            return "is the repository's own CDK app in the step-functions-agent form"
+        return None
     if any(pattern.fullmatch(rel) for pattern in GENERATED_LAYOUT):
         return None
     return "is not a path schema-factory generates"

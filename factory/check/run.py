@@ -78,7 +78,7 @@ class FixResult:
     written: tuple[str, ...]
     removed: tuple[str, ...]
     generate_error: Exception | None = None
-    kept: tuple[tuple[str, str], ...] = ()  # (old manifest entry, why it was not removed), as `generate` reports
+    kept: tuple[tuple[str, str], ...] = ()  # (old manifest entry, why it was kept), as `generate` reports
 
 
 def fix_and_check(paths: list[Path], out_dir: Path, base: str | None = None) -> FixResult:

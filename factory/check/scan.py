@@ -84,10 +84,12 @@ def list_generated(
 
 
 def judged_form(manifest: dict[str, Any] | None) -> str:
-    """The form `generate` would write with no flag (configuration, then the manifest): what the check judges by."""
+    """The form `generate` would write with no flag (configuration, then manifest): the check judges by it."""
     try:
         return resolve_form(None, manifest).form
-    except FactoryError:  # a bad configuration is reported by `form_findings`; judge by the manifest meanwhile
+    except (
+        FactoryError
+    ):  # a bad configuration is reported by `form_findings`; judge by the manifest meanwhile
         return recorded_form(manifest or {})
 
 
@@ -247,9 +249,13 @@ def take_snapshot(paths: list[Path], out_dir: Path) -> Snapshot:
     generated = judged_files(
         out_dir, manifest, lambda: list_generated(out_dir, exclude, walk_scope(out_dir, sources, manifest))
     )
-    current = {schema.key for schema in schemas or []}  # a key of a schema named on the command line is its own
+    current = {
+        schema.key for schema in schemas or []
+    }  # a key of a schema named on the command line is its own
     unsafe_keys = [(key, reason) for key, reason in unsafe_keys if key not in current]
-    snapshot = Snapshot(out_dir, manifest, schemas, generated, unsafe_entries=unsafe, unsafe_schema_keys=unsafe_keys)
+    snapshot = Snapshot(
+        out_dir, manifest, schemas, generated, unsafe_entries=unsafe, unsafe_schema_keys=unsafe_keys
+    )
     snapshot.reasons.extend(_reasons(snapshot))
     return snapshot
 

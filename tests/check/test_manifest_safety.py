@@ -168,7 +168,8 @@ def _outside_schema(project: Project) -> Path:
 def _tamper_schemas(project: Project, keys: list[str]) -> None:
     manifest = project.manifest()
     for key in keys:
-        manifest["schemas"][key] = {"extraction_name": "secret_schema", "version": "1.0.0", "sha256": "0" * 64}
+        manifest["schemas"][key] = {"extraction_name": "secret_schema", "version": "1.0.0",
+                                    "sha256": "0" * 64}
     (project.generated / "MANIFEST.json").write_text(json.dumps(manifest))
 
 
@@ -177,8 +178,12 @@ def test_a_tampered_schema_entry_is_never_read_as_a_schema(project: Project) -> 
     secret = _outside_schema(project)
     (project.root / "schemas" / "linked").mkdir()
     os.symlink(secret, project.root / "schemas" / "linked" / "secret_schema.json")
-    _tamper_schemas(project, [str(secret), "../outside/secret_schema.json", "schemas/../../outside/secret_schema.json",
-                              "schemas/linked/secret_schema.json"])
+    _tamper_schemas(project, [
+        str(secret),
+        "../outside/secret_schema.json",
+        "schemas/../../outside/secret_schema.json",
+        "schemas/linked/secret_schema.json",  # a plain path, but a symbolic link out of the project
+    ])
     named = f"schemas/{BT}.json"  # naming schemas keeps the others the manifest records
     for command in (["generate", named], ["check", named], ["check", "--fix", named]):
         result = CliRunner().invoke(main, command)
@@ -199,7 +204,7 @@ def test_check_names_a_schema_key_that_leaves_the_project(project: Project) -> N
 
 
 def test_a_schema_named_outside_the_project_is_not_an_unsafe_key(project: Project) -> None:
-    """The manifest records `../outside/x.json` for a schema the user named: that key is its own, not a finding."""
+    """The manifest records `../outside/x.json` for a schema the user named: its own key, not a finding."""
     secret = _outside_schema(project)
     assert CliRunner().invoke(main, ["generate", "schemas", str(secret)]).exit_code == 0
     assert "../outside/secret_schema.json" in project.manifest()["schemas"]
@@ -261,7 +266,8 @@ def test_the_layout_is_every_path_the_generator_writes(form: str, tmp_path: Path
     tree = generate([(item.source.path.name, item.schema) for item in loaded], form)
     assert "registry/agents/z-0-custom.json" in tree.files
     assert {rel: foreign_manifest_path(rel, form) for rel in tree.files} == {rel: None for rel in tree.files}
-    for rel in ["README.md", "pyproject.toml", f"schemas/{BT}.json", "stacks/agents/x.txt", "templates/a_v1.json",
-                "registry/agents/A.json", "stacks/shared/x_stack.py", "tool_specs/sub/a.json", ".git/config"]:
+    for rel in ["README.md", "pyproject.toml", f"schemas/{BT}.json", "stacks/agents/x.txt",
+                "templates/a_v1.json", "registry/agents/A.json", "stacks/shared/x_stack.py",
+                "tool_specs/sub/a.json", ".git/config"]:
         assert foreign_manifest_path(rel, form) is not None, rel
     assert (foreign_manifest_path("app.py", form) is None) == (form == "standalone")

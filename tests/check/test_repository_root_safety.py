@@ -52,10 +52,11 @@ def run(*args: str) -> tuple[int, str]:
 
 
 def _repository(project: Project, form: str) -> Path:
-    """The project root as a repository: its README, pyproject (choosing `form`) and app.py, generated into."""
+    """The project root as a repository (README, pyproject choosing `form`, app.py), generated into."""
     root = project.root
     (root / "README.md").write_text("# our repository\n")
-    (root / "pyproject.toml").write_text(f'[project]\nname = "ours"\n\n[tool.schema-factory]\nform = "{form}"\n')
+    config = f'[project]\nname = "ours"\n\n[tool.schema-factory]\nform = "{form}"\n'
+    (root / "pyproject.toml").write_text(config)
     code, out = run("generate", "--out", ".")
     assert code == 0, out
     if form == "step-functions-agent":
@@ -104,8 +105,8 @@ def test_standalone_out_dot_keeps_sources_too(project: Project) -> None:
     before = _tamper_with_true_hashes(root, victims)
     code, out = run("check", "--out", ".", "--json")
     assert code == 1
-    assert sorted(f["detail"].split("'")[1] for f in json.loads(out)["findings"] if f["kind"] == UNSAFE_ENTRY) \
-        == sorted(victims)
+    named = [f["detail"].split("'")[1] for f in json.loads(out)["findings"] if f["kind"] == UNSAFE_ENTRY]
+    assert sorted(named) == sorted(victims)
     code, out = run("generate", "--out", ".")
     assert code == 0, out
     assert {rel: (root / rel).read_bytes() for rel in victims} == before
