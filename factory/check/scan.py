@@ -87,9 +87,8 @@ def judged_form(manifest: dict[str, Any] | None) -> str:
     """The form `generate` would write with no flag (configuration, then manifest): the check judges by it."""
     try:
         return resolve_form(None, manifest).form
-    except (
-        FactoryError
-    ):  # a bad configuration is reported by `form_findings`; judge by the manifest meanwhile
+    except FactoryError:
+        # A bad configuration is reported by `form_findings`; judge by the manifest meanwhile.
         return recorded_form(manifest or {})
 
 
@@ -249,9 +248,8 @@ def take_snapshot(paths: list[Path], out_dir: Path) -> Snapshot:
     generated = judged_files(
         out_dir, manifest, lambda: list_generated(out_dir, exclude, walk_scope(out_dir, sources, manifest))
     )
-    current = {
-        schema.key for schema in schemas or []
-    }  # a key of a schema named on the command line is its own
+    # A key of a schema in use (named on the command line, perhaps outside the project) is its own.
+    current = {schema.key for schema in schemas or []}
     unsafe_keys = [(key, reason) for key, reason in unsafe_keys if key not in current]
     snapshot = Snapshot(
         out_dir, manifest, schemas, generated, unsafe_entries=unsafe, unsafe_schema_keys=unsafe_keys
