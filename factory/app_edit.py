@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,10 +117,13 @@ def edit_app(out_dir: Path, wanted: list[AppLines]) -> AppEdit:
     result = AppEdit(path, imports, stacks)
     if result.changed:
         data = newline.join(edited) + (newline if original.endswith(("\n", "\r")) else "")
+        # The temporary file is created 0600; the edited app.py keeps the mode it had (0755 stays 0755).
+        mode = stat.S_IMODE(path.stat().st_mode)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
                 handle.write(data)
+            os.chmod(tmp, mode)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

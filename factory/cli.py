@@ -129,6 +129,7 @@ def generate(paths: tuple[Path, ...], out_dir: Path, form: str | None, edit_app:
     """
     from factory.commands.agent_form import after_generate
     from factory.generation import generate_to_disk
+    from factory.output import kept_line
 
     result = generate_to_disk(list(paths), out_dir, form)
     report = result.report
@@ -137,7 +138,7 @@ def generate(paths: tuple[Path, ...], out_dir: Path, form: str | None, edit_app:
     for rel in report.removed:
         click.echo(f"removed {(out_dir / rel).as_posix()}")
     for rel, why in report.kept:
-        click.echo(f"kept {rel!r} (listed in the old manifest, not removed: {why})", err=True)
+        click.echo(kept_line(rel, why), err=True)
     click.echo(
         f"{len(result.schemas)} schema(s): {len(report.written)} written, "
         f"{len(report.unchanged)} unchanged, {len(report.removed)} removed"

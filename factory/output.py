@@ -22,10 +22,12 @@ from factory.names import MANIFEST_PATH
 from factory.project_files import (
     GENERATOR,
     display_path,
+    foreign_manifest_path,
     generator_fingerprint,
+    in_schema_dir,
     read_manifest,
+    schema_dirs,
     sha256,
-    unsafe_manifest_path,
 )
 from factory.project_config import MANIFEST_FORM_KEY, STANDALONE
 
@@ -72,6 +74,11 @@ class WriteReport:
     kept: list[tuple[str, str]] = field(default_factory=list)  # (manifest entry, why it was not removed)
 
 
+def kept_line(rel: str, why: str) -> str:
+    """How `generate` and `check --fix` name an old manifest entry they left alone (on stderr)."""
+    return f"kept {rel!r} (listed in the old manifest, not removed: {why})"
+
+
 def _umask() -> int:
     """The process umask (reading it means setting it; set it straight back)."""
     mask = os.umask(0o022)
@@ -108,23 +115,31 @@ def _inside(path: Path, root: Path) -> bool:
     return path != root and root in path.parents
 
 
-def prune_refusal(out_dir: Path, root: Path, rel: Any, entry: Any) -> str | None:
+def prune_refusal(
+    out_dir: Path, root: Path, rel: Any, entry: Any, form: str, sources: list[Path]
+) -> str | None:
     """Why the previous manifest's entry `rel` may not be deleted, or None when it may.
 
-    Only a regular file strictly inside the output directory (symlinks
-    resolved), whose bytes still hash to what the manifest recorded, is ours
-    to delete: anything else was put there, or edited, by someone else.
+    Only a path the generator writes in `form` (`foreign_manifest_path`), never
+    in a schema directory (`sources`, resolved), naming a regular file strictly
+    inside the output directory (symlinks resolved) whose bytes still hash to
+    what the manifest recorded, is ours to delete: anything else was put there,
+    or edited, by someone else. The manifest comes from the repository, so
+    even a true hash proves nothing about a path we never write.
     """
-    unsafe = unsafe_manifest_path(rel)
-    if unsafe is not None:
-        return f"the manifest entry {unsafe}"
+    foreign = foreign_manifest_path(rel, form)
+    if foreign is not None:
+        return f"the manifest entry {foreign}"
     target = out_dir / rel
     if not os.path.lexists(target):
         return "absent"
     if target.is_symlink():
         return "a symbolic link, not a file this generator wrote"
-    if not _inside(target.resolve(), root):
+    resolved = target.resolve()
+    if not _inside(resolved, root):
         return "outside the output directory once symbolic links are resolved"
+    if in_schema_dir(resolved, sources):
+        return "in a schema directory: schema-factory never deletes there"
     if not target.is_file():
         return "not a regular file"
     recorded = entry.get("sha256") if isinstance(entry, dict) else None
@@ -159,7 +174,7 @@ def write_tree(out_dir: Path, tree: GeneratedTree, schemas: list[SchemaEntry]) -
         root = out_dir.resolve()
         for rel, data in files.items():
             target = out_dir / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
+            # Resolve before mkdir: a symlinked folder must not get a new folder made through it.
             if not _inside(target.parent.resolve() / target.name, root):
                 raise FactoryError(
                     Problem(
@@ -170,16 +185,18 @@ def write_tree(out_dir: Path, tree: GeneratedTree, schemas: list[SchemaEntry]) -
                         "remove the link; generate writes only inside --out",
                     )
                 )
+            target.parent.mkdir(parents=True, exist_ok=True)
             if target.is_file() and not target.is_symlink() and target.read_bytes() == data:
                 report.unchanged.append(rel)
                 continue
             _write_atomically(target, data, mode)
             report.written.append(rel)
+        sources = schema_dirs(out_dir, [schema.path for schema in schemas])
         for rel, entry in sorted(previous["files"].items(), key=lambda item: str(item[0])):
             if rel in files:
                 continue
             target = out_dir / rel if isinstance(rel, str) else out_dir
-            refusal = prune_refusal(out_dir, root, rel, entry)
+            refusal = prune_refusal(out_dir, root, rel, entry, tree.form, sources)
             if refusal == "absent":
                 continue
             if refusal is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -17,7 +18,8 @@ from typing import Any
 
 from factory import __version__, rules
 from factory.errors import Problem
-from factory.names import MANIFEST_PATH
+from factory.names import APP_PATH, CDK_JSON_PATH, MANIFEST_PATH
+from factory.project_config import STEP_FUNCTIONS_AGENT
 
 GENERATOR = "schema-factory"
 DEFAULT_SCHEMA_DIR = Path("schemas")
@@ -107,13 +109,94 @@ def unsafe_manifest_path(rel: Any) -> str | None:
     `generate` prunes by it, so only plain `a/b/c` paths may ever be acted on.
     """
     if not isinstance(rel, str) or not rel:
-        return "not a non-empty string"
+        return "is not a non-empty string"
     if "\\" in rel or "\0" in rel or any(ord(ch) < 32 for ch in rel):
         return "contains a backslash or a control character"
     if rel.startswith("/") or (len(rel) > 1 and rel[1] == ":"):
         return "is an absolute path"
     if any(part in ("", ".", "..") for part in rel.split("/")):
         return "has an empty, '.' or '..' segment"
+    return None
+
+
+# Every path the generator writes, as the path functions of factory/names.py
+# (and the orchestrator's tool specs) spell them: extraction names are lower
+# snake case, agent names lower kebab case, versions MAJOR.MINOR.PATCH. Pruning
+# acts only on these, so a manifest entry naming README.md or a schema, even
+# with its true hash, never deletes it (tests/check/test_manifest_safety.py
+# keeps this list equal to what the emitters write, in both forms).
+_NAME = r"[a-z][a-z0-9_]*"
+_AGENT = r"[a-z][a-z0-9-]*"
+GENERATED_LAYOUT = tuple(
+    re.compile(pattern)
+    for pattern in (
+        rf"stacks/agents/{_NAME}_stack\.py",
+        rf"templates/{_NAME}_v(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.json",
+        rf"tool_specs/_?{_NAME}\.json",
+        rf"batch_mappings/{_NAME}\.yaml",
+        rf"registry/agents/{_AGENT}\.json",
+        rf"output_schemas/{_AGENT}\.yaml",
+    )
+)
+# The CDK app is ours in the standalone form only: in the step-functions-agent
+# form the output directory is an existing repository and app.py is its own.
+CDK_APP_PATHS = (APP_PATH, CDK_JSON_PATH)
+
+
+def foreign_manifest_path(rel: Any, form: str) -> str | None:
+    """Why a manifest `files` key is not a path the generator writes in `form`, or None.
+
+    Stricter than `unsafe_manifest_path`: a plain relative path must also be
+    one of the generator's own (`GENERATED_LAYOUT`), so with `--out .` a
+    tampered manifest cannot name README.md, pyproject.toml or a schema.
+    """
+    unsafe = unsafe_manifest_path(rel)
+    if unsafe is not None:
+        return unsafe
+    if rel in CDK_APP_PATHS:
+        if form == STEP_FUNCTIONS_AGENT:
+            return "is the repository's own CDK app in the step-functions-agent form"
+        return None
+    if any(pattern.fullmatch(rel) for pattern in GENERATED_LAYOUT):
+        return None
+    return "is not a path schema-factory generates"
+
+
+def schema_dirs(out_dir: Path, keys: list[str] | None = None, files: list[Path] | None = None) -> list[Path]:
+    """The resolved directories that hold schema sources: `schemas/`, and those of the schemas in use.
+
+    `keys` are manifest schema keys (relative to `project_root(out_dir)`),
+    `files` schema paths as given; nothing under these directories is ever
+    the generator's to delete, whatever the manifest says.
+    """
+    base = project_root(out_dir)
+    found = {DEFAULT_SCHEMA_DIR.resolve()}
+    found.update((base / key).resolve().parent for key in keys or [])
+    found.update(path.resolve().parent for path in files or [])
+    return sorted(found)
+
+
+def in_schema_dir(path: Path, dirs: list[Path]) -> bool:
+    """`path` (resolved) is a schema directory or lies under one."""
+    return any(path == directory or directory in path.parents for directory in dirs)
+
+
+def unsafe_schema_key(key: Any, out_dir: Path) -> str | None:
+    """Why a manifest `schemas` key may not be read as a schema, or None.
+
+    The key must be a plain relative `.json` path that stays inside the project
+    (`project_root(out_dir)`) once symbolic links are resolved: a merge must not
+    make `generate` read `../elsewhere/x.json` and write artifacts from it.
+    Schemas outside the project are generated when named on the command line.
+    """
+    unsafe = unsafe_manifest_path(key)
+    if unsafe is not None:
+        return unsafe
+    if not key.endswith(".json"):
+        return "is not a .json file"
+    base = project_root(out_dir)
+    if not (base / key).resolve().is_relative_to(base):
+        return "leads outside the project once symbolic links are resolved"
     return None
 
 
@@ -141,8 +224,8 @@ def schema_roots(paths: list[Path], out_dir: Path, manifest: dict[str, Any] | No
         return [DEFAULT_SCHEMA_DIR]
     chosen = list(paths)
     base = project_root(out_dir)
-    for recorded in sorted((manifest or {}).get("schemas", {})):
-        if not recorded.endswith(".json") or Path(recorded).is_absolute():
+    for recorded in sorted((manifest or {}).get("schemas", {}), key=str):
+        if unsafe_schema_key(recorded, out_dir) is not None:
             continue  # a tampered manifest cannot make us read an arbitrary file as a schema
         candidate = base / recorded
         if candidate.is_file():

@@ -78,6 +78,7 @@ class FixResult:
     written: tuple[str, ...]
     removed: tuple[str, ...]
     generate_error: Exception | None = None
+    kept: tuple[tuple[str, str], ...] = ()  # (old manifest entry, why it was kept), as `generate` reports
 
 
 def fix_and_check(paths: list[Path], out_dir: Path, base: str | None = None) -> FixResult:
@@ -91,13 +92,15 @@ def fix_and_check(paths: list[Path], out_dir: Path, base: str | None = None) -> 
 
     written: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
+    kept: tuple[tuple[str, str], ...] = ()
     error = None
     try:
         result = generate_to_disk(paths, out_dir)
         written, removed = tuple(result.report.written), tuple(result.report.removed)
+        kept = tuple(result.report.kept)
     except FactoryError as err:
         error = err
-    return FixResult(run_check(paths, out_dir, base), written, removed, error)
+    return FixResult(run_check(paths, out_dir, base), written, removed, error, kept)
 
 
 def fast_findings(paths: list[Path], out_dir: Path) -> tuple[Problem, ...]:

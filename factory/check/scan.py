@@ -19,19 +19,25 @@ from pathlib import Path
 from typing import Any
 
 from factory import __version__
+from factory.errors import FactoryError
 from factory.names import MANIFEST_PATH
+from factory.project_config import recorded_form, resolve_form
 from factory.project_files import (  # noqa: F401 - re-exported for the check modules
     DEFAULT_SCHEMA_DIR,
     GENERATOR,
     SchemaPathError,
     display_path,
     expand_schema_files,
+    foreign_manifest_path,
     generator_fingerprint,
+    in_schema_dir,
     read_manifest,
+    schema_dirs,
     schema_roots,
     sha256,
     source_key,
     unsafe_manifest_path,
+    unsafe_schema_key,
 )
 
 # Build output that lives beside generated files and is never generated itself
@@ -77,18 +83,57 @@ def list_generated(
     return found
 
 
-def split_manifest(manifest: dict[str, Any] | None) -> tuple[dict[str, Any] | None, list[tuple[str, str]]]:
-    """The manifest with only plain relative `files` entries, and the others with the reason."""
+def judged_form(manifest: dict[str, Any] | None) -> str:
+    """The form `generate` would write with no flag (configuration, then manifest): the check judges by it."""
+    try:
+        return resolve_form(None, manifest).form
+    except FactoryError:
+        # A bad configuration is reported by `form_findings`; judge by the manifest meanwhile.
+        return recorded_form(manifest or {})
+
+
+def split_manifest(
+    manifest: dict[str, Any] | None, out_dir: Path
+) -> tuple[dict[str, Any] | None, list[tuple[str, str]], list[tuple[str, str]]]:
+    """The manifest with only entries generate may act on; the `files` and `schemas` keys taken out, with why.
+
+    A `files` key must be a path the generator writes (`foreign_manifest_path`);
+    a `schemas` key must stay inside the project (`unsafe_schema_key`).
+    """
     if manifest is None:
-        return None, []
+        return None, [], []
+    form = judged_form(manifest)
     safe, unsafe = {}, []
     for rel, entry in manifest["files"].items():
-        reason = unsafe_manifest_path(rel)
+        reason = foreign_manifest_path(rel, form)
         if reason is None:
             safe[rel] = entry
         else:
             unsafe.append((rel, reason))
-    return ({**manifest, "files": safe} if unsafe else manifest), unsafe
+    schemas, unsafe_keys = {}, []
+    for key, entry in manifest["schemas"].items():
+        reason = unsafe_schema_key(key, out_dir)
+        if reason is None:
+            schemas[key] = entry
+        else:
+            unsafe_keys.append((key, reason))
+    if not unsafe and not unsafe_keys:
+        return manifest, [], []
+    return {**manifest, "files": safe, "schemas": schemas}, unsafe, unsafe_keys
+
+
+def split_schema_dirs(
+    manifest: dict[str, Any] | None, out_dir: Path, sources: list[Path]
+) -> tuple[dict[str, Any] | None, list[tuple[str, str]]]:
+    """Take out the `files` entries that land in a schema directory: generate never deletes there."""
+    if manifest is None:
+        return None, []
+    dirs = schema_dirs(out_dir, list(manifest["schemas"]), sources)
+    inside = [rel for rel in manifest["files"] if in_schema_dir((out_dir / rel).resolve(), dirs)]
+    if not inside:
+        return manifest, []
+    files = {rel: entry for rel, entry in manifest["files"].items() if rel not in inside}
+    return {**manifest, "files": files}, [(rel, "lies in a schema directory") for rel in inside]
 
 
 def walk_scope(
@@ -141,6 +186,7 @@ class Snapshot:
     generated: list[str]
     reasons: list[str] = field(default_factory=list)
     unsafe_entries: list[tuple[str, str]] = field(default_factory=list)
+    unsafe_schema_keys: list[tuple[str, str]] = field(default_factory=list)
     _cache: dict[str, bytes | None] = field(default_factory=dict)
     _cache_display: dict[str, str] = field(default_factory=dict)
 
@@ -178,7 +224,7 @@ class Snapshot:
 
 def take_snapshot(paths: list[Path], out_dir: Path) -> Snapshot:
     """Read everything once and note every reason the hashes cannot vouch for the tree."""
-    manifest, unsafe = split_manifest(read_manifest(out_dir))
+    manifest, unsafe, unsafe_keys = split_manifest(read_manifest(out_dir), out_dir)
     roots = schema_roots(paths, out_dir, manifest)
     try:
         files = expand_schema_files(roots)
@@ -196,11 +242,18 @@ def take_snapshot(paths: list[Path], out_dir: Path) -> Snapshot:
     from factory.check.agent_form import judged_files  # a shared repository: only our files are judged
 
     sources = files or []
+    manifest, in_sources = split_schema_dirs(manifest, out_dir, sources)
+    unsafe += in_sources
     exclude = frozenset(path.resolve() for path in sources)
     generated = judged_files(
         out_dir, manifest, lambda: list_generated(out_dir, exclude, walk_scope(out_dir, sources, manifest))
     )
-    snapshot = Snapshot(out_dir, manifest, schemas, generated, unsafe_entries=unsafe)
+    # A key of a schema in use (named on the command line, perhaps outside the project) is its own.
+    current = {schema.key for schema in schemas or []}
+    unsafe_keys = [(key, reason) for key, reason in unsafe_keys if key not in current]
+    snapshot = Snapshot(
+        out_dir, manifest, schemas, generated, unsafe_entries=unsafe, unsafe_schema_keys=unsafe_keys
+    )
     snapshot.reasons.extend(_reasons(snapshot))
     return snapshot
 
@@ -216,8 +269,8 @@ def _reasons(snapshot: Snapshot) -> list[str]:
     if snapshot.schemas is None:
         return ["a schema path does not exist or cannot be read"]
     reasons = []
-    if snapshot.unsafe_entries:
-        reasons.append("the manifest lists paths that are not plain relative paths in the output directory")
+    if snapshot.unsafe_entries or snapshot.unsafe_schema_keys:
+        reasons.append("the manifest lists entries generate may not act on (not its own paths)")
     recorded = manifest["schemas"]
     current = {schema.key: schema for schema in snapshot.schemas}
     if set(recorded) != set(current):

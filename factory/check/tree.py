@@ -172,19 +172,31 @@ def _compare_suspects(
 
 
 def unsafe_findings(snapshot: Snapshot) -> list[Problem]:
-    """Manifest entries that could point outside the output directory: named, never acted on."""
+    """Manifest entries generate may not act on (not its own paths, or schemas outside the project): named."""
     display = snapshot.display(names.MANIFEST_PATH)
-    return [
+    fix = (
+        "remove the entry (a hand or merge edit of MANIFEST.json); "
+        "`schema-factory generate` rewrites the manifest without it"
+    )
+    files = [
         finding(
             display,
             UNSAFE_ENTRY,
-            f"lists {rel!r}, which {reason}: not a plain relative path inside the output directory; "
-            "generate never deletes or reads it",
-            "remove the entry (a hand or merge edit of MANIFEST.json); "
-            "`schema-factory generate` rewrites the manifest without it",
+            f"lists {rel!r}, which {reason}: generate and `check --fix` never delete it",
+            fix,
         )
         for rel, reason in snapshot.unsafe_entries
     ]
+    schemas = [
+        finding(
+            display,
+            UNSAFE_ENTRY,
+            f"lists the schema {key!r}, which {reason}: generate never reads it as a schema",
+            fix + " (name a schema outside the project on the command line instead)",
+        )
+        for key, reason in snapshot.unsafe_schema_keys
+    ]
+    return files + schemas
 
 
 def _compare_file(snapshot: Snapshot, rel: str, data: bytes, sources: list[str], entry: Any) -> list[Problem]:

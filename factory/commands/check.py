@@ -30,12 +30,16 @@ def check(paths: tuple[Path, ...], out_dir: Path, base_ref: str | None, fix: boo
     from factory.check import fix_and_check, run_check
 
     if fix:
+        from factory.output import kept_line  # --fix runs the generator anyway; the plain check stays light
+
         fixed = fix_and_check(list(paths), out_dir, base_ref)
         report = fixed.report
         if not as_json:
             for rel in fixed.written + fixed.removed:
                 verb = "wrote" if rel in fixed.written else "removed"
                 click.echo(f"{verb} {(out_dir / rel).as_posix()}")
+        for rel, why in fixed.kept:  # as `generate` says it: an entry left alone is never silent
+            click.echo(kept_line(rel, why), err=True)
     else:
         report = run_check(list(paths), out_dir, base_ref)
     if as_json:
