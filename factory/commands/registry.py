@@ -92,7 +92,10 @@ def register(paths: tuple[Path, ...], generated_dir: Path, create_tables: bool, 
     Records come from the generated files, which the check's fast path must
     find current. A registered version is immutable: identical content again
     is `unchanged`; different content is refused (bump the version). Exit 1 on
-    any conflict; a run with a conflict writes nothing.
+    any conflict; a run with a conflict writes nothing. A ToolRegistry item
+    another writer owns (its author is not schema-factory) is kept as it is,
+    not a conflict; in the step-functions-agent form no AgentRegistry record
+    is written (each agent's stack registers its own).
     """
     from factory import __version__
     from factory.output_schemas import split_paths
