@@ -156,7 +156,9 @@ class UnownedFilesError(FactoryError):
     """`generate` refused before writing anything: existing files it would overwrite are not its own."""
 
 
-def overwrite_refusal(target: Path, root: Path, rel: str, data: bytes, previous: dict[str, Any] | None) -> str | None:
+def overwrite_refusal(
+    target: Path, root: Path, rel: str, data: bytes, previous: dict[str, Any] | None
+) -> str | None:
     """Why writing `data` at `target` would destroy bytes this generator cannot vouch for, or None.
 
     The manifest is the generator's claim of ownership, and the same test as
@@ -183,7 +185,9 @@ def overwrite_refusal(target: Path, root: Path, rel: str, data: bytes, previous:
     if not isinstance(entry, dict):
         return "exists and MANIFEST.json does not list it as written by schema-factory"
     if entry.get("sha256") != sha256(current):
-        return "was edited since schema-factory wrote it (its bytes differ from the hash MANIFEST.json records)"
+        return (
+            "was edited since schema-factory wrote it (its bytes differ from the hash MANIFEST.json records)"
+        )
     return None
 
 
@@ -206,7 +210,9 @@ def _foreign_manifest(target: Path) -> str | None:
     return "exists and is not a manifest schema-factory wrote (it names no generator, or another one)"
 
 
-def unowned_problems(out_dir: Path, files: dict[str, bytes], previous: dict[str, Any] | None) -> list[Problem]:
+def unowned_problems(
+    out_dir: Path, files: dict[str, bytes], previous: dict[str, Any] | None
+) -> list[Problem]:
     """One problem per existing file `files` would overwrite without owning it (see `overwrite_refusal`)."""
     root = out_dir.resolve()
     shown = Path(display_path(out_dir))
@@ -220,12 +226,16 @@ def unowned_problems(out_dir: Path, files: dict[str, bytes], previous: dict[str,
         for path, why in refused[:UNOWNED_SHOWN]
     ]
     if len(refused) > UNOWNED_SHOWN:
-        problems.append(Problem(
-            shown.as_posix(), "", rules.UNOWNED_FILE,
-            f"and {len(refused) - UNOWNED_SHOWN} more existing files generate would overwrite "
-            f"({len(refused)} in all); nothing was written",
-            "pass --force to overwrite them, or move them out of the way",
-        ))
+        problems.append(
+            Problem(
+                shown.as_posix(),
+                "",
+                rules.UNOWNED_FILE,
+                f"and {len(refused) - UNOWNED_SHOWN} more existing files generate would overwrite "
+                f"({len(refused)} in all); nothing was written",
+                "pass --force to overwrite them, or move them out of the way",
+            )
+        )
     return problems
 
 
