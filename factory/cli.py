@@ -120,18 +120,24 @@ def validate(paths: tuple[Path, ...], as_json: bool) -> int:
               help="Agent form (overrides schema-factory.toml and pyproject.toml [tool.schema-factory]).")
 @click.option("--edit-app", is_flag=True,
               help="step-functions-agent form: add the new stacks to OUT/app.py (idempotent).")
-def generate(paths: tuple[Path, ...], out_dir: Path, form: str | None, edit_app: bool) -> int:
+@click.option("--force", is_flag=True,
+              help="Overwrite existing files that MANIFEST.json does not record as generated (or that were "
+                   "edited since); without it generate refuses and writes nothing.")
+def generate(paths: tuple[Path, ...], out_dir: Path, form: str | None, edit_app: bool, force: bool) -> int:
     """Generate every artifact for schemas (files or directories; default schemas/).
 
     Output is deterministic: the same schemas give byte-identical files.
     Files this tool generated before and no longer produces are removed;
-    files it never generated are left alone.
+    files it never generated are left alone. An existing file it would
+    overwrite must be one it wrote (listed in MANIFEST.json with the hash of
+    its bytes): otherwise nothing is written and each such file is named,
+    unless --force is given.
     """
     from factory.commands.agent_form import after_generate
     from factory.generation import generate_to_disk
     from factory.output import kept_line
 
-    result = generate_to_disk(list(paths), out_dir, form)
+    result = generate_to_disk(list(paths), out_dir, form, force)
     report = result.report
     for rel in report.written:
         click.echo(f"wrote {(out_dir / rel).as_posix()}")

@@ -106,11 +106,16 @@ class GenerateResult:
     form: FormChoice = FormChoice(DEFAULT_FORM, "default")
 
 
-def generate_to_disk(paths: list[Path], out_dir: Path, form: str | None = None) -> GenerateResult:
-    """Generate and write; `form` is the `--form` flag (None: the project's configured form)."""
+def generate_to_disk(
+    paths: list[Path], out_dir: Path, form: str | None = None, force: bool = False
+) -> GenerateResult:
+    """Generate and write; `form` is the `--form` flag (None: the project's configured form).
+
+    `force` is the `--force` flag: overwrite existing files the manifest does not vouch for.
+    """
     choice = form_for(out_dir, form)
     loaded = load_valid(schema_set_for(paths, out_dir))
     if not loaded:
         raise FactoryError(no_schemas_problem(paths))
     tree, entries = generate_tree(loaded, out_dir, choice.form)
-    return GenerateResult(loaded, write_tree(out_dir, tree, entries), choice)
+    return GenerateResult(loaded, write_tree(out_dir, tree, entries, force), choice)

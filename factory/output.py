@@ -8,6 +8,7 @@ regenerating anything.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -161,12 +162,119 @@ def _write_problem(target: Path, err: OSError) -> FactoryError:
     )
 
 
-def write_tree(out_dir: Path, tree: GeneratedTree, schemas: list[SchemaEntry]) -> WriteReport:
-    """Write what changed, remove what this generator made before and no longer makes."""
+# How many refused files are named one a line before the rest are counted.
+UNOWNED_SHOWN = 10
+FORCE_FIX = "pass --force to overwrite it, or move it out of the way and generate again"
+
+
+class UnownedFilesError(FactoryError):
+    """`generate` refused before writing anything: existing files it would overwrite are not its own."""
+
+
+def overwrite_refusal(
+    target: Path, root: Path, rel: str, data: bytes, previous: dict[str, Any] | None
+) -> str | None:
+    """Why writing `data` at `target` would destroy bytes this generator cannot vouch for, or None.
+
+    The manifest is the generator's claim of ownership, and the same test as
+    pruning (`prune_refusal`) decides it: a regular file is ours to replace only
+    when the previous manifest lists it with the hash of its current bytes. A
+    hand edit of a generated file is therefore refused too (the check reports it
+    as `edited`): the edit is the user's, and only `--force` discards it. A file
+    already holding exactly `data` is not touched, so it is never refused. Paths
+    that cannot be written at all (a directory in the way, a link out of the
+    output directory) are left to the write itself, which names them.
+    """
+    if not _inside(target.parent.resolve() / target.name, root) or not os.path.lexists(target):
+        return None
+    if rel == MANIFEST_PATH:
+        return _foreign_manifest(target)
+    if target.is_symlink():
+        return "is a symbolic link schema-factory did not write"
+    if not target.is_file():
+        return None
+    current = target.read_bytes()
+    if current == data:
+        return None
+    entry = (previous or {}).get("files", {}).get(rel)
+    if not isinstance(entry, dict):
+        return "exists and MANIFEST.json does not list it as written by schema-factory"
+    if entry.get("sha256") != sha256(current):
+        return (
+            "was edited since schema-factory wrote it (its bytes differ from the hash MANIFEST.json records)"
+        )
+    return None
+
+
+def _foreign_manifest(target: Path) -> str | None:
+    """Why the `MANIFEST.json` at `target` belongs to someone else, or None when it is ours to rewrite.
+
+    Ours is JSON naming this generator. A file that is not JSON at all is
+    taken as ours damaged (a merge leaves conflict markers in it; the check
+    calls it stale and regenerating is the fix); JSON naming no generator, or
+    another one, is another tool's file.
+    """
+    if target.is_symlink() or not target.is_file():
+        return "is a symbolic link, not a file schema-factory wrote" if target.is_symlink() else None
+    try:
+        document = json.loads(target.read_bytes())
+    except ValueError:
+        return None
+    if isinstance(document, dict) and document.get("generator") == GENERATOR:
+        return None
+    return "exists and is not a manifest schema-factory wrote (it names no generator, or another one)"
+
+
+def unowned_problems(
+    out_dir: Path, files: dict[str, bytes], previous: dict[str, Any] | None
+) -> list[Problem]:
+    """One problem per existing file `files` would overwrite without owning it (see `overwrite_refusal`)."""
+    root = out_dir.resolve()
+    shown = Path(display_path(out_dir))
+    refused = [
+        ((shown / rel).as_posix(), why)
+        for rel, data in sorted(files.items())
+        if (why := overwrite_refusal(out_dir / rel, root, rel, data, previous)) is not None
+    ]
+    problems = [
+        Problem(path, "", rules.UNOWNED_FILE, f"{why}; generate would overwrite it", FORCE_FIX)
+        for path, why in refused[:UNOWNED_SHOWN]
+    ]
+    if len(refused) > UNOWNED_SHOWN:
+        problems.append(
+            Problem(
+                shown.as_posix(),
+                "",
+                rules.UNOWNED_FILE,
+                f"and {len(refused) - UNOWNED_SHOWN} more existing files generate would overwrite "
+                f"({len(refused)} in all); nothing was written",
+                "pass --force to overwrite them, or move them out of the way",
+            )
+        )
+    return problems
+
+
+def write_tree(
+    out_dir: Path, tree: GeneratedTree, schemas: list[SchemaEntry], force: bool = False
+) -> WriteReport:
+    """Write what changed, remove what this generator made before and no longer makes.
+
+    Before anything is written, every existing file about to be replaced must
+    be the generator's own (`overwrite_refusal`); otherwise the whole run is
+    refused with one line per such file, unless `force` says to overwrite.
+    """
     report = WriteReport()
-    previous = read_manifest(out_dir) or {"files": {}}
+    manifest = read_manifest(out_dir)
+    previous = manifest or {"files": {}}
     files = dict(tree.files)
     files[MANIFEST_PATH] = json_bytes(build_manifest(tree, schemas))
+    if not force:
+        try:
+            refused = unowned_problems(out_dir, files, manifest)
+        except OSError as err:
+            raise _write_problem(out_dir, err) from None
+        if refused:
+            raise UnownedFilesError(refused)
     mode = 0o666 & ~_umask()
     target = out_dir
     try:

@@ -60,6 +60,7 @@ GIT = "git"
 
 # Writing the output and reading the project's settings (factory/output.py, project_config.py, app_edit.py).
 WRITE = "write"
+UNOWNED_FILE = "unowned-file"
 PROJECT_CONFIG = "project-config"
 APP_EDIT = "app-edit"
 

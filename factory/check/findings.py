@@ -38,7 +38,7 @@ def edited(display: str, sources: list[str], diff: str = "") -> Problem:
         display,
         EDITED,
         "edited by hand: its bytes differ from the hash MANIFEST.json records for it",
-        f"put the change in {', '.join(sources)}, then `schema-factory generate` (which overwrites the hand edit)",
+        f"put the change in {', '.join(sources)}, then `schema-factory generate --force` (which overwrites the hand edit)",
         diff=diff,
     )
 

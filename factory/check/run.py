@@ -81,11 +81,13 @@ class FixResult:
     kept: tuple[tuple[str, str], ...] = ()  # (old manifest entry, why it was kept), as `generate` reports
 
 
-def fix_and_check(paths: list[Path], out_dir: Path, base: str | None = None) -> FixResult:
-    """Regenerate exactly as `generate` does, then check again.
+def fix_and_check(paths: list[Path], out_dir: Path, base: str | None = None, force: bool = False) -> FixResult:
+    """Regenerate exactly as `generate` does (`force` as its --force), then check again.
 
     Invalid schemas stop the generator; the re-check then reports them. Files
-    the generator never wrote (stray files) are left for the user to delete.
+    the generator never wrote (stray files) are left for the user to delete,
+    and existing files it would overwrite without owning them refuse the
+    regeneration (`generate_error`), as they refuse `generate`.
     """
     from factory.errors import FactoryError
     from factory.generation import generate_to_disk
@@ -95,7 +97,7 @@ def fix_and_check(paths: list[Path], out_dir: Path, base: str | None = None) -> 
     kept: tuple[tuple[str, str], ...] = ()
     error = None
     try:
-        result = generate_to_disk(paths, out_dir)
+        result = generate_to_disk(paths, out_dir, force=force)
         written, removed = tuple(result.report.written), tuple(result.report.removed)
         kept = tuple(result.report.kept)
     except FactoryError as err:

@@ -18,8 +18,12 @@ from factory.errors import EXIT_OK, EXIT_USER_ERROR
 @click.option("--base", "base_ref", metavar="GIT_REF", default=None,
               help="Also require a sufficient version bump for every schema changed since GIT_REF.")
 @click.option("--fix", is_flag=True, help="Regenerate (as `generate` does), then check again.")
+@click.option("--force", is_flag=True,
+              help="With --fix: overwrite existing files MANIFEST.json does not record as generated (as "
+                   "`generate --force`).")
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
-def check(paths: tuple[Path, ...], out_dir: Path, base_ref: str | None, fix: bool, as_json: bool) -> int:
+def check(paths: tuple[Path, ...], out_dir: Path, base_ref: str | None, fix: bool, force: bool,
+          as_json: bool) -> int:
     """Check that generated/ is exactly what the schemas (default schemas/) generate.
 
     Reports stale, edited, missing and orphan files, layers that disagree with
@@ -29,11 +33,18 @@ def check(paths: tuple[Path, ...], out_dir: Path, base_ref: str | None, fix: boo
     """
     from factory.check import fix_and_check, run_check
 
+    if force and not fix:
+        raise click.UsageError("--force only applies with --fix")
     if fix:
-        from factory.output import kept_line  # --fix runs the generator anyway; the plain check stays light
+        # --fix runs the generator anyway; the plain check stays light
+        from factory.output import UnownedFilesError, kept_line
 
-        fixed = fix_and_check(list(paths), out_dir, base_ref)
+        fixed = fix_and_check(list(paths), out_dir, base_ref, force)
         report = fixed.report
+        if isinstance(fixed.generate_error, UnownedFilesError):  # the findings alone would not say why
+            for problem in fixed.generate_error.problems:
+                click.echo(problem.render(), err=True)
+            click.echo("check --fix: nothing was regenerated", err=True)
         if not as_json:
             for rel in fixed.written + fixed.removed:
                 verb = "wrote" if rel in fixed.written else "removed"

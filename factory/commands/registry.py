@@ -92,7 +92,10 @@ def register(paths: tuple[Path, ...], generated_dir: Path, create_tables: bool, 
     Records come from the generated files, which the check's fast path must
     find current. A registered version is immutable: identical content again
     is `unchanged`; different content is refused (bump the version). Exit 1 on
-    any conflict; a run with a conflict writes nothing.
+    any conflict; a run with a conflict writes nothing. A ToolRegistry item
+    another writer owns (its author is not schema-factory) is kept as it is,
+    not a conflict; in the step-functions-agent form no AgentRegistry record
+    is written (each agent's stack registers its own).
     """
     from factory import __version__
     from factory.output_schemas import split_paths
@@ -116,7 +119,8 @@ def register(paths: tuple[Path, ...], generated_dir: Path, create_tables: bool, 
     if create_tables and not dry_run:
         registry.create_tables()
     registered_at = now_iso()
-    arns = agent_arns(registry, records, account, options.region, no_arn) if records else {}
+    ours = [record for record in records if record.agent_registered_by is None]  # agent records we write
+    arns = agent_arns(registry, ours, account, options.region, no_arn) if ours else {}
     pairs = build_pairs(records, registered_at, arns, registry.env_name)
     items, sources = tool_items(pairs, read_orchestrator_tools(generated_dir) if records else [], __version__,
                                 (generated_dir / ORCHESTRATOR_TOOL_SPECS).as_posix(), registered_at)
@@ -143,12 +147,20 @@ def _print_registration(results: list[Registration], tools: list[ToolRegistratio
             return outcome
         return f"{outcome} (written)" if written else f"{outcome} (NOT written: the run has a conflict)"
 
+    def tool_state(tool: ToolRegistration) -> str:
+        if tool.outcome == "owned":  # another writer's item under the same name: theirs stands, untouched
+            shown = "".join(ch if ch.isprintable() else "?" for ch in str(tool.owner))[:80]  # their data
+            return f"kept (owned by {shown})"
+        return state(tool.outcome, tool.written)
+
     prefix = "[dry run] " if dry_run else ""
     for result in results:
+        agent = (f"agent {result.agent_name} left to {result.agent_registered_by}" if result.agent_registered_by
+                 else f"agent {result.agent_name} {result.agent}")
         click.echo(f"{prefix}{state(result.outcome, result.written)}: {result.template_id} {result.version} "
-                   f"(template {result.template}, agent {result.agent_name} {result.agent})")
+                   f"(template {result.template}, {agent})")
     for tool in tools:
-        click.echo(f"{prefix}{state(tool.outcome, tool.written)}: tool {tool.tool_name} {tool.version}")
+        click.echo(f"{prefix}{tool_state(tool)}: tool {tool.tool_name} {tool.version}")
     counts = {outcome: sum(r.outcome == outcome for r in results) for outcome in ("new", "unchanged", "conflict")}
     written = sum(r.written for r in results)
     tools_written = sum(t.written for t in tools)
@@ -158,6 +170,13 @@ def _print_registration(results: list[Registration], tools: list[ToolRegistratio
         summary = f"dry run: {summary.rsplit(';', 1)[0]}; nothing written"
     elif refused:
         summary += " (nothing is written when any schema or tool conflicts)"
+    owned = sum(t.outcome == "owned" for t in tools)
+    if owned:
+        summary += f"; {owned} tool(s) left to the writer that owns them"
+    stacks = sum(r.agent_registered_by is not None for r in results)
+    if stacks:
+        summary += (f"; {stacks} agent record(s) not written: in the step-functions-agent form each agent's "
+                    "stack registers it (BaseAgentConstruct)")
     click.echo(summary)
 
 

@@ -30,7 +30,7 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from factory.errors import FactoryError, Problem
 from factory.registry.protocol import SUMMARY_ATTRIBUTES, Kind
-from factory.registry.records import Key, Stored, StoredTool, semantic_order, to_decimal
+from factory.registry.records import Key, Stored, StoredTool, author_of, semantic_order, to_decimal
 from factory.registry.tables import (
     AGENT_TABLE,
     AGENT_VERSIONS_INDEX,
@@ -370,14 +370,15 @@ class DynamoRegistry:
             request: dict[str, Any] = {self.tables["tool"]: {
                 "Keys": [{"tool_name": {"S": name}} for name in unique[start:start + BATCH_GET_MAX_KEYS]],
                 "ConsistentRead": True,
-                "ProjectionExpression": "tool_name, content_sha256, version_key",
+                "ProjectionExpression": "tool_name, content_sha256, version_key, author",
             }}
             while request:
                 with self._errors("tool"):
                     response = self.client.batch_get_item(RequestItems=request)
                 for raw in response.get("Responses", {}).get(self.tables["tool"], []):
                     item = self._load(raw)
-                    found[item["tool_name"]] = StoredTool(item.get("content_sha256"), item.get("version_key"))
+                    found[item["tool_name"]] = StoredTool(item.get("content_sha256"), item.get("version_key"),
+                                                                author_of(item))
                 request = response.get("UnprocessedKeys") or {}
         return found
 

@@ -26,9 +26,13 @@ MAX_ITEM_BYTES = 400_000
 STATUSES = ("active", "deprecated", "archived")
 
 Outcome = Literal["new", "unchanged", "conflict"]
+# An agent record another writer registers (the step-functions-agent form's
+# stack, through BaseAgentConstruct): ours is neither written nor compared.
+AgentOutcome = Literal["new", "unchanged", "conflict", "left to its stack"]
 # A ToolRegistry item is one per tool name (no version in its key): it follows
-# the newest registered version; `kept` means a newer version's spec stands.
-ToolOutcome = Literal["new", "unchanged", "updated", "kept", "conflict"]
+# the newest registered version; `kept` means a newer version's spec stands;
+# `owned` means another writer's item holds the name and is left as it is.
+ToolOutcome = Literal["new", "unchanged", "updated", "kept", "owned", "conflict"]
 TOOL_AUTHOR = "schema-factory"
 
 
@@ -151,10 +155,24 @@ class Stored:
 
 @dataclass(frozen=True)
 class StoredTool:
-    """What ToolRegistry holds for a tool name: identity and version, None when another writer's."""
+    """What ToolRegistry holds for a tool name: identity and version (None when another writer's), and author.
+
+    `author` is the owner marker every writer of the existing system leaves
+    (`stacks/tools/base_tool_construct.py` writes `tool_spec.get("author",
+    "system")`; the batch orchestrator's six tools say `batch-orchestrator`);
+    ours say `TOOL_AUTHOR`. None when the item has no author attribute.
+    """
 
     content_sha256: str | None
     version_key: str | None
+    author: str | None
+
+    @property
+    def owner(self) -> str | None:
+        """Who else owns the item, or None when it is ours (`TOOL_AUTHOR`)."""
+        if self.author == TOOL_AUTHOR:
+            return None
+        return self.author or "a writer that left no author"
 
 
 def tool_item(spec: dict[str, Any], version: str, registered_at: str, config: dict[str, Any]) -> dict[str, Any]:
@@ -188,9 +206,24 @@ def tool_item(spec: dict[str, Any], version: str, registered_at: str, config: di
     })
 
 
+def author_of(item: Any) -> str | None:
+    """The `author` of a stored tool item (another writer's item may lack it, or hold anything)."""
+    author = item.get("author") if isinstance(item, dict) else None
+    return author if isinstance(author, str) else None
+
+
 def classify_tool(item: dict[str, Any], stored: StoredTool | None) -> ToolOutcome:
+    """Ours to write (`new`, `updated`), ours as it is (`unchanged`, `kept`), another writer's (`owned`).
+
+    An item another writer owns (its author is not ours) is never written
+    over, and is no reason to refuse the run: the name is theirs, the rest of
+    the registration goes ahead. Only our own item can conflict (same version,
+    other content, or an author of ours without our identity attributes).
+    """
     if stored is None:
         return "new"
+    if stored.owner is not None:
+        return "owned"
     if stored.content_sha256 == item["content_sha256"]:
         return "unchanged"
     if stored.version_key is None or stored.content_sha256 is None or stored.version_key == item["version_key"]:
@@ -214,6 +247,10 @@ class RecordPair:
     agent: dict[str, Any]
     tools: tuple[dict[str, Any], ...] = ()
     output_schema: dict[str, Any] | None = None  # generated/output_schemas/<agent>.yaml, when generated
+    # Who registers the agent record instead of `register` (None: we do). In the
+    # step-functions-agent form the agent's stack does, through BaseAgentConstruct,
+    # under its own version; a second item of ours would list the agent twice.
+    agent_registered_by: str | None = None
 
     @property
     def template_key(self) -> Key:
@@ -224,6 +261,9 @@ class RecordPair:
         return Key("agent", self.agent["agent_name"], self.agent["version"])
 
     def items(self) -> tuple[tuple[Key, dict[str, Any]], ...]:
+        """The items `register` writes for this schema: the template, and the agent record unless another writes it."""
+        if self.agent_registered_by is not None:
+            return ((self.template_key, self.template),)
         return ((self.template_key, self.template), (self.agent_key, self.agent))
 
 

@@ -22,6 +22,7 @@ from factory.registry.agent_output_schemas import (
 from factory.registry.records import (
     OUTPUT_SCHEMA_ATTRIBUTE,
     STATUSES,
+    AgentOutcome,
     Key,
     Outcome,
     RecordPair,
@@ -66,13 +67,14 @@ def build_pairs(records: list[RecordPair], registered_at: str, arn_for: dict[str
             extra["state_machine_arn"] = arn_for[agent_name]
         if env_name is not None:
             extra["deployment_env"] = extra["environment"] = env_name
-        if record.output_schema is not None:
+        if record.output_schema is not None and record.agent_registered_by is None:
             # Derived from the same canonical schema and version as the record, so not part of its identity.
             extra[OUTPUT_SCHEMA_ATTRIBUTE] = json_text(record.output_schema)
         template = registry_item(record.template, registered_at, kind="template",
                                  metadata={"author": "schema-factory", "agent_name": agent_name})
         pair = RecordPair(record.source, template,
-                          registry_item(record.agent, registered_at, extra, kind="agent"), record.tools)
+                          registry_item(record.agent, registered_at, extra, kind="agent"), record.tools,
+                          agent_registered_by=record.agent_registered_by)
         for key, item in pair.items():
             check_item_size(record.source, key, item)
         pairs.append(pair)
@@ -89,8 +91,9 @@ class Registration:
     version: str
     outcome: Outcome
     template: Outcome
-    agent: Outcome
+    agent: AgentOutcome
     written: bool = False  # True once this run wrote the schema's new items
+    agent_registered_by: str | None = None  # set when `agent` is "left to its stack"
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -98,11 +101,14 @@ class Registration:
 
 def _judge(pair: RecordPair, stored: dict[Key, Stored]) -> Registration:
     template = classify(pair.template, stored.get(pair.template_key))
-    agent = classify(pair.agent, stored.get(pair.agent_key))
-    outcomes = {template, agent}
+    outcomes: set[str] = {template}
+    agent: AgentOutcome = "left to its stack"
+    if pair.agent_registered_by is None:
+        agent = classify(pair.agent, stored.get(pair.agent_key))
+        outcomes.add(agent)
     outcome: Outcome = "conflict" if "conflict" in outcomes else "new" if "new" in outcomes else "unchanged"
     return Registration(pair.source, pair.template_key.name, pair.agent_key.name, pair.template_key.version,
-                        outcome, template, agent)
+                        outcome, template, agent, agent_registered_by=pair.agent_registered_by)
 
 
 def conflict_problems(results: list[Registration], registry: Registry) -> list[Problem]:
@@ -163,7 +169,7 @@ def register(registry: Registry, pairs: list[RecordPair], dry_run: bool = False)
 
 
 def _fresh_items(pair: RecordPair, result: Registration) -> list[tuple[Key, dict[str, Any]]]:
-    outcomes = {pair.template_key: result.template, pair.agent_key: result.agent}
+    outcomes: dict[Key, str] = {pair.template_key: result.template, pair.agent_key: result.agent}
     return [(key, item) for key, item in pair.items() if outcomes[key] == "new"]
 
 
@@ -203,6 +209,7 @@ class ToolRegistration:
     source: str
     outcome: ToolOutcome
     written: bool = False
+    owner: str | None = None  # for `owned`: the author of the item another writer keeps under this name
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -216,6 +223,7 @@ class ToolPlan:
     sources: list[str]
     outcomes: list[ToolOutcome]
     expected: list[str | None]
+    owners: list[str | None] = field(default_factory=list)
 
     @property
     def conflicts(self) -> bool:
@@ -242,7 +250,9 @@ def plan_tools(registry: Registry, items: list[dict[str, Any]], sources: list[st
     stored = registry.fetch_tools([item["tool_name"] for item in items])
     outcomes = [classify_tool(item, stored.get(item["tool_name"])) for item in items]
     expected = [stored[item["tool_name"]].content_sha256 if item["tool_name"] in stored else None for item in items]
-    return ToolPlan(items, sources, outcomes, expected)
+    owners = [stored[item["tool_name"]].owner if outcome == "owned" else None
+              for item, outcome in zip(items, outcomes)]
+    return ToolPlan(items, sources, outcomes, expected, owners)
 
 
 def write_tools(registry: Registry, plan: ToolPlan, write: bool) -> list[ToolRegistration]:
@@ -261,14 +271,14 @@ def write_tools(registry: Registry, plan: ToolPlan, write: bool) -> list[ToolReg
         raise FactoryError(Problem(registry.describe(), "$", "registry-contention",
                                    "ToolRegistry items kept changing while registering", "run the command again"))
     return [ToolRegistration(item["tool_name"], item["version"], source, outcome,
-                             written and outcome in ("new", "updated"))
-            for item, source, outcome in zip(plan.items, plan.sources, plan.outcomes)]
+                             written and outcome in ("new", "updated"), owner)
+            for item, source, outcome, owner in zip(plan.items, plan.sources, plan.outcomes, plan.owners)]
 
 
 def tool_conflict_problems(results: list[ToolRegistration], registry: Registry) -> list[Problem]:
     return [Problem(result.source, "$", "tool-conflict",
-                    f"ToolRegistry already holds a different tool {result.tool_name} (same version "
-                    f"{result.version}, or not written by schema-factory) in {registry.describe()}",
+                    f"ToolRegistry already holds a different tool {result.tool_name} of schema-factory's (same "
+                    f"version {result.version}, or without its version and hash) in {registry.describe()}",
                     "rename the tool (the schema's extraction_name) or bump the schema's version")
             for result in results if result.outcome == "conflict"]
 

@@ -16,9 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from factory.check.layers import AGENT_RECORD, BROWSER_TEMPLATE, TOOL_SPECS, SchemaView, layer_paths
+from factory.check.agent_form import form_findings
 from factory.check.run import fast_findings
+from factory.names import MANIFEST_PATH
 from factory.errors import FactoryError, Problem
-from factory.project_files import DEFAULT_SCHEMA_DIR, display_path, expand_schema_files
+from factory.project_config import STEP_FUNCTIONS_AGENT, recorded_form
+from factory.project_files import DEFAULT_SCHEMA_DIR, display_path, expand_schema_files, read_manifest
 from factory.output_schemas import load_output_schema_file, load_output_schemas, output_schema_files_under
 from factory.registry.records import RecordPair
 
@@ -26,6 +29,26 @@ OUTPUT_SCHEMAS_DIR = "output_schemas"  # generated/output_schemas/<agent>.yaml (
 
 # The batch orchestrator's tools, emitted once per tree (not per schema).
 ORCHESTRATOR_TOOL_SPECS = "tool_specs/_batch_orchestrator.json"
+
+# Who registers an agent record of the step-functions-agent form instead of `register`.
+STACK_REGISTERS_AGENT = "its step-functions-agent stack (BaseAgentConstruct, when the stack deploys)"
+
+
+def agent_registrar(generated_dir: Path) -> str | None:
+    """Who writes our agents' AgentRegistry records, when not `register` itself.
+
+    In the step-functions-agent form the generated stack passes its agent spec
+    to the existing repository's BaseAgentConstruct, which puts the agent's
+    AgentRegistry item (version `v1.0`, the one the state machine loads) when
+    the stack deploys. Our record beside it, under the schema's version, would
+    describe another agent under the same name, and the existing UI, which
+    scans the table, would list the agent twice: the construct owns that
+    record. The form is the one the manifest records: the tree the fast path
+    vouched for is the tree that was generated in it.
+    """
+    if recorded_form(read_manifest(generated_dir)) == STEP_FUNCTIONS_AGENT:
+        return STACK_REGISTERS_AGENT
+    return None
 
 
 def existing_tool_form(tool: dict[str, Any]) -> dict[str, Any]:
@@ -35,7 +58,10 @@ def existing_tool_form(tool: dict[str, Any]) -> dict[str, Any]:
 
 def read_generated_records(paths: list[Path], generated_dir: Path) -> list[RecordPair]:
     """The records of the schemas under `paths` (default `schemas/`), refused unless the tree is current."""
-    findings = fast_findings(paths, generated_dir)
+    manifest_display = display_path(generated_dir / MANIFEST_PATH)
+    # As `check` judges it: a tree generated in another form than the project configures is stale.
+    findings = list(fast_findings(paths, generated_dir)) + form_findings(read_manifest(generated_dir),
+                                                                          manifest_display)
     if findings:
         raise FactoryError(list(findings))
     files = expand_schema_files(paths or [DEFAULT_SCHEMA_DIR]) or []
@@ -43,6 +69,7 @@ def read_generated_records(paths: list[Path], generated_dir: Path) -> list[Recor
         raise FactoryError(Problem(", ".join(p.as_posix() for p in paths) or DEFAULT_SCHEMA_DIR.as_posix(), "$",
                                    "no-schemas", "no schema files found",
                                    "pass schema files or a directory holding *.json schemas"))
+    registrar = agent_registrar(generated_dir)
     found = []
     for path in files:
         document = json.loads(path.read_bytes().decode("utf-8-sig"))
@@ -50,8 +77,8 @@ def read_generated_records(paths: list[Path], generated_dir: Path) -> list[Recor
         template, agent, specs = (json.loads((generated_dir / rels[layer]).read_bytes())
                                   for layer in (BROWSER_TEMPLATE, AGENT_RECORD, TOOL_SPECS))
         tools = tuple(existing_tool_form(tool) for tool in specs.get("anthropic") or [])
-        found.append(RecordPair(display_path(path), template, agent, tools,
-                                generated_output_schema(generated_dir, agent["agent_name"])))
+        output_schema = generated_output_schema(generated_dir, agent["agent_name"]) if registrar is None else None
+        found.append(RecordPair(display_path(path), template, agent, tools, output_schema, registrar))
     return found
 
 
@@ -94,5 +121,5 @@ def read_orchestrator_tools(generated_dir: Path) -> list[dict[str, Any]]:
     return [existing_tool_form(tool) for tool in specs.get("anthropic") or []]
 
 
-__all__ = ["ORCHESTRATOR_TOOL_SPECS", "foreign_output_schemas", "generated_output_schema", "read_generated_records",
+__all__ = ["ORCHESTRATOR_TOOL_SPECS", "STACK_REGISTERS_AGENT", "agent_registrar", "foreign_output_schemas", "generated_output_schema", "read_generated_records",
            "read_orchestrator_tools"]

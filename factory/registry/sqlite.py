@@ -18,7 +18,7 @@ from typing import Any, Iterator
 
 from factory.errors import FactoryError, Problem
 from factory.registry.protocol import Kind
-from factory.registry.records import Key, Stored, StoredTool, to_plain
+from factory.registry.records import Key, Stored, StoredTool, author_of, to_plain
 from factory.registry.tables import AGENT_TABLE, TEMPLATE_TABLE, TOOL_TABLE, TableShape
 
 DEFAULT_REGISTRY_FILE = Path(".schema-factory") / "registry.sqlite"
@@ -209,10 +209,10 @@ class SqliteRegistry:
             if not self._exists(conn, "tool"):
                 return found
             for name in dict.fromkeys(names):
-                row = conn.execute(f"SELECT content_sha256, version_key FROM {_quote(self.tables['tool'])} "
+                row = conn.execute(f"SELECT content_sha256, version_key, item FROM {_quote(self.tables['tool'])} "
                                    "WHERE tool_name = ?", (name,)).fetchone()
                 if row:
-                    found[name] = StoredTool(row[0], row[1])
+                    found[name] = StoredTool(row[0], row[1], author_of(_json_or_none(row[2])))
         return found
 
     def put_tools(self, writes: list[tuple[dict[str, Any], str | None]]) -> bool:
@@ -254,6 +254,14 @@ def _rollback(conn: sqlite3.Connection) -> None:
             conn.execute("ROLLBACK")
     except sqlite3.Error:
         pass
+
+
+def _json_or_none(text: Any) -> Any:
+    """A stored item's JSON, or None when the row holds something else (a hand-made row)."""
+    try:
+        return json.loads(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
 
 
 def _quote(identifier: str) -> str:

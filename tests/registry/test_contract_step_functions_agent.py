@@ -277,15 +277,80 @@ def test_register_writes_tool_registry_items(registered: Existing) -> None:
     assert "postcode" in definitions[0]["input_schema"]["properties"]
 
 
-def test_a_tool_another_writer_owns_is_not_overwritten(tables: Existing) -> None:
+# The six tools the existing BatchOrchestratorAgentStack registers under the names ours use
+# (stacks/agents/batch_orchestrator_agent_stack.py `_register_tools_in_registry`, lines ~406-590 at ffef93d:
+# tool_name, description, author "batch-orchestrator"), through BaseToolConstruct, which puts each spec
+# with every value as a string ({"S": str(value)}) or a boolean, input_schema and tags as JSON text, and
+# defaults for what the spec leaves out (stacks/tools/base_tool_construct.py ~101-160 at ffef93d).
+THEIR_ORCHESTRATOR_TOOLS = {
+    "analyze_csv_structure": "Analyzes CSV file structure and returns column info and sample data",
+    "validate_agent_compatibility": "Validates that an agent has structured output capability",
+    "generate_batch_config": "Generates configuration for batch processor",
+    "execute_batch_processor": "Starts batch processing execution",
+    "monitor_batch_execution": "Monitors the status of a batch processing execution",
+    "get_batch_results": "Retrieves results from completed batch processing",
+}
+
+
+def their_tool_item(tool_name: str, description: str, author: str = "batch-orchestrator") -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "tool_name": tool_name, "description": description,
+        "input_schema": json.dumps({"type": "object", "properties": {}, "required": []}),
+        "lambda_arn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:batch-orchestrator-{ENV}",
+        "lambda_function_name": f"batch-orchestrator-{ENV}", "language": "python", "tags": json.dumps(["batch"]),
+        "status": "active", "author": author, "human_approval_required": False, "requires_activity": False,
+        "activity_type": "", "activity_arn": "", "created_at": "2025-10-17T17:00:00Z",
+        "updated_at": "2025-10-17T17:00:00Z", "tool_type": "lambda",
+    }
+    return {key: {"BOOL": value} if isinstance(value, bool) else {"S": str(value)} for key, value in spec.items()}
+
+
+def test_the_batch_orchestrators_own_tools_are_kept_and_the_rest_is_written(tables: Existing) -> None:
+    """Their six items stand untouched, each reported `kept (owned by batch-orchestrator)`; the templates,
+    agent records and the schemas' tools are written (exit 0), where the run used to write nothing."""
+    for name, description in THEIR_ORCHESTRATOR_TOOLS.items():
+        tables.client.put_item(TableName=f"ToolRegistry-{ENV}", Item=their_tool_item(name, description))
+    before = {name: tables.get("ToolRegistry", tool_name=name) for name in ORCHESTRATOR_TOOLS}
+    result = run("register", *tables.where, "--account", ACCOUNT)
+    assert result.exit_code == 0, result.output
+    for name in ORCHESTRATOR_TOOLS:
+        assert re.search(rf"^kept \(owned by batch-orchestrator\): tool {name} \S+$", result.stdout, re.M), name
+        assert tables.get("ToolRegistry", tool_name=name) == before[name]
+    assert "conflict" not in result.stderr
+    assert "4 schema(s) and 8 tool(s) written; 6 tool(s) left to the writer that owns them" in result.stdout
+    assert len(tables.table("TemplateRegistry").scan()["Items"]) == 4
+    assert tables.get("AgentRegistry", agent_name=AGENT, version="1.0.0")["agent_name"] == {"S": AGENT}
+    assert tables.get("ToolRegistry", tool_name=f"print_{SCHEMA}_output")["author"] == {"S": "schema-factory"}
+    again = run("register", *tables.where, "--account", ACCOUNT, "--json")
+    assert again.exit_code == 0, again.output
+    tools = {tool["tool_name"]: (tool["outcome"], tool["owner"]) for tool in json.loads(again.stdout)["tools"]}
+    assert {name: tools[name] for name in ORCHESTRATOR_TOOLS} == {
+        name: ("owned", "batch-orchestrator") for name in ORCHESTRATOR_TOOLS}
+    assert tools[f"print_{SCHEMA}_output"] == ("unchanged", None)
+
+
+def test_a_tool_item_with_no_author_is_kept_too(tables: Existing) -> None:
+    """A hand-made item without BaseToolConstruct's author is still not ours: left as it is."""
     tables.client.put_item(TableName=f"ToolRegistry-{ENV}", Item={
         "tool_name": {"S": "get_batch_results"}, "description": {"S": "theirs"}, "input_schema": {"S": "{}"}})
     result = run("register", *tables.where, "--account", ACCOUNT)
+    assert result.exit_code == 0, result.output
+    assert "kept (owned by a writer that left no author): tool get_batch_results" in result.stdout
+    assert tables.get("ToolRegistry", tool_name="get_batch_results")["description"] == {"S": "theirs"}
+    assert len(tables.table("TemplateRegistry").scan()["Items"]) == 4
+
+
+def test_a_forged_item_of_ours_still_conflicts(tables: Existing) -> None:
+    """An item that says author schema-factory but lacks our version and hash is not ours to overwrite:
+    the run is refused as before, nothing written."""
+    item = their_tool_item("get_batch_results", "forged", author="schema-factory")
+    tables.client.put_item(TableName=f"ToolRegistry-{ENV}", Item=item)
+    result = run("register", *tables.where, "--account", ACCOUNT)
     assert result.exit_code == 1
-    assert "get_batch_results" in result.stderr and "not written by schema-factory" in result.stderr
+    assert "get_batch_results" in result.stderr and "tool-conflict" not in result.stdout
     assert "0 schema(s) and 0 tool(s) written" in result.stdout
     assert tables.table("TemplateRegistry").scan()["Items"] == []
-    assert tables.get("ToolRegistry", tool_name="get_batch_results")["description"] == {"S": "theirs"}
+    assert tables.get("ToolRegistry", tool_name="get_batch_results")["description"] == {"S": "forged"}
 
 
 def test_a_new_schema_version_updates_its_tools(

@@ -96,8 +96,24 @@ def test_tool_items_follow_the_newest_registered_version() -> None:
     other = tool_item(dict(spec, description="other"), "1.2.0", "2026-01-01T00:00:00.000Z", {})
     assert isinstance(item["input_schema"], str) and json.loads(item["input_schema"]) == {"type": "object"}
     assert classify_tool(item, None) == "new"
-    assert classify_tool(item, StoredTool(item["content_sha256"], item["version_key"])) == "unchanged"
-    assert classify_tool(item, StoredTool(other["content_sha256"], version_key("1.1.9"))) == "updated"
-    assert classify_tool(item, StoredTool(other["content_sha256"], version_key("1.10.0"))) == "kept"
-    assert classify_tool(item, StoredTool(other["content_sha256"], version_key("1.2.0"))) == "conflict"
-    assert classify_tool(item, StoredTool(None, None)) == "conflict"
+    ours = "schema-factory"
+    assert classify_tool(item, StoredTool(item["content_sha256"], item["version_key"], ours)) == "unchanged"
+    assert classify_tool(item, StoredTool(other["content_sha256"], version_key("1.1.9"), ours)) == "updated"
+    assert classify_tool(item, StoredTool(other["content_sha256"], version_key("1.10.0"), ours)) == "kept"
+    assert classify_tool(item, StoredTool(other["content_sha256"], version_key("1.2.0"), ours)) == "conflict"
+    assert classify_tool(item, StoredTool(None, None, ours)) == "conflict"  # marked ours, but not our item
+
+
+@pytest.mark.parametrize("author, owner", [
+    ("batch-orchestrator", "batch-orchestrator"),  # batch_orchestrator_agent_stack.py ~405-590 at ffef93d
+    ("system", "system"),                          # base_tool_construct.py ~123: the default author
+    (None, "a writer that left no author"),
+])
+def test_a_tool_item_another_writer_owns_is_theirs_whatever_it_holds(author: str | None, owner: str) -> None:
+    from factory.registry.records import StoredTool, classify_tool, tool_item
+
+    spec = {"tool_name": "t", "description": "d", "input_schema": {"type": "object"}}
+    item = tool_item(spec, "1.2.0", "2026-01-01T00:00:00.000Z", {})
+    for stored in (StoredTool(None, None, author), StoredTool(item["content_sha256"], item["version_key"], author)):
+        assert stored.owner == owner
+        assert classify_tool(item, stored) == "owned"

@@ -1,0 +1,1 @@
+# The existing repository's own LLM agent stack for this schema.
