@@ -56,9 +56,18 @@ def referenced_columns(section: dict[str, Any]) -> dict[str, str]:
     return columns
 
 
-# How each row's input mapper result {"prompt", "data"} is sent to the target: whole to our
-# generated agents, its data to a Lambda tool, the prompt as a user message to any other agent.
-PAYLOAD_ROW, PAYLOAD_DATA, PAYLOAD_MESSAGES = "row", "data", "messages"
+# How each row's input mapper result {"prompt", "data"} is sent to the target: its data to a
+# Lambda tool; to every agent, ours or not, the existing step-functions-agent batch processor's
+# {"messages": [{"role": "user", "content": prompt}], "input": data}. An agent with an AgentRegistry
+# record is not thereby ours (the existing orchestrator only targets registered agents, and its LLM
+# agents read only `messages`); ours read `input`. The local engine sends the same
+# (factory.batch.targets.agent_payload).
+PAYLOAD_DATA, PAYLOAD_MESSAGES = "data", "messages"
+
+
+def payload_form(kind: str) -> str:
+    """The form of each row's request for a target of this type (`agent` or `tool`)."""
+    return PAYLOAD_DATA if kind == "tool" else PAYLOAD_MESSAGES
 
 
 def output_choice(
@@ -98,8 +107,8 @@ def plan_target(
     else:
         errors = check_agent_record(record, mapping, agent_name) if record else mapping_problems(mapping)
         fields = list(choice.mappings.names) if choice.mappings else []
-    form = PAYLOAD_DATA if kind == "tool" else PAYLOAD_ROW if record else PAYLOAD_MESSAGES
-    return errors, {"output_source": choice.source, "output_fields": fields, "payload_form": form}
+    plan = {"output_source": choice.source, "output_fields": fields, "payload_form": payload_form(kind)}
+    return errors, plan
 
 
 def validate_batch(
@@ -136,7 +145,7 @@ def validate_batch(
         "output_schema": from_dynamodb(schemas.get("output") or {}),
         "output_source": plan.get("output_source", SOURCE_STRUCTURED),
         "output_fields": plan.get("output_fields", []),
-        "payload_form": plan.get("payload_form", PAYLOAD_ROW),
+        "payload_form": plan.get("payload_form", payload_form((target or {}).get("type", "agent"))),
     }
 
 
@@ -154,6 +163,8 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     "registered_schema"?} -> validation result. A Lambda tool is never looked up in AgentRegistry."""
     import boto3
 
+    target = event.get("target")
+    kind = target.get("type", "agent") if isinstance(target, dict) else "agent"
     try:
         header = read_s3_header(boto3.client("s3"), event["csv"]["bucket"], event["csv"]["key"])
     except CsvInputError as exc:
@@ -166,11 +177,10 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
             "output_schema": {},
             "output_source": SOURCE_STRUCTURED,
             "output_fields": [],
-            "payload_form": PAYLOAD_ROW,
+            "payload_form": payload_form(kind),
         }
-    target = event.get("target")
     record = None
-    if not (isinstance(target, dict) and target.get("type") == "tool"):
+    if kind != "tool":
         table = boto3.resource("dynamodb").Table(os.environ["AGENT_REGISTRY_TABLE"])
         record = load_agent_record(table, event["agent_name"], event.get("agent_version"))
     return validate_batch(
