@@ -133,6 +133,19 @@ def agent_payload(mapped: dict[str, Any]) -> dict[str, Any]:
     return {"messages": [{"role": "user", "content": mapped["prompt"]}], "input": mapped["data"]}
 
 
+def config_for_csv(config: dict[str, Any], csv_path: Path) -> dict[str, Any]:
+    """The person's batch config with its input mapping in our form for this CSV (the existing system's
+    flat `{column: field}` and `{}` forms; `runtime.input_mapper.normalised_mapping`), read once here."""
+    from factory.batch import csv_source
+    from factory.runtime.input_mapper import MappingConfigError, normalised_mapping
+
+    try:
+        empty = config.get("input_mapping") == {}  # only then are the CSV's columns needed
+        return normalised_mapping(config, csv_source.header(csv_path) if empty else None)
+    except MappingConfigError:
+        return config  # a malformed input mapping is reported, with its place, by the readiness checks
+
+
 def check_foreign_ready(mapping: dict[str, Any], source: str) -> None:
     """A target we did not make has no record to check: the config's transformations and required fields."""
     from factory.runtime.agent_record_checks import mapped_fields, mapping_problems

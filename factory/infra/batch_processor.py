@@ -373,6 +373,8 @@ class BatchProcessor(Construct):
             },
             assign={
                 "target": "{% " + target + " %}",
+                # the request's input mapping in our form for this CSV (the existing system's flat and {} forms)
+                "mapping": "{% $states.result.Payload.mapping %}",
                 "output_source": "{% $states.result.Payload.output_source %}",
                 "output_fields": "{% $states.result.Payload.output_fields %}",
                 "batch_id": "{% $replace($exists($mapping.extraction_name) ? $mapping.extraction_name : $agent_name,"

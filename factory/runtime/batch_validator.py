@@ -29,7 +29,12 @@ from factory.runtime.agent_record_checks import (
     record_input_schema,
     structured_output_config,
 )
-from factory.runtime.input_mapper import input_section, target_required
+from factory.runtime.input_mapper import (
+    MappingConfigError,
+    input_section,
+    normalised_mapping,
+    target_required,
+)
 from factory.runtime.mapping_choice import (
     SOURCE_STRUCTURED,
     MappingChoice,
@@ -121,7 +126,13 @@ def validate_batch(
     registered_schema: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """{"valid", "errors", "warnings", "input_columns", ..., "output_source", "output_fields",
-    "payload_form"} for a batch about to start."""
+    "payload_form", "mapping"} for a batch about to start.
+
+    `mapping` is the batch mapping with its input mapping in our form for this
+    CSV (`input_mapper.normalised_mapping`: the existing system's flat and empty
+    forms); the state machine maps every row with it.
+    """
+    mapping = normalised_input(mapping, header)
     errors, plan = plan_target(record, mapping, target, output_mappings, registered_schema, agent_name)
     warnings = []
     section = input_section(mapping)
@@ -146,7 +157,16 @@ def validate_batch(
         "output_source": plan.get("output_source", SOURCE_STRUCTURED),
         "output_fields": plan.get("output_fields", []),
         "payload_form": plan.get("payload_form", payload_form((target or {}).get("type", "agent"))),
+        "mapping": mapping,
     }
+
+
+def normalised_input(mapping: dict[str, Any], header: list[str]) -> dict[str, Any]:
+    """`normalised_mapping`, or the mapping as it is when its input mapping is malformed (reported later)."""
+    try:
+        return normalised_mapping(mapping, header)
+    except MappingConfigError:
+        return mapping
 
 
 def read_s3_header(s3_client: Any, bucket: str, key: str) -> list[str]:
@@ -178,6 +198,7 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
             "output_source": SOURCE_STRUCTURED,
             "output_fields": [],
             "payload_form": payload_form(kind),
+            "mapping": event["mapping"],
         }
     record = None
     if kind != "tool":
