@@ -80,8 +80,12 @@ def answer(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def invoke(payload: dict[str, Any]) -> dict[str, Any]:
-    """One agent call: `{"prompt", "data"}` in, the script executor's result out."""
-    data = payload.get("data", payload)
+    """One agent call: the script executor's result for the row's values.
+
+    Called as every agent is, `{"messages": [...], "input": {...}}`; like the
+    generated agents it also takes `{"data": {...}}` or the values themselves.
+    """
+    data = next((payload[key] for key in ("input", "data") if isinstance(payload.get(key), dict)), payload)
     key = _row_key(data)
     with _lock:
         attempt = _attempts.get(key, 0) + 1

@@ -1,6 +1,6 @@
 """Ways to call a target for one row: a Python callable, HTTP, a subprocess, a state machine, a Lambda.
 
-Each invoker takes the input mapper's payload (`{"prompt", "data"}`) and
+Each invoker takes the row's request (for an agent `{"messages", "input"}`, for a tool its fields) and
 returns the agent's response, whatever its shape: the output mapper finds the
 structured output in it. Each raises `AgentCallError` (or lets the agent's
 own exception through) on failure, and honours a per-call timeout.

@@ -39,6 +39,7 @@ from factory.batch.targets import (
     DEFAULT_SCHEMAS,
     OutputPlan,
     check_foreign_ready,
+    config_for_csv,
     effective_mapping,
     output_plan,
     resolve_target,
@@ -193,7 +194,7 @@ def make_plan_invoker(plan: LocalPlan) -> Invoker:
 def _mapping(request: RunRequest, csv_path: Path, agent: AgentSpec) -> tuple[dict[str, Any], tuple[tuple[str, str], ...]]:
     config = _config(request)
     if config is not None:
-        return config, ()
+        return config_for_csv(config, csv_path), ()
     registered = None
     if not agent.generated and request.schemas_dir is not None:
         from factory.output_schemas import output_schema_for

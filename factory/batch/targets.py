@@ -7,10 +7,14 @@ else an agent with a registered output schema (`schemas/<agent>.yaml`). A
 target that is not ours needs nothing from generated/: its input mapping comes
 from the config, its output mapping from the order of `runtime.mapping_choice`.
 
-`request_payload` maps a row for the target with the input mapper's plan:
-our agents take its `{"prompt", "data"}` as it is; any other agent (an LLM agent of the existing
-system) takes `{"messages": [{"role": "user", "content": prompt}]}`; a tool
-(a Lambda function) takes the mapped fields themselves.
+`request_payload` maps a row for the target with the input mapper's plan.
+Every agent, ours or not, takes the existing step-functions-agent batch
+processor's shape, `{"messages": [{"role": "user", "content": prompt}],
+"input": data}`: an LLM agent of the existing system reads the messages, our
+generated agents read `input` (they accept `{"data"}` and the bare fields too),
+so no agent needs telling apart by who made it. A tool (a Lambda function) takes
+the mapped fields themselves. The step-functions engine sends the same
+(`factory.runtime.batch_validator.payload_form`).
 """
 
 from __future__ import annotations
@@ -121,10 +125,25 @@ def request_payload(plan: InputPlan, row: dict[str, Any], row_number: int, agent
     """
     if agent.target_type == "tool":
         return plan.data(row, row_number)
-    payload = plan.transform(row, row_number)
-    if agent.generated:
-        return payload
-    return {"messages": [{"role": "user", "content": payload["prompt"]}]}
+    return agent_payload(plan.transform(row, row_number))
+
+
+def agent_payload(mapped: dict[str, Any]) -> dict[str, Any]:
+    """The input mapper's `{"prompt", "data"}` as every agent takes it: a user message and the input."""
+    return {"messages": [{"role": "user", "content": mapped["prompt"]}], "input": mapped["data"]}
+
+
+def config_for_csv(config: dict[str, Any], csv_path: Path) -> dict[str, Any]:
+    """The person's batch config with its input mapping in our form for this CSV (the existing system's
+    flat `{column: field}` and `{}` forms; `runtime.input_mapper.normalised_mapping`), read once here."""
+    from factory.batch import csv_source
+    from factory.runtime.input_mapper import MappingConfigError, normalised_mapping
+
+    try:
+        empty = config.get("input_mapping") == {}  # only then are the CSV's columns needed
+        return normalised_mapping(config, csv_source.header(csv_path) if empty else None)
+    except MappingConfigError:
+        return config  # a malformed input mapping is reported, with its place, by the readiness checks
 
 
 def check_foreign_ready(mapping: dict[str, Any], source: str) -> None:

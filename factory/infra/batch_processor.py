@@ -34,9 +34,10 @@ the agent's state machine with `states:startExecution.sync:2`, `"type": "tool"`
 invokes the Lambda function `target.arn` with `lambda:invoke` (the row's mapped
 fields as the payload). ValidateInput decides once per batch how rows are
 mapped (the request's output_mappings, else its registered schema: the generic
-output mapper; else the structured output mapper, as for our own agents) and
-what an agent we did not make receives (`{"messages": [{"role": "user",
-"content": <prompt>}]}`). Tools are not looked up in AgentRegistry.
+output mapper; else the structured output mapper, as for our own agents). Every
+agent, ours or not, receives what the existing batch processor sends its agents,
+`{"messages": [{"role": "user", "content": <prompt>}], "input": <row data>}`
+(`payload_form` "messages"; a tool's is "data"). Tools are not looked up in AgentRegistry.
 
 A request missing what it needs, or with a malformed target, ends in
 BatchRequestInvalid, naming the key.
@@ -372,9 +373,10 @@ class BatchProcessor(Construct):
             },
             assign={
                 "target": "{% " + target + " %}",
+                # the request's input mapping in our form for this CSV (the existing system's flat and {} forms)
+                "mapping": "{% $states.result.Payload.mapping %}",
                 "output_source": "{% $states.result.Payload.output_source %}",
                 "output_fields": "{% $states.result.Payload.output_fields %}",
-                "payload_form": "{% $states.result.Payload.payload_form %}",
                 "batch_id": "{% $replace($exists($mapping.extraction_name) ? $mapping.extraction_name : $agent_name,"
                 " '_', '-') & '#' & $states.context.Execution.Name %}",
                 "agent_state_machine_arn": "{% $type($target_arn) = 'string' ? $target_arn : "
@@ -414,7 +416,6 @@ class BatchProcessor(Construct):
                     "agent_state_machine_arn": "{% $agent_state_machine_arn %}",
                     "target": "{% $target %}",
                     "output_source": "{% $output_source %}",
-                    "payload_form": "{% $payload_form %}",
                     "output_mappings": "{% $output_mappings %}",
                     "registered_schema": "{% $registered_schema %}",
                 },
@@ -548,8 +549,9 @@ class BatchProcessor(Construct):
                 "Resource": f"arn:{Aws.PARTITION}:states:::states:startExecution.sync:2",
                 "Arguments": {
                     "StateMachineArn": "{% $batch.agent_state_machine_arn %}",
-                    "Input": "{% $batch.payload_form = 'messages'"
-                    " ? {'messages': [{'role': 'user', 'content': $states.input.prompt}]} : $states.input %}",
+                    # every agent, ours or not, as the existing batch processor calls agents
+                    "Input": "{% {'messages': [{'role': 'user', 'content': $states.input.prompt}],"
+                    " 'input': $states.input.data} %}",
                 },
                 "Output": "{% $states.result %}",
             },

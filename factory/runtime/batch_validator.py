@@ -29,7 +29,12 @@ from factory.runtime.agent_record_checks import (
     record_input_schema,
     structured_output_config,
 )
-from factory.runtime.input_mapper import input_section, target_required
+from factory.runtime.input_mapper import (
+    MappingConfigError,
+    input_section,
+    normalised_mapping,
+    target_required,
+)
 from factory.runtime.mapping_choice import (
     SOURCE_STRUCTURED,
     MappingChoice,
@@ -56,9 +61,18 @@ def referenced_columns(section: dict[str, Any]) -> dict[str, str]:
     return columns
 
 
-# How each row's input mapper result {"prompt", "data"} is sent to the target: whole to our
-# generated agents, its data to a Lambda tool, the prompt as a user message to any other agent.
-PAYLOAD_ROW, PAYLOAD_DATA, PAYLOAD_MESSAGES = "row", "data", "messages"
+# How each row's input mapper result {"prompt", "data"} is sent to the target: its data to a
+# Lambda tool; to every agent, ours or not, the existing step-functions-agent batch processor's
+# {"messages": [{"role": "user", "content": prompt}], "input": data}. An agent with an AgentRegistry
+# record is not thereby ours (the existing orchestrator only targets registered agents, and its LLM
+# agents read only `messages`); ours read `input`. The local engine sends the same
+# (factory.batch.targets.agent_payload).
+PAYLOAD_DATA, PAYLOAD_MESSAGES = "data", "messages"
+
+
+def payload_form(kind: str) -> str:
+    """The form of each row's request for a target of this type (`agent` or `tool`)."""
+    return PAYLOAD_DATA if kind == "tool" else PAYLOAD_MESSAGES
 
 
 def output_choice(
@@ -98,8 +112,8 @@ def plan_target(
     else:
         errors = check_agent_record(record, mapping, agent_name) if record else mapping_problems(mapping)
         fields = list(choice.mappings.names) if choice.mappings else []
-    form = PAYLOAD_DATA if kind == "tool" else PAYLOAD_ROW if record else PAYLOAD_MESSAGES
-    return errors, {"output_source": choice.source, "output_fields": fields, "payload_form": form}
+    plan = {"output_source": choice.source, "output_fields": fields, "payload_form": payload_form(kind)}
+    return errors, plan
 
 
 def validate_batch(
@@ -112,7 +126,13 @@ def validate_batch(
     registered_schema: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """{"valid", "errors", "warnings", "input_columns", ..., "output_source", "output_fields",
-    "payload_form"} for a batch about to start."""
+    "payload_form", "mapping"} for a batch about to start.
+
+    `mapping` is the batch mapping with its input mapping in our form for this
+    CSV (`input_mapper.normalised_mapping`: the existing system's flat and empty
+    forms); the state machine maps every row with it.
+    """
+    mapping = normalised_input(mapping, header)
     errors, plan = plan_target(record, mapping, target, output_mappings, registered_schema, agent_name)
     warnings = []
     section = input_section(mapping)
@@ -136,8 +156,17 @@ def validate_batch(
         "output_schema": from_dynamodb(schemas.get("output") or {}),
         "output_source": plan.get("output_source", SOURCE_STRUCTURED),
         "output_fields": plan.get("output_fields", []),
-        "payload_form": plan.get("payload_form", PAYLOAD_ROW),
+        "payload_form": plan.get("payload_form", payload_form((target or {}).get("type", "agent"))),
+        "mapping": mapping,
     }
+
+
+def normalised_input(mapping: dict[str, Any], header: list[str]) -> dict[str, Any]:
+    """`normalised_mapping`, or the mapping as it is when its input mapping is malformed (reported later)."""
+    try:
+        return normalised_mapping(mapping, header)
+    except MappingConfigError:
+        return mapping
 
 
 def read_s3_header(s3_client: Any, bucket: str, key: str) -> list[str]:
@@ -154,6 +183,8 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     "registered_schema"?} -> validation result. A Lambda tool is never looked up in AgentRegistry."""
     import boto3
 
+    target = event.get("target")
+    kind = target.get("type", "agent") if isinstance(target, dict) else "agent"
     try:
         header = read_s3_header(boto3.client("s3"), event["csv"]["bucket"], event["csv"]["key"])
     except CsvInputError as exc:
@@ -166,11 +197,11 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
             "output_schema": {},
             "output_source": SOURCE_STRUCTURED,
             "output_fields": [],
-            "payload_form": PAYLOAD_ROW,
+            "payload_form": payload_form(kind),
+            "mapping": event["mapping"],
         }
-    target = event.get("target")
     record = None
-    if not (isinstance(target, dict) and target.get("type") == "tool"):
+    if kind != "tool":
         table = boto3.resource("dynamodb").Table(os.environ["AGENT_REGISTRY_TABLE"])
         record = load_agent_record(table, event["agent_name"], event.get("agent_version"))
     return validate_batch(

@@ -75,12 +75,45 @@ class MappingConfigError(ValueError):
     """The mapping itself is wrong (not one row): unknown transformation, bad path."""
 
 
-def input_section(mapping: dict[str, Any]) -> dict[str, Any]:
-    """Accept the whole batch mapping or just its `input_mapping`."""
-    section = mapping.get("input_mapping", mapping)
+# The keys of our input mapping form; a section with none of them may be the existing system's form.
+SECTION_KEYS = frozenset(
+    "column_mappings transformations static_values field_types required_fields prompt_template".split()
+)
+
+
+def input_section(mapping: dict[str, Any], columns: Sequence[str] | None = None) -> dict[str, Any]:
+    """Accept the whole batch mapping or just its `input_mapping`; the section in our form.
+
+    A request's or config's `input_mapping` may also be written as the existing
+    step-functions-agent batch processor takes it (its orchestrator writes
+    them): a flat `{csv column: field}` (none of our keys, only text to text)
+    is `column_mappings`; `{}` maps each of the CSV's `columns` (when known) to
+    the field of the same name. Anything else is ours, as written.
+    """
+    if "input_mapping" not in mapping:
+        return mapping
+    section = mapping["input_mapping"]
     if not isinstance(section, dict):
         raise MappingConfigError("input_mapping must be an object")
+    if not section:
+        return {"column_mappings": {column: column for column in columns}} if columns else section
+    if SECTION_KEYS.isdisjoint(section) and all(
+        isinstance(column, str) and isinstance(field, str) for column, field in section.items()
+    ):
+        return {"column_mappings": dict(section)}
     return section
+
+
+def normalised_mapping(mapping: dict[str, Any], columns: Sequence[str] | None = None) -> dict[str, Any]:
+    """The batch mapping with its `input_mapping` in our form (`input_section`), for a CSV with `columns`.
+
+    Done once where a request or config meets its CSV's header, so every later
+    reader (checks, the plan, the stored config) sees one form.
+    """
+    if "input_mapping" not in mapping:
+        return mapping
+    section = input_section(mapping, columns)
+    return mapping if section is mapping["input_mapping"] else {**mapping, "input_mapping": section}
 
 
 def target_properties(section: dict[str, Any], input_schema: dict[str, Any] | None) -> dict[str, dict]:

@@ -25,7 +25,7 @@ FAULTY_AGENT = '''
 import datetime, decimal, sys
 
 def invoke(payload):
-    data = payload.get("data", payload)
+    data = payload.get("input", payload)
     kind = data.get("street", "")
     out = {"success": True, "fttp_avail": True, "alk": "A1", "exchange_code": "X", "sogea_avail": False}
     if kind == "datetime":
@@ -133,7 +133,7 @@ CALLS = []
 LOCK = threading.Lock()
 
 def invoke(payload):
-    data = payload.get("data", payload)
+    data = payload.get("input", payload)
     with LOCK:
         CALLS.append(data.get("street"))
     if data.get("street") == "named":

@@ -37,7 +37,7 @@ CALLS = []
 def invoke(event):
     """An LLM agent's run: read the user's message, call browser_broadband, maybe print_output, answer."""
     CALLS.append(event)
-    assert set(event) == {{"messages"}}, event
+    assert set(event) == {{"messages", "input"}}, event
     question = event["messages"][0]["content"]
     if question.startswith("{{"):  # no prompt_template: the inputs as JSON
         postcode = json.loads(question)["postcode"]

@@ -123,7 +123,7 @@ def agent_fails_row_2(payload: dict) -> dict:
     """A module:function agent: row 2 fails, the others answer as the example agent does."""
     from examples.example_agent import invoke
 
-    if _fail_on_row(payload["data"]):
+    if _fail_on_row(payload["input"]):
         raise RuntimeError("no such address")
     return invoke(payload)
 
@@ -135,7 +135,7 @@ class _Agent(BaseHTTPRequestHandler):
         from examples.example_agent import invoke
 
         payload = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        status, body = (500, b"no such address") if _fail_on_row(payload["data"]) else (
+        status, body = (500, b"no such address") if _fail_on_row(payload["input"]) else (
             200, json.dumps(invoke(payload)).encode())
         self.send_response(status)
         self.send_header("Content-Length", str(len(body)))
@@ -160,7 +160,7 @@ EXEC_AGENT = (
     "from examples.example_agent import invoke\n"
     "for line in sys.stdin:\n"
     "    p = json.loads(line)\n"
-    "    ok = p['data'].get('building_number') != '2'\n"
+    "    ok = p['input'].get('building_number') != '2'\n"
     "    print(json.dumps({{'ok': True, 'result': invoke(p)}} if ok else {{'ok': False, 'error': 'no such address'}}),"
     " flush=True)\n"
 )
@@ -198,7 +198,7 @@ def agent_exits_on_row_2(payload: dict) -> dict:
     """A module:function agent that calls sys.exit() on row 2 (a BaseException, not an Exception)."""
     from examples.example_agent import invoke
 
-    if _fail_on_row(payload["data"]):
+    if _fail_on_row(payload["input"]):
         sys.exit(3)
     return invoke(payload)
 

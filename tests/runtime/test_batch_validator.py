@@ -20,7 +20,8 @@ def test_valid_batch_returns_header_order(energy_record, energy_mapping):
         "output_schema": schemas["output"],
         "output_source": "structured_output",
         "output_fields": energy_mapping["structured_output_fields"],
-        "payload_form": "row",
+        "payload_form": "messages",
+        "mapping": energy_mapping,
     }
 
 
@@ -92,7 +93,8 @@ def test_handler_reads_header_from_s3_and_record_from_registry(
         "output_schema": {},
         "output_source": "structured_output",
         "output_fields": [],
-        "payload_form": "row",
+        "payload_form": "messages",
+        "mapping": energy_mapping,
     }
     assert result["output_schema"]["properties"]["tariff_count"]["minimum"] == 0  # Decimal -> int
     with pytest.raises(CsvInputError):

@@ -31,7 +31,7 @@ def result_for(values: dict[str, Any]) -> dict[str, Any]:
 
 def invoke(payload: dict[str, Any]) -> dict[str, Any]:
     """The local engine's `--invoke tests.sfn.agent_behaviour:invoke`."""
-    return result_for(payload.get("data", payload))
+    return result_for(payload.get("input", payload))
 
 
 def values_in_script(script: dict[str, Any]) -> dict[str, str]:

@@ -279,6 +279,7 @@ class AgentStack(Stack):
                             {
                                 "type": "tool_result",
                                 "tool_use_id": "{% $tool_use_id %}",
+                                "name": BROWSER_TOOL_NAME,
                                 "content": "{% $string($exists($answer.tool_input) ? $answer.tool_input : $answer) %}",
                             }
                         ],
