@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable
 
@@ -38,12 +39,15 @@ from factory.batch.local_store import DEFAULT_STORE, DONE_STATUSES, LocalResultS
 from factory.batch.targets import (
     DEFAULT_SCHEMAS,
     OutputPlan,
+    OutputSchemas,
     check_foreign_ready,
+    default_registry,
     effective_mapping,
     output_plan,
     resolve_target,
 )
 from factory.errors import FactoryError, Problem
+from factory.registry.options import RegistryOptions
 
 DEFAULT_GENERATED = Path("generated")
 
@@ -64,6 +68,12 @@ class RunRequest:
     options: RunOptions = field(default_factory=RunOptions)
     aws: AwsOptions = field(default_factory=AwsOptions)
     schemas_dir: Path | None = DEFAULT_SCHEMAS  # where targets' registered output schemas are (<agent>.yaml)
+    registry: RegistryOptions | None = field(default_factory=default_registry)  # then their AgentRegistry record
+
+    @cached_property
+    def schemas(self) -> OutputSchemas:
+        """Registered output schemas, schemas_dir first, each registry read once for this request."""
+        return OutputSchemas(self.schemas_dir, self.registry)
 
 
 @dataclass(frozen=True)
@@ -194,11 +204,7 @@ def _mapping(request: RunRequest, csv_path: Path, agent: AgentSpec) -> tuple[dic
     config = _config(request)
     if config is not None:
         return config, ()
-    registered = None
-    if not agent.generated and request.schemas_dir is not None:
-        from factory.output_schemas import output_schema_for
-
-        registered = output_schema_for(agent.name, request.schemas_dir)
+    registered = None if agent.generated else request.schemas.find(agent.name)
     mapping, pairs = suggested_mapping(csv_path, agent, registered)
     return mapping, tuple(pairs)
 
@@ -234,16 +240,16 @@ def plan_local(request: RunRequest) -> LocalPlan:
         config_file = "the batch config stored with " + request.resume_id
         csv_path = Path(info.csv_path)
         agent = resolve_target(request.agent_name or info.agent_name, request.generated_dir, mapping, config_file,
-                               request.schemas_dir)
+                               request.schemas)
         out_path = request.out_path or Path(info.config["out"])
         stored = info.config.get("invoke")
     else:
         csv_path = _need(request.csv_path, "CSV_PATH")
         agent = resolve_target(_need(request.agent_name, "--agent"), request.generated_dir, _config(request),
-                               config_file, request.schemas_dir)
+                               config_file, request.schemas)
         mapping, pairs = _mapping(request, csv_path, agent)
         out_path, stored = request.out_path or default_out_path(csv_path), None
-    output = output_plan(agent, mapping, config_file, request.schemas_dir)
+    output = output_plan(agent, mapping, config_file, request.schemas)
     mapping = effective_mapping(mapping, output)
     invoke, origin = resolve_invoke(request, agent, stored)
     source = csv_path.as_posix()
@@ -281,9 +287,9 @@ def run_on_step_functions(request: RunRequest) -> dict[str, Any]:
 
     csv_path = _need(request.csv_path, "CSV_PATH")
     agent = resolve_target(_need(request.agent_name, "--agent"), request.generated_dir, _config(request),
-                           _config_file(request), request.schemas_dir)
+                           _config_file(request), request.schemas)
     mapping, pairs = _mapping(request, csv_path, agent)
-    output = output_plan(agent, mapping, _config_file(request), request.schemas_dir)
+    output = output_plan(agent, mapping, _config_file(request), request.schemas)
     if agent.generated:
         check_ready(agent, mapping, csv_path.as_posix())
     else:
@@ -303,8 +309,8 @@ def run_on_step_functions(request: RunRequest) -> dict[str, Any]:
 def step_functions_target(request: RunRequest, agent: AgentSpec, mapping: dict[str, Any],
                           output: OutputPlan) -> dict[str, Any]:
     """What the batch state machine needs beyond our own request: the target we did not make, and the
-    configuration or registered output schema its rows are mapped by (the Lambda cannot read schemas/)."""
-    from factory.output_schemas import output_schema_for
+    configuration or registered output schema its rows are mapped by (the Lambda reads neither schemas/ nor
+    the AgentRegistry)."""
     from factory.runtime.mapping_choice import SOURCE_CONFIG, SOURCE_REGISTRY
 
     extra: dict[str, Any] = {}
@@ -317,8 +323,8 @@ def step_functions_target(request: RunRequest, agent: AgentSpec, mapping: dict[s
         extra["target"] = {"type": agent.target_type, "name": agent.name, "arn": arn}
     if output.choice.source == SOURCE_CONFIG:
         extra["output_mappings"] = mapping["output_mappings"]
-    elif output.choice.source == SOURCE_REGISTRY and request.schemas_dir is not None:
-        extra["registered_schema"] = output_schema_for(agent.name, request.schemas_dir)
+    elif output.choice.source == SOURCE_REGISTRY:
+        extra["registered_schema"] = output.registered  # from schemas/ or the AgentRegistry record
     return extra
 
 
