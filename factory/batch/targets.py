@@ -53,7 +53,7 @@ class OutputSchemas:
     schemas_dir: Path | None = DEFAULT_SCHEMAS
     registry: RegistryOptions | None = field(default_factory=default_registry)
     _read: dict[str, dict[str, Any] | None] = field(default_factory=dict, repr=False)
-    _unread: dict[str, str] = field(default_factory=dict, repr=False)
+    _notes: dict[str, str] = field(default_factory=dict, repr=False)  # where each name was looked for, or why not
 
     def file(self, name: str) -> dict[str, Any] | None:
         """`schemas/<name>.yaml`; FactoryError when it is there but wrong."""
@@ -68,7 +68,7 @@ class OutputSchemas:
 
         A registry that cannot be read (no table, no network) is not an error
         here: nothing else could map this target either, so the caller's
-        error says so (`unread`). A stored schema that is wrong is one.
+        error says so (`note`). A stored schema that is wrong is one.
         """
         if self.registry is None:
             return None
@@ -79,10 +79,12 @@ class OutputSchemas:
             try:
                 registry = open_registry(self.registry, notice=lambda text: None)
                 self._read[name] = read_output_schema(registry, name)
+                self._notes[name] = f"; no output schema of it is registered in {registry.describe()}"
             except FactoryError as err:
                 if any(problem.rule == "registered-output-schema" for problem in err.problems):
                     raise
-                self._unread[name] = "; ".join(problem.render() for problem in err.problems)
+                reasons = "; ".join(problem.render() for problem in err.problems)
+                self._notes[name] = f"; the AgentRegistry was not read: {reasons}"
                 self._read[name] = None
         return self._read[name]
 
@@ -91,10 +93,9 @@ class OutputSchemas:
         found = self.file(name)
         return found if found is not None else self.registered(name)
 
-    def unread(self, name: str) -> str:
-        """Why the registry could not be asked about `name`, as a hint's tail; empty when it was asked."""
-        reason = self._unread.get(name)
-        return f"; the AgentRegistry was not read: {reason}" if reason else ""
+    def note(self, name: str) -> str:
+        """Where the registry was asked about `name` and found nothing, or why it could not be: a hint's tail."""
+        return self._notes.get(name, "")
 
 
 def output_schemas(schemas: OutputSchemas | Path | None) -> OutputSchemas:
@@ -125,7 +126,7 @@ def resolve_target(
         return foreign_target(named)
     if schemas.find(name) is not None:
         return foreign_target(Target("agent", name))
-    raise unknown_agent(name, generated_dir, ours, FOREIGN_HINT + schemas.unread(name))
+    raise unknown_agent(name, generated_dir, ours, FOREIGN_HINT + schemas.note(name))
 
 
 def _same_name(name: str, named: Target, config_file: str) -> None:
@@ -186,7 +187,7 @@ def output_plan(
                 f"{agent.target_type} {agent.name!r} is not one of our agents, so its output "
                 "has no structured output to read",
                 "add output_mappings to the config, or register schemas/<agent>.yaml "
-                "(schema-factory register; see docs/generic-mapping.md)" + schemas.unread(agent.name),
+                "(schema-factory register; see docs/generic-mapping.md)" + schemas.note(agent.name),
             )
         )
     return OutputPlan(choice, tuple(mapping.get("structured_output_fields") or ()))

@@ -235,9 +235,8 @@ def batch_run(csv_path: Path | None, agent_name: str | None, generated_dir: Path
               aws: AwsOptions, registry: RegistryOptions | None) -> int:
     """Run every row of CSV_PATH through an agent or tool and write the results CSV.
 
-    The target is one of our agents, or any agent or Lambda tool a --config names
-    (`target: {type, name, arn}`) or that registered its output schema: schemas/<agent>.yaml,
-    else the output_schema of its newest AgentRegistry record (`schema-factory register`).
+    The target is one of our agents, any agent or Lambda tool a --config names (`target: {type, name, arn}`),
+    or one that registered its output schema (schemas/<agent>.yaml, else its AgentRegistry record).
 
     The local engine keeps each finished row in the result store, so a crash
     or Ctrl-C loses nothing: `--resume BATCH_ID` runs only the rows left.

@@ -160,7 +160,7 @@ def read_output_schema(registry: Registry, agent: str) -> dict[str, Any] | None:
     value = record.get(OUTPUT_SCHEMA_ATTRIBUTE) if record is not None else None
     if record is None or value is None:
         return None
-    where = f"agent {agent} version {record.get('version')} in {registry.describe()}"
+    where = f"{registry.describe()}: agent {agent} version {record.get('version')}"
     if isinstance(value, dict):  # a map written by another tool: the same checks as text
         value = json_text(to_plain(value))
     if not isinstance(value, str):
@@ -170,7 +170,7 @@ def read_output_schema(registry: Registry, agent: str) -> dict[str, Any] | None:
         first = loaded.problems[0] if loaded.problems else None
         detail = f"{first.json_path}: {first.message}" if first else "holds no document"
         more = f" (and {len(loaded.problems) - 1} more)" if len(loaded.problems) > 1 else ""
-        raise _unusable(where, agent, f"is not a valid output schema: {detail}{more}")
+        raise _unusable(where, agent, f"is not valid: {detail}{more}")
     if loaded.agent != agent:
         raise _unusable(where, agent, f"describes agent {loaded.agent!r}, not {agent!r}")
     return loaded.document
@@ -180,8 +180,8 @@ def _unusable(where: str, agent: str, detail: str) -> FactoryError:
     return FactoryError(Problem(
         where, f"$.{OUTPUT_SCHEMA_ATTRIBUTE}", "registered-output-schema",
         f"the registered output schema {detail}",
-        f"fix schemas/{agent}.yaml (schema-factory validate), raise its version and run schema-factory register "
-        f"again; or put a valid schemas/{agent}.yaml beside the batch, which is read first",
+        f"correct schemas/{agent}.yaml, check it with schema-factory validate, raise its version and run "
+        f"schema-factory register again; a valid schemas/{agent}.yaml beside the batch is read first",
     ))
 
 
