@@ -20,6 +20,7 @@ import yaml
 from click.testing import CliRunner, Result
 
 from factory.cli import main
+from tests.batch.test_stepfunctions_engine import aws  # noqa: F401 - the moto fixture
 from factory.registry.records import Key
 from tests.batch.test_generic_targets import AGENT_MODULE, ROWS
 from tests.registry.helpers import ENV, REPO, run
@@ -201,3 +202,56 @@ def test_the_batch_layer_imports_no_registry_backend_until_it_reads_one() -> Non
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True,
                          env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
     assert out.stdout.strip() == "['factory.registry.options']"
+
+
+def test_the_step_functions_engine_carries_the_registered_schema(project: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                 aws: dict) -> None:
+    """The mapper Lambda reads neither schemas/ nor the registry: the request carries the schema read here."""
+    from tests.batch.test_stepfunctions_engine import export_shared_stack
+
+    monkeypatch.chdir(project)  # the aws fixture works from the repository
+    where = ["--env", ENV, "--backend", "sqlite", "--registry-file", str(project / "registry.sqlite")]
+    with_agent(project, monkeypatch, "llm_agent_reg_sfn")
+    register_design_schema(where, project)
+    export_shared_stack(aws)
+    agent_arn = f"arn:aws:states:us-east-1:123456789012:stateMachine:{AGENT}"
+    base = ["batch", "run", "addresses.csv", "--agent", AGENT, "--engine", "stepfunctions", "--endpoint-url",
+            aws["endpoint"], "--json", *batch_flags("sqlite", where)]
+
+    def request(*extra: str) -> dict[str, Any]:
+        result = CliRunner().invoke(main, [*base, *extra])
+        assert result.exit_code == 0, result.output + result.stderr
+        execution_arn = json.loads(result.stdout)["execution_arn"]
+        return json.loads(aws["stepfunctions"].describe_execution(executionArn=execution_arn)["input"])
+
+    # No config: the suggested one, whose output_mappings are the registered schema's (as `batch config` writes).
+    sent = request("--invoke", agent_arn)
+    assert sent["target"] == {"type": "agent", "name": AGENT, "arn": agent_arn}
+    assert list(sent["output_mappings"]) == ["exchange", "download_speed"]
+    assert sent["output_mappings"]["exchange"]["methods"][0] == {
+        "method": "tool_result", "tool_name": "browser_broadband", "pattern": "Exchange: ([A-Z\\s]+)"}
+    # A config that names the target and no output_mappings: the schema itself travels with the request.
+    config = {"target": {"type": "agent", "name": AGENT, "arn": agent_arn},
+              "input_mapping": {"column_mappings": {"address": "address", "postcode": "postcode"}}}
+    (project / "batch.yaml").write_text(yaml.safe_dump(config), "utf-8")
+    sent = request("--config", "batch.yaml")
+    assert sent["target"] == config["target"]
+    assert sent["registered_schema"] == yaml.safe_load(DESIGN_REGISTRY_YAML)
+    assert sent["mapping"]["structured_output_fields"] == ["exchange", "download_speed"]
+    assert "output_mappings" not in sent
+
+
+def test_the_registry_is_not_read_when_the_config_maps_the_output(project: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A config's output_mappings come first: a registry that could not even be opened is never asked."""
+    from tests.batch.test_generic_targets import CONFIG
+
+    with_agent(project, monkeypatch, "llm_agent_config_first")
+    (project / "not-a-registry.sqlite").write_bytes(b"this is not a database" * 100)
+    (project / "batch.yaml").write_text(yaml.safe_dump(CONFIG, sort_keys=False), "utf-8")
+    result = batch_run("--config", "batch.yaml", "--invoke", "llm_agent_config_first:invoke",
+                       "--registry-backend", "sqlite", "--registry-file", "not-a-registry.sqlite")
+    assert result.exit_code == 1, result.stderr  # the last row finds no exchange: FAILED, as with no registry
+    assert results(project) == [("WHITEHALL", "330", "SUCCESS"), ("MANCHESTER CENTRAL", "80", "SUCCESS"),
+                                ("EDINBURGH NORTH", "", "PARTIAL"), ("", "", "FAILED")]
+    assert "registry" not in result.stderr
