@@ -131,7 +131,23 @@ def resume_command(batch_id: str, request: RunRequest) -> str:
         argv += ["--generated", request.generated_dir.as_posix()]
     if request.invoke:
         argv += ["--invoke", request.invoke]  # not needed (the batch stores it), but says what will run
-    return shlex.join(argv)
+    return shlex.join(argv + _lookup_flags(request))
+
+
+def _lookup_flags(request: RunRequest) -> list[str]:
+    """Where the batch's registered output schema was looked up, when not the default: a resume looks there too."""
+    flags = ["--schemas", request.schemas_dir.as_posix()] if request.schemas_dir not in (None, DEFAULT_SCHEMAS) \
+        else []
+    if request.registry is None:
+        return flags + ["--registry-backend", "none"]
+    default, given = RegistryOptions(None), request.registry
+    for flag, name in (("--registry-env", "env_name"), ("--registry-backend", "backend"),
+                       ("--registry-file", "registry_file"), ("--registry-endpoint-url", "endpoint_url"),
+                       ("--agent-table", "agent_table")):
+        value = getattr(given, name)
+        if value is not None and value != getattr(default, name):
+            flags += [flag, value.as_posix() if isinstance(value, Path) else str(value)]
+    return flags
 
 
 def resolve_invoke(request: RunRequest, agent: AgentSpec, stored: str | None) -> tuple[str, str]:

@@ -255,3 +255,22 @@ def test_the_registry_is_not_read_when_the_config_maps_the_output(project: Path,
     assert results(project) == [("WHITEHALL", "330", "SUCCESS"), ("MANCHESTER CENTRAL", "80", "SUCCESS"),
                                 ("EDINBURGH NORTH", "", "PARTIAL"), ("", "", "FAILED")]
     assert "registry" not in result.stderr
+
+
+def test_the_resume_command_looks_where_the_batch_looked() -> None:
+    """A resumed batch maps its rows again: the resume line keeps the lookup flags that were not the default."""
+    import shlex
+
+    from factory.batch.plan import RunRequest, resume_command
+    from factory.registry.options import RegistryOptions
+
+    where = RegistryOptions("prod", "sqlite", registry_file=Path("my dir/r'x.sqlite"), agent_table="Agents $(id)")
+    request = RunRequest(store_path=Path("s.sqlite"), schemas_dir=Path("other schemas"), registry=where)
+    assert shlex.split(resume_command("b1", request)) == [
+        "schema-factory", "batch", "run", "--resume", "b1", "--store", "s.sqlite", "--schemas", "other schemas",
+        "--registry-env", "prod", "--registry-backend", "sqlite", "--registry-file", "my dir/r'x.sqlite",
+        "--agent-table", "Agents $(id)"]
+    unread = RunRequest(store_path=Path("s.sqlite"), registry=None)
+    assert shlex.split(resume_command("b1", unread))[-2:] == ["--registry-backend", "none"]
+    assert shlex.split(resume_command("b1", RunRequest(store_path=Path("s.sqlite"), registry=RegistryOptions(None)))) \
+        == ["schema-factory", "batch", "run", "--resume", "b1", "--store", "s.sqlite"]
