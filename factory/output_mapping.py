@@ -37,11 +37,17 @@ def config_target(config: dict[str, Any], config_file: str) -> Target | None:
 
 
 def batch_output_mapping(
-    config: dict[str, Any], config_file: str, schemas_dir: Path | None, target: Target | None = None
+    config: dict[str, Any],
+    config_file: str,
+    schemas_dir: Path | None,
+    target: Target | None = None,
+    registered: dict[str, Any] | None = None,
 ) -> tuple[Target | None, MappingChoice]:
-    """(target, how its rows are mapped); `target` given overrides the config's."""
+    """(target, how its rows are mapped); `target` given overrides the config's, and `registered` (a registered
+    output schema the caller found, e.g. in the AgentRegistry) the file in `schemas_dir`."""
     target = target or config_target(config, config_file)
-    registered = output_schema_for(target.name, schemas_dir) if target and schemas_dir else None
+    if registered is None:
+        registered = output_schema_for(target.name, schemas_dir) if target and schemas_dir else None
     try:
         return target, choose_output_mapping(config, target, registered)
     except OutputMappingConfigError as err:

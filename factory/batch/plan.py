@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable
 
@@ -38,13 +39,16 @@ from factory.batch.local_store import DEFAULT_STORE, DONE_STATUSES, LocalResultS
 from factory.batch.targets import (
     DEFAULT_SCHEMAS,
     OutputPlan,
+    OutputSchemas,
     check_foreign_ready,
     config_for_csv,
+    default_registry,
     effective_mapping,
     output_plan,
     resolve_target,
 )
 from factory.errors import FactoryError, Problem
+from factory.registry.options import RegistryOptions
 
 DEFAULT_GENERATED = Path("generated")
 
@@ -65,6 +69,12 @@ class RunRequest:
     options: RunOptions = field(default_factory=RunOptions)
     aws: AwsOptions = field(default_factory=AwsOptions)
     schemas_dir: Path | None = DEFAULT_SCHEMAS  # where targets' registered output schemas are (<agent>.yaml)
+    registry: RegistryOptions | None = field(default_factory=default_registry)  # then their AgentRegistry record
+
+    @cached_property
+    def schemas(self) -> OutputSchemas:
+        """Registered output schemas, schemas_dir first, each registry read once for this request."""
+        return OutputSchemas(self.schemas_dir, self.registry)
 
 
 @dataclass(frozen=True)
@@ -122,7 +132,23 @@ def resume_command(batch_id: str, request: RunRequest) -> str:
         argv += ["--generated", request.generated_dir.as_posix()]
     if request.invoke:
         argv += ["--invoke", request.invoke]  # not needed (the batch stores it), but says what will run
-    return shlex.join(argv)
+    return shlex.join(argv + _lookup_flags(request))
+
+
+def _lookup_flags(request: RunRequest) -> list[str]:
+    """Where the batch's registered output schema was looked up, when not the default: a resume looks there too."""
+    flags = ["--schemas", request.schemas_dir.as_posix()] if request.schemas_dir not in (None, DEFAULT_SCHEMAS) \
+        else []
+    if request.registry is None:
+        return flags + ["--registry-backend", "none"]
+    default, given = RegistryOptions(None), request.registry
+    for flag, name in (("--registry-env", "env_name"), ("--registry-backend", "backend"),
+                       ("--registry-file", "registry_file"), ("--registry-endpoint-url", "endpoint_url"),
+                       ("--agent-table", "agent_table")):
+        value = getattr(given, name)
+        if value is not None and value != getattr(default, name):
+            flags += [flag, value.as_posix() if isinstance(value, Path) else str(value)]
+    return flags
 
 
 def resolve_invoke(request: RunRequest, agent: AgentSpec, stored: str | None) -> tuple[str, str]:
@@ -195,11 +221,7 @@ def _mapping(request: RunRequest, csv_path: Path, agent: AgentSpec) -> tuple[dic
     config = _config(request)
     if config is not None:
         return config_for_csv(config, csv_path), ()
-    registered = None
-    if not agent.generated and request.schemas_dir is not None:
-        from factory.output_schemas import output_schema_for
-
-        registered = output_schema_for(agent.name, request.schemas_dir)
+    registered = None if agent.generated else request.schemas.find(agent.name)
     mapping, pairs = suggested_mapping(csv_path, agent, registered)
     return mapping, tuple(pairs)
 
@@ -235,16 +257,16 @@ def plan_local(request: RunRequest) -> LocalPlan:
         config_file = "the batch config stored with " + request.resume_id
         csv_path = Path(info.csv_path)
         agent = resolve_target(request.agent_name or info.agent_name, request.generated_dir, mapping, config_file,
-                               request.schemas_dir)
+                               request.schemas)
         out_path = request.out_path or Path(info.config["out"])
         stored = info.config.get("invoke")
     else:
         csv_path = _need(request.csv_path, "CSV_PATH")
         agent = resolve_target(_need(request.agent_name, "--agent"), request.generated_dir, _config(request),
-                               config_file, request.schemas_dir)
+                               config_file, request.schemas)
         mapping, pairs = _mapping(request, csv_path, agent)
         out_path, stored = request.out_path or default_out_path(csv_path), None
-    output = output_plan(agent, mapping, config_file, request.schemas_dir)
+    output = output_plan(agent, mapping, config_file, request.schemas)
     mapping = effective_mapping(mapping, output)
     invoke, origin = resolve_invoke(request, agent, stored)
     source = csv_path.as_posix()
@@ -314,9 +336,9 @@ def start_on_step_functions(request: RunRequest, s3_csv: S3Object | None = None,
     csv_path = _need(request.csv_path, "CSV_PATH")
     config_file = _config_file(request)
     agent = resolve_target(_need(request.agent_name, "--agent"), request.generated_dir, _config(request),
-                           config_file, request.schemas_dir)
+                           config_file, request.schemas)
     mapping, pairs = _mapping(request, csv_path, agent)
-    output = output_plan(agent, mapping, config_file, request.schemas_dir)
+    output = output_plan(agent, mapping, config_file, request.schemas)
     source = s3_csv.uri if s3_csv is not None else csv_path.as_posix()
     if agent.generated:
         check_ready(agent, mapping, source)
@@ -341,8 +363,8 @@ def step_functions_target(request: RunRequest, agent: AgentSpec, mapping: dict[s
                           output: OutputPlan) -> dict[str, Any]:
     """What the batch state machine needs beyond our own request: the target's ARN (always for a target we
     did not make; for ours when one is known, else the machine derives `<agent_name>-<env>`), and the
-    configuration or registered output schema its rows are mapped by (the Lambda cannot read schemas/)."""
-    from factory.output_schemas import output_schema_for
+    configuration or registered output schema its rows are mapped by (the Lambda reads neither schemas/ nor
+    the AgentRegistry)."""
     from factory.runtime.mapping_choice import SOURCE_CONFIG, SOURCE_REGISTRY
 
     extra: dict[str, Any] = {}
@@ -351,8 +373,8 @@ def step_functions_target(request: RunRequest, agent: AgentSpec, mapping: dict[s
         extra["target"] = {"type": agent.target_type, "name": agent.name, "arn": arn}
     if output.choice.source == SOURCE_CONFIG:
         extra["output_mappings"] = mapping["output_mappings"]
-    elif output.choice.source == SOURCE_REGISTRY and request.schemas_dir is not None:
-        extra["registered_schema"] = output_schema_for(agent.name, request.schemas_dir)
+    elif output.choice.source == SOURCE_REGISTRY:
+        extra["registered_schema"] = output.registered  # from schemas/ or the AgentRegistry record
     return extra
 
 

@@ -3,9 +3,15 @@
 `resolve_target` finds the target of `batch run/analyze/config --agent NAME`:
 our generated agent when a generated record names it (verified against the
 manifest, as every file read from generated/ is), else the config's `target`,
-else an agent with a registered output schema (`schemas/<agent>.yaml`). A
-target that is not ours needs nothing from generated/: its input mapping comes
-from the config, its output mapping from the order of `runtime.mapping_choice`.
+else an agent with a registered output schema. A target that is not ours needs
+nothing from generated/: its input mapping comes from the config, its output
+mapping from the order of `runtime.mapping_choice`.
+
+`OutputSchemas` finds a target's registered output schema: the file
+`schemas/<agent>.yaml` first, then, for a target that is not ours, the
+`output_schema` that `register` put into the newest AgentRegistry record of
+that agent (read once per batch, only when nothing before it in the order
+maps the output).
 
 `request_payload` maps a row for the target with the input mapper's plan.
 Every agent, ours or not, takes the existing step-functions-agent batch
@@ -19,7 +25,8 @@ the mapped fields themselves. The step-functions engine sends the same
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +34,77 @@ from factory.batch.agents import AgentSpec, find_generated_agent, foreign_target
 from factory.errors import FactoryError, Problem
 from factory.output_mapping import batch_output_mapping, config_target
 from factory.runtime.input_mapper import InputPlan
-from factory.runtime.mapping_choice import MappingChoice, Target
+from factory.registry.options import RegistryOptions
+from factory.runtime.mapping_choice import SOURCE_REGISTRY, SOURCE_STRUCTURED, MappingChoice, Target
 
 DEFAULT_SCHEMAS = Path("schemas")
 FOREIGN_HINT = (
     "; for an agent or tool this factory did not make, give a --config naming its target "
-    "({type: agent|tool, name, arn}) or register its output schema as schemas/<agent>.yaml"
+    "({type: agent|tool, name, arn}) or register its output schema as schemas/<agent>.yaml "
+    "(schema-factory register puts it into the AgentRegistry record, where batch finds it too)"
 )
+
+
+def default_registry() -> RegistryOptions:
+    """The registry the registry commands use by default: $SCHEMA_FACTORY_ENV, else local or dev (auto)."""
+    return RegistryOptions(os.environ.get("SCHEMA_FACTORY_ENV") or None)
+
+
+@dataclass
+class OutputSchemas:
+    """Where targets' registered output schemas are: `schemas_dir` first, then `registry` (None: not read)."""
+
+    schemas_dir: Path | None = DEFAULT_SCHEMAS
+    registry: RegistryOptions | None = field(default_factory=default_registry)
+    _read: dict[str, dict[str, Any] | None] = field(default_factory=dict, repr=False)
+    _notes: dict[str, str] = field(default_factory=dict, repr=False)  # where each name was looked for, or why not
+
+    def file(self, name: str) -> dict[str, Any] | None:
+        """`schemas/<name>.yaml`; FactoryError when it is there but wrong."""
+        if self.schemas_dir is None:
+            return None
+        from factory.output_schemas import output_schema_for
+
+        return output_schema_for(name, self.schemas_dir)
+
+    def registered(self, name: str) -> dict[str, Any] | None:
+        """The output schema registered in `name`'s newest AgentRegistry record, read once.
+
+        A registry that cannot be read (no table, no network) is not an error
+        here: nothing else could map this target either, so the caller's
+        error says so (`note`). A stored schema that is wrong is one.
+        """
+        if self.registry is None:
+            return None
+        if name not in self._read:
+            from factory.registry.agent_output_schemas import read_output_schema
+            from factory.registry.connect import open_registry
+
+            try:
+                registry = open_registry(self.registry, notice=lambda text: None)
+                self._read[name] = read_output_schema(registry, name)
+                self._notes[name] = f"; no output schema of it is registered in {registry.describe()}"
+            except FactoryError as err:
+                if any(problem.rule == "registered-output-schema" for problem in err.problems):
+                    raise
+                reasons = "; ".join(problem.render() for problem in err.problems)
+                self._notes[name] = f"; the AgentRegistry was not read: {reasons}"
+                self._read[name] = None
+        return self._read[name]
+
+    def find(self, name: str) -> dict[str, Any] | None:
+        """A target we did not make: its file, else its registry record."""
+        found = self.file(name)
+        return found if found is not None else self.registered(name)
+
+    def note(self, name: str) -> str:
+        """Where the registry was asked about `name` and found nothing, or why it could not be: a hint's tail."""
+        return self._notes.get(name, "")
+
+
+def output_schemas(schemas: OutputSchemas | Path | None) -> OutputSchemas:
+    """A directory alone (the older call form) reads no registry."""
+    return schemas if isinstance(schemas, OutputSchemas) else OutputSchemas(schemas, None)
 
 
 def resolve_target(
@@ -41,9 +112,10 @@ def resolve_target(
     generated_dir: Path,
     config: dict[str, Any] | None,
     config_file: str,
-    schemas_dir: Path | None = DEFAULT_SCHEMAS,
+    schemas: OutputSchemas | Path | None = DEFAULT_SCHEMAS,
 ) -> AgentSpec:
     """The batch's target for `--agent NAME`; the config's `target`, when it has one, must be that name."""
+    schemas = output_schemas(schemas)
     named = config_target(config, config_file) if config else None
     if named is not None and named.type == "tool":
         _same_name(name, named, config_file)
@@ -56,11 +128,9 @@ def resolve_target(
     if named is not None:
         _same_name(name, named, config_file)
         return foreign_target(named)
-    from factory.output_schemas import output_schema_for
-
-    if schemas_dir is not None and output_schema_for(name, schemas_dir) is not None:
+    if schemas.find(name) is not None:
         return foreign_target(Target("agent", name))
-    raise unknown_agent(name, generated_dir, ours, FOREIGN_HINT)
+    raise unknown_agent(name, generated_dir, ours, FOREIGN_HINT + schemas.note(name))
 
 
 def _same_name(name: str, named: Target, config_file: str) -> None:
@@ -82,6 +152,7 @@ class OutputPlan:
 
     choice: MappingChoice
     fields: tuple[str, ...]  # the result columns, in order
+    registered: dict[str, Any] | None = None  # the registered output schema chosen (file or registry)
 
     @property
     def generic(self) -> bool:
@@ -89,12 +160,28 @@ class OutputPlan:
 
 
 def output_plan(
-    agent: AgentSpec, mapping: dict[str, Any], config_file: str, schemas_dir: Path | None = DEFAULT_SCHEMAS
+    agent: AgentSpec,
+    mapping: dict[str, Any],
+    config_file: str,
+    schemas: OutputSchemas | Path | None = DEFAULT_SCHEMAS,
 ) -> OutputPlan:
-    """The issue's order (config output_mappings, registered schema, structured output) for this target."""
-    _, choice = batch_output_mapping(mapping, config_file, schemas_dir, agent.target)
+    """The issue's order (config output_mappings, registered schema, structured output) for this target.
+
+    The registry is read only for a target we did not make, and only when
+    neither the config nor a schemas/ file maps it (our agents' records carry
+    an output schema derived from the same canonical schema as their
+    structured output, so reading it would change nothing but the cost).
+    """
+    schemas = output_schemas(schemas)
+    registered = schemas.file(agent.target.name if agent.target else agent.name)
+    _, choice = batch_output_mapping(mapping, config_file, None, agent.target, registered)
+    if choice.source == SOURCE_STRUCTURED and not agent.generated:
+        registered = schemas.registered(agent.name)
+        if registered is not None:
+            _, choice = batch_output_mapping(mapping, config_file, None, agent.target, registered)
     if choice.mappings is not None:
-        return OutputPlan(choice, tuple(choice.mappings.names))
+        chosen = registered if choice.source == SOURCE_REGISTRY else None
+        return OutputPlan(choice, tuple(choice.mappings.names), chosen)
     if not agent.generated:
         raise FactoryError(
             Problem(
@@ -103,8 +190,8 @@ def output_plan(
                 "output-mappings",
                 f"{agent.target_type} {agent.name!r} is not one of our agents, so its output "
                 "has no structured output to read",
-                "add output_mappings to the config or register schemas/<agent>.yaml "
-                "(see docs/generic-mapping.md)",
+                "add output_mappings to the config, or register schemas/<agent>.yaml "
+                "(schema-factory register; see docs/generic-mapping.md)" + schemas.note(agent.name),
             )
         )
     return OutputPlan(choice, tuple(mapping.get("structured_output_fields") or ()))
@@ -161,15 +248,11 @@ def check_foreign_ready(mapping: dict[str, Any], source: str) -> None:
 
 
 def suggested_config(
-    csv_path: Path, agent: AgentSpec, schemas_dir: Path | None
+    csv_path: Path, agent: AgentSpec, schemas: OutputSchemas | Path | None
 ) -> tuple[dict[str, Any], Any]:
     """`batch config`: the config to edit for this CSV and target, and the analysis it came from."""
     from factory.batch.analyze import analyze_csv, batch_config
 
     analysis = analyze_csv(csv_path, agent)
-    registered = None
-    if not agent.generated and schemas_dir is not None:
-        from factory.output_schemas import output_schema_for
-
-        registered = output_schema_for(agent.name, schemas_dir)
+    registered = None if agent.generated else output_schemas(schemas).find(agent.name)
     return batch_config(analysis, agent, registered), analysis

@@ -14,12 +14,15 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import click
 
+from factory.commands.registry import _check_env
 from factory.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USER_ERROR
 
 if TYPE_CHECKING:  # the batch layer is imported inside each command: `--help` and other commands skip it
     from factory.batch.analyze import Analysis
     from factory.batch.aws_run import AwsOptions
     from factory.batch.plan import LocalPlan, RunOutcome, RunRequest
+    from factory.batch.targets import OutputSchemas
+    from factory.registry.options import RegistryOptions
 
 
 @click.group()
@@ -35,8 +38,56 @@ GENERATED_OPTION = click.option(
 )
 SCHEMAS_OPTION = click.option(
     "--schemas", "schemas_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("schemas"),
-    show_default=True, help="Where targets' registered output schemas (<agent>.yaml) are.",
+    show_default=True, help="Where targets' registered output schemas (<agent>.yaml) are; read before the registry.",
 )
+# A target we did not make with no schemas/<agent>.yaml: its output schema is read from its AgentRegistry
+# record, in the registry the registry commands would use with the same flags.
+REGISTRY_FLAGS = (
+    click.option("--registry-env", default=None, envvar="SCHEMA_FACTORY_ENV", callback=_check_env,
+                 help="Registry environment to read registered output schemas from (AgentRegistry-ENV), as the "
+                      "registry commands' --env: default $SCHEMA_FACTORY_ENV, else dev where AWS is configured, "
+                      "else local (the embedded file)."),
+    click.option("--registry-backend", type=click.Choice(["auto", "dynamodb", "sqlite", "none"]), default="auto",
+                 show_default=True, help="auto: DynamoDB when AWS is configured, else the embedded file; "
+                                         "none: read no registry."),
+    click.option("--registry-file", type=click.Path(path_type=Path, dir_okay=False),
+                 default=Path(".schema-factory") / "registry.sqlite", show_default=True,
+                 help="The embedded registry file (as `schema-factory register --registry-file`)."),
+    click.option("--registry-endpoint-url", default=None,
+                 help="DynamoDB endpoint of the registry (DynamoDB Local, LocalStack, moto)."),
+    click.option("--agent-table", default=None, help="Agent table name (default AgentRegistry-ENV)."),
+)
+REGISTRY_KEYS = ("registry_env", "registry_backend", "registry_file", "registry_endpoint_url", "agent_table")
+
+
+def registry_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    """The registry flags, gathered into `registry` (a `RegistryOptions`, None with --registry-backend none).
+
+    DynamoDB's region and profile are the command's --region/--profile where it has them (run), else the
+    AWS environment's.
+    """
+
+    def wrapper(**kwargs: Any) -> Any:
+        from factory.registry.options import RegistryOptions
+
+        env, backend, path, endpoint, table = (kwargs.pop(key) for key in REGISTRY_KEYS)
+        kwargs["registry"] = None if backend == "none" else RegistryOptions(
+            env, backend, kwargs.get("region"), kwargs.get("profile"), endpoint, agent_table=table,
+            registry_file=path)
+        return function(**kwargs)
+
+    wrapper.__name__, wrapper.__doc__ = function.__name__, function.__doc__
+    # options declared below this decorator were already attached to `function`: carry them over
+    wrapper.__click_params__ = list(getattr(function, "__click_params__", []))  # type: ignore[attr-defined]
+    for option in reversed(REGISTRY_FLAGS):
+        wrapper = option(wrapper)
+    return wrapper
+
+
+def _schemas(schemas_dir: Path, registry: RegistryOptions | None) -> OutputSchemas:
+    from factory.batch.targets import OutputSchemas
+
+    return OutputSchemas(schemas_dir, registry)
 STORE_OPTION = click.option(
     "--store", "store_path", type=click.Path(path_type=Path, dir_okay=False),
     default=Path(".schema-factory") / "results.sqlite", show_default=True,
@@ -53,8 +104,10 @@ def _echo_err(text: str) -> None:
 @AGENT_OPTION
 @GENERATED_OPTION
 @SCHEMAS_OPTION
+@registry_options
 @click.option("--json", "as_json", is_flag=True, help="Print the analysis as JSON.")
-def batch_analyze(csv_path: Path, agent_name: str, generated_dir: Path, schemas_dir: Path, as_json: bool) -> int:
+def batch_analyze(csv_path: Path, agent_name: str, generated_dir: Path, schemas_dir: Path, as_json: bool,
+                  registry: RegistryOptions | None) -> int:
     """Columns, row count, sample rows, inferred types and a suggested column → field mapping.
 
     The CSV is streamed, so its size does not matter. Exit status 1 when a
@@ -63,7 +116,8 @@ def batch_analyze(csv_path: Path, agent_name: str, generated_dir: Path, schemas_
     from factory.batch.analyze import analyze_csv
     from factory.batch.targets import resolve_target
 
-    analysis = analyze_csv(csv_path, resolve_target(agent_name, generated_dir, None, "", schemas_dir))
+    analysis = analyze_csv(csv_path, resolve_target(agent_name, generated_dir, None, "",
+                                                    _schemas(schemas_dir, registry)))
     if as_json:
         click.echo(json.dumps(analysis.to_dict(), indent=2, ensure_ascii=False))
     else:
@@ -93,22 +147,24 @@ def _print_analysis(csv_path: Path, agent_name: str, analysis: Analysis) -> None
 @AGENT_OPTION
 @GENERATED_OPTION
 @SCHEMAS_OPTION
+@registry_options
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Write the config here instead of printing it.")
 def batch_config_command(csv_path: Path, agent_name: str, generated_dir: Path, schemas_dir: Path,
-                         output: Path | None) -> int:
+                         output: Path | None, registry: RegistryOptions | None) -> int:
     """Write a batch config (YAML) for CSV_PATH, from the generated mapping and this CSV's columns.
 
-    For an agent this factory did not make, registered as schemas/<agent>.yaml:
-    its target, every column as an input, and its output schema as output_mappings.
+    For an agent this factory did not make, registered as schemas/<agent>.yaml (or, without that file, in
+    its AgentRegistry record): its target, every column as an input, and its output schema as output_mappings.
 
     Edit it, then pass it to `schema-factory batch run --config`.
     """
     from factory.batch.targets import resolve_target, suggested_config
     from factory.emit.serialize import yaml_bytes
 
-    config, analysis = suggested_config(csv_path, resolve_target(agent_name, generated_dir, None, "", schemas_dir),
-                                        schemas_dir)
+    schemas = _schemas(schemas_dir, registry)
+    config, analysis = suggested_config(csv_path, resolve_target(agent_name, generated_dir, None, "", schemas),
+                                        schemas)
     data = yaml_bytes(config)
     if output is None:
         click.echo(data.decode("utf-8"), nl=False)
@@ -171,15 +227,16 @@ def aws_options(function: Callable[..., Any]) -> Callable[..., Any]:
 @STORE_OPTION
 @click.option("--quiet", is_flag=True, help="No progress output.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary at the end.")
+@registry_options
 @aws_options
 def batch_run(csv_path: Path | None, agent_name: str | None, generated_dir: Path, config_path: Path | None,
               out_path: Path | None, engine: str, invoke_spec: str | None, resume_id: str | None, concurrency: int,
               timeout: float, retries: int, schemas_dir: Path, store_path: Path, quiet: bool, as_json: bool,
-              aws: AwsOptions) -> int:
+              aws: AwsOptions, registry: RegistryOptions | None) -> int:
     """Run every row of CSV_PATH through an agent or tool and write the results CSV.
 
-    The target is one of our agents, or any agent or Lambda tool a --config names
-    (`target: {type, name, arn}`) or that registered schemas/<agent>.yaml.
+    The target is one of our agents, any agent or Lambda tool a --config names (`target: {type, name, arn}`),
+    or one that registered its output schema (schemas/<agent>.yaml, else its AgentRegistry record).
 
     The local engine keeps each finished row in the result store, so a crash
     or Ctrl-C loses nothing: `--resume BATCH_ID` runs only the rows left.
@@ -192,7 +249,7 @@ def batch_run(csv_path: Path | None, agent_name: str | None, generated_dir: Path
     _check_run_usage(engine, csv_path, agent_name, resume_id)
     request = RunRequest(csv_path, agent_name, generated_dir, config_path, None, out_path, invoke_spec, resume_id,
                          store_path, RunOptions(concurrency=concurrency, timeout=timeout, retries=retries), aws,
-                         schemas_dir)
+                         schemas_dir, registry)
     if engine == "stepfunctions":
         _start_on_step_functions(request, as_json)
         return EXIT_OK

@@ -8,6 +8,9 @@ created (conditional on absence). The same rules as the rest of `register`:
 identical content is `unchanged`; different content under the same schema
 version is a `conflict` that refuses the whole run; a newer version replaces
 the older one (`updated`).
+
+`read_output_schema` is the way back: a batch over such an agent, with no
+`schemas/<agent>.yaml` at hand, maps its rows through the schema stored here.
 """
 
 from __future__ import annotations
@@ -16,9 +19,16 @@ import json
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
-from factory.errors import Problem
+from factory.errors import FactoryError, Problem
 from factory.registry.protocol import Registry
-from factory.registry.records import OUTPUT_SCHEMA_ATTRIBUTE, Key, check_item_size, json_text, semantic_order
+from factory.registry.records import (
+    OUTPUT_SCHEMA_ATTRIBUTE,
+    Key,
+    check_item_size,
+    json_text,
+    semantic_order,
+    to_plain,
+)
 
 SchemaOutcome = Literal["new", "unchanged", "updated", "conflict"]
 MINIMAL_AUTHOR = "schema-factory"
@@ -134,5 +144,46 @@ def output_schema_problems(results: list[OutputSchemaRegistration], registry: Re
     ) for result in results if result.outcome == "conflict"]
 
 
+def read_output_schema(registry: Registry, agent: str) -> dict[str, Any] | None:
+    """The output schema in the newest AgentRegistry record of `agent`; None when it has no record or none.
+
+    The stored text is data anyone with write access to the table may have
+    put there, so it goes through the very loader and checks a
+    `schemas/<agent>.yaml` file goes through (`factory.output_schemas`: the
+    strict safe YAML loader, which reads JSON text, then the document checks);
+    it only ever becomes extraction methods, never an invoke spec. Anything
+    wrong is one FactoryError line naming the agent, the registry and the fix.
+    """
+    from factory.output_schemas import parse_output_schema
+
+    record = registry.latest("agent", agent)
+    value = record.get(OUTPUT_SCHEMA_ATTRIBUTE) if record is not None else None
+    if record is None or value is None:
+        return None
+    where = f"{registry.describe()}: agent {agent} version {record.get('version')}"
+    if isinstance(value, dict):  # a map written by another tool: the same checks as text
+        value = json_text(to_plain(value))
+    if not isinstance(value, str):
+        raise _unusable(where, agent, f"is a {type(value).__name__}, not JSON text")
+    loaded = parse_output_schema(value.encode("utf-8"), where)
+    if loaded.problems or loaded.document is None:
+        first = loaded.problems[0] if loaded.problems else None
+        detail = f"{first.json_path}: {first.message}" if first else "holds no document"
+        more = f" (and {len(loaded.problems) - 1} more)" if len(loaded.problems) > 1 else ""
+        raise _unusable(where, agent, f"is not valid: {detail}{more}")
+    if loaded.agent != agent:
+        raise _unusable(where, agent, f"describes agent {loaded.agent!r}, not {agent!r}")
+    return loaded.document
+
+
+def _unusable(where: str, agent: str, detail: str) -> FactoryError:
+    return FactoryError(Problem(
+        where, f"$.{OUTPUT_SCHEMA_ATTRIBUTE}", "registered-output-schema",
+        f"the registered output schema {detail}",
+        f"correct schemas/{agent}.yaml, check it with schema-factory validate, raise its version and run "
+        f"schema-factory register again; a valid schemas/{agent}.yaml beside the batch is read first",
+    ))
+
+
 __all__ = ["OutputSchemaRegistration", "minimal_record", "output_schema_problems", "plan_output_schemas",
-           "write_output_schemas"]
+           "read_output_schema", "write_output_schemas"]

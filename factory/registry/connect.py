@@ -9,8 +9,6 @@ AWS is configured.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
 from factory.errors import FactoryError, Problem
@@ -18,25 +16,12 @@ from factory.registry.arns import caller_account, check_account, partition_for, 
 from factory.registry.dynamodb import DynamoRegistry, DynamoSettings, has_aws_configuration
 from factory.registry.protocol import Registry
 from factory.registry.records import RecordPair, check_env_name
-from factory.registry.sqlite import DEFAULT_REGISTRY_FILE, SqliteRegistry
+from factory.registry.options import RegistryOptions
+from factory.registry.sqlite import SqliteRegistry
 
 LOCAL_ENV = "local"
 DEFAULT_AWS_ENV = "dev"
 BACKENDS = ("auto", "dynamodb", "sqlite")
-
-
-@dataclass(frozen=True)
-class RegistryOptions:
-    env_name: str | None
-    backend: str = "auto"
-    region: str | None = None
-    profile: str | None = None
-    endpoint_url: str | None = None
-    template_table: str | None = None
-    agent_table: str | None = None
-    tool_table: str | None = None
-    registry_file: Path = DEFAULT_REGISTRY_FILE
-    page_size: int | None = None
 
 
 def open_registry(options: RegistryOptions, notice: Callable[[str], None]) -> Registry:

@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from factory.errors import FactoryError, Problem
+from factory.registry.options import DEFAULT_REGISTRY_FILE
 from factory.registry.protocol import Kind
 from factory.registry.records import Key, Stored, StoredTool, author_of, to_plain
 from factory.registry.tables import AGENT_TABLE, TEMPLATE_TABLE, TOOL_TABLE, TableShape
 
-DEFAULT_REGISTRY_FILE = Path(".schema-factory") / "registry.sqlite"
 BUSY_TIMEOUT_SECONDS = 30.0
 # Columns kept beside the JSON item: the keys the DynamoDB indexes use.
 INDEXED = ("version_key", "extraction_name", "status", "created_at", "updated_at", "content_sha256")
