@@ -214,18 +214,19 @@ def load_source(source: SchemaSource) -> tuple[CanonicalSchema | None, list[Prob
 
 def schema_files(paths: list[Path]) -> list[Path]:
     """Expand directories to their `*.json` files, sorted so order never varies."""
-    for path in paths:
-        if not path.exists():
-            raise FactoryError(
-                Problem(display_path(path), "$", rules.MISSING_FILE, "no such file or directory", "check the path")
-            )
     try:
-        return expand_schema_files(paths) or []
+        files = expand_schema_files(paths)
     except SchemaPathError as err:
         raise FactoryError(
             Problem(err.path.as_posix(), "$", rules.SYMLINK_LOOP, f"cannot read: {err.reason}",
                     "remove the link or point it at a real schema file")
         ) from None
+    if files is None:
+        missing = next(path for path in paths if not path.exists())
+        raise FactoryError(
+            Problem(display_path(missing), "$", rules.MISSING_FILE, "no such file or directory", "check the path")
+        )
+    return files
 
 
 def load_schemas(paths: list[Path]) -> tuple[list[LoadedSchema], list[Problem]]:

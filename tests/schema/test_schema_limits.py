@@ -107,3 +107,27 @@ def test_a_symlink_loop_under_schemas_is_a_user_error_naming_it(project: Path, l
     assert "internal error" not in result.output
     first = sorted(links)[0]
     assert f"schemas/{first}: $: cannot read: a symbolic link loop" in result.output
+
+
+@pytest.mark.parametrize("command", ["validate", "generate", "check"])
+def test_schemas_itself_a_symlink_loop_is_a_user_error_naming_it(project: Path, command: str) -> None:
+    """`ln -s schemas schemas`: the root, not a file under it, is the loop (resolve() raised RuntimeError)."""
+    for path in sorted((project / "schemas").iterdir()):
+        path.unlink()
+    (project / "schemas").rmdir()
+    os.symlink("schemas", project / "schemas")
+    result = CliRunner().invoke(main, [command])
+    assert result.exit_code == 1, result.output
+    assert "internal error" not in result.output
+    assert "schemas: $: cannot read: a symbolic link loop" in result.output
+
+
+def test_a_named_path_that_is_a_symlink_loop_is_a_user_error_naming_it(project: Path) -> None:
+    (project / "sl2").mkdir()
+    os.symlink("self", project / "sl2" / "self")
+    result = CliRunner().invoke(main, ["validate", "sl2/self"])
+    assert result.exit_code == 1, result.output
+    assert result.output.splitlines()[0].startswith("sl2/self: $: cannot read: a symbolic link loop")
+    missing = CliRunner().invoke(main, ["validate", "sl2/nothere"])
+    assert missing.exit_code == 1
+    assert "sl2/nothere: $: no such file or directory" in missing.output
