@@ -66,6 +66,40 @@ def test_non_finite_numbers_are_refused_with_their_path(project: Path, literal: 
     assert not (project / "generated" / "tool_specs" / f"{BT}.json").exists()
 
 
+@pytest.mark.parametrize(
+    "literal, shown",
+    [
+        ("1" + "0" * 400, "10000000000000000000... (401 digits)"),  # node re-serialised it as null
+        ("-" + "9" * 5001, "-9999999999999999999... (5001 digits)"),  # Python's int() limit is 4,300 digits
+        ("2" + "0" * 308, "20000000000000000000... (309 digits)"),  # just past the largest float, 1.79e308
+    ],
+    ids=["401-digits", "5001-digits", "2e308"],
+)
+@pytest.mark.parametrize("command", ["validate", "generate", "check"])
+def test_integers_no_float_holds_are_refused_with_their_path(project: Path, literal: str, shown: str,
+                                                               command: str) -> None:
+    document = base()
+    document["output_schema"]["properties"]["download_speed"] = {"type": "integer", "maximum": 12345}
+    write(project, document, ('"maximum": 12345', f'"maximum": {literal}'))
+    result = CliRunner().invoke(main, [command])
+    assert result.exit_code == 1, result.output
+    where = f"schemas/{BT}.json: " + ("invalid: " if command == "check" else "")
+    json_path = "$.output_schema.properties.download_speed.maximum"
+    assert f"{where}{json_path}: {shown} is not a finite JSON number (" in result.output
+    assert "internal error" not in result.output
+    assert not (project / "generated" / "tool_specs" / f"{BT}.json").exists()
+
+
+def test_the_largest_integer_a_float_holds_still_generates(project: Path) -> None:
+    document = base()
+    document["output_schema"]["properties"]["download_speed"] = {"type": "integer", "maximum": 12345}
+    write(project, document, ('"maximum": 12345', '"maximum": 1' + "0" * 308))
+    result = CliRunner().invoke(main, ["generate"])
+    assert result.exit_code == 0, result.output
+    spec = (project / "generated" / "tool_specs" / f"{BT}.json").read_text()
+    assert "1" + "0" * 308 in spec
+
+
 def test_a_schema_nested_past_the_limit_is_a_schema_problem(project: Path) -> None:
     document = base()
     document["output_schema"]["properties"]["deep"] = nested(250)
