@@ -19,10 +19,12 @@ from factory.batch.invokers import Invoker
 from factory.batch.local_store import LocalResultStore
 from factory.batch.progress import Progress
 from factory.batch.targets import OutputPlan
+from factory import rules
 from factory.errors import FactoryError, Problem
 from factory.runtime.agent_record_checks import check_agent_record
 from factory.runtime.aggregator import AggregateSummary, write_csv
 from factory.runtime.input_mapper import MappingConfigError
+from factory.strict_yaml import DepthLimitedLoader, YamlTooDeep, too_deep, too_deep_message
 
 
 @dataclass(frozen=True)
@@ -41,10 +43,19 @@ def load_mapping(path: Path | None, agent: AgentSpec | None) -> dict[str, Any]:
     if path is None:
         return agent.mapping if agent is not None else {}
     try:
-        data = yaml.safe_load(path.read_text("utf-8"))
-    except (OSError, yaml.YAMLError) as err:
+        data = yaml.load(path.read_text("utf-8"), Loader=DepthLimitedLoader)  # noqa: S506 - a SafeLoader
+    except YamlTooDeep as err:
+        mark = err.problem_mark
+        raise FactoryError(Problem(path.as_posix(), f"line {mark.line + 1}, column {mark.column + 1}",
+                                   rules.JSON_DEPTH, f"the batch config is {too_deep_message()}",
+                                   "write it with `schema-factory batch config`")) from None
+    except (OSError, ValueError, yaml.YAMLError) as err:
         raise FactoryError(Problem(path.as_posix(), "$", "config", f"cannot read the batch config: {err}",
                                    "write it with `schema-factory batch config`")) from None
+    if too_deep(data):  # an alias can nest one deep value inside another
+        raise FactoryError(Problem(path.as_posix(), "$", rules.JSON_DEPTH,
+                                   f"the batch config is {too_deep_message()}",
+                                   "write it with `schema-factory batch config`"))
     if not isinstance(data, dict):
         raise FactoryError(Problem(path.as_posix(), "$", "config", "the batch config is not a mapping", ""))
     return data
