@@ -3,6 +3,8 @@ each agent fault is a failed row; nothing is lost."""
 
 from __future__ import annotations
 
+import csv
+import sys
 from pathlib import Path
 
 import pytest
@@ -46,3 +48,29 @@ def test_a_batch_config_nested_without_end_is_one_line_not_a_crash(at_repo: Path
     assert lines[0].startswith(f"{at_repo / 'deep.yaml'}: "), lines
     assert "the batch config is nested more than 64 levels deep" in lines[0]
     assert calls(at_repo / "calls.jsonl") == []
+
+
+SURROGATE_EXEC_AGENT = (
+    "import json, sys\n"
+    "for line in sys.stdin:\n"
+    "    p = json.loads(line)\n"
+    "    out = {'success': True, 'fttp_avail': True, 'alk': 'A1', 'exchange_code': 'X', 'sogea_avail': False}\n"
+    "    if p['data'].get('building_number') == '2':\n"
+    "        out['alk'] = 'A\\ud800'  # json.dumps writes it as the escape \\\\ud800\n"
+    "    print(json.dumps({'ok': True, 'result': {'structured_output': out}}), flush=True)\n"
+)
+
+
+def test_an_exec_agent_answering_a_lone_surrogate_fails_that_row_only(at_repo: Path) -> None:
+    """`"\\ud800"` is valid JSON text but no UTF-8 string: it crashed the store (exit 70, no CSV, "no rows yet")."""
+    script = at_repo / "agent.py"
+    script.write_text(SURROGATE_EXEC_AGENT, "utf-8")
+    out = at_repo / "out.csv"
+    result = run(write_addresses(at_repo / "in.csv", 3), at_repo / "s.sqlite", "--invoke",
+                 f"exec:{sys.executable} {script}", "--out", str(out))
+    assert result.exit_code == 1, result.output
+    assert "internal error" not in result.output
+    with open(out, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [row["_status"] for row in rows] == ["PARTIAL", "FAILED", "PARTIAL"]  # optional fields left out
+    assert "not valid Unicode (a lone surrogate such as \\ud800) at $.structured_output.alk" in rows[1]["_error"]
