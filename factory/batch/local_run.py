@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
+import shlex
 import signal
 import threading
 from dataclasses import dataclass
@@ -117,11 +119,25 @@ def check_out_path(out_path: Path) -> None:
 
 def write_results(store: LocalResultStore, batch_id: str, mapping: dict[str, Any], input_columns: list[str] | None,
                   out_path: Path) -> AggregateSummary:
+    """The results CSV, written whole beside `out_path` and then moved into place.
+
+    The rows are in the store already, so a failed write (the directory removed mid-run, a full disk)
+    loses nothing: the error names the CSV and the command that writes it again.
+    """
     tmp = out_path.with_name(f".{out_path.name}.tmp")
-    with open(tmp, "wb") as sink:
-        summary = write_csv(store.pages(batch_id), sink, list(mapping.get("structured_output_fields") or []),
-                            input_columns)
-    os.replace(tmp, out_path)
+    try:
+        with open(tmp, "wb") as sink:
+            summary = write_csv(store.pages(batch_id), sink, list(mapping.get("structured_output_fields") or []),
+                                input_columns)
+        os.replace(tmp, out_path)
+    except OSError as err:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        again = shlex.join(["schema-factory", "batch", "results", batch_id, "-o", "FILE",
+                            "--store", store.path.as_posix()])
+        raise FactoryError(Problem(
+            out_path.as_posix(), "$", "out", f"cannot write the results CSV: {err.strerror or err}",
+            f"the rows are kept in the store; write them with `{again}`")) from None
     return summary
 
 

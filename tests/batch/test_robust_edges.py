@@ -4,6 +4,8 @@ each agent fault is a failed row; nothing is lost."""
 from __future__ import annotations
 
 import csv
+import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -11,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from factory.cli import main
-from tests.batch.test_local_engine import AGENT, calls, write_addresses
+from tests.batch.test_local_engine import AGENT, calls, stored_rows, write_addresses
 from tests.conftest import REPO
 
 EXAMPLE = "examples.example_agent:invoke"
@@ -74,3 +76,34 @@ def test_an_exec_agent_answering_a_lone_surrogate_fails_that_row_only(at_repo: P
         rows = list(csv.DictReader(handle))
     assert [row["_status"] for row in rows] == ["PARTIAL", "FAILED", "PARTIAL"]  # optional fields left out
     assert "not valid Unicode (a lone surrogate such as \\ud800) at $.structured_output.alk" in rows[1]["_error"]
+
+
+def agent_removing_the_out_directory(payload: dict) -> dict:
+    """The example agent, after removing the directory the results CSV goes to (as a user might mid-run)."""
+    from examples.example_agent import invoke
+
+    shutil.rmtree(os.environ["ROBUST_TEST_OUT_DIR"], ignore_errors=True)
+    return invoke(payload)
+
+
+def test_a_results_csv_that_cannot_be_written_loses_nothing(at_repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """It was internal error 70 naming `.out.csv.tmp`; now one line naming the CSV and how to write it again."""
+    out_dir = at_repo / "results"
+    out_dir.mkdir()
+    monkeypatch.setenv("ROBUST_TEST_OUT_DIR", str(out_dir))
+    store = at_repo / "s.sqlite"
+    result = run(write_addresses(at_repo / "in.csv", 3), store, "--invoke",
+                 "tests.batch.test_robust_edges:agent_removing_the_out_directory", "--out", str(out_dir / "o.csv"))
+    assert result.exit_code == 1, result.output
+    assert "internal error" not in result.output and ".tmp" not in result.stderr
+    batch_id = stored_rows(store)[0][0]
+    line = [text for text in result.stderr.splitlines() if text.startswith(str(out_dir / "o.csv"))]
+    assert line == [f"{out_dir / 'o.csv'}: $: cannot write the results CSV: No such file or directory (the rows are "
+                    f"kept in the store; write them with `schema-factory batch results '{batch_id}' -o FILE "
+                    f"--store {store}`)"]
+    assert len(stored_rows(store)) == 3
+    again = CliRunner().invoke(main, ["batch", "results", batch_id, "-o", str(at_repo / "again.csv"),
+                                      "--store", str(store)])
+    assert again.exit_code == 0, again.output
+    with open(at_repo / "again.csv", newline="", encoding="utf-8") as handle:
+        assert len(list(csv.DictReader(handle))) == 3
