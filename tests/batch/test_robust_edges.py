@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import os
 import shutil
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -107,3 +108,39 @@ def test_a_results_csv_that_cannot_be_written_loses_nothing(at_repo: Path, monke
     assert again.exit_code == 0, again.output
     with open(at_repo / "again.csv", newline="", encoding="utf-8") as handle:
         assert len(list(csv.DictReader(handle))) == 3
+
+
+@pytest.mark.parametrize(
+    "tables",
+    ["CREATE TABLE batches (x, csv_size INTEGER)", "CREATE TABLE batches (batch_id TEXT); CREATE TABLE results (a)"],
+    ids=["other-batches", "other-results"],
+)
+def test_an_sqlite_file_with_other_tables_of_the_same_names_is_not_a_store(tmp_path: Path, tables: str) -> None:
+    store = tmp_path / "other.sqlite"
+    conn = sqlite3.connect(store)
+    conn.executescript(tables)
+    conn.close()
+    for command in (["batch", "status", "--store", str(store)],
+                    ["batch", "results", "b#1", "-o", str(tmp_path / "o.csv"), "--store", str(store)]):
+        result = CliRunner().invoke(main, command)
+        assert result.exit_code == 1, result.output
+        first = result.stderr.splitlines()[0]
+        assert first.startswith(f"{store}: $: "), first
+        assert "internal error" not in result.output
+
+
+def test_a_store_holding_text_where_json_belongs_is_one_line(at_repo: Path) -> None:
+    store = at_repo / "s.sqlite"
+    result = run(write_addresses(at_repo / "in.csv", 2), store, "--invoke", EXAMPLE, "--out", str(at_repo / "o.csv"))
+    assert result.exit_code == 0, result.output
+    conn = sqlite3.connect(store)
+    batch_id = conn.execute("SELECT batch_id FROM batches").fetchone()[0]
+    conn.execute("UPDATE batches SET config = 'not json {'")
+    conn.execute("UPDATE results SET item = 'nor this'")
+    conn.commit()
+    conn.close()
+    for command in (["batch", "status", "--store", str(store)],
+                    ["batch", "results", batch_id, "-o", str(at_repo / "again.csv"), "--store", str(store)]):
+        result = CliRunner().invoke(main, command)
+        assert result.exit_code == 1, result.output
+        assert result.stderr.splitlines()[0].startswith(f"{store}: $: cannot read the result store: JSONDecodeError")
