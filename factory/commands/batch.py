@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import click
 
+from factory.commands.options import check_env
 from factory.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USER_ERROR
 
 if TYPE_CHECKING:  # the batch layer is imported inside each command: `--help` and other commands skip it
@@ -122,7 +123,7 @@ def batch_config_command(csv_path: Path, agent_name: str, generated_dir: Path, s
 
 
 AWS_FLAGS = (
-    click.option("--env", "env_name", default="dev", show_default=True,
+    click.option("--env", "env_name", default="dev", show_default=True, callback=check_env,
                  help="Environment whose shared stack runs the batch (stepfunctions engine)."),
     click.option("--region", default=None, help="AWS region (default: the AWS configuration's)."),
     click.option("--profile", default=None, help="AWS profile."),

@@ -144,3 +144,22 @@ def test_a_store_holding_text_where_json_belongs_is_one_line(at_repo: Path) -> N
         result = CliRunner().invoke(main, command)
         assert result.exit_code == 1, result.output
         assert result.stderr.splitlines()[0].startswith(f"{store}: $: cannot read the result store: JSONDecodeError")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["batch", "status", "--env", "X_"],
+        ["batch", "results", "b#1", "-o", "out.csv", "--env", "prod env"],
+        ["batch", "run", "in.csv", "--agent", AGENT, "--engine", "stepfunctions", "--env", "Bad Env!"],
+    ],
+    ids=["status", "results", "run"],
+)
+def test_a_malformed_env_is_a_usage_error_in_batch_commands_too(tmp_path: Path, command: list[str],
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """As in the registry commands (README: "anything else is a usage error, exit 2"); status exited 0."""
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, command)
+    assert result.exit_code == 2, result.output
+    assert "Invalid value for '--env'" in result.stderr
+    assert "may only hold lower-case letters, digits and '-'" in result.stderr
