@@ -163,3 +163,28 @@ def test_a_malformed_env_is_a_usage_error_in_batch_commands_too(tmp_path: Path, 
     assert result.exit_code == 2, result.output
     assert "Invalid value for '--env'" in result.stderr
     assert "may only hold lower-case letters, digits and '-'" in result.stderr
+
+
+def test_the_region_hint_names_the_variable_botocore_reads(at_repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hint said "set AWS_REGION", which the installed botocore ignores: a user following it got the same
+    error. Both the batch and the registry commands now give the same hint, and following it works."""
+    import boto3
+
+    from factory.errors import AWS_REGION_HINT, FactoryError
+    from factory.registry.dynamodb import DynamoRegistry, DynamoSettings
+
+    for key in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(at_repo / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(at_repo / "none"))
+    monkeypatch.setenv("AWS_REGION", "eu-west-2")  # what the old hint said to set
+    assert AWS_REGION_HINT == "pass --region or set AWS_DEFAULT_REGION"
+    result = CliRunner().invoke(main, ["batch", "run", str(write_addresses(at_repo / "in.csv", 1)), "--agent", AGENT,
+                                       "--engine", "stepfunctions"])
+    assert result.exit_code == 1
+    assert f"no AWS region configured ({AWS_REGION_HINT}, or run with --engine local)" in result.stderr
+    with pytest.raises(FactoryError) as raised:
+        DynamoRegistry(DynamoSettings(env_name="test"))
+    assert f"no AWS region configured ({AWS_REGION_HINT}, or use --env local)" in str(raised.value)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-2")  # what the hint says now
+    assert boto3.session.Session().region_name == "eu-west-2"
