@@ -6,8 +6,11 @@ from __future__ import annotations
 import csv
 import os
 import shutil
+import signal
 import sqlite3
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -188,3 +191,36 @@ def test_the_region_hint_names_the_variable_botocore_reads(at_repo: Path, monkey
     assert f"no AWS region configured ({AWS_REGION_HINT}, or use --env local)" in str(raised.value)
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-2")  # what the hint says now
     assert boto3.session.Session().region_name == "eu-west-2"
+
+
+@pytest.mark.slow
+def test_ctrl_c_at_a_terminal_reaches_the_run_not_its_exec_agents(tmp_path: Path) -> None:
+    """A terminal sends SIGINT to the whole foreground process group. `exec:` agents shared it, so each died
+    mid-row printing its own KeyboardInterrupt traceback; in their own session they finish the rows in flight."""
+    csv_path = write_addresses(tmp_path / "in.csv", 40)
+    store, log = tmp_path / "store.sqlite", tmp_path / "calls.jsonl"
+    script = tmp_path / "agent.py"
+    script.write_text(
+        "import json, sys\n"
+        f"sys.path.insert(0, {str(REPO)!r})\n"
+        "from examples.example_agent import invoke\n"
+        "for line in sys.stdin:\n"
+        "    print(json.dumps(invoke(json.loads(line))), flush=True)\n", "utf-8")
+    env = {**os.environ, "EXAMPLE_AGENT_CALL_LOG": str(log), "EXAMPLE_AGENT_LATENCY_MS": "600",
+           "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen([sys.executable, "-m", "factory", "batch", "run", str(csv_path), "--agent", AGENT,
+                             "--invoke", f"exec:{sys.executable} {script}", "--store", str(store),
+                             "--out", str(tmp_path / "o.csv"), "--concurrency", "2", "--quiet"],
+                            cwd=REPO, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)  # its own group, as a shell gives a foreground job
+    deadline = time.monotonic() + 60
+    while len(calls(log)) < 2:
+        assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C at the terminal does
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, stderr
+    statuses = [row[2] for row in stored_rows(store)]
+    assert set(statuses) <= {"SUCCESS", "PARTIAL"}, (statuses, stderr)  # the rows in flight finished
+    assert len(statuses) == len(calls(log)) < 40, "every call started was stored, and the run stopped"
