@@ -23,7 +23,7 @@ import yaml
 from factory import rules
 from factory.errors import FactoryError, Problem
 from factory.runtime.registered_output_schema import AGENT_NAME, document_problems
-from factory.strict_yaml import StrictLoader, YamlTooDeep, too_deep_message
+from factory.strict_yaml import YamlTooDeep, load_strict, too_deep_message
 
 SUFFIXES = (".yaml", ".yml")
 MAX_BYTES = 1_000_000
@@ -89,7 +89,7 @@ def parse_output_schema(data: bytes, display: str, stem: str | None = None) -> O
             ],
         )
     try:
-        document = yaml.load(text, Loader=StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        document = load_strict(text)
     except yaml.YAMLError as err:
         return OutputSchemaFile(display, None, [_yaml_problem(display, err)])
     problems = [Problem(display, p.path, RULE, p.message, p.hint) for p in document_problems(document)]

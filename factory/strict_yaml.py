@@ -95,3 +95,13 @@ def too_deep(data: Any) -> bool:
             children = value.values() if isinstance(value, dict) else value
             stack.extend((child, depth + 1) for child in children)
     return False
+
+
+def load_strict(text: str) -> Any:
+    """Depth-limited safe YAML without aliases or duplicate keys; raises yaml.YAMLError (YamlTooDeep)."""
+    return yaml.load(text, Loader=StrictLoader)  # noqa: S506 - a SafeLoader subclass
+
+
+def load_depth_limited(text: str) -> Any:
+    """Depth-limited safe YAML (aliases allowed: check the result with `too_deep`); raises yaml.YAMLError."""
+    return yaml.load(text, Loader=DepthLimitedLoader)  # noqa: S506 - a SafeLoader subclass

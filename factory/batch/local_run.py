@@ -26,7 +26,7 @@ from factory.errors import FactoryError, Problem
 from factory.runtime.agent_record_checks import check_agent_record
 from factory.runtime.aggregator import AggregateSummary, write_csv
 from factory.runtime.input_mapper import MappingConfigError
-from factory.strict_yaml import DepthLimitedLoader, YamlTooDeep, too_deep, too_deep_message
+from factory.strict_yaml import YamlTooDeep, load_depth_limited, too_deep, too_deep_message
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ def load_mapping(path: Path | None, agent: AgentSpec | None) -> dict[str, Any]:
     if path is None:
         return agent.mapping if agent is not None else {}
     try:
-        data = yaml.load(path.read_text("utf-8"), Loader=DepthLimitedLoader)  # noqa: S506 - a SafeLoader
+        data = load_depth_limited(path.read_text("utf-8"))
     except YamlTooDeep as err:
         mark = err.problem_mark
         raise FactoryError(Problem(path.as_posix(), f"line {mark.line + 1}, column {mark.column + 1}",
