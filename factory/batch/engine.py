@@ -87,13 +87,14 @@ def _plain(value: Any) -> bool:
     """Already what JSON holds (the common case, checked without building any path)."""
     kind = type(value)
     if kind is str:
-        return _utf8(value)
+        return value.isascii() or _utf8(value)  # isascii() first: no call for the common case
     if kind is int or kind is bool or value is None:
         return True
     if kind is float:
         return value - value == 0  # False for NaN and infinities
     if kind is dict:
-        return all(type(key) is str and _utf8(key) and _plain(inner) for key, inner in value.items())
+        return all(type(key) is str and (key.isascii() or _utf8(key)) and _plain(inner)
+                   for key, inner in value.items())
     if kind is list:
         return all(map(_plain, value))
     return False
