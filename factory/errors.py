@@ -33,6 +33,10 @@ EXIT_BROKEN_PIPE = 141
 
 DIFF_LINES_SHOWN = 20
 
+# What to do when boto3 finds no region, said the same way by the registry and the batch commands.
+# AWS_DEFAULT_REGION, not AWS_REGION: the botocore this package installs reads only the former.
+AWS_REGION_HINT = "pass --region or set AWS_DEFAULT_REGION"
+
 
 @dataclass(frozen=True)
 class Problem:

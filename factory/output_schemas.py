@@ -19,33 +19,15 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from yaml.events import AliasEvent
 
+from factory import rules
 from factory.errors import FactoryError, Problem
 from factory.runtime.registered_output_schema import AGENT_NAME, document_problems
+from factory.strict_yaml import YamlTooDeep, load_strict, too_deep_message
 
 SUFFIXES = (".yaml", ".yml")
 MAX_BYTES = 1_000_000
 RULE = "output-schema"
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """Safe YAML without aliases (no expansion tricks) and without duplicate keys."""
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(AliasEvent):
-            event = self.peek_event()
-            raise yaml.MarkedYAMLError(None, None, "aliases (*name) are not allowed here", event.start_mark)
-        return super().compose_node(parent, index)
-
-    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.MarkedYAMLError(None, None, f"duplicate key {key!r}", key_node.start_mark)
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
 
 
 @dataclass
@@ -65,6 +47,9 @@ class OutputSchemaFile:
 def _yaml_problem(display: str, err: yaml.YAMLError) -> Problem:
     mark = getattr(err, "problem_mark", None)
     where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "$"
+    if isinstance(err, YamlTooDeep):
+        return Problem(display, where, rules.JSON_DEPTH, too_deep_message(),
+                       "flatten it; an output schema lists fields")
     reason = getattr(err, "problem", None) or str(err)
     if "duplicate key" in reason:
         hint = "keep one of the two"
@@ -104,7 +89,7 @@ def parse_output_schema(data: bytes, display: str, stem: str | None = None) -> O
             ],
         )
     try:
-        document = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        document = load_strict(text)
     except yaml.YAMLError as err:
         return OutputSchemaFile(display, None, [_yaml_problem(display, err)])
     problems = [Problem(display, p.path, RULE, p.message, p.hint) for p in document_problems(document)]

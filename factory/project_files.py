@@ -98,7 +98,7 @@ def display_path(path: Path) -> str:
     """Path as the user knows it: relative to the working directory when inside it."""
     try:
         return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
+    except (ValueError, OSError, RuntimeError):  # outside the working directory, or a symbolic link loop
         return path.as_posix()
 
 
@@ -253,6 +253,10 @@ def expand_schema_files(roots: list[Path]) -> list[Path] | None:
     files: list[Path] = []
     seen: set[Path] = set()
     for root in roots:
+        try:
+            root.resolve()
+        except (OSError, RuntimeError):  # a root that is itself a loop (`ln -s schemas schemas`)
+            raise SchemaPathError(root, "a symbolic link loop (the link leads back to itself)") from None
         if root.is_dir():
             found = sorted(root.glob("*.json"), key=lambda p: p.name)
         elif root.exists():

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from factory import exports
-from factory.errors import FactoryError, Problem
+from factory.errors import AWS_REGION_HINT, FactoryError, Problem
 
 INPUT_PREFIX = "inputs/"
 
@@ -143,7 +143,7 @@ class AwsOptions:
     bucket: str | None = None
 
 
-REGION_HINT = "pass --region, set AWS_REGION, or run with --engine local"
+REGION_HINT = f"{AWS_REGION_HINT}, or run with --engine local"
 AWS_HINT = "configure AWS credentials (or pass --profile), or run with --engine local"
 
 

@@ -71,15 +71,30 @@ class AgentOutputError(ValueError):
 _SCALARS = (str, int, bool, type(None))
 
 
+def _utf8(text: str) -> bool:
+    """Whether text encodes as UTF-8: a lone surrogate ("\\ud800" in an agent's JSON, or a Python str) does
+    not, and the result store, the CSV and every JSON reader downstream would fail on it."""
+    if text.isascii():  # the common case, without encoding anything
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _plain(value: Any) -> bool:
     """Already what JSON holds (the common case, checked without building any path)."""
     kind = type(value)
-    if kind is str or kind is int or kind is bool or value is None:
+    if kind is str:
+        return value.isascii() or _utf8(value)  # isascii() first: no call for the common case
+    if kind is int or kind is bool or value is None:
         return True
     if kind is float:
         return value - value == 0  # False for NaN and infinities
     if kind is dict:
-        return all(type(key) is str and _plain(inner) for key, inner in value.items())
+        return all(type(key) is str and (key.isascii() or _utf8(key)) and _plain(inner)
+                   for key, inner in value.items())
     if kind is list:
         return all(map(_plain, value))
     return False
@@ -97,10 +112,16 @@ def jsonable(value: Any, path: str = "$") -> Any:
     """The agent's response with every value JSON can hold, as the result store will keep it.
 
     Python agents return what Python has: datetimes become ISO 8601 text,
-    Decimals numbers (as DynamoDB's reader makes them), sets and tuples lists
+    Decimals numbers (as DynamoDB's reader makes them) or, when no JSON number
+    has their digits, text (`decimal_value`), sets and tuples lists
     (sets sorted, so the row is the same every run), UUIDs text. Anything else,
     and NaN or infinity, raises `AgentOutputError` naming where it sits.
     """
+    if isinstance(value, str):
+        if not _utf8(value):
+            raise AgentOutputError(f"agent output holds text that is not valid Unicode (a lone surrogate such "
+                                   f"as \\ud800) at {path}; return UTF-8 text")
+        return value
     if isinstance(value, _SCALARS):
         return value
     if isinstance(value, float):
@@ -113,6 +134,9 @@ def jsonable(value: Any, path: str = "$") -> Any:
             if not isinstance(key, str):
                 raise AgentOutputError(f"agent output has a {type(key).__name__} key {key!r} at {path}; "
                                        "JSON object keys are text")
+            if not _utf8(key):
+                raise AgentOutputError(f"agent output has a key that is not valid Unicode (a lone surrogate "
+                                       f"such as \\ud800) at {path}; return UTF-8 text")
             out[key] = jsonable(inner, f"{path}.{key}")
         return out
     if isinstance(value, (list, tuple)):
@@ -127,13 +151,30 @@ def jsonable(value: Any, path: str = "$") -> Any:
             raise AgentOutputError(
                 f"agent output holds Decimal({str(value)!r}) at {path}, which is not a finite number"
             )
-        return int(value) if value == value.to_integral_value() else float(value)
+        return decimal_value(value)
     if isinstance(value, uuid.UUID):
         return str(value)
     raise AgentOutputError(
         f"agent output holds a value of type {type(value).__name__} at {path}, which has no JSON form; "
         "return text, numbers, booleans, lists and objects"
     )
+
+
+def decimal_value(value: decimal.Decimal) -> int | float | str:
+    """A finite Decimal with its own digits, never rounded: the JSON number that prints those digits, else text.
+
+    DynamoDB's reader gives Decimal("1.1") or Decimal("3"): numbers, stored as 1.1 and 3. A float cannot
+    keep Decimal("1.10")'s trailing zero or Decimal("0.1234567890123456789")'s last digits, so those are
+    stored as the text "1.10" and "0.1234567890123456789" (where the schema wants a number, that row then
+    fails, naming the field). Integers beyond a float's range stay text too, so no reader sees Infinity.
+    """
+    as_float = float(value)
+    if math.isfinite(as_float) and decimal.Decimal(repr(as_float)).as_tuple() == value.as_tuple():
+        return as_float  # "3.0", "1e-06": the float prints these very digits
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent >= 0 and value.adjusted() < 308:
+        return int(value)  # "3", "1E+2": an integer, exactly
+    return str(value)
 
 
 def backoff_delay(attempt: int, options: RunOptions, rng: Callable[[], float] = random.random) -> float:
@@ -161,6 +202,8 @@ class RowProcessor:
         return self.structured_plan.map(response)
 
     def _failed(self, row: CsvRow, error: str, started: float) -> RowResult:
+        if not _utf8(error):  # an agent's exception text may hold a lone surrogate too: kept, escaped
+            error = error.encode("utf-8", "backslashreplace").decode("utf-8")
         return RowResult(batch_id=self.batch_id, row_number=row.number, status=STATUS_FAILED,
                          input_data=dict(row.values), output_data={}, error=error,
                          execution_time_ms=int((time.monotonic() - started) * 1000), timestamp=utc_timestamp())

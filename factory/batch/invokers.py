@@ -143,8 +143,11 @@ class SubprocessInvoker:
         proc = getattr(self._local, "proc", None)
         if proc is None or proc.poll() is not None:
             try:
+                # A session of its own: a terminal's Ctrl-C goes to the whole foreground process group, and
+                # would kill every agent mid-row with its own KeyboardInterrupt traceback. The run's handler
+                # decides instead (stop starting rows, let those in flight finish), then closes their stdin.
                 proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                                        encoding="utf-8", bufsize=1)
+                                        encoding="utf-8", bufsize=1, start_new_session=True)
             except OSError as err:
                 raise AgentCallError(f"cannot start {self.argv[0]!r}: {err.strerror}") from None
             self._local.proc = proc

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
+import shlex
 import signal
 import threading
 from dataclasses import dataclass
@@ -19,10 +21,12 @@ from factory.batch.invokers import Invoker
 from factory.batch.local_store import LocalResultStore
 from factory.batch.progress import Progress
 from factory.batch.targets import OutputPlan
+from factory import rules
 from factory.errors import FactoryError, Problem
 from factory.runtime.agent_record_checks import check_agent_record
 from factory.runtime.aggregator import AggregateSummary, write_csv
 from factory.runtime.input_mapper import MappingConfigError
+from factory.strict_yaml import YamlTooDeep, load_depth_limited, too_deep, too_deep_message
 
 
 @dataclass(frozen=True)
@@ -41,10 +45,19 @@ def load_mapping(path: Path | None, agent: AgentSpec | None) -> dict[str, Any]:
     if path is None:
         return agent.mapping if agent is not None else {}
     try:
-        data = yaml.safe_load(path.read_text("utf-8"))
-    except (OSError, yaml.YAMLError) as err:
+        data = load_depth_limited(path.read_text("utf-8"))
+    except YamlTooDeep as err:
+        mark = err.problem_mark
+        raise FactoryError(Problem(path.as_posix(), f"line {mark.line + 1}, column {mark.column + 1}",
+                                   rules.JSON_DEPTH, f"the batch config is {too_deep_message()}",
+                                   "write it with `schema-factory batch config`")) from None
+    except (OSError, ValueError, yaml.YAMLError) as err:
         raise FactoryError(Problem(path.as_posix(), "$", "config", f"cannot read the batch config: {err}",
                                    "write it with `schema-factory batch config`")) from None
+    if too_deep(data):  # an alias can nest one deep value inside another
+        raise FactoryError(Problem(path.as_posix(), "$", rules.JSON_DEPTH,
+                                   f"the batch config is {too_deep_message()}",
+                                   "write it with `schema-factory batch config`"))
     if not isinstance(data, dict):
         raise FactoryError(Problem(path.as_posix(), "$", "config", "the batch config is not a mapping", ""))
     return data
@@ -106,11 +119,25 @@ def check_out_path(out_path: Path) -> None:
 
 def write_results(store: LocalResultStore, batch_id: str, mapping: dict[str, Any], input_columns: list[str] | None,
                   out_path: Path) -> AggregateSummary:
+    """The results CSV, written whole beside `out_path` and then moved into place.
+
+    The rows are in the store already, so a failed write (the directory removed mid-run, a full disk)
+    loses nothing: the error names the CSV and the command that writes it again.
+    """
     tmp = out_path.with_name(f".{out_path.name}.tmp")
-    with open(tmp, "wb") as sink:
-        summary = write_csv(store.pages(batch_id), sink, list(mapping.get("structured_output_fields") or []),
-                            input_columns)
-    os.replace(tmp, out_path)
+    try:
+        with open(tmp, "wb") as sink:
+            summary = write_csv(store.pages(batch_id), sink, list(mapping.get("structured_output_fields") or []),
+                                input_columns)
+        os.replace(tmp, out_path)
+    except OSError as err:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        again = shlex.join(["schema-factory", "batch", "results", batch_id, "-o", "FILE",
+                            "--store", store.path.as_posix()])
+        raise FactoryError(Problem(
+            out_path.as_posix(), "$", "out", f"cannot write the results CSV: {err.strerror or err}",
+            f"the rows are kept in the store; write them with `{again}`")) from None
     return summary
 
 

@@ -11,6 +11,7 @@ and writing a row again replaces it: a resumed run can never duplicate one.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shlex
 import os
@@ -62,6 +63,7 @@ _ADDED_COLUMNS = (
 _BATCH_COLUMNS = (
     "batch_id, agent_name, csv_path, config, created_at, state, csv_size, csv_sha256, owner_pid, owner_host"
 )
+_RESULT_COLUMNS = ("batch_id", "row_id", "row_number", "status", "timestamp", "item")
 
 
 @dataclass(frozen=True)
@@ -156,10 +158,33 @@ class LocalResultStore:
             for name, kind in _ADDED_COLUMNS:
                 if name not in present:
                     self._conn.execute(f"ALTER TABLE batches ADD COLUMN {name} {kind}")
+            missing = self._missing_columns()
         except (OSError, sqlite3.Error) as err:
             raise FactoryError(Problem(path.as_posix(), "$", "result-store", f"cannot open the result store: {err}",
                                        "check --store and its directory's permissions")) from None
+        if missing:  # an SQLite file that is something else, with tables of the same names
+            raise FactoryError(Problem(path.as_posix(), "$", "result-store",
+                                       f"not a batch result store: no column(s) {', '.join(missing)}",
+                                       "point --store at a result store, or at a new file"))
         self._lock = threading.Lock()
+
+    def _missing_columns(self) -> list[str]:
+        wanted = {"batches": _BATCH_COLUMNS.split(", "), "results": _RESULT_COLUMNS}
+        missing = []
+        for table, columns in wanted.items():
+            present = {row[1] for row in self._conn.execute(f"PRAGMA table_info({table})")}
+            missing += [f"{table}.{column}" for column in columns if column not in present]
+        return missing
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[None]:
+        """A store damaged or edited by hand (a locked file, text where JSON belongs) is one line naming it."""
+        try:
+            yield
+        except (sqlite3.Error, ValueError) as err:
+            raise FactoryError(Problem(self.path.as_posix(), "$", "result-store",
+                                       f"cannot read the result store: {type(err).__name__}: {err}",
+                                       "point --store at a result store; a damaged one can be moved aside")) from None
 
     def close(self) -> None:
         self._conn.close()
@@ -212,16 +237,19 @@ class LocalResultStore:
 
     def batch(self, batch_id: str) -> BatchInfo:
         query = f"SELECT {_BATCH_COLUMNS} FROM batches WHERE batch_id = ?"
-        row = self._conn.execute(query, (batch_id,)).fetchone()
-        if row is None:
-            raise FactoryError(Problem(self.path.as_posix(), "$", "batch-unknown", f"no batch {batch_id!r} in this store",
-                                       "see `schema-factory batch status` for known batches"))
-        return BatchInfo.from_row(row)
+        with self._reading():
+            row = self._conn.execute(query, (batch_id,)).fetchone()
+            if row is None:
+                raise FactoryError(Problem(self.path.as_posix(), "$", "batch-unknown",
+                                           f"no batch {batch_id!r} in this store",
+                                           "see `schema-factory batch status` for known batches"))
+            return BatchInfo.from_row(row)
 
     def batches(self) -> list[BatchInfo]:
         query = f"SELECT {_BATCH_COLUMNS} FROM batches ORDER BY created_at, batch_id"
-        rows = self._conn.execute(query).fetchall()
-        return [BatchInfo.from_row(r) for r in rows]
+        with self._reading():
+            rows = self._conn.execute(query).fetchall()
+            return [BatchInfo.from_row(r) for r in rows]
 
     def put(self, result: RowResult) -> None:
         """Store one row's result, replacing an earlier one for the same row."""
@@ -241,18 +269,22 @@ class LocalResultStore:
         return {r[0] for r in rows}
 
     def counts(self, batch_id: str) -> dict[str, int]:
-        rows = self._conn.execute("SELECT status, COUNT(*) FROM results WHERE batch_id = ? GROUP BY status", (batch_id,))
-        return dict(rows.fetchall())
+        with self._reading():
+            rows = self._conn.execute("SELECT status, COUNT(*) FROM results WHERE batch_id = ? GROUP BY status",
+                                      (batch_id,))
+            return dict(rows.fetchall())
 
     def pages(self, batch_id: str, page_size: int = 1000) -> Iterator[list[dict[str, Any]]]:
         """Stored items in row order, a page at a time (as the DynamoDB query pages them)."""
         last = ""
         while True:
-            rows = self._conn.execute(
-                "SELECT row_id, item FROM results WHERE batch_id = ? AND row_id > ? ORDER BY row_id LIMIT ?",
-                (batch_id, last, page_size),
-            ).fetchall()
+            with self._reading():
+                rows = self._conn.execute(
+                    "SELECT row_id, item FROM results WHERE batch_id = ? AND row_id > ? ORDER BY row_id LIMIT ?",
+                    (batch_id, last, page_size),
+                ).fetchall()
+                page = [json.loads(item) for _, item in rows]
             if not rows:
                 return
             last = rows[-1][0]
-            yield [json.loads(item) for _, item in rows]
+            yield page

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import click
 
-from factory.commands.registry import _check_env
+from factory.commands.options import check_env
 from factory.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USER_ERROR
 
 if TYPE_CHECKING:  # the batch layer is imported inside each command: `--help` and other commands skip it
@@ -43,7 +43,7 @@ SCHEMAS_OPTION = click.option(
 # A target we did not make with no schemas/<agent>.yaml: its output schema is read from its AgentRegistry
 # record, in the registry the registry commands would use with the same flags.
 REGISTRY_FLAGS = (
-    click.option("--registry-env", default=None, envvar="SCHEMA_FACTORY_ENV", callback=_check_env,
+    click.option("--registry-env", default=None, envvar="SCHEMA_FACTORY_ENV", callback=check_env,
                  help="Registry environment to read registered output schemas from (AgentRegistry-ENV), as the "
                       "registry commands' --env: default $SCHEMA_FACTORY_ENV, else dev where AWS is configured, "
                       "else local (the embedded file)."),
@@ -178,7 +178,7 @@ def batch_config_command(csv_path: Path, agent_name: str, generated_dir: Path, s
 
 
 AWS_FLAGS = (
-    click.option("--env", "env_name", default="dev", show_default=True,
+    click.option("--env", "env_name", default="dev", show_default=True, callback=check_env,
                  help="Environment whose shared stack runs the batch (stepfunctions engine)."),
     click.option("--region", default=None, help="AWS region (default: the AWS configuration's)."),
     click.option("--profile", default=None, help="AWS profile."),

@@ -8,23 +8,14 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import click
 
-from factory.commands.options import SCHEMA_PATHS
+from factory.commands.options import SCHEMA_PATHS, check_env
 from factory.errors import EXIT_OK, FactoryError
-from factory.names import ENV_NAME_RE
 
 if TYPE_CHECKING:
     from factory.registry.agent_output_schemas import OutputSchemaRegistration
     from factory.registry.connect import RegistryOptions
     from factory.registry.protocol import Registry
     from factory.registry.service import Registration, ToolRegistration
-
-
-def _check_env(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """A malformed --env is a usage error (exit 2), like any other bad option value."""
-    if value is not None and not ENV_NAME_RE.match(value):
-        raise click.BadParameter(f"{value!r} may only hold lower-case letters, digits and '-', starting with a "
-                                 "letter, at most 16 characters (e.g. dev, prod, pr-42)")
-    return value
 
 
 # -- registries: register, list, show, deprecate, archive ----------------------
@@ -48,7 +39,7 @@ def registry_options(function: Callable[..., Any]) -> Callable[..., Any]:
     # options declared below this decorator were already attached to `function`: carry them over
     setattr(wrapper, "__click_params__", list(getattr(function, "__click_params__", [])))
     options = [
-        click.option("--env", "env_name", default=None, envvar="SCHEMA_FACTORY_ENV", callback=_check_env,
+        click.option("--env", "env_name", default=None, envvar="SCHEMA_FACTORY_ENV", callback=check_env,
                      help="Environment: tables TemplateRegistry-ENV / AgentRegistry-ENV; 'local' is the embedded "
                           "file. Default: dev where AWS is configured, else local."),
         click.option("--backend", type=click.Choice(["auto", "dynamodb", "sqlite"]), default="auto",

@@ -28,7 +28,7 @@ from botocore.exceptions import (
 )
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
-from factory.errors import FactoryError, Problem
+from factory.errors import AWS_REGION_HINT, FactoryError, Problem
 from factory.registry.protocol import SUMMARY_ATTRIBUTES, Kind
 from factory.registry.records import Key, Stored, StoredTool, author_of, semantic_order, to_decimal
 from factory.registry.tables import (
@@ -102,7 +102,7 @@ class DynamoRegistry:
             region = "us-east-1"  # local endpoints ignore it, but request signing needs one
         if region is None:
             raise FactoryError(Problem("--region", "$", "aws-region", "no AWS region configured",
-                                       "pass --region, set AWS_REGION, or use --env local"))
+                                       f"{AWS_REGION_HINT}, or use --env local"))
         self.region = region
         config = Config(
             retries={"mode": "adaptive", "total_max_attempts": settings.max_attempts},

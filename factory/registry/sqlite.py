@@ -83,6 +83,19 @@ class SqliteRegistry:
         finally:
             conn.close()
 
+    def _item(self, text: Any) -> dict[str, Any]:
+        """A stored item's JSON text as the item; a file someone else wrote may hold anything there."""
+        try:
+            item = json.loads(text)  # the one place an item is read
+        except (TypeError, ValueError):
+            item = None
+        if not isinstance(item, dict):
+            raise FactoryError(Problem(self.path.as_posix(), "$", "registry-file",
+                                       "cannot use the local registry file: a stored item is not a JSON object",
+                                       "point --registry-file at a registry file, or move this one aside "
+                                       "(a new one is created)"))
+        return item
+
     def _ensure_tables(self, conn: sqlite3.Connection) -> None:
         for kind, shape in self.shapes.items():
             table = _quote(self.tables[kind])
@@ -145,7 +158,7 @@ class SqliteRegistry:
             row = conn.execute(f"SELECT item FROM {_quote(self.tables[key.kind])} WHERE {where}", params).fetchone()
             if row is None:
                 return False
-            item = json.loads(row[0])
+            item = self._item(row[0])
             if item.get(name) != expected:
                 return False
             item[name] = value
@@ -159,7 +172,7 @@ class SqliteRegistry:
                 return None
             where, params = self._where_key(key)
             row = conn.execute(f"SELECT item FROM {_quote(self.tables[key.kind])} WHERE {where}", params).fetchone()
-        return json.loads(row[0]) if row else None
+        return self._item(row[0]) if row else None
 
     def latest(self, kind: Kind, name: str) -> dict[str, Any] | None:
         with self._connect(write=False) as conn:
@@ -168,7 +181,7 @@ class SqliteRegistry:
             row = conn.execute(
                 f"SELECT item FROM {_quote(self.tables[kind])} WHERE {self.shapes[kind].partition_key} = ? "
                 "ORDER BY version_key DESC LIMIT 1", (name,)).fetchone()
-        return json.loads(row[0]) if row else None
+        return self._item(row[0]) if row else None
 
     def templates_with_status(self, status: str) -> Iterator[dict[str, Any]]:
         """Keyset pages in (updated_at, key) order, like a query on TemplatesByStatus."""
@@ -189,7 +202,7 @@ class SqliteRegistry:
                         "ORDER BY updated_at, template_id, version LIMIT ?",
                         (status, *after, self.page_size)).fetchall()
             for row in rows:
-                yield json.loads(row[3])
+                yield self._item(row[3])
             if len(rows) < self.page_size:
                 return
             after = (rows[-1][0], rows[-1][1], rows[-1][2])
@@ -201,7 +214,7 @@ class SqliteRegistry:
             rows = conn.execute(
                 f"SELECT item FROM {_quote(self.tables['agent'])} WHERE extraction_name = ? AND version = ? "
                 "ORDER BY created_at", (extraction_name, version)).fetchall()
-        return [json.loads(row[0]) for row in rows]
+        return [self._item(row[0]) for row in rows]
 
     def fetch_tools(self, names: list[str]) -> dict[str, StoredTool]:
         found: dict[str, StoredTool] = {}
@@ -238,7 +251,7 @@ class SqliteRegistry:
                                    params).fetchone()
                 if row is None or row[1] != current:
                     return False
-                item = json.loads(row[0])
+                item = self._item(row[0])
                 item["status"], item["updated_at"] = target, updated_at
                 updates.append((key, item))
             for key, item in updates:

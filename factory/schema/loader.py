@@ -91,6 +91,20 @@ def _parse_float(text: str) -> float:
     return value if math.isfinite(value) else _NonFinite(text)
 
 
+def _parse_int(text: str) -> int | float:
+    """An integer a float (a JSON reader in JavaScript, a tool spec) cannot hold is not finite either.
+
+    `float(text)` rounds exactly as JavaScript's Number does, so 10**400 is Infinity in both (node would
+    re-serialise it as null); converting the text first also keeps Python's 4,300-digit int limit unreached.
+    """
+    return int(text) if math.isfinite(float(text)) else _NonFinite(text)
+
+
+def _number_text(text: str) -> str:
+    """The number as written, shortened when it is too long for one readable line."""
+    return text if len(text) <= 40 else f"{text[:20]}... ({len(text.lstrip('-'))} digits)"
+
+
 def _too_deep(display: str, where: str) -> Problem:
     return Problem(display, where, rules.JSON_DEPTH, f"nested more than {MAX_JSON_DEPTH} levels deep",
                    "flatten the schema; see the canonical schema format in README.md")
@@ -108,7 +122,7 @@ def _scan_numbers_and_depth(display: str, document: Any) -> list[Problem]:
         value, path = stack.pop()
         if isinstance(value, _NonFinite):
             problems.append(Problem(display, json_path(list(path)), rules.JSON_NUMBER,
-                                    f"{value.text} is not a finite JSON number", "use a finite number"))
+                                    f"{_number_text(value.text)} is not a finite JSON number", "use a finite number"))
         elif isinstance(value, (dict, list)):
             if len(path) >= MAX_JSON_DEPTH:
                 if not too_deep:
@@ -140,6 +154,7 @@ def parse_json(source: SchemaSource) -> tuple[Any, list[Problem]]:
             object_pairs_hook=_refuse_duplicate_keys,
             parse_constant=_NonFinite,
             parse_float=_parse_float,
+            parse_int=_parse_int,
         )
     except RecursionError:
         return None, [_too_deep(source.display, "$")]
@@ -214,18 +229,19 @@ def load_source(source: SchemaSource) -> tuple[CanonicalSchema | None, list[Prob
 
 def schema_files(paths: list[Path]) -> list[Path]:
     """Expand directories to their `*.json` files, sorted so order never varies."""
-    for path in paths:
-        if not path.exists():
-            raise FactoryError(
-                Problem(display_path(path), "$", rules.MISSING_FILE, "no such file or directory", "check the path")
-            )
     try:
-        return expand_schema_files(paths) or []
+        files = expand_schema_files(paths)
     except SchemaPathError as err:
         raise FactoryError(
             Problem(err.path.as_posix(), "$", rules.SYMLINK_LOOP, f"cannot read: {err.reason}",
                     "remove the link or point it at a real schema file")
         ) from None
+    if files is None:
+        missing = next(path for path in paths if not path.exists())
+        raise FactoryError(
+            Problem(display_path(missing), "$", rules.MISSING_FILE, "no such file or directory", "check the path")
+        )
+    return files
 
 
 def load_schemas(paths: list[Path]) -> tuple[list[LoadedSchema], list[Problem]]:

@@ -33,7 +33,17 @@ def invoke(payload):
     if kind == "date":
         out["exchange_code"] = datetime.date(2025, 1, 2)
     if kind == "decimal":
-        out["soadsl_dsl_speed"] = decimal.Decimal("12.50")
+        out["soadsl_dsl_speed"] = decimal.Decimal("12.5")
+    if kind == "decimal-text":
+        out["alk"] = decimal.Decimal("1.10")
+    if kind == "decimal-long":
+        out["soadsl_dsl_speed"] = decimal.Decimal("0.1234567890123456789")
+    if kind == "surrogate":
+        out["alk"] = "A\\ud800"
+    if kind == "surrogate-key":
+        out["metadata"] = {"k\\udfff": 1}
+    if kind == "surrogate-error":
+        raise ValueError("bad \\ud800 byte")
     if kind == "set":
         out["metadata"] = {"tags": {"b", "a"}}
     if kind == "exit":
@@ -47,7 +57,8 @@ def invoke(payload):
     return {"structured_output": out}
 '''
 
-KINDS = ["ok", "datetime", "date", "decimal", "set", "exit", "keyboard", "object", "nan", "ok"]
+KINDS = ["ok", "datetime", "date", "decimal", "set", "exit", "keyboard", "object", "nan", "decimal-text",
+         "decimal-long", "surrogate", "surrogate-key", "surrogate-error", "ok"]
 
 
 @pytest.fixture
@@ -83,6 +94,20 @@ def test_agent_faults_are_rows_and_the_batch_completes(faulty: Path, tmp_path: P
     assert by["datetime"]["_status"] != "FAILED"
     assert by["decimal"]["soadsl_dsl_speed"] == "12.5"
     assert by["decimal"]["_status"] != "FAILED"
+    # A decimal keeps its own digits: as text when no JSON number has them; a number field then refuses the text.
+    assert by["decimal-text"]["alk"] == "1.10" and by["decimal-text"]["_status"] != "FAILED"
+    assert by["decimal-long"]["soadsl_dsl_speed"] == "0.1234567890123456789"
+    assert by["decimal-long"]["_status"] == "FAILED"
+    assert by["decimal-long"]["_error"] == "soadsl_dsl_speed: expected number, got string '0.1234567890123456789'"
+    # Text that is not valid Unicode (a lone surrogate) fails its row, naming where it sits; it crashed the batch.
+    assert by["surrogate"]["_status"] == "FAILED"
+    surrogate = "not valid Unicode (a lone surrogate such as \\ud800) at $.structured_output.alk"
+    assert surrogate in by["surrogate"]["_error"]
+    assert by["surrogate-key"]["_status"] == "FAILED"
+    assert "has a key that is not valid Unicode" in by["surrogate-key"]["_error"]
+    assert "at $.structured_output.metadata;" in by["surrogate-key"]["_error"]
+    assert by["surrogate-error"]["_status"] == "FAILED"
+    assert by["surrogate-error"]["_error"].endswith("ValueError: bad \\ud800 byte")
     assert by["set"]["_status"] != "FAILED" and '"tags":["a","b"]' in by["set"]["metadata"]
     # A date where text is expected is text; the schema decides whether that is valid.
     assert by["date"]["exchange_code"] == "2025-01-02"
@@ -91,7 +116,7 @@ def test_agent_faults_are_rows_and_the_batch_completes(faulty: Path, tmp_path: P
     assert by["object"]["_status"] == "FAILED"
     assert "object at $.structured_output.metadata.x" in by["object"]["_error"]
     assert by["nan"]["_status"] == "FAILED" and "not a finite number" in by["nan"]["_error"]
-    assert rows["ok1"]["_status"] != "FAILED" and rows["ok10"]["_status"] != "FAILED"
+    assert rows["ok1"]["_status"] != "FAILED" and rows[f"ok{len(KINDS)}"]["_status"] != "FAILED"
 
 
 def test_jsonable_gives_text_for_python_values() -> None:
@@ -103,8 +128,13 @@ def test_jsonable_gives_text_for_python_values() -> None:
              "tu": (1, "a"), "u": ident, "n": None}
     assert jsonable(value) == {"t": "2025-01-02T03:04:05", "d": 3, "f": 0.25, "s": [1, 2, 3], "tu": [1, "a"],
                                "u": str(ident), "n": None}
+    # Never rounded: the JSON number that prints the decimal's digits, else its digits as text.
+    digits = {"1.1": 1.1, "3.0": 3.0, "1E+2": 100, "1E-7": 1e-07, "1.10": "1.10", "12.50": "12.50",
+              "0.1234567890123456789": "0.1234567890123456789", "1E+400": "1E+400",
+              "123456789012345678901234567890": 123456789012345678901234567890}
+    assert {text: jsonable(decimal.Decimal(text)) for text in digits} == digits
     for bad, where in [({"a": [b"x"]}, "$.a[0]"), ({"a": decimal.Decimal("NaN")}, "$.a"), ({1: "x"}, "$"),
-                       ({"a": float("inf")}, "$.a")]:
+                       ({"a": float("inf")}, "$.a"), ({"a": ["ok", "\ud800"]}, "$.a[1]"), ({"\udc80": 1}, "$")]:
         with pytest.raises(AgentOutputError, match=r"at \$"):
             jsonable(bad)
         try:

@@ -239,8 +239,11 @@ def test_no_eval_exec_shell_or_unsafe_yaml() -> None:
         safe_names = {target.id for node in ast.walk(tree) if isinstance(node, ast.Assign)
                       and "SafeLoader" in ast.unparse(node.value) and "Unsafe" not in ast.unparse(node.value)
                       for target in node.targets if isinstance(target, ast.Name)}
-        safe_names |= {node.name for node in ast.walk(tree) if isinstance(node, ast.ClassDef)
-                       and any(ast.unparse(base) in ("yaml.SafeLoader", "SafeLoader") for base in node.bases)}
+        safe_bases = {"yaml.SafeLoader", "SafeLoader"}
+        classes = [node for node in ast.walk(tree) if isinstance(node, ast.ClassDef)]
+        for _ in classes:  # a subclass of a safe loader class in the same file is safe too
+            safe_bases |= {node.name for node in classes if any(ast.unparse(base) in safe_bases for base in node.bases)}
+        safe_names |= safe_bases - {"yaml.SafeLoader", "SafeLoader"}
         for node in ast.walk(tree):
             if isinstance(node, ast.Call):
                 func = node.func

@@ -140,3 +140,31 @@ def test_the_schema_of_one_agent(tmp_path: Path):
     with pytest.raises(FactoryError) as caught:
         output_schema_for("broken-agent", tmp_path)
     assert [p.json_path for p in caught.value.problems] == ["$.version", "$.output_format", "$.fields"]
+
+
+@pytest.mark.parametrize("opener, closer", [("[", "]"), ("{a: ", "}")], ids=["lists", "mappings"])
+def test_an_output_schema_nested_without_end_is_a_depth_problem_not_a_crash(opener: str, closer: str):
+    """1,000 levels raised RecursionError inside PyYAML's composer (`validate` exited 70).
+
+    The document's own mapping is level 1, so the 64th opener after `deep: ` is one too many.
+    """
+    text = GOOD.replace("fields:\n", f"deep: {opener * 1000}1{closer * 1000}\nfields:\n", 1)
+    loaded = parse_output_schema(text.encode(), "schemas/classify-ticket.yaml", "classify-ticket")
+    where = f"line 4, column {len('deep: ') + 63 * len(opener) + 1}"
+    assert [(p.rule, p.json_path) for p in loaded.problems] == [("json-depth", where)]
+    assert loaded.problems[0].render().startswith(
+        f"schemas/classify-ticket.yaml: {where}: nested more than 64 levels deep"
+    )
+
+
+def test_an_output_schema_nested_to_the_limit_still_parses():
+    text = GOOD.replace("fields:\n", "deep: " + "[" * 63 + "]" * 63 + "\nfields:\n", 1)
+    problems = parse_output_schema(text.encode(), "schemas/classify-ticket.yaml", "classify-ticket").problems
+    assert all(p.rule != "json-depth" for p in problems), problems
+
+
+def test_the_yaml_and_json_depth_limits_are_one_limit():
+    from factory.schema.loader import MAX_JSON_DEPTH
+    from factory.strict_yaml import MAX_DEPTH
+
+    assert MAX_DEPTH == MAX_JSON_DEPTH

@@ -66,6 +66,40 @@ def test_non_finite_numbers_are_refused_with_their_path(project: Path, literal: 
     assert not (project / "generated" / "tool_specs" / f"{BT}.json").exists()
 
 
+@pytest.mark.parametrize(
+    "literal, shown",
+    [
+        ("1" + "0" * 400, "10000000000000000000... (401 digits)"),  # node re-serialised it as null
+        ("-" + "9" * 5001, "-9999999999999999999... (5001 digits)"),  # Python's int() limit is 4,300 digits
+        ("2" + "0" * 308, "20000000000000000000... (309 digits)"),  # just past the largest float, 1.79e308
+    ],
+    ids=["401-digits", "5001-digits", "2e308"],
+)
+@pytest.mark.parametrize("command", ["validate", "generate", "check"])
+def test_integers_no_float_holds_are_refused_with_their_path(project: Path, literal: str, shown: str,
+                                                               command: str) -> None:
+    document = base()
+    document["output_schema"]["properties"]["download_speed"] = {"type": "integer", "maximum": 12345}
+    write(project, document, ('"maximum": 12345', f'"maximum": {literal}'))
+    result = CliRunner().invoke(main, [command])
+    assert result.exit_code == 1, result.output
+    where = f"schemas/{BT}.json: " + ("invalid: " if command == "check" else "")
+    json_path = "$.output_schema.properties.download_speed.maximum"
+    assert f"{where}{json_path}: {shown} is not a finite JSON number (" in result.output
+    assert "internal error" not in result.output
+    assert not (project / "generated" / "tool_specs" / f"{BT}.json").exists()
+
+
+def test_the_largest_integer_a_float_holds_still_generates(project: Path) -> None:
+    document = base()
+    document["output_schema"]["properties"]["download_speed"] = {"type": "integer", "maximum": 12345}
+    write(project, document, ('"maximum": 12345', '"maximum": 1' + "0" * 308))
+    result = CliRunner().invoke(main, ["generate"])
+    assert result.exit_code == 0, result.output
+    spec = (project / "generated" / "tool_specs" / f"{BT}.json").read_text()
+    assert "1" + "0" * 308 in spec
+
+
 def test_a_schema_nested_past_the_limit_is_a_schema_problem(project: Path) -> None:
     document = base()
     document["output_schema"]["properties"]["deep"] = nested(250)
@@ -107,3 +141,27 @@ def test_a_symlink_loop_under_schemas_is_a_user_error_naming_it(project: Path, l
     assert "internal error" not in result.output
     first = sorted(links)[0]
     assert f"schemas/{first}: $: cannot read: a symbolic link loop" in result.output
+
+
+@pytest.mark.parametrize("command", ["validate", "generate", "check"])
+def test_schemas_itself_a_symlink_loop_is_a_user_error_naming_it(project: Path, command: str) -> None:
+    """`ln -s schemas schemas`: the root, not a file under it, is the loop (resolve() raised RuntimeError)."""
+    for path in sorted((project / "schemas").iterdir()):
+        path.unlink()
+    (project / "schemas").rmdir()
+    os.symlink("schemas", project / "schemas")
+    result = CliRunner().invoke(main, [command])
+    assert result.exit_code == 1, result.output
+    assert "internal error" not in result.output
+    assert "schemas: $: cannot read: a symbolic link loop" in result.output
+
+
+def test_a_named_path_that_is_a_symlink_loop_is_a_user_error_naming_it(project: Path) -> None:
+    (project / "sl2").mkdir()
+    os.symlink("self", project / "sl2" / "self")
+    result = CliRunner().invoke(main, ["validate", "sl2/self"])
+    assert result.exit_code == 1, result.output
+    assert result.output.splitlines()[0].startswith("sl2/self: $: cannot read: a symbolic link loop")
+    missing = CliRunner().invoke(main, ["validate", "sl2/nothere"])
+    assert missing.exit_code == 1
+    assert "sl2/nothere: $: no such file or directory" in missing.output
