@@ -61,7 +61,7 @@ SURROGATE_EXEC_AGENT = (
     "for line in sys.stdin:\n"
     "    p = json.loads(line)\n"
     "    out = {'success': True, 'fttp_avail': True, 'alk': 'A1', 'exchange_code': 'X', 'sogea_avail': False}\n"
-    "    if p['data'].get('building_number') == '2':\n"
+    "    if p['input'].get('building_number') == '2':\n"
     "        out['alk'] = 'A\\ud800'  # json.dumps writes it as the escape \\\\ud800\n"
     "    print(json.dumps({'ok': True, 'result': {'structured_output': out}}), flush=True)\n"
 )
