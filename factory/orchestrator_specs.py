@@ -49,7 +49,21 @@ ORCHESTRATOR_TOOL_SPECS: tuple[dict[str, Any], ...] = (
           "csv_s3_uri or csv_columns) through an agent.",
           {"agent_name": _AGENT, "csv_path": _CSV, "csv_s3_uri": _S3_CSV,
            "csv_columns": {"type": "array", "items": {"type": "string"}, "description": "The CSV's column names."},
-           **_MAPPINGS, "max_concurrency": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 10}},
+           **_MAPPINGS, "max_concurrency": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 10},
+           "prompt_template": {"type": "string", "description": "The prompt an agent is sent, with {field} "
+                               "placeholders; default: the row's fields as JSON."},
+           "static_values": {"type": "object", "description": "{field: value} given to every row."},
+           "transformations": {"type": ["array", "object"], "description": "Fields built from columns: "
+                               "[{field, type: concat|template|jsonpath, ...}] or the original's "
+                               "{field: {type, config}}."},
+           "timeout_seconds": {"type": "integer", "minimum": 1, "maximum": 86400, "default": 300,
+                               "description": "Seconds one agent call may take (local engine)."},
+           "include_original": {"type": "boolean", "default": True,
+                                "description": "Results always carry the input columns; kept for the original's "
+                                "callers."},
+           "add_metadata": {"type": "boolean", "default": True,
+                            "description": "Results always carry _status, _error, _execution_time_ms and "
+                            "_timestamp; kept for the original's callers."}},
           ["agent_name"]),
     _spec("execute_batch_processor",
           "Run every row of a CSV through an agent. csv_path: on the local engine, returns the batch id and counts. "
@@ -74,7 +88,8 @@ ORCHESTRATOR_TOOL_SPECS: tuple[dict[str, Any], ...] = (
            "execution_id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,80}$",
                             "description": "Execution name of a batch processor execution."},
            "output_csv": {"type": "string", "minLength": 1, "description": "Where to write the results CSV."},
-           "output_format": {"type": "string", "enum": ["csv"], "description": "Results are CSV."},
+           "output_format": {"type": "string", "enum": ["csv", "json"], "description": "The results file is "
+                             "CSV and this answer JSON, whichever is asked (the original takes both)."},
            "preview_rows": {"type": "integer", "minimum": 0, "maximum": 100, "default": 5}},
           []),
 )

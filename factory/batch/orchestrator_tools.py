@@ -18,6 +18,7 @@ any client is made.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import csv
 import datetime
 import json
@@ -214,16 +215,26 @@ def _kept_fields(given: dict[str, Any], agent: AgentSpec) -> list[str]:
 def _mapping(arguments: dict[str, Any], path: Path, agent: AgentSpec) -> dict[str, Any]:
     """Our config as given, else the suggested one with the original's input/output mappings applied."""
     from factory.batch.analyze import analyze_csv, batch_config
+    from factory.runtime.input_mapper import input_section, target_required
 
     if arguments.get("config") is not None:
         if arguments.get("input_mapping") is not None or arguments.get("output_mapping") is not None:
             raise ValueError("give config or input_mapping/output_mapping, not both")
         return dict(arguments["config"])
-    mapping = batch_config(analyze_csv(path, agent), agent)
+    analysis = analyze_csv(path, agent)
+    mapping = batch_config(analysis, agent)
     if arguments.get("input_mapping") is not None:
+        given = arguments["input_mapping"]
+        # the original's forms: {"column_mappings": ...}, a flat {column: field}, or {} (same-name columns)
+        section = given if "column_mappings" in given else input_section({"input_mapping": given}, analysis.columns)
+        columns = _column_mappings(section)
         mapping["input_mapping"] = {key: value for key, value in mapping["input_mapping"].items()
                                     if key != "unmapped_required_fields"}
-        mapping["input_mapping"]["column_mappings"] = _column_mappings(arguments["input_mapping"])
+        mapping["input_mapping"]["column_mappings"] = columns
+        unmapped = [name for name in target_required(input_section(mapping), agent.input_schema)
+                    if name not in columns.values()]
+        if unmapped:
+            mapping["input_mapping"]["unmapped_required_fields"] = unmapped
     if arguments.get("output_mapping"):
         kept = _kept_fields(arguments["output_mapping"], agent)
         dropped = set(_output_fields(agent)) - set(kept)
@@ -232,6 +243,65 @@ def _mapping(arguments: dict[str, Any], path: Path, agent: AgentSpec) -> dict[st
             if key in mapping:
                 mapping[key] = [name for name in mapping[key] if name not in dropped]
     return mapping
+
+
+def _transformations(given: Any) -> list[dict[str, Any]]:
+    """Our transformation list, from ours or from the original's `{field: {type, config}}` form.
+
+    The original's template names its placeholders through `config.variables`
+    ({placeholder: column}); ours name the columns themselves, so each
+    placeholder is replaced by its column. Every result is checked as a config's
+    transformations are.
+    """
+    from factory.runtime.input_mapper import _TEMPLATE_PLACEHOLDER, MappingConfigError, check_transformation
+
+    specs: list[dict[str, Any]] = []
+    if isinstance(given, list):
+        specs = [dict(spec) if isinstance(spec, dict) else spec for spec in given]
+    else:
+        for field, spec in given.items():
+            where = f"transformations.{field}"
+            if not isinstance(spec, dict) or not isinstance(spec.get("config", {}), dict):
+                raise ValueError(f"{where}: expected {{\"type\": concat|template|jsonpath, \"config\": {{...}}}}")
+            kind, config = spec.get("type"), spec.get("config", {})
+            if kind == "template":
+                variables = config.get("variables") or {}
+
+                def column(match: Any, variables: Any = variables, where: str = where) -> str:
+                    name = variables.get(match.group(1)) if isinstance(variables, dict) else None
+                    if not isinstance(name, str) or not name or "{" in name or "}" in name:
+                        raise ValueError(f"{where}: placeholder {{{match.group(1)}}} names no column in variables")
+                    return "{" + name + "}"
+
+                template = config.get("template", "")
+                if not isinstance(template, str):
+                    raise ValueError(f"{where}: config.template must be text")
+                specs.append({"field": field, "type": kind, "template": _TEMPLATE_PLACEHOLDER.sub(column, template)})
+            else:
+                keys = ("columns", "separator") if kind == "concat" else ("column", "path")
+                specs.append({"field": field, "type": kind, **{k: config[k] for k in keys if k in config}})
+    for index, spec in enumerate(specs):
+        try:
+            check_transformation(spec, index)
+        except MappingConfigError as err:
+            raise ValueError(str(err)) from None
+    return specs
+
+
+def _input_extras(config: dict[str, Any], arguments: dict[str, Any]) -> dict[str, Any]:
+    """The original generate_config's other inputs, put where our config keeps them."""
+    section = dict(config["input_mapping"])
+    if arguments.get("prompt_template") is not None:
+        section["prompt_template"] = arguments["prompt_template"]
+    if arguments.get("static_values"):
+        section["static_values"] = dict(arguments["static_values"])
+    if arguments.get("transformations"):
+        section["transformations"] = _transformations(arguments["transformations"])
+    config = {**config, "input_mapping": section}
+    if arguments.get("timeout_seconds") is not None:
+        config["execution_config"] = {**(config.get("execution_config") or {}),
+                                      "timeout_seconds": int(arguments["timeout_seconds"])}
+    return config
 
 
 def generate_batch_config(arguments: dict[str, Any]) -> dict[str, Any]:
@@ -244,7 +314,7 @@ def generate_batch_config(arguments: dict[str, Any]) -> dict[str, Any]:
             path = _columns_csv(arguments["csv_columns"], stack.enter_context(tempfile.TemporaryDirectory()))
         else:
             path, _source = stack.enter_context(_csv_file(arguments, "csv_path", "csv_s3_uri", "csv_columns"))
-        config = _mapping(arguments, path, agent)
+        config = _input_extras(_mapping(arguments, path, agent), arguments)
     unmapped = list(config["input_mapping"].get("unmapped_required_fields", []))
     max_concurrency = int(arguments.get("max_concurrency", 10))
     fields = list(config.get("structured_output_fields") or [])
@@ -258,6 +328,9 @@ def generate_batch_config(arguments: dict[str, Any]) -> dict[str, Any]:
                     "output_fields": len(fields),
                     "max_concurrency": max_concurrency, "include_original_data": True},
         "message": "Batch processor configuration generated successfully",
+        **({"notes": ["results always carry the input columns and the _status, _error, _execution_time_ms and "
+                      "_timestamp columns"]}
+           if arguments.get("include_original") is False or arguments.get("add_metadata") is False else {}),
     }
 
 
@@ -291,8 +364,12 @@ def _run_request(arguments: dict[str, Any], path: Path, **fields: Any) -> RunReq
 
     config = _mapping(arguments, path, _agent(arguments["agent_name"])) if (
         arguments.get("input_mapping") is not None or arguments.get("output_mapping")) else arguments.get("config")
+    timeout = ((config or {}).get("execution_config") or {}).get("timeout_seconds")
+    options = RunOptions(concurrency=_concurrency(arguments))
+    if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0:
+        options = dataclasses.replace(options, timeout=float(timeout))  # generate_batch_config's timeout_seconds
     return RunRequest(path, arguments["agent_name"], _generated(), config=config, store_path=_store_path(),
-                      options=RunOptions(concurrency=_concurrency(arguments)), **fields)
+                      options=options, **fields)
 
 
 def execute_batch_processor(arguments: dict[str, Any]) -> dict[str, Any]:

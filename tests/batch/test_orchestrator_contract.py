@@ -349,3 +349,74 @@ def test_the_original_mappings_drive_the_local_engine_too(tmp_path: Path, monkey
     unknown = call_tool("execute_batch_processor", {"csv_path": str(csv_path), "agent_name": AGENT,
                                                     "output_mapping": {"no_such_field": {}}})
     assert unknown["ok"] is False and "no_such_field" in unknown["error"]
+
+
+def test_generate_takes_every_input_of_the_original_and_its_config_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """generate_config.py (ffef93d) lines 34-80 also read "include_original", "add_metadata", "prompt_template",
+    "timeout_seconds", "static_values" and "transformations" ({field: {"type", "config"}}, the form of the
+    original input_mapper.py lines 200-250: concat {columns, separator}, template {template, variables:
+    {placeholder: column}}). They are taken, put where our config keeps them, and the config runs: the
+    agent receives the static value and the built fields."""
+    log = tmp_path / "calls.jsonl"
+    for key, value in {"SCHEMA_FACTORY_GENERATED": str(REPO / "generated"),
+                       "SCHEMA_FACTORY_RESULTS": str(tmp_path / "store.sqlite"), "SCHEMA_FACTORY_TOOL_ROOT": str(tmp_path),
+                       "SCHEMA_FACTORY_INVOKE": "examples.example_agent:invoke",
+                       "EXAMPLE_AGENT_CALL_LOG": str(log)}.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(REPO)
+    csv_path = write_addresses(tmp_path / "local.csv", 3)
+    generated = call_tool("generate_batch_config", {
+        "csv_path": str(csv_path), "agent_name": AGENT, "include_original": False, "add_metadata": True,
+        "prompt_template": "Check {postcode}", "timeout_seconds": 120, "static_values": {"full_address": "n/a"},
+        "transformations": {
+            "full_address": {"type": "template", "config": {"template": "{n} {s}, {p}",
+                                                            "variables": {"n": "Building Number", "s": "Street",
+                                                                          "p": "Postcode"}}}}})
+    assert generated["ok"], generated
+    config = generated["result"]["config"]
+    section = config["input_mapping"]
+    assert section["prompt_template"] == "Check {postcode}" and section["static_values"] == {"full_address": "n/a"}
+    assert section["transformations"] == [{"field": "full_address", "type": "template",
+                                           "template": "{Building Number} {Street}, {Postcode}"}]
+    assert config["execution_config"]["timeout_seconds"] == 120
+    assert "input columns" in generated["result"]["notes"][0]  # include_original false: said, not hidden
+    run = call_tool("execute_batch_processor", {"csv_path": str(csv_path), "agent_name": AGENT, "config": config,
+                                                "output_csv": "out.csv"})
+    assert run["ok"], run
+    import csv as csv_module
+
+    with open(csv_path, newline="", encoding="utf-8") as handle:
+        rows = list(csv_module.DictReader(handle))
+    sent = [json.loads(line)["data"] for line in log.read_text("utf-8").splitlines()]
+    assert sorted(call["full_address"] for call in sent) == sorted(
+        f"{row['Building Number']} {row['Street']}, {row['Postcode']}" for row in rows)  # the template wins
+
+    broken = call_tool("generate_batch_config", {"csv_path": str(csv_path), "agent_name": AGENT, "transformations": {
+        "x": {"type": "template", "config": {"template": "{a}", "variables": {}}}}})
+    assert broken["ok"] is False and "transformations.x: placeholder {a} names no column" in broken["error"]
+
+
+def test_an_empty_input_mapping_maps_same_name_columns_and_says_what_is_unmapped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The original's input_mapper.py (ffef93d) lines 163-176: `{}` maps each column to the field of its name.
+    What stays unmapped among the agent's required inputs is reported, not dropped."""
+    monkeypatch.setenv("SCHEMA_FACTORY_GENERATED", str(REPO / "generated"))
+    monkeypatch.setenv("SCHEMA_FACTORY_TOOL_ROOT", str(tmp_path))
+    monkeypatch.chdir(REPO)
+    answer = call_tool("generate_batch_config", {"agent_name": AGENT, "input_mapping": {},
+                                                 "csv_columns": ["postcode", "street", "Notes"]})
+    assert answer["ok"], answer
+    assert answer["result"]["input_mapping"]["column_mappings"] == {"postcode": "postcode", "street": "street",
+                                                                    "Notes": "Notes"}
+    assert answer["result"]["unmapped_required_fields"] == ["building_number"]
+
+
+def test_get_batch_results_takes_either_output_format(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The original's registered spec lets output_format be "csv" or "json" (batch_orchestrator_agent_stack.py
+    ~L560 at ffef93d); neither is refused as an unknown value."""
+    for output_format in ("csv", "json"):
+        answer = call_tool("get_batch_results", {"batch_id": "no-such-batch", "output_format": output_format})
+        assert "output_format" not in answer.get("error", ""), answer
