@@ -15,7 +15,7 @@ being resumed (which came from `--invoke` earlier), else the agent record's
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable
@@ -132,7 +132,25 @@ def resume_command(batch_id: str, request: RunRequest) -> str:
         argv += ["--generated", request.generated_dir.as_posix()]
     if request.invoke:
         argv += ["--invoke", request.invoke]  # not needed (the batch stores it), but says what will run
+    for flag, value in _aws_call_options(request.aws).items():  # stored too; shown, so the line says where
+        argv += [f"--{flag.replace('_', '-')}", value]
     return shlex.join(argv + _lookup_flags(request))
+
+
+AWS_CALL_OPTIONS = ("region", "profile", "endpoint_url")  # how the agent is reached: stored with a local batch
+
+
+def _aws_call_options(aws: AwsOptions) -> dict[str, str]:
+    return {name: value for name in AWS_CALL_OPTIONS if (value := getattr(aws, name)) is not None}
+
+
+def _with_stored_aws(request: RunRequest, stored: Any) -> RunRequest:
+    """A resumed batch reaches its agent as it was started (region, profile, endpoint); a flag given now wins."""
+    if not isinstance(stored, dict):
+        return request
+    given = {name: value for name in AWS_CALL_OPTIONS
+             if getattr(request.aws, name) is None and isinstance(value := stored.get(name), str)}
+    return replace(request, aws=replace(request.aws, **given)) if given else request
 
 
 def _lookup_flags(request: RunRequest) -> list[str]:
@@ -260,6 +278,7 @@ def plan_local(request: RunRequest) -> LocalPlan:
                                request.schemas)
         out_path = request.out_path or Path(info.config["out"])
         stored = info.config.get("invoke")
+        request = _with_stored_aws(request, info.config.get("aws"))
     else:
         csv_path = _need(request.csv_path, "CSV_PATH")
         agent = resolve_target(_need(request.agent_name, "--agent"), request.generated_dir, _config(request),
@@ -291,7 +310,8 @@ def check_csv_columns(mapping: dict[str, Any], csv_path: Path) -> None:
 def run_plan(plan: LocalPlan, hooks: RunHooks = RunHooks()) -> RunOutcome:
     """Run the plan; the invoker is built first, so a bad spec stops the run before a batch is recorded."""
     invoker = make_plan_invoker(plan)
-    config = {"mapping": plan.mapping, "out": plan.out_path.resolve().as_posix(), "invoke": plan.invoke}
+    config = {"mapping": plan.mapping, "out": plan.out_path.resolve().as_posix(), "invoke": plan.invoke,
+              "aws": _aws_call_options(plan.request.aws)}
     request = LocalRunRequest(plan.csv_path, plan.agent, plan.mapping, plan.out_path, plan.request.options,
                               plan.request.resume_id, plan.output)
     summary, aggregate = run_local(request, invoker, plan.store, hooks, config)

@@ -175,3 +175,30 @@ def test_the_new_run_hint_is_a_quoted_command_with_the_invoke_spec(tmp_path: Pat
     argv = shlex.split(line)
     assert argv[:4] == ["schema-factory", "batch", "run", csv_path.as_posix()]
     assert argv[argv.index("--invoke") + 1] == INVOKE
+
+
+def test_a_resume_reaches_the_agent_as_the_batch_was_started(tmp_path: Path) -> None:
+    """--region, --profile and --endpoint-url say where the agent is called (a state machine or Lambda ARN
+    through LocalStack, say): they are stored with the batch, shown in the resume line, and a resume
+    without them uses the stored ones; a flag given at resume time wins."""
+    import shlex
+
+    from factory.batch.aws_run import AwsOptions
+    from factory.batch.plan import RunRequest, plan_local
+
+    csv_path, store, out = write_csv(tmp_path / "in.csv", 3), tmp_path / "s.sqlite", tmp_path / "out.csv"
+    result = CliRunner().invoke(main, ["batch", "run", str(csv_path), "--agent", AGENT, "--invoke", INVOKE,
+                                       "--store", str(store), "--out", str(out), "--quiet", "--json",
+                                       "--region", "eu-west-2", "--endpoint-url", "http://localhost:4566"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    line = shlex.split(report["resume"])
+    assert line[line.index("--region") + 1] == "eu-west-2"
+    assert line[line.index("--endpoint-url") + 1] == "http://localhost:4566"
+    resumed = plan_local(RunRequest(resume_id=report["batch_id"], store_path=store))
+    assert (resumed.request.aws.region, resumed.request.aws.endpoint_url) == ("eu-west-2", "http://localhost:4566")
+    assert resumed.request.aws.profile is None
+    override = plan_local(RunRequest(resume_id=report["batch_id"], store_path=store,
+                                     aws=AwsOptions(region="us-west-1")))
+    assert override.request.aws.region == "us-west-1"
+    assert override.request.aws.endpoint_url == "http://localhost:4566"
