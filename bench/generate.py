@@ -51,4 +51,8 @@ def main(counts: list[int]) -> None:
 
 
 if __name__ == "__main__":
-    main([int(arg) for arg in sys.argv[1:]] or [10, 100])
+    import argparse
+
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("sizes", nargs="*", type=int, default=[10, 100], help="schema counts (default 10 100)")
+    main(parser.parse_args().sizes)
