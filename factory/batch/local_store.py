@@ -41,7 +41,8 @@ CREATE TABLE IF NOT EXISTS batches (
     csv_size INTEGER,
     csv_sha256 TEXT,
     owner_pid INTEGER,
-    owner_host TEXT
+    owner_host TEXT,
+    owner_started TEXT
 );
 CREATE TABLE IF NOT EXISTS results (
     batch_id TEXT NOT NULL,
@@ -59,9 +60,11 @@ CREATE INDEX IF NOT EXISTS results_by_status ON results (batch_id, status);
 # Columns added after the first release; an older store gets them on open.
 _ADDED_COLUMNS = (
     ("csv_size", "INTEGER"), ("csv_sha256", "TEXT"), ("owner_pid", "INTEGER"), ("owner_host", "TEXT"),
+    ("owner_started", "TEXT"),
 )
 _BATCH_COLUMNS = (
-    "batch_id, agent_name, csv_path, config, created_at, state, csv_size, csv_sha256, owner_pid, owner_host"
+    "batch_id, agent_name, csv_path, config, created_at, state, csv_size, csv_sha256, owner_pid, owner_host, "
+    "owner_started"
 )
 _RESULT_COLUMNS = ("batch_id", "row_id", "row_number", "status", "timestamp", "item")
 
@@ -78,13 +81,31 @@ class BatchInfo:
     csv_sha256: str | None = None
     owner_pid: int | None = None
     owner_host: str | None = None
+    owner_started: str | None = None  # the owner process's start time, where the system tells it
 
     @classmethod
     def from_row(cls, row: tuple[Any, ...]) -> BatchInfo:
         return cls(row[0], row[1], row[2], json.loads(row[3]), *row[4:])
 
 
-def _pid_alive(pid: int) -> bool:
+def process_started(pid: int) -> str | None:
+    """When process `pid` started, as the system counts it (Linux: clock ticks since boot, field 22 of
+    /proc/PID/stat); "zombie" for a process that has exited but is not reaped; None where unknown."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text("ascii", "replace")
+    except OSError:
+        return None
+    fields = stat.rpartition(")")[2].split()  # the name (field 2) may hold spaces and parentheses
+    if len(fields) < 20:
+        return None
+    return "zombie" if fields[0] in ("Z", "X") else fields[19]
+
+
+def _pid_alive(pid: int, started: str | None = None) -> bool:
+    """Whether `pid` is the live process that started at `started` (a pid reused since is another process)."""
+    now = process_started(pid)
+    if now == "zombie" or (started is not None and now is not None and now != started):
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -102,7 +123,7 @@ def owner_alive(info: BatchInfo) -> bool | None:
         return None
     if info.owner_host != socket.gethostname():
         return None
-    return _pid_alive(info.owner_pid)
+    return _pid_alive(info.owner_pid, info.owner_started)
 
 
 def still_running(batch_id: str, info: BatchInfo) -> Problem:
@@ -195,10 +216,10 @@ class LocalResultStore:
         csv = csv or fingerprint(Path(csv_path))
         with self._lock:
             self._conn.execute(
-                f"INSERT INTO batches ({_BATCH_COLUMNS}) VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?)",
+                f"INSERT INTO batches ({_BATCH_COLUMNS}) VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)",
                 (batch_id, agent_name, csv_path, json.dumps(config, ensure_ascii=False),
                  time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), csv.size, csv.sha256, os.getpid(),
-                 socket.gethostname()),
+                 socket.gethostname(), process_started(os.getpid())),
             )
 
     def resume_batch(self, batch_id: str, csv_path: Path) -> set[int]:
@@ -223,9 +244,10 @@ class LocalResultStore:
         with self._lock:
             # compare-and-swap on the owner read above: of two resumes racing, one takes the batch
             taken = self._conn.execute(
-                "UPDATE batches SET state = 'running', owner_pid = ?, owner_host = ? WHERE batch_id = ? "
-                "AND state IS ? AND owner_pid IS ? AND owner_host IS ?",
-                (os.getpid(), socket.gethostname(), batch_id, info.state, info.owner_pid, info.owner_host),
+                "UPDATE batches SET state = 'running', owner_pid = ?, owner_host = ?, owner_started = ? "
+                "WHERE batch_id = ? AND state IS ? AND owner_pid IS ? AND owner_host IS ?",
+                (os.getpid(), socket.gethostname(), process_started(os.getpid()), batch_id, info.state,
+                 info.owner_pid, info.owner_host),
             ).rowcount
         if not taken:
             raise FactoryError(still_running(batch_id, self.batch(batch_id)))

@@ -130,11 +130,14 @@ def test_a_run_killed_with_sigkill_shows_as_interrupted_and_resumable(tmp_path: 
 
 
 def _set_owner(store: Path, batch_id: str, pid: int, host: str, state: str = "running") -> None:
+    """Make process `pid` the batch's owner, as its own run would record it (pid, host, start time)."""
+    from factory.batch.local_store import process_started
+
     conn = sqlite3.connect(store)
     try:
         with conn:
-            conn.execute("UPDATE batches SET state = ?, owner_pid = ?, owner_host = ? WHERE batch_id = ?",
-                         (state, pid, host, batch_id))
+            conn.execute("UPDATE batches SET state = ?, owner_pid = ?, owner_host = ?, owner_started = ? "
+                         "WHERE batch_id = ?", (state, pid, host, process_started(pid), batch_id))
     finally:
         conn.close()
 
@@ -202,3 +205,46 @@ def test_a_resume_reaches_the_agent_as_the_batch_was_started(tmp_path: Path) -> 
                                      aws=AwsOptions(region="us-west-1")))
     assert override.request.aws.region == "us-west-1"
     assert override.request.aws.endpoint_url == "http://localhost:4566"
+
+
+def _set_started(store: Path, batch_id: str, started: str | None) -> None:
+    conn = sqlite3.connect(store)
+    try:
+        with conn:
+            conn.execute("UPDATE batches SET owner_started = ? WHERE batch_id = ?", (started, batch_id))
+    finally:
+        conn.close()
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="process start times come from /proc")
+def test_a_zombie_or_a_reused_pid_is_not_the_batchs_owner(tmp_path: Path) -> None:
+    """`kill(pid, 0)` succeeds for an exited process not yet reaped and for a new process that got the
+    same pid: the owner is the process with the recorded start time, so either shows as interrupted
+    and can be resumed."""
+    import socket
+
+    from factory.batch.local_store import process_started
+
+    csv_path, store, out = write_csv(tmp_path / "in.csv", 3), tmp_path / "s.sqlite", tmp_path / "out.csv"
+    batch_id = _run(csv_path, store, out)
+    zombie = subprocess.Popen([sys.executable, "-c", "pass"])
+    deadline = time.monotonic() + 30
+    while process_started(zombie.pid) != "zombie" and time.monotonic() < deadline:
+        time.sleep(0.02)
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        _set_owner(store, batch_id, zombie.pid, socket.gethostname())
+        _set_started(store, batch_id, None)
+        status = CliRunner().invoke(main, ["batch", "status", "--store", str(store)])
+        assert "interrupted (resumable)" in status.output, status.output
+        _set_owner(store, batch_id, sleeper.pid, socket.gethostname())
+        _set_started(store, batch_id, "1")  # not when the sleeper started: its pid was "reused"
+        status = CliRunner().invoke(main, ["batch", "status", "--store", str(store)])
+        assert "interrupted (resumable)" in status.output, status.output
+        _set_started(store, batch_id, process_started(sleeper.pid))  # the very process: running
+        status = CliRunner().invoke(main, ["batch", "status", "--store", str(store)])
+        assert "  running  " in status.output, status.output
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+        zombie.wait()
