@@ -16,7 +16,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from factory import __version__
 from factory.errors import FactoryError
@@ -92,6 +92,21 @@ def judged_form(manifest: dict[str, Any] | None) -> str:
         return recorded_form(manifest or {})
 
 
+
+def _split(
+    entries: dict[str, Any], reason_of: Callable[[str], str | None]
+) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """The entries `reason_of` finds nothing against, and (key, reason) for the others."""
+    kept: dict[str, Any] = {}
+    refused: list[tuple[str, str]] = []
+    for key, entry in entries.items():
+        reason = reason_of(key)
+        if reason is None:
+            kept[key] = entry
+        else:
+            refused.append((key, reason))
+    return kept, refused
+
 def split_manifest(
     manifest: dict[str, Any] | None, out_dir: Path
 ) -> tuple[dict[str, Any] | None, list[tuple[str, str]], list[tuple[str, str]]]:
@@ -103,20 +118,8 @@ def split_manifest(
     if manifest is None:
         return None, [], []
     form = judged_form(manifest)
-    safe, unsafe = {}, []
-    for rel, entry in manifest["files"].items():
-        reason = foreign_manifest_path(rel, form)
-        if reason is None:
-            safe[rel] = entry
-        else:
-            unsafe.append((rel, reason))
-    schemas, unsafe_keys = {}, []
-    for key, entry in manifest["schemas"].items():
-        reason = unsafe_schema_key(key, out_dir)
-        if reason is None:
-            schemas[key] = entry
-        else:
-            unsafe_keys.append((key, reason))
+    safe, unsafe = _split(manifest["files"], lambda rel: foreign_manifest_path(rel, form))
+    schemas, unsafe_keys = _split(manifest["schemas"], lambda key: unsafe_schema_key(key, out_dir))
     if not unsafe and not unsafe_keys:
         return manifest, [], []
     return {**manifest, "files": safe, "schemas": schemas}, unsafe, unsafe_keys
