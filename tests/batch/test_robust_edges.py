@@ -20,19 +20,7 @@ from factory.cli import main
 from tests.batch.test_local_engine import AGENT, calls, stored_rows, write_addresses
 from tests.conftest import REPO
 
-EXAMPLE = "examples.example_agent:invoke"
-
-
-@pytest.fixture
-def at_repo(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    monkeypatch.chdir(REPO)
-    monkeypatch.setenv("EXAMPLE_AGENT_CALL_LOG", str(tmp_path / "calls.jsonl"))
-    return tmp_path
-
-
-def run(csv_path: Path, store: Path, *extra: str):
-    return CliRunner().invoke(main, ["batch", "run", str(csv_path), "--agent", AGENT, "--store", str(store),
-                                     "--quiet", "--retries", "0", *extra])
+from tests.batch.test_run_cli import EXAMPLE, at_repo, run  # noqa: F401 - at_repo is a fixture
 
 
 @pytest.mark.parametrize(
