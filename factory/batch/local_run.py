@@ -102,19 +102,34 @@ def default_out_path(csv_path: Path) -> Path:
     return csv_path.with_name(f"{csv_path.stem}.results.csv")
 
 
-def check_out_path(out_path: Path) -> None:
-    """Before the first agent call: the results CSV can be written where it is asked for."""
+def _same_file(one: Path, other: Path) -> bool:
+    try:
+        return one.resolve() == other.resolve() or (one.exists() and other.exists() and one.samefile(other))
+    except OSError:
+        return False
+
+
+def check_out_path(out_path: Path, keep: dict[str, Path] | None = None, what: str = "the results CSV",
+                   flag: str = "--out") -> None:
+    """Before the first agent call: `what` can be written where it is asked for, over none of `keep`.
+
+    `keep` names the files this command reads or keeps (the input CSV, the
+    result store): writing over one of them would lose it, so it is refused.
+    """
     parent = out_path.parent
     problem = None
-    if out_path.is_dir():
+    clash = next((name for name, path in (keep or {}).items() if _same_file(out_path, path)), None)
+    if clash is not None:
+        problem = f"it is {clash}, which writing there would destroy"
+    elif out_path.is_dir():
         problem = "is a directory"
     elif not parent.is_dir():
         problem = f"its directory {parent.as_posix()!r} does not exist"
     elif not os.access(parent, os.W_OK | os.X_OK) or (out_path.exists() and not os.access(out_path, os.W_OK)):
         problem = "is not writable"
     if problem:
-        raise FactoryError(Problem(out_path.as_posix(), "$", "out", f"cannot write the results CSV here: {problem}",
-                                   "choose another --out (checked before any agent call)"))
+        raise FactoryError(Problem(out_path.as_posix(), "$", "out", f"cannot write {what} here: {problem}",
+                                   f"choose another {flag} (checked before anything is run or written)"))
 
 
 def write_results(store: LocalResultStore, batch_id: str, mapping: dict[str, Any], input_columns: list[str] | None,

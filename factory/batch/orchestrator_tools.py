@@ -526,6 +526,9 @@ def _execution_results(arguments: dict[str, Any]) -> dict[str, Any]:
         if bucket != target.bucket:
             raise ValueError(f"the results CSV {uri!r} is not in the batch bucket {target.bucket!r}")
         out = _path(arguments, "output_csv")
+        from factory.batch.local_run import check_out_path
+
+        check_out_path(out, {"the result store": _store_path()}, flag="output_csv")
         with aws_errors(uri):
             aws_client(_aws(), "s3").download_file(bucket, key, str(out))
         result["results_csv"] = out.as_posix()

@@ -294,7 +294,7 @@ def plan_local(request: RunRequest) -> LocalPlan:
     else:
         check_foreign_ready(mapping, source)
     check_csv_columns(mapping, csv_path)
-    check_out_path(out_path)
+    check_out_path(out_path, {"the input CSV": csv_path, "the result store": request.store_path})
     return LocalPlan(request, csv_path, agent, mapping, out_path, invoke, origin, store, pairs, output)
 
 
@@ -426,7 +426,14 @@ def execution_state(execution_arn: str, aws: AwsOptions) -> dict[str, Any]:
 
 
 def local_batches(batch_id: str | None, store_path: Path) -> list[dict[str, Any]]:
-    """State and counts of one local batch, or of every local batch in the store."""
+    """State and counts of one local batch, or of every local batch in the store (none when it does not exist:
+    reading never creates a store, so a mistyped --store is not left behind as an empty one)."""
+    if not store_path.exists():
+        if batch_id:
+            raise FactoryError(Problem(store_path.as_posix(), "$", "batch-unknown",
+                                       f"no result store here, so no batch {batch_id!r}",
+                                       "pass the --store the batch ran with"))
+        return []
     store = LocalResultStore(store_path)
     infos = [store.batch(batch_id)] if batch_id else store.batches()
     return [{"batch_id": i.batch_id, "agent": i.agent_name, "state": effective_state(i),
@@ -440,7 +447,7 @@ def batch_results(batch_id: str, store_path: Path, output: Path, aws: AwsOptions
     from factory.batch.aws_run import download_results, is_execution_arn
     from factory.batch.local_run import write_results
 
-    check_out_path(output)
+    check_out_path(output, {"the result store": store_path}, flag="--output")
     if is_execution_arn(batch_id):
         with aws_errors("s3/stepfunctions"):
             status = download_results(aws_client(aws, "s3"), aws_client(aws, "stepfunctions"), batch_id, output)

@@ -159,9 +159,12 @@ def batch_config_command(csv_path: Path, agent_name: str, generated_dir: Path, s
 
     Edit it, then pass it to `schema-factory batch run --config`.
     """
+    from factory.batch.local_run import check_out_path
     from factory.batch.targets import resolve_target, suggested_config
     from factory.emit.serialize import yaml_bytes
 
+    if output is not None:
+        check_out_path(output, {"the input CSV": csv_path}, what="the config", flag="--output")
     schemas = _schemas(schemas_dir, registry)
     config, analysis = suggested_config(csv_path, resolve_target(agent_name, generated_dir, None, "", schemas),
                                         schemas)
@@ -220,8 +223,8 @@ def aws_options(function: Callable[..., Any]) -> Callable[..., Any]:
 @SCHEMAS_OPTION
 @click.option("--resume", "resume_id", help="Re-run the rows of this local batch that are not SUCCESS or PARTIAL.")
 @click.option("--concurrency", type=click.IntRange(1, 1000), default=10, show_default=True)
-@click.option("--timeout", type=click.FloatRange(min=0.001), default=300.0, show_default=True,
-              help="Seconds one agent call may take.")
+@click.option("--timeout", type=click.FloatRange(min=0.001, max=86400), default=300.0, show_default=True,
+              callback=lambda ctx, param, value: _a_number(value, param), help="Seconds one agent call may take.")
 @click.option("--retries", type=click.IntRange(0, 20), default=2, show_default=True,
               help="Retries per row after a failed call, with exponential backoff.")
 @STORE_OPTION
@@ -246,7 +249,7 @@ def batch_run(csv_path: Path | None, agent_name: str | None, generated_dir: Path
     from factory.batch.engine import RunOptions
     from factory.batch.plan import RunRequest
 
-    _check_run_usage(engine, csv_path, agent_name, resume_id)
+    _check_run_usage(engine, csv_path, agent_name, resume_id, config_path)
     request = RunRequest(csv_path, agent_name, generated_dir, config_path, None, out_path, invoke_spec, resume_id,
                          store_path, RunOptions(concurrency=concurrency, timeout=timeout, retries=retries), aws,
                          schemas_dir, registry)
@@ -256,9 +259,20 @@ def batch_run(csv_path: Path | None, agent_name: str | None, generated_dir: Path
     return _run_locally(request, quiet=quiet, as_json=as_json)
 
 
-def _check_run_usage(engine: str, csv_path: Path | None, agent_name: str | None, resume_id: str | None) -> None:
+def _a_number(value: float, param: click.Parameter) -> float:
+    """FloatRange lets NaN through (every comparison with it is false)."""
+    if value != value:
+        raise click.BadParameter("nan is not a number of seconds", param=param)
+    return value
+
+
+def _check_run_usage(engine: str, csv_path: Path | None, agent_name: str | None, resume_id: str | None,
+                     config_path: Path | None = None) -> None:
     if engine == "stepfunctions" and (resume_id or csv_path is None or agent_name is None):
         raise click.UsageError("--engine stepfunctions needs CSV_PATH and --agent (and has no --resume)")
+    if resume_id and (csv_path is not None or config_path is not None):
+        # the stored rows are positions in the batch's own CSV, mapped by its own config
+        raise click.UsageError("--resume runs the batch's own CSV and config: drop CSV_PATH and --config")
     if not resume_id and (csv_path is None or agent_name is None):
         raise click.UsageError("give CSV_PATH and --agent (or --resume BATCH_ID)")
 
@@ -335,6 +349,8 @@ def batch_status(batch_id: str | None, store_path: Path, as_json: bool, aws: Aws
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return EXIT_OK
+    if not report:
+        _echo_err(f"no batches in {store_path.as_posix()}")
     for entry in report:
         counts = ", ".join(f"{k} {v}" for k, v in sorted(entry["counts"].items())) or "no rows yet"
         click.echo(f"{entry['batch_id']}  {entry['state_detail']}  {entry['agent']}  {counts}")
