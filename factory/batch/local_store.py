@@ -126,6 +126,18 @@ def owner_alive(info: BatchInfo) -> bool | None:
     return _pid_alive(info.owner_pid, info.owner_started)
 
 
+def owner_known_alive(info: BatchInfo) -> bool:
+    """The very process that owns `info` is alive here: same host, same pid, same start time.
+
+    Stricter than `owner_alive`, as a refusal must be: a batch recorded before
+    start times were kept, or on a system that does not tell them, has only its
+    pid, which after a reboot may be any process; such a batch can be resumed.
+    """
+    if info.owner_started is None or info.owner_pid is None or info.owner_host != socket.gethostname():
+        return False
+    return process_started(info.owner_pid) == info.owner_started and _pid_alive(info.owner_pid)
+
+
 def still_running(batch_id: str, info: BatchInfo) -> Problem:
     """Two processes on one batch would call the agent twice for the same rows: the second is refused."""
     return Problem(
@@ -239,7 +251,7 @@ class LocalResultStore:
                     f"{now.size} now, different content); resuming would pair stored results with other rows",
                     "start a new run instead: " + new_run_command(csv_path, info),
                 ))
-        if info.state == "running" and owner_alive(info) and info.owner_pid != os.getpid():
+        if info.state == "running" and owner_known_alive(info) and info.owner_pid != os.getpid():
             raise FactoryError(still_running(batch_id, info))
         with self._lock:
             # compare-and-swap on the owner read above: of two resumes racing, one takes the batch

@@ -134,6 +134,11 @@ def resume_command(batch_id: str, request: RunRequest) -> str:
         argv += ["--invoke", request.invoke]  # not needed (the batch stores it), but says what will run
     for flag, value in _aws_call_options(request.aws).items():  # stored too; shown, so the line says where
         argv += [f"--{flag.replace('_', '-')}", value]
+    defaults = RunOptions()
+    for flag, name in (("--concurrency", "concurrency"), ("--timeout", "timeout"), ("--retries", "retries")):
+        value = getattr(request.options, name)
+        if value != getattr(defaults, name):  # how the run was asked to call the agent: the resume asks the same
+            argv += [flag, f"{value:g}" if isinstance(value, float) else str(value)]
     return shlex.join(argv + _lookup_flags(request))
 
 

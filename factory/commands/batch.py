@@ -181,8 +181,10 @@ def batch_config_command(csv_path: Path, agent_name: str, generated_dir: Path, s
 
 
 AWS_FLAGS = (
-    click.option("--env", "env_name", default="dev", show_default=True, callback=check_env,
-                 help="Environment whose shared stack runs the batch (stepfunctions engine)."),
+    click.option("--env", "env_name", default="dev", show_default=True, envvar="SCHEMA_FACTORY_ENV",
+                 callback=check_env,
+                 help="Environment whose shared stack runs the batch (stepfunctions engine); "
+                      "default $SCHEMA_FACTORY_ENV, else dev."),
     click.option("--region", default=None, help="AWS region (default: the AWS configuration's)."),
     click.option("--profile", default=None, help="AWS profile."),
     click.option("--endpoint-url", default=None, help="Custom AWS endpoint (LocalStack, moto)."),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -16,6 +17,9 @@ SCHEMA_PATHS = click.argument(
 def check_env(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """A malformed --env is a usage error (exit 2), like any other bad option value (registry and batch alike)."""
     if value is not None and not ENV_NAME_RE.match(value):
-        raise click.BadParameter(f"{value!r} may only hold lower-case letters, digits and '-', starting with a "
-                                 "letter, at most 16 characters (e.g. dev, prod, pr-42)")
+        # the value may come from the environment variable, which the person did not type as this flag
+        envvar = param.envvar if isinstance(param.envvar, str) else None
+        origin = f" (from ${envvar})" if envvar and os.environ.get(envvar) == value else ""
+        raise click.BadParameter(f"{value!r}{origin} may only hold lower-case letters, digits and '-', starting "
+                                 "with a letter, at most 16 characters (e.g. dev, prod, pr-42)")
     return value

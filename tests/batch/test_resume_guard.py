@@ -192,10 +192,13 @@ def test_a_resume_reaches_the_agent_as_the_batch_was_started(tmp_path: Path) -> 
     csv_path, store, out = write_csv(tmp_path / "in.csv", 3), tmp_path / "s.sqlite", tmp_path / "out.csv"
     result = CliRunner().invoke(main, ["batch", "run", str(csv_path), "--agent", AGENT, "--invoke", INVOKE,
                                        "--store", str(store), "--out", str(out), "--quiet", "--json",
-                                       "--region", "eu-west-2", "--endpoint-url", "http://localhost:4566"])
+                                       "--region", "eu-west-2", "--endpoint-url", "http://localhost:4566",
+                                       "--timeout", "900", "--retries", "5", "--concurrency", "3"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     line = shlex.split(report["resume"])
+    options = {flag: line[line.index(flag) + 1] for flag in ("--timeout", "--retries", "--concurrency")}
+    assert options == {"--timeout": "900", "--retries": "5", "--concurrency": "3"}  # the run's own, asked again
     assert line[line.index("--region") + 1] == "eu-west-2"
     assert line[line.index("--endpoint-url") + 1] == "http://localhost:4566"
     resumed = plan_local(RunRequest(resume_id=report["batch_id"], store_path=store))
@@ -248,3 +251,17 @@ def test_a_zombie_or_a_reused_pid_is_not_the_batchs_owner(tmp_path: Path) -> Non
         sleeper.kill()
         sleeper.wait()
         zombie.wait()
+
+
+def test_a_batch_recorded_without_a_start_time_can_be_resumed(tmp_path: Path) -> None:
+    """A store written before start times were kept has the pid alone, which after a reboot may be any
+    process (here pid 1, always alive): the resume is not refused for it."""
+    import socket
+
+    csv_path, store, out = write_csv(tmp_path / "in.csv", 3), tmp_path / "s.sqlite", tmp_path / "out.csv"
+    batch_id = _run(csv_path, store, out)
+    _set_owner(store, batch_id, 1, socket.gethostname())
+    _set_started(store, batch_id, None)
+    result = CliRunner().invoke(main, ["batch", "run", "--resume", batch_id, "--store", str(store),
+                                       "--invoke", INVOKE, "--quiet"])
+    assert result.exit_code == 0, result.output
