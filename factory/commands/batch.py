@@ -159,25 +159,29 @@ def batch_config_command(csv_path: Path, agent_name: str, generated_dir: Path, s
 
     Edit it, then pass it to `schema-factory batch run --config`.
     """
-    from factory.batch.local_run import check_out_path
     from factory.batch.targets import resolve_target, suggested_config
     from factory.emit.serialize import yaml_bytes
 
-    if output is not None:
-        check_out_path(output, {"the input CSV": csv_path}, what="the config", flag="--output")
     schemas = _schemas(schemas_dir, registry)
     config, analysis = suggested_config(csv_path, resolve_target(agent_name, generated_dir, None, "", schemas),
                                         schemas)
-    data = yaml_bytes(config)
-    if output is None:
-        click.echo(data.decode("utf-8"), nl=False)
-    else:
-        output.write_bytes(data)
-        click.echo(f"wrote {output.as_posix()}")
+    _write_config(yaml_bytes(config), output, csv_path)
     if analysis.unmapped_required:
         _echo_err("warning: required fields without a column: " + ", ".join(analysis.unmapped_required)
                   + " (see input_mapping.unmapped_required_fields)")
     return EXIT_OK
+
+
+def _write_config(data: bytes, output: Path | None, csv_path: Path) -> None:
+    """Print the config, or write it to --output (never over the CSV it was made from)."""
+    from factory.batch.local_run import check_out_path
+
+    if output is None:
+        click.echo(data.decode("utf-8"), nl=False)
+        return
+    check_out_path(output, {"the input CSV": csv_path}, what="the config", flag="--output")
+    output.write_bytes(data)
+    click.echo(f"wrote {output.as_posix()}")
 
 
 AWS_FLAGS = (
