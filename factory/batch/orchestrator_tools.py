@@ -204,9 +204,11 @@ def _column_mappings(given: dict[str, Any]) -> dict[str, str]:
 def _kept_fields(given: dict[str, Any], agent: AgentSpec) -> list[str]:
     """The original's output_mapping: structured_output_fields, else its keys (execute_batch.py does the same)."""
     fields = given["structured_output_fields"] if "structured_output_fields" in given else list(given)
+    if not isinstance(fields, list) or not all(isinstance(name, str) for name in fields):
+        raise ValueError("output_mapping: structured_output_fields must be a list of field names")
     known = _output_fields(agent)
     unknown = [name for name in fields if name not in known]
-    if not isinstance(fields, list) or unknown:
+    if unknown:
         raise ValueError(f"output_mapping: {unknown or fields!r} not output fields of {agent.name!r}; "
                          f"fields: {', '.join(known)}")
     return fields or known
@@ -231,6 +233,11 @@ def _mapping(arguments: dict[str, Any], path: Path, agent: AgentSpec) -> dict[st
         mapping["input_mapping"] = {key: value for key, value in mapping["input_mapping"].items()
                                     if key != "unmapped_required_fields"}
         mapping["input_mapping"]["column_mappings"] = columns
+        # the rest of a full input-mapping section (as generate_batch_config writes it) is kept, not dropped
+        for key in ("prompt_template", "static_values", "transformations", "field_types", "required_fields"):
+            if key in given:
+                mapping["input_mapping"][key] = (_transformations(given[key]) if key == "transformations"
+                                                 else given[key])
         unmapped = [name for name in target_required(input_section(mapping), agent.input_schema)
                     if name not in columns.values()]
         if unmapped:
@@ -314,8 +321,23 @@ def generate_batch_config(arguments: dict[str, Any]) -> dict[str, Any]:
             path = _columns_csv(arguments["csv_columns"], stack.enter_context(tempfile.TemporaryDirectory()))
         else:
             path, _source = stack.enter_context(_csv_file(arguments, "csv_path", "csv_s3_uri", "csv_columns"))
-        config = _input_extras(_mapping(arguments, path, agent), arguments)
-    unmapped = list(config["input_mapping"].get("unmapped_required_fields", []))
+        try:
+            config = _input_extras(_mapping(arguments, path, agent), arguments)
+            columns = _header(path)
+        except FactoryError as err:  # name the input the model gave, not the header file made from it
+            if arguments.get("csv_columns") is None:
+                raise
+            raise FactoryError([dataclasses.replace(problem, file="csv_columns") if problem.file == path.as_posix()
+                                else problem for problem in err.problems]) from None
+    section = config["input_mapping"]
+    filled = {*section["column_mappings"].values(), *(section.get("static_values") or {}),
+              *(spec.get("field") for spec in section.get("transformations") or [] if isinstance(spec, dict))}
+    unmapped = [name for name in section.get("unmapped_required_fields", []) if name not in filled]
+    if unmapped:
+        section["unmapped_required_fields"] = unmapped
+    else:
+        section.pop("unmapped_required_fields", None)
+    notes = _config_notes(section, columns, agent, arguments)
     max_concurrency = int(arguments.get("max_concurrency", 10))
     fields = list(config.get("structured_output_fields") or [])
     output_mapping = {"structured_output_fields": fields, "include_original": True, "add_metadata": True}
@@ -323,15 +345,39 @@ def generate_batch_config(arguments: dict[str, Any]) -> dict[str, Any]:
         "config": config, "unmapped_required_fields": unmapped,
         "input_mapping": {"column_mappings": config["input_mapping"]["column_mappings"]},
         "output_mapping": output_mapping,
-        "execution_config": {"max_concurrency": max_concurrency},
+        "execution_config": {"max_concurrency": max_concurrency, **(config.get("execution_config") or {})},
         "summary": {"target_agent": agent.name, "mapped_columns": len(config["input_mapping"]["column_mappings"]),
                     "output_fields": len(fields),
                     "max_concurrency": max_concurrency, "include_original_data": True},
         "message": "Batch processor configuration generated successfully",
-        **({"notes": ["results always carry the input columns and the _status, _error, _execution_time_ms and "
-                      "_timestamp columns"]}
-           if arguments.get("include_original") is False or arguments.get("add_metadata") is False else {}),
+        **({"notes": notes} if notes else {}),
     }
+
+
+def _header(path: Path) -> list[str]:
+    from factory.batch import csv_source
+
+    return list(csv_source.header(path))
+
+
+def _config_notes(section: dict[str, Any], columns: list[str], agent: AgentSpec,
+                  arguments: dict[str, Any]) -> list[str]:
+    """What the config does not do that the caller may expect: said, not hidden."""
+    from factory.runtime.input_mapper import target_properties
+
+    notes = []
+    absent = [column for column in section["column_mappings"] if column not in columns]
+    if absent:
+        notes.append(f"column(s) not in the CSV: {', '.join(map(repr, absent))}")
+    if agent.generated:
+        taken = set(target_properties(section, agent.input_schema))
+        unknown = [field for field in section["column_mappings"].values() if taken and field not in taken]
+        if unknown:
+            notes.append(f"field(s) {agent.name!r} does not take: {', '.join(map(repr, unknown))}")
+    if arguments.get("include_original") is False or arguments.get("add_metadata") is False:
+        notes.append("results always carry the input columns and the _status, _error, _execution_time_ms and "
+                     "_timestamp columns")
+    return notes
 
 
 def _tool_invoke(arguments: dict[str, Any]) -> str | None:
@@ -567,7 +613,7 @@ TOOLS_BY_NAME = {tool.name: tool for tool in ORCHESTRATOR_TOOLS}
 
 def call_tool(name: str, arguments: Any) -> dict[str, Any]:
     """Run one tool; every failure becomes a tool error the agent can read."""
-    tool = TOOLS_BY_NAME.get(name)
+    tool = TOOLS_BY_NAME.get(name) if isinstance(name, str) else None
     if tool is None:
         return {"ok": False, "error": f"unknown tool {name!r}; tools: {', '.join(TOOLS_BY_NAME)}"}
     problems = object_problems(arguments, tool.input_schema)

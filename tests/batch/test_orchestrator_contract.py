@@ -420,3 +420,48 @@ def test_get_batch_results_takes_either_output_format(monkeypatch: pytest.Monkey
     for output_format in ("csv", "json"):
         answer = call_tool("get_batch_results", {"batch_id": "no-such-batch", "output_format": output_format})
         assert "output_format" not in answer.get("error", ""), answer
+
+
+def test_generates_input_mapping_passed_on_whole_keeps_its_prompt_statics_and_transformations(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """execute_batch.py (ffef93d) forwards the input_mapping it is given whole; a caller that passes
+    generate_batch_config's config.input_mapping on as `input_mapping` loses nothing of it."""
+    log = tmp_path / "calls.jsonl"
+    for key, value in {"SCHEMA_FACTORY_GENERATED": str(REPO / "generated"),
+                       "SCHEMA_FACTORY_RESULTS": str(tmp_path / "store.sqlite"), "SCHEMA_FACTORY_TOOL_ROOT": str(tmp_path),
+                       "SCHEMA_FACTORY_INVOKE": "examples.example_agent:invoke",
+                       "EXAMPLE_AGENT_CALL_LOG": str(log)}.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(REPO)
+    csv_path = write_addresses(tmp_path / "local.csv", 2)
+    generated = call_tool("generate_batch_config", {
+        "csv_path": str(csv_path), "agent_name": AGENT, "static_values": {"full_address": "n/a"},
+        "transformations": [{"field": "street", "type": "template", "template": "{Street} (checked)"}]})
+    assert generated["ok"], generated
+    section = generated["result"]["config"]["input_mapping"]
+    assert "unmapped_required_fields" not in section  # every required field is filled
+    run = call_tool("execute_batch_processor", {"csv_path": str(csv_path), "agent_name": AGENT,
+                                                "input_mapping": section, "output_csv": "out.csv"})
+    assert run["ok"], run
+    sent = [json.loads(line)["data"] for line in log.read_text("utf-8").splitlines()]
+    assert all(call["street"].endswith(" (checked)") and call["full_address"] == "n/a" for call in sent), sent
+
+
+def test_odd_tool_inputs_get_one_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("SCHEMA_FACTORY_GENERATED", str(REPO / "generated"))
+    monkeypatch.setenv("SCHEMA_FACTORY_TOOL_ROOT", str(tmp_path))
+    monkeypatch.chdir(REPO)
+    bad_fields = call_tool("generate_batch_config", {"agent_name": AGENT, "csv_columns": ["postcode"],
+                                                     "output_mapping": {"structured_output_fields": 5}})
+    assert bad_fields["ok"] is False
+    assert bad_fields["error"] == "ValueError: output_mapping: structured_output_fields must be a list of field names"
+    repeated = call_tool("generate_batch_config", {"agent_name": AGENT, "csv_columns": ["a", "a"]})
+    assert repeated["ok"] is False and repeated["error"].startswith("csv_columns: ") and "/tmp" not in repeated["error"]
+    noted = call_tool("generate_batch_config", {"agent_name": AGENT, "csv_columns": ["postcode"],
+                                                "input_mapping": {"Postcode": "postcode", "postcode": "colour"}})
+    assert noted["ok"], noted
+    assert noted["result"]["notes"] == ["column(s) not in the CSV: 'Postcode'",
+                                        f"field(s) {AGENT_NAME!r} does not take: 'colour'"]
+    answer = handler({"name": ["a"], "id": "t1", "input": {}})
+    assert answer["type"] == "tool_result" and "unknown tool" in json.loads(answer["content"])["error"]
