@@ -143,13 +143,17 @@ class AwsOptions:
     bucket: str | None = None
 
 
-REGION_HINT = f"{AWS_REGION_HINT}, or run with --engine local"
-AWS_HINT = "configure AWS credentials (or pass --profile), or run with --engine local"
+ENGINE_ALTERNATIVE = "run with --engine local"  # for the Step Functions engine's own calls
+AGENT_ALTERNATIVE = "call a local agent with --invoke"  # for the local engine's calls of an agent on AWS
 
 
 @contextlib.contextmanager
-def aws_errors(where: str) -> Iterator[None]:
-    """botocore's configuration and service failures as one line that says what to do, not a traceback."""
+def aws_errors(where: str, alternative: str = ENGINE_ALTERNATIVE) -> Iterator[None]:
+    """botocore's configuration and service failures as one line that says what to do, not a traceback.
+
+    `alternative` is the way round AWS that applies to the caller: the local
+    engine's own agent calls are already local, so they suggest a local agent.
+    """
     from botocore.exceptions import (
         BotoCoreError,
         ClientError,
@@ -162,9 +166,11 @@ def aws_errors(where: str) -> Iterator[None]:
     try:
         yield
     except NoRegionError:
-        raise FactoryError(Problem(where, "$", "aws-region", "no AWS region configured", REGION_HINT)) from None
+        raise FactoryError(Problem(where, "$", "aws-region", "no AWS region configured",
+                                   f"{AWS_REGION_HINT}, or {alternative}")) from None
     except (NoCredentialsError, PartialCredentialsError) as err:
-        raise FactoryError(Problem(where, "$", "aws-credentials", str(err), AWS_HINT)) from None
+        raise FactoryError(Problem(where, "$", "aws-credentials", str(err),
+                                   f"configure AWS credentials (or pass --profile), or {alternative}")) from None
     except ProfileNotFound as err:
         raise FactoryError(Problem("--profile", "$", "aws-profile", str(err), "check ~/.aws/config")) from None
     except ClientError as err:
@@ -172,14 +178,15 @@ def aws_errors(where: str) -> Iterator[None]:
         raise FactoryError(Problem(where, "$", "aws", f"{error.get('Code', 'ClientError')}: "
                                    f"{error.get('Message', err)}", "check the AWS account, region and names")) from None
     except BotoCoreError as err:
-        raise FactoryError(Problem(where, "$", "aws", str(err), AWS_HINT)) from None
+        raise FactoryError(Problem(where, "$", "aws", str(err),
+                                   f"configure AWS credentials (or pass --profile), or {alternative}")) from None
 
 
-def aws_client(options: AwsOptions, service: str) -> Any:
+def aws_client(options: AwsOptions, service: str, alternative: str = ENGINE_ALTERNATIVE) -> Any:
     import boto3
     from botocore.config import Config
 
-    with aws_errors(service):
+    with aws_errors(service, alternative):
         session = boto3.session.Session(profile_name=options.profile, region_name=options.region)
         return session.client(service, endpoint_url=options.endpoint_url,
                               config=Config(retries={"mode": "adaptive", "max_attempts": 5}, connect_timeout=5))

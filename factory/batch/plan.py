@@ -210,12 +210,14 @@ def state_machine_client(options: AwsOptions) -> Any:
     """A Step Functions client for agent calls; missing region or credentials stop the run before any row."""
     import boto3
 
-    with aws_errors("stepfunctions"):
+    from factory.batch.aws_run import AGENT_ALTERNATIVE
+
+    with aws_errors("stepfunctions", AGENT_ALTERNATIVE):
         session = boto3.session.Session(profile_name=options.profile, region_name=options.region)
         if session.get_credentials() is None:
             raise FactoryError(Problem("stepfunctions", "$", "aws-credentials", "no AWS credentials found",
-                                       "configure AWS credentials (or AWS_PROFILE), or pass --invoke"))
-    return aws_client(options, "stepfunctions")
+                                       f"configure AWS credentials (or AWS_PROFILE), or {AGENT_ALTERNATIVE}"))
+    return aws_client(options, "stepfunctions", AGENT_ALTERNATIVE)
 
 
 def lambda_client(options: AwsOptions, timeout: float) -> Any:
@@ -223,11 +225,13 @@ def lambda_client(options: AwsOptions, timeout: float) -> Any:
     import boto3
     from botocore.config import Config
 
-    with aws_errors("lambda"):
+    from factory.batch.aws_run import AGENT_ALTERNATIVE
+
+    with aws_errors("lambda", AGENT_ALTERNATIVE):
         session = boto3.session.Session(profile_name=options.profile, region_name=options.region)
         if session.get_credentials() is None:
             raise FactoryError(Problem("lambda", "$", "aws-credentials", "no AWS credentials found",
-                                       "configure AWS credentials (or AWS_PROFILE), or pass --invoke"))
+                                       f"configure AWS credentials (or AWS_PROFILE), or {AGENT_ALTERNATIVE}"))
         return session.client("lambda", endpoint_url=options.endpoint_url,
                               config=Config(read_timeout=timeout + 5, connect_timeout=5,
                                             retries={"mode": "standard", "max_attempts": 1}))

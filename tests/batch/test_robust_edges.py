@@ -177,6 +177,13 @@ def test_the_region_hint_names_the_variable_botocore_reads(at_repo: Path, monkey
     with pytest.raises(FactoryError) as raised:
         DynamoRegistry(DynamoSettings(env_name="test"))
     assert f"no AWS region configured ({AWS_REGION_HINT}, or use --env local)" in str(raised.value)
+    arn = "arn:aws:states:eu-west-2:123456789012:stateMachine:agent-dev"
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    local = CliRunner().invoke(main, ["batch", "run", str(at_repo / "in.csv"), "--agent", AGENT, "--invoke", arn,
+                                      "--store", str(at_repo / "s.sqlite")])
+    assert local.exit_code == 1  # already the local engine: the way round is a local agent, not --engine local
+    assert f"({AWS_REGION_HINT}, or call a local agent with --invoke)" in local.stderr, local.stderr
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-2")  # what the hint says now
     assert boto3.session.Session().region_name == "eu-west-2"
 
