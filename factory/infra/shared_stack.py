@@ -83,15 +83,17 @@ def _arn_list(value: Any, key: str) -> tuple[str, ...]:
         try:
             value = json.loads(value)
         except ValueError as error:
-            raise DeployContextError(f"{option}: not a JSON list ({error.args[0]}): give ARN,ARN or"
-                                     ' ["ARN", "ARN"]') from None
+            raise DeployContextError(
+                f'{option}: not a JSON list ({error.args[0]}): give ARN,ARN or ["ARN", "ARN"]'
+            ) from None
     if isinstance(value, str):
         arns = [part.strip() for part in value.split(",") if part.strip()]
     elif isinstance(value, list) and all(isinstance(item, str) for item in value):
         arns = [item.strip() for item in value]
     else:
-        raise DeployContextError(f"{option}: expected {kind} ARNs as ARN,ARN or a JSON list of strings,"
-                                 f" not {type(value).__name__}")
+        raise DeployContextError(
+            f"{option}: expected {kind} ARNs as ARN,ARN or a JSON list of strings, not {type(value).__name__}"
+        )
     for arn in arns:
         try:
             _check_arn(arn, kind, option)
