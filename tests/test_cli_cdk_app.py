@@ -98,3 +98,38 @@ def test_hidden_from_the_command_list_but_explained_by_its_own_help() -> None:
     own = CliRunner().invoke(main, ["cdk-app", "--help"])
     assert own.exit_code == 0
     assert "Run ./app.py with the Python that schema-factory is installed in" in own.stdout
+
+
+# --- the generated app's own settings: one line, exit 1, before any construct -----------------------
+
+ENV_RULE = "lower-case letters, digits and '-', starting with a letter, at most 16 characters"
+
+
+def assert_one_line(process: subprocess.Popen[str], out: str, err: str, expected: str) -> None:
+    assert process.returncode == 1, err
+    assert "Traceback" not in err and out == ""
+    assert err == expected + "\n"
+
+
+def test_a_bad_environment_name_is_one_line_naming_where_it_came_from(tmp_path: Path) -> None:
+    """`SCHEMA_FACTORY_ENV=Prod schema-factory cdk-app` used to end in a 20-line jsii traceback."""
+    generated = REPO / "generated"
+    outdir = str(tmp_path / "cdk.out")
+    process, out, err = run_cdk_app(generated, SCHEMA_FACTORY_ENV="Prod", CDK_OUTDIR=outdir)
+    assert_one_line(process, out, err, f"app.py: SCHEMA_FACTORY_ENV: 'Prod' is not an environment name: {ENV_RULE}"
+                    " (e.g. SCHEMA_FACTORY_ENV=dev)")
+    # `-c env=...` reaches the app as the CDK CLI passes context, and wins over the variable.
+    context = json.dumps({"env": 'Bad Env"'})
+    process, out, err = run_cdk_app(generated, SCHEMA_FACTORY_ENV="dev", CDK_CONTEXT_JSON=context, CDK_OUTDIR=outdir)
+    assert_one_line(process, out, err, f"app.py: -c env: 'Bad Env\"' is not an environment name: {ENV_RULE}"
+                    " (e.g. -c env=dev)")
+
+
+def test_a_batch_target_that_is_no_literal_arn_of_its_kind_is_one_line_naming_the_context_key(tmp_path: Path) -> None:
+    tool = "arn:aws:lambda:eu-west-2:123456789012:function:classify-ticket"
+    wildcard = "arn:aws:lambda:eu-west-2:123456789012:function:*"
+    context = json.dumps({"env": "qa", "batch_tool_arns": f"{tool},{wildcard}"})
+    process, out, err = run_cdk_app(REPO / "generated", CDK_CONTEXT_JSON=context, CDK_OUTDIR=str(tmp_path / "out"))
+    assert_one_line(process, out, err, f"app.py: -c batch_tool_arns: {wildcard!r} is not a literal tool ARN"
+                    " (e.g. arn:aws:lambda:eu-west-2:123456789012:function:NAME)")
+    assert not (tmp_path / "out" / "manifest.json").exists()

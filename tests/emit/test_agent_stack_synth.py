@@ -19,7 +19,7 @@ from factory import exports, names
 from factory.generation import generate_to_disk
 from factory.schema.loader import load_schemas
 from tests.cloud_checks import asl_findings, jsonata_syntax_errors, lint_errors, state_machine_definitions
-from tests.conftest import BUNDLED, SCHEMAS_DIR
+from tests.conftest import BUNDLED, REPO, SCHEMAS_DIR
 from tests.hostile import NASTY, hostile_schema
 
 pytestmark = pytest.mark.slow
@@ -198,6 +198,53 @@ def test_generated_app_instantiates_every_stack(synthesized: Synthesized, monkey
                             + ["schema-factory-shared-qa"])
     agent_stack = manifest["artifacts"][f"{names.stack_construct_id(next(iter(synthesized.schemas.values())))}-qa"]
     assert "schema-factory-shared-qa" in agent_stack["dependencies"]
+
+
+def _batch_deploy_line(path: Path) -> str:
+    """The documented `npx cdk deploy` line that names foreign batch targets."""
+    (line,) = [line.strip() for line in path.read_text("utf-8").splitlines()
+               if line.strip().startswith("npx cdk deploy") and "batch_tool_arns" in line]
+    return line
+
+
+def test_the_documented_batch_target_deploy_line_grants_exactly_its_arns(synthesized: Synthesized) -> None:
+    """README's line, as the CDK CLI passes `-c` values (text, in CDK_CONTEXT_JSON), through generated/app.py."""
+    import os
+    import shlex
+    import subprocess
+
+    line = _batch_deploy_line(REPO / "README.md")
+    assert _batch_deploy_line(REPO / "docs" / "generic-mapping.md") == line
+    words = shlex.split(line)
+    context = dict(words[i + 1].split("=", 1) for i, word in enumerate(words) if word == "-c")
+    (agent,), (tool,) = context["batch_agent_arns"].split(","), context["batch_tool_arns"].split(",")
+    outdir = synthesized.workdir / "batch-targets.out"
+    result = subprocess.run(
+        [sys.executable, "app.py"], cwd=synthesized.workdir / "generated", capture_output=True, text=True,
+        timeout=300, env={**os.environ, "CDK_OUTDIR": str(outdir), "CDK_CONTEXT_JSON": json.dumps(context)},
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    shared = json.loads((outdir / f"schema-factory-shared-{context['env']}.template.json").read_text("utf-8"))
+    statements = [
+        statement
+        for resource in shared["Resources"].values()
+        if resource["Type"] == "AWS::IAM::Policy" and "BatchStateMachineRole" in json.dumps(resource["Properties"])
+        for statement in resource["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    literal: dict[str, list[str]] = {}  # action -> the literal ARNs it is allowed on (the rest are our own)
+    for statement in statements:
+        assert statement["Effect"] == "Allow"
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        for action in actions:
+            literal.setdefault(action, []).extend(r for r in resources if isinstance(r, str))
+    execution = agent.replace(":stateMachine:", ":execution:", 1) + ":*"
+    assert {action: arns for action, arns in literal.items() if arns} == {
+        "lambda:InvokeFunction": [tool, tool + ":*"],  # the function, its versions and aliases
+        "states:StartExecution": [agent],
+        "states:DescribeExecution": [execution],  # what .sync:2 polls and stops
+        "states:StopExecution": [execution],
+    }
 
 
 def _imports(node: object) -> set[str]:

@@ -3,6 +3,10 @@
 """CDK app: the shared stack and one agent stack per canonical schema, for one environment.
 
     npx cdk synth -c env=dev        (or SCHEMA_FACTORY_ENV=dev; see the README's deploy section)
+    npx cdk deploy --all -c env=dev -c batch_agent_arns=ARN,ARN -c batch_tool_arns=ARN
+
+batch_agent_arns and batch_tool_arns (ARN,ARN or a JSON list) are the foreign agent
+state machines and tool Lambda functions the batch processor's role may call.
 
 cdk.json runs this file as `schema-factory cdk-app`: with the Python that
 `pip install 'schema-factory[cdk]'` installed schema-factory into, found through
@@ -21,7 +25,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 try:
     # First, so a missing aws-cdk-lib is reported as the extra to install.
-    from factory.infra.shared_stack import SharedStack
+    from factory.infra.shared_stack import DeployContextError, SharedStack, deploy_settings
 except ModuleNotFoundError as error:
     if error.name != "factory":
         raise
@@ -37,7 +41,11 @@ import aws_cdk as cdk
 from stacks.agents.energy_tariff_quotes_stack import EnergyTariffQuotesAgentStack
 
 app = cdk.App()
-env_name = app.node.try_get_context("env") or os.environ.get("SCHEMA_FACTORY_ENV", "dev")
+try:
+    settings = deploy_settings(app.node.try_get_context, os.environ)
+except DeployContextError as error:
+    sys.exit("app.py: " + str(error))
+env_name = settings.env_name
 environment = cdk.Environment(
     account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")
 )
@@ -49,6 +57,8 @@ shared = SharedStack(
     env_name=env_name,
     env=environment,
     asset_dir=Path(app.outdir) / ".lambda-runtime",
+    batch_agent_arns=settings.batch_agent_arns,
+    batch_tool_arns=settings.batch_tool_arns,
 )
 
 # Each agent stack imports the shared stack's exports, so it deploys after it.
