@@ -61,7 +61,7 @@ def read_generated_records(paths: list[Path], generated_dir: Path) -> list[Recor
     manifest_display = display_path(generated_dir / MANIFEST_PATH)
     # As `check` judges it: a tree generated in another form than the project configures is stale.
     findings = list(fast_findings(paths, generated_dir)) + form_findings(read_manifest(generated_dir),
-                                                                          manifest_display)
+                                                                          manifest_display, out_dir=generated_dir)
     if findings:
         raise FactoryError(list(findings))
     files = expand_schema_files(paths or [DEFAULT_SCHEMA_DIR]) or []
