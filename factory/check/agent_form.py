@@ -42,7 +42,10 @@ def judged_files(out_dir: Path, manifest: dict[str, Any] | None, walk: Callable[
 
 
 def form_findings(
-    manifest: dict[str, Any] | None, manifest_display: str, root: Path | None = None, out_dir: Path | None = None
+    manifest: dict[str, Any] | None,
+    manifest_display: str,
+    root: Path | None = None,
+    out_dir: Path | None = None,
 ) -> list[Problem]:
     """A directory generated in one form while the project configures another is stale.
 

@@ -39,8 +39,9 @@ REGISTRY_COMMAND_FLAGS = RegistryFlags()
 
 def batch_registry_flags(has_region: bool) -> RegistryFlags:
     """The batch commands' registry flags; `batch run` has --region (shared with its AWS calls), the others not."""
-    return RegistryFlags("--registry-env", "--registry-backend", "--registry-endpoint-url",
-                         "--region" if has_region else None)
+    return RegistryFlags(
+        "--registry-env", "--registry-backend", "--registry-endpoint-url", "--region" if has_region else None
+    )
 
 
 @dataclass(frozen=True)
