@@ -19,7 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from factory.check.findings import LAYERS_DISAGREE, STALE, finding
+from factory.check.findings import LAYERS_DISAGREE, STALE, finding, generate_command
 from factory.errors import FactoryError, Problem
 from factory.project_config import STEP_FUNCTIONS_AGENT, configured_form, recorded_form
 from factory.project_files import unsafe_manifest_path
@@ -42,9 +42,15 @@ def judged_files(out_dir: Path, manifest: dict[str, Any] | None, walk: Callable[
 
 
 def form_findings(
-    manifest: dict[str, Any] | None, manifest_display: str, root: Path | None = None
+    manifest: dict[str, Any] | None,
+    manifest_display: str,
+    root: Path | None = None,
+    out_dir: Path | None = None,
 ) -> list[Problem]:
-    """A directory generated in one form while the project configures another is stale."""
+    """A directory generated in one form while the project configures another is stale.
+
+    `out_dir` is the directory being checked: the fix names it (`generate --out DIR`).
+    """
     if manifest is None:
         return []
     try:
@@ -60,7 +66,7 @@ def form_findings(
             manifest_display,
             STALE,
             f"generated in the {recorded} form, but {configured.origin} configures {configured.form}",
-            "`schema-factory generate`",
+            generate_command(out_dir),
         )
     ]
 
@@ -167,6 +173,7 @@ def sfa_layer_findings(
     stack_rel: str,
     read: Callable[[str], bytes | None],
     display: Callable[[str], str],
+    out_dir: Path | None = None,
 ) -> list[Problem]:
     """The Unified-LLM stack's own layer, when the stack on disk is of that form."""
     data = read(stack_rel)
@@ -186,7 +193,7 @@ def sfa_layer_findings(
             path=display(stack_rel),
             kind=LAYERS_DISAGREE,
             detail=f"{SFA_STACK} layer disagrees with {schema_display}: " + "; ".join(problems),
-            fix=f"do not edit generated files: put the change in {schema_display}, then `schema-factory generate`",
+            fix=f"do not edit generated files: put the change in {schema_display}, then {generate_command(out_dir)}",
             layer=SFA_STACK,
         )
     ]

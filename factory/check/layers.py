@@ -13,10 +13,11 @@ from __future__ import annotations
 import ast
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from factory import names
-from factory.check.findings import LAYERS_DISAGREE, finding
+from factory.check.findings import LAYERS_DISAGREE, finding, generate_command
 from factory.errors import Problem
 from factory.schema.standard_form import standard_form
 
@@ -279,8 +280,12 @@ def check_layers(
     document: dict[str, Any],
     read: Callable[[str], bytes | None],
     display: Callable[[str], str],
+    out_dir: Path | None = None,
 ) -> list[Problem]:
-    """One finding per layer file that disagrees with its schema; absent files are left to others."""
+    """One finding per layer file that disagrees with its schema; absent files are left to others.
+
+    `out_dir` is the directory being checked: the fix names it (`generate --out DIR`).
+    """
     canonical = Canonical.of(document)
     findings = []
     for layer, rel in layer_paths(canonical.view).items():
@@ -298,7 +303,7 @@ def check_layers(
                     kind=LAYERS_DISAGREE,
                     detail=f"{layer} layer disagrees with {schema_display}: " + "; ".join(problems),
                     fix=f"do not edit generated files: put the change in {schema_display}, then "
-                    "`schema-factory generate`",
+                    f"{generate_command(out_dir)}",
                     layer=layer,
                 )
             )
@@ -306,5 +311,5 @@ def check_layers(
 
     required = {"input": canonical.required("input"), "output": canonical.required("output")}
     stack_rel = layer_paths(canonical.view)[AGENT_STACK]
-    findings.extend(sfa_layer_findings(schema_display, required, stack_rel, read, display))
+    findings.extend(sfa_layer_findings(schema_display, required, stack_rel, read, display, out_dir))
     return findings

@@ -5,7 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from factory.check.findings import EDITED, INVALID, REGENERATE, STALE, CheckReport, finding, unique_sorted
+from factory.check.findings import (
+    EDITED,
+    INVALID,
+    STALE,
+    CheckReport,
+    check_command,
+    finding,
+    regenerate,
+    unique_sorted,
+)
 from factory.errors import Problem
 from factory.check.layers import check_layers
 from factory.check.scan import Snapshot, take_snapshot
@@ -17,7 +26,9 @@ def _fast_layers(snapshot: Snapshot) -> list[Problem]:
     for schema in snapshot.schemas or []:
         document = schema.document()
         if isinstance(document, dict):
-            findings.extend(check_layers(schema.display, document, snapshot.read, snapshot.display))
+            findings.extend(
+                check_layers(schema.display, document, snapshot.read, snapshot.display, snapshot.out_dir)
+            )
     return findings
 
 
@@ -63,7 +74,7 @@ def run_check(paths: list[Path], out_dir: Path, base: str | None = None) -> Chec
         mode = "slow"
     from factory.check.agent_form import form_findings  # the directory's form vs the project's
 
-    findings = findings + form_findings(snapshot.manifest, snapshot.display(MANIFEST_PATH))
+    findings = findings + form_findings(snapshot.manifest, snapshot.display(MANIFEST_PATH), out_dir=out_dir)
     findings = findings + output_schema_findings(paths)
     if base is not None:
         from factory.check.versions import check_versions
@@ -127,5 +138,5 @@ def fast_findings(paths: list[Path], out_dir: Path) -> tuple[Problem, ...]:
     display = snapshot.display(MANIFEST_PATH)
     return (*hand_edits, *(
         finding(display, STALE, f"generated files are not current: {reason}",
-                f"run `schema-factory check` to see each difference, then {REGENERATE} and commit")
+                f"run {check_command(out_dir)} to see each difference, then {regenerate(out_dir)} and commit")
         for reason in snapshot.reasons if reason not in said))

@@ -14,7 +14,21 @@ from pathlib import Path
 from typing import Any
 
 from factory import names
-from factory.check.findings import INVALID, MISSING, ORPHAN, REGENERATE, STALE, UNSAFE_ENTRY, edited, finding
+from factory.check.findings import (
+    INVALID,
+    LAYERS_DISAGREE,
+    MISSING,
+    ORPHAN,
+    STALE,
+    UNSAFE_ENTRY,
+    edited,
+    finding,
+    generate_command,
+    overwrite_refused,
+    regenerate,
+    unowned,
+    with_force,
+)
 from factory.errors import Problem
 from factory.check.layers import check_layers
 from factory.check.scan import Snapshot, sha256, source_key
@@ -52,7 +66,9 @@ def compare_tree(snapshot: Snapshot, paths: list[Path]) -> tuple[list[Problem], 
     if not invalid_keys and snapshot.manifest_current and len(current) >= 2:
         quick = _compare_suspects(snapshot, valid, manifest, current)
         if quick:
-            return findings + quick + _layers(snapshot, valid, manifest, current), len(loaded)
+            return _force_layers(findings + quick + _layers(snapshot, valid, manifest, current), out_dir), len(
+                loaded
+            )
 
     tree, entries = generate_tree(valid, out_dir)
     recorded_files: dict[str, Any] = manifest["files"]
@@ -81,18 +97,27 @@ def compare_tree(snapshot: Snapshot, paths: list[Path]) -> tuple[list[Problem], 
         on_disk = snapshot.read(manifest_rel)
         display = snapshot.display(manifest_rel)
         if on_disk is None and tree.files:
-            findings.append(finding(display, MISSING, "the manifest is absent", REGENERATE))
+            findings.append(finding(display, MISSING, "the manifest is absent", regenerate(out_dir)))
         elif on_disk is not None and on_disk != expected and not findings:
             findings.append(
                 finding(
                     display,
                     STALE,
                     "the manifest does not match the generated files or schemas",
-                    REGENERATE,
+                    regenerate(out_dir),
                     diff=unified_diff(on_disk, expected, display),
                 )
             )
-    return findings, len(loaded)
+    return _force_layers(findings, out_dir), len(loaded)
+
+
+def _force_layers(findings: list[Problem], out_dir: Path) -> list[Problem]:
+    """A layer finding on a file `generate` refuses (edited, or not ours): its fix needs `--force` too."""
+    refused = {item.file for item in findings if overwrite_refused(item)}
+    return [
+        with_force(item, out_dir) if item.kind == LAYERS_DISAGREE and item.file in refused else item
+        for item in findings
+    ]
 
 
 def _compare_suspects(
@@ -160,15 +185,39 @@ def _compare_suspects(
                     snapshot.display(rel),
                     MISSING,
                     f"{', '.join(sources_of[rel])} generates this file but it is absent",
-                    REGENERATE,
+                    regenerate(snapshot.out_dir),
                 )
             )
         elif not intact(rel):
-            findings.append(edited(snapshot.display(rel), sources_of[rel]))
+            findings.append(edited(snapshot.display(rel), sources_of[rel], out_dir=snapshot.out_dir))
+    unlisted = {rel for rel in snapshot.generated if rel not in recorded_files}
+    if unlisted & _paths_generated(valid):
+        # A file the manifest does not list at a path a schema generates is in the way (generate refuses
+        # it), not a stray: the full tree says which schema generates it and what.
+        return []
     for rel in snapshot.generated:
         if rel not in expected:
             findings.append(_orphan(snapshot, rel, recorded_files.get(rel)))
     return findings
+
+
+def _paths_generated(valid: list[Any]) -> set[str]:
+    """The paths the schemas generate, from their names alone (nothing rendered)."""
+    from factory.emit.orchestrator_tool_specs import ORCHESTRATOR_TOOL_SPECS_PATH
+    from factory.emit.output_schema_file import output_schema_path
+
+    paths = {names.APP_PATH, names.CDK_JSON_PATH, ORCHESTRATOR_TOOL_SPECS_PATH}
+    for item in valid:
+        schema = item.schema
+        paths |= {
+            names.stack_path(schema),
+            names.template_path(schema),
+            names.tool_specs_path(schema),
+            names.batch_mapping_path(schema),
+            names.agent_record_path(schema),
+            output_schema_path(schema),
+        }
+    return paths
 
 
 def unsafe_findings(snapshot: Snapshot) -> list[Problem]:
@@ -176,7 +225,7 @@ def unsafe_findings(snapshot: Snapshot) -> list[Problem]:
     display = snapshot.display(names.MANIFEST_PATH)
     fix = (
         "remove the entry (a hand or merge edit of MANIFEST.json); "
-        "`schema-factory generate` rewrites the manifest without it"
+        f"{generate_command(snapshot.out_dir)} rewrites the manifest without it"
     )
     files = [
         finding(
@@ -200,19 +249,33 @@ def unsafe_findings(snapshot: Snapshot) -> list[Problem]:
 
 
 def _compare_file(snapshot: Snapshot, rel: str, data: bytes, sources: list[str], entry: Any) -> list[Problem]:
+    """A generated file against the bytes the schemas generate now, judged as `generate` judges ownership.
+
+    `generate` overwrites a file only when the manifest lists it with the hash
+    of its current bytes (`factory.output.overwrite_refusal`), so a file the
+    manifest does not list is not plainly stale: its fix needs `--force`.
+    """
     display = snapshot.display(rel)
+    out_dir = snapshot.out_dir
     on_disk = snapshot.read(rel)
     if on_disk is None:
-        return [finding(display, MISSING, f"{', '.join(sources)} generates this file but it is absent", REGENERATE)]
+        return [
+            finding(display, MISSING, f"{', '.join(sources)} generates this file but it is absent", regenerate(out_dir))
+        ]
     if on_disk == data:
         return []
-    recorded = entry.get("sha256") if isinstance(entry, dict) else None
     diff = unified_diff(on_disk, data, display)
-    if recorded is not None and recorded != sha256(on_disk):
-        return [edited(display, sources, diff)]
+    if not isinstance(entry, dict):
+        return [unowned(display, sources, diff, out_dir)]
+    if entry.get("sha256") != sha256(on_disk):
+        return [edited(display, sources, diff, out_dir)]
     return [
         finding(
-            display, STALE, f"out of date: {', '.join(sources)} now generates different content", REGENERATE, diff=diff
+            display,
+            STALE,
+            f"out of date: {', '.join(sources)} now generates different content",
+            regenerate(out_dir),
+            diff=diff,
         )
     ]
 
@@ -226,7 +289,7 @@ def _orphan(snapshot: Snapshot, rel: str, entry: Any) -> Problem:
             display,
             ORPHAN,
             f"once generated from {', '.join(map(str, sources))}, but edited since (its hash differs "
-            "from the manifest's), so `schema-factory generate` leaves it",
+            f"from the manifest's), so {generate_command(snapshot.out_dir)} leaves it",
             "delete it if you no longer need it",
         )
     if sources:
@@ -237,7 +300,7 @@ def _orphan(snapshot: Snapshot, rel: str, entry: Any) -> Problem:
             if gone
             else f"{', '.join(sources)} no longer generates this file"
         )
-        return finding(display, ORPHAN, detail, f"{REGENERATE}, which removes it")
+        return finding(display, ORPHAN, detail, f"{regenerate(snapshot.out_dir)}, which removes it")
     return finding(
         display,
         ORPHAN,
@@ -259,5 +322,7 @@ def _layers(snapshot: Snapshot, valid: list[Any], manifest: dict[str, Any], curr
         if not isinstance(entry, dict) or entry.get("sha256") != current.get(key):
             continue
         document = json.loads(item.source.data.decode("utf-8-sig"))
-        findings.extend(check_layers(item.source.display, document, snapshot.read, snapshot.display))
+        findings.extend(
+            check_layers(item.source.display, document, snapshot.read, snapshot.display, snapshot.out_dir)
+        )
     return findings

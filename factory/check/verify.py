@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from factory.check.findings import MISSING, ORPHAN, REGENERATE, edited, finding
+from factory.check.findings import MISSING, ORPHAN, edited, finding, regenerate
 from factory.errors import Problem
 from factory.names import MANIFEST_PATH
 from factory.project_files import display_path, read_manifest, sha256, unsafe_manifest_path
@@ -36,31 +36,32 @@ def verify_generated_files(out_dir: Path, rels: list[str]) -> Verified:
     base = display_path(out_dir)
     show = (lambda rel: rel) if base == "." else (lambda rel: f"{base}/{rel}")
     manifest = read_manifest(out_dir)
+    fix = regenerate(out_dir)
     if manifest is None:
         return Verified({}, (finding(show(MANIFEST_PATH), MISSING, "no readable manifest, so no generated file "
-                                     "can be vouched for", REGENERATE),))
+                                     "can be vouched for", fix),))
     data: dict[str, bytes] = {}
     findings: list[Problem] = []
     for rel in rels:
         entry = manifest["files"].get(rel)
         if unsafe_manifest_path(rel) is not None or not isinstance(entry, dict):
             findings.append(finding(show(rel), ORPHAN, "not a file MANIFEST.json lists as generated",
-                                    f"{REGENERATE}; nothing but `generate` writes under the output directory"))
+                                    f"{fix}; nothing but `generate` writes under the output directory"))
             continue
         path = out_dir / rel
         if not path.resolve().is_relative_to(out_dir.resolve()):
             findings.append(finding(show(rel), ORPHAN, "resolves outside the output directory (a symlink)",
-                                    f"delete it, then {REGENERATE}"))
+                                    f"delete it, then {fix}"))
             continue
         try:
             content = path.read_bytes()
         except OSError:
-            findings.append(finding(show(rel), MISSING, "generated file is absent or unreadable", REGENERATE))
+            findings.append(finding(show(rel), MISSING, "generated file is absent or unreadable", fix))
             continue
         if entry.get("sha256") != sha256(content):
             recorded = entry.get("sources")
             sources = [str(source) for source in recorded] if isinstance(recorded, list) else ["its schema"]
-            findings.append(edited(show(rel), sources))
+            findings.append(edited(show(rel), sources, out_dir=out_dir))
             continue
         data[rel] = content
     return Verified(data, tuple(findings))

@@ -68,12 +68,12 @@ def registry_options(function: Callable[..., Any]) -> Callable[..., Any]:
     """
 
     def wrapper(**kwargs: Any) -> Any:
-        from factory.registry.options import RegistryOptions
+        from factory.registry.options import RegistryOptions, batch_registry_flags
 
         env, backend, path, endpoint, table = (kwargs.pop(key) for key in REGISTRY_KEYS)
         kwargs["registry"] = None if backend == "none" else RegistryOptions(
             env, backend, kwargs.get("region"), kwargs.get("profile"), endpoint, agent_table=table,
-            registry_file=path)
+            registry_file=path, flags=batch_registry_flags("region" in kwargs))  # a fix names our own flags
         return function(**kwargs)
 
     wrapper.__name__, wrapper.__doc__ = function.__name__, function.__doc__

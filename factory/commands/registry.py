@@ -81,7 +81,8 @@ def register(paths: tuple[Path, ...], generated_dir: Path, create_tables: bool, 
     """Register each schema's browser template, agent record and tools (default schemas/).
 
     Records come from the generated files, which the check's fast path must
-    find current. A registered version is immutable: identical content again
+    find current; naming only output-schema files (`schemas/<agent>.yaml`)
+    registers just those and needs no generated tree. A registered version is immutable: identical content again
     is `unchanged`; different content is refused (bump the version). Exit 1 on
     any conflict; a run with a conflict writes nothing. A ToolRegistry item
     another writer owns (its author is not schema-factory) is kept as it is,
@@ -96,17 +97,21 @@ def register(paths: tuple[Path, ...], generated_dir: Path, create_tables: bool, 
     from factory.registry.sources import (
         ORCHESTRATOR_TOOL_SPECS,
         foreign_output_schemas,
+        our_agent_names,
         read_generated_records,
         read_orchestrator_tools,
     )
 
     registry = _open_registry(options)
-    # `register schemas/x.yaml` registers only that output schema; our records still say which agents are ours.
     canonical, yaml_files = split_paths(list(paths))
-    records = read_generated_records(canonical, generated_dir)
-    others = foreign_output_schemas(list(paths), {record.agent["agent_name"] for record in records})
     if yaml_files and not canonical:
+        # `register schemas/x.yaml` registers only that output schema, wherever it is: no generated tree
+        # need be current; its manifest (if any) only says which agents are ours.
         records = []
+        others = foreign_output_schemas(list(paths), our_agent_names(generated_dir))
+    else:
+        records = read_generated_records(canonical, generated_dir)
+        others = foreign_output_schemas(list(paths), {record.agent["agent_name"] for record in records})
     if create_tables and not dry_run:
         registry.create_tables()
     registered_at = now_iso()

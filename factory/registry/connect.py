@@ -26,15 +26,17 @@ BACKENDS = ("auto", "dynamodb", "sqlite")
 
 def open_registry(options: RegistryOptions, notice: Callable[[str], None]) -> Registry:
     """The registry the options name; without --env, `local` unless AWS is configured (then `dev`)."""
+    flags = options.flags
     if options.backend not in BACKENDS:
-        raise FactoryError(Problem("--backend", "$", "backend", f"unknown backend {options.backend!r}",
+        raise FactoryError(Problem(flags.backend, "$", "backend", f"unknown backend {options.backend!r}",
                                    f"one of {', '.join(BACKENDS)}"))
     env_name = options.env_name
     if env_name is not None:
         check_env_name(env_name)
     if env_name == LOCAL_ENV and (options.backend == "dynamodb" or options.endpoint_url):
-        raise FactoryError(Problem("--env", "$", "env-name", "--env local is the embedded registry file, not DynamoDB",
-                                   "pick another env name (e.g. --env dev) for DynamoDB"))
+        raise FactoryError(Problem(flags.env, "$", "env-name",
+                                   f"{flags.env} local is the embedded registry file, not DynamoDB",
+                                   f"pick another env name (e.g. {flags.env} dev) for DynamoDB"))
     use_sqlite = options.backend == "sqlite" or env_name == LOCAL_ENV
     if options.backend == "auto" and not use_sqlite and not has_aws_configuration(options.profile,
                                                                                     options.endpoint_url):
@@ -52,6 +54,7 @@ def open_registry(options: RegistryOptions, notice: Callable[[str], None]) -> Re
         env_name=env_name, region=options.region, profile=options.profile,
         endpoint_url=options.endpoint_url, template_table=options.template_table,
         agent_table=options.agent_table, tool_table=options.tool_table, page_size=options.page_size,
+        flags=flags,
     ), notice=notice)
 
 

@@ -28,7 +28,8 @@ from botocore.exceptions import (
 )
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
-from factory.errors import AWS_REGION_HINT, FactoryError, Problem
+from factory.errors import FactoryError, Problem
+from factory.registry.options import REGISTRY_COMMAND_FLAGS, RegistryFlags
 from factory.registry.protocol import SUMMARY_ATTRIBUTES, Kind
 from factory.registry.records import Key, Stored, StoredTool, author_of, semantic_order, to_decimal
 from factory.registry.tables import (
@@ -46,9 +47,10 @@ BATCH_GET_MAX_KEYS = 100
 KEY_KINDS: tuple[Kind, ...] = ("template", "agent")  # the tables whose items carry a version
 # Attribute names DynamoDB reserves, as the placeholders our expressions use.
 RESERVED_WORDS = {"status": "#st", "version": "#v"}
+# Only `register` creates tables, so the fix names it whichever command found the table missing.
 MISSING_TABLE_HINT = (
-    "run the command again with --create-tables (dev endpoints), or deploy the shared stack "
-    "with the registry tables (factory/infra/registry_tables.py)"
+    "create the tables with `schema-factory register --create-tables` (dev endpoints), or deploy the shared "
+    "stack with the registry tables (factory/infra/registry_tables.py)"
 )
 INDEX_HINT = "the command reads the base table where an index is absent; report this if it still fails"
 
@@ -65,6 +67,7 @@ class DynamoSettings:
     agent_table: str | None = None
     tool_table: str | None = None
     page_size: int | None = None
+    flags: RegistryFlags = REGISTRY_COMMAND_FLAGS  # the calling command's flags, named by the fixes
     max_attempts: int = 3  # in all, the first try included: bounds the wait on a dead endpoint
     connect_timeout: float = 3.0
     read_timeout: float = 20.0
@@ -100,9 +103,10 @@ class DynamoRegistry:
         region = settings.region or self.session.region_name
         if region is None and settings.endpoint_url:
             region = "us-east-1"  # local endpoints ignore it, but request signing needs one
+        flags = settings.flags
         if region is None:
-            raise FactoryError(Problem("--region", "$", "aws-region", "no AWS region configured",
-                                       f"{AWS_REGION_HINT}, or use --env local"))
+            raise FactoryError(Problem(flags.region or "AWS_DEFAULT_REGION", "$", "aws-region",
+                                       "no AWS region configured", f"{flags.region_fix()}, or use {flags.env} local"))
         self.region = region
         config = Config(
             retries={"mode": "adaptive", "total_max_attempts": settings.max_attempts},
@@ -113,8 +117,9 @@ class DynamoRegistry:
             self.client = self.session.client("dynamodb", region_name=region,
                                               endpoint_url=settings.endpoint_url, config=config)
         except (BotoCoreError, ValueError) as err:
-            raise FactoryError(Problem("--endpoint-url", "$", "aws-client", str(err),
-                                       "check --endpoint-url and --region")) from None
+            raise FactoryError(Problem(flags.endpoint_url, "$", "aws-client", str(err),
+                                       f"check {flags.endpoint_url}" + (f" and {flags.region}" if flags.region
+                                                                        else ""))) from None
         self.tables = {
             "template": settings.template_table or TEMPLATE_TABLE.table_name(settings.env_name),
             "agent": settings.agent_table or AGENT_TABLE.table_name(settings.env_name),
@@ -135,13 +140,14 @@ class DynamoRegistry:
         """Turn botocore's failures into problems that say what to do."""
         tables = " or ".join(self.tables[kind] for kind in kinds or ("template", "agent"))
         where = self.settings.endpoint_url or f"DynamoDB in {self.region}"
+        flags = self.settings.flags
         try:
             yield
         except (NoCredentialsError, PartialCredentialsError) as err:
             raise FactoryError(Problem(where, "$", "aws-credentials", str(err),
-                                       "configure AWS credentials or use --env local")) from None
+                                       f"configure AWS credentials or use {flags.env} local")) from None
         except NoRegionError as err:
-            raise FactoryError(Problem(where, "$", "aws-region", str(err), "pass --region")) from None
+            raise FactoryError(Problem(where, "$", "aws-region", str(err), flags.region_fix())) from None
         except ClientError as err:
             error = err.response.get("Error", {})
             code, message = error.get("Code", "ClientError"), error.get("Message", str(err))
@@ -159,7 +165,9 @@ class DynamoRegistry:
                                        "check the table, your permissions and the request")) from None
         except (BotoConnectionError, HTTPClientError) as err:
             raise FactoryError(Problem(where, "$", "unreachable", f"cannot reach DynamoDB: {err}",
-                                       "check --endpoint-url, --region and the network")) from None
+                                       f"check {flags.endpoint_url}, "
+                                       + (f"{flags.region} " if flags.region else "the AWS region ")
+                                       + "and the network")) from None
         except BotoCoreError as err:
             raise FactoryError(Problem(where, "$", "aws", f"request to {tables} failed: {err}",
                                        "check your AWS configuration")) from None

@@ -12,6 +12,7 @@ jsonschema): a clean tree is vouched for by hashes alone.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +62,7 @@ def read_generated_records(paths: list[Path], generated_dir: Path) -> list[Recor
     manifest_display = display_path(generated_dir / MANIFEST_PATH)
     # As `check` judges it: a tree generated in another form than the project configures is stale.
     findings = list(fast_findings(paths, generated_dir)) + form_findings(read_manifest(generated_dir),
-                                                                          manifest_display)
+                                                                          manifest_display, out_dir=generated_dir)
     if findings:
         raise FactoryError(list(findings))
     files = expand_schema_files(paths or [DEFAULT_SCHEMA_DIR]) or []
@@ -80,6 +81,24 @@ def read_generated_records(paths: list[Path], generated_dir: Path) -> list[Recor
         output_schema = generated_output_schema(generated_dir, agent["agent_name"]) if registrar is None else None
         found.append(RecordPair(display_path(path), template, agent, tools, output_schema, registrar))
     return found
+
+
+OUR_AGENT_FILE = re.compile(r"(?:registry/agents/(?P<record>[a-z][a-z0-9-]*)\.json|"
+                            r"output_schemas/(?P<schema>[a-z][a-z0-9-]*)\.yaml)")
+
+
+def our_agent_names(generated_dir: Path) -> set[str]:
+    """The agents `generated_dir`'s manifest lists files of: ours, whether or not the tree is current.
+
+    `register schemas/<agent>.yaml` registers only output schemas; it needs no
+    current tree, only to know which agents this factory makes (their output
+    schema comes with their own records). No manifest: none are ours.
+    """
+    manifest = read_manifest(generated_dir)
+    if manifest is None:
+        return set()
+    found = (OUR_AGENT_FILE.fullmatch(rel) for rel in manifest["files"] if isinstance(rel, str))
+    return {match.group("record") or match.group("schema") for match in found if match}
 
 
 def generated_output_schema(generated_dir: Path, agent_name: str) -> dict[str, Any] | None:
@@ -121,5 +140,6 @@ def read_orchestrator_tools(generated_dir: Path) -> list[dict[str, Any]]:
     return [existing_tool_form(tool) for tool in specs.get("anthropic") or []]
 
 
-__all__ = ["ORCHESTRATOR_TOOL_SPECS", "STACK_REGISTERS_AGENT", "agent_registrar", "foreign_output_schemas", "generated_output_schema", "read_generated_records",
+__all__ = ["ORCHESTRATOR_TOOL_SPECS", "STACK_REGISTERS_AGENT", "agent_registrar", "foreign_output_schemas", "generated_output_schema", "our_agent_names",
+           "read_generated_records",
            "read_orchestrator_tools"]

@@ -191,3 +191,48 @@ def test_naming_one_output_schema_file_registers_only_it(backend: str, where: li
     registry = open_registry(backend, where)
     assert registry.latest("agent", "energy-tariff-quotes-agent") is None
     assert registry.get(Key("agent", "classify-ticket", "2.1.0")) is not None
+
+
+def _sqlite(project: Path) -> list[str]:
+    return ["--env", ENV, "--backend", "sqlite", "--registry-file", str(project / "registry.sqlite"), "--no-arn"]
+
+
+@pytest.mark.parametrize("tree", ["absent", "stale"])
+def test_an_output_schema_file_registers_wherever_it_is(project: Path, tree: str) -> None:
+    """`register elsewhere/<agent>.yaml` needs no current generated tree (docs/generic-mapping.md: "once,
+    wherever the file is"); it used to be refused by the tree check, whose fix (`generate`) then looped."""
+    import shutil
+
+    if tree == "absent":
+        shutil.rmtree(project / "generated")
+        shutil.rmtree(project / "schemas")
+    else:
+        schema = project / "schemas" / "energy_tariff_quotes.json"
+        schema.write_text(schema.read_text().replace('"description": "', '"description": "changed ', 1))
+    (project / "elsewhere").mkdir()
+    (project / "elsewhere" / "classify-ticket.yaml").write_text(OTHER, "utf-8")
+    result = run("register", *_sqlite(project), "--json", "elsewhere/classify-ticket.yaml")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["results"] == [] and [r["agent_name"] for r in report["output_schemas"]] == ["classify-ticket"]
+    item = SqliteRegistry(ENV, project / "registry.sqlite").get(Key("agent", "classify-ticket", "2.1.0"))
+    assert item is not None and json.loads(item["output_schema"])["agent"] == "classify-ticket"
+
+
+def test_an_output_schema_file_of_our_own_agent_is_left_to_its_records(project: Path) -> None:
+    """Which agents are ours is read from the manifest, current or not: ours travel with our records."""
+    schema = project / "schemas" / "energy_tariff_quotes.json"
+    schema.write_text(schema.read_text().replace('"description": "', '"description": "changed ', 1))  # stale tree
+    ours = project / "generated" / "output_schemas" / "energy-tariff-quotes-agent.yaml"
+    result = run("register", *_sqlite(project), "--json", ours.relative_to(project).as_posix())
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["output_schemas"] == []
+    assert SqliteRegistry(ENV, project / "registry.sqlite").latest("agent", "energy-tariff-quotes-agent") is None
+
+
+def test_naming_a_canonical_schema_still_needs_a_current_tree(project: Path) -> None:
+    schema = project / "schemas" / "energy_tariff_quotes.json"
+    schema.write_text(schema.read_text().replace('"description": "', '"description": "changed ', 1))
+    result = run("register", *_sqlite(project), "schemas/energy_tariff_quotes.json")
+    assert result.exit_code == 1
+    assert "generated files are not current" in result.output
