@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from factory.check.findings import generate_command
 from factory.errors import FactoryError, Problem
 from factory.runtime.mapping_choice import Target
 
@@ -87,7 +88,7 @@ def _lookup_record(name: str, generated_dir: Path) -> tuple[Path, dict[str, Any]
 
 
 def unknown_agent(name: str, generated_dir: Path, known: list[str], extra_hint: str = "") -> FactoryError:
-    hint = ("known agents: " + ", ".join(known)) if known else "run `schema-factory generate` first"
+    hint = ("known agents: " + ", ".join(known)) if known else f"run {generate_command(generated_dir)} first"
     return FactoryError(Problem((generated_dir / RECORDS_DIR).as_posix(), "$", "agent-unknown",
                                 f"no agent named {name!r}", hint + extra_hint))
 
@@ -122,7 +123,7 @@ def resolve_agent(name: str, generated_dir: Path) -> AgentSpec:
     extraction = found.get("extraction_name")
     if not isinstance(extraction, str) or not _EXTRACTION_NAME.match(extraction):
         raise FactoryError(Problem(path.as_posix(), "$.extraction_name", "agent-record",
-                                   f"not an extraction name: {extraction!r}", "run `schema-factory generate`"))
+                                   f"not an extraction name: {extraction!r}", f"run {generate_command(generated_dir)}"))
     record_rel, mapping_rel = f"{RECORDS_DIR}/{path.name}", f"{MAPPINGS_DIR}/{extraction}.yaml"
     verified = verify_generated_files(generated_dir, [record_rel, mapping_rel])
     if not verified.clean:
