@@ -63,7 +63,8 @@ def repo(project: Path) -> Path:
     """A step-functions-agent checkout as cwd: its app.py, its own agent stacks, our schemas."""
     (project / "app.py").write_text(EXISTING_APP, "utf-8")
     (project / "stacks" / "agents").mkdir(parents=True)
-    (project / "stacks" / "agents" / "sql_agent_unified_llm_stack.py").write_text("# theirs\n", "utf-8")
+    for module in ("sql_agent_unified_llm_stack", "travel_time_checker_structured_stack"):  # as app.py imports
+        (project / "stacks" / "agents" / f"{module}.py").write_text("# theirs\n", "utf-8")
     shutil.copy(SCHEMAS_DIR / f"{BT}.json", project / "schemas" / f"{BT}.json")
     return project
 
@@ -255,3 +256,26 @@ def test_hostile_text_stays_data() -> None:
     assert all("\n" not in line and "\r" not in line for line in lines)
     # The class body's names come from the extraction name only.
     assert [node.name for node in module.classes()] == ["HostileTextStack"]
+
+
+def test_check_names_an_app_import_of_a_stack_that_is_gone(repo: Path) -> None:
+    """Renaming a schema prunes its stack module, but app.py still imports it and `cdk synth` would fail:
+    the check names the line, and the fix (remove it; --edit-app adds the current stack) makes it clean."""
+    assert run("generate", "--form", "step-functions-agent", "--out", ".", "--edit-app")[0] == 0
+    schema_path = repo / "schemas" / f"{BT}.json"
+    document = json.loads(schema_path.read_text("utf-8"))
+    document["extraction_name"] = "bt_wholesale_check"
+    schema_path.unlink()
+    (repo / "schemas" / "bt_wholesale_check.json").write_text(json.dumps(document), "utf-8")
+    code, out = run("generate", "--out", ".")
+    assert code == 0 and f"removed {BT_STACK}" in out, out
+    code, out = run("check", "--out", ".")
+    assert code == 1, out
+    assert "app.py: stale: line" in out and f"imports stacks.agents.{BT}_stack, whose module is not there" in out
+    app = repo / "app.py"
+    app.write_text("".join(line for line in app.read_text("utf-8").splitlines(keepends=True)
+                           if "BroadbandAvailabilityBtWholesaleStack" not in line
+                           and "broadband_availability_bt_wholesale_agent" not in line), "utf-8")
+    assert run("generate", "--out", ".", "--edit-app")[0] == 0
+    code, out = run("check", "--out", ".")
+    assert code == 0, out

@@ -71,6 +71,43 @@ def form_findings(
     ]
 
 
+APP_FILE = "app.py"
+STACKS_PACKAGE = "stacks.agents"
+
+
+def app_import_findings(manifest: dict[str, Any] | None, out_dir: Path | None) -> list[Problem]:
+    """In the step-functions-agent form: the repository's app.py imports no agent stack module that is gone.
+
+    Renaming or removing a schema prunes its stack module, but the line that
+    `--edit-app` (or the person) added to app.py stays; `cdk synth` then fails
+    on the import. The check says so here, naming the line, before a deploy does.
+    """
+    if manifest is None or out_dir is None or recorded_form(manifest) != STEP_FUNCTIONS_AGENT:
+        return []
+    app = out_dir / APP_FILE
+    try:
+        tree = ast.parse(app.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+        return []  # no app.py, or one that is not Python: not ours to judge
+    prefix = STACKS_PACKAGE + "."
+    display = app.as_posix()
+    problems = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.ImportFrom) or node.level or not (node.module or "").startswith(prefix):
+            continue
+        module = (node.module or "")[len(prefix):]
+        if "." in module or (out_dir / "stacks" / "agents" / f"{module}.py").is_file():
+            continue
+        problems.append(finding(
+            display, STALE,
+            f"line {node.lineno} imports {node.module}, whose module is not there (its schema was removed "
+            "or renamed)",
+            f"remove that import and the stack it creates from {APP_FILE}; "
+            f"{generate_command(out_dir)[:-1]} --edit-app` adds the current ones",
+        ))
+    return problems
+
+
 def _module_constants(source: str) -> dict[str, ast.expr]:
     module = ast.parse(source)
     constants: dict[str, ast.expr] = {}

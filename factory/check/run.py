@@ -72,9 +72,10 @@ def run_check(paths: list[Path], out_dir: Path, base: str | None = None) -> Chec
 
         findings, count = compare_tree(snapshot, paths)
         mode = "slow"
-    from factory.check.agent_form import form_findings  # the directory's form vs the project's
+    from factory.check.agent_form import app_import_findings, form_findings  # the directory's form
 
     findings = findings + form_findings(snapshot.manifest, snapshot.display(MANIFEST_PATH), out_dir=out_dir)
+    findings = findings + app_import_findings(snapshot.manifest, out_dir)
     findings = findings + output_schema_findings(paths)
     if base is not None:
         from factory.check.versions import check_versions
