@@ -351,6 +351,18 @@ def test_the_original_mappings_drive_the_local_engine_too(tmp_path: Path, monkey
     assert unknown["ok"] is False and "no_such_field" in unknown["error"]
 
 
+def _local_tools(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The tools on the local engine with the example agent, as an operator sets them; the agent's call log."""
+    log = tmp_path / "calls.jsonl"
+    for key, value in {"SCHEMA_FACTORY_GENERATED": str(REPO / "generated"),
+                       "SCHEMA_FACTORY_RESULTS": str(tmp_path / "store.sqlite"), "SCHEMA_FACTORY_TOOL_ROOT": str(tmp_path),
+                       "SCHEMA_FACTORY_INVOKE": "examples.example_agent:invoke",
+                       "EXAMPLE_AGENT_CALL_LOG": str(log)}.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(REPO)
+    return log
+
+
 def test_generate_takes_every_input_of_the_original_and_its_config_runs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -359,13 +371,7 @@ def test_generate_takes_every_input_of_the_original_and_its_config_runs(
     original input_mapper.py lines 200-250: concat {columns, separator}, template {template, variables:
     {placeholder: column}}). They are taken, put where our config keeps them, and the config runs: the
     agent receives the static value and the built fields."""
-    log = tmp_path / "calls.jsonl"
-    for key, value in {"SCHEMA_FACTORY_GENERATED": str(REPO / "generated"),
-                       "SCHEMA_FACTORY_RESULTS": str(tmp_path / "store.sqlite"), "SCHEMA_FACTORY_TOOL_ROOT": str(tmp_path),
-                       "SCHEMA_FACTORY_INVOKE": "examples.example_agent:invoke",
-                       "EXAMPLE_AGENT_CALL_LOG": str(log)}.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.chdir(REPO)
+    log = _local_tools(tmp_path, monkeypatch)
     csv_path = write_addresses(tmp_path / "local.csv", 3)
     generated = call_tool("generate_batch_config", {
         "csv_path": str(csv_path), "agent_name": AGENT, "include_original": False, "add_metadata": True,
@@ -427,13 +433,7 @@ def test_generates_input_mapping_passed_on_whole_keeps_its_prompt_statics_and_tr
 ) -> None:
     """execute_batch.py (ffef93d) forwards the input_mapping it is given whole; a caller that passes
     generate_batch_config's config.input_mapping on as `input_mapping` loses nothing of it."""
-    log = tmp_path / "calls.jsonl"
-    for key, value in {"SCHEMA_FACTORY_GENERATED": str(REPO / "generated"),
-                       "SCHEMA_FACTORY_RESULTS": str(tmp_path / "store.sqlite"), "SCHEMA_FACTORY_TOOL_ROOT": str(tmp_path),
-                       "SCHEMA_FACTORY_INVOKE": "examples.example_agent:invoke",
-                       "EXAMPLE_AGENT_CALL_LOG": str(log)}.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.chdir(REPO)
+    log = _local_tools(tmp_path, monkeypatch)
     csv_path = write_addresses(tmp_path / "local.csv", 2)
     generated = call_tool("generate_batch_config", {
         "csv_path": str(csv_path), "agent_name": AGENT, "static_values": {"full_address": "n/a"},
