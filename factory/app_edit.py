@@ -10,16 +10,15 @@ nothing added, so a second run changes nothing. Only `<out>/app.py` is touched.
 
 from __future__ import annotations
 
-import os
 import re
 import stat
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from factory import rules
 from factory.emit.sfa_agent_stack import AppLines
 from factory.errors import FactoryError, Problem
+from factory.output import write_atomically
 
 APP_FILE = "app.py"
 _AGENT_IMPORT = re.compile(r"^from stacks\.agents\.\S+ import ")
@@ -117,15 +116,6 @@ def edit_app(out_dir: Path, wanted: list[AppLines]) -> AppEdit:
     result = AppEdit(path, imports, stacks)
     if result.changed:
         data = newline.join(edited) + (newline if original.endswith(("\n", "\r")) else "")
-        # The temporary file is created 0600; the edited app.py keeps the mode it had (0755 stays 0755).
-        mode = stat.S_IMODE(path.stat().st_mode)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-                handle.write(data)
-            os.chmod(tmp, mode)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        # the edited app.py keeps the mode it had (0755 stays 0755)
+        write_atomically(path, data.encode("utf-8"), stat.S_IMODE(path.stat().st_mode))
     return result

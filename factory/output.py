@@ -87,11 +87,12 @@ def _umask() -> int:
     return mask
 
 
-def _write_atomically(path: Path, data: bytes, mode: int) -> None:
+def write_atomically(path: Path, data: bytes, mode: int) -> None:
     """Readers see the old file or the new one, never half of one.
 
-    The temporary file is created 0600; it gets the mode an ordinary write
-    would give (0666 less the umask) before it takes the target's name.
+    The temporary file is created 0600; it gets `mode` (for a new file the
+    mode an ordinary write would give, 0666 less the umask; for a file
+    edited in place its own) before it takes the target's name.
     """
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -297,7 +298,7 @@ def write_tree(
             if target.is_file() and not target.is_symlink() and target.read_bytes() == data:
                 report.unchanged.append(rel)
                 continue
-            _write_atomically(target, data, mode)
+            write_atomically(target, data, mode)
             report.written.append(rel)
         sources = schema_dirs(out_dir, [schema.path for schema in schemas])
         for rel, entry in sorted(previous["files"].items(), key=lambda item: str(item[0])):
