@@ -260,7 +260,7 @@ def _transformations(given: Any) -> list[dict[str, Any]]:
     placeholder is replaced by its column. Every result is checked as a config's
     transformations are.
     """
-    from factory.runtime.input_mapper import _TEMPLATE_PLACEHOLDER, MappingConfigError, check_transformation
+    from factory.runtime.input_mapper import TEMPLATE_PLACEHOLDER, MappingConfigError, check_transformation
 
     specs: list[dict[str, Any]] = []
     if isinstance(given, list):
@@ -283,7 +283,7 @@ def _transformations(given: Any) -> list[dict[str, Any]]:
                 template = config.get("template", "")
                 if not isinstance(template, str):
                     raise ValueError(f"{where}: config.template must be text")
-                specs.append({"field": field, "type": kind, "template": _TEMPLATE_PLACEHOLDER.sub(column, template)})
+                specs.append({"field": field, "type": kind, "template": TEMPLATE_PLACEHOLDER.sub(column, template)})
             else:
                 keys = ("columns", "separator") if kind == "concat" else ("column", "path")
                 specs.append({"field": field, "type": kind, **{k: config[k] for k in keys if k in config}})

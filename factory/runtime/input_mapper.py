@@ -57,7 +57,7 @@ from factory.runtime.value_checks import (
 from factory.runtime.vocabulary import FALSE_WORDS, TRUE_WORDS, parse_integer, parse_number
 
 TRANSFORMATION_TYPES = ("concat", "template", "jsonpath")
-_TEMPLATE_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+TEMPLATE_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 _JSONPATH_TOKEN = re.compile(r"\.([A-Za-z_][\w-]*)|\[(-?\d+)\]|\['([^']*)'\]|\[\"([^\"]*)\"\]")
 
 
@@ -325,7 +325,7 @@ def _concat(spec: dict[str, Any]) -> Transform:
 
 def _template(spec: dict[str, Any]) -> Transform:
     """`{column}` placeholders split out once into a str.format pattern over the cells."""
-    pieces = _TEMPLATE_PLACEHOLDER.split(spec["template"])
+    pieces = TEMPLATE_PLACEHOLDER.split(spec["template"])
     literals, columns, field = pieces[0::2], pieces[1::2], spec["field"]
     if not columns:
         text = pieces[0]
@@ -395,10 +395,10 @@ def _prompt_builder(mapping: dict[str, Any], section: dict[str, Any]) -> Callabl
     template = section.get("prompt_template") or mapping.get("prompt_template")
     if template:
         if not isinstance(template, str):  # refused by re when the first row is built, as it always was
-            return lambda data: _TEMPLATE_PLACEHOLDER.sub(
+            return lambda data: TEMPLATE_PLACEHOLDER.sub(
                 lambda match: _text(data.get(match.group(1))), template
             )
-        pieces = _TEMPLATE_PLACEHOLDER.split(template)
+        pieces = TEMPLATE_PLACEHOLDER.split(template)
         literals, names = pieces[0::2], pieces[1::2]
         tail = list(zip(names, literals[1:]))
 
