@@ -133,9 +133,7 @@ def owner_known_alive(info: BatchInfo) -> bool:
     start times were kept, or on a system that does not tell them, has only its
     pid, which after a reboot may be any process; such a batch can be resumed.
     """
-    if info.owner_started is None or info.owner_pid is None or info.owner_host != socket.gethostname():
-        return False
-    return process_started(info.owner_pid) == info.owner_started and _pid_alive(info.owner_pid)
+    return info.owner_started is not None and owner_alive(info) is True
 
 
 def still_running(batch_id: str, info: BatchInfo) -> Problem:
