@@ -23,17 +23,6 @@ from factory.schema.loader import LoadedSchema, load_schemas
 if TYPE_CHECKING:
     from factory.output_schemas import OutputSchemaFile
 
-DEFAULT_OUT_DIR = Path("generated")
-
-
-def validate_paths(paths: list[Path]) -> tuple[list[LoadedSchema], list[Problem]]:
-    """Every problem of the schemas under `paths`; no schema at all is one (as for generate and check).
-
-    Output-schema files (`schemas/<agent>.yaml`) under the same paths are judged too (`validate_all`).
-    """
-    loaded, problems, _ = validate_all(paths)
-    return loaded, problems
-
 
 def validate_all(paths: list[Path]) -> tuple[list[LoadedSchema], list[Problem], list[OutputSchemaFile]]:
     """Canonical schemas and agent output-schema files under `paths`, with every problem of either.

@@ -201,7 +201,6 @@ def is_execution_arn(batch_id: str) -> bool:
 EXECUTION_ARN = re.compile(
     r"^arn:aws(-[a-z]+)*:states:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:execution:[A-Za-z0-9_-]{1,80}:[A-Za-z0-9_-]{1,80}$"
 )
-EXECUTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 S3_URI = re.compile(r"^s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/([^\x00-\x1f\x7f]{1,1024})$")
 
 

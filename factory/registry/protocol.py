@@ -13,7 +13,6 @@ from typing import Any, Iterator, Literal, Protocol, runtime_checkable
 from factory.registry.records import Key, Stored, StoredTool
 
 Kind = Literal["template", "agent"]
-TOOL_KIND = "tool"
 # What `templates_with_status` must return at least (`list` needs no more).
 SUMMARY_ATTRIBUTES = ("template_id", "version", "status", "extraction_name", "created_at", "updated_at",
                       "metadata")  # JSON text: the tags are inside
