@@ -30,18 +30,21 @@ os.environ.setdefault("JSII_RUNTIME_PACKAGE_CACHE_ROOT", str(REPO / ".pytest_cac
 # `pytest -q -m "not slow"` is the fast run. Rather than trusting every file to decorate its
 # slow tests, a test is marked here when it, or any fixture it uses, or any project function
 # (under the rootdir, outside site-packages) those call by name, imports one of these (CDK
-# synthesis starts Node through jsii; moto starts a server) or runs pre-commit; hypothesis
-# tests are marked too. Tests slow for other reasons (a fresh venv, a wheel build) carry
+# synthesis starts Node through jsii; moto's server, or its Step Functions interpreter) or runs
+# pre-commit; hypothesis tests are marked too. moto's in-process mock of a plain service
+# (`mock_aws()` over DynamoDB) answers in milliseconds: it belongs to the fast run. Tests slow for other reasons (a fresh venv, a wheel build) carry
 # `@pytest.mark.slow` themselves. tests/test_deploy_slow_marker.py pins the rules.
 SLOW_IMPORTS = {
     "aws_cdk": "CDK synthesis",
     "factory.infra": "CDK synthesis",
-    "moto": "moto server",
+    "moto.server": "moto server",
+    "moto.stepfunctions": "Step Functions interpreter",
     "pre_commit": "pre-commit",
 }
 # String constants that start a slow tool (a command word, `python -m` module) or fetch a
 # slow fixture by name (request.getfixturevalue).
-SLOW_WORDS = {"pre-commit": "pre-commit", "pre_commit": "pre-commit", "moto_endpoint": "moto server"}
+SLOW_WORDS = {"pre-commit": "pre-commit", "pre_commit": "pre-commit", "moto_endpoint": "moto server",
+              "execute_state_machine": "Step Functions interpreter"}
 
 
 def _slow_import(name: str) -> str | None:

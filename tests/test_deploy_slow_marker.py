@@ -72,6 +72,20 @@ def test_uses_moto(backend_endpoint):
     assert backend_endpoint
 
 
+def test_uses_moto_in_process():
+    from moto import mock_aws  # an in-process mock: fast
+
+    with mock_aws():
+        pass
+
+
+def test_runs_state_machines():
+    from moto import mock_aws
+
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):  # the interpreter: slow
+        pass
+
+
 def test_runs_pre_commit():
     subprocess.run([sys.executable, "-m", "pre_commit", "--version"], check=True)
 
@@ -107,6 +121,7 @@ def collected(tmp_path: Path, marker: str) -> set[str]:
 def test_fast_run_keeps_only_the_plain_tests(tmp_path: Path) -> None:
     assert collected(tmp_path, "not slow") == {
         "test_plain",
+        "test_uses_moto_in_process",
         "test_plain_parametrized[a]",
         "test_plain_parametrized[b]",
     }
@@ -116,6 +131,7 @@ def test_full_run_keeps_everything(tmp_path: Path) -> None:
     assert collected(tmp_path, "slow") == {
         "test_uses_synthesis",
         "test_uses_moto",
+        "test_runs_state_machines",
         "test_runs_pre_commit",
         "test_runs_pre_commit_binary",
         "test_property",
