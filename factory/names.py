@@ -8,10 +8,14 @@ disagree.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Union
 
 if TYPE_CHECKING:
     from factory.schema.model import CanonicalSchema
+
+    # What the path functions accept: the model, or the light view of a raw document.
+    Named = Union[CanonicalSchema, "SchemaView"]
 
 # Output metadata columns the batch aggregator appends to every result row.
 METADATA_COLUMNS = ("_status", "_error", "_execution_time_ms", "_timestamp")
@@ -28,7 +32,7 @@ SEMVER_RE = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
 ENV_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
 
 
-def tool_name(schema: CanonicalSchema) -> str:
+def tool_name(schema: Named) -> str:
     """The input tool's name: the extraction name in kebab case."""
     return schema.extraction_name.replace("_", "-")
 
@@ -37,7 +41,7 @@ def print_output_tool_name(schema: CanonicalSchema) -> str:
     return f"print_{schema.extraction_name}_output"
 
 
-def agent_name(schema: CanonicalSchema) -> str:
+def agent_name(schema: Named) -> str:
     """AgentRegistry key; its state machine is `{agent_name}-{env}`."""
     return schema.agent.name or f"{tool_name(schema)}-agent"
 
@@ -51,7 +55,7 @@ def pascal_case(snake: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in snake.split("_") if part)
 
 
-def stack_module(schema: CanonicalSchema) -> str:
+def stack_module(schema: Named) -> str:
     return f"{schema.extraction_name}_stack"
 
 
@@ -68,26 +72,63 @@ def state_machine_name(agent: str, env_name: str) -> str:
     return f"{agent}-{env_name}"
 
 
-def stack_path(schema: CanonicalSchema) -> str:
+def stack_path(schema: Named) -> str:
     return f"stacks/agents/{stack_module(schema)}.py"
 
 
-def template_path(schema: CanonicalSchema) -> str:
+def template_path(schema: Named) -> str:
     return f"templates/{schema.extraction_name}_v{schema.version}.json"
 
 
-def tool_specs_path(schema: CanonicalSchema) -> str:
+def tool_specs_path(schema: Named) -> str:
     return f"tool_specs/{schema.extraction_name}.json"
 
 
-def batch_mapping_path(schema: CanonicalSchema) -> str:
+def batch_mapping_path(schema: Named) -> str:
     return f"batch_mappings/{schema.extraction_name}.yaml"
 
 
-def agent_record_path(schema: CanonicalSchema) -> str:
+def agent_record_path(schema: Named) -> str:
     return f"registry/agents/{agent_name(schema)}.json"
+
+
+def output_schema_path(schema: Named) -> str:
+    return agent_output_schema_path(agent_name(schema))
+
+
+def agent_output_schema_path(agent: str) -> str:
+    """Where the output-schema file of the agent named `agent` is generated."""
+    return f"output_schemas/{agent}.yaml"
+
+
+# A leading underscore: no extraction name can take this path.
+ORCHESTRATOR_TOOL_SPECS_PATH = "tool_specs/_batch_orchestrator.json"
 
 
 APP_PATH = "app.py"
 CDK_JSON_PATH = "cdk.json"
 MANIFEST_PATH = "MANIFEST.json"
+
+
+@dataclass(frozen=True)
+class AgentView:
+    name: str | None
+
+
+@dataclass(frozen=True)
+class SchemaView:
+    """Just enough of a schema for the path functions above, read from the raw document.
+
+    The check's fast path and `register` derive paths without the pydantic
+    model; the functions above read only these attributes.
+    """
+
+    extraction_name: str
+    version: str
+    agent: AgentView
+
+    @classmethod
+    def of(cls, document: dict[str, Any]) -> SchemaView:
+        found = document.get("agent")
+        agent: dict[str, Any] = found if isinstance(found, dict) else {}
+        return cls(str(document["extraction_name"]), str(document["version"]), AgentView(agent.get("name")))

@@ -10,16 +10,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
+import shlex
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from factory import __version__, rules
+from factory.artifacts import artifact_at
 from factory.errors import Problem
-from factory.names import APP_PATH, CDK_JSON_PATH, MANIFEST_PATH
-from factory.project_config import STEP_FUNCTIONS_AGENT
+from factory.names import MANIFEST_PATH
 
 GENERATOR = "schema-factory"
 DEFAULT_SCHEMA_DIR = Path("schemas")
@@ -38,6 +38,7 @@ GENERATOR_SOURCES = (
     "schema/meta_schema.json",
     "mustache.py",
     "names.py",
+    "artifacts.py",
     "exports.py",
     "output.py",
     "generation.py",
@@ -102,6 +103,27 @@ def display_path(path: Path) -> str:
         return path.as_posix()
 
 
+DEFAULT_OUT = "generated"  # `generate`'s and `check`'s --out default
+
+
+def out_flag(out_dir: Path | None) -> str:
+    """` --out DIR` when `out_dir` is not the default `generated`, else "".
+
+    A hint is a command people run as written: without the flag, `generate`
+    run for `check --out .` would write a standalone tree into ./generated/
+    and leave the reported file as it is.
+    """
+    if out_dir is None:
+        return ""
+    shown = display_path(out_dir)
+    return "" if shown == DEFAULT_OUT else f" --out {shlex.quote(shown)}"
+
+
+def generate_command(out_dir: Path | None, force: bool = False) -> str:
+    """The `schema-factory generate` command line that rewrites `out_dir`, in backticks."""
+    return f"`schema-factory generate{out_flag(out_dir)}{' --force' if force else ''}`"
+
+
 def unsafe_manifest_path(rel: Any) -> str | None:
     """Why a manifest `files` key is not a plain relative path inside the output directory, or None.
 
@@ -119,46 +141,21 @@ def unsafe_manifest_path(rel: Any) -> str | None:
     return None
 
 
-# Every path the generator writes, as the path functions of factory/names.py
-# (and the orchestrator's tool specs) spell them: extraction names are lower
-# snake case, agent names lower kebab case, versions MAJOR.MINOR.PATCH. Pruning
-# acts only on these, so a manifest entry naming README.md or a schema, even
-# with its true hash, never deletes it (tests/check/test_manifest_safety.py
-# keeps this list equal to what the emitters write, in both forms).
-_NAME = r"[a-z][a-z0-9_]*"
-_AGENT = r"[a-z][a-z0-9-]*"
-GENERATED_LAYOUT = tuple(
-    re.compile(pattern)
-    for pattern in (
-        rf"stacks/agents/{_NAME}_stack\.py",
-        rf"templates/{_NAME}_v(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.json",
-        rf"tool_specs/_?{_NAME}\.json",
-        rf"batch_mappings/{_NAME}\.yaml",
-        rf"registry/agents/{_AGENT}\.json",
-        rf"output_schemas/{_AGENT}\.yaml",
-    )
-)
-# The CDK app is ours in the standalone form only: in the step-functions-agent
-# form the output directory is an existing repository and app.py is its own.
-CDK_APP_PATHS = (APP_PATH, CDK_JSON_PATH)
-
-
 def foreign_manifest_path(rel: Any, form: str) -> str | None:
     """Why a manifest `files` key is not a path the generator writes in `form`, or None.
 
     Stricter than `unsafe_manifest_path`: a plain relative path must also be
-    one of the generator's own (`GENERATED_LAYOUT`), so with `--out .` a
+    one of the generator's own in `form` (`factory.artifacts`), so with `--out .` a
     tampered manifest cannot name README.md, pyproject.toml or a schema.
     """
     unsafe = unsafe_manifest_path(rel)
     if unsafe is not None:
         return unsafe
-    if rel in CDK_APP_PATHS:
-        if form == STEP_FUNCTIONS_AGENT:
-            return "is the repository's own CDK app in the step-functions-agent form"
+    if artifact_at(rel, form) is not None:
         return None
-    if any(pattern.fullmatch(rel) for pattern in GENERATED_LAYOUT):
-        return None
+    theirs = artifact_at(rel)  # a path of ours in the other form: in this one, the repository's own file
+    if theirs is not None:
+        return f"is the repository's own {theirs.kind} in the {form} form"
     return "is not a path schema-factory generates"
 
 

@@ -14,8 +14,10 @@ from typing import Any
 
 import yaml
 
-from factory.check.findings import generate_command
+from factory.artifacts import AGENT_RECORD
 from factory.errors import FactoryError, Problem
+from factory.names import AgentView, SchemaView, batch_mapping_path
+from factory.project_files import generate_command
 from factory.runtime.mapping_choice import Target
 
 
@@ -63,8 +65,7 @@ def foreign_target(target: Target) -> AgentSpec:
 # The meta-schema's rule for extraction names: a record's name becomes a file
 # name below, so it is checked before it is used as one.
 _EXTRACTION_NAME = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
-RECORDS_DIR = "registry/agents"
-MAPPINGS_DIR = "batch_mappings"
+RECORDS_DIR = AGENT_RECORD.directory
 
 
 def _read_json(path: Path) -> Any:
@@ -124,7 +125,7 @@ def resolve_agent(name: str, generated_dir: Path) -> AgentSpec:
     if not isinstance(extraction, str) or not _EXTRACTION_NAME.match(extraction):
         raise FactoryError(Problem(path.as_posix(), "$.extraction_name", "agent-record",
                                    f"not an extraction name: {extraction!r}", f"run {generate_command(generated_dir)}"))
-    record_rel, mapping_rel = f"{RECORDS_DIR}/{path.name}", f"{MAPPINGS_DIR}/{extraction}.yaml"
+    record_rel, mapping_rel = f"{RECORDS_DIR}/{path.name}", batch_mapping_path(SchemaView(extraction, "", AgentView(None)))
     verified = verify_generated_files(generated_dir, [record_rel, mapping_rel])
     if not verified.clean:
         raise FactoryError(verified.findings)

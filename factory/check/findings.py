@@ -6,12 +6,12 @@ so it prints with the same renderer; `finding` builds one for a whole file.
 
 from __future__ import annotations
 
-import shlex
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from factory.errors import Problem
+from factory.project_files import generate_command, out_flag
 from factory.rules import UNOWNED_FILE
 
 STALE = "stale"
@@ -25,29 +25,6 @@ UNSAFE_ENTRY = "unsafe-entry"
 UNOWNED = UNOWNED_FILE  # the rule (not a kind) of a stale file generate refuses, as `generate` names it
 
 KINDS = (UNSAFE_ENTRY, STALE, EDITED, MISSING, ORPHAN, LAYERS_DISAGREE, INVALID, VERSION_BUMP)
-
-DEFAULT_OUT = "generated"  # `generate`'s and `check`'s --out default
-
-
-def out_flag(out_dir: Path | None) -> str:
-    """` --out DIR` when `out_dir` is not the default `generated`, else "".
-
-    A hint is a command people run as written: without the flag, `generate`
-    run for `check --out .` would write a standalone tree into ./generated/
-    and leave the reported file as it is.
-    """
-    if out_dir is None:
-        return ""
-    from factory.project_files import display_path
-
-    shown = display_path(out_dir)
-    return "" if shown == DEFAULT_OUT else f" --out {shlex.quote(shown)}"
-
-
-def generate_command(out_dir: Path | None, force: bool = False) -> str:
-    """The `schema-factory generate` command line that rewrites `out_dir`, in backticks."""
-    return f"`schema-factory generate{out_flag(out_dir)}{' --force' if force else ''}`"
-
 
 def check_command(out_dir: Path | None) -> str:
     return f"`schema-factory check{out_flag(out_dir)}`"

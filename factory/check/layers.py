@@ -16,16 +16,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from factory import names
+from factory import artifacts, names
 from factory.check.findings import LAYERS_DISAGREE, finding, generate_command
 from factory.errors import Problem
+from factory.names import SchemaView
 from factory.schema.standard_form import standard_form
 
-AGENT_STACK = "agent stack"
-BROWSER_TEMPLATE = "browser template"
-TOOL_SPECS = "tool specs"
-BATCH_MAPPING = "batch mapping"
-AGENT_RECORD = "agent record"
+AGENT_STACK = artifacts.AGENT_STACK.kind
+BROWSER_TEMPLATE = artifacts.BROWSER_TEMPLATE.kind
+TOOL_SPECS = artifacts.TOOL_SPECS.kind
+BATCH_MAPPING = artifacts.BATCH_MAPPING.kind
+AGENT_RECORD = artifacts.AGENT_RECORD.kind
+# The generated files that restate part of the schema, each read back by its reader (READERS).
+LAYERED = (artifacts.AGENT_STACK, artifacts.BROWSER_TEMPLATE, artifacts.TOOL_SPECS, artifacts.BATCH_MAPPING,
+           artifacts.AGENT_RECORD)
 
 STACK_CONSTANT = "OUTPUT_SCHEMA"
 
@@ -34,36 +38,9 @@ class LayerUnreadable(Exception):
     """The file exists but the layer cannot be read out of it."""
 
 
-@dataclass(frozen=True)
-class _AgentView:
-    name: str | None
-
-
-@dataclass(frozen=True)
-class SchemaView:
-    """Just enough of a raw schema document for `factory.names` to derive paths."""
-
-    extraction_name: str
-    version: str
-    agent: _AgentView
-
-    @classmethod
-    def of(cls, document: dict[str, Any]) -> SchemaView:
-        found = document.get("agent")
-        agent: dict[str, Any] = found if isinstance(found, dict) else {}
-        return cls(str(document["extraction_name"]), str(document["version"]), _AgentView(agent.get("name")))
-
-
 def layer_paths(view: SchemaView) -> dict[str, str]:
     """Which generated file (relative to the output directory) holds each layer."""
-    schema: Any = view  # names.* read only the attributes SchemaView has
-    return {
-        AGENT_STACK: names.stack_path(schema),
-        BROWSER_TEMPLATE: names.template_path(schema),
-        TOOL_SPECS: names.tool_specs_path(schema),
-        BATCH_MAPPING: names.batch_mapping_path(schema),
-        AGENT_RECORD: names.agent_record_path(schema),
-    }
+    return {artifact.kind: artifact.at(view) for artifact in LAYERED}
 
 
 # --- comparing -----------------------------------------------------------------

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from factory import names
+from factory.artifacts import paths_generated
 from factory.check.findings import (
     INVALID,
     LAYERS_DISAGREE,
@@ -191,7 +192,7 @@ def _compare_suspects(
         elif not intact(rel):
             findings.append(edited(snapshot.display(rel), sources_of[rel], out_dir=snapshot.out_dir))
     unlisted = {rel for rel in snapshot.generated if rel not in recorded_files}
-    if unlisted & _paths_generated(valid):
+    if unlisted & paths_generated(item.schema for item in valid):
         # A file the manifest does not list at a path a schema generates is in the way (generate refuses
         # it), not a stray: the full tree says which schema generates it and what.
         return []
@@ -199,25 +200,6 @@ def _compare_suspects(
         if rel not in expected:
             findings.append(_orphan(snapshot, rel, recorded_files.get(rel)))
     return findings
-
-
-def _paths_generated(valid: list[Any]) -> set[str]:
-    """The paths the schemas generate, from their names alone (nothing rendered)."""
-    from factory.emit.orchestrator_tool_specs import ORCHESTRATOR_TOOL_SPECS_PATH
-    from factory.emit.output_schema_file import output_schema_path
-
-    paths = {names.APP_PATH, names.CDK_JSON_PATH, ORCHESTRATOR_TOOL_SPECS_PATH}
-    for item in valid:
-        schema = item.schema
-        paths |= {
-            names.stack_path(schema),
-            names.template_path(schema),
-            names.tool_specs_path(schema),
-            names.batch_mapping_path(schema),
-            names.agent_record_path(schema),
-            output_schema_path(schema),
-        }
-    return paths
 
 
 def unsafe_findings(snapshot: Snapshot) -> list[Problem]:

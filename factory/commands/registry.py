@@ -89,46 +89,15 @@ def register(paths: tuple[Path, ...], generated_dir: Path, create_tables: bool, 
     not a conflict; in the step-functions-agent form no AgentRegistry record
     is written (each agent's stack registers its own).
     """
-    from factory import __version__
-    from factory.output_schemas import split_paths
-    from factory.registry.connect import agent_arns
-    from factory.registry.records import now_iso
-    from factory.registry.service import build_pairs, register_run, tool_items
-    from factory.registry.sources import (
-        ORCHESTRATOR_TOOL_SPECS,
-        foreign_output_schemas,
-        our_agent_names,
-        read_generated_records,
-        read_orchestrator_tools,
-    )
+    from factory.registration import RegisterRequest, register_from_disk
 
-    registry = _open_registry(options)
-    canonical, yaml_files = split_paths(list(paths))
-    if yaml_files and not canonical:
-        # `register schemas/x.yaml` registers only that output schema, wherever it is: no generated tree
-        # need be current; its manifest (if any) only says which agents are ours.
-        records = []
-        others = foreign_output_schemas(list(paths), our_agent_names(generated_dir))
-    else:
-        records = read_generated_records(canonical, generated_dir)
-        others = foreign_output_schemas(list(paths), {record.agent["agent_name"] for record in records})
-    if create_tables and not dry_run:
-        registry.create_tables()
-    registered_at = now_iso()
-    ours = [record for record in records if record.agent_registered_by is None]  # agent records we write
-    arns = agent_arns(registry, ours, account, options.region, no_arn) if ours else {}
-    pairs = build_pairs(records, registered_at, arns, registry.env_name)
-    items, sources = tool_items(pairs, read_orchestrator_tools(generated_dir) if records else [], __version__,
-                                (generated_dir / ORCHESTRATOR_TOOL_SPECS).as_posix(), registered_at)
-    run = register_run(registry, pairs, items, sources, dry_run, others, registered_at)
+    request = RegisterRequest(list(paths), generated_dir, create_tables, account, no_arn, dry_run)
+    outcome = register_from_disk(options, request, notice=lambda text: click.echo(text, err=True))
+    run = outcome.run
     if as_json:
-        click.echo(json.dumps({"registry": registry.describe(), "env": registry.env_name, "dry_run": dry_run,
-                               "written": run.written, "results": [result.as_dict() for result in run.schemas],
-                               "tools": [tool.as_dict() for tool in run.tools],
-                               "output_schemas": [result.as_dict() for result in run.output_schemas]},
-                              indent=2, ensure_ascii=False))
+        click.echo(json.dumps(outcome.as_dict(), indent=2, ensure_ascii=False))
     else:
-        _print_registration(run.schemas, run.tools, registry.describe(), dry_run, bool(run.problems))
+        _print_registration(run.schemas, run.tools, outcome.registry, dry_run, bool(run.problems))
         _print_output_schemas(run.output_schemas, dry_run)
     if run.problems:
         raise FactoryError(run.problems)

@@ -1,7 +1,9 @@
 """Emitters: pure functions from models to `{relative path: bytes}`.
 
-`generate` walks the emitter tuples of the chosen form; adding an artifact kind
-is one module and one line here. Nothing in this package touches the disk.
+`generate` walks the emitter tuples of the chosen form, built from the rows of
+`factory.artifacts` (which kinds of file each form has, and their paths): adding
+an artifact kind is one row there, one module and one line here. Nothing in
+this package touches the disk.
 """
 
 from __future__ import annotations
@@ -18,31 +20,39 @@ from factory.emit.orchestrator_tool_specs import emit_orchestrator_tool_specs
 from factory.emit.output_schema_file import emit_output_schema_file
 from factory.emit.sfa_agent_stack import emit_sfa_agent_stack
 from factory.emit.tool_specs import emit_tool_specs
+from factory import artifacts
 from factory.project_config import STANDALONE, STEP_FUNCTIONS_AGENT
 from factory.schema.model import CanonicalSchema
 
 SchemaEmitter = Callable[[CanonicalSchema], dict[str, bytes]]
 SetEmitter = Callable[[list[CanonicalSchema]], dict[str, bytes]]
 
-PER_SCHEMA_EMITTERS: tuple[SchemaEmitter, ...] = (
-    emit_agent_stack,
-    emit_browser_template,
-    emit_tool_specs,
-    emit_batch_mapping,
-    emit_agent_record,
-    emit_output_schema_file,
-)
-SET_EMITTERS: tuple[SetEmitter, ...] = (emit_cdk_app, emit_orchestrator_tool_specs)
-
-# The step-functions-agent form: its own agent stack in place of ours, and no
-# CDK app (the existing repository has its app and its shared stacks).
-FORM_EMITTERS: dict[str, tuple[tuple[SchemaEmitter, ...], tuple[SetEmitter, ...]]] = {
-    STANDALONE: (PER_SCHEMA_EMITTERS, SET_EMITTERS),
-    STEP_FUNCTIONS_AGENT: (
-        tuple(emit_sfa_agent_stack if emit is emit_agent_stack else emit for emit in PER_SCHEMA_EMITTERS),
-        tuple(emit for emit in SET_EMITTERS if emit is not emit_cdk_app),
-    ),
+# The emitter of each artifact kind; a form may write a kind its own way.
+SCHEMA_EMITTERS: dict[artifacts.Artifact, SchemaEmitter] = {
+    artifacts.AGENT_STACK: emit_agent_stack,
+    artifacts.BROWSER_TEMPLATE: emit_browser_template,
+    artifacts.TOOL_SPECS: emit_tool_specs,
+    artifacts.BATCH_MAPPING: emit_batch_mapping,
+    artifacts.AGENT_RECORD: emit_agent_record,
+    artifacts.OUTPUT_SCHEMA: emit_output_schema_file,
 }
+SET_EMITTERS: dict[artifacts.Artifact, SetEmitter] = {
+    artifacts.CDK_APP: emit_cdk_app,
+    artifacts.ORCHESTRATOR_TOOL_SPECS: emit_orchestrator_tool_specs,
+}
+# The step-functions-agent form writes the agent stack in the existing repository's form.
+FORM_SCHEMA_EMITTERS: dict[str, dict[artifacts.Artifact, SchemaEmitter]] = {
+    STEP_FUNCTIONS_AGENT: {artifacts.AGENT_STACK: emit_sfa_agent_stack},
+}
+
+
+def _form_emitters(form: str) -> tuple[tuple[SchemaEmitter, ...], tuple[SetEmitter, ...]]:
+    per_schema, per_set = artifacts.FORMS[form]
+    chosen = {**SCHEMA_EMITTERS, **FORM_SCHEMA_EMITTERS.get(form, {})}
+    return tuple(chosen[kind] for kind in per_schema), tuple(SET_EMITTERS[kind] for kind in per_set)
+
+
+FORM_EMITTERS = {form: _form_emitters(form) for form in artifacts.FORMS}
 
 
 @dataclass

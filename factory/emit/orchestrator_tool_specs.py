@@ -7,12 +7,10 @@ never imports the batch engine that serves them.
 from __future__ import annotations
 
 from factory.emit.serialize import json_bytes
+from factory.names import ORCHESTRATOR_TOOL_SPECS_PATH
 from factory.emit.tool_specs import bedrock_form
 from factory.orchestrator_specs import ORCHESTRATOR_TOOL_SPECS
 from factory.schema.model import CanonicalSchema
-
-# A leading underscore: no extraction name can take this path.
-ORCHESTRATOR_TOOL_SPECS_PATH = "tool_specs/_batch_orchestrator.json"
 
 
 def emit_orchestrator_tool_specs(schemas: list[CanonicalSchema]) -> dict[str, bytes]:

@@ -13,14 +13,11 @@ from __future__ import annotations
 from typing import Any
 
 from factory import names
+from factory.names import output_schema_path
 from factory.emit.serialize import yaml_bytes
 from factory.schema.model import CanonicalSchema
 
 OUTPUT_FORMAT = "structured_output"
-
-
-def output_schema_path(schema: CanonicalSchema) -> str:
-    return f"output_schemas/{names.agent_name(schema)}.yaml"
 
 
 def output_schema_document(schema: CanonicalSchema) -> dict[str, Any]:

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from factory.errors import FactoryError
-from factory.registry.sources import read_generated_records, read_orchestrator_tools
+from factory.registration import read_generated_records
+from factory.registry.sources import read_orchestrator_tools
 from tests.registry.helpers import read_json
 
 
