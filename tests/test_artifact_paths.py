@@ -72,7 +72,9 @@ def test_each_emitter_writes_the_paths_of_its_row_and_no_other(schemas, form: st
 
 
 def test_every_emitter_has_its_row_in_a_form() -> None:
-    in_forms = {artifact for per_schema, per_set in artifacts.FORMS.values() for artifact in per_schema + per_set}
+    in_forms = {
+        artifact for per_schema, per_set in artifacts.FORMS.values() for artifact in per_schema + per_set
+    }
     assert in_forms == set(SCHEMA_EMITTERS) | set(SET_EMITTERS)
     assert all(set(overrides) <= set(SCHEMA_EMITTERS) for overrides in FORM_SCHEMA_EMITTERS.values())
     assert len({artifact.kind for artifact in in_forms}) == len(in_forms)
@@ -85,28 +87,50 @@ def test_pruning_acts_only_on_the_paths_of_the_form(schemas, form: str) -> None:
     other = STANDALONE if form == STEP_FUNCTIONS_AGENT else STEP_FUNCTIONS_AGENT
     for rel in set(_tree(schemas, other)) - set(_tree(schemas, form)):
         assert foreign_manifest_path(rel, form) == f"is the repository's own CDK app in the {form} form", rel
-    for rel in ["README.md", "schemas/x.json", "stacks/agents/x.txt", "templates/a_v1.json", "registry/agents/A.json",
-                "tool_specs/sub/a.json", "tool_specs/_other.json", "output_schemas/a_b.yaml"]:
+    for rel in [
+        "README.md",
+        "schemas/x.json",
+        "stacks/agents/x.txt",
+        "templates/a_v1.json",
+        "registry/agents/A.json",
+        "tool_specs/sub/a.json",
+        "tool_specs/_other.json",
+        "output_schemas/a_b.yaml",
+    ]:
         assert foreign_manifest_path(rel, form) == "is not a path schema-factory generates", rel
 
 
-GENERATED_DIRECTORY = re.compile(r"(?:^|\W)(?:stacks/agents|templates|tool_specs|batch_mappings|registry/agents|"
-                                 r"output_schemas)/")
+GENERATED_DIRECTORY = re.compile(
+    r"(?:^|\W)(?:stacks/agents|templates|tool_specs|batch_mappings|registry/agents|" r"output_schemas)/"
+)
 
 
 def _spelled_paths(path: Path) -> list[str]:
     """String constants (docstrings aside) of `path` that spell a generated file's directory."""
     tree = ast.parse(path.read_text("utf-8"))
-    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
-                  if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
-                  and node.body and isinstance(node.body[0], ast.Expr)}
-    return [f"{path.relative_to(REPO)}:{node.lineno}: {node.value!r}" for node in ast.walk(tree)
-            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
-            and GENERATED_DIRECTORY.search(node.value)]
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+    }
+    return [
+        f"{path.relative_to(REPO)}:{node.lineno}: {node.value!r}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in docstrings
+        and GENERATED_DIRECTORY.search(node.value)
+    ]
 
 
 def test_only_names_spells_a_generated_path() -> None:
-    spelled = [hit for path in sorted((REPO / "factory").rglob("*.py")) if path.name != "names.py"
-               for hit in _spelled_paths(path)]
+    spelled = [
+        hit
+        for path in sorted((REPO / "factory").rglob("*.py"))
+        if path.name != "names.py"
+        for hit in _spelled_paths(path)
+    ]
     assert spelled == [], "derive it from factory.artifacts (or a path function of factory.names)"
     assert _spelled_paths(REPO / "factory" / "names.py")  # the scan does see them where they are
