@@ -255,6 +255,16 @@ def unowned_problems(
     return problems
 
 
+def _refuse_unowned(out_dir: Path, files: dict[str, bytes], manifest: dict[str, Any] | None) -> None:
+    """Raise, naming each one, when a file about to be replaced is not the generator's own."""
+    try:
+        refused = unowned_problems(out_dir, files, manifest)
+    except OSError as err:
+        raise _write_problem(out_dir, err) from None
+    if refused:
+        raise UnownedFilesError(refused)
+
+
 def write_tree(
     out_dir: Path, tree: GeneratedTree, schemas: list[SchemaEntry], force: bool = False
 ) -> WriteReport:
@@ -270,12 +280,7 @@ def write_tree(
     files = dict(tree.files)
     files[MANIFEST_PATH] = json_bytes(build_manifest(tree, schemas))
     if not force:
-        try:
-            refused = unowned_problems(out_dir, files, manifest)
-        except OSError as err:
-            raise _write_problem(out_dir, err) from None
-        if refused:
-            raise UnownedFilesError(refused)
+        _refuse_unowned(out_dir, files, manifest)
     mode = 0o666 & ~_umask()
     target = out_dir
     try:

@@ -47,9 +47,7 @@ def unified_diff(on_disk: bytes, generated: bytes, display: str) -> str:
 
 def compare_tree(snapshot: Snapshot, paths: list[Path]) -> tuple[list[Problem], int]:
     """Every finding about the output directory, and how many schemas were read."""
-    from factory.emit.serialize import json_bytes
     from factory.generation import generate_tree, schema_set_for
-    from factory.output import build_manifest
     from factory.schema.loader import load_schemas
 
     out_dir = snapshot.out_dir
@@ -91,25 +89,32 @@ def compare_tree(snapshot: Snapshot, paths: list[Path]) -> tuple[list[Problem], 
             findings.append(_orphan(snapshot, rel, recorded_files.get(rel)))
 
     findings.extend(_layers(snapshot, valid, manifest, current))
-
     if not invalid_keys:
-        expected = json_bytes(build_manifest(tree, entries))
-        manifest_rel = names.MANIFEST_PATH
-        on_disk = snapshot.read(manifest_rel)
-        display = snapshot.display(manifest_rel)
-        if on_disk is None and tree.files:
-            findings.append(finding(display, MISSING, "the manifest is absent", regenerate(out_dir)))
-        elif on_disk is not None and on_disk != expected and not findings:
-            findings.append(
-                finding(
-                    display,
-                    STALE,
-                    "the manifest does not match the generated files or schemas",
-                    regenerate(out_dir),
-                    diff=unified_diff(on_disk, expected, display),
-                )
-            )
+        findings.extend(_manifest_findings(snapshot, tree, entries, clean=not findings))
     return _force_layers(findings, out_dir), len(loaded)
+
+
+def _manifest_findings(snapshot: Snapshot, tree: Any, entries: Any, clean: bool) -> list[Problem]:
+    """The manifest against the one `generate` would write: absent, or (when nothing else is wrong) stale."""
+    from factory.emit.serialize import json_bytes
+    from factory.output import build_manifest
+
+    expected = json_bytes(build_manifest(tree, entries))
+    display = snapshot.display(names.MANIFEST_PATH)
+    on_disk = snapshot.read(names.MANIFEST_PATH)
+    if on_disk is None and tree.files:
+        return [finding(display, MISSING, "the manifest is absent", regenerate(snapshot.out_dir))]
+    if on_disk is not None and on_disk != expected and clean:
+        return [
+            finding(
+                display,
+                STALE,
+                "the manifest does not match the generated files or schemas",
+                regenerate(snapshot.out_dir),
+                diff=unified_diff(on_disk, expected, display),
+            )
+        ]
+    return []
 
 
 def _force_layers(findings: list[Problem], out_dir: Path) -> list[Problem]:
@@ -132,50 +137,85 @@ def _compare_suspects(
     Every finding returned is true; a tree with no such finding still goes
     through the full comparison, so a pass never rests on this shortcut.
     """
-    from factory.generation import generate_tree
-
-    recorded_schemas, recorded_files = manifest["schemas"], manifest["files"]
-    if set(current) != set(recorded_schemas):
+    recorded_files = manifest["files"]
+    if set(current) != set(manifest["schemas"]):
         return []
+    suspects = _suspects(snapshot, manifest, current)
+    expected, sources_of = _expected_files(snapshot, valid, recorded_files, suspects)
+    findings = _judge_expected(snapshot, expected, sources_of, recorded_files)
+    unlisted = {rel for rel in snapshot.generated if rel not in recorded_files}
+    if unlisted & paths_generated(item.schema for item in valid):
+        # A file the manifest does not list at a path a schema generates is in the way (generate refuses
+        # it), not a stray: the full tree says which schema generates it and what.
+        return []
+    for rel in snapshot.generated:
+        if rel not in expected:
+            findings.append(_orphan(snapshot, rel, recorded_files.get(rel)))
+    return findings
 
-    def recorded_sources(rel: str) -> list[str]:
-        entry = recorded_files.get(rel)
-        sources = entry.get("sources") if isinstance(entry, dict) else None
-        return list(sources) if isinstance(sources, list) else []
 
+def _recorded_sources(recorded_files: dict[str, Any], rel: str) -> list[str]:
+    entry = recorded_files.get(rel)
+    sources = entry.get("sources") if isinstance(entry, dict) else None
+    return list(sources) if isinstance(sources, list) else []
+
+
+def _intact(snapshot: Snapshot, recorded_files: dict[str, Any], rel: str) -> bool:
+    """The file is on disk with the hash the manifest recorded."""
+    data = snapshot.read(rel)
+    entry = recorded_files.get(rel)
+    return data is not None and isinstance(entry, dict) and entry.get("sha256") == sha256(data)
+
+
+def _suspects(snapshot: Snapshot, manifest: dict[str, Any], current: dict[str, str]) -> set[str]:
+    """The schema keys whose source changed, or one of whose own files is edited or missing."""
+    recorded_schemas, recorded_files = manifest["schemas"], manifest["files"]
     owned: dict[str, list[str]] = {key: [] for key in current}
     for rel in recorded_files:
-        sources = recorded_sources(rel)
+        sources = _recorded_sources(recorded_files, rel)
         if len(sources) == 1 and sources[0] in owned:
             owned[sources[0]].append(rel)
-
-    def intact(rel: str) -> bool:
-        data = snapshot.read(rel)
-        entry = recorded_files.get(rel)
-        return data is not None and isinstance(entry, dict) and entry.get("sha256") == sha256(data)
 
     def recorded_digest(key: str) -> Any:
         entry = recorded_schemas.get(key)
         return entry.get("sha256") if isinstance(entry, dict) else None
 
-    suspects = {
-        key for key, digest in current.items() if recorded_digest(key) != digest or not all(map(intact, owned[key]))
+    return {
+        key
+        for key, digest in current.items()
+        if recorded_digest(key) != digest or not all(_intact(snapshot, recorded_files, rel) for rel in owned[key])
     }
+
+
+def _expected_files(
+    snapshot: Snapshot, valid: list[Any], recorded_files: dict[str, Any], suspects: set[str]
+) -> tuple[dict[str, bytes | None], dict[str, list[str]]]:
+    """Each file's expected bytes (None: vouched for by its recorded hash) and its sources."""
+    from factory.generation import generate_tree
+
     chosen = [item for item in valid if source_key(item.source.path, snapshot.out_dir) in suspects]
     tree = generate_tree(chosen, snapshot.out_dir)[0] if chosen else None
     expected: dict[str, bytes | None] = {}
     sources_of: dict[str, list[str]] = {}
     for rel in recorded_files:
-        sources = recorded_sources(rel)
+        sources = _recorded_sources(recorded_files, rel)
         if not (len(sources) == 1 and sources[0] in suspects):
-            expected[rel], sources_of[rel] = None, sources  # vouched for by its recorded hash
+            expected[rel], sources_of[rel] = None, sources
     # A set-level file (the CDK app) needs every schema: with two or more
     # schemas the manifest records it with all of them as sources.
     rendered, rendered_sources = (tree.files, tree.sources) if tree is not None else ({}, {})
     for rel, data in rendered.items():
-        if len(rendered_sources[rel]) == 1 and len(recorded_sources(rel)) <= 1:
+        if len(rendered_sources[rel]) == 1 and len(_recorded_sources(recorded_files, rel)) <= 1:
             expected[rel], sources_of[rel] = data, rendered_sources[rel]
+    return expected, sources_of
 
+
+def _judge_expected(
+    snapshot: Snapshot,
+    expected: dict[str, bytes | None],
+    sources_of: dict[str, list[str]],
+    recorded_files: dict[str, Any],
+) -> list[Problem]:
     findings: list[Problem] = []
     for rel, wanted in expected.items():
         if wanted is not None:
@@ -189,16 +229,8 @@ def _compare_suspects(
                     regenerate(snapshot.out_dir),
                 )
             )
-        elif not intact(rel):
+        elif not _intact(snapshot, recorded_files, rel):
             findings.append(edited(snapshot.display(rel), sources_of[rel], out_dir=snapshot.out_dir))
-    unlisted = {rel for rel in snapshot.generated if rel not in recorded_files}
-    if unlisted & paths_generated(item.schema for item in valid):
-        # A file the manifest does not list at a path a schema generates is in the way (generate refuses
-        # it), not a stray: the full tree says which schema generates it and what.
-        return []
-    for rel in snapshot.generated:
-        if rel not in expected:
-            findings.append(_orphan(snapshot, rel, recorded_files.get(rel)))
     return findings
 
 
