@@ -44,8 +44,8 @@ class SchemaEntry:
 
 
 def build_manifest(tree: GeneratedTree, schemas: list[SchemaEntry]) -> dict[str, Any]:
-    # The agent form is recorded only when it is not the default, so a
-    # standalone manifest is what it always was.
+    # The agent form is recorded only when it is not the default: a manifest
+    # without the key is a standalone one.
     form = {} if tree.form == STANDALONE else {MANIFEST_FORM_KEY: tree.form}
     return {
         "generator": GENERATOR,
