@@ -106,5 +106,5 @@ def paths_generated(schemas: Iterable[names.Named], form: str = STANDALONE) -> s
 
 
 def artifact_at(rel: str, form: str = STANDALONE) -> Artifact | None:
-    """The kind of generated file `rel` (relative to the output directory) is in `form`; None: not one of ours."""
+    """The kind of generated file `rel` (relative to the output directory) is in `form`; None: not ours."""
     return next((artifact for artifact in artifacts_of(form) if artifact.layout.fullmatch(rel)), None)

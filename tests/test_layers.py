@@ -284,7 +284,7 @@ def test_every_import_is_one_the_table_allows() -> None:
     ],
 )
 def test_the_rule_refuses_what_the_table_leaves_out(tmp_path: Path, source: str, refused: str | None) -> None:
-    """The judge itself: a registry module importing the check (even inside a function) or jinja2 is refused."""
+    """The judge itself: a registry module importing the check (even in a function) or jinja2 is refused."""
     path = tmp_path / "probe.py"
     path.write_text(source)
     reasons = [refusal("registry", item) for item in imports_of(path)]

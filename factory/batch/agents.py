@@ -125,7 +125,8 @@ def resolve_agent(name: str, generated_dir: Path) -> AgentSpec:
     if not isinstance(extraction, str) or not _EXTRACTION_NAME.match(extraction):
         raise FactoryError(Problem(path.as_posix(), "$.extraction_name", "agent-record",
                                    f"not an extraction name: {extraction!r}", f"run {generate_command(generated_dir)}"))
-    record_rel, mapping_rel = f"{RECORDS_DIR}/{path.name}", batch_mapping_path(SchemaView(extraction, "", AgentView(None)))
+    mapping_rel = batch_mapping_path(SchemaView(extraction, "", AgentView(None)))  # the name is all it needs
+    record_rel = f"{RECORDS_DIR}/{path.name}"
     verified = verify_generated_files(generated_dir, [record_rel, mapping_rel])
     if not verified.clean:
         raise FactoryError(verified.findings)

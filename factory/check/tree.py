@@ -183,7 +183,8 @@ def _suspects(snapshot: Snapshot, manifest: dict[str, Any], current: dict[str, s
     return {
         key
         for key, digest in current.items()
-        if recorded_digest(key) != digest or not all(_intact(snapshot, recorded_files, rel) for rel in owned[key])
+        if recorded_digest(key) != digest
+        or not all(_intact(snapshot, recorded_files, rel) for rel in owned[key])
     }
 
 

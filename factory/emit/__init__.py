@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
+from factory import artifacts
 from factory.emit.agent_record import emit_agent_record
 from factory.emit.agent_stack import emit_agent_stack
 from factory.emit.batch_mapping import emit_batch_mapping
@@ -20,7 +21,6 @@ from factory.emit.orchestrator_tool_specs import emit_orchestrator_tool_specs
 from factory.emit.output_schema_file import emit_output_schema_file
 from factory.emit.sfa_agent_stack import emit_sfa_agent_stack
 from factory.emit.tool_specs import emit_tool_specs
-from factory import artifacts
 from factory.project_config import STANDALONE, STEP_FUNCTIONS_AGENT
 from factory.schema.model import CanonicalSchema
 
