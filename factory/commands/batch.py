@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import click
 
-from factory.commands.options import check_env
+from factory.commands.options import check_env, out_dir_option
 from factory.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USER_ERROR
 
 if TYPE_CHECKING:  # the batch layer is imported inside each command: `--help` and other commands skip it
@@ -32,10 +32,8 @@ def batch() -> None:
 
 AGENT_OPTION = click.option("--agent", "agent_name", required=True,
                             help="Target: our agent's name or extraction name, or a registered agent's name.")
-GENERATED_OPTION = click.option(
-    "--generated", "generated_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("generated"),
-    show_default=True, help="Where the generated agent records and batch mappings are.",
-)
+GENERATED_OPTION = out_dir_option("--generated", "generated_dir",
+                                  help="Where the generated agent records and batch mappings are.")
 SCHEMAS_OPTION = click.option(
     "--schemas", "schemas_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("schemas"),
     show_default=True, help="Where targets' registered output schemas (<agent>.yaml) are; read before the registry.",

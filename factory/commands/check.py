@@ -8,14 +8,13 @@ from pathlib import Path
 import click
 
 from factory.check.findings import CheckReport
-from factory.commands.options import SCHEMA_PATHS
+from factory.commands.options import SCHEMA_PATHS, out_dir_option
 from factory.errors import EXIT_OK, EXIT_USER_ERROR
 
 
 @click.command()
 @SCHEMA_PATHS
-@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("generated"),
-              show_default=True, help="Directory holding the generated artifacts and MANIFEST.json.")
+@out_dir_option("--out", "out_dir", help="Directory holding the generated artifacts and MANIFEST.json.")
 @click.option("--base", "base_ref", metavar="GIT_REF", default=None,
               help="Require a sufficient version bump for every schema changed since GIT_REF "
                    "(default: HEAD, in a git repository with a commit).")

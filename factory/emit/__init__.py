@@ -12,7 +12,7 @@ from typing import Callable
 from factory.emit.agent_record import emit_agent_record
 from factory.emit.agent_stack import emit_agent_stack
 from factory.emit.batch_mapping import emit_batch_mapping
-from factory.emit.browser_template import emit_browser_template
+from factory.emit.browser_template import emit_browser_script, emit_browser_template
 from factory.emit.cdk_app import emit_cdk_app
 from factory.emit.orchestrator_tool_specs import emit_orchestrator_tool_specs
 from factory.emit.output_schema_file import emit_output_schema_file
@@ -34,12 +34,17 @@ PER_SCHEMA_EMITTERS: tuple[SchemaEmitter, ...] = (
 )
 SET_EMITTERS: tuple[SetEmitter, ...] = (emit_cdk_app, emit_orchestrator_tool_specs)
 
-# The step-functions-agent form: its own agent stack in place of ours, and no
-# CDK app (the existing repository has its app and its shared stacks).
+# The step-functions-agent form: its own agent stack in place of ours, its
+# template files in its own format (the bare browser script), and no CDK app
+# (the existing repository has its app and its shared stacks).
+SFA_REPLACEMENTS: dict[SchemaEmitter, SchemaEmitter] = {
+    emit_agent_stack: emit_sfa_agent_stack,
+    emit_browser_template: emit_browser_script,
+}
 FORM_EMITTERS: dict[str, tuple[tuple[SchemaEmitter, ...], tuple[SetEmitter, ...]]] = {
     STANDALONE: (PER_SCHEMA_EMITTERS, SET_EMITTERS),
     STEP_FUNCTIONS_AGENT: (
-        tuple(emit_sfa_agent_stack if emit is emit_agent_stack else emit for emit in PER_SCHEMA_EMITTERS),
+        tuple(SFA_REPLACEMENTS.get(emit, emit) for emit in PER_SCHEMA_EMITTERS),
         tuple(emit for emit in SET_EMITTERS if emit is not emit_cdk_app),
     ),
 }

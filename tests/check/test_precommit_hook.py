@@ -159,3 +159,21 @@ def test_the_hook_enforces_the_version_rules_against_head_and_says_to_stage_gene
     # Staged, it passes.
     status, output = repo.commit("bumped and generated")
     assert status == 0, output
+
+
+def test_the_same_hooks_work_as_pasted_in_the_step_functions_agent_form(repo: Repo):
+    """schema-factory.toml names the form: the hooks need no args, everything lives at the repository's root."""
+    shutil.rmtree(repo.root / "generated")
+    (repo.root / "schema-factory.toml").write_text('form = "step-functions-agent"\n')
+    done = repo.run(sys.executable, "-m", "factory", "generate", check=False)
+    assert done.returncode == 0, done.stderr
+    assert (repo.root / "MANIFEST.json").is_file() and not (repo.root / "generated").exists()
+    status, output = repo.commit("the form in place")
+    assert status == 0, output
+
+    stack = repo.root / "stacks" / "agents" / "energy_tariff_quotes_stack.py"
+    stack.write_text(stack.read_text() + "# hand edit\n")
+    status, output = repo.commit("hand edit")
+    assert status != 0
+    assert "stacks/agents/energy_tariff_quotes_stack.py: edited: " in output
+    assert "`schema-factory generate --force`" in output  # no --out: the configured form's default
