@@ -90,4 +90,6 @@ def agent_record_path(schema: CanonicalSchema) -> str:
 
 APP_PATH = "app.py"
 CDK_JSON_PATH = "cdk.json"
+PACKAGE_JSON_PATH = "package.json"  # the CDK CLI, pinned, for `npm ci && npx cdk` in the output directory
+PACKAGE_LOCK_PATH = "package-lock.json"
 MANIFEST_PATH = "MANIFEST.json"

@@ -18,7 +18,7 @@ from typing import Any
 
 from factory import __version__, rules
 from factory.errors import Problem
-from factory.names import APP_PATH, CDK_JSON_PATH, MANIFEST_PATH
+from factory.names import APP_PATH, CDK_JSON_PATH, MANIFEST_PATH, PACKAGE_JSON_PATH, PACKAGE_LOCK_PATH
 from factory.project_config import STEP_FUNCTIONS_AGENT
 
 GENERATOR = "schema-factory"
@@ -140,7 +140,7 @@ GENERATED_LAYOUT = tuple(
 )
 # The CDK app is ours in the standalone form only: in the step-functions-agent
 # form the output directory is an existing repository and app.py is its own.
-CDK_APP_PATHS = (APP_PATH, CDK_JSON_PATH)
+CDK_APP_PATHS = (APP_PATH, CDK_JSON_PATH, PACKAGE_JSON_PATH, PACKAGE_LOCK_PATH)
 
 
 def foreign_manifest_path(rel: Any, form: str) -> str | None:

@@ -85,6 +85,18 @@ def test_cdk_cli_is_pinned_exactly_and_locked() -> None:
     assert "node" in package["engines"], "package.json states the Node it needs"
 
 
+def test_generate_pins_the_same_cdk_cli_in_the_output_directory() -> None:
+    """generated/package.json and its lock name the CLI this repository tests, so `npm ci` there installs
+    exactly it and `npx cdk` runs it in a user's own project, never asking to install another."""
+    ours = json.loads((REPO / "package-lock.json").read_text("utf-8"))
+    package = json.loads((REPO / "generated" / "package.json").read_text("utf-8"))
+    lock = json.loads((REPO / "generated" / "package-lock.json").read_text("utf-8"))
+    pinned = json.loads((REPO / "package.json").read_text("utf-8"))["devDependencies"]
+    assert package["devDependencies"] == pinned == lock["packages"][""]["devDependencies"]
+    assert lock["packages"]["node_modules/aws-cdk"] == ours["packages"]["node_modules/aws-cdk"]  # version, integrity
+    assert lock["name"] == package["name"] == lock["packages"][""]["name"]  # what `npm ci` requires
+
+
 def test_plain_install_generates_checks_and_registers_without_aws_cdk(tmp_path: Path) -> None:
     """`pip install .` has no aws-cdk-lib: the CLI must never need it."""
     shutil.copytree(SCHEMAS_DIR, tmp_path / "schemas")

@@ -14,6 +14,7 @@ from factory.emit.agent_stack import emit_agent_stack
 from factory.emit.batch_mapping import emit_batch_mapping
 from factory.emit.browser_template import emit_browser_script, emit_browser_template
 from factory.emit.cdk_app import emit_cdk_app
+from factory.emit.cdk_cli import emit_cdk_cli
 from factory.emit.orchestrator_tool_specs import emit_orchestrator_tool_specs
 from factory.emit.output_schema_file import emit_output_schema_file
 from factory.emit.sfa_agent_stack import emit_sfa_agent_stack
@@ -32,7 +33,7 @@ PER_SCHEMA_EMITTERS: tuple[SchemaEmitter, ...] = (
     emit_agent_record,
     emit_output_schema_file,
 )
-SET_EMITTERS: tuple[SetEmitter, ...] = (emit_cdk_app, emit_orchestrator_tool_specs)
+SET_EMITTERS: tuple[SetEmitter, ...] = (emit_cdk_app, emit_cdk_cli, emit_orchestrator_tool_specs)
 
 # The step-functions-agent form: its own agent stack in place of ours, its
 # template files in its own format (the bare browser script), and no CDK app
@@ -45,7 +46,7 @@ FORM_EMITTERS: dict[str, tuple[tuple[SchemaEmitter, ...], tuple[SetEmitter, ...]
     STANDALONE: (PER_SCHEMA_EMITTERS, SET_EMITTERS),
     STEP_FUNCTIONS_AGENT: (
         tuple(SFA_REPLACEMENTS.get(emit, emit) for emit in PER_SCHEMA_EMITTERS),
-        tuple(emit for emit in SET_EMITTERS if emit is not emit_cdk_app),
+        tuple(emit for emit in SET_EMITTERS if emit not in (emit_cdk_app, emit_cdk_cli)),
     ),
 }
 
