@@ -112,6 +112,19 @@ def validate(paths: tuple[Path, ...], as_json: bool) -> int:
     return EXIT_OK
 
 
+@main.command("meta-schema")
+def meta_schema_command() -> int:
+    """Print the JSON Schema of the canonical schema: the one `validate` checks every schema against first.
+
+    Point an editor at it (VS Code: `json.schemas`, see docs/schemas.md) for
+    completion and inline errors while writing schemas/*.json.
+    """
+    from factory.schema.loader import meta_schema
+
+    click.echo(json.dumps(meta_schema(), indent=2, ensure_ascii=False))
+    return EXIT_OK
+
+
 @main.command()
 @SCHEMA_PATHS
 @out_dir_option("--out", "out_dir", help="Directory to write artifacts and MANIFEST.json into.")
