@@ -105,3 +105,7 @@ def test_register_refuses_a_different_template_under_the_same_id_and_version(sfa
         f"schemas/{BT}.json: $.version: version 1.0.0 of template {BT} is already registered"
     )
     assert "bump the schema's version (now 1.0.0)" in line
+    (tool_line,) = {line for line in out.splitlines() if "ToolRegistry already holds" in line}
+    assert (
+        " in ToolRegistry-local in reg.sqlite (" in tool_line and "TemplateRegistry" not in tool_line
+    ), tool_line
