@@ -153,7 +153,11 @@ def test_a_new_project_from_the_wheel_to_synth(tmp_path: Path) -> None:
     version = sh("npx", "--no-install", "cdk", "--version", cwd=generated).stdout
     pinned = json.loads((REPO / "package.json").read_text("utf-8"))["devDependencies"]["aws-cdk"]
     assert version.startswith(pinned), version
-    synth = sh("npx", "--no-install", "cdk", "synth", "-c", "env=dev", "--quiet", cwd=generated)
+    synth = sh(
+        "npx", "--no-install", "cdk", "synth", "--quiet", cwd=generated
+    )  # no -c env: says which it used
+    said = "app.py: environment dev (from the default; choose one with -c env=NAME or SCHEMA_FACTORY_ENV)"
+    assert said in synth.stdout + synth.stderr
     templates = sorted(path.name for path in (generated / "cdk.out").glob("*.template.json"))
     assert any("energy" in name.lower() or "Energy" in name for name in templates), templates
     assert "check: clean" in sh("schema-factory", "check").stdout  # node_modules and cdk.out are not orphans
