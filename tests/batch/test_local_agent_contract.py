@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shlex
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,16 @@ from tests.conftest import REPO
 
 AGENT = "broadband_availability_bt_wholesale"
 ADDRESSES = REPO / "examples" / "addresses.csv"
+
+PAYLOAD_AGENT = """
+import json, os
+from examples.example_agent import answer
+
+def invoke(payload):
+    with open(os.environ["RESPONSES_LOG"], "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(payload) + "\\n")
+    return answer(payload["input"])
+"""
 
 VARYING_AGENT = """
 import json, os
@@ -73,12 +84,47 @@ def run(tmp_path: Path, csv_path: Path, spec: str):
         return result, list(csv.DictReader(handle))
 
 
+def contract_section() -> str:
+    text = (REPO / "docs" / "batch.md").read_text("utf-8")
+    return text.split("## Your own agent: the contract\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_the_documented_agent_is_the_example_file_and_its_payload_is_what_it_gets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    section = contract_section()
+    shown = section.split("```python\n", 1)[1].split("```", 1)[0]
+    code = (REPO / "examples" / "plain_agent.py").read_text("utf-8")
+    assert (
+        code.endswith(shown) and code[: -len(shown)].count('"""') == 2
+    )  # the file is its docstring and this
+    documented = json.loads(section.split("```json\n", 1)[1].split("```", 1)[0])
+    package = tmp_path / "agents"
+    package.mkdir()
+    (package / "payload_agent_for_contract_tests.py").write_text(PAYLOAD_AGENT)
+    monkeypatch.syspath_prepend(str(package))
+    monkeypatch.setenv("RESPONSES_LOG", str(tmp_path / "payloads.jsonl"))
+    monkeypatch.chdir(REPO)
+    run(tmp_path, ADDRESSES, "payload_agent_for_contract_tests:invoke")
+    payloads = [json.loads(line) for line in (tmp_path / "payloads.jsonl").read_text("utf-8").splitlines()]
+    first = next(p for p in payloads if p["input"] == documented["input"])
+    assert set(first) == set(documented) and first["messages"][0]["role"] == "user"
+
+
 def test_the_five_line_agent_answering_the_output_object_succeeds_on_every_row(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """examples/plain_agent.py, the agent docs/batch.md shows: 50 of 50 rows SUCCESS."""
+    """examples/plain_agent.py, run as docs/batch.md runs it: 50 of 50 rows SUCCESS."""
     monkeypatch.chdir(REPO)
-    result, rows = run(tmp_path, ADDRESSES, "examples.plain_agent:invoke")
+    command = contract_section().split("```bash\n", 1)[1].split("```", 1)[0].strip()
+    args = shlex.split(command)
+    assert args[:2] == ["schema-factory", "batch"] and "examples.plain_agent:invoke" in args
+    out = tmp_path / "out.csv"
+    result = CliRunner().invoke(
+        main, [*args[1:], "--store", str(tmp_path / "s.sqlite"), "--out", str(out), "--quiet"]
+    )
+    with open(out, newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
     assert result.exit_code == 0, result.output
     assert len(rows) == 50
     assert {row["_status"] for row in rows} == {"SUCCESS"}, {row["_error"] for row in rows}
