@@ -80,17 +80,18 @@ BATCH_MAPPING = Artifact("batch mapping", names.batch_mapping_path)
 AGENT_RECORD = Artifact("agent record", names.agent_record_path)
 OUTPUT_SCHEMA = Artifact("output schema", names.output_schema_path)
 CDK_APP = Artifact("CDK app", fixed=(names.APP_PATH, names.CDK_JSON_PATH))
+CDK_CLI = Artifact("CDK CLI pin", fixed=(names.PACKAGE_JSON_PATH, names.PACKAGE_LOCK_PATH))
 ORCHESTRATOR_TOOL_SPECS = Artifact("orchestrator tool specs", fixed=(names.ORCHESTRATOR_TOOL_SPECS_PATH,))
 
 PER_SCHEMA = (AGENT_STACK, BROWSER_TEMPLATE, TOOL_SPECS, BATCH_MAPPING, AGENT_RECORD, OUTPUT_SCHEMA)
-PER_SET = (CDK_APP, ORCHESTRATOR_TOOL_SPECS)
+PER_SET = (CDK_APP, CDK_CLI, ORCHESTRATOR_TOOL_SPECS)
 
 # Each form's artifacts, per schema then per set. In the step-functions-agent form the output
-# directory is an existing repository: its CDK app is its own, and the agent stack is written in
-# that repository's form (a different emitter, the same path).
+# directory is an existing repository: its CDK app and its package.json are its own, and the agent
+# stack and templates are written in that repository's form (different emitters, the same paths).
 FORMS: dict[str, tuple[tuple[Artifact, ...], tuple[Artifact, ...]]] = {
     STANDALONE: (PER_SCHEMA, PER_SET),
-    STEP_FUNCTIONS_AGENT: (PER_SCHEMA, tuple(artifact for artifact in PER_SET if artifact is not CDK_APP)),
+    STEP_FUNCTIONS_AGENT: (PER_SCHEMA, tuple(artifact for artifact in PER_SET if artifact not in (CDK_APP, CDK_CLI))),
 }
 
 

@@ -21,7 +21,7 @@ from typing import Any
 import click
 
 from factory import __version__
-from factory.commands.options import SCHEMA_PATHS
+from factory.commands.options import SCHEMA_PATHS, out_dir_option
 from factory.errors import EXIT_BROKEN_PIPE, EXIT_INTERNAL, EXIT_OK, EXIT_USER_ERROR, FactoryError
 
 
@@ -112,10 +112,22 @@ def validate(paths: tuple[Path, ...], as_json: bool) -> int:
     return EXIT_OK
 
 
+@main.command("meta-schema")
+def meta_schema_command() -> int:
+    """Print the JSON Schema of the canonical schema: the one `validate` checks every schema against first.
+
+    Point an editor at it (VS Code: `json.schemas`, see docs/schemas.md) for
+    completion and inline errors while writing schemas/*.json.
+    """
+    from factory.schema.loader import meta_schema
+
+    click.echo(json.dumps(meta_schema(), indent=2, ensure_ascii=False))
+    return EXIT_OK
+
+
 @main.command()
 @SCHEMA_PATHS
-@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("generated"),
-              show_default=True, help="Directory to write artifacts and MANIFEST.json into.")
+@out_dir_option("--out", "out_dir", help="Directory to write artifacts and MANIFEST.json into.")
 @click.option("--form", type=click.Choice(["standalone", "step-functions-agent"]), default=None,
               help="Agent form (overrides schema-factory.toml and pyproject.toml [tool.schema-factory]).")
 @click.option("--edit-app", is_flag=True,

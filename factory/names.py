@@ -107,6 +107,8 @@ ORCHESTRATOR_TOOL_SPECS_PATH = "tool_specs/_batch_orchestrator.json"
 
 APP_PATH = "app.py"
 CDK_JSON_PATH = "cdk.json"
+PACKAGE_JSON_PATH = "package.json"  # the CDK CLI, pinned, for `npm ci && npx cdk` in the output directory
+PACKAGE_LOCK_PATH = "package-lock.json"
 MANIFEST_PATH = "MANIFEST.json"
 
 

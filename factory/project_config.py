@@ -135,3 +135,17 @@ def resolve_form(flag: str | None, manifest: dict[str, Any] | None, root: Path |
     if manifest is not None and MANIFEST_FORM_KEY in manifest:
         return FormChoice(recorded_form(manifest), "MANIFEST.json")
     return FormChoice(DEFAULT_FORM, "default")
+
+
+DEFAULT_OUT_DIR = "generated"
+
+
+def default_out_dir(root: Path | None = None) -> Path:
+    """The output directory commands use without `--out`: `.` where the project configures the
+    step-functions-agent form (its stacks and templates live at the repository's root), else `generated`.
+
+    So `generate`, `check` (and the pre-commit hook that runs it), `register` and
+    `batch` agree on where the files are without a flag in either form.
+    """
+    choice = configured_form(root)
+    return Path(".") if choice is not None and choice.form == STEP_FUNCTIONS_AGENT else Path(DEFAULT_OUT_DIR)

@@ -107,7 +107,8 @@ DEFAULT_OUT = "generated"  # `generate`'s and `check`'s --out default
 
 
 def out_flag(out_dir: Path | None) -> str:
-    """` --out DIR` when `out_dir` is not the default `generated`, else "".
+    """` --out DIR` when `out_dir` is not the project's default (`generated`, or `.` in the configured
+    step-functions-agent form), else "".
 
     A hint is a command people run as written: without the flag, `generate`
     run for `check --out .` would write a standalone tree into ./generated/
@@ -115,8 +116,10 @@ def out_flag(out_dir: Path | None) -> str:
     """
     if out_dir is None:
         return ""
+    from factory.project_config import default_out_dir
+
     shown = display_path(out_dir)
-    return "" if shown == DEFAULT_OUT else f" --out {shlex.quote(shown)}"
+    return "" if shown == display_path(default_out_dir()) else f" --out {shlex.quote(shown)}"
 
 
 def generate_command(out_dir: Path | None, force: bool = False) -> str:

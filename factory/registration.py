@@ -99,12 +99,33 @@ def read_generated_records(paths: list[Path], generated_dir: Path) -> list[Recor
             json.loads((generated_dir / artifact.at(view)).read_bytes())
             for artifact in (BROWSER_TEMPLATE, AGENT_RECORD, TOOL_SPECS)
         )
+        if "template_id" not in template:  # the step-functions-agent form keeps the bare script
+            template = template_record_of(path, template)
         tools = tuple(existing_tool_form(tool) for tool in specs.get("anthropic") or [])
         output_schema = (
             generated_output_schema(generated_dir, agent["agent_name"]) if registrar is None else None
         )
         found.append(RecordPair(display_path(path), template, agent, tools, output_schema, registrar))
     return found
+
+
+def template_record_of(path: Path, script: dict[str, Any]) -> dict[str, Any]:
+    """The TemplateRegistry record wrapping the bare browser script written for the schema at `path`.
+
+    The check vouched that the file is what the schema generates; the record
+    is built from the same schema, so its `template` is that very script.
+    """
+    from factory.emit.browser_template import template_record
+    from factory.schema.loader import load_schemas
+
+    loaded, problems = load_schemas([path])
+    if problems or len(loaded) != 1:
+        raise FactoryError(problems or [Problem(display_path(path), "$", "invalid", "cannot load", "validate it")])
+    record = template_record(loaded[0].schema)
+    if record["template"] != script:
+        raise FactoryError(Problem(display_path(path), "$", "stale", "the template file is not what it generates",
+                                   "run schema-factory generate, then register"))
+    return record
 
 
 def _records(

@@ -53,6 +53,7 @@ try:
 except DeployContextError as error:
     sys.exit("app.py: " + str(error))
 env_name = settings.env_name
+print(settings.env_line(), file=sys.stderr)
 environment = cdk.Environment(
     account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")
 )

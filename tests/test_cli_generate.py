@@ -27,7 +27,7 @@ def test_generate_defaults_to_schemas_into_generated(bundled_project: Path) -> N
     result = run("generate")
     assert result.exit_code == 0, result.output
     assert (bundled_project / "generated" / "stacks" / "agents" / f"{BT}_stack.py").is_file()
-    assert "4 schema(s): 28 written" in result.output
+    assert "4 schema(s): 30 written" in result.output
     manifest = json.loads((bundled_project / "generated" / "MANIFEST.json").read_text())
     assert manifest["schemas"][f"schemas/{BT}.json"]["version"] == "1.0.0"
     assert manifest["files"]["app.py"]["sources"] == sorted(f"schemas/{p.name}" for p in SCHEMAS_DIR.glob("*.json"))

@@ -1,7 +1,7 @@
-"""The deploy path works as the README's deploy section writes it (issue #21).
+"""The deploy path works as docs/deploying.md writes it (issue #21).
 
 The slow test walks the section on a fresh virtual environment: it installs this
-checkout with the extra the README names, generates, and runs the README's synth
+checkout with the extra the page names, generates, and runs its synth
 line exactly as written, with no network and no AWS credentials, then reads
 cdk.out. The fast tests keep `pip install .` (no aws-cdk-lib) working and the
 pins of the extra, package.json and the lock file in step.
@@ -27,15 +27,14 @@ from packaging.requirements import Requirement
 from tests.conftest import REPO, SCHEMAS_DIR
 
 README = REPO / "README.md"
+DEPLOYING = REPO / "docs" / "deploying.md"
 # jsii writes the Node end-of-life banner; the CDK names every deprecated API it meets.
 NOISE = re.compile(r"end-of-life|deprecated", re.IGNORECASE)
 
 
 def deploy_block() -> list[str]:
-    """The command lines of the first ```bash block under `## Deploying`, comments removed."""
-    text = README.read_text("utf-8")
-    section = text.split("\n## Deploying\n", 1)[1].split("\n## ", 1)[0]
-    block = section.split("```bash\n", 1)[1].split("```", 1)[0]
+    """The command lines of the first ```bash block of docs/deploying.md, comments removed."""
+    block = DEPLOYING.read_text("utf-8").split("```bash\n", 1)[1].split("```", 1)[0]
     return [line.split("  #", 1)[0].strip() for line in block.splitlines() if line.strip()]
 
 
@@ -85,6 +84,18 @@ def test_cdk_cli_is_pinned_exactly_and_locked() -> None:
     assert "node" in package["engines"], "package.json states the Node it needs"
 
 
+def test_generate_pins_the_same_cdk_cli_in_the_output_directory() -> None:
+    """generated/package.json and its lock name the CLI this repository tests, so `npm ci` there installs
+    exactly it and `npx cdk` runs it in a user's own project, never asking to install another."""
+    ours = json.loads((REPO / "package-lock.json").read_text("utf-8"))
+    package = json.loads((REPO / "generated" / "package.json").read_text("utf-8"))
+    lock = json.loads((REPO / "generated" / "package-lock.json").read_text("utf-8"))
+    pinned = json.loads((REPO / "package.json").read_text("utf-8"))["devDependencies"]
+    assert package["devDependencies"] == pinned == lock["packages"][""]["devDependencies"]
+    assert lock["packages"]["node_modules/aws-cdk"] == ours["packages"]["node_modules/aws-cdk"]  # version, integrity
+    assert lock["name"] == package["name"] == lock["packages"][""]["name"]  # what `npm ci` requires
+
+
 def test_plain_install_generates_checks_and_registers_without_aws_cdk(tmp_path: Path) -> None:
     """`pip install .` has no aws-cdk-lib: the CLI must never need it."""
     shutil.copytree(SCHEMAS_DIR, tmp_path / "schemas")
@@ -125,7 +136,7 @@ def test_readme_says_how_cdk_json_runs_the_app() -> None:
 
     command = json.loads((REPO / "generated" / "cdk.json").read_text("utf-8"))["app"]
     assert command == APP_COMMAND
-    section = README.read_text("utf-8").split("\n## Deploying\n", 1)[1].split("\n## ", 1)[0]
+    section = DEPLOYING.read_text("utf-8")
     assert f"`{command}`" in section
     assert "python3 app.py" not in section
 

@@ -69,7 +69,9 @@ LAYERS = {
         ("factory/registry/",), ("core", "names", "files", "output-schemas"), packages=("boto3", "botocore")
     ),
     "registration": Layer(
-        ("factory/registration.py",), ("core", "names", "files", "output-schemas", "check", "registry")
+        ("factory/registration.py",),
+        ("core", "names", "files", "output-schemas", "check", "registry"),
+        lazily=("schema", "emit"),
     ),
     "batch": Layer(
         ("factory/batch/",),

@@ -57,7 +57,9 @@ def differences(expected: Any, actual: Any, where: str = "$", ordered: bool = Fa
                 yield f"{where}.{key} is not in the canonical schema"
         for key in expected:
             if key in actual:
-                yield from differences(expected[key], actual[key], f"{where}.{key}", ordered=key == "properties")
+                yield from differences(
+                    expected[key], actual[key], f"{where}.{key}", ordered=key == "properties"
+                )
         if ordered and set(expected) == set(actual) and list(expected) != list(actual):
             yield f"{where} order is {list(actual)}, expected {list(expected)}"
     elif isinstance(expected, list) and isinstance(actual, list) and len(expected) == len(actual):
@@ -85,7 +87,9 @@ class Canonical:
     @classmethod
     def of(cls, document: dict[str, Any]) -> Canonical:
         return cls(
-            SchemaView.of(document), standard_form(document["input_schema"]), standard_form(document["output_schema"])
+            SchemaView.of(document),
+            standard_form(document["input_schema"]),
+            standard_form(document["output_schema"]),
         )
 
     def output_fields(self) -> list[str]:
@@ -131,7 +135,11 @@ def read_stack_output_schema(source: str) -> Any:
             isinstance(t, ast.Name) and t.id == STACK_CONSTANT for t in node.targets
         ):
             value = node.value
-        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.target.id == STACK_CONSTANT:
+        elif (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and node.target.id == STACK_CONSTANT
+        ):
             value = node.value
     if value is None:
         raise LayerUnreadable(f"no module-level {STACK_CONSTANT} assignment")
@@ -154,17 +162,25 @@ def _json(data: bytes) -> Any:
 
 
 def _template(canonical: Canonical, data: bytes) -> Iterator[str]:
+    """A TemplateRegistry record, or (the step-functions-agent form) the bare browser script it wraps."""
     record = _json(data)
-    steps = [step for step in (record.get("template") or {}).get("steps") or [] if isinstance(step, dict)]
+    bare = "template" not in record and "steps" in record
+    script = record if bare else record.get("template") or {}
+    steps = [step for step in script.get("steps") or [] if isinstance(step, dict)]
     extract = [(i, step) for i, step in enumerate(steps) if step.get("action") == "act_with_schema"]
     if not extract:
         yield "template.steps has no act_with_schema step"
     for index, step in extract:
         yield from _first(
-            differences(canonical.output, step.get("schema")), f"template.steps[{index}].schema vs the output schema"
+            differences(canonical.output, step.get("schema")),
+            f"template.steps[{index}].schema vs the output schema",
         )
+    if bare:  # the variables are added at registration, from the schema itself
+        return
     variables = [
-        (v.get("name"), v.get("type"), v.get("required")) for v in record.get("variables") or [] if isinstance(v, dict)
+        (v.get("name"), v.get("type"), v.get("required"))
+        for v in record.get("variables") or []
+        if isinstance(v, dict)
     ]
     expected = [
         (name, prop.get("type"), name in canonical.required("input"))
@@ -178,7 +194,9 @@ def _tool_specs(canonical: Canonical, data: bytes) -> Iterator[str]:
     specs = _json(data)
     schema: Any = canonical.view
     print_name, input_name = names.print_output_tool_name(schema), names.tool_name(schema)
-    forms = [("anthropic", tool.get("name"), tool.get("input_schema")) for tool in specs.get("anthropic") or []]
+    forms = [
+        ("anthropic", tool.get("name"), tool.get("input_schema")) for tool in specs.get("anthropic") or []
+    ]
     forms += [
         (
             "bedrock",
@@ -193,13 +211,17 @@ def _tool_specs(canonical: Canonical, data: bytes) -> Iterator[str]:
             yield f"{dialect}: no {print_name} tool"
         for found in printed:
             yield from _first(
-                differences(canonical.output, found), f"{dialect} {print_name} input_schema vs the output schema"
+                differences(canonical.output, found),
+                f"{dialect} {print_name} input_schema vs the output schema",
             )
         for found in [s for form, name, s in forms if form == dialect and name == input_name]:
             if isinstance(found, dict) and isinstance(found.get("properties"), dict):
-                found = dict(found, properties={k: v for k, v in found["properties"].items() if k != "browser_config"})
+                found = dict(
+                    found, properties={k: v for k, v in found["properties"].items() if k != "browser_config"}
+                )
             yield from _first(
-                differences(canonical.input, found), f"{dialect} {input_name} input_schema vs the input schema"
+                differences(canonical.input, found),
+                f"{dialect} {input_name} input_schema vs the input schema",
             )
 
 
@@ -235,10 +257,12 @@ def _agent_record(canonical: Canonical, data: bytes) -> Iterator[str]:
         yield f"structured_output.output_fields is {fields!r}, expected {canonical.output_fields()!r}"
     schemas = structured.get("schemas") or {}
     yield from _first(
-        differences(canonical.output, schemas.get("output")), "structured_output.schemas.output vs the output schema"
+        differences(canonical.output, schemas.get("output")),
+        "structured_output.schemas.output vs the output schema",
     )
     yield from _first(
-        differences(canonical.input, schemas.get("input")), "structured_output.schemas.input vs the input schema"
+        differences(canonical.input, schemas.get("input")),
+        "structured_output.schemas.input vs the input schema",
     )
 
 

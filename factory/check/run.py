@@ -46,14 +46,15 @@ def output_schema_findings(paths: list[Path]) -> list[Problem]:
     from factory.output_schemas import check_output_schema_files
 
     _, problems = check_output_schema_files(paths, DEFAULT_SCHEMA_DIR)
-    return [
-        replace(p, kind=INVALID, hint=p.hint or "fix the output-schema file")
-        for p in problems
-    ]
+    return [replace(p, kind=INVALID, hint=p.hint or "fix the output-schema file") for p in problems]
 
 
 def run_check(paths: list[Path], out_dir: Path, base: str | None = None) -> CheckReport:
     """Every finding about `out_dir` against the schemas under `paths` (default `schemas/`).
+
+    The version rules compare each schema with `base`, by default HEAD (when
+    the schemas are in a git repository with a commit), so the pre-commit hook
+    blocks a breaking change without a major bump with no flag.
 
     When every hash agrees with the manifest this reads files and compares
     layers only; nothing heavy is imported. Otherwise it regenerates in memory.
@@ -77,10 +78,9 @@ def run_check(paths: list[Path], out_dir: Path, base: str | None = None) -> Chec
     findings = findings + form_findings(snapshot.manifest, snapshot.display(MANIFEST_PATH), out_dir=out_dir)
     findings = findings + app_import_findings(snapshot.manifest, out_dir)
     findings = findings + output_schema_findings(paths)
-    if base is not None:
-        from factory.check.versions import check_versions
+    from factory.check.versions import check_versions
 
-        findings = findings + check_versions(base, snapshot.schemas or [])
+    findings = findings + check_versions(base, snapshot.schemas or [])
     return CheckReport(unique_sorted(findings), mode, count, tuple(snapshot.reasons))
 
 
@@ -93,7 +93,9 @@ class FixResult:
     kept: tuple[tuple[str, str], ...] = ()  # (old manifest entry, why it was kept), as `generate` reports
 
 
-def fix_and_check(paths: list[Path], out_dir: Path, base: str | None = None, force: bool = False) -> FixResult:
+def fix_and_check(
+    paths: list[Path], out_dir: Path, base: str | None = None, force: bool = False
+) -> FixResult:
     """Regenerate exactly as `generate` does (`force` as its --force), then check again.
 
     Invalid schemas stop the generator; the re-check then reports them. Files
@@ -134,10 +136,21 @@ def fast_findings(paths: list[Path], out_dir: Path) -> tuple[Problem, ...]:
         from factory.check.verify import verify_generated_files
 
         listed = sorted(rel for rel in snapshot.manifest["files"] if isinstance(rel, str))
-        hand_edits = [found for found in verify_generated_files(out_dir, listed).findings if found.kind == EDITED]
+        hand_edits = [
+            found for found in verify_generated_files(out_dir, listed).findings if found.kind == EDITED
+        ]
     said = {f"{found.file} differs from the manifest" for found in hand_edits}
     display = snapshot.display(MANIFEST_PATH)
-    return (*hand_edits, *(
-        finding(display, STALE, f"generated files are not current: {reason}",
-                f"run {check_command(out_dir)} to see each difference, then {regenerate(out_dir)} and commit")
-        for reason in snapshot.reasons if reason not in said))
+    return (
+        *hand_edits,
+        *(
+            finding(
+                display,
+                STALE,
+                f"generated files are not current: {reason}",
+                f"run {check_command(out_dir)} to see each difference, then {regenerate(out_dir)} and commit",
+            )
+            for reason in snapshot.reasons
+            if reason not in said
+        ),
+    )

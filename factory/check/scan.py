@@ -42,7 +42,7 @@ from factory.project_files import (  # noqa: F401 - re-exported for the check mo
 
 # Build output that lives beside generated files and is never generated itself
 # (`cd generated && cdk synth` writes cdk.out/; importing app.py writes caches).
-IGNORED_DIR_NAMES = frozenset({"__pycache__", "cdk.out"})
+IGNORED_DIR_NAMES = frozenset({"__pycache__", "cdk.out", "node_modules"})  # node_modules: `npm ci` there
 IGNORED_SUFFIXES = (".pyc",)
 
 

@@ -27,14 +27,18 @@ def load_document(path: Path) -> dict[str, Any]:
         data = json.loads(path.read_bytes().decode("utf-8-sig"))
     except OSError as err:
         raise FactoryError(
-            Problem(path.as_posix(), "$", rules.UNREADABLE, f"cannot read file: {err.strerror}", "check the path")
+            Problem(
+                path.as_posix(), "$", rules.UNREADABLE, f"cannot read file: {err.strerror}", "check the path"
+            )
         ) from None
     except ValueError as err:
         raise FactoryError(
             Problem(path.as_posix(), "$", rules.JSON_SYNTAX, f"invalid JSON: {err}", "fix the JSON syntax")
         ) from None
     if not isinstance(data, dict):
-        raise FactoryError(Problem(path.as_posix(), "$", rules.NOT_A_SCHEMA, "not a JSON object", "pass schema files"))
+        raise FactoryError(
+            Problem(path.as_posix(), "$", rules.NOT_A_SCHEMA, "not a JSON object", "pass schema files")
+        )
     return data
 
 
@@ -64,8 +68,23 @@ class GitBase:
             )
         toplevel = Path(top.stdout.decode().strip())
         if _git(["rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], toplevel).returncode != 0:
-            raise FactoryError(Problem(ref, "$", rules.GIT, f"unknown git ref {ref!r}", "pass a branch, tag or commit"))
+            raise FactoryError(
+                Problem(ref, "$", rules.GIT, f"unknown git ref {ref!r}", "pass a branch, tag or commit")
+            )
         return cls(ref, toplevel)
+
+    @classmethod
+    def head_of(cls, near: Path) -> GitBase | None:
+        """HEAD of the repository around `near`; None outside git or before the first commit.
+
+        The default base of `check`: what the next commit changes is judged
+        against the last one, so the hook enforces the version rules unasked.
+        """
+        found = _git(["rev-parse", "--show-toplevel", "--verify", "--quiet", "HEAD^{commit}"], near)
+        lines = found.stdout.decode().splitlines()
+        if found.returncode != 0 or len(lines) != 2:  # outside git, or no commit yet
+            return None
+        return cls("HEAD", Path(lines[0]))
 
     def relative(self, path: Path) -> str | None:
         """Repository-relative posix path, or None for a file outside the repository."""
@@ -97,11 +116,18 @@ class VersionedDiff:
     diff: SchemaDiff
 
 
-def diffs_since(ref: str, schemas: list[SchemaFile]) -> list[VersionedDiff]:
-    """The diff of every schema whose file changed since REF (new schemas have none)."""
+def diffs_since(ref: str | None, schemas: list[SchemaFile]) -> list[VersionedDiff]:
+    """The diff of every schema whose file changed since REF (new schemas have none).
+
+    REF None is HEAD when there is one, and nothing to compare with otherwise.
+    """
     if not schemas:
         return []
-    base = GitBase.resolve(ref, schemas[0].path.resolve().parent)
+    near = schemas[0].path.resolve().parent
+    found = GitBase.head_of(near) if ref is None else GitBase.resolve(ref, near)
+    if found is None:
+        return []
+    base = found
     changed = base.changed([schema.path for schema in schemas])
     out = []
     for schema in schemas:
@@ -128,7 +154,9 @@ def diffs_under(ref: str, roots: list[Path]) -> list[VersionedDiff]:
     if files is None:
         missing = next(root for root in roots if not root.exists())
         raise FactoryError(
-            Problem(missing.as_posix(), "$", rules.MISSING_FILE, "no such file or directory", "check the path")
+            Problem(
+                missing.as_posix(), "$", rules.MISSING_FILE, "no such file or directory", "check the path"
+            )
         )
     schemas = [SchemaFile(path, display_path(path), display_path(path), path.read_bytes()) for path in files]
     return diffs_since(ref, schemas)
@@ -146,17 +174,23 @@ def suggested_version(old: str, bump: str) -> str | None:
     return f"{major}.{minor}.{patch + 1}"
 
 
-def check_versions(ref: str, schemas: list[SchemaFile]) -> list[Problem]:
-    """A version-bump finding for every schema changed since REF without a sufficient bump."""
+def check_versions(ref: str | None, schemas: list[SchemaFile]) -> list[Problem]:
+    """A version-bump finding for every schema changed since REF (None: HEAD) without a sufficient bump.
+
+    The finding names each change's rule (`[FIELD_NO_DELETE]`) and the version to set.
+    """
     findings = []
+    shown = ref or "HEAD"
     for item in diffs_since(ref, schemas):
         diff = item.diff
         if diff.bump_sufficient:
             continue
-        reasons = "; ".join(change.message for change in diff.changes[:3])
+        reasons = "; ".join(f"{change.message} [{change.rule}]" for change in diff.changes[:3])
         if len(diff.changes) > 3:
-            reasons += f"; and {len(diff.changes) - 3} more (see `schema-factory diff --base {ref}`)"
+            reasons += f"; and {len(diff.changes) - 3} more (see `schema-factory diff --base {shown}`)"
         suggestion = suggested_version(diff.old_version, diff.required_bump)
         fix = f'set "version" to {suggestion} or higher' if suggestion else "use a MAJOR.MINOR.PATCH version"
-        findings.append(finding(item.display, VERSION_BUMP, f"since {ref}: {diff.verdict()}: {reasons}", fix))
+        findings.append(
+            finding(item.display, VERSION_BUMP, f"since {shown}: {diff.verdict()}: {reasons}", fix)
+        )
     return findings

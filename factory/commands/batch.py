@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import click
 
-from factory.commands.options import check_env
+from factory.commands.options import check_env, out_dir_option
 from factory.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USER_ERROR
 
 if TYPE_CHECKING:  # the batch layer is imported inside each command: `--help` and other commands skip it
@@ -32,10 +32,8 @@ def batch() -> None:
 
 AGENT_OPTION = click.option("--agent", "agent_name", required=True,
                             help="Target: our agent's name or extraction name, or a registered agent's name.")
-GENERATED_OPTION = click.option(
-    "--generated", "generated_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("generated"),
-    show_default=True, help="Where the generated agent records and batch mappings are.",
-)
+GENERATED_OPTION = out_dir_option("--generated", "generated_dir",
+                                  help="Where the generated agent records and batch mappings are.")
 SCHEMAS_OPTION = click.option(
     "--schemas", "schemas_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("schemas"),
     show_default=True, help="Where targets' registered output schemas (<agent>.yaml) are; read before the registry.",
@@ -140,6 +138,16 @@ def _print_analysis(csv_path: Path, agent_name: str, analysis: Analysis) -> None
         click.echo("unused columns: " + ", ".join(analysis.unused_columns))
     if analysis.unmapped_optional:
         click.echo("optional fields without a column: " + ", ".join(analysis.unmapped_optional))
+    if analysis.sample_rows:
+        click.echo(f"sample rows (the first {len(analysis.sample_rows)}):")
+        for number, row in enumerate(analysis.sample_rows, start=1):
+            click.echo(f"  {number}: " + ", ".join(f"{_cell(column)}={_cell(value)}" for column, value in row.items()))
+
+
+def _cell(text: str, limit: int = 40) -> str:
+    """A CSV cell for the terminal: control characters escaped (they could move the cursor), long text cut."""
+    shown = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+    return shown if len(shown) <= limit else shown[: limit - 3] + "..."
 
 
 @batch.command("config")
@@ -375,13 +383,26 @@ def _print_execution(status: dict[str, Any], as_json: bool) -> None:
 @batch.command("results")
 @click.argument("batch_id")
 @STORE_OPTION
-@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True,
-              help="Where to write the results CSV.")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Where to write the results CSV (default: print it on stdout).")
 @aws_options
-def batch_results(batch_id: str, store_path: Path, output: Path, aws: AwsOptions) -> int:
-    """Write a batch's results as CSV (rows in input order): local batch id or execution ARN."""
+def batch_results(batch_id: str, store_path: Path, output: Path | None, aws: AwsOptions) -> int:
+    """Write a batch's results as CSV (rows in input order): local batch id or execution ARN.
+
+    Without -o the CSV goes to stdout, as Unix tools do (`... | head`); the row count goes to stderr.
+    """
+    import shutil
+    import tempfile
+
     from factory.batch.plan import batch_results as write_batch_results
 
-    written = write_batch_results(batch_id, store_path, output, aws)
-    click.echo(f"wrote {written['results_csv']}: {written['rows']} rows")
+    if output is not None:
+        written = write_batch_results(batch_id, store_path, output, aws)
+        click.echo(f"wrote {written['results_csv']}: {written['rows']} rows")
+        return EXIT_OK
+    with tempfile.TemporaryDirectory(prefix="schema-factory-results-") as scratch:
+        written = write_batch_results(batch_id, store_path, Path(scratch) / "results.csv", aws)
+        with open(written["results_csv"], "rb") as handle:  # the file just written, streamed as it is
+            shutil.copyfileobj(handle, click.get_binary_stream("stdout"))
+    _echo_err(f"{written['rows']} rows")
     return EXIT_OK

@@ -7,16 +7,17 @@ from pathlib import Path
 
 import click
 
-from factory.commands.options import SCHEMA_PATHS
+from factory.check.findings import CheckReport
+from factory.commands.options import SCHEMA_PATHS, out_dir_option
 from factory.errors import EXIT_OK, EXIT_USER_ERROR
 
 
 @click.command()
 @SCHEMA_PATHS
-@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=Path("generated"),
-              show_default=True, help="Directory holding the generated artifacts and MANIFEST.json.")
+@out_dir_option("--out", "out_dir", help="Directory holding the generated artifacts and MANIFEST.json.")
 @click.option("--base", "base_ref", metavar="GIT_REF", default=None,
-              help="Also require a sufficient version bump for every schema changed since GIT_REF.")
+              help="Require a sufficient version bump for every schema changed since GIT_REF "
+                   "(default: HEAD, in a git repository with a commit).")
 @click.option("--fix", is_flag=True, help="Regenerate (as `generate` does), then check again.")
 @click.option("--force", is_flag=True,
               help="With --fix: overwrite existing files MANIFEST.json does not record as generated (as "
@@ -27,9 +28,9 @@ def check(paths: tuple[Path, ...], out_dir: Path, base_ref: str | None, fix: boo
     """Check that generated/ is exactly what the schemas (default schemas/) generate.
 
     Reports stale, edited, missing and orphan files, layers that disagree with
-    their schema, invalid schemas and (with --base) insufficient version bumps,
-    each as `path: kind: detail (fix: ...)`. Exit status is 0 when clean, 1
-    with findings. Fast when nothing changed: only hashes are compared.
+    their schema, invalid schemas and insufficient version bumps (since HEAD,
+    or --base), each as `path: kind: detail (fix: ...)`. Exit status is 0 when
+    clean, 1 with findings. Fast when nothing changed: only hashes are compared.
     """
     from factory.check import fix_and_check, run_check
 
@@ -53,6 +54,7 @@ def check(paths: tuple[Path, ...], out_dir: Path, base_ref: str | None, fix: boo
             click.echo(kept_line(rel, why), err=True)
     else:
         report = run_check(list(paths), out_dir, base_ref)
+    report = in_hook(report, out_dir)
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
         return EXIT_USER_ERROR if report.findings else EXIT_OK
@@ -64,6 +66,18 @@ def check(paths: tuple[Path, ...], out_dir: Path, base_ref: str | None, fix: boo
         return EXIT_USER_ERROR
     click.echo(f"check: clean ({report.schemas} schema(s), {report.mode} path)")
     return EXIT_OK
+
+
+def in_hook(report: CheckReport, out_dir: Path) -> CheckReport:
+    """Under pre-commit, which sees only the staged tree: unstaged and untracked generated files named."""
+    from dataclasses import replace
+
+    from factory.check.findings import unique_sorted
+    from factory.check.staging import unstaged_in_hook, untracked_generated, with_stage_hints
+
+    findings = with_stage_hints(report.findings, unstaged_in_hook(), out_dir)
+    findings = unique_sorted([*findings, *untracked_generated(out_dir)])
+    return replace(report, findings=findings)
 
 
 @click.command("diff")

@@ -4,10 +4,29 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any, Callable
 
 import click
 
 from factory.names import ENV_NAME_RE
+
+def _project_out_dir(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path:
+    """No flag: the project's output directory (`.` in the configured step-functions-agent form)."""
+    if value is not None:
+        return value
+    from factory.project_config import default_out_dir
+
+    return default_out_dir()
+
+
+def out_dir_option(*decls: str, help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """An output-directory option whose default is the project's: `generated`, or `.` in the configured
+    step-functions-agent form (schema-factory.toml or pyproject.toml [tool.schema-factory])."""
+    return click.option(*decls, type=click.Path(path_type=Path, file_okay=False), default=None,
+                        callback=_project_out_dir,
+                        help=f"{help} [default: generated; . where the project configures the "
+                             "step-functions-agent form]")
+
 
 SCHEMA_PATHS = click.argument(
     "paths", nargs=-1, type=click.Path(path_type=Path, exists=False, dir_okay=True, file_okay=True)

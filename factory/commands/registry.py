@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import click
 
-from factory.commands.options import SCHEMA_PATHS, check_env
+from factory.commands.options import SCHEMA_PATHS, check_env, out_dir_option
 from factory.errors import EXIT_OK, FactoryError
 
 if TYPE_CHECKING:
@@ -69,8 +69,7 @@ def _open_registry(options: RegistryOptions) -> Registry:
 @click.command()
 @SCHEMA_PATHS
 @registry_options
-@click.option("--generated-dir", type=click.Path(path_type=Path, file_okay=False), default=Path("generated"),
-              show_default=True, help="Where the generated records to register are.")
+@out_dir_option("--generated-dir", help="Where the generated records to register are.")
 @click.option("--create-tables", is_flag=True, help="Create the three registry tables and their indexes first (dev endpoints).")
 @click.option("--account", default=None, help="AWS account id for the state machine ARN (default: from STS).")
 @click.option("--no-arn", is_flag=True, help="Do not put a state_machine_arn on agent records.")

@@ -15,8 +15,9 @@ from factory import artifacts
 from factory.emit.agent_record import emit_agent_record
 from factory.emit.agent_stack import emit_agent_stack
 from factory.emit.batch_mapping import emit_batch_mapping
-from factory.emit.browser_template import emit_browser_template
+from factory.emit.browser_template import emit_browser_script, emit_browser_template
 from factory.emit.cdk_app import emit_cdk_app
+from factory.emit.cdk_cli import emit_cdk_cli
 from factory.emit.orchestrator_tool_specs import emit_orchestrator_tool_specs
 from factory.emit.output_schema_file import emit_output_schema_file
 from factory.emit.sfa_agent_stack import emit_sfa_agent_stack
@@ -38,11 +39,14 @@ SCHEMA_EMITTERS: dict[artifacts.Artifact, SchemaEmitter] = {
 }
 SET_EMITTERS: dict[artifacts.Artifact, SetEmitter] = {
     artifacts.CDK_APP: emit_cdk_app,
+    artifacts.CDK_CLI: emit_cdk_cli,
     artifacts.ORCHESTRATOR_TOOL_SPECS: emit_orchestrator_tool_specs,
 }
-# The step-functions-agent form writes the agent stack in the existing repository's form.
+# The step-functions-agent form writes the agent stack in the existing repository's form, and its
+# template files in that repository's own format (the bare browser script).
 FORM_SCHEMA_EMITTERS: dict[str, dict[artifacts.Artifact, SchemaEmitter]] = {
-    STEP_FUNCTIONS_AGENT: {artifacts.AGENT_STACK: emit_sfa_agent_stack},
+    STEP_FUNCTIONS_AGENT: {artifacts.AGENT_STACK: emit_sfa_agent_stack,
+                           artifacts.BROWSER_TEMPLATE: emit_browser_script},
 }
 
 

@@ -127,3 +127,14 @@ def template_record(schema: CanonicalSchema) -> dict[str, Any]:
 
 def emit_browser_template(schema: CanonicalSchema) -> dict[str, bytes]:
     return {names.template_path(schema): json_bytes(template_record(schema))}
+
+
+def emit_browser_script(schema: CanonicalSchema) -> dict[str, bytes]:
+    """The step-functions-agent form's template file: the bare browser script, as that repository keeps it.
+
+    Its `scripts/register_template.py` reads this file (the id and version from
+    the file name, the profile from `session.profile_name`, the starting page
+    from `starting_page`); `schema-factory register` wraps the same script into
+    the TemplateRegistry item `template_record` describes.
+    """
+    return {names.template_path(schema): json_bytes(browser_script(schema))}

@@ -42,6 +42,14 @@ class DeploySettings:
     env_name: str
     batch_agent_arns: tuple[str, ...] = ()
     batch_tool_arns: tuple[str, ...] = ()
+    env_source: str = "-c env"  # where env_name came from, for the line app.py prints
+
+    def env_line(self) -> str:
+        """What app.py says on every run, so a deploy never lands in an environment nobody chose."""
+        how = (
+            "" if self.env_source != "the default" else "; choose one with -c env=NAME or SCHEMA_FACTORY_ENV"
+        )
+        return f"app.py: environment {self.env_name} (from {self.env_source}{how})"
 
 
 def deploy_settings(context: Callable[[str], Any], environ: Mapping[str, str]) -> DeploySettings:
@@ -53,25 +61,28 @@ def deploy_settings(context: Callable[[str], Any], environ: Mapping[str, str]) -
     `-c batch_tool_arns=ARN` (or a JSON list) are the only targets outside this
     environment the batch processor's role may call (least privilege).
     """
+    env_name, env_source = _env_name(context("env"), environ.get(ENV_VARIABLE))
     return DeploySettings(
-        env_name=_env_name(context("env"), environ.get(ENV_VARIABLE)),
+        env_name=env_name,
+        env_source=env_source,
         batch_agent_arns=_arn_list(context("batch_agent_arns"), "batch_agent_arns"),
         batch_tool_arns=_arn_list(context("batch_tool_arns"), "batch_tool_arns"),
     )
 
 
-def _env_name(from_context: Any, from_environ: str | None) -> str:
+def _env_name(from_context: Any, from_environ: str | None) -> tuple[str, str]:
+    """(the environment name, where it came from)."""
     if from_context is not None and from_context != "":
         source, value, example = "-c env", from_context, "-c env=dev"
     elif from_environ is not None:
         source, value, example = ENV_VARIABLE, from_environ, f"{ENV_VARIABLE}=dev"
     else:
-        return DEFAULT_ENV
+        return DEFAULT_ENV, "the default"
     if not isinstance(value, str) or not names.ENV_NAME_RE.match(value):
         raise DeployContextError(
             f"{source}: {value!r} is not an environment name: {ENV_RULE} (e.g. {example})"
         )
-    return value
+    return value, source
 
 
 def _arn_list(value: Any, key: str) -> tuple[str, ...]:
@@ -103,29 +114,52 @@ def _arn_list(value: Any, key: str) -> tuple[str, ...]:
 
 
 class SharedStack(Stack):
-    def __init__(self, scope: Construct, construct_id: str, *, env_name: str, asset_dir: Path | None = None,
-                 batch_agent_arns: Sequence[str] = (), batch_tool_arns: Sequence[str] = (),
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        env_name: str,
+        asset_dir: Path | None = None,
+        batch_agent_arns: Sequence[str] = (),
+        batch_tool_arns: Sequence[str] = (),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         Tags.of(self).add("schema-factory:environment", env_name)
         self.registry = RegistryTables(self, "Registry", env_name=env_name)
         asset_dir = asset_dir or Path.cwd() / "cdk.out" / ".lambda-runtime"
-        self.batch = BatchProcessor(self, "Batch", env_name=env_name,
-                                    agent_registry_table=self.registry.agent_table, asset_dir=asset_dir,
-                                    agent_state_machine_arns=batch_agent_arns, tool_function_arns=batch_tool_arns)
+        self.batch = BatchProcessor(
+            self,
+            "Batch",
+            env_name=env_name,
+            agent_registry_table=self.registry.agent_table,
+            asset_dir=asset_dir,
+            agent_state_machine_arns=batch_agent_arns,
+            tool_function_arns=batch_tool_arns,
+        )
         code = lambda_.Code.from_asset(str(asset_dir))  # built by BatchProcessor: the same runtime package
         self.renderer = lambda_.Function(
-            self, "TemplateRenderer", runtime=getattr(lambda_.Runtime, LAMBDA_RUNTIME),
-            handler="factory.runtime.template_renderer.handler", code=code,
-            timeout=Duration.seconds(30), memory_size=256,
+            self,
+            "TemplateRenderer",
+            runtime=getattr(lambda_.Runtime, LAMBDA_RUNTIME),
+            handler="factory.runtime.template_renderer.handler",
+            code=code,
+            timeout=Duration.seconds(30),
+            memory_size=256,
         )
         self.validator = lambda_.Function(
-            self, "OutputValidator", runtime=getattr(lambda_.Runtime, LAMBDA_RUNTIME),
-            handler="factory.runtime.output_validator.handler", code=code,
-            timeout=Duration.seconds(30), memory_size=256,
+            self,
+            "OutputValidator",
+            runtime=getattr(lambda_.Runtime, LAMBDA_RUNTIME),
+            handler="factory.runtime.output_validator.handler",
+            code=code,
+            timeout=Duration.seconds(30),
+            memory_size=256,
         )
-        self.browser_activity = sfn.Activity(self, "BrowserActivity",
-                                             activity_name=ACTIVITY_NAME.format(env_name=env_name))
+        self.browser_activity = sfn.Activity(
+            self, "BrowserActivity", activity_name=ACTIVITY_NAME.format(env_name=env_name)
+        )
         for value, arn in (
             (exports.TEMPLATE_RENDERER_FUNCTION_ARN, self.renderer.function_arn),
             (exports.OUTPUT_VALIDATOR_FUNCTION_ARN, self.validator.function_arn),

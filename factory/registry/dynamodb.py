@@ -131,9 +131,10 @@ class DynamoRegistry:
 
     # -- plumbing -----------------------------------------------------------
 
-    def describe(self) -> str:
+    def describe(self, *kinds: str) -> str:
         where = self.settings.endpoint_url or f"DynamoDB {self.region}"
-        return f"{self.tables['template']} and {self.tables['agent']} at {where}"
+        names = " and ".join(self.tables[kind] for kind in kinds or ("template", "agent"))
+        return f"{names} at {where}"
 
     @contextlib.contextmanager
     def _errors(self, *kinds: str) -> Iterator[None]:

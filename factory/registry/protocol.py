@@ -24,8 +24,9 @@ class Registry(Protocol):
 
     env_name: str
 
-    def describe(self) -> str:
-        """Where the items go, for messages: table names and endpoint or file."""
+    def describe(self, *kinds: str) -> str:
+        """Where the items go, for messages: the tables of `kinds` (default template and agent), and
+        endpoint or file."""
 
     def create_tables(self) -> None:
         """Create both tables and their indexes if they do not exist."""

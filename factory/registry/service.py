@@ -278,7 +278,7 @@ def write_tools(registry: Registry, plan: ToolPlan, write: bool) -> list[ToolReg
 def tool_conflict_problems(results: list[ToolRegistration], registry: Registry) -> list[Problem]:
     return [Problem(result.source, "$", "tool-conflict",
                     f"ToolRegistry already holds a different tool {result.tool_name} of schema-factory's (same "
-                    f"version {result.version}, or without its version and hash) in {registry.describe()}",
+                    f"version {result.version}, or without its version and hash) in {registry.describe('tool')}",
                     "rename the tool (the schema's extraction_name) or bump the schema's version")
             for result in results if result.outcome == "conflict"]
 

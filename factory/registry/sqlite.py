@@ -43,8 +43,9 @@ class SqliteRegistry:
         }
         self.shapes: dict[str, TableShape] = {"template": TEMPLATE_TABLE, "agent": AGENT_TABLE}
 
-    def describe(self) -> str:
-        return f"{self.tables['template']} and {self.tables['agent']} in {self.path.as_posix()}"
+    def describe(self, *kinds: str) -> str:
+        names = " and ".join(self.tables[kind] for kind in kinds or ("template", "agent"))
+        return f"{names} in {self.path.as_posix()}"
 
     # -- plumbing -----------------------------------------------------------
 

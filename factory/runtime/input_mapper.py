@@ -81,6 +81,23 @@ SECTION_KEYS = frozenset(
 )
 
 
+COLUMN_LIST_KEYS = frozenset({"include_columns", "exclude_columns"})
+
+
+def listed_columns(section: dict[str, Any], columns: Sequence[str] | None) -> list[str]:
+    """The original's `{"include_columns": [...], "exclude_columns": [...]}` (its input_mapper.py):
+    the included columns when given, else every column of the CSV but the excluded ones."""
+    for key in COLUMN_LIST_KEYS & section.keys():
+        if not isinstance(section[key], list) or not all(isinstance(name, str) for name in section[key]):
+            raise MappingConfigError(f"input_mapping.{key} must be a list of CSV column names")
+    if section.get("include_columns"):
+        return list(dict.fromkeys(section["include_columns"]))
+    if columns is None:
+        raise MappingConfigError("input_mapping.exclude_columns needs the CSV's columns; give include_columns")
+    excluded = set(section.get("exclude_columns") or ())
+    return [column for column in columns if column not in excluded]
+
+
 def input_section(mapping: dict[str, Any], columns: Sequence[str] | None = None) -> dict[str, Any]:
     """Accept the whole batch mapping or just its `input_mapping`; the section in our form.
 
@@ -88,7 +105,9 @@ def input_section(mapping: dict[str, Any], columns: Sequence[str] | None = None)
     step-functions-agent batch processor takes it (its orchestrator writes
     them): a flat `{csv column: field}` (none of our keys, only text to text)
     is `column_mappings`; `{}` maps each of the CSV's `columns` (when known) to
-    the field of the same name. Anything else is ours, as written.
+    the field of the same name, and `{"include_columns": [...]}` or
+    `{"exclude_columns": [...]}` those columns (or all but those) the same way.
+    Anything else is ours, as written.
     """
     if "input_mapping" not in mapping:
         return mapping
@@ -97,6 +116,8 @@ def input_section(mapping: dict[str, Any], columns: Sequence[str] | None = None)
         raise MappingConfigError("input_mapping must be an object")
     if not section:
         return {"column_mappings": {column: column for column in columns}} if columns else section
+    if section.keys() <= COLUMN_LIST_KEYS:
+        return {"column_mappings": {column: column for column in listed_columns(section, columns)}}
     if SECTION_KEYS.isdisjoint(section) and all(
         isinstance(column, str) and isinstance(field, str) for column, field in section.items()
     ):

@@ -247,6 +247,21 @@ def tool_names_of(mapping: dict[str, Any]) -> tuple[str, ...]:
     )
 
 
+def row_status(problems: list[str], dropped: list[str]) -> tuple[str, str | None]:
+    """(_status, _error): FAILED on any problem; PARTIAL when only optional values were dropped.
+
+    As in the original batch processor, a row is SUCCESS when its structured
+    output is there; an optional field the agent left out is no fault. PARTIAL
+    says a value was present but invalid, so its cell is empty, and `_error`
+    names it and why.
+    """
+    if problems:
+        return STATUS_FAILED, "; ".join(problems + [f"dropped {problem}" for problem in dropped])
+    if dropped:
+        return STATUS_PARTIAL, "dropped invalid optional value(s): " + "; ".join(dropped)
+    return STATUS_SUCCESS, None
+
+
 def build_row(
     structured: dict[str, Any] | None,
     fields: list[str],
@@ -259,26 +274,20 @@ def build_row(
     problems = list(problems)
     properties = (output_schema or {}).get("properties", {})
     row: dict[str, Any] = {}
-    missing_optional = []
+    dropped: list[str] = []
     for name in fields:
         value = structured.get(name) if structured is not None else None
         if value is None:
-            if structured is not None:
-                if name in required:
-                    problems.append(f"{name}: required field is missing")
-                else:
-                    missing_optional.append(name)
+            if structured is not None and name in required:
+                problems.append(f"{name}: required field is missing")
         elif isinstance(properties.get(name), dict):
-            problems.extend(property_problems(name, value, properties[name]))
+            found = property_problems(name, value, properties[name])
+            if found and name not in required:
+                dropped.extend(found)
+                value = None
+            problems.extend(found if name in required else ())
         row[name] = cell_value(value)
-    if problems:
-        status, error = STATUS_FAILED, "; ".join(problems)
-    elif missing_optional:
-        status, error = STATUS_PARTIAL, "optional field(s) missing: " + ", ".join(missing_optional)
-    else:
-        status, error = STATUS_SUCCESS, None
-    row["_status"] = status
-    row["_error"] = error
+    row["_status"], row["_error"] = row_status(problems, dropped)
     row["_timestamp"] = utc_timestamp(now)
     return row
 
@@ -304,7 +313,7 @@ class OutputPlan:
         """The output cells plus _status/_error/_timestamp, as `build_row` makes them."""
         problems = list(problems)
         row: dict[str, Any] = {}
-        missing_optional = []
+        dropped: list[str] = []
         if structured is None:
             for name, _, _, _ in self.fields:
                 row[name] = None
@@ -312,40 +321,48 @@ class OutputPlan:
             get = structured.get
             for name, required, valid_types, check in self.fields:
                 value = get(name)
+                if value is not None and check is not None and not isinstance(value, valid_types):
+                    found = check(value)
+                    if found and not required:
+                        dropped.extend(found)
+                        value = None
+                    elif found:
+                        problems.extend(found)
                 if value is None:
                     if required:
                         problems.append(f"{name}: required field is missing")
-                    else:
-                        missing_optional.append(name)
                     row[name] = None
                     continue
-                if check is not None and not isinstance(value, valid_types):
-                    found = check(value)
-                    if found:
-                        problems.extend(found)
                 row[name] = _CELL_JSON(value) if isinstance(value, (dict, list)) else value
-        if problems:
-            row["_status"], row["_error"] = STATUS_FAILED, "; ".join(problems)
-        elif missing_optional:
-            row["_status"] = STATUS_PARTIAL
-            row["_error"] = "optional field(s) missing: " + ", ".join(missing_optional)
-        else:
-            row["_status"], row["_error"] = STATUS_SUCCESS, None
+        row["_status"], row["_error"] = row_status(problems, dropped)
         row["_timestamp"] = utc_timestamp(now)
         return row
 
     def map(self, response: Any, now: datetime | None = None) -> dict[str, Any]:
-        """One agent response -> one result row; never raises for a missing or bad output."""
+        """One agent response -> one result row; never raises for a missing or bad output.
+
+        Where no wrapper holds the output, the answer itself is the output
+        object when it holds any of the output fields: the plain answer a
+        local agent gives, `{"exchange_code": "SOHO", ...}`.
+        """
         located = locate_structured_output(response, self.tool_names)
         if located.value is not None:
             problems = [f"{located.problem} at {located.where}"] if located.problem else []
             return self.build_row(located.value, problems, now)
         if located.problem:
-            reason = f"{located.problem} at {located.where}"
-        else:
-            reason = f"no structured output in the agent response; looked for {PLACES} under " + ", ".join(
-                located.looked or ("$ (not an object)",)
-            )
+            return self.build_row(None, [f"{located.problem} at {located.where}"], now)
+        bare = parse_json_text(response)
+        names = [name for name, _, _, _ in self.fields]
+        if isinstance(bare, dict) and any(name in bare for name in names):
+            return self.build_row(bare, [], now)
+        reason = (
+            f"no structured output in the agent response; looked for {PLACES} under "
+            + ", ".join(located.looked or ("$ (not an object)",))
+            + ", and for the answer itself as the output object (holding any of "
+            + ", ".join(str(name) for name in names[:8])
+            + (", ..." if len(names) > 8 else "")
+            + ")"
+        )
         return self.build_row(None, [reason], now)
 
 

@@ -8,6 +8,7 @@ accepted, so one mistake is never reported three times.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 from dataclasses import dataclass
@@ -107,7 +108,7 @@ def _number_text(text: str) -> str:
 
 def _too_deep(display: str, where: str) -> Problem:
     return Problem(display, where, rules.JSON_DEPTH, f"nested more than {MAX_JSON_DEPTH} levels deep",
-                   "flatten the schema; see the canonical schema format in README.md")
+                   "flatten the schema; see the canonical schema format in docs/schemas.md")
 
 
 def _scan_numbers_and_depth(display: str, document: Any) -> list[Problem]:
@@ -188,7 +189,7 @@ def check_meta_schema(display: str, document: Any) -> list[Problem]:
     for error in sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path))):
         message = error.message
         if error.validator == "additionalProperties":
-            message = f"{message}; see the canonical schema format in README.md"
+            message = f"{message}; see the canonical schema format in docs/schemas.md"
         elif error.validator == "oneOf" and list(error.absolute_path)[-1:] == ["required"]:
             message = "'required' must be true/false or a list of property names"
         if len(message) > 300:
@@ -211,6 +212,36 @@ def _pydantic_problems(display: str, err: ValidationError) -> list[Problem]:
     ]
 
 
+def without_unknown_keys(document: Any) -> Any | None:
+    """A copy of `document` without the keys the meta-schema does not know; None when it has none.
+
+    A misspelt key is reported, then the rest of the schema is still checked
+    as if it were absent, so every problem shows in one run.
+    """
+    pruned = copy.deepcopy(document)
+    removed = False
+    for error in Draft202012Validator(meta_schema()).iter_errors(document):
+        if error.validator != "additionalProperties" or not isinstance(error.instance, dict):
+            continue
+        node = pruned
+        for step in error.absolute_path:
+            node = node[step]
+        known = set((error.schema or {}).get("properties", {})) if isinstance(error.schema, dict) else set()
+        for key in [key for key in node if key not in known]:
+            del node[key]
+            removed = True
+    return pruned if removed else None
+
+
+def _model_and_checks(source: SchemaSource, document: Any) -> tuple[CanonicalSchema | None, list[Problem]]:
+    try:
+        schema = CanonicalSchema.model_validate(normalize_document(document))
+    except ValidationError as err:
+        return None, _pydantic_problems(source.display, err)
+    problems = check_schema(source.display, source.path, document, schema)
+    return (None if problems else schema), problems
+
+
 def load_source(source: SchemaSource) -> tuple[CanonicalSchema | None, list[Problem]]:
     """Load one schema; returns the model only when there are no problems."""
     document, problems = parse_json(source)
@@ -218,13 +249,11 @@ def load_source(source: SchemaSource) -> tuple[CanonicalSchema | None, list[Prob
         return None, problems
     problems = check_meta_schema(source.display, document)
     if problems:
-        return None, problems
-    try:
-        schema = CanonicalSchema.model_validate(normalize_document(document))
-    except ValidationError as err:
-        return None, _pydantic_problems(source.display, err)
-    problems = check_schema(source.display, source.path, document, schema)
-    return (None if problems else schema), problems
+        pruned = without_unknown_keys(document)
+        if pruned is None or check_meta_schema(source.display, pruned):
+            return None, problems
+        return None, problems + _model_and_checks(source, pruned)[1]
+    return _model_and_checks(source, document)
 
 
 def schema_files(paths: list[Path]) -> list[Path]:

@@ -96,9 +96,11 @@ def test_agent_faults_are_rows_and_the_batch_completes(faulty: Path, tmp_path: P
     assert by["decimal"]["_status"] != "FAILED"
     # A decimal keeps its own digits: as text when no JSON number has them; a number field then refuses the text.
     assert by["decimal-text"]["alk"] == "1.10" and by["decimal-text"]["_status"] != "FAILED"
-    assert by["decimal-long"]["soadsl_dsl_speed"] == "0.1234567890123456789"
-    assert by["decimal-long"]["_status"] == "FAILED"
-    assert by["decimal-long"]["_error"] == "soadsl_dsl_speed: expected number, got string '0.1234567890123456789'"
+    assert by["decimal-long"]["soadsl_dsl_speed"] == ""  # the optional number field drops the text
+    assert by["decimal-long"]["_status"] == "PARTIAL"
+    assert by["decimal-long"]["_error"] == (
+        "dropped invalid optional value(s): soadsl_dsl_speed: expected number, got string '0.1234567890123456789'"
+    )
     # Text that is not valid Unicode (a lone surrogate) fails its row, naming where it sits; it crashed the batch.
     assert by["surrogate"]["_status"] == "FAILED"
     surrogate = "not valid Unicode (a lone surrogate such as \\ud800) at $.structured_output.alk"

@@ -120,8 +120,8 @@ def test_a_missing_function_fails_its_rows_not_the_batch(project: Path) -> None:
 
 
 def readme_block(name: str) -> dict[str, Any]:
-    """The README's worked example `# <name>` (a ```yaml block), as YAML."""
-    text = (Path(__file__).resolve().parents[2] / "README.md").read_text("utf-8")
+    """docs/batch.md's worked example `# <name>` (a ```yaml block), as YAML."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "batch.md").read_text("utf-8")
     start = text.index(f"```yaml\n# {name}\n") + len("```yaml\n")
     return yaml.safe_load(text[start:text.index("```", start)])
 

@@ -465,3 +465,39 @@ def test_odd_tool_inputs_get_one_clear_error(monkeypatch: pytest.MonkeyPatch, tm
                                         f"field(s) {AGENT_NAME!r} does not take: 'colour'"]
     answer = handler({"name": ["a"], "id": "t1", "input": {}})
     assert answer["type"] == "tool_result" and "unknown tool" in json.loads(answer["content"])["error"]
+
+
+@pytest.mark.parametrize(
+    ("input_mapping", "expected"),
+    [
+        ({"include_columns": ["postcode", "street"]}, {"postcode": "postcode", "street": "street"}),
+        ({"exclude_columns": ["Notes"]},
+         {"postcode": "postcode", "street": "street", "building_number": "building_number"}),
+        ({"include_columns": [], "exclude_columns": ["Notes", "street"]},
+         {"postcode": "postcode", "building_number": "building_number"}),
+    ],
+)
+def test_the_include_and_exclude_columns_form_is_accepted_as_the_original_reads_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, input_mapping: dict, expected: dict
+) -> None:
+    """The original's input_mapper.py (lambda/tools/batch_processor, ffef93d) lines 159-176: `include_columns`
+    names the columns to use; without it, every column but `exclude_columns`. Each maps to the field of its name."""
+    monkeypatch.setenv("SCHEMA_FACTORY_GENERATED", str(REPO / "generated"))
+    monkeypatch.setenv("SCHEMA_FACTORY_TOOL_ROOT", str(tmp_path))
+    monkeypatch.chdir(REPO)
+    answer = call_tool("generate_batch_config", {"agent_name": AGENT, "input_mapping": input_mapping,
+                                                 "csv_columns": ["postcode", "street", "building_number", "Notes"]})
+    assert answer["ok"], answer
+    assert answer["result"]["input_mapping"]["column_mappings"] == expected
+
+
+def test_a_column_list_that_is_not_a_list_of_names_is_refused_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SCHEMA_FACTORY_GENERATED", str(REPO / "generated"))
+    monkeypatch.setenv("SCHEMA_FACTORY_TOOL_ROOT", str(tmp_path))
+    monkeypatch.chdir(REPO)
+    answer = call_tool("generate_batch_config", {"agent_name": AGENT, "input_mapping": {"include_columns": "postcode"},
+                                                 "csv_columns": ["postcode"]})
+    assert answer["ok"] is False
+    assert "input_mapping.include_columns must be a list of CSV column names" in answer["error"]

@@ -22,7 +22,9 @@ def test_clean_tree_passes_on_the_fast_path(project):
 
 
 def test_schema_changed_without_regenerating_is_stale(project):
-    project.edit_schema(BROADBAND, lambda d: d["output_schema"]["properties"].update(speed={"type": "number"}))
+    project.edit_schema(
+        BROADBAND, lambda d: d["output_schema"]["properties"].update(speed={"type": "number"})
+    )
     result = project.run("check")
     assert result.exit_code == 1
     stale = finding_lines(result.output, "stale")
@@ -89,7 +91,9 @@ def test_unreadable_json_schema_is_invalid(project):
 
 
 def test_fix_regenerates_then_rechecks(project):
-    project.edit_schema(BROADBAND, lambda d: d["output_schema"]["properties"].update(speed={"type": "number"}))
+    project.edit_schema(
+        BROADBAND, lambda d: d["output_schema"]["properties"].update(speed={"type": "number"})
+    )
     (project.generated / "stray.txt").write_text("x")
     result = project.run("check", "--fix")
     assert result.exit_code == 1  # the stray file is not the generator's to delete
@@ -148,9 +152,11 @@ def add_output_field(document):
 
 def test_changed_schema_without_bump_fails_version_rule(committed):
     committed.edit_schema(BROADBAND, add_output_field)
-    assert committed.run("check", "--fix").exit_code == 0  # outputs regenerated: only the version rule is left
-    result = committed.run("check", "--base", "HEAD")
+    fixed = committed.run("check", "--fix")  # outputs regenerated: only the version rule is left
+    assert fixed.exit_code == 1 and finding_lines(fixed.output, "stale") == []
+    result = committed.run("check")  # HEAD is the default base: the hook needs no flag
     assert result.exit_code == 1
+    assert committed.run("check", "--base", "HEAD").output == result.output
     (line,) = finding_lines(result.output, "version-bump")
     assert line.startswith(
         f"schemas/{BROADBAND}.json: version-bump: since HEAD: needs a minor bump; "
@@ -256,4 +262,6 @@ def test_absent_or_unreadable_manifest(project, damage):
     result = project.run("check")
     assert result.exit_code == 1
     kind = "missing" if damage == "delete" else "stale"
-    assert [line.split(": ")[:2] for line in finding_lines(result.output, kind)] == [["generated/MANIFEST.json", kind]]
+    assert [line.split(": ")[:2] for line in finding_lines(result.output, kind)] == [
+        ["generated/MANIFEST.json", kind]
+    ]

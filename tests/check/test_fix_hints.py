@@ -100,7 +100,9 @@ def test_a_file_the_manifest_does_not_list_says_so_and_its_fix_forces(project: P
     assert "MANIFEST.json does not list it as written by schema-factory" in found["detail"]
     assert "`schema-factory generate --out build --force`" in found["fix"]
     refused = CliRunner().invoke(main, ["generate", "--out", "build"])
-    assert refused.exit_code == 1 and "does not list it" in refused.stderr  # why plain generate is not the fix
+    assert (
+        refused.exit_code == 1 and "does not list it" in refused.stderr
+    )  # why plain generate is not the fix
     follow(found["fix"])
     assert findings("--out", "build") == []
 
@@ -108,7 +110,9 @@ def test_a_file_the_manifest_does_not_list_says_so_and_its_fix_forces(project: P
 def test_a_layer_finding_on_an_edited_file_fix_forces(project: Project) -> None:
     out_dir = _moved_to(project, "build")
     (mapping,) = (out_dir / "batch_mappings").glob("energy_tariff_quotes.yaml")
-    mapping.write_text(mapping.read_text().replace("required_output_fields:", "required_output_fields: []\nx:", 1))
+    mapping.write_text(
+        mapping.read_text().replace("required_output_fields:", "required_output_fields: []\nx:", 1)
+    )
     found = findings("--out", "build")
     kinds = {item["kind"] for item in found}
     assert {EDITED, LAYERS_DISAGREE} <= kinds, found
@@ -122,14 +126,16 @@ def test_a_repository_root_checked_with_out_dot(project: Project) -> None:
     """The step-functions-agent set-up: `generate --out .` into the repository, then `check --out .`."""
     root = project.root
     shutil.rmtree(project.generated)
-    (root / "pyproject.toml").write_text('[project]\nname = "ours"\n\n[tool.schema-factory]\n'
-                                         'form = "step-functions-agent"\n')
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "ours"\n\n[tool.schema-factory]\n' 'form = "step-functions-agent"\n'
+    )
     assert CliRunner().invoke(main, ["generate", "--out", "."]).exit_code == 0
     stack = _stack(root)
     stack.write_text(stack.read_text() + "# hand edit\n")
     (found,) = findings("--out", ".")
     assert found["kind"] == EDITED
-    assert "`schema-factory generate --out . --force`" in found["fix"]
+    assert "`schema-factory generate --force`" in found["fix"]  # the configured form's default is `.`
+    assert findings() == [found]  # and check needs no --out either
     follow(found["fix"])
-    assert findings("--out", ".") == []
+    assert findings("--out", ".") == findings() == []
     assert not (root / "generated").exists()

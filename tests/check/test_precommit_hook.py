@@ -42,7 +42,9 @@ class Repo:
         self.root, self.env = root, env
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(list(args), cwd=self.root, env=self.env, capture_output=True, text=True, check=check)
+        return subprocess.run(
+            list(args), cwd=self.root, env=self.env, capture_output=True, text=True, check=check
+        )
 
     def commit(self, message: str) -> tuple[int, str]:
         """Exit status and everything the commit printed (the hook output goes to either stream)."""
@@ -97,15 +99,81 @@ def test_commits_are_checked_by_the_real_pre_commit(repo: Repo):
     assert "generated/stacks/agents/energy_tariff_quotes_stack.py: stale: " in output
     assert "schema-factory validate...." in output and "Passed" in output
 
-    # Regenerated, the same change goes through.
+    # Regenerated, with the minor bump an added output field needs, the same change goes through.
+    schema.write_text(schema.read_text().replace('"version": "2.0.1"', '"version": "2.1.0"'))
     done = repo.run(sys.executable, "-m", "factory", "generate", check=False)
     assert done.returncode == 0, done.stderr
     status, output = repo.commit("schema and outputs")
     assert status == 0, output
 
     # An invalid schema is rejected by both hooks.
-    schema.write_text(schema.read_text().replace('"version": "2.0.1"', '"version": "two"'))
+    schema.write_text(schema.read_text().replace('"version": "2.1.0"', '"version": "two"'))
     status, output = repo.commit("bad version")
     assert status != 0
     assert "schemas/energy_tariff_quotes.json: invalid: $.version" in output
     assert "schemas/energy_tariff_quotes.json: $.version: version 'two'" in output  # validate's own format
+
+
+def test_the_hook_enforces_the_version_rules_against_head_and_says_to_stage_generated(repo: Repo):
+    """No --base: the staged schema is compared with HEAD's; a regenerated but unstaged generated/ is named."""
+    status, output = repo.commit("generated tree")
+    assert status == 0, output
+
+    # A required output field removed, outputs regenerated and staged, the version kept: blocked.
+    schema = repo.root / "schemas" / "energy_tariff_quotes.json"
+    document = json.loads(schema.read_text())
+    del document["output_schema"]["properties"]["quote_date"]
+    document["output_schema"]["required"].remove("quote_date")
+    schema.write_text(json.dumps(document, indent=2) + "\n")
+    assert repo.run(sys.executable, "-m", "factory", "generate", check=False).returncode == 0
+    status, output = repo.commit("breaking, no bump")
+    assert status != 0
+    line = next(line for line in output.splitlines() if ": version-bump: " in line)
+    assert line.startswith(
+        "schemas/energy_tariff_quotes.json: version-bump: since HEAD: needs a major bump; "
+    )
+    assert "'quote_date' was deleted" in line and "[OUTPUT_FIELD_NO_DELETE]" in line, line
+    assert line.endswith('(fix: set "version" to 3.0.0 or higher)'), line
+
+    # The bump made and generated again, but generated/ left unstaged: the hint says to stage it.
+    document["version"] = "3.0.0"
+    schema.write_text(json.dumps(document, indent=2) + "\n")
+    repo.run("git", "add", "schemas")
+    assert repo.run(sys.executable, "-m", "factory", "generate", check=False).returncode == 0
+    done = repo.run("git", "commit", "-m", "bumped, generated/ not staged", check=False)
+    output = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert "has unstaged changes, and the hook checks only what is staged" in output
+    assert "run `git add generated` and commit again" in output
+
+    # Only the changed files staged (`git add -u`): the new template file would be left out of the commit.
+    repo.run("git", "add", "-u")
+    done = repo.run("git", "commit", "-m", "new template file not staged", check=False)
+    output = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert (
+        "generated/templates/energy_tariff_quotes_v3.0.0.json: stale: generated but not staged: the commit would "
+        "leave it out (fix: run `git add generated` and commit again)"
+    ) in output, output
+
+    # Staged, it passes.
+    status, output = repo.commit("bumped and generated")
+    assert status == 0, output
+
+
+def test_the_same_hooks_work_as_pasted_in_the_step_functions_agent_form(repo: Repo):
+    """schema-factory.toml names the form: the hooks need no args, everything lives at the repository's root."""
+    shutil.rmtree(repo.root / "generated")
+    (repo.root / "schema-factory.toml").write_text('form = "step-functions-agent"\n')
+    done = repo.run(sys.executable, "-m", "factory", "generate", check=False)
+    assert done.returncode == 0, done.stderr
+    assert (repo.root / "MANIFEST.json").is_file() and not (repo.root / "generated").exists()
+    status, output = repo.commit("the form in place")
+    assert status == 0, output
+
+    stack = repo.root / "stacks" / "agents" / "energy_tariff_quotes_stack.py"
+    stack.write_text(stack.read_text() + "# hand edit\n")
+    status, output = repo.commit("hand edit")
+    assert status != 0
+    assert "stacks/agents/energy_tariff_quotes_stack.py: edited: " in output
+    assert "`schema-factory generate --force`" in output  # no --out: the configured form's default

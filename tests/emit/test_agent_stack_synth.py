@@ -208,12 +208,12 @@ def _batch_deploy_line(path: Path) -> str:
 
 
 def test_the_documented_batch_target_deploy_line_grants_exactly_its_arns(synthesized: Synthesized) -> None:
-    """README's line, as the CDK CLI passes `-c` values (text, in CDK_CONTEXT_JSON), through generated/app.py."""
+    """docs/deploying.md's line, as the CDK CLI passes `-c` values (text, in CDK_CONTEXT_JSON), through generated/app.py."""
     import os
     import shlex
     import subprocess
 
-    line = _batch_deploy_line(REPO / "README.md")
+    line = _batch_deploy_line(REPO / "docs" / "deploying.md")
     assert _batch_deploy_line(REPO / "docs" / "generic-mapping.md") == line
     words = shlex.split(line)
     context = dict(words[i + 1].split("=", 1) for i, word in enumerate(words) if word == "-c")

@@ -137,7 +137,7 @@ def test_rows_have_status_and_json_cells():
     assert (
         map_output({"tags": ["a"]}, mappings, now=NOW)["_error"] == "exchange_code: required field is missing"
     )
-    assert map_output({"exchange_code": "ELY"}, mappings, now=NOW)["_status"] == "PARTIAL"
+    assert map_output({"exchange_code": "ELY"}, mappings, now=NOW)["_status"] == "SUCCESS"
     failed = map_output("garbage", mappings, now=NOW)
     assert (
         failed["_status"] == "FAILED"

@@ -99,12 +99,20 @@ SHAPES = [
     ),
     (
         "single Anthropic message",
-        {"role": "assistant", "stop_reason": "tool_use", "content": [{"type": "tool_use", "name": TOOL, "input": GOOD}]},
+        {
+            "role": "assistant",
+            "stop_reason": "tool_use",
+            "content": [{"type": "tool_use", "name": TOOL, "input": GOOD}],
+        },
         f"$<message>[0].content[0].input ({TOOL})",
     ),
     (
         "Bedrock Converse response",
-        {"output": {"message": {"role": "assistant", "content": [{"toolUse": {"name": TOOL, "input": GOOD}}]}}},
+        {
+            "output": {
+                "message": {"role": "assistant", "content": [{"toolUse": {"name": TOOL, "input": GOOD}}]}
+            }
+        },
         f"$.output.message<message>[0].content[0].input ({TOOL})",
     ),
     ("browser step_results", browser_result(GOOD), "$.step_results[2].parsed_response"),
@@ -180,7 +188,7 @@ def test_every_response_shape_is_located(name, response, where, broadband_mappin
     row = extract_structured_output(
         response, broadband_mapping, broadband_record["structured_output"]["schemas"]["output"], NOW
     )
-    assert row["_status"] == "PARTIAL"
+    assert row["_status"] == "SUCCESS"  # the optional fields it leaves out are no fault
     assert row["success"] is True and row["alk"] == "A00022059784"
 
 
@@ -188,7 +196,7 @@ def test_row_has_fields_in_schema_order_then_metadata(broadband_mapping):
     row = extract_structured_output({"structured_output": GOOD}, broadband_mapping, None, NOW)
     assert list(row) == broadband_mapping["structured_output_fields"] + ["_status", "_error", "_timestamp"]
     assert row["_timestamp"] == "2026-01-02T03:04:05.678Z"
-    assert row["_error"].startswith("optional field(s) missing: exchange_code, install_type")
+    assert row["_status"] == "SUCCESS" and row["_error"] is None
 
 
 def test_success_when_every_field_is_present(company_mapping, company_record):
@@ -223,8 +231,8 @@ def test_missing_required_and_wrong_types_fail(broadband_mapping, broadband_reco
     assert row["_error"].split("; ") == [
         "success: expected boolean, got string 'yes'",
         "fttp_avail: required field is missing",
-        "install_type: 'Gold' is not one of ['Standard', 'Premium', 'N/A']",
-        "soadsl_dsl_speed: expected number, got boolean True",
+        "dropped install_type: 'Gold' is not one of ['Standard', 'Premium', 'N/A']",
+        "dropped soadsl_dsl_speed: expected number, got boolean True",
     ]
 
 
@@ -271,7 +279,35 @@ def test_missing_output_is_a_failed_row_never_an_exception(response, broadband_m
 
 def test_error_says_where_it_looked(broadband_mapping):
     row = extract_structured_output({"Output": {"other": 1}}, broadband_mapping, None, NOW)
-    assert row["_error"].endswith("under $, $.Output")
+    assert (
+        "under $, $.Output, and for the answer itself as the output object (holding any of success, alk"
+        in (row["_error"])
+    )
+
+
+def test_a_plain_object_holding_output_fields_is_the_structured_output(broadband_mapping, broadband_record):
+    """What a local agent naturally returns: the output object itself, no wrapper."""
+    schema = broadband_record["structured_output"]["schemas"]["output"]
+    row = extract_structured_output(dict(GOOD), broadband_mapping, schema, NOW)
+    assert (row["_status"], row["_error"], row["alk"]) == ("SUCCESS", None, "A00022059784")
+    as_text = extract_structured_output(json.dumps(GOOD), broadband_mapping, schema, NOW)
+    assert as_text == row
+
+
+def test_a_plain_object_missing_a_required_field_fails_naming_it(broadband_mapping, broadband_record):
+    schema = broadband_record["structured_output"]["schemas"]["output"]
+    answer = {key: value for key, value in GOOD.items() if key != "fttp_avail"}
+    row = extract_structured_output(answer, broadband_mapping, schema, NOW)
+    assert (row["_status"], row["_error"]) == ("FAILED", "fttp_avail: required field is missing")
+
+
+def test_an_invalid_optional_value_is_dropped_and_the_row_is_partial(broadband_mapping, broadband_record):
+    schema = broadband_record["structured_output"]["schemas"]["output"]
+    row = extract_structured_output({**GOOD, "install_type": "Gold"}, broadband_mapping, schema, NOW)
+    assert row["_status"] == "PARTIAL" and row["install_type"] is None
+    assert row["_error"] == (
+        "dropped invalid optional value(s): install_type: 'Gold' is not one of ['Standard', 'Premium', 'N/A']"
+    )
 
 
 def test_other_tools_are_not_taken_for_output():
