@@ -343,7 +343,8 @@ def run_rows(rows: Iterable[CsvRow], processor: RowProcessor, options: RunOption
     def count(future: Future[RowResult | None]) -> None:
         try:
             result = future.result()
-            if result is None:
+            if result is None:  # taken into the window, then stopped before its first call: left for --resume
+                summary.interrupted = True
                 return
         except BaseException as err:  # noqa: BLE001 - a store failure must stop the run, loudly
             processor.stop.set()
