@@ -17,6 +17,7 @@ import decimal
 import json
 import math
 import random
+import sys
 import threading
 import time
 import uuid
@@ -74,6 +75,13 @@ class AgentOutputError(ValueError):
 
 
 _SCALARS = (str, int, bool, type(None))
+# Python writes no int with more digits than this as text (json.dumps and the results CSV would raise).
+_INT_DIGITS = sys.get_int_max_str_digits()
+_INT_BOUND = 10**_INT_DIGITS if _INT_DIGITS else None
+
+
+def _int_fits(value: int) -> bool:
+    return _INT_BOUND is None or -_INT_BOUND < value < _INT_BOUND
 
 
 def _utf8(text: str) -> bool:
@@ -93,7 +101,9 @@ def _plain(value: Any) -> bool:
     kind = type(value)
     if kind is str:
         return value.isascii() or _utf8(value)  # isascii() first: no call for the common case
-    if kind is int or kind is bool or value is None:
+    if kind is int:
+        return _int_fits(value)
+    if kind is bool or value is None:
         return True
     if kind is float:
         return value - value == 0  # False for NaN and infinities
@@ -127,6 +137,9 @@ def jsonable(value: Any, path: str = "$") -> Any:
             raise AgentOutputError(f"agent output holds text that is not valid Unicode (a lone surrogate such "
                                    f"as \\ud800) at {path}; return UTF-8 text")
         return value
+    if isinstance(value, int) and not _int_fits(value):
+        raise AgentOutputError(f"agent output holds an integer of more than {_INT_DIGITS} digits at {path}; "
+                               "return it as text")
     if isinstance(value, _SCALARS):
         return value
     if isinstance(value, float):

@@ -197,3 +197,12 @@ def test_an_agents_named_failure_is_retried_then_written_in_its_own_words(tmp_pa
     import named_failure_agent_for_engine_tests as agent
 
     assert sorted(agent.CALLS) == ["named", "named", "other", "other"]  # both retried once
+
+
+def test_an_integer_too_long_to_write_as_text_fails_its_row_not_the_batch() -> None:
+    """Python refuses to write an int of more than 4300 digits (json.dumps, the results CSV): the run crashed."""
+    from factory.batch.engine import AgentOutputError, agent_output
+
+    with pytest.raises(AgentOutputError, match=r"more than 4300 digits at \$\.a\[0\]"):
+        agent_output({"a": [10**5000]})
+    assert agent_output({"a": 10**400, "b": True}) == {"a": 10**400, "b": True}
