@@ -212,6 +212,9 @@ class CallFailure:
 MAPPING_INPUT, CALLING, MAPPING_OUTPUT = "mapping the row's input", "calling the agent", "mapping the agent's output"
 
 
+ABANDONED_PER_ROW = 4  # attempt workers per `--concurrency`: the rows in flight, then abandoned attempts
+
+
 class _Attempt:
     """Where one attempt is, so a missed deadline can say what the row was doing."""
 
@@ -238,7 +241,9 @@ class RowProcessor:
         # Compiled once per run and held, so no row pays for finding its plan by the config's content.
         self.input_plan = input_plan(mapping, agent.input_schema)
         self.structured_plan = output_plan(mapping, agent.output_schema)
-        self.workers = DaemonWorkers("attempt")
+        # Room for every row in flight and for calls that never returned, up to a bound: past it, rows fail
+        # unrun rather than leave one more thread behind each.
+        self.workers = DaemonWorkers("attempt", limit=ABANDONED_PER_ROW * options.concurrency)
 
     def map_response(self, response: Any) -> dict[str, Any]:
         """The chosen mapping (config output_mappings, registered schema) or the structured output."""
@@ -296,6 +301,9 @@ class RowProcessor:
         try:
             return future.result(timeout=timeout)
         except FutureTimeout:
+            if future.cancel():  # never started: every worker is held by a call that never returned
+                return CallFailure(f"not called within {timeout:g} s: {self.workers.limit} earlier attempts that "
+                                   "never ended hold every worker (the agent hangs)", own_words=True, final=True)
             if where.stage == CALLING:
                 return CallFailure(f"no answer within {timeout:g} s")
             return self._failed(row, f"{where.stage} took longer than --timeout ({timeout:g} s)", started)

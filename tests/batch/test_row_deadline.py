@@ -181,39 +181,20 @@ class BlockingInvoker:
         pass
 
 
-def run_bounded(tmp_path: Path, timeout: str, limit: float) -> tuple[Result, list[dict[str, str]], float]:
+def run_bounded(
+    tmp_path: Path, timeout: str, limit: float, rows: int = 3, concurrency: int = 3
+) -> tuple[Result, list[dict[str, str]], float]:
     """`batch run` in-process on a thread the test stops waiting for after `limit` seconds."""
-    csv_path, out = write_rows(tmp_path / "in.csv", ["a", "b", "c"]), tmp_path / "out.csv"
+    csv_path, out = (
+        write_rows(tmp_path / "in.csv", [f"street {n}" for n in range(rows)]),
+        tmp_path / "out.csv",
+    )
+    argv = ["batch", "run", str(csv_path), "--agent", AGENT, "--invoke", "examples.example_agent:invoke"]
+    argv += ["--store", str(tmp_path / "s.sqlite"), "--out", str(out), "--quiet", "--retries", "0"]
+    argv += ["--concurrency", str(concurrency), "--timeout", timeout]
     results: list[Result] = []
     started = time.monotonic()
-    worker = threading.Thread(
-        target=lambda: results.append(
-            CliRunner().invoke(
-                main,
-                [
-                    "batch",
-                    "run",
-                    str(csv_path),
-                    "--agent",
-                    AGENT,
-                    "--invoke",
-                    "examples.example_agent:invoke",
-                    "--store",
-                    str(tmp_path / "s.sqlite"),
-                    "--out",
-                    str(out),
-                    "--quiet",
-                    "--retries",
-                    "0",
-                    "--concurrency",
-                    "3",
-                    "--timeout",
-                    timeout,
-                ],
-            )
-        ),
-        daemon=True,
-    )
+    worker = threading.Thread(target=lambda: results.append(CliRunner().invoke(main, argv)), daemon=True)
     worker.start()
     worker.join(limit)
     assert not worker.is_alive(), f"the run did not end within {limit} s: --timeout {timeout} was not applied"
@@ -263,3 +244,23 @@ def test_the_timeout_bounds_the_mapping_too(
     what = "mapping the row's input" if stage == "input" else "mapping the agent's output"
     assert result.exit_code == 1, result.output
     assert {row["_error"] for row in rows} == {f"{what} took longer than --timeout (0.4 s)"}
+
+
+def test_calls_that_never_return_leave_a_bounded_number_of_threads_behind(
+    tmp_path: Path, blocking: BlockingInvoker
+) -> None:
+    """Past ABANDONED_PER_ROW × concurrency hung attempts, rows fail unrun instead of leaving a thread each."""
+    bound = engine.ABANDONED_PER_ROW
+    result, rows, _ = run_bounded(tmp_path, "0.3", limit=30, rows=bound + 2, concurrency=1)
+    assert result.exit_code == 1, result.output
+    assert len(blocking.timeouts) == bound, "one call per worker, then none"
+    errors = [row["_error"] for row in rows]
+    assert errors[:bound] == ["agent call failed after 1 attempt(s): no answer within 0.3 s"] * bound
+    assert (
+        errors[bound:]
+        == [
+            f"not called within 0.3 s: {bound} earlier attempts that never "
+            "ended hold every worker (the agent hangs)"
+        ]
+        * 2
+    )
