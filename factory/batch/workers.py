@@ -51,18 +51,24 @@ class DaemonWorkers:
         return future
 
     def _work(self) -> None:
+        self._ready()
         while True:
-            with self._lock:
-                self._idle += 1
             future, function, args = self._jobs.get()
             with self._lock:
                 self._idle -= 1
                 self._waiting -= 1
             if not future.set_running_or_notify_cancel():
+                self._ready()
                 continue
             try:
                 result = function(*args)
             except BaseException as err:  # noqa: BLE001 - handed to whoever waits on the future
+                self._ready()
                 future.set_exception(err)
             else:
+                self._ready()  # before the result: a caller woken by it finds this worker idle
                 future.set_result(result)
+
+    def _ready(self) -> None:
+        with self._lock:
+            self._idle += 1
