@@ -35,6 +35,7 @@ RUN = (
 )
 GOOD_ROWS = (
     "Building Number,Street,Postcode\n1,High Street,CB1 2AB\n2,aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!,CB1 2AB\n"
+    f'3,"{s.deep_json(2_000)}",CB1 2AB\n'  # a cell nested 2,000 deep, for a jsonpath transformation
 )
 GOOD_ANSWER = {
     "kind": "value",
@@ -102,6 +103,15 @@ def batch_configs(case: Case, config: str) -> None:
 CONFIG_CASES = (
     s.config_with({}, "notes:\n  " + s.alias_bomb(9).replace("\n", "\n  ")),
     s.config_with(s.output_expression("$.structured_output.alk | parse('^(a+)+$')")),
+    s.config_with(
+        {
+            "input_mapping": {
+                "transformations": [
+                    {"field": "street", "type": "jsonpath", "column": "Street", "path": "$[0][0]"}
+                ]
+            }
+        }
+    ),
 )
 
 
