@@ -234,8 +234,19 @@ cells = st.one_of(
 )
 
 
+class CsvFile(bytes):
+    """A generated CSV's bytes, printed short: a 60,000-column file would make a failure report of megabytes."""
+
+    def __repr__(self) -> str:
+        text = bytes.__repr__(self)
+        return text if len(text) <= 600 else f"{text[:500]}... ({len(self):,} bytes)"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
+
+
 @st.composite
-def csv_files(draw: st.DrawFn) -> bytes:
+def csv_files(draw: st.DrawFn) -> CsvFile:
     """A CSV with hostile headers and cells, sometimes very wide, BOM-prefixed or not valid UTF-8."""
     import csv
     import io
@@ -243,14 +254,11 @@ def csv_files(draw: st.DrawFn) -> bytes:
     extra = draw(st.lists(hostile_text, max_size=4))
     wide = draw(st.sampled_from([0, 0, 5_000, 60_000]))
     header = REQUIRED_COLUMNS[: draw(st.integers(2, 3))] + extra + [f"c{index}" for index in range(wide)]
-    rows = (
-        [
-            [str(number), *draw(st.lists(cells, min_size=len(header) - 1, max_size=len(header) - 1))]
-            for number in range(1, draw(st.integers(1, 4)) + 1)
-        ]
-        if not wide
-        else [["1"] * len(header)]
-    )
+    if wide:
+        rows = [["1"] * len(header)]
+    else:
+        cells_per_row = st.lists(cells, min_size=len(header) - 1, max_size=len(header) - 1)
+        rows = [[str(number), *draw(cells_per_row)] for number in range(1, draw(st.integers(1, 4)) + 1)]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(header)
@@ -265,7 +273,7 @@ def csv_files(draw: st.DrawFn) -> bytes:
         data = data.replace(b"\n", b"\x00\n", 1)
     elif damage == "cr":
         data = data.replace(b"\n", b"\r")
-    return data
+    return CsvFile(data)
 
 
 # --- agent answers --------------------------------------------------------------------------------------
