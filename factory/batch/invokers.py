@@ -3,12 +3,13 @@
 Each invoker takes the row's request (for an agent `{"messages", "input"}`, for a tool its fields) and
 returns the agent's response, whatever its shape: the output mapper finds the
 structured output in it. Each raises `AgentCallError` (or lets the agent's
-own exception through) on failure, and honours a per-call timeout.
+own exception through) on failure. The engine bounds every call with its own
+deadline and passes the time left as `timeout`: invokers that wait on a
+socket, a process or an execution use it to give up (and clean up) too.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
 import http.client
 import importlib
 import json
@@ -59,22 +60,23 @@ class Invoker(Protocol):
 
 
 class PythonInvoker:
-    """`module:function`, called in a worker thread so a slow call can time out."""
+    """`module:function`, called in the engine's worker for the row.
 
-    def __init__(self, function: Callable[[dict[str, Any]], Any], workers: int) -> None:
+    A Python call cannot be interrupted from outside, so `timeout` is not
+    enforced here: the engine bounds every attempt at a row with its own
+    deadline, on a daemon worker it abandons when the call never returns
+    (`factory.batch.engine.RowProcessor`). No pool of our own, then: a pool
+    whose threads are joined at exit is what kept a hung agent's process alive.
+    """
+
+    def __init__(self, function: Callable[[dict[str, Any]], Any]) -> None:
         self.function = function
-        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="agent")
 
     def __call__(self, payload: dict[str, Any], timeout: float) -> Any:
-        future = self._pool.submit(self.function, payload)
-        try:
-            return future.result(timeout=timeout)
-        except concurrent.futures.TimeoutError:
-            future.cancel()
-            raise AgentCallError(f"no answer within {timeout:g} s") from None
+        return self.function(payload)
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        pass
 
 
 class HttpInvoker:
@@ -337,7 +339,7 @@ def load_callable(spec: str) -> Callable[[dict[str, Any]], Any]:
     return function
 
 
-def make_invoker(spec: str, *, concurrency: int, sfn_client: Callable[[], Any] | None = None,
+def make_invoker(spec: str, *, sfn_client: Callable[[], Any] | None = None,
                  lambda_client: Callable[[], Any] | None = None) -> Invoker:
     """An invoker: URL, `exec:COMMAND`, a state machine or Lambda function ARN, or `module:function`."""
     if spec.startswith(("http://", "https://")):
@@ -357,7 +359,7 @@ def make_invoker(spec: str, *, concurrency: int, sfn_client: Callable[[], Any] |
                                    "arn:aws:states:<region>:<account>:stateMachine:<name> or "
                                    "arn:aws:lambda:<region>:<account>:function:<name>"))
     if ":" in spec:
-        return PythonInvoker(load_callable(spec), concurrency * 2)
+        return PythonInvoker(load_callable(spec))
     raise FactoryError(Problem("--invoke", "$", "invoke", f"cannot tell what {spec!r} is",
                                "use module:function, http(s)://URL, exec:COMMAND, a state machine ARN "
                                "or a Lambda function ARN"))

@@ -239,8 +239,7 @@ def lambda_client(options: AwsOptions, timeout: float) -> Any:
 
 def make_plan_invoker(plan: LocalPlan) -> Invoker:
     options = plan.request.options
-    return make_invoker(plan.invoke, concurrency=options.concurrency,
-                        sfn_client=lambda: state_machine_client(plan.request.aws),
+    return make_invoker(plan.invoke, sfn_client=lambda: state_machine_client(plan.request.aws),
                         lambda_client=lambda: lambda_client(plan.request.aws, options.timeout))
 
 

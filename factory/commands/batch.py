@@ -238,7 +238,8 @@ def aws_options(function: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--resume", "resume_id", help="Re-run the rows of this local batch that are not SUCCESS or PARTIAL.")
 @click.option("--concurrency", type=click.IntRange(1, 1000), default=10, show_default=True)
 @click.option("--timeout", type=click.FloatRange(min=0.001, max=86400), default=300.0, show_default=True,
-              callback=lambda ctx, param, value: _finite(value, param), help="Seconds one agent call may take.")
+              callback=lambda ctx, param, value: _finite(value, param),
+              help="Seconds one attempt at a row may take: input mapping, agent call and output mapping.")
 @click.option("--retries", type=click.IntRange(0, 20), default=2, show_default=True,
               help="Retries per row after a failed call, with exponential backoff.")
 @STORE_OPTION

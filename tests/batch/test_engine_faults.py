@@ -199,3 +199,40 @@ def test_an_agents_named_failure_is_retried_then_written_in_its_own_words(tmp_pa
     import named_failure_agent_for_engine_tests as agent
 
     assert sorted(agent.CALLS) == ["named", "named", "other", "other"]  # both retried once
+
+
+def test_an_integer_too_long_to_write_as_text_fails_its_row_not_the_batch() -> None:
+    """Python refuses to write an int of more than 4300 digits (json.dumps, the results CSV): the run crashed."""
+    from factory.batch.engine import AgentOutputError, agent_output
+
+    with pytest.raises(AgentOutputError, match=r"more than 4300 digits at \$\.a\[0\]"):
+        agent_output({"a": [10**5000]})
+    assert agent_output({"a": 10**400, "b": True}) == {"a": 10**400, "b": True}
+
+
+def test_a_cell_the_input_mapping_cannot_take_fails_its_row_not_the_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 25, case 9: a cell nested 2,000 deep under a jsonpath transformation stopped the batch (exit 70)."""
+    import yaml
+
+    monkeypatch.chdir(REPO)
+    config = yaml.safe_load((REPO / "generated" / "batch_mappings" / f"{AGENT}.yaml").read_text("utf-8"))
+    config["input_mapping"]["column_mappings"] = {"Building Number": "building_number", "Street": "street",
+                                                  "Postcode": "postcode"}
+    config["input_mapping"]["transformations"] = [
+        {"field": "street", "type": "jsonpath", "column": "Street", "path": "$[0]"}]
+    (tmp_path / "cfg.yaml").write_text(yaml.safe_dump(config), "utf-8")
+    with open(tmp_path / "in.csv", "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([["Building Number", "Street", "Postcode"], ["1", '["High Street"]', "CB1 2AB"],
+                                      ["2", "[" * 2_000 + "]" * 2_000, "CB1 2AB"]])
+    result = CliRunner().invoke(main, ["batch", "run", str(tmp_path / "in.csv"), "--agent", AGENT, "--config",
+                                       str(tmp_path / "cfg.yaml"), "--invoke", "examples.example_agent:invoke",
+                                       "--store", str(tmp_path / "s.sqlite"), "--out", str(tmp_path / "out.csv"),
+                                       "--quiet", "--retries", "0"])
+    assert result.exit_code == 1, result.output
+    with open(tmp_path / "out.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows[0]["_status"] != "FAILED", rows[0]["_error"]
+    assert rows[1]["_status"] == "FAILED"
+    assert rows[1]["_error"]  # the mapper's own reason, or the engine's "the row's input could not be mapped: ..."

@@ -26,14 +26,13 @@ from tests.conftest import REPO
 PAYLOAD = {"prompt": "look up", "data": {"postcode": "CB1 2AB", "building_number": "7"}}
 
 
-def test_python_callable_and_its_timeout() -> None:
-    invoker = PythonInvoker(lambda payload: {"echo": payload}, workers=2)
+def test_a_python_callable_is_called_in_the_callers_thread_with_no_pool_of_its_own() -> None:
+    """The engine's deadline bounds it (tests/batch/test_row_deadline.py); a pool here would be joined at exit."""
+    threads: list[threading.Thread] = []
+    invoker = PythonInvoker(lambda payload: threads.append(threading.current_thread()) or {"echo": payload})
     assert invoker(PAYLOAD, timeout=5) == {"echo": PAYLOAD}
-    slow = PythonInvoker(lambda payload: time.sleep(1), workers=1)
-    with pytest.raises(AgentCallError, match="no answer within 0.05 s"):
-        slow(PAYLOAD, timeout=0.05)
+    assert threads == [threading.current_thread()]
     invoker.close()
-    slow.close()
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -64,7 +63,7 @@ def http_agent():
 
 def test_http_posts_json_and_reuses_the_connection(http_agent: str) -> None:
     _Handler.connections.clear()
-    invoker = make_invoker(http_agent, concurrency=1)
+    invoker = make_invoker(http_agent)
     assert isinstance(invoker, HttpInvoker)
     for _ in range(5):
         assert invoker(PAYLOAD, timeout=5) == {"got": PAYLOAD}
@@ -80,7 +79,7 @@ def test_http_unreachable_is_an_agent_error() -> None:
 
 def test_subprocess_speaks_json_lines(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("EXAMPLE_AGENT_FAILURE_RATE", "0")
-    invoker = make_invoker(f"exec:{sys.executable} {REPO / 'examples' / 'example_agent.py'}", concurrency=1)
+    invoker = make_invoker(f"exec:{sys.executable} {REPO / 'examples' / 'example_agent.py'}")
     assert isinstance(invoker, SubprocessInvoker)
     first = invoker(PAYLOAD, timeout=10)
     second = invoker(PAYLOAD, timeout=10)
@@ -157,6 +156,6 @@ def test_state_machine_failure_and_deadline() -> None:
 
 def test_unknown_invoke_spec_is_a_clear_error() -> None:
     with pytest.raises(FactoryError, match="cannot tell what"):
-        make_invoker("nonsense", concurrency=1)
+        make_invoker("nonsense")
     with pytest.raises(FactoryError, match="cannot load 'no_such_module:f'"):
-        make_invoker("no_such_module:f", concurrency=1)
+        make_invoker("no_such_module:f")

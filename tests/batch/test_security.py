@@ -153,7 +153,7 @@ def test_arn_rule() -> None:
     with pytest.raises(FactoryError, match="has no state_machine_arn"):
         record_invoke_spec({"agent_name": "a"}, "rec")
     with pytest.raises(FactoryError, match="not a state machine ARN"):
-        make_invoker("arn:aws:states:us-east-1:1:stateMachine:x", concurrency=1)
+        make_invoker("arn:aws:states:us-east-1:1:stateMachine:x")
 
 
 # -- the audit, pinned: every place code could run data is listed here and in docs/security.md -------------
