@@ -34,7 +34,9 @@ HISTORY_ERROR = "States.Runtime"
 
 def payload_bytes(value: Any) -> int:
     """The size AWS holds to the quota: the value as UTF-8 JSON text (a string as it is)."""
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if not isinstance(value, str):  # a .sync task's result holds datetimes until it is written out
+        value = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    text = value
     return len(text.encode("utf-8"))
 
 

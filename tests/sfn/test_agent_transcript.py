@@ -86,9 +86,9 @@ def test_the_generic_output_mapper_reads_the_executed_output_by_tool_result_and_
                         "paths": {
                             "browser_result_status": "messages[].content[] | [?type=='tool_result' && "
                             "name=='browser_remote'] | [0].content",
-                            "fttp": "structured_output.fttp_avail",
                         },
                     },
+                    {"method": "structured_output", "field_mappings": {"fttp": "$.fttp_avail"}},
                 ],
             }
         }
