@@ -30,7 +30,9 @@ def test_counts_add_up_per_batch_per_child_and_per_row() -> None:
         result = cost.estimate(rows)
         assert result.children == children
         assert result.batch_transitions == (
-            work["per_batch"].transitions + children * work["per_child"].transitions + rows * work["per_row"].transitions
+            work["per_batch"].transitions
+            + children * work["per_child"].transitions
+            + rows * work["per_row"].transitions
         )
         assert result.agent_transitions == rows * agent.transitions
         assert result.lambda_invocations == (
@@ -70,7 +72,9 @@ def test_batch_analyze_and_dry_run_show_the_estimate(tmp_path: Path, monkeypatch
     text = CliRunner().invoke(main, ["batch", "analyze", csv_path, "--agent", AGENT])
     assert cost.summary_line(cost.estimate(40)) in text.output
     store = tmp_path / "store.sqlite"
-    dry = CliRunner().invoke(main, ["batch", "run", csv_path, "--agent", AGENT, "--dry-run", "--store", str(store)])
+    dry = CliRunner().invoke(
+        main, ["batch", "run", csv_path, "--agent", AGENT, "--dry-run", "--store", str(store)]
+    )
     assert dry.exit_code == 0, dry.output
     assert dry.output.splitlines() == [
         f"dry run: {csv_path}: 40 rows; nothing run, nothing written",
@@ -89,7 +93,9 @@ def test_dry_run_needs_a_csv_not_a_resume() -> None:
     assert result.exit_code == 2 and "--dry-run estimates a CSV" in result.output
 
 
-def test_generate_batch_config_answers_with_the_estimate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_generate_batch_config_answers_with_the_estimate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SCHEMA_FACTORY_GENERATED", str(REPO / "generated"))
     monkeypatch.setenv("SCHEMA_FACTORY_TOOL_ROOT", str(tmp_path))
     monkeypatch.chdir(REPO)

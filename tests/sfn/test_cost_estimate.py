@@ -37,10 +37,16 @@ def executed_counts(local_aws, browser):
     browser.executor = agent_behaviour.execute
     rows = [row for row, status in mixed_rows(ROWS * 2) if status == "SUCCESS"][:ROWS]
     key = "inputs/cost-estimate.csv"
-    local_aws.clients["s3"].put_object(Bucket=local_aws.deployment.bucket, Key=key, Body=csv_text(rows).encode())
-    mapping_path = local_aws.deployment.generated / "batch_mappings" / "broadband_availability_bt_wholesale.yaml"
+    local_aws.clients["s3"].put_object(
+        Bucket=local_aws.deployment.bucket, Key=key, Body=csv_text(rows).encode()
+    )
+    mapping_path = (
+        local_aws.deployment.generated / "batch_mappings" / "broadband_availability_bt_wholesale.yaml"
+    )
     mark = HISTORY.mark()
-    run = local_aws.run(BATCH_MACHINE, {"csv_key": key, "mapping": yaml.safe_load(mapping_path.read_text())}, timeout=600)
+    run = local_aws.run(
+        BATCH_MACHINE, {"csv_key": key, "mapping": yaml.safe_load(mapping_path.read_text())}, timeout=600
+    )
     assert (run.status, run.error) == ("SUCCEEDED", None), run.cause
     assert run.output["counts"].get("SUCCESS") == ROWS, run.output["counts"]
     batch_events, agent_events = split_by_machine(HISTORY.since(mark))
@@ -52,9 +58,9 @@ def test_the_estimate_counts_what_the_batch_machine_executes(executed_counts):
     expected = estimate(ROWS)
     per_row_agent = WORK["agent_machine"]["per_row"]
     assert batch.transitions == expected.batch_transitions, batch.by_state
-    assert batch.lambda_invocations == expected.lambda_invocations - per_row_agent.invocations * ROWS, (
-        batch.lambda_by_function
-    )
+    assert (
+        batch.lambda_invocations == expected.lambda_invocations - per_row_agent.invocations * ROWS
+    ), batch.lambda_by_function
     assert batch.executions == 1 + expected.children  # the parent and one history per child workflow
 
 
