@@ -106,3 +106,16 @@ def test_generate_batch_config_answers_with_the_estimate(
         "generate_batch_config", {"csv_columns": ["Building", "Street", "Postcode"], "agent_name": AGENT}
     )["result"]["cost_estimate"]
     assert by_columns["rows"] == 1000 and by_columns["note"].startswith("per 1,000 rows")
+
+
+def test_the_cost_page_states_the_module_s_prices_date_and_figures() -> None:
+    page = (REPO / "docs" / "batch-cost.md").read_text("utf-8")
+    assert cost.summary_line(cost.estimate(1000)) in page
+    assert f"taken on **{cost.PRICES_TAKEN}**, region {cost.PRICES_REGION}" in page
+    for price in cost.PRICES.values():
+        assert f"{price:.10f}".rstrip("0") in page, price
+    agent, tool = cost.estimate(1000), cost.estimate(1000, "tool")
+    assert f"| one of our agents | {agent.batch_transitions:,} + {agent.agent_transitions:,} |" in page
+    assert f"| {agent.lambda_invocations:,} | 1,000 | about ${agent.total_usd:.2f} |" in page
+    assert f"| a Lambda tool | {tool.batch_transitions:,} | {tool.lambda_invocations:,} |" in page
+    assert f"about ${tool.total_usd:.2f} |" in page

@@ -22,6 +22,9 @@ of a `with` block and puts moto back as it was afterwards:
 4. Activities: moto gives each execution its own empty activity store and has
    no GetActivityTask; SendTaskFailure drops `cause`. Here every execution
    shares one store, GetActivityTask long-polls it, and `cause` is kept.
+   moto's SendTaskSuccess reads every RUNNING execution's environment, which is
+   None until its worker thread builds it (an AttributeError on a busy machine):
+   here both answers go only to executions that have one.
 5. `states:startExecution(.sync:2)`: moto stubbed the boto name normalisation
    (`StateMachineArn` -> `stateMachineArn`), filled in here from botocore's model;
    an execution started without a name gets a uuid (moto names them all "None").
@@ -39,6 +42,11 @@ of a `with` block and puts moto back as it was afterwards:
    `IntervalSeconds: 10` costs no test time; the number of attempts is kept.
 9. A `.sync` task checks its child execution every 0.05 s instead of 0.5 s
    (latency only: the child's result is the same).
+10. AWS's quotas, as tests/sfn/quotas.py states them: 256 KiB on every state's
+   input and output, task result, activity answer and execution input; 25,000
+   history events per execution (a Distributed Map child has its own history);
+   ItemBatcher's MaxItemsPerBatch and MaxInputBytesPerBatch. Every history event,
+   children included, is recorded in quotas.HISTORY for the cost counts.
 
 moto's internals are version specific: pyproject.toml pins moto.
 """

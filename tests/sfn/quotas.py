@@ -163,3 +163,15 @@ def count(events: list[tuple[int, str, dict[str, Any]]]) -> Counts:
         lambda_by_function=by_function,
         executions=len({history for history, _type, _details in events}),
     )
+
+
+def split_agent_runs(
+    events: list[tuple[int, str, dict[str, Any]]], first_state: str = "LoadTemplate"
+) -> tuple[list[tuple[int, str, dict[str, Any]]], list[tuple[int, str, dict[str, Any]]]]:
+    """(the batch machine's events, our agent machine's): an agent run's history starts at `first_state`."""
+    starts: dict[int, str] = {}
+    for history, event_type, details in events:
+        if event_type.endswith("StateEntered") and history not in starts:
+            starts[history] = details["stateEnteredEventDetails"]["name"]
+    agent = {history for history, name in starts.items() if name == first_state}
+    return [e for e in events if e[0] not in agent], [e for e in events if e[0] in agent]

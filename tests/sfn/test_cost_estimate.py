@@ -16,20 +16,10 @@ from factory.batch.cost import WORK, estimate
 from tests.sfn import agent_behaviour
 from tests.sfn.batch_input import csv_text, mixed_rows
 from tests.sfn.conftest import BATCH_MACHINE
-from tests.sfn.quotas import HISTORY, count
+from tests.sfn.quotas import HISTORY, count, split_agent_runs
 
 pytestmark = pytest.mark.slow
 ROWS = 30  # two child workflows: a full one and a part-filled one
-
-
-def split_by_machine(events):
-    """(batch machine events, agent machine events): an agent execution's history starts at LoadTemplate."""
-    first_state: dict[int, str] = {}
-    for history, event_type, details in events:
-        if event_type.endswith("StateEntered") and history not in first_state:
-            first_state[history] = details["stateEnteredEventDetails"]["name"]
-    agent = {history for history, name in first_state.items() if name == "LoadTemplate"}
-    return [e for e in events if e[0] not in agent], [e for e in events if e[0] in agent]
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +39,7 @@ def executed_counts(local_aws, browser):
     )
     assert (run.status, run.error) == ("SUCCEEDED", None), run.cause
     assert run.output["counts"].get("SUCCESS") == ROWS, run.output["counts"]
-    batch_events, agent_events = split_by_machine(HISTORY.since(mark))
+    batch_events, agent_events = split_agent_runs(HISTORY.since(mark))
     return count(batch_events), count(agent_events)
 
 
