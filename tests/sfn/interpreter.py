@@ -364,14 +364,15 @@ def local_step_functions(lambda_environment: dict[str, str] | None = None) -> It
                 time.sleep(0.02)
                 continue
             # the execution that queued the task may not be listed as RUNNING yet, and moto queues the
-            # task just before it registers the task's callback: wait up to 3 s (a loaded machine)
-            for _ in range(300):
+            # task just before it registers the task's callback: wait for it, up to 30 s on a loaded
+            # machine (the wait ends as soon as the callback is there)
+            pool, waited_until = None, time.monotonic() + 30
+            while pool is None and time.monotonic() < waited_until and not closing.is_set():
                 try:
                     pool = callbacks_of(self.stepfunction_backend, task.task_token)
-                    break
                 except InvalidToken:
                     time.sleep(0.01)
-            else:
+            if pool is None:
                 continue  # its execution has ended: AWS drops such a task too
             endpoint = pool.get(task.task_token)
             endpoint.notify_activity_task_start(worker_name=self._get_param("workerName"))
