@@ -214,9 +214,7 @@ def test_both_engines_give_the_same_results_csv(local_aws, browser, mixed_batch,
 
     rows, run = mixed_batch
     browser.executor = agent_behaviour.execute
-    schema = {item.schema.extraction_name: item.schema for item in load_schemas([REPO / "schemas"])[0]}[
-        EXTRACTION
-    ]
+    schema = {item.schema.extraction_name: item.schema for item in load_schemas([REPO / "schemas"])[0]}[EXTRACTION]
     agent_arn = local_aws.deployment.machine_arn(f"{names.agent_name(schema)}-{ENV}")
     source = tmp_path / "mixed.csv"
     source.write_text(csv_text([row for row, _ in rows]), "utf-8", newline="")

@@ -30,8 +30,7 @@ ROWS = [
 
 def existing_agent_input(prompt: str, data: dict) -> dict:
     """What the existing batch processor starts every agent with (batch_processor_state_machine_jsonata.json,
-    InvokeAgent, lines ~126-138 at ffef93d): {"messages": [{"role": "user", "content": prompt}], "input": data}.
-    """
+    InvokeAgent, lines ~126-138 at ffef93d): {"messages": [{"role": "user", "content": prompt}], "input": data}."""
     return {"messages": [{"role": "user", "content": prompt}], "input": data}
 
 
@@ -59,9 +58,7 @@ def orchestrator_request(local_aws, key: str, target: dict, input_mapping: dict,
 def started_inputs(local_aws, machine_arn: str, before: set[str]) -> list[dict]:
     sfn = local_aws.clients["stepfunctions"]
     arns = [e["executionArn"] for e in sfn.list_executions(stateMachineArn=machine_arn)["executions"]]
-    return [
-        json.loads(sfn.describe_execution(executionArn=arn)["input"]) for arn in arns if arn not in before
-    ]
+    return [json.loads(sfn.describe_execution(executionArn=arn)["input"]) for arn in arns if arn not in before]
 
 
 def execution_arns(local_aws, machine_arn: str) -> set[str]:
@@ -117,12 +114,8 @@ def test_a_registered_agent_of_the_existing_system_gets_messages_and_input(local
     """A target with an AgentRegistry record that is not ours, mapped by a flat input mapping (the
     orchestrator's simple form, input_mapper.py lines ~168-172 at ffef93d): every row reaches the agent's
     model as the existing batch processor sends it, so its rows succeed."""
-    put_rows(
-        local_aws,
-        "inputs/registered-llm.csv",
-        ["Building", "Street", "Postcode"],
-        [list(row.values()) for row in ROWS],
-    )
+    put_rows(local_aws, "inputs/registered-llm.csv", ["Building", "Street", "Postcode"],
+             [list(row.values()) for row in ROWS])
     flat = {"Building": "building_number", "Street": "street", "Postcode": "postcode"}
     mappings = {
         REGISTERED: {
@@ -138,14 +131,10 @@ def test_a_registered_agent_of_the_existing_system_gets_messages_and_input(local
     }
     target = {"type": "agent", "name": REGISTERED, "arn": registered_agent}
     before = execution_arns(local_aws, registered_agent)
-    request = orchestrator_request(
-        local_aws, "inputs/registered-llm.csv", target, flat, output_mappings=mappings
-    )
+    request = orchestrator_request(local_aws, "inputs/registered-llm.csv", target, flat, output_mappings=mappings)
     run = local_aws.run(BATCH_MACHINE, request, timeout=300)
     assert (run.status, run.error, run.cause) == ("SUCCEEDED", None, None)
-    table = list(
-        csv.DictReader(io.StringIO(results_csv(local_aws, run.output["output_csv_uri"]), newline=""))
-    )
+    table = list(csv.DictReader(io.StringIO(results_csv(local_aws, run.output["output_csv_uri"]), newline="")))
     assert [(line["exchange"], line["_status"]) for line in table] == [
         ("CAMBRIDGE", "SUCCESS"),
         ("EDINBURGH", "SUCCESS"),
@@ -169,9 +158,7 @@ def test_our_agent_started_by_the_orchestrator_with_an_empty_input_mapping(local
     run = local_aws.run(BATCH_MACHINE, request, timeout=300)
     assert (run.status, run.error, run.cause) == ("SUCCEEDED", None, None)
     assert (run.output["total_rows"], run.output["successful_rows"]) == (2, 2)
-    table = list(
-        csv.DictReader(io.StringIO(results_csv(local_aws, run.output["output_csv_uri"]), newline=""))
-    )
+    table = list(csv.DictReader(io.StringIO(results_csv(local_aws, run.output["output_csv_uri"]), newline="")))
     assert [line["_status"] for line in table] == ["SUCCESS", "SUCCESS"]
     assert all(line["exchange_code"] for line in table)
     inputs = sorted(started_inputs(local_aws, machine, before), key=lambda i: i["input"]["postcode"])
