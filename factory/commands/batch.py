@@ -262,27 +262,31 @@ def batch_run(csv_path: Path | None, agent_name: str | None, generated_dir: Path
     from factory.batch.plan import RunRequest
 
     _check_run_usage(engine, csv_path, agent_name, resume_id, config_path)
-    if dry_run:
-        if csv_path is None or agent_name is None:
-            raise click.UsageError("--dry-run estimates a CSV: give CSV_PATH and --agent (not --resume)")
-        return _dry_run(csv_path, agent_name, generated_dir, schemas_dir, registry, as_json)
     request = RunRequest(csv_path, agent_name, generated_dir, config_path, None, out_path, invoke_spec, resume_id,
                          store_path, RunOptions(concurrency=concurrency, timeout=timeout, retries=retries), aws,
                          schemas_dir, registry)
-    if engine == "stepfunctions":
-        _start_on_step_functions(request, as_json)
-        return EXIT_OK
+    if dry_run or engine == "stepfunctions":
+        return _estimate_or_start(request, dry_run, as_json)
     return _run_locally(request, quiet=quiet, as_json=as_json)
 
 
-def _dry_run(csv_path: Path, agent_name: str, generated_dir: Path, schemas_dir: Path,
-             registry: RegistryOptions | None, as_json: bool) -> int:
+def _estimate_or_start(request: RunRequest, dry_run: bool, as_json: bool) -> int:
+    if dry_run:
+        return _dry_run(request, as_json)
+    _start_on_step_functions(request, as_json)
+    return EXIT_OK
+
+
+def _dry_run(request: RunRequest, as_json: bool) -> int:
     """The rows the run would take and what they would cost on AWS (factory/batch/cost.py)."""
     from factory.batch import csv_source
     from factory.batch.cost import estimate, summary_line
     from factory.batch.targets import resolve_target
 
-    target = resolve_target(agent_name, generated_dir, None, "", _schemas(schemas_dir, registry))
+    csv_path, agent_name = request.csv_path, request.agent_name
+    if csv_path is None or agent_name is None:
+        raise click.UsageError("--dry-run estimates a CSV: give CSV_PATH and --agent (not --resume)")
+    target = resolve_target(agent_name, request.generated_dir, None, "", request.schemas)
     rows = sum(1 for _row in csv_source.rows(csv_path))
     cost = estimate(rows, "tool" if target.target_type == "tool" else "agent")
     if as_json:
