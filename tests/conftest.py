@@ -45,6 +45,9 @@ SLOW_IMPORTS = {
 # slow fixture by name (request.getfixturevalue).
 SLOW_WORDS = {"pre-commit": "pre-commit", "pre_commit": "pre-commit", "moto_endpoint": "moto server",
               "execute_state_machine": "Step Functions interpreter"}
+# Command words that start a CDK app (Node through jsii, seconds each) when a function that also
+# uses `subprocess` names them: `cdk-app` (what generated/cdk.json runs) and `cdk` (the CLI).
+SUBPROCESS_WORDS = {"cdk-app": "CDK app in a subprocess", "cdk": "CDK CLI in a subprocess"}
 
 
 def _slow_import(name: str) -> str | None:
@@ -70,6 +73,7 @@ def _slow_reason(function: FunctionType, seen: dict[FunctionType, str | None], r
         return None
     named: set[str] = set()
     reasons: list[str | None] = []
+    words: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             reasons += [_slow_import(alias.name) for alias in node.names]
@@ -77,8 +81,11 @@ def _slow_reason(function: FunctionType, seen: dict[FunctionType, str | None], r
             reasons.append(_slow_import(node.module))
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
             reasons.append(SLOW_WORDS.get(node.value))
+            words.add(node.value)
         elif isinstance(node, ast.Name):
             named.add(node.id)
+    if "subprocess" in named:
+        reasons += [SUBPROCESS_WORDS.get(word) for word in sorted(words)]
     for name in sorted(named):
         target = function.__globals__.get(name)
         origin = target.__name__ if isinstance(target, ModuleType) else getattr(target, "__module__", None)

@@ -94,6 +94,19 @@ def test_runs_pre_commit_binary():
     subprocess.run(["pre-commit", "--version"], check=True)
 
 
+def run_app(directory):
+    # the CDK app in a subprocess, through the command that generated/cdk.json runs
+    return subprocess.run([sys.executable, "-m", "factory", "cdk-app"], cwd=directory)
+
+
+def test_runs_the_cdk_app(tmp_path):
+    run_app(tmp_path)
+
+
+def test_runs_the_cdk_cli():
+    subprocess.run(["npx", "cdk", "synth"], check=False)
+
+
 @given(strategies.integers())
 def test_property(number):
     assert number == number
@@ -134,5 +147,7 @@ def test_full_run_keeps_everything(tmp_path: Path) -> None:
         "test_runs_state_machines",
         "test_runs_pre_commit",
         "test_runs_pre_commit_binary",
+        "test_runs_the_cdk_app",
+        "test_runs_the_cdk_cli",
         "test_property",
     }

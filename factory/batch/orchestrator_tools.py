@@ -324,6 +324,7 @@ def generate_batch_config(arguments: dict[str, Any]) -> dict[str, Any]:
         try:
             config = _input_extras(_mapping(arguments, path, agent), arguments)
             columns = _header(path)
+            rows = None if arguments.get("csv_columns") is not None else _row_count(path)
         except FactoryError as err:  # name the input the model gave, not the header file made from it
             if arguments.get("csv_columns") is None:
                 raise
@@ -350,8 +351,26 @@ def generate_batch_config(arguments: dict[str, Any]) -> dict[str, Any]:
                     "output_fields": len(fields),
                     "max_concurrency": max_concurrency, "include_original_data": True},
         "message": "Batch processor configuration generated successfully",
+        "cost_estimate": _cost_estimate(rows, agent),
         **({"notes": notes} if notes else {}),
     }
+
+
+def _row_count(path: Path) -> int:
+    from factory.batch import csv_source
+
+    return sum(1 for _row in csv_source.rows(path))
+
+
+def _cost_estimate(rows: int | None, agent: AgentSpec) -> dict[str, Any]:
+    """For the CSV's rows; per 1,000 rows when only its columns were given."""
+    from factory.batch.cost import estimate
+
+    kind = "tool" if agent.target_type == "tool" else "agent"
+    answer = estimate(1000 if rows is None else rows, kind).as_dict()
+    if rows is None:
+        answer["note"] = "per 1,000 rows (only the CSV's columns were given); " + str(answer["note"])
+    return answer
 
 
 def _header(path: Path) -> list[str]:

@@ -114,12 +114,16 @@ def batch_analyze(csv_path: Path, agent_name: str, generated_dir: Path, schemas_
     from factory.batch.analyze import analyze_csv
     from factory.batch.targets import resolve_target
 
-    analysis = analyze_csv(csv_path, resolve_target(agent_name, generated_dir, None, "",
-                                                    _schemas(schemas_dir, registry)))
+    from factory.batch.cost import estimate, summary_line
+
+    target = resolve_target(agent_name, generated_dir, None, "", _schemas(schemas_dir, registry))
+    analysis = analyze_csv(csv_path, target)
+    cost = estimate(analysis.row_count, "tool" if target.target_type == "tool" else "agent")
     if as_json:
-        click.echo(json.dumps(analysis.to_dict(), indent=2, ensure_ascii=False))
+        click.echo(json.dumps({**analysis.to_dict(), "cost_estimate": cost.as_dict()}, indent=2, ensure_ascii=False))
     else:
         _print_analysis(csv_path, agent_name, analysis)
+        click.echo(summary_line(cost))
     if analysis.unmapped_required:
         _echo_err("error: required fields without a column: " + ", ".join(analysis.unmapped_required)
                   + " (add the columns or map them in a config: schema-factory batch config)")
@@ -245,12 +249,14 @@ def aws_options(function: Callable[..., Any]) -> Callable[..., Any]:
 @STORE_OPTION
 @click.option("--quiet", is_flag=True, help="No progress output.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary at the end.")
+@click.option("--dry-run", is_flag=True,
+              help="Count the rows and print the AWS cost estimate for them; run nothing, write nothing.")
 @registry_options
 @aws_options
 def batch_run(csv_path: Path | None, agent_name: str | None, generated_dir: Path, config_path: Path | None,
               out_path: Path | None, engine: str, invoke_spec: str | None, resume_id: str | None, concurrency: int,
               timeout: float, retries: int, schemas_dir: Path, store_path: Path, quiet: bool, as_json: bool,
-              aws: AwsOptions, registry: RegistryOptions | None) -> int:
+              dry_run: bool, aws: AwsOptions, registry: RegistryOptions | None) -> int:
     """Run every row of CSV_PATH through an agent or tool and write the results CSV.
 
     The target is one of our agents, any agent or Lambda tool a --config names (`target: {type, name, arn}`),
@@ -268,10 +274,37 @@ def batch_run(csv_path: Path | None, agent_name: str | None, generated_dir: Path
     request = RunRequest(csv_path, agent_name, generated_dir, config_path, None, out_path, invoke_spec, resume_id,
                          store_path, RunOptions(concurrency=concurrency, timeout=timeout, retries=retries), aws,
                          schemas_dir, registry)
-    if engine == "stepfunctions":
-        _start_on_step_functions(request, as_json)
-        return EXIT_OK
+    if dry_run or engine == "stepfunctions":
+        return _estimate_or_start(request, dry_run, as_json)
     return _run_locally(request, quiet=quiet, as_json=as_json)
+
+
+def _estimate_or_start(request: RunRequest, dry_run: bool, as_json: bool) -> int:
+    if dry_run:
+        return _dry_run(request, as_json)
+    _start_on_step_functions(request, as_json)
+    return EXIT_OK
+
+
+def _dry_run(request: RunRequest, as_json: bool) -> int:
+    """The rows the run would take and what they would cost on AWS (factory/batch/cost.py)."""
+    from factory.batch import csv_source
+    from factory.batch.cost import estimate, summary_line
+    from factory.batch.targets import resolve_target
+
+    csv_path, agent_name = request.csv_path, request.agent_name
+    if csv_path is None or agent_name is None:
+        raise click.UsageError("--dry-run estimates a CSV: give CSV_PATH and --agent (not --resume)")
+    target = resolve_target(agent_name, request.generated_dir, None, "", request.schemas)
+    rows = sum(1 for _row in csv_source.rows(csv_path))
+    cost = estimate(rows, "tool" if target.target_type == "tool" else "agent")
+    if as_json:
+        click.echo(json.dumps({"dry_run": True, "csv": csv_path.as_posix(), "rows": rows,
+                               "cost_estimate": cost.as_dict()}, indent=2))
+    else:
+        click.echo(f"dry run: {csv_path.as_posix()}: {rows} rows; nothing run, nothing written")
+        click.echo(summary_line(cost))
+    return EXIT_OK
 
 
 def _finite(value: float, param: click.Parameter) -> float:

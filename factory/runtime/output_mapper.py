@@ -2,7 +2,7 @@
 
 Agents hand back their result in many wrappers, depending on who relays it:
 
-    {"structured_output": {...}}                     the agent state machine's own output
+    {"structured_output": {...}}                     an agent state machine of the existing system
     {"Output": {...} | "<json>"}                      a Step Functions execution (DescribeExecution)
     {"Payload": {...} | "<json>"}                     a Lambda invoke result
     {"content": {"structured_output": {...}}}

@@ -84,7 +84,9 @@ def compile_leaves(node: Any) -> Renderer:
         tokens = list(chevron.tokenizer.tokenize(node))
         if any(tag == "partial" for tag, _ in tokens):
             # chevron would read `{{> name}}` from a file: a template is data and never reads the disk
-            raise RenderError(f"template uses a partial ({{{{> ...}}}}), which is not supported: {node[:80]!r}")
+            raise RenderError(
+                f"template uses a partial ({{{{> ...}}}}), which is not supported: {node[:80]!r}"
+            )
         return lambda variables: chevron.render(tokens, variables, partials_path="")
     if isinstance(node, list):
         items = [compile_leaves(item) for item in node]
@@ -149,8 +151,9 @@ def _from_dynamodb(item: dict[str, Any]) -> dict[str, Any]:
                 raise RenderError(f"template item attribute {name!r} is text but not JSON") from None
     variables = decoded.get("variables")
     if isinstance(variables, dict):
-        decoded["variables"] = [{**(spec if isinstance(spec, dict) else {}), "name": name}
-                                for name, spec in variables.items()]
+        decoded["variables"] = [
+            {**(spec if isinstance(spec, dict) else {}), "name": name} for name, spec in variables.items()
+        ]
     if not isinstance(decoded.get("template"), dict):
         raise RenderError("template item has no template object")
     return decoded
@@ -164,7 +167,13 @@ def _decimal_to_number(value: Any) -> Any:
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
+class TemplateNotFound(LookupError):
+    """No template item was loaded; the agent machine catches this error name as its TemplateNotFound."""
+
+
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    """Lambda entry: {"template_item", "variables"} → {"script"}."""
+    """Lambda entry: {"template_item", "variables"} → {"script"}; a null item raises TemplateNotFound."""
+    if not event.get("template_item"):
+        raise TemplateNotFound("TemplateRegistry has no item for this template id and version")
     item = _from_dynamodb(event["template_item"])
     return {"script": render_script(item, event.get("variables") or {})}

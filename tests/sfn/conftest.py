@@ -35,7 +35,8 @@ class LocalAws:
     deployment: Deployment
     clients: dict[str, Any]
 
-    def run(self, machine: str, payload: Any, name: str | None = None, timeout: float = 120) -> Execution:
+    def run(self, machine: str, payload: Any, name: str | None = None, timeout: float = 600) -> Execution:
+        """Start an execution and wait for its end; `timeout` only bounds a hung one (a loaded machine is slow)."""
         sfn = self.clients["stepfunctions"]
         kwargs = {"name": name} if name else {}
         started = time.monotonic()
@@ -50,6 +51,11 @@ class LocalAws:
             # each DescribeExecution costs CPU the execution's own threads need: back off to 0.25 s
             time.sleep(pause)
             pause = min(pause * 1.5, 0.25)
+        if described["status"] == "RUNNING":
+            sfn.stop_execution(executionArn=arn, error="HarnessTimeout")
+            raise TimeoutError(
+                f"{arn} still RUNNING after {timeout:.0f} s (pass run(..., timeout=) to wait longer)"
+            )
         output = json.loads(described["output"]) if described.get("output") else None
         return Execution(
             arn,

@@ -22,6 +22,9 @@ of a `with` block and puts moto back as it was afterwards:
 4. Activities: moto gives each execution its own empty activity store and has
    no GetActivityTask; SendTaskFailure drops `cause`. Here every execution
    shares one store, GetActivityTask long-polls it, and `cause` is kept.
+   moto's SendTaskSuccess reads every RUNNING execution's environment, which is
+   None until its worker thread builds it (an AttributeError on a busy machine):
+   here both answers go only to executions that have one.
 5. `states:startExecution(.sync:2)`: moto stubbed the boto name normalisation
    (`StateMachineArn` -> `stateMachineArn`), filled in here from botocore's model;
    an execution started without a name gets a uuid (moto names them all "None").
@@ -39,6 +42,11 @@ of a `with` block and puts moto back as it was afterwards:
    `IntervalSeconds: 10` costs no test time; the number of attempts is kept.
 9. A `.sync` task checks its child execution every 0.05 s instead of 0.5 s
    (latency only: the child's result is the same).
+10. AWS's quotas, as tests/sfn/quotas.py states them: 256 KiB on every state's
+   input and output, task result, activity answer and execution input; 25,000
+   history events per execution (a Distributed Map child has its own history);
+   ItemBatcher's MaxItemsPerBatch and MaxInputBytesPerBatch. Every history event,
+   children included, is recorded in quotas.HISTORY for the cost counts.
 
 moto's internals are version specific: pyproject.toml pins moto.
 """
@@ -62,9 +70,12 @@ from typing import Any
 import botocore.session
 import jsonata
 
+from tests.sfn.quota_patches import enforce as enforce_quotas
+from tests.sfn.quotas import STATE_BYTES, BatchTooLarge, batch_limits, payload_bytes, split_into_batches
+
 EMULATED_RULES = {
     "item_selector_before_batching": (
-        "AWS Step Functions Developer Guide, Map state input and output fields: \"Step Functions applies "
+        'AWS Step Functions Developer Guide, Map state input and output fields: "Step Functions applies '
         'each option in your Distributed Map state in the order shown in the following list." The list: '
         "1. ItemReader, 2. ItemsPath or Items, 3. ItemSelector, 4. ItemBatcher, 5. ResultWriter."
     ),
@@ -101,21 +112,24 @@ def select_and_batch(
     """The inputs of the child executions of a distributed Map with ItemBatcher.
 
     ItemSelector first, per item, with `$states.context.Map.Item` = that item's
-    index and value; then the selected items in input order, MaxItemsPerBatch at
-    a time, each batch `{"Items": [...], "BatchInput": ...}` (BatchInput only
-    when declared). `evaluate(template, map_item)` renders a JSONata template.
+    index and value; then the selected items in input order, each batch
+    `{"Items": [...], "BatchInput": ...}` (BatchInput only when declared) holding
+    at most MaxItemsPerBatch items and at most MaxInputBytesPerBatch bytes (256 KiB
+    when not set: tests/sfn/quotas.py). `evaluate(template, map_item)` renders a
+    JSONata template. An item too large for any batch raises quotas.BatchTooLarge.
     """
     if selector is not None:
         items = [evaluate(selector, {"Index": index, "Value": item}) for index, item in enumerate(items)]
-    size = int(batcher.get("MaxItemsPerBatch") or len(items) or 1)
+    max_items, max_bytes = batch_limits(batcher)
     batch_input = evaluate(batcher["BatchInput"], {}) if "BatchInput" in batcher else None
-    batches = []
-    for start in range(0, len(items), size):
-        batch: dict[str, Any] = {"Items": items[start : start + size]}
+
+    def wrap(batch_items: list[Any]) -> dict[str, Any]:
+        batch: dict[str, Any] = {"Items": batch_items}
         if "BatchInput" in batcher:
             batch["BatchInput"] = batch_input
-        batches.append(batch)
-    return batches
+        return batch
+
+    return split_into_batches(items, max_items, max_bytes, wrap)
 
 
 def exceeds_tolerance(failed_items: int, total_items: int, tolerated_percentage: float) -> bool:
@@ -137,6 +151,8 @@ def prepare_definition(definition: dict[str, Any]) -> str:
             if "ToleratedFailureCount" in state or "ToleratedFailureCountPath" in state:
                 raise NotImplementedError("ToleratedFailureCount is not emulated by this harness")
             tolerance = state.pop("ToleratedFailurePercentage", None)
+            if "ItemBatcher" in state:
+                batch_limits(state["ItemBatcher"])  # a limit AWS refuses fails CreateStateMachine
             if "ItemBatcher" in state or tolerance is not None:
                 key = str(next(_map_ids))
                 _MAPS[key] = (
@@ -202,6 +218,8 @@ def local_step_functions(lambda_environment: dict[str, str] | None = None) -> It
     Use inside `mock_aws(config={"stepfunctions": {"execute_state_machine": True}})`.
     """
     from moto.awslambda.models import LambdaFunction
+    from moto.core.exceptions import AWSError
+    from moto.stepfunctions.exceptions import InvalidExecutionInput
     from moto.stepfunctions.models import StepFunctionBackend
     from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import (
         FailureEvent,
@@ -231,8 +249,11 @@ def local_step_functions(lambda_environment: dict[str, str] | None = None) -> It
     from moto.stepfunctions.parser.asl.eval.callback.callback import (
         ActivityTaskStartEndpoint,
         CallbackOutcomeFailure,
+        CallbackOutcomeSuccess,
     )
     from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
+    from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
+    from moto.stepfunctions.parser.asl.eval.program_state import ProgramError
     from moto.stepfunctions.parser.asl.jsonata import jsonata as moto_jsonata
     from moto.stepfunctions.parser.asl.jsonata import validations
     from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
@@ -343,14 +364,15 @@ def local_step_functions(lambda_environment: dict[str, str] | None = None) -> It
                 time.sleep(0.02)
                 continue
             # the execution that queued the task may not be listed as RUNNING yet, and moto queues the
-            # task just before it registers the task's callback: wait up to 3 s (a loaded machine)
-            for _ in range(300):
+            # task just before it registers the task's callback: wait for it, up to 30 s on a loaded
+            # machine (the wait ends as soon as the callback is there)
+            pool, waited_until = None, time.monotonic() + 30
+            while pool is None and time.monotonic() < waited_until and not closing.is_set():
                 try:
                     pool = callbacks_of(self.stepfunction_backend, task.task_token)
-                    break
                 except InvalidToken:
                     time.sleep(0.01)
-            else:
+            if pool is None:
                 continue  # its execution has ended: AWS drops such a task too
             endpoint = pool.get(task.task_token)
             endpoint.notify_activity_task_start(worker_name=self._get_param("workerName"))
@@ -365,19 +387,40 @@ def local_step_functions(lambda_environment: dict[str, str] | None = None) -> It
         callbacks_of(self.stepfunction_backend, token).notify(token, outcome)
         return "{}"
 
+    def send_task_success(self: Any) -> str:
+        # moto's own walks every RUNNING execution and reads `exec_worker.env`, which is None until the
+        # execution's thread has built it: under load a token answered then raised AttributeError
+        token, output = self._get_param("taskToken"), self._get_param("output")
+        if payload_bytes(output) > STATE_BYTES:
+            raise AWSError(
+                f"output is {payload_bytes(output)} bytes; at most {STATE_BYTES} allowed", "InvalidOutput"
+            )
+        outcome = CallbackOutcomeSuccess(callback_id=token, output=output)
+        callbacks_of(self.stepfunction_backend, token).notify(token, outcome)
+        return "{}"
+
     patch(StepFunctionBackend, "create_activity", shared_create_activity)
     patch(backend_execution.Execution, "__init__", shared_store_init)
     patch(StepFunctionResponse, "get_activity_task", get_activity_task)
     patch(StepFunctionResponse, "send_task_failure", send_task_failure)
+    patch(StepFunctionResponse, "send_task_success", send_task_success)
     patch(ActivityTaskStartEndpoint, "_outcome", None)
 
     # 5. startExecution: names, and boto's parameter names
     start_execution = StepFunctionsParserBackend.start_execution
 
     def named_start_execution(
-        self: Any, state_machine_arn: str, name: str | None = None, *a: Any, **k: Any
+        self: Any,
+        state_machine_arn: str,
+        name: str | None = None,
+        execution_input: Any = None,
+        *a: Any,
+        **k: Any,
     ) -> Any:
-        return start_execution(self, state_machine_arn, name or str(uuid.uuid4()), *a, **k)
+        if execution_input is not None and payload_bytes(execution_input) > STATE_BYTES:
+            size = payload_bytes(execution_input)
+            raise InvalidExecutionInput(f"input is {size} bytes; at most {STATE_BYTES} allowed")
+        return start_execution(self, state_machine_arn, name or str(uuid.uuid4()), execution_input, *a, **k)
 
     boto_session = botocore.session.get_session()
 
@@ -428,7 +471,10 @@ def local_step_functions(lambda_environment: dict[str, str] | None = None) -> It
             return _render(template, {**variables, "states": {**states, "context": context}})
 
         if options["batcher"] is not None:
-            jobs = select_and_batch(items, selector, options["batcher"], evaluate)
+            try:
+                jobs = select_and_batch(items, selector, options["batcher"], evaluate)
+            except BatchTooLarge as exc:
+                raise map_run_failure(env, "States.DataLimitExceeded", str(exc)) from None
             total = len(items)
         else:
             jobs, total = items, len(items)
@@ -439,24 +485,34 @@ def local_step_functions(lambda_environment: dict[str, str] | None = None) -> It
         tolerance = options["tolerance"]
         failed = failed_items.pop(record, 0)
         if exceeds_tolerance(failed, total, 0.0 if tolerance is None else float(tolerance)):
-            raise FailureEventException(
-                FailureEvent(
-                    env=env,
-                    error_name=StatesErrorName(typ=StatesErrorNameType.StatesExceedToleratedFailureThreshold),
-                    event_type=HistoryEventType.MapRunFailed,
-                    event_details=EventDetails(
-                        mapRunFailedEventDetails={
-                            "error": "States.ExceedToleratedFailureThreshold",
-                            "cause": "The specified tolerated failure threshold was exceeded"
-                            f" ({failed} of {total} items failed, {tolerance or 0}% tolerated)",
-                        }
-                    ),
-                )
+            raise map_run_failure(
+                env,
+                "States.ExceedToleratedFailureThreshold",
+                "The specified tolerated failure threshold was exceeded"
+                f" ({failed} of {total} items failed, {tolerance or 0}% tolerated)",
             )
 
+    def map_run_failure(env: Any, error: str, cause: str) -> Exception:
+        return FailureEventException(
+            FailureEvent(
+                env=env,
+                error_name=StatesErrorName(typ=StatesErrorNameType.from_name(error)),
+                event_type=HistoryEventType.MapRunFailed,
+                event_details=EventDetails(mapRunFailedEventDetails={"error": error, "cause": cause}),
+            )
+        )
+
     def counting_eval_job(self: Any, env: Any, job: Any) -> None:
+        env.event_manager = EventManager()  # a child workflow is an execution with its own history
         eval_job(self, env, job)
         if job.job_output is None:  # failed, timed out or aborted
+            state = env.program_state()
+            if isinstance(state, ProgramError):  # the child's own history ends as a failed execution's
+                env.event_manager.add_event(
+                    context=env.event_history_context,
+                    event_type=HistoryEventType.ExecutionFailed,
+                    event_details=EventDetails(executionFailedEventDetails=state.error or {}),
+                )
             batch = job.job_input
             count = (
                 len(batch["Items"]) if isinstance(batch, dict) and isinstance(batch.get("Items"), list) else 1
@@ -478,6 +534,9 @@ def local_step_functions(lambda_environment: dict[str, str] | None = None) -> It
     patch(DistributedIterationComponent, "_map_run", emulated_map_run)
     patch(DistributedItemProcessorWorker, "_eval_job", counting_eval_job)
     patch(DistributedItemProcessorWorker, "_eval_input", isolated_eval_input)
+
+    # 10. AWS's quotas (tests/sfn/quotas.py)
+    enforce_quotas(patch)
 
     # 9. .sync polling
     patch(state_task_service_callback, "_DELAY_SECONDS_SYNC_CONDITION_CHECK", 0.05)

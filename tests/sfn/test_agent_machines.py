@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from factory import names
+from factory.runtime.output_mapper import locate_structured_output
 from factory.schema.loader import load_schemas
 from tests.sfn.browser_worker import executor_failure, executor_success
 from tests.sfn.conftest import ENV, REPO
@@ -36,7 +37,9 @@ def test_happy_path_returns_structured_output_and_the_transcript(local_aws, brow
     browser.executor = lambda script: executor_success(executor_result(extracted))
     run = local_aws.run(machine(name), {"data": VALID_INPUT[name]})
     assert (run.status, run.error, run.cause) == ("SUCCEEDED", None, None)
-    assert run.output["structured_output"] == extracted
+    # the output is carried once, in the transcript's tool_result, where the output mappers find it
+    assert set(run.output) == {"messages"}
+    assert locate_structured_output(run.output).value == extracted
     task = browser.seen[-1]
     tool_use, tool_result = run.output["messages"]
     assert tool_use == {

@@ -2,8 +2,9 @@
 
 Contract 3 of the batch wiring: the `tool_result` block of the transcript carries the tool's `name`,
 as the existing agents write it, so a reader that finds a tool's result by name (the existing
-generic batch design's `find_tool_result`) and our generic output mapper's `tool_result` and
-`jmespath` methods all read our agents' output.
+generic batch design's `find_tool_result`) and our generic output mapper's `tool_result`,
+`jmespath` and `structured_output` methods all read our agents' output (the validated output is
+carried once, in that `tool_result`).
 """
 
 from __future__ import annotations
@@ -66,7 +67,8 @@ def test_the_tool_result_is_named_as_the_existing_agents_name_it(run):
 def test_the_generic_output_mapper_reads_the_executed_output_by_tool_result_and_jmespath(run):
     """The output mapping a user writes for any agent of the existing system works on ours: a
     `tool_result` method (the browser tool's result, found by its name) and a `jmespath` method
-    selecting the tool_result block by its `name` (the field a by-name reader needs)."""
+    selecting the tool_result block by its `name` (the field a by-name reader needs); a
+    `structured_output` method finds the validated output inside that tool_result."""
     mapping = {
         "output_mappings": {
             "broadband-availability-bt-wholesale-agent": {
@@ -86,9 +88,9 @@ def test_the_generic_output_mapper_reads_the_executed_output_by_tool_result_and_
                         "paths": {
                             "browser_result_status": "messages[].content[] | [?type=='tool_result' && "
                             "name=='browser_remote'] | [0].content",
-                            "fttp": "structured_output.fttp_avail",
                         },
                     },
+                    {"method": "structured_output", "field_mappings": {"fttp": "$.fttp_avail"}},
                 ],
             }
         }

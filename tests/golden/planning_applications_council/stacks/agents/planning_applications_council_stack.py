@@ -4,7 +4,11 @@
 
 The state machine loads the browser template from TemplateRegistry, renders it
 with the caller's variables, runs it on the browser activity, validates the
-result against OUTPUT_SCHEMA and returns {"structured_output", "messages"}.
+result against OUTPUT_SCHEMA and returns {"messages"}: the transcript, whose
+tool_result carries the validated output once (readers find a tool's result by
+name; the structured output mappers find the output there). A second copy under
+`structured_output` would halve the output a run can return within the 256 KiB
+payload quota.
 
 It speaks the browser agent's wire contract: the activity input is
 {"tool_name", "tool_use_id", "tool_input": <rendered script>, "timestamp",
@@ -161,9 +165,9 @@ class AgentStack(Stack):
                 " : ($type($states.input.input) = 'object' ? $states.input.input : $states.input) %}",
                 "tool_use_id": "{% 'browser_remote_' & $states.context.Execution.Name %}",
             },
-            # GetItem answers {} for a missing key: leave `item` out (an Output that
-            # evaluates to nothing is an error, and TemplateNotFound would never be reached).
-            outputs="{% $exists($states.result.Item) ? {'item': $states.result.Item} : {} %}",
+            # GetItem answers {} for a missing key: `item` is then left out, and the renderer
+            # fails the run as TemplateNotFound (no Choice state is spent on every run to ask).
+            outputs="{% {'item': $states.result.Item} %}",
         )
         load_template.add_retry(
             errors=[
@@ -179,14 +183,15 @@ class AgentStack(Stack):
             load_failed, errors=["States.ALL"], outputs="{% $states.errorOutput %}"
         )
 
-        template_found = sfn.Choice.jsonata(self, "TemplateFound")
-
         render_template = tasks.LambdaInvoke.jsonata(
             self,
             "RenderTemplate",
             lambda_function=renderer,
             payload=sfn.TaskInput.from_object(
-                {"template_item": "{% $states.input.item %}", "variables": "{% $variables %}"}
+                {
+                    "template_item": "{% $exists($states.input.item) ? $states.input.item : null %}",
+                    "variables": "{% $variables %}",
+                }
             ),
             retry_on_service_exceptions=False,
             assign={"script": "{% $states.result.Payload.script %}"},
@@ -195,6 +200,7 @@ class AgentStack(Stack):
         render_template.add_retry(
             errors=LAMBDA_RETRY_ERRORS, interval=Duration.seconds(2), max_attempts=3, backoff_rate=2
         )
+        render_template.add_catch(template_not_found, errors=["TemplateNotFound"])
         render_template.add_catch(
             render_failed, errors=["States.ALL"], outputs="{% $states.errorOutput %}"
         )
@@ -251,13 +257,11 @@ class AgentStack(Stack):
             validation_failed, errors=["States.ALL"], outputs="{% $states.errorOutput %}"
         )
 
-        browser_approved = sfn.Choice.jsonata(self, "BrowserApproved")
         output_valid = sfn.Choice.jsonata(self, "OutputValid")
         succeeded = sfn.Succeed.jsonata(
             self,
             "Succeeded",
             outputs={
-                "structured_output": "{% $states.input.structured_output %}",
                 "messages": [
                     {
                         "role": "assistant",
@@ -285,25 +289,21 @@ class AgentStack(Stack):
             },
         )
 
+        # The worker's approval is read from $answer by the one Choice after validation (the validator
+        # answers invalid for a rejected task): one Choice state per run instead of two.
         definition = load_template.next(
-            template_found.when(
-                sfn.Condition.jsonata("{% $exists($states.input.item) %}"),
-                render_template.next(
-                    run_browser.next(
-                        browser_approved.when(
-                            sfn.Condition.jsonata("{% $states.input.approved = false %}"),
+            render_template.next(
+                run_browser.next(
+                    validate_output.next(
+                        output_valid.when(
+                            sfn.Condition.jsonata("{% $answer.approved = false %}"),
                             browser_rejected,
-                        ).otherwise(
-                            validate_output.next(
-                                output_valid.when(
-                                    sfn.Condition.jsonata("{% $states.input.valid = true %}"),
-                                    succeeded,
-                                ).otherwise(output_invalid)
-                            )
                         )
+                        .when(sfn.Condition.jsonata("{% $states.input.valid = true %}"), succeeded)
+                        .otherwise(output_invalid)
                     )
-                ),
-            ).otherwise(template_not_found)
+                )
+            )
         )
 
         self.state_machine = sfn.StateMachine(
