@@ -1,9 +1,10 @@
 """Our agent machine, counted from executed histories: its transitions per run, and a 100 KB output.
 
-The machine's result carries the output once, in the transcript's `tool_result` (the readers
-that find a tool's result by name need it there, tests/sfn/test_agent_transcript.py; the
-structured output mappers find it there too), so a row with 100 KB of extracted output stays
-under the 256 KiB quota that tests/sfn/quotas.py enforces.
+The machine's result carries the output where each existing reader looks for it: under
+`structured_output` (the existing batch processor requires an agent to return it) and in the
+transcript's `tool_result` (readers that find a tool's result by name,
+tests/sfn/test_agent_transcript.py). With 100 KB of extracted output both copies stay under the
+256 KiB quota that tests/sfn/quotas.py enforces; nothing else in the result repeats it.
 """
 
 from __future__ import annotations
@@ -52,16 +53,17 @@ def test_a_run_with_100_kb_of_extracted_output_succeeds_within_the_quota(local_a
     run, counts = executed(local_aws, browser, extracted)
     assert (run.status, run.error, run.cause) == ("SUCCEEDED", None, None)
     assert locate_structured_output(run.output).value == extracted
+    assert run.output["structured_output"] == extracted
     (block,) = run.output["messages"][1]["content"]
     assert json.loads(block["content"]) == {"script_output": executor_result(extracted)}
     assert payload_bytes(run.output) <= STATE_BYTES
     assert counts.transitions == AGENT_TRANSITIONS_PER_RUN
 
 
-def test_the_result_carries_the_output_once(local_aws, browser):
-    """In the tool_result readers need; the tool_use input is the script, not the output."""
+def test_the_result_carries_the_output_where_readers_look_and_nowhere_else(local_aws, browser):
+    """`structured_output` and the tool_result readers need; the tool_use input is the script, not the output."""
     extracted = extracted_of(100_000)
     run, _counts = executed(local_aws, browser, extracted)
     text = json.dumps(run.output, ensure_ascii=False)
-    assert text.count("exchange line 1234,") == 1
+    assert text.count("exchange line 1234,") == 2
     print(f"agent result: {payload_bytes(run.output)} bytes for {payload_bytes(extracted)} bytes of output")

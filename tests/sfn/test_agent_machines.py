@@ -37,8 +37,9 @@ def test_happy_path_returns_structured_output_and_the_transcript(local_aws, brow
     browser.executor = lambda script: executor_success(executor_result(extracted))
     run = local_aws.run(machine(name), {"data": VALID_INPUT[name]})
     assert (run.status, run.error, run.cause) == ("SUCCEEDED", None, None)
-    # the output is carried once, in the transcript's tool_result, where the output mappers find it
-    assert set(run.output) == {"messages"}
+    # `structured_output`, which the existing batch processor requires of an agent, and the transcript
+    assert set(run.output) == {"structured_output", "messages"}
+    assert run.output["structured_output"] == extracted
     assert locate_structured_output(run.output).value == extracted
     task = browser.seen[-1]
     tool_use, tool_result = run.output["messages"]

@@ -4,11 +4,11 @@
 
 The state machine loads the browser template from TemplateRegistry, renders it
 with the caller's variables, runs it on the browser activity, validates the
-result against OUTPUT_SCHEMA and returns {"messages"}: the transcript, whose
-tool_result carries the validated output once (readers find a tool's result by
-name; the structured output mappers find the output there). A second copy under
-`structured_output` would halve the output a run can return within the 256 KiB
-payload quota.
+result against OUTPUT_SCHEMA and returns {"structured_output", "messages"}: the
+validated output where the existing batch processor requires it (an agent it calls
+must return `structured_output`), and the transcript, whose tool_result carries it
+too (readers find a tool's result by name). Both copies of 100 KB of output fit the
+256 KiB payload quota (tests/sfn/test_agent_cost.py).
 
 It speaks the browser agent's wire contract: the activity input is
 {"tool_name", "tool_use_id", "tool_input": <rendered script>, "timestamp",
@@ -262,6 +262,7 @@ class AgentStack(Stack):
             self,
             "Succeeded",
             outputs={
+                "structured_output": "{% $states.input.structured_output %}",
                 "messages": [
                     {
                         "role": "assistant",
