@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from factory import __version__, rules
+from factory import __version__, rules, safe_io
 from factory.emit import GeneratedTree
 from factory.emit.serialize import json_bytes
 from factory.errors import FactoryError, Problem
@@ -80,31 +79,6 @@ def kept_line(rel: str, why: str) -> str:
     return f"kept {rel!r} (listed in the old manifest, not removed: {why})"
 
 
-def _umask() -> int:
-    """The process umask (reading it means setting it; set it straight back)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def write_atomically(path: Path, data: bytes, mode: int) -> None:
-    """Readers see the old file or the new one, never half of one.
-
-    The temporary file is created 0600; it gets `mode` (for a new file the
-    mode an ordinary write would give, 0666 less the umask; for a file
-    edited in place its own) before it takes the target's name.
-    """
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _remove_empty_parents(path: Path, stop: Path) -> None:
     parent = path.parent
     while parent != stop and parent.is_dir() and not any(parent.iterdir()):
@@ -145,7 +119,7 @@ def prune_refusal(
     if not target.is_file():
         return "not a regular file"
     recorded = entry.get("sha256") if isinstance(entry, dict) else None
-    if not isinstance(recorded, str) or sha256(target.read_bytes()) != recorded:
+    if not isinstance(recorded, str) or sha256(safe_io.read_bytes(target, "generated file")) != recorded:
         return "its content differs from the hash the manifest recorded (edited, or not written by us)"
     return None
 
@@ -194,7 +168,7 @@ def overwrite_refusal(
         return "is a symbolic link schema-factory did not write"
     if not target.is_file():
         return None
-    current = target.read_bytes()
+    current = safe_io.read_bytes(target, "generated file")
     if current == data:
         return None
     entry = (previous or {}).get("files", {}).get(rel)
@@ -218,7 +192,7 @@ def _foreign_manifest(target: Path) -> str | None:
     if target.is_symlink() or not target.is_file():
         return "is a symbolic link, not a file schema-factory wrote" if target.is_symlink() else None
     try:
-        document = json.loads(target.read_bytes())
+        document = json.loads(safe_io.read_bytes(target, "manifest"))
     except ValueError:
         return None
     if isinstance(document, dict) and document.get("generator") == GENERATOR:
@@ -276,7 +250,7 @@ def write_tree(
             raise _write_problem(out_dir, err) from None
         if refused:
             raise UnownedFilesError(refused)
-    mode = 0o666 & ~_umask()
+    mode = safe_io.new_file_mode()
     target = out_dir
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -295,10 +269,11 @@ def write_tree(
                     )
                 )
             target.parent.mkdir(parents=True, exist_ok=True)
-            if target.is_file() and not target.is_symlink() and target.read_bytes() == data:
+            regular = target.is_file() and not target.is_symlink()
+            if regular and safe_io.read_bytes(target, "generated file") == data:
                 report.unchanged.append(rel)
                 continue
-            write_atomically(target, data, mode)
+            safe_io.write_bytes(target, data, mode, replace_link=True)
             report.written.append(rel)
         sources = schema_dirs(out_dir, [schema.path for schema in schemas])
         for rel, entry in sorted(previous["files"].items(), key=lambda item: str(item[0])):

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from factory import safe_io
 from factory.check.findings import generate_command
 from factory.errors import FactoryError, Problem
 from factory.runtime.mapping_choice import Target
@@ -69,7 +70,7 @@ MAPPINGS_DIR = "batch_mappings"
 
 def _read_json(path: Path) -> Any:
     try:
-        return json.loads(path.read_bytes())
+        return json.loads(safe_io.read_bytes(path, "generated file"))
     except (OSError, ValueError):
         return None  # not a record we can match by name; the check reports the file
 

@@ -21,6 +21,7 @@ import contextlib
 import dataclasses
 import csv
 import datetime
+import io
 import json
 import os
 import tempfile
@@ -28,7 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-from factory.batch.aws_run import AwsOptions, aws_client, aws_errors, parse_s3_uri, valid_execution_arn
+from factory import safe_io
+from factory.batch.aws_run import AwsOptions, aws_client, aws_errors, download, parse_s3_uri, valid_execution_arn
 from factory.errors import FactoryError
 from factory.orchestrator_specs import ORCHESTRATOR_TOOL_SPECS
 from factory.runtime.value_checks import object_problems
@@ -107,15 +109,16 @@ def _csv_file(arguments: dict[str, Any], *keys: str) -> Iterator[tuple[Path, str
     with tempfile.TemporaryDirectory(prefix="schema-factory-") as tmp:
         local = Path(tmp) / "input.csv"
         with aws_errors(uri):
-            aws_client(_aws(), "s3").download_file(bucket, object_key, str(local))
+            download(aws_client(_aws(), "s3"), bucket, object_key, local)
         yield local, uri
 
 
 def _columns_csv(columns: list[str], directory: str) -> Path:
     """A header-only CSV of the given columns (the original's generate_batch_config takes only names)."""
     path = Path(directory) / "columns.csv"
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        csv.writer(handle).writerow(columns)
+    line = io.StringIO(newline="")
+    csv.writer(line).writerow(columns)
+    safe_io.write_bytes(path, line.getvalue().encode("utf-8"))
     return path
 
 
@@ -576,7 +579,7 @@ def _execution_results(arguments: dict[str, Any]) -> dict[str, Any]:
 
         check_out_path(out, {"the result store": _store_path()}, flag="output_csv")
         with aws_errors(uri):
-            aws_client(_aws(), "s3").download_file(bucket, key, str(out))
+            download(aws_client(_aws(), "s3"), bucket, key, out)
         result["results_csv"] = out.as_posix()
     return result
 

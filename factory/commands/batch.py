@@ -179,8 +179,14 @@ def _write_config(data: bytes, output: Path | None, csv_path: Path) -> None:
     if output is None:
         click.echo(data.decode("utf-8"), nl=False)
         return
+    from factory import safe_io
+
     check_out_path(output, {"the input CSV": csv_path}, what="the config", flag="--output")
-    output.write_bytes(data)
+    try:
+        safe_io.write_bytes(output, data)
+    except OSError as err:
+        raise FactoryError(Problem(output.as_posix(), "$", "out", f"cannot write the config: {err.strerror or err}",
+                                   "choose another --output")) from None
     click.echo(f"wrote {output.as_posix()}")
 
 

@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from factory import safe_io
 from factory.check.layers import AGENT_RECORD, BROWSER_TEMPLATE, TOOL_SPECS, SchemaView, layer_paths
 from factory.check.agent_form import form_findings
 from factory.check.run import fast_findings
@@ -73,9 +74,9 @@ def read_generated_records(paths: list[Path], generated_dir: Path) -> list[Recor
     registrar = agent_registrar(generated_dir)
     found = []
     for path in files:
-        document = json.loads(path.read_bytes().decode("utf-8-sig"))
+        document = json.loads(safe_io.read_bytes(path, "generated file").decode("utf-8-sig"))
         rels = layer_paths(SchemaView.of(document))
-        template, agent, specs = (json.loads((generated_dir / rels[layer]).read_bytes())
+        template, agent, specs = (json.loads(safe_io.read_bytes(generated_dir / rels[layer], "generated file"))
                                   for layer in (BROWSER_TEMPLATE, AGENT_RECORD, TOOL_SPECS))
         tools = tuple(existing_tool_form(tool) for tool in specs.get("anthropic") or [])
         output_schema = generated_output_schema(generated_dir, agent["agent_name"]) if registrar is None else None
@@ -134,7 +135,7 @@ def read_orchestrator_tools(generated_dir: Path) -> list[dict[str, Any]]:
     The fast path vouched for this file together with the rest of the tree.
     """
     try:
-        specs = json.loads((generated_dir / ORCHESTRATOR_TOOL_SPECS).read_bytes())
+        specs = json.loads(safe_io.read_bytes(generated_dir / ORCHESTRATOR_TOOL_SPECS, "generated file"))
     except OSError:
         return []
     return [existing_tool_form(tool) for tool in specs.get("anthropic") or []]
