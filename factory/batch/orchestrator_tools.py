@@ -75,6 +75,15 @@ def _path(arguments: dict[str, Any], key: str) -> Path:
     return path
 
 
+def _out_path(arguments: dict[str, Any]) -> Path:
+    """`output_csv` as `_path` checks it; a link there is refused, never resolved to write its target."""
+    root = Path(os.environ.get(ROOT_ENV) or Path.cwd()).resolve()
+    refusal = safe_io.write_refusal(root / arguments["output_csv"])
+    if refusal is not None:
+        raise ValueError(f"output_csv: {arguments['output_csv']!r} {refusal}")
+    return _path(arguments, "output_csv")
+
+
 def _agent(name: str) -> AgentSpec:
     from factory.batch.agents import resolve_agent
 
@@ -431,7 +440,7 @@ def execute_batch_processor(arguments: dict[str, Any]) -> dict[str, Any]:
 
     path = _path(arguments, "csv_path")
     request = _run_request(arguments, path, invoke=_tool_invoke(arguments),
-                           out_path=_path(arguments, "output_csv") if arguments.get("output_csv") else None)
+                           out_path=_out_path(arguments) if arguments.get("output_csv") else None)
     report = run_plan(plan_local(request)).report()
     return {key: report[key] for key in ("batch_id", "rows", "counts", "results_csv")}
 
@@ -574,7 +583,7 @@ def _execution_results(arguments: dict[str, Any]) -> dict[str, Any]:
         bucket, key = parse_s3_uri(uri, "the execution's output_csv_uri")
         if bucket != target.bucket:
             raise ValueError(f"the results CSV {uri!r} is not in the batch bucket {target.bucket!r}")
-        out = _path(arguments, "output_csv")
+        out = _out_path(arguments)
         from factory.batch.local_run import check_out_path
 
         check_out_path(out, {"the result store": _store_path()}, flag="output_csv")
@@ -593,7 +602,7 @@ def get_batch_results(arguments: dict[str, Any]) -> dict[str, Any]:
     if arguments.get("output_csv") is None:
         raise ValueError("output_csv: required with batch_id (where to write the results CSV)")
     store_path = _store_path()
-    written = batch_results(arguments["batch_id"], store_path, _path(arguments, "output_csv"), AwsOptions())
+    written = batch_results(arguments["batch_id"], store_path, _out_path(arguments), AwsOptions())
     limit = int(arguments.get("preview_rows", 5))
     first_page = next(LocalResultStore(store_path).pages(arguments["batch_id"], page_size=max(limit, 1)), [])
     return {"results_csv": written["results_csv"], "rows": written["rows"], "counts": written["counts"],
