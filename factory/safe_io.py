@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import errno
 import os
-import secrets
 import stat
 from contextlib import suppress
 from pathlib import Path
@@ -103,7 +102,7 @@ def write_refusal(path: Path, replace_link: bool = False) -> str | None:
 
 
 def _temporary_name(path: Path) -> Path:
-    return path.with_name(f".{path.name[:200]}.{secrets.token_hex(8)}.tmp")
+    return path.with_name(f".{path.name[:200]}.{os.urandom(8).hex()}.tmp")
 
 
 def write_stream(path: Path, fill: Callable[[BinaryIO], T], mode: int | None = None,

@@ -74,7 +74,7 @@ def read_generated_records(paths: list[Path], generated_dir: Path) -> list[Recor
     registrar = agent_registrar(generated_dir)
     found = []
     for path in files:
-        document = json.loads(safe_io.read_bytes(path, "generated file").decode("utf-8-sig"))
+        document = json.loads(safe_io.read_bytes(path, "schema").decode("utf-8-sig"))
         rels = layer_paths(SchemaView.of(document))
         template, agent, specs = (json.loads(safe_io.read_bytes(generated_dir / rels[layer], "generated file"))
                                   for layer in (BROWSER_TEMPLATE, AGENT_RECORD, TOOL_SPECS))
