@@ -120,6 +120,8 @@ def edit_app(out_dir: Path, wanted: list[AppLines]) -> AppEdit:
             safe_io.write_bytes(path, data.encode("utf-8"), stat.S_IMODE(path.stat().st_mode))
         except OSError as err:
             raise FactoryError(
-                Problem(display, "$", rules.APP_EDIT, f"cannot write: {err.strerror or err}", "check the file")
+                Problem(
+                    display, "$", rules.APP_EDIT, f"cannot write: {err.strerror or err}", "check the file"
+                )
             ) from None
     return result

@@ -97,7 +97,9 @@ def write_refusal(path: Path, replace_link: bool = False) -> str | None:
     if stat.S_ISREG(mode) or (stat.S_ISLNK(mode) and replace_link):
         return None
     if stat.S_ISLNK(mode):
-        return "is a symbolic link, which schema-factory never writes through; remove it or name a regular file"
+        return (
+            "is a symbolic link, which schema-factory never writes through; remove it or name a regular file"
+        )
     return f"is {file_kind(mode)}, not a regular file, and schema-factory replaces only regular files"
 
 
@@ -105,8 +107,9 @@ def _temporary_name(path: Path) -> Path:
     return path.with_name(f".{path.name[:200]}.{os.urandom(8).hex()}.tmp")
 
 
-def write_stream(path: Path, fill: Callable[[BinaryIO], T], mode: int | None = None,
-                 replace_link: bool = False) -> T:
+def write_stream(
+    path: Path, fill: Callable[[BinaryIO], T], mode: int | None = None, replace_link: bool = False
+) -> T:
     """Write `path` whole through `fill(handle)`; readers see the old file or the new one, never half.
 
     `mode` defaults to `new_file_mode()`; the temporary file is 0600 until it gets it, just before the rename.
@@ -144,7 +147,9 @@ def _open_regular(path: Path, what: str) -> tuple[int, os.stat_result]:
     try:
         status = os.fstat(fd)
         if not stat.S_ISREG(status.st_mode):
-            raise RefusedFile(f"is {file_kind(status.st_mode)}, not a regular file ({what} must be one)", path)
+            raise RefusedFile(
+                f"is {file_kind(status.st_mode)}, not a regular file ({what} must be one)", path
+            )
     except BaseException:
         os.close(fd)
         raise

@@ -52,7 +52,9 @@ def foreign_reason(path: Path, ours: Callable[[str], bool]) -> str | None:
     foreign = sorted({name for name in names if not name.startswith("sqlite_") and not ours(name)})
     if not foreign:
         return None
-    shown = ", ".join(map(repr, foreign[:NAMED])) + (f" and {len(foreign) - NAMED} more" if len(foreign) > NAMED else "")
+    shown = ", ".join(map(repr, foreign[:NAMED])) + (
+        f" and {len(foreign) - NAMED} more" if len(foreign) > NAMED else ""
+    )
     return f"holds tables that are not schema-factory's ({shown}): another application's database, left untouched"
 
 

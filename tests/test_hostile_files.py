@@ -51,8 +51,24 @@ def batch_run(room: Path, *extra: str):
     csv_path = room / "addresses.csv"
     if not csv_path.exists():
         write_addresses(csv_path, 3)
-    return CliRunner().invoke(main, ["batch", "run", str(csv_path), "--agent", AGENT, "--invoke", EXAMPLE,
-                                     "--store", str(room / "store.sqlite"), "--quiet", "--retries", "0", *extra])
+    return CliRunner().invoke(
+        main,
+        [
+            "batch",
+            "run",
+            str(csv_path),
+            "--agent",
+            AGENT,
+            "--invoke",
+            EXAMPLE,
+            "--store",
+            str(room / "store.sqlite"),
+            "--quiet",
+            "--retries",
+            "0",
+            *extra,
+        ],
+    )
 
 
 def one_line_error(result) -> str:
@@ -79,37 +95,46 @@ def test_a_planted_temporary_link_is_never_followed_by_batch_run(room: Path, vic
 
 def test_a_planted_temporary_link_is_never_followed_by_batch_results(room: Path, victim: Path) -> None:
     assert batch_run(room).exit_code == 0
-    batch_id = CliRunner().invoke(main, ["batch", "status", "--store", str(room / "store.sqlite")]).output.split()[0]
+    batch_id = (
+        CliRunner().invoke(main, ["batch", "status", "--store", str(room / "store.sqlite")]).output.split()[0]
+    )
     os.symlink(victim, room / ".again.csv.tmp")
-    result = CliRunner().invoke(main, ["batch", "results", batch_id, "--store", str(room / "store.sqlite"),
-                                       "-o", str(room / "again.csv")])
+    result = CliRunner().invoke(
+        main,
+        ["batch", "results", batch_id, "--store", str(room / "store.sqlite"), "-o", str(room / "again.csv")],
+    )
     assert result.exit_code == 0, result.output
     assert victim.read_text("utf-8") == PRECIOUS
     assert not (room / "again.csv").is_symlink()
 
 
-def test_the_orchestrators_output_csv_follows_no_planted_link(room: Path, victim: Path,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_orchestrators_output_csv_follows_no_planted_link(
+    room: Path, victim: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SCHEMA_FACTORY_GENERATED", str(REPO / "generated"))
     monkeypatch.setenv("SCHEMA_FACTORY_RESULTS", str(room / "store.sqlite"))
     monkeypatch.setenv("SCHEMA_FACTORY_TOOL_ROOT", str(room))
     monkeypatch.setenv("SCHEMA_FACTORY_INVOKE", EXAMPLE)
     csv_path = str(write_addresses(room / "in.csv", 3))
     os.symlink(victim, room / ".out.csv.tmp")
-    run = call_tool("execute_batch_processor", {"csv_path": csv_path, "agent_name": AGENT,
-                                                "output_csv": str(room / "out.csv")})
+    run = call_tool(
+        "execute_batch_processor",
+        {"csv_path": csv_path, "agent_name": AGENT, "output_csv": str(room / "out.csv")},
+    )
     assert run["ok"], run
     os.symlink(victim, room / ".again.csv.tmp")
-    again = call_tool("get_batch_results", {"batch_id": run["result"]["batch_id"],
-                                            "output_csv": str(room / "again.csv")})
+    again = call_tool(
+        "get_batch_results", {"batch_id": run["result"]["batch_id"], "output_csv": str(room / "again.csv")}
+    )
     assert again["ok"], again
     assert victim.read_text("utf-8") == PRECIOUS
     assert not (room / "out.csv").is_symlink() and not (room / "again.csv").is_symlink()
-    kept = (room / "kept.csv")
+    kept = room / "kept.csv"
     kept.write_text("mine\n", "utf-8")
     os.symlink(kept, room / "linked.csv")  # inside the tool root, so only the link rule stands in the way
-    linked = call_tool("get_batch_results", {"batch_id": run["result"]["batch_id"],
-                                             "output_csv": str(room / "linked.csv")})
+    linked = call_tool(
+        "get_batch_results", {"batch_id": run["result"]["batch_id"], "output_csv": str(room / "linked.csv")}
+    )
     assert linked["ok"] is False and "is a symbolic link" in linked["error"], linked
     assert kept.read_text("utf-8") == "mine\n" and (room / "linked.csv").is_symlink()
 
@@ -137,7 +162,7 @@ def _socket(path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("make, kind", [(_fifo, "a FIFO"), (_socket, "a socket")])
+@pytest.mark.parametrize("make, kind", [(_fifo, "a FIFO"), (_socket, "a socket")], ids=["fifo", "socket"])
 def test_batch_run_refuses_a_special_out_and_leaves_it_be(room: Path, make, kind: str) -> None:
     special = make(room / "special")
     mode = os.lstat(special).st_mode
@@ -149,21 +174,41 @@ def test_batch_run_refuses_a_special_out_and_leaves_it_be(room: Path, make, kind
 
 def test_batch_results_refuses_a_fifo(room: Path) -> None:
     assert batch_run(room).exit_code == 0
-    batch_id = CliRunner().invoke(main, ["batch", "status", "--store", str(room / "store.sqlite")]).output.split()[0]
+    batch_id = (
+        CliRunner().invoke(main, ["batch", "status", "--store", str(room / "store.sqlite")]).output.split()[0]
+    )
     fifo = _fifo(room / "fifo")
-    result = CliRunner().invoke(main, ["batch", "results", batch_id, "--store", str(room / "store.sqlite"),
-                                       "-o", str(fifo)])
+    result = CliRunner().invoke(
+        main, ["batch", "results", batch_id, "--store", str(room / "store.sqlite"), "-o", str(fifo)]
+    )
     assert "is a FIFO, not a regular file" in one_line_error(result)
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
 
 
-@pytest.mark.parametrize("output, kind", [("/dev/null", "a character device"), ("-", "'-' is not a file name")])
-def test_batch_config_refuses_a_device_and_dash(room: Path, monkeypatch: pytest.MonkeyPatch, output: str,
-                                                kind: str) -> None:
+@pytest.mark.parametrize(
+    "output, kind",
+    [("/dev/null", "a character device"), ("-", "'-' is not a file name")],
+    ids=["device", "dash"],
+)
+def test_batch_config_refuses_a_device_and_dash(
+    room: Path, monkeypatch: pytest.MonkeyPatch, output: str, kind: str
+) -> None:
     csv_path = write_addresses(room / "in.csv", 2)
     monkeypatch.chdir(room)
-    result = CliRunner().invoke(main, ["batch", "config", str(csv_path), "--agent", AGENT, "--generated",
-                                       str(REPO / "generated"), "-o", output])
+    result = CliRunner().invoke(
+        main,
+        [
+            "batch",
+            "config",
+            str(csv_path),
+            "--agent",
+            AGENT,
+            "--generated",
+            str(REPO / "generated"),
+            "-o",
+            output,
+        ],
+    )
     assert kind in one_line_error(result)
     assert not (room / "-").exists()
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
@@ -188,8 +233,15 @@ def _cli(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
         resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
 
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run([sys.executable, "-m", "factory", *args], cwd=project, env=env, capture_output=True,
-                          text=True, timeout=60, preexec_fn=limit)
+    return subprocess.run(
+        [sys.executable, "-m", "factory", *args],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=limit,
+    )
 
 
 @pytest.fixture
@@ -200,13 +252,29 @@ def schema_project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-@pytest.mark.parametrize("command", [["validate"], ["check"], ["validate", "schemas/hostile.json"]])
-@pytest.mark.parametrize("plant, kind", [
-    (lambda p: os.symlink("/dev/zero", p), "is a character device, not a regular file (a schema must be one)"),
-    (lambda p: os.mkfifo(p), "is a FIFO, not a regular file (a schema must be one)"),
-    (lambda p: os.truncate(p.write_bytes(b"{") and p, 5 << 20), "is 5242880 bytes, over the 4 MiB limit for a schema"),
-])
-def test_a_special_or_huge_schema_is_one_line(schema_project: Path, command: list[str], plant, kind: str) -> None:
+@pytest.mark.parametrize(
+    "command",
+    [["validate"], ["check"], ["validate", "schemas/hostile.json"]],
+    ids=["validate", "check", "named"],
+)
+@pytest.mark.parametrize(
+    "plant, kind",
+    [
+        (
+            lambda p: os.symlink("/dev/zero", p),
+            "is a character device, not a regular file (a schema must be one)",
+        ),
+        (lambda p: os.mkfifo(p), "is a FIFO, not a regular file (a schema must be one)"),
+        (
+            lambda p: os.truncate(p.write_bytes(b"{") and p, 5 << 20),
+            "is 5242880 bytes, over the 4 MiB limit for a schema",
+        ),
+    ],
+    ids=["dev-zero", "fifo", "huge"],
+)
+def test_a_special_or_huge_schema_is_one_line(
+    schema_project: Path, command: list[str], plant, kind: str
+) -> None:
     plant(schema_project / "schemas" / "hostile.json")
     done = _cli(schema_project, *command)
     assert done.returncode == 1, done.stderr
@@ -220,4 +288,6 @@ def test_a_fifo_config_and_csv_never_block_a_batch(room: Path) -> None:
     assert "cannot read the batch config: is a FIFO" in line, line
     csv_fifo = _fifo(room / "rows.csv")
     result = CliRunner().invoke(main, ["batch", "analyze", str(csv_fifo), "--agent", AGENT])
-    assert "cannot read file: is a FIFO, not a regular file (a CSV file must be one)" in one_line_error(result)
+    assert "cannot read file: is a FIFO, not a regular file (a CSV file must be one)" in one_line_error(
+        result
+    )

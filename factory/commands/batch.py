@@ -180,6 +180,7 @@ def _write_config(data: bytes, output: Path | None, csv_path: Path) -> None:
         click.echo(data.decode("utf-8"), nl=False)
         return
     from factory import safe_io
+    from factory.errors import FactoryError, Problem
 
     check_out_path(output, {"the input CSV": csv_path}, what="the config", flag="--output")
     try:

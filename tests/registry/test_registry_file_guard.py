@@ -42,8 +42,10 @@ def test_another_applications_database_is_refused_and_untouched(project: Path, c
     result = run(*command, *_where(app_db))
     assert result.exit_code == 1, result.output
     first, *rest = result.stderr.strip().splitlines()
-    assert first.startswith(f"{app_db.as_posix()}: $: cannot use the local registry file: it holds tables that are "
-                            "not schema-factory's ('users'): another application's database"), result.stderr
+    assert first.startswith(
+        f"{app_db.as_posix()}: $: cannot use the local registry file: it holds tables that are "
+        "not schema-factory's ('users'): another application's database"
+    ), result.stderr
     assert rest == ["error: 1 problem"] and "Traceback" not in result.output
     assert app_db.read_bytes() == before and _siblings(app_db) == ["app.db"]
 
@@ -65,18 +67,36 @@ def test_a_fifo_registry_file_is_refused_without_blocking(project: Path) -> None
     os.mkfifo(fifo)
     result = run("register", *_where(fifo))
     assert result.exit_code == 1
-    assert "cannot use the local registry file: it is a FIFO, not a regular file" in result.stderr, result.stderr
+    assert (
+        "cannot use the local registry file: it is a FIFO, not a regular file" in result.stderr
+    ), result.stderr
 
 
-def test_the_result_store_refuses_another_applications_database(tmp_path: Path,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_result_store_refuses_another_applications_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(REPO)
     app_db = tmp_path / "app.db"
     before = _app_db(app_db)
     csv_path = write_addresses(tmp_path / "in.csv", 2)
-    result = CliRunner().invoke(main, ["batch", "run", str(csv_path), "--agent", AGENT, "--invoke",
-                                       "examples.example_agent:invoke", "--store", str(app_db), "--quiet"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "batch",
+            "run",
+            str(csv_path),
+            "--agent",
+            AGENT,
+            "--invoke",
+            "examples.example_agent:invoke",
+            "--store",
+            str(app_db),
+            "--quiet",
+        ],
+    )
     assert result.exit_code == 1, result.output
-    assert (f"{app_db.as_posix()}: $: not a batch result store: it holds tables that are not schema-factory's "
-            "('users')") in result.stderr, result.stderr
+    assert (
+        f"{app_db.as_posix()}: $: not a batch result store: it holds tables that are not schema-factory's "
+        "('users')"
+    ) in result.stderr, result.stderr
     assert app_db.read_bytes() == before and _siblings(app_db) == ["app.db"]
