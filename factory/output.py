@@ -250,13 +250,23 @@ def write_tree(
             raise _write_problem(out_dir, err) from None
         if refused:
             raise UnownedFilesError(refused)
-    mode = safe_io.new_file_mode()
-    target = out_dir
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         root = out_dir.resolve()
-        for rel, data in files.items():
-            target = out_dir / rel
+        _write_files(out_dir, root, files, report)
+        sources = schema_dirs(out_dir, [schema.path for schema in schemas])
+    except OSError as err:
+        raise _write_problem(out_dir, err) from None
+    _prune(out_dir, root, previous, files, tree.form, sources, report)
+    return report
+
+
+def _write_files(out_dir: Path, root: Path, files: dict[str, bytes], report: WriteReport) -> None:
+    """Write each file whose bytes changed, through the one safe write; a failure names the file."""
+    mode = safe_io.new_file_mode()
+    for rel, data in files.items():
+        target = out_dir / rel
+        try:
             # Resolve before mkdir: a symlinked folder must not get a new folder made through it.
             if not _inside(target.parent.resolve() / target.name, root):
                 raise FactoryError(
@@ -274,13 +284,27 @@ def write_tree(
                 report.unchanged.append(rel)
                 continue
             safe_io.write_bytes(target, data, mode, replace_link=True)
-            report.written.append(rel)
-        sources = schema_dirs(out_dir, [schema.path for schema in schemas])
-        for rel, entry in sorted(previous["files"].items(), key=lambda item: str(item[0])):
-            if rel in files:
-                continue
-            target = out_dir / rel if isinstance(rel, str) else out_dir
-            refusal = prune_refusal(out_dir, root, rel, entry, tree.form, sources)
+        except OSError as err:
+            raise _write_problem(target, err) from None
+        report.written.append(rel)
+
+
+def _prune(
+    out_dir: Path,
+    root: Path,
+    previous: dict[str, Any],
+    files: dict[str, bytes],
+    form: str,
+    sources: list[Path],
+    report: WriteReport,
+) -> None:
+    """Remove what the previous manifest lists and this run no longer writes, where `prune_refusal` allows."""
+    for rel, entry in sorted(previous["files"].items(), key=lambda item: str(item[0])):
+        if rel in files:
+            continue
+        target = out_dir / rel if isinstance(rel, str) else out_dir
+        try:
+            refusal = prune_refusal(out_dir, root, rel, entry, form, sources)
             if refusal == "absent":
                 continue
             if refusal is not None:
@@ -288,7 +312,6 @@ def write_tree(
                 continue
             target.unlink()
             _remove_empty_parents(target, out_dir)
-            report.removed.append(rel)
-    except OSError as err:
-        raise _write_problem(target, err) from None
-    return report
+        except OSError as err:
+            raise _write_problem(target, err) from None
+        report.removed.append(rel)
