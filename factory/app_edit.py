@@ -15,10 +15,9 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from factory import rules
+from factory import rules, safe_io
 from factory.emit.sfa_agent_stack import AppLines
 from factory.errors import FactoryError, Problem
-from factory.output import write_atomically
 
 APP_FILE = "app.py"
 _AGENT_IMPORT = re.compile(r"^from stacks\.agents\.\S+ import ")
@@ -95,7 +94,7 @@ def edit_app(out_dir: Path, wanted: list[AppLines]) -> AppEdit:
     path = out_dir / APP_FILE
     display = path.as_posix()
     try:
-        original = path.read_text("utf-8")
+        original = safe_io.read_text(path, "python source")
     except FileNotFoundError:
         raise FactoryError(
             Problem(
@@ -117,5 +116,12 @@ def edit_app(out_dir: Path, wanted: list[AppLines]) -> AppEdit:
     if result.changed:
         data = newline.join(edited) + (newline if original.endswith(("\n", "\r")) else "")
         # the edited app.py keeps the mode it had (0755 stays 0755)
-        write_atomically(path, data.encode("utf-8"), stat.S_IMODE(path.stat().st_mode))
+        try:
+            safe_io.write_bytes(path, data.encode("utf-8"), stat.S_IMODE(path.stat().st_mode))
+        except OSError as err:
+            raise FactoryError(
+                Problem(
+                    display, "$", rules.APP_EDIT, f"cannot write: {err.strerror or err}", "check the file"
+                )
+            ) from None
     return result

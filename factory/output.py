@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from factory import __version__, rules
+from factory import __version__, rules, safe_io
 from factory.emit import GeneratedTree
 from factory.emit.serialize import json_bytes
 from factory.errors import FactoryError, Problem
@@ -80,31 +79,6 @@ def kept_line(rel: str, why: str) -> str:
     return f"kept {rel!r} (listed in the old manifest, not removed: {why})"
 
 
-def _umask() -> int:
-    """The process umask (reading it means setting it; set it straight back)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-def write_atomically(path: Path, data: bytes, mode: int) -> None:
-    """Readers see the old file or the new one, never half of one.
-
-    The temporary file is created 0600; it gets `mode` (for a new file the
-    mode an ordinary write would give, 0666 less the umask; for a file
-    edited in place its own) before it takes the target's name.
-    """
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _remove_empty_parents(path: Path, stop: Path) -> None:
     parent = path.parent
     while parent != stop and parent.is_dir() and not any(parent.iterdir()):
@@ -145,7 +119,7 @@ def prune_refusal(
     if not target.is_file():
         return "not a regular file"
     recorded = entry.get("sha256") if isinstance(entry, dict) else None
-    if not isinstance(recorded, str) or sha256(target.read_bytes()) != recorded:
+    if not isinstance(recorded, str) or sha256(safe_io.read_bytes(target, "generated file")) != recorded:
         return "its content differs from the hash the manifest recorded (edited, or not written by us)"
     return None
 
@@ -194,7 +168,7 @@ def overwrite_refusal(
         return "is a symbolic link schema-factory did not write"
     if not target.is_file():
         return None
-    current = target.read_bytes()
+    current = safe_io.read_bytes(target, "generated file")
     if current == data:
         return None
     entry = (previous or {}).get("files", {}).get(rel)
@@ -218,7 +192,7 @@ def _foreign_manifest(target: Path) -> str | None:
     if target.is_symlink() or not target.is_file():
         return "is a symbolic link, not a file schema-factory wrote" if target.is_symlink() else None
     try:
-        document = json.loads(target.read_bytes())
+        document = json.loads(safe_io.read_bytes(target, "manifest"))
     except ValueError:
         return None
     if isinstance(document, dict) and document.get("generator") == GENERATOR:
@@ -281,13 +255,23 @@ def write_tree(
     files[MANIFEST_PATH] = json_bytes(build_manifest(tree, schemas))
     if not force:
         _refuse_unowned(out_dir, files, manifest)
-    mode = 0o666 & ~_umask()
-    target = out_dir
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         root = out_dir.resolve()
-        for rel, data in files.items():
-            target = out_dir / rel
+        _write_files(out_dir, root, files, report)
+        sources = schema_dirs(out_dir, [schema.path for schema in schemas])
+    except OSError as err:
+        raise _write_problem(out_dir, err) from None
+    _prune(out_dir, root, previous, files, tree.form, sources, report)
+    return report
+
+
+def _write_files(out_dir: Path, root: Path, files: dict[str, bytes], report: WriteReport) -> None:
+    """Write each file whose bytes changed, through the one safe write; a failure names the file."""
+    mode = safe_io.new_file_mode()
+    for rel, data in files.items():
+        target = out_dir / rel
+        try:
             # Resolve before mkdir: a symlinked folder must not get a new folder made through it.
             if not _inside(target.parent.resolve() / target.name, root):
                 raise FactoryError(
@@ -300,17 +284,32 @@ def write_tree(
                     )
                 )
             target.parent.mkdir(parents=True, exist_ok=True)
-            if target.is_file() and not target.is_symlink() and target.read_bytes() == data:
+            regular = target.is_file() and not target.is_symlink()
+            if regular and safe_io.read_bytes(target, "generated file") == data:
                 report.unchanged.append(rel)
                 continue
-            write_atomically(target, data, mode)
-            report.written.append(rel)
-        sources = schema_dirs(out_dir, [schema.path for schema in schemas])
-        for rel, entry in sorted(previous["files"].items(), key=lambda item: str(item[0])):
-            if rel in files:
-                continue
-            target = out_dir / rel if isinstance(rel, str) else out_dir
-            refusal = prune_refusal(out_dir, root, rel, entry, tree.form, sources)
+            safe_io.write_bytes(target, data, mode, replace_link=True)
+        except OSError as err:
+            raise _write_problem(target, err) from None
+        report.written.append(rel)
+
+
+def _prune(
+    out_dir: Path,
+    root: Path,
+    previous: dict[str, Any],
+    files: dict[str, bytes],
+    form: str,
+    sources: list[Path],
+    report: WriteReport,
+) -> None:
+    """Remove what the previous manifest lists and this run no longer writes, where `prune_refusal` allows."""
+    for rel, entry in sorted(previous["files"].items(), key=lambda item: str(item[0])):
+        if rel in files:
+            continue
+        target = out_dir / rel if isinstance(rel, str) else out_dir
+        try:
+            refusal = prune_refusal(out_dir, root, rel, entry, form, sources)
             if refusal == "absent":
                 continue
             if refusal is not None:
@@ -318,7 +317,6 @@ def write_tree(
                 continue
             target.unlink()
             _remove_empty_parents(target, out_dir)
-            report.removed.append(rel)
-    except OSError as err:
-        raise _write_problem(target, err) from None
-    return report
+        except OSError as err:
+            raise _write_problem(target, err) from None
+        report.removed.append(rel)

@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from factory import rules
+from factory import rules, safe_io
 from factory.errors import FactoryError, Problem
 from factory.runtime.registered_output_schema import AGENT_NAME, document_problems
 from factory.strict_yaml import YamlTooDeep, load_strict, too_deep_message
@@ -112,7 +112,7 @@ def parse_output_schema(data: bytes, display: str, stem: str | None = None) -> O
 def load_output_schema_file(path: Path, display: str | None = None) -> OutputSchemaFile:
     display = display or path.as_posix()
     try:
-        data = path.read_bytes()
+        data = safe_io.read_bytes(path, "output schema")
     except OSError as err:
         return OutputSchemaFile(
             display, None, [Problem(display, "$", f"{RULE}-read", f"cannot read: {err.strerror or err}", "")]

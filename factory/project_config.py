@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from factory import rules
+from factory import rules, safe_io
 from factory.errors import FactoryError, Problem
 
 STANDALONE = "standalone"
@@ -69,7 +69,7 @@ def _display(path: Path) -> str:
 
 def _read_toml(path: Path) -> dict[str, Any] | None:
     try:
-        data = path.read_bytes()
+        data = safe_io.read_bytes(path, "config")
     except FileNotFoundError:
         return None
     except OSError as err:

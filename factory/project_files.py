@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from factory import __version__, rules
+from factory import __version__, rules, safe_io
 from factory.artifacts import artifact_at
 from factory.errors import Problem
 from factory.names import MANIFEST_PATH
@@ -78,7 +78,7 @@ def generator_fingerprint() -> str:
     """sha256 over the generator's own sources: same code, same fingerprint, any machine."""
     digest = hashlib.sha256(__version__.encode())
     for name, path in _source_files():
-        digest.update(name.encode() + b"\0" + sha256(path.read_bytes()).encode() + b"\n")
+        digest.update(name.encode() + b"\0" + sha256(safe_io.read_bytes(path, "python source")).encode() + b"\n")
     return digest.hexdigest()
 
 
@@ -203,7 +203,7 @@ def unsafe_schema_key(key: Any, out_dir: Path) -> str | None:
 def read_manifest(out_dir: Path) -> dict[str, Any] | None:
     """The manifest on disk, or None when there is none or it cannot be read."""
     try:
-        data = json.loads((out_dir / MANIFEST_PATH).read_bytes())
+        data = json.loads(safe_io.read_bytes(out_dir / MANIFEST_PATH, "manifest"))
     except (OSError, ValueError):
         return None
     if not isinstance(data, dict) or not isinstance(data.get("files"), dict):

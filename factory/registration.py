@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from factory import __version__, names
+from factory import __version__, names, safe_io
 from factory.artifacts import AGENT_RECORD, BROWSER_TEMPLATE, TOOL_SPECS
 from factory.check.agent_form import form_findings
 from factory.check.run import fast_findings
@@ -94,9 +94,9 @@ def read_generated_records(paths: list[Path], generated_dir: Path) -> list[Recor
     registrar = agent_registrar(generated_dir)
     found = []
     for path in files:
-        view = names.SchemaView.of(json.loads(path.read_bytes().decode("utf-8-sig")))
+        view = names.SchemaView.of(json.loads(safe_io.read_bytes(path, "schema").decode("utf-8-sig")))
         template, agent, specs = (
-            json.loads((generated_dir / artifact.at(view)).read_bytes())
+            json.loads(safe_io.read_bytes(generated_dir / artifact.at(view), "generated file"))
             for artifact in (BROWSER_TEMPLATE, AGENT_RECORD, TOOL_SPECS)
         )
         if "template_id" not in template:  # the step-functions-agent form keeps the bare script

@@ -36,7 +36,9 @@ class Layer:
 
 LAYERS = {
     "runtime": Layer(("factory/runtime/",), packages=("boto3", "jmespath", "chevron")),
-    "core": Layer(("factory/__init__.py", "factory/errors.py", "factory/rules.py")),
+    "core": Layer(
+        ("factory/__init__.py", "factory/errors.py", "factory/rules.py", "factory/safe_io.py", "factory/sqlite_files.py")
+    ),
     "names": Layer(("factory/names.py", "factory/exports.py", "factory/orchestrator_specs.py"), ("core",)),
     "files": Layer(
         ("factory/project_config.py", "factory/artifacts.py", "factory/project_files.py"), ("core", "names")

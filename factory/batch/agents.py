@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from factory import safe_io
 from factory.artifacts import AGENT_RECORD
 from factory.errors import FactoryError, Problem
 from factory.names import AgentView, SchemaView, batch_mapping_path
@@ -70,7 +71,7 @@ RECORDS_DIR = AGENT_RECORD.directory
 
 def _read_json(path: Path) -> Any:
     try:
-        return json.loads(path.read_bytes())
+        return json.loads(safe_io.read_bytes(path, "generated file"))
     except (OSError, ValueError):
         return None  # not a record we can match by name; the check reports the file
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from factory import exports
+from factory import exports, safe_io
 from factory.errors import AWS_REGION_HINT, FactoryError, Problem
 
 INPUT_PREFIX = "inputs/"
@@ -88,7 +88,8 @@ def stage_csv(s3: Any, target: AwsTarget, csv: Path | S3Object, name: str) -> st
         s3.copy({"Bucket": csv.bucket, "Key": csv.key}, target.bucket, key)
         return key
     try:
-        s3.upload_file(str(csv), target.bucket, key)
+        with safe_io.open_stream(csv) as handle:
+            s3.upload_fileobj(handle, target.bucket, key)
     except OSError as err:
         raise FactoryError(Problem(csv.as_posix(), "$", "upload", f"cannot read: {err.strerror}", "")) from None
     return key
@@ -127,8 +128,13 @@ def download_results(s3: Any, sfn: Any, execution_arn: str, out_path: Path) -> d
                                    f"the execution is {status['state']}; no results CSV yet",
                                    "wait for it: schema-factory batch status " + execution_arn))
     bucket, _, key = uri[len("s3://"):].partition("/")
-    s3.download_file(bucket, key, str(out_path))
+    download(s3, bucket, key, out_path)
     return status
+
+
+def download(s3: Any, bucket: str, key: str, out_path: Path) -> None:
+    """An S3 object written to `out_path` through the one safe write (boto3's own writer follows links)."""
+    safe_io.write_stream(out_path, lambda handle: s3.download_fileobj(bucket, key, handle))
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, TextIO
 
+from factory import safe_io
 from factory.errors import FactoryError, Problem
 from factory.runtime.csv_source import CsvInputError, check_header, iter_rows
 
@@ -43,7 +45,7 @@ def fingerprint(path: Path, chunk: int = 1 << 20) -> CsvFingerprint:
     digest = hashlib.sha256()
     size = 0
     try:
-        with open(path, "rb") as handle:
+        with safe_io.open_stream(path) as handle:
             while block := handle.read(chunk):
                 digest.update(block)
                 size += len(block)
@@ -56,7 +58,8 @@ def fingerprint(path: Path, chunk: int = 1 << 20) -> CsvFingerprint:
 def _open(path: Path) -> TextIO:
     try:
         # surrogateescape: a byte that is not UTF-8 reaches the row reader, which names its row.
-        return open(path, "r", encoding="utf-8-sig", errors="surrogateescape", newline="")
+        return io.TextIOWrapper(safe_io.open_stream(path), encoding="utf-8-sig", errors="surrogateescape",
+                                newline="")
     except OSError as err:
         raise FactoryError(Problem(path.as_posix(), "$", "unreadable", f"cannot read file: {err.strerror}",
                                    "check the path")) from None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
 import shlex
@@ -21,7 +20,7 @@ from factory.batch.invokers import Invoker
 from factory.batch.local_store import LocalResultStore
 from factory.batch.progress import Progress
 from factory.batch.targets import OutputPlan
-from factory import rules
+from factory import rules, safe_io
 from factory.errors import FactoryError, Problem
 from factory.runtime.agent_record_checks import check_agent_record
 from factory.runtime.aggregator import AggregateSummary, write_csv
@@ -45,7 +44,7 @@ def load_mapping(path: Path | None, agent: AgentSpec | None) -> dict[str, Any]:
     if path is None:
         return agent.mapping if agent is not None else {}
     try:
-        data = load_depth_limited(path.read_text("utf-8"))
+        data = load_depth_limited(safe_io.read_text(path, "config"))
     except YamlTooDeep as err:
         mark = err.problem_mark
         raise FactoryError(Problem(path.as_posix(), f"line {mark.line + 1}, column {mark.column + 1}",
@@ -123,6 +122,8 @@ def check_out_path(out_path: Path, keep: dict[str, Path] | None = None, what: st
         problem = f"it is {clash}, which writing there would destroy"
     elif out_path.is_dir():
         problem = "is a directory"
+    elif (refusal := safe_io.write_refusal(out_path)) is not None:
+        problem = refusal
     elif not parent.is_dir():
         problem = f"its directory {parent.as_posix()!r} does not exist"
     elif not os.access(parent, os.W_OK | os.X_OK) or (out_path.exists() and not os.access(out_path, os.W_OK)):
@@ -134,20 +135,16 @@ def check_out_path(out_path: Path, keep: dict[str, Path] | None = None, what: st
 
 def write_results(store: LocalResultStore, batch_id: str, mapping: dict[str, Any], input_columns: list[str] | None,
                   out_path: Path) -> AggregateSummary:
-    """The results CSV, written whole beside `out_path` and then moved into place.
+    """The results CSV, written whole through the one safe write (beside `out_path`, then moved into place).
 
     The rows are in the store already, so a failed write (the directory removed mid-run, a full disk)
     loses nothing: the error names the CSV and the command that writes it again.
     """
-    tmp = out_path.with_name(f".{out_path.name}.tmp")
+    columns = list(mapping.get("structured_output_fields") or [])
     try:
-        with open(tmp, "wb") as sink:
-            summary = write_csv(store.pages(batch_id), sink, list(mapping.get("structured_output_fields") or []),
-                                input_columns)
-        os.replace(tmp, out_path)
+        summary = safe_io.write_stream(out_path, lambda sink: write_csv(store.pages(batch_id), sink, columns,
+                                                                        input_columns))
     except OSError as err:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
         again = shlex.join(["schema-factory", "batch", "results", batch_id, "-o", "FILE",
                             "--store", store.path.as_posix()])
         raise FactoryError(Problem(

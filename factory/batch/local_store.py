@@ -23,12 +23,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+from factory import safe_io, sqlite_files
 from factory.batch.csv_source import CsvFingerprint, fingerprint
 from factory.errors import FactoryError, Problem
 from factory.runtime.result_store import RowResult, build_item, from_dynamodb
 
 DEFAULT_STORE = Path(".schema-factory") / "results.sqlite"
 DONE_STATUSES = ("SUCCESS", "PARTIAL")
+STORE_TABLES = frozenset({"batches", "results"})  # what `_SCHEMA` creates: a file holding others is not a store
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS batches (
@@ -92,7 +94,7 @@ def process_started(pid: int) -> str | None:
     """When process `pid` started, as the system counts it (Linux: clock ticks since boot, field 22 of
     /proc/PID/stat); "zombie" for a process that has exited but is not reaped; None where unknown."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text("ascii", "replace")
+        stat = safe_io.read_bytes(Path(f"/proc/{pid}/stat"), "process status").decode("ascii", "replace")
     except OSError:
         return None
     fields = stat.rpartition(")")[2].split()  # the name (field 2) may hold spaces and parentheses
@@ -181,7 +183,8 @@ class LocalResultStore:
         self.path = path
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30, isolation_level=None)
+            self._conn = sqlite_files.connect(path, STORE_TABLES.__contains__, check_same_thread=False, timeout=30,
+                                              isolation_level=None)
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.executescript(_SCHEMA)
@@ -190,6 +193,9 @@ class LocalResultStore:
                 if name not in present:
                     self._conn.execute(f"ALTER TABLE batches ADD COLUMN {name} {kind}")
             missing = self._missing_columns()
+        except sqlite_files.ForeignDatabase as err:
+            raise FactoryError(Problem(path.as_posix(), "$", "result-store", f"not a batch result store: it {err}",
+                                       "point --store at a result store, or at a new file")) from None
         except (OSError, sqlite3.Error) as err:
             raise FactoryError(Problem(path.as_posix(), "$", "result-store", f"cannot open the result store: {err}",
                                        "check --store and its directory's permissions")) from None

@@ -21,6 +21,7 @@ import contextlib
 import dataclasses
 import csv
 import datetime
+import io
 import json
 import os
 import tempfile
@@ -28,7 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-from factory.batch.aws_run import AwsOptions, aws_client, aws_errors, parse_s3_uri, valid_execution_arn
+from factory import safe_io
+from factory.batch.aws_run import AwsOptions, aws_client, aws_errors, download, parse_s3_uri, valid_execution_arn
 from factory.errors import FactoryError
 from factory.orchestrator_specs import ORCHESTRATOR_TOOL_SPECS
 from factory.runtime.value_checks import object_problems
@@ -73,6 +75,15 @@ def _path(arguments: dict[str, Any], key: str) -> Path:
     return path
 
 
+def _out_path(arguments: dict[str, Any]) -> Path:
+    """`output_csv` as `_path` checks it; a link there is refused, never resolved to write its target."""
+    root = Path(os.environ.get(ROOT_ENV) or Path.cwd()).resolve()
+    refusal = safe_io.write_refusal(root / arguments["output_csv"])
+    if refusal is not None:
+        raise ValueError(f"output_csv: {arguments['output_csv']!r} {refusal}")
+    return _path(arguments, "output_csv")
+
+
 def _agent(name: str) -> AgentSpec:
     from factory.batch.agents import resolve_agent
 
@@ -107,15 +118,16 @@ def _csv_file(arguments: dict[str, Any], *keys: str) -> Iterator[tuple[Path, str
     with tempfile.TemporaryDirectory(prefix="schema-factory-") as tmp:
         local = Path(tmp) / "input.csv"
         with aws_errors(uri):
-            aws_client(_aws(), "s3").download_file(bucket, object_key, str(local))
+            download(aws_client(_aws(), "s3"), bucket, object_key, local)
         yield local, uri
 
 
 def _columns_csv(columns: list[str], directory: str) -> Path:
     """A header-only CSV of the given columns (the original's generate_batch_config takes only names)."""
     path = Path(directory) / "columns.csv"
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        csv.writer(handle).writerow(columns)
+    line = io.StringIO(newline="")
+    csv.writer(line).writerow(columns)
+    safe_io.write_bytes(path, line.getvalue().encode("utf-8"))
     return path
 
 
@@ -447,7 +459,7 @@ def execute_batch_processor(arguments: dict[str, Any]) -> dict[str, Any]:
 
     path = _path(arguments, "csv_path")
     request = _run_request(arguments, path, invoke=_tool_invoke(arguments),
-                           out_path=_path(arguments, "output_csv") if arguments.get("output_csv") else None)
+                           out_path=_out_path(arguments) if arguments.get("output_csv") else None)
     report = run_plan(plan_local(request)).report()
     return {key: report[key] for key in ("batch_id", "rows", "counts", "results_csv")}
 
@@ -590,12 +602,12 @@ def _execution_results(arguments: dict[str, Any]) -> dict[str, Any]:
         bucket, key = parse_s3_uri(uri, "the execution's output_csv_uri")
         if bucket != target.bucket:
             raise ValueError(f"the results CSV {uri!r} is not in the batch bucket {target.bucket!r}")
-        out = _path(arguments, "output_csv")
+        out = _out_path(arguments)
         from factory.batch.local_run import check_out_path
 
         check_out_path(out, {"the result store": _store_path()}, flag="output_csv")
         with aws_errors(uri):
-            aws_client(_aws(), "s3").download_file(bucket, key, str(out))
+            download(aws_client(_aws(), "s3"), bucket, key, out)
         result["results_csv"] = out.as_posix()
     return result
 
@@ -609,7 +621,7 @@ def get_batch_results(arguments: dict[str, Any]) -> dict[str, Any]:
     if arguments.get("output_csv") is None:
         raise ValueError("output_csv: required with batch_id (where to write the results CSV)")
     store_path = _store_path()
-    written = batch_results(arguments["batch_id"], store_path, _path(arguments, "output_csv"), AwsOptions())
+    written = batch_results(arguments["batch_id"], store_path, _out_path(arguments), AwsOptions())
     limit = int(arguments.get("preview_rows", 5))
     first_page = next(LocalResultStore(store_path).pages(arguments["batch_id"], page_size=max(limit, 1)), [])
     return {"results_csv": written["results_csv"], "rows": written["rows"], "counts": written["counts"],

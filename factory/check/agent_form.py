@@ -19,6 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from factory import safe_io
 from factory.check.findings import LAYERS_DISAGREE, STALE, finding, generate_command
 from factory.errors import FactoryError, Problem
 from factory.project_config import STEP_FUNCTIONS_AGENT, configured_form, recorded_form
@@ -86,7 +87,7 @@ def app_import_findings(manifest: dict[str, Any] | None, out_dir: Path | None) -
         return []
     app = out_dir / APP_FILE
     try:
-        tree = ast.parse(app.read_text("utf-8"))
+        tree = ast.parse(safe_io.read_text(app, "python source"))
     except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
         return []  # no app.py, or one that is not Python: not ours to judge
     prefix = STACKS_PACKAGE + "."

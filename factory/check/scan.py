@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from factory import __version__
+from factory import __version__, safe_io
 from factory.errors import FactoryError
 from factory.names import MANIFEST_PATH
 from factory.project_config import recorded_form, resolve_form
@@ -197,7 +197,7 @@ class Snapshot:
         """A generated file's bytes (cached), or None when it is absent."""
         if rel not in self._cache:
             try:
-                self._cache[rel] = (self.out_dir / rel).read_bytes()
+                self._cache[rel] = safe_io.read_bytes(self.out_dir / rel, "generated file")
             except OSError:
                 self._cache[rel] = None
         return self._cache[rel]
@@ -237,7 +237,7 @@ def take_snapshot(paths: list[Path], out_dir: Path) -> Snapshot:
     if files is not None:
         try:
             schemas = [
-                SchemaFile(path, source_key(path, out_dir), display_path(path), path.read_bytes())
+                SchemaFile(path, source_key(path, out_dir), display_path(path), safe_io.read_bytes(path, "schema"))
                 for path in files
             ]
         except OSError:  # unreadable: the slow path's loader reports it as a problem

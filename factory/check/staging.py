@@ -18,13 +18,13 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
+from factory import safe_io
 from factory.check.findings import EDITED, MISSING, ORPHAN, STALE, finding
 from factory.errors import Problem
 from factory.names import MANIFEST_PATH
 
 DIFF_HEADER = re.compile(r"^diff --git a/(.+?) b/(.+)$")
 REGENERATED_KINDS = (STALE, EDITED, MISSING, ORPHAN)
-PATCH_LIMIT = 64 * 1024 * 1024  # a patch larger than this is not read: the plain hint stays
 
 
 def pre_commit_home() -> Path:
@@ -48,9 +48,7 @@ def unstaged_patch(home: Path, runner_pid: int) -> Path | None:
 def patched_paths(patch: Path) -> set[str]:
     """The repository-relative paths a git patch touches."""
     try:
-        if patch.stat().st_size > PATCH_LIMIT:
-            return set()
-        text = patch.read_bytes().decode("utf-8", "replace")
+        text = safe_io.read_bytes(patch, "git patch").decode("utf-8", "replace")
     except OSError:
         return set()
     paths: set[str] = set()
@@ -101,7 +99,7 @@ def untracked_generated(out_dir: Path) -> list[Problem]:
     from factory.check.versions import _git as git  # the check's one way to run git
 
     try:
-        listed = json.loads((out_dir / MANIFEST_PATH).read_bytes()).get("files")
+        listed = json.loads(safe_io.read_bytes(out_dir / MANIFEST_PATH, "manifest")).get("files")
         done = git(["ls-files", "--others", "--exclude-standard", "-z", "--", str(out_dir)], Path.cwd())
 
     except (OSError, ValueError, AttributeError):

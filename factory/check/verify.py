@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from factory import safe_io
 from factory.check.findings import MISSING, ORPHAN, edited, finding, regenerate
 from factory.errors import Problem
 from factory.names import MANIFEST_PATH
@@ -54,7 +55,7 @@ def verify_generated_files(out_dir: Path, rels: list[str]) -> Verified:
                                     f"delete it, then {fix}"))
             continue
         try:
-            content = path.read_bytes()
+            content = safe_io.read_bytes(path, "generated file")
         except OSError:
             findings.append(finding(show(rel), MISSING, "generated file is absent or unreadable", fix))
             continue

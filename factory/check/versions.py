@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from factory import rules
+from factory import rules, safe_io
 from factory.check.findings import VERSION_BUMP, finding
 from factory.check.scan import DEFAULT_SCHEMA_DIR, SchemaFile, display_path, expand_schema_files
 from factory.errors import FactoryError, Problem
@@ -24,7 +24,7 @@ from factory.schema.diff import BUMP_ORDER, SchemaDiff, diff_documents, parse_ve
 def load_document(path: Path) -> dict[str, Any]:
     """A schema file as raw JSON, for `diff OLD NEW`."""
     try:
-        data = json.loads(path.read_bytes().decode("utf-8-sig"))
+        data = json.loads(safe_io.read_bytes(path, "schema").decode("utf-8-sig"))
     except OSError as err:
         raise FactoryError(
             Problem(
@@ -158,7 +158,7 @@ def diffs_under(ref: str, roots: list[Path]) -> list[VersionedDiff]:
                 missing.as_posix(), "$", rules.MISSING_FILE, "no such file or directory", "check the path"
             )
         )
-    schemas = [SchemaFile(path, display_path(path), display_path(path), path.read_bytes()) for path in files]
+    schemas = [SchemaFile(path, display_path(path), display_path(path), safe_io.read_bytes(path, "schema")) for path in files]
     return diffs_since(ref, schemas)
 
 

@@ -191,8 +191,15 @@ def _write_config(data: bytes, output: Path | None, csv_path: Path) -> None:
     if output is None:
         click.echo(data.decode("utf-8"), nl=False)
         return
+    from factory import safe_io
+    from factory.errors import FactoryError, Problem
+
     check_out_path(output, {"the input CSV": csv_path}, what="the config", flag="--output")
-    output.write_bytes(data)
+    try:
+        safe_io.write_bytes(output, data)
+    except OSError as err:
+        raise FactoryError(Problem(output.as_posix(), "$", "out", f"cannot write the config: {err.strerror or err}",
+                                   "choose another --output")) from None
     click.echo(f"wrote {output.as_posix()}")
 
 
@@ -425,9 +432,9 @@ def batch_results(batch_id: str, store_path: Path, output: Path | None, aws: Aws
 
     Without -o the CSV goes to stdout, as Unix tools do (`... | head`); the row count goes to stderr.
     """
-    import shutil
     import tempfile
 
+    from factory import safe_io
     from factory.batch.plan import batch_results as write_batch_results
 
     if output is not None:
@@ -436,7 +443,9 @@ def batch_results(batch_id: str, store_path: Path, output: Path | None, aws: Aws
         return EXIT_OK
     with tempfile.TemporaryDirectory(prefix="schema-factory-results-") as scratch:
         written = write_batch_results(batch_id, store_path, Path(scratch) / "results.csv", aws)
-        with open(written["results_csv"], "rb") as handle:  # the file just written, streamed as it is
-            shutil.copyfileobj(handle, click.get_binary_stream("stdout"))
+        stdout = click.get_binary_stream("stdout")
+        with safe_io.open_stream(Path(written["results_csv"]), "the results CSV") as handle:  # just written
+            for chunk in iter(lambda: handle.read(1 << 16), b""):
+                stdout.write(chunk)
     _echo_err(f"{written['rows']} rows")
     return EXIT_OK

@@ -71,6 +71,8 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from factory import safe_io
+
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 VENDORED_PACKAGES = ("jmespath", "chevron")
 ROWS_PER_CHILD = 25
@@ -140,21 +142,29 @@ def build_lambda_asset(out_dir: Path) -> Path:
         shutil.rmtree(out_dir)
     runtime = out_dir / "factory" / "runtime"
     runtime.mkdir(parents=True)
-    shutil.copy2(PACKAGE_DIR / "__init__.py", out_dir / "factory" / "__init__.py")
+    safe_io.copy_file(PACKAGE_DIR / "__init__.py", out_dir / "factory" / "__init__.py")
     for source in sorted((PACKAGE_DIR / "runtime").glob("*.py")):
-        shutil.copy2(source, runtime / source.name)
+        safe_io.copy_file(source, runtime / source.name)
     for name in VENDORED_PACKAGES:
         spec = importlib.util.find_spec(name)
         if spec is None or spec.origin is None:
             raise RuntimeError(f"{name} is not installed; pip install {name} before synthesizing")
         origin = Path(spec.origin)
         if spec.submodule_search_locations:
-            shutil.copytree(
-                origin.parent, out_dir / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
-            )
+            _copy_package(origin.parent, out_dir / name)
         else:
-            shutil.copy2(origin, out_dir / origin.name)
+            safe_io.copy_file(origin, out_dir / origin.name)
     return out_dir
+
+
+def _copy_package(source: Path, destination: Path) -> None:
+    """An installed pure-Python package's files (no bytecode), through the one read and the one write."""
+    for path in sorted(source.rglob("*")):
+        if path.is_dir() or "__pycache__" in path.parts or path.suffix == ".pyc":
+            continue
+        target = destination / path.relative_to(source)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        safe_io.copy_file(path, target)
 
 
 def _lambda_task(

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from factory import artifacts
+from factory import artifacts, safe_io
 from factory.errors import FactoryError
 from factory.names import ORCHESTRATOR_TOOL_SPECS_PATH, agent_output_schema_path
 from factory.project_config import STEP_FUNCTIONS_AGENT, recorded_form
@@ -94,7 +94,7 @@ def read_orchestrator_tools(generated_dir: Path) -> list[dict[str, Any]]:
     The fast path vouched for this file together with the rest of the tree.
     """
     try:
-        specs = json.loads((generated_dir / ORCHESTRATOR_TOOL_SPECS_PATH).read_bytes())
+        specs = json.loads(safe_io.read_bytes(generated_dir / ORCHESTRATOR_TOOL_SPECS_PATH, "generated file"))
     except OSError:
         return []
     return [existing_tool_form(tool) for tool in specs.get("anthropic") or []]

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any, Iterator
 
+from factory import sqlite_files
 from factory.errors import FactoryError, Problem
 from factory.registry.options import DEFAULT_REGISTRY_FILE
 from factory.registry.protocol import Kind
@@ -23,6 +25,8 @@ from factory.registry.records import Key, Stored, StoredTool, author_of, to_plai
 from factory.registry.tables import AGENT_TABLE, TEMPLATE_TABLE, TOOL_TABLE, TableShape
 
 BUSY_TIMEOUT_SECONDS = 30.0
+# Tables a registry file may hold: every environment's pair, and the tool registry.
+OUR_TABLE_PREFIXES = tuple(f"{shape.prefix}-" for shape in (TEMPLATE_TABLE, AGENT_TABLE, TOOL_TABLE))
 # Columns kept beside the JSON item: the keys the DynamoDB indexes use.
 INDEXED = ("version_key", "extraction_name", "status", "created_at", "updated_at", "content_sha256")
 
@@ -56,8 +60,15 @@ class SqliteRegistry:
             if write:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
             # Reading a registry nobody wrote yet finds nothing, and creates no file.
-            target = self.path if write or self.path.exists() else ":memory:"
-            conn = sqlite3.connect(target, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+            if write or os.path.lexists(self.path):
+                conn = sqlite_files.connect(self.path, self._ours, timeout=BUSY_TIMEOUT_SECONDS,
+                                            isolation_level=None)
+            else:
+                conn = sqlite_files.connect_memory(timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+        except sqlite_files.ForeignDatabase as err:
+            raise FactoryError(Problem(self.path.as_posix(), "$", "registry-file",
+                                       f"cannot use the local registry file: it {err}",
+                                       "point --registry-file at a registry file, or at a new one")) from None
         except (OSError, sqlite3.Error) as err:
             raise FactoryError(Problem(self.path.as_posix(), "$", "registry-file",
                                        f"cannot open the local registry: {err}",
@@ -83,6 +94,10 @@ class SqliteRegistry:
             raise
         finally:
             conn.close()
+
+    def _ours(self, table: str) -> bool:
+        """A registry table of any environment (one file may hold several), or one this instance names."""
+        return table in self.tables.values() or table.startswith(OUR_TABLE_PREFIXES)
 
     def _item(self, text: Any) -> dict[str, Any]:
         """A stored item's JSON text as the item; a file someone else wrote may hold anything there."""

@@ -20,7 +20,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from pydantic import ValidationError
 
-from factory import rules
+from factory import rules, safe_io
 from factory.errors import FactoryError, Problem, json_path
 from factory.project_files import SchemaPathError, display_path, expand_schema_files
 from factory.schema.checks import check_schema, check_schema_set
@@ -53,7 +53,7 @@ def meta_schema() -> dict[str, Any]:
 def read_source(path: Path) -> SchemaSource:
     display = display_path(path)
     try:
-        data = path.read_bytes()
+        data = safe_io.read_bytes(path, "schema")
     except OSError as err:
         raise FactoryError(
             Problem(display, "$", rules.UNREADABLE, f"cannot read file: {err.strerror}", "check the path")
