@@ -21,7 +21,7 @@ def test_analyze_shows_the_sample_rows_without_json(tmp_path: Path, monkeypatch:
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     start = lines.index("sample rows (the first 2):")
-    assert lines[start + 1 :] == [
+    assert lines[start + 1 : start + 3] == [
         "  1: Building Number=1, Street=High St, Postcode=CB1 2AB",
         "  2: Building Number=2, Street=\\x1b[2JEvil, Postcode=CB1 2AC",  # the escape cannot clear the screen
     ]
