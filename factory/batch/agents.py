@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from factory.check.findings import generate_command
 from factory.errors import FactoryError, Problem
 from factory.runtime.mapping_choice import Target
+from factory.strict_yaml import load_strict
 
 
 @dataclass(frozen=True)
@@ -129,7 +128,7 @@ def resolve_agent(name: str, generated_dir: Path) -> AgentSpec:
     if not verified.clean:
         raise FactoryError(verified.findings)
     record = json.loads(verified.data[record_rel])
-    mapping = yaml.safe_load(verified.data[mapping_rel])
+    mapping = load_strict(verified.data[mapping_rel])
     if record != found or not isinstance(mapping, dict):  # changed between the two reads, or not a mapping
         raise FactoryError(Problem(path.as_posix(), "$", "agent-record", "the record changed while it was read",
                                    "run the command again"))

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Sequence
 
+from factory.runtime.bounded_parse import json_loads
 from factory.runtime.json_text import dumps_function
 from factory.runtime.plan_cache import PlanCache
 from factory.runtime.value_checks import (
@@ -83,7 +84,7 @@ def parse_json_text(text: Any) -> Any:
         stripped = text.strip()
         if stripped[:1] in ("{", "[", b"{", b"["):
             try:
-                return json.loads(stripped)
+                return json_loads(stripped)
             except (json.JSONDecodeError, UnicodeDecodeError):
                 return text
     return text
