@@ -61,7 +61,7 @@ def foreign_target(target: Target) -> AgentSpec:
 
 # The meta-schema's rule for extraction names: a record's name becomes a file
 # name below, so it is checked before it is used as one.
-_EXTRACTION_NAME = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
+_EXTRACTION_NAME = re.compile(r"^[a-z][a-z0-9_]{1,62}\Z")
 RECORDS_DIR = "registry/agents"
 MAPPINGS_DIR = "batch_mappings"
 

@@ -23,9 +23,9 @@ from factory.batch.agents import AgentSpec
 SAMPLE_ROWS = 5
 TYPE_SAMPLE_ROWS = 1000
 FUZZY_THRESHOLD = 0.72
-_INTEGER = re.compile(r"^[+-]?[0-9]+$")
-_NUMBER = re.compile(r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$")
-_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_INTEGER = re.compile(r"^[+-]?[0-9]+\Z")
+_NUMBER = re.compile(r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\Z")
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 _BOOLEAN = {"true", "false", "yes", "no", "y", "n"}
 
 

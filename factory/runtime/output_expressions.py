@@ -29,7 +29,7 @@ from factory.runtime import bounded_parse, bounded_regex
 from factory.runtime.vocabulary import FALSE_WORDS, TRUE_WORDS
 
 Function = Callable[[Any], Any]
-_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+\Z")
 
 
 class OutputMappingConfigError(ValueError):
@@ -174,7 +174,7 @@ SIMPLE_FUNCTIONS: dict[str, Function] = {
 }
 PATTERN_FUNCTIONS = ("parse", "parse_text")
 KNOWN_FUNCTIONS = (*PATTERN_FUNCTIONS, *SIMPLE_FUNCTIONS)
-_CALL = re.compile(r"^\s*([a-z_]+)\s*\(\s*(?:'((?:[^'\\]|\\.)*)'|\"((?:[^\"\\]|\\.)*)\")?\s*\)\s*$")
+_CALL = re.compile(r"^\s*([a-z_]+)\s*\(\s*(?:'((?:[^'\\]|\\.)*)'|\"((?:[^\"\\]|\\.)*)\")?\s*\)\s*\Z")
 
 
 def compile_regex(pattern: Any, where: str) -> re.Pattern[str]:

@@ -43,7 +43,7 @@ from factory.runtime.value_checks import (
 )
 from factory.runtime.vocabulary import STATUS_FAILED, STATUS_PARTIAL, STATUS_SUCCESS, utc_timestamp
 
-PRINT_TOOL_RE = re.compile(r"^print_(?:[a-z0-9_]+_)?output$")
+PRINT_TOOL_RE = re.compile(r"^print_(?:[a-z0-9_]+_)?output\Z")
 WRAPPER_KEYS = (
     "Output",
     "Payload",

@@ -28,9 +28,9 @@ from factory.names import (
 )
 from factory.schema.model import CanonicalSchema, ObjectSchema, PropertySchema
 
-EXTRACTION_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
-FIELD_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
-AGENT_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,62}$")
+EXTRACTION_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,62}\Z")
+FIELD_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}\Z")
+AGENT_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,62}\Z")
 KNOWN_FORMATS = ("date", "date-time", "time", "email", "uri", "uuid", "ipv4", "ipv6", "hostname")
 
 _PYTHON_TYPES: dict[str, tuple[type, ...]] = {
