@@ -16,6 +16,7 @@ import click
 
 from factory.commands.options import check_env
 from factory.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USER_ERROR
+from factory.terminal import printable
 
 if TYPE_CHECKING:  # the batch layer is imported inside each command: `--help` and other commands skip it
     from factory.batch.analyze import Analysis
@@ -96,7 +97,7 @@ STORE_OPTION = click.option(
 
 
 def _echo_err(text: str) -> None:
-    click.echo(text, err=True)
+    click.echo(printable(text), err=True)
 
 
 @batch.command("analyze")
@@ -130,16 +131,17 @@ def batch_analyze(csv_path: Path, agent_name: str, generated_dir: Path, schemas_
 
 
 def _print_analysis(csv_path: Path, agent_name: str, analysis: Analysis) -> None:
-    click.echo(f"{csv_path.as_posix()}: {analysis.row_count} rows, {len(analysis.columns)} columns")
-    for column in analysis.columns:
-        click.echo(f"  {column}: {analysis.inferred_types[column]}")
-    click.echo(f"suggested mapping for {agent_name}:")
-    for match in analysis.matches:
-        click.echo(f"  {match.column} -> {match.field} ({match.method}, {match.score})")
+    """The analysis for people; every line passes through `printable` (column names are the CSV's data)."""
+    lines = [f"{csv_path.as_posix()}: {analysis.row_count} rows, {len(analysis.columns)} columns"]
+    lines += [f"  {column}: {analysis.inferred_types[column]}" for column in analysis.columns]
+    lines.append(f"suggested mapping for {agent_name}:")
+    lines += [f"  {match.column} -> {match.field} ({match.method}, {match.score})" for match in analysis.matches]
     if analysis.unused_columns:
-        click.echo("unused columns: " + ", ".join(analysis.unused_columns))
+        lines.append("unused columns: " + ", ".join(analysis.unused_columns))
     if analysis.unmapped_optional:
-        click.echo("optional fields without a column: " + ", ".join(analysis.unmapped_optional))
+        lines.append("optional fields without a column: " + ", ".join(analysis.unmapped_optional))
+    for line in lines:
+        click.echo(printable(line))
 
 
 @batch.command("config")

@@ -236,3 +236,47 @@ def test_one_yaml_loader_everywhere() -> None:
             ) or (isinstance(node, ast.Name) and "Loader" in node.id and node.id != "StrictLoader"):
                 offenders.append(f"{path.relative_to(REPO)}:{node.lineno}")
     assert offenders == []
+
+
+def test_a_prompt_placeholder_that_names_no_field_is_refused_before_any_row(tmp_path: Path) -> None:
+    """Case 12: "Check {qq} now" sent every row "Check  now", exit 0; placeholders are now checked at load time."""
+    where = project(tmp_path, [{"id": "a"}], config(prompt_template="Check {qq} now"))
+    line = one_line_user_error(run_batch(where))
+    assert "prompt_template placeholder {qq} names no input field (fields: id)" in line
+    assert not (where / "in.results.csv").exists()
+    (where / "batch.yaml").write_text(yaml.safe_dump(config(prompt_template="Check {id} now")), "utf-8")
+    assert run_batch(where).returncode == 0
+
+
+EVIL_HEADER = "Post\x1b[2J\x1b]0;owned\x07code\r\u202eevil"
+
+
+def assert_inert(text: str) -> None:
+    for char in ("\x1b", "\x07", "\r", "\u202e"):
+        assert char not in text, repr(text)
+
+
+def test_terminal_escapes_in_a_csv_header_are_printed_escaped(tmp_path: Path) -> None:
+    """Case 13: escape sequences in a header reached the terminal raw, in `analyze` output and in error lines."""
+    where = project(tmp_path, [{"id": "a", EVIL_HEADER: "x"}], config())
+    analyzed = cli(
+        where,
+        "batch",
+        "analyze",
+        "in.csv",
+        "--agent",
+        "broadband_availability_bt_wholesale",
+        "--generated",
+        str(REPO / "generated"),
+        "--registry-backend",
+        "none",
+    )
+    assert analyzed.returncode == 1, analyzed.stderr  # the agent's required inputs have no column
+    assert_inert(analyzed.stdout + analyzed.stderr)
+    assert "Post\\x1b[2J\\x1b]0;owned\\x07code\\r\\u202eevil" in analyzed.stdout
+    (where / "batch.yaml").write_text(
+        yaml.safe_dump(config(prompt_template="{" + EVIL_HEADER + "}")), "utf-8"
+    )
+    line = one_line_user_error(run_batch(where))
+    assert_inert(line)
+    assert "{Post\\x1b[2J" in line
