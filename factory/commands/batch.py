@@ -97,7 +97,8 @@ STORE_OPTION = click.option(
 
 
 def _echo_err(text: str) -> None:
-    click.echo(printable(text), err=True)
+    """A message for people on stderr; each of its lines through `printable` (messages quote CSV data)."""
+    click.echo("\n".join(printable(line) for line in text.split("\n")), err=True)
 
 
 @batch.command("analyze")
