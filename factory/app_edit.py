@@ -22,7 +22,7 @@ from factory.errors import FactoryError, Problem
 APP_FILE = "app.py"
 _AGENT_IMPORT = re.compile(r"^from stacks\.agents\.\S+ import ")
 _ANY_IMPORT = re.compile(r"^(from \S+ import |import )")
-_SYNTH = re.compile(r"^(\s+)app\.synth\(\)\s*$")
+_SYNTH = re.compile(r"^(\s+)app\.synth\(\)\s*\Z")
 
 
 @dataclass

@@ -23,6 +23,7 @@ import click
 from factory import __version__
 from factory.commands.options import SCHEMA_PATHS, out_dir_option
 from factory.errors import EXIT_BROKEN_PIPE, EXIT_INTERNAL, EXIT_OK, EXIT_USER_ERROR, FactoryError
+from factory.terminal import printable
 
 
 def _quiet_stdout() -> None:
@@ -58,7 +59,8 @@ class FactoryGroup(click.Group):
         except Exception as err:  # noqa: BLE001 - the last line of defence
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            click.echo(f"internal error: {type(err).__name__}: {err} (rerun with --debug for the traceback)", err=True)
+            click.echo(printable(f"internal error: {type(err).__name__}: {err} (rerun with --debug for the traceback)"),
+                       err=True)
             return EXIT_INTERNAL
         return status if isinstance(status, int) else EXIT_OK
 

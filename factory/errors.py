@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from factory.terminal import printable
+
 # Exit statuses, in one place (the README's "Exit status" line lists them).
 EXIT_OK = 0
 # A user error: a bad schema, an unwritable output, a failed row, a check finding.
@@ -67,14 +69,14 @@ class Problem:
         text = ": ".join(parts)
         if self.hint:
             text += f" (fix: {self.hint})" if self.kind else f" ({self.hint})"
-        line = " ".join(text.splitlines())
+        line = printable(" ".join(text.splitlines()))  # file names, messages and hints quote data
         if not self.diff:
             return line
         lines = self.diff.splitlines()
         shown = lines[:DIFF_LINES_SHOWN]
         if len(lines) > DIFF_LINES_SHOWN:
             shown.append(f"... {len(lines) - DIFF_LINES_SHOWN} more diff lines")
-        return line + "\n" + "\n".join("    " + text for text in shown)
+        return line + "\n" + "\n".join("    " + printable(text) for text in shown)
 
     def to_json(self) -> dict[str, Any]:
         """The fields a reader needs; the check-only ones only when set."""

@@ -25,11 +25,11 @@ RESERVED_INPUT_FIELDS = ("browser_config",)
 # Anthropic's and Bedrock's tool APIs.
 EXTRACTION_NAME_MAX = 64 - len("print__output")
 # Schema versions: MAJOR.MINOR.PATCH, no leading zeros.
-SEMVER_RE = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$")
+SEMVER_RE = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\Z")
 # Environment names end up in table, export and state machine names; the
 # state machine `{agent_name}-{env}` must fit Step Functions' 80 characters
 # with a 63-character agent name, hence at most 16.
-ENV_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
+ENV_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,15}\Z")
 
 
 def tool_name(schema: Named) -> str:

@@ -36,6 +36,8 @@ GENERATOR_SOURCES = (
     "schema/checks.py",
     "schema/standard_form.py",
     "schema/meta_schema.json",
+    "runtime/bounded_regex.py",  # which schema patterns and documents are accepted
+    "runtime/bounded_parse.py",
     "mustache.py",
     "names.py",
     "artifacts.py",

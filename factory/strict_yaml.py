@@ -1,13 +1,16 @@
-"""YAML from the repository or the user, read with a depth limit, so no file can exhaust the stack.
+"""The one YAML loader: every YAML file or text the tool reads goes through `load_strict`.
 
-PyYAML composes nodes recursively: a file nested 1,000 levels deep (`[[[[...]]]]`,
-a few kilobytes) raises RecursionError inside the parser, and every walk over
-the loaded data recurses as well. The loaders here stop at the same 64 levels of
-nesting a canonical schema may have (README, "Depth") and say where, as the
-`json-depth` rule. `StrictLoader` also refuses aliases and duplicate keys (an
-output-schema file has no use for them); `DepthLimitedLoader` keeps aliases,
-which a hand-edited batch config may use, and `too_deep` checks the loaded data
-too, since an alias can put one deep value inside another.
+Batch configs, generated batch mappings, YAML output schemas and stored output
+schemas are data from a repository, a user or a table. PyYAML's safe loader
+still has two ways to exhaust a process: nesting (it composes recursively, so
+`[[[[...` a few kilobytes long raises RecursionError) and aliases (nine levels
+of `*a` "billion laughs" expand to gigabytes once anything walks or copies the
+data). So this loader stops at the same MAX_DEPTH levels of nesting as every
+other untrusted document (factory/runtime/bounded_parse.py), reported as the
+`json-depth` rule with the mark where it went one level too far; refuses every
+alias (`*name`: no configuration needs one, and an anchor without alias is
+harmless); and refuses duplicate keys, which YAML readers resolve differently.
+A test fails if any other module of factory/ calls PyYAML's loaders.
 """
 
 from __future__ import annotations
@@ -17,8 +20,7 @@ from typing import Any
 import yaml
 from yaml.events import AliasEvent
 
-# The canonical schema's limit (factory/schema/loader.py MAX_JSON_DEPTH); a test keeps them equal.
-MAX_DEPTH = 64
+from factory.runtime.bounded_parse import MAX_DEPTH  # one limit for all untrusted nesting
 
 
 class YamlTooDeep(yaml.MarkedYAMLError):
@@ -29,7 +31,7 @@ def too_deep_message() -> str:
     return f"nested more than {MAX_DEPTH} levels deep"
 
 
-class DepthLimitedLoader(yaml.SafeLoader):
+class _DepthLimitedLoader(yaml.SafeLoader):
     """The safe loader, counting open collections while it composes."""
 
     def __init__(self, stream: Any) -> None:
@@ -56,13 +58,15 @@ class DepthLimitedLoader(yaml.SafeLoader):
             self._depth -= 1
 
 
-class StrictLoader(DepthLimitedLoader):
+class StrictLoader(_DepthLimitedLoader):
     """Depth-limited safe YAML without aliases (no expansion tricks) and without duplicate keys."""
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(AliasEvent):
             event = self.peek_event()
-            raise yaml.MarkedYAMLError(None, None, "aliases (*name) are not allowed here", event.start_mark)
+            raise yaml.MarkedYAMLError(
+                None, None, "aliases (*name) are not allowed: write the value out", event.start_mark
+            )
         return super().compose_node(parent, index)
 
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
@@ -75,33 +79,6 @@ class StrictLoader(DepthLimitedLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def too_deep(data: Any) -> bool:
-    """Whether loaded data nests past MAX_DEPTH (aliases included; a self-referencing alias is endless).
-
-    Iterative, and it stops at the limit, so neither depth nor a cycle can make it run long; a value
-    shared through aliases is walked again only when reached deeper than before (at most MAX_DEPTH
-    times), so a "billion laughs" document costs no more than its node count.
-    """
-    deepest: dict[int, int] = {}
-    stack: list[tuple[Any, int]] = [(data, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if isinstance(value, (dict, list)):
-            if depth > MAX_DEPTH:
-                return True
-            if deepest.get(id(value), 0) >= depth:
-                continue
-            deepest[id(value)] = depth
-            children = value.values() if isinstance(value, dict) else value
-            stack.extend((child, depth + 1) for child in children)
-    return False
-
-
-def load_strict(text: str) -> Any:
+def load_strict(text: str | bytes) -> Any:
     """Depth-limited safe YAML without aliases or duplicate keys; raises yaml.YAMLError (YamlTooDeep)."""
     return yaml.load(text, Loader=StrictLoader)  # noqa: S506 - a SafeLoader subclass
-
-
-def load_depth_limited(text: str) -> Any:
-    """Depth-limited safe YAML (aliases allowed: check the result with `too_deep`); raises yaml.YAMLError."""
-    return yaml.load(text, Loader=DepthLimitedLoader)  # noqa: S506 - a SafeLoader subclass

@@ -37,20 +37,34 @@ class Layer:
 LAYERS = {
     "runtime": Layer(("factory/runtime/",), packages=("boto3", "jmespath", "chevron")),
     "core": Layer(
-        ("factory/__init__.py", "factory/errors.py", "factory/rules.py", "factory/safe_io.py", "factory/sqlite_files.py")
+        (
+            "factory/__init__.py",
+            "factory/errors.py",
+            "factory/rules.py",
+            "factory/terminal.py",
+            "factory/safe_io.py",
+            "factory/sqlite_files.py",
+        )
     ),
     "names": Layer(("factory/names.py", "factory/exports.py", "factory/orchestrator_specs.py"), ("core",)),
     "files": Layer(
         ("factory/project_config.py", "factory/artifacts.py", "factory/project_files.py"), ("core", "names")
     ),
-    "parsers": Layer(("factory/strict_yaml.py", "factory/mustache.py"), packages=("yaml", "chevron")),
+    "parsers": Layer(
+        ("factory/strict_yaml.py", "factory/mustache.py"),
+        modules=("factory.runtime.bounded_parse",),
+        packages=("yaml", "chevron"),
+    ),
     "output-schemas": Layer(
         ("factory/output_schemas.py", "factory/output_mapping.py"),
         ("core", "parsers", "runtime"),
         packages=("yaml",),
     ),
     "schema": Layer(
-        ("factory/schema/",), ("core", "names", "files", "parsers"), packages=("pydantic", "jsonschema")
+        ("factory/schema/",),
+        ("core", "names", "files", "parsers"),
+        modules=("factory.runtime.bounded_regex", "factory.runtime.bounded_parse"),
+        packages=("pydantic", "jsonschema"),
     ),
     "emit": Layer(
         ("factory/emit/",),
@@ -63,7 +77,7 @@ LAYERS = {
     ),
     "check": Layer(
         ("factory/check/",),
-        ("core", "names", "files", "output-schemas", "schema"),
+        ("core", "names", "files", "parsers", "output-schemas", "schema"),
         lazily=("emit", "generation"),
         packages=("yaml",),
     ),

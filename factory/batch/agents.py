@@ -12,14 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from factory import safe_io
 from factory.artifacts import AGENT_RECORD
 from factory.errors import FactoryError, Problem
 from factory.names import AgentView, SchemaView, batch_mapping_path
 from factory.project_files import generate_command
 from factory.runtime.mapping_choice import Target
+from factory.strict_yaml import load_strict
 
 
 @dataclass(frozen=True)
@@ -65,7 +64,7 @@ def foreign_target(target: Target) -> AgentSpec:
 
 # The meta-schema's rule for extraction names: a record's name becomes a file
 # name below, so it is checked before it is used as one.
-_EXTRACTION_NAME = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
+_EXTRACTION_NAME = re.compile(r"^[a-z][a-z0-9_]{1,62}\Z")
 RECORDS_DIR = AGENT_RECORD.directory
 
 
@@ -132,7 +131,7 @@ def resolve_agent(name: str, generated_dir: Path) -> AgentSpec:
     if not verified.clean:
         raise FactoryError(verified.findings)
     record = json.loads(verified.data[record_rel])
-    mapping = yaml.safe_load(verified.data[mapping_rel])
+    mapping = load_strict(verified.data[mapping_rel])
     if record != found or not isinstance(mapping, dict):  # changed between the two reads, or not a mapping
         raise FactoryError(Problem(path.as_posix(), "$", "agent-record", "the record changed while it was read",
                                    "run the command again"))

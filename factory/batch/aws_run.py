@@ -205,9 +205,9 @@ def is_execution_arn(batch_id: str) -> bool:
 # What a tool input (written by a model) may name on the AWS side: an execution of a
 # state machine, and an object in a bucket; nothing else gets near a boto3 call.
 EXECUTION_ARN = re.compile(
-    r"^arn:aws(-[a-z]+)*:states:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:execution:[A-Za-z0-9_-]{1,80}:[A-Za-z0-9_-]{1,80}$"
+    r"^arn:aws(-[a-z]+)*:states:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:execution:[A-Za-z0-9_-]{1,80}:[A-Za-z0-9_-]{1,80}\Z"
 )
-S3_URI = re.compile(r"^s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/([^\x00-\x1f\x7f]{1,1024})$")
+S3_URI = re.compile(r"^s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/([^\x00-\x1f\x7f]{1,1024})\Z")
 
 
 def valid_execution_arn(value: str, where: str) -> str:

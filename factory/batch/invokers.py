@@ -300,7 +300,7 @@ def is_lambda_arn(value: Any) -> bool:
 # code on this machine (exec:, module:function) or sends rows to a URL comes
 # from the person running the command (--invoke).
 STATE_MACHINE_ARN = re.compile(
-    r"^arn:aws(-[a-z]+)*:states:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:stateMachine:[A-Za-z0-9_-]{1,80}$"
+    r"^arn:aws(-[a-z]+)*:states:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:stateMachine:[A-Za-z0-9_-]{1,80}\Z"
 )
 
 

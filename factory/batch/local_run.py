@@ -25,7 +25,7 @@ from factory.errors import FactoryError, Problem
 from factory.runtime.agent_record_checks import check_agent_record
 from factory.runtime.aggregator import AggregateSummary, write_csv
 from factory.runtime.input_mapper import MappingConfigError
-from factory.strict_yaml import YamlTooDeep, load_depth_limited, too_deep, too_deep_message
+from factory.strict_yaml import YamlTooDeep, load_strict, too_deep_message
 
 
 @dataclass(frozen=True)
@@ -44,19 +44,17 @@ def load_mapping(path: Path | None, agent: AgentSpec | None) -> dict[str, Any]:
     if path is None:
         return agent.mapping if agent is not None else {}
     try:
-        data = load_depth_limited(safe_io.read_text(path, "config"))
-    except YamlTooDeep as err:
-        mark = err.problem_mark
-        raise FactoryError(Problem(path.as_posix(), f"line {mark.line + 1}, column {mark.column + 1}",
-                                   rules.JSON_DEPTH, f"the batch config is {too_deep_message()}",
+        data = load_strict(safe_io.read_text(path, "config"))
+    except yaml.MarkedYAMLError as err:
+        mark, deep = err.problem_mark, isinstance(err, YamlTooDeep)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "$"
+        raise FactoryError(Problem(path.as_posix(), where, rules.JSON_DEPTH if deep else "config",
+                                   f"the batch config is {too_deep_message()}" if deep
+                                   else f"the batch config is not valid YAML: {err.problem}",
                                    "write it with `schema-factory batch config`")) from None
     except (OSError, ValueError, yaml.YAMLError) as err:
         raise FactoryError(Problem(path.as_posix(), "$", "config", f"cannot read the batch config: {err}",
                                    "write it with `schema-factory batch config`")) from None
-    if too_deep(data):  # an alias can nest one deep value inside another
-        raise FactoryError(Problem(path.as_posix(), "$", rules.JSON_DEPTH,
-                                   f"the batch config is {too_deep_message()}",
-                                   "write it with `schema-factory batch config`"))
     if not isinstance(data, dict):
         raise FactoryError(Problem(path.as_posix(), "$", "config", "the batch config is not a mapping", ""))
     return data

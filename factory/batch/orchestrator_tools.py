@@ -250,8 +250,9 @@ def _mapping(arguments: dict[str, Any], path: Path, agent: AgentSpec) -> dict[st
             if key in given:
                 mapping["input_mapping"][key] = (_transformations(given[key]) if key == "transformations"
                                                  else given[key])
+        mapped = set(columns.values())
         unmapped = [name for name in target_required(input_section(mapping), agent.input_schema)
-                    if name not in columns.values()]
+                    if name not in mapped]
         if unmapped:
             mapping["input_mapping"]["unmapped_required_fields"] = unmapped
     if arguments.get("output_mapping"):
@@ -397,7 +398,8 @@ def _config_notes(section: dict[str, Any], columns: list[str], agent: AgentSpec,
     from factory.runtime.input_mapper import target_properties
 
     notes = []
-    absent = [column for column in section["column_mappings"] if column not in columns]
+    present = set(columns)
+    absent = [column for column in section["column_mappings"] if column not in present]
     if absent:
         notes.append(f"column(s) not in the CSV: {', '.join(map(repr, absent))}")
     if agent.generated:

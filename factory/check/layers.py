@@ -228,9 +228,10 @@ def _tool_specs(canonical: Canonical, data: bytes) -> Iterator[str]:
 def _batch_mapping(canonical: Canonical, data: bytes) -> Iterator[str]:
     import yaml  # PyYAML is light; only this layer needs it
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    from factory.strict_yaml import load_strict
+
     try:
-        mapping = yaml.load(data, Loader=loader)  # noqa: S506 - a safe loader
+        mapping = load_strict(data)
     except yaml.YAMLError as err:
         raise LayerUnreadable(f"not valid YAML ({' '.join(str(err).split())})") from None
     if not isinstance(mapping, dict):

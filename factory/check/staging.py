@@ -23,7 +23,7 @@ from factory.check.findings import EDITED, MISSING, ORPHAN, STALE, finding
 from factory.errors import Problem
 from factory.names import MANIFEST_PATH
 
-DIFF_HEADER = re.compile(r"^diff --git a/(.+?) b/(.+)$")
+DIFF_HEADER = re.compile(r"^diff --git a/(.+?) b/(.+)\Z")
 REGENERATED_KINDS = (STALE, EDITED, MISSING, ORPHAN)
 
 

@@ -16,6 +16,7 @@ import click
 
 from factory.commands.options import check_env, out_dir_option
 from factory.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USER_ERROR
+from factory.terminal import printable
 
 if TYPE_CHECKING:  # the batch layer is imported inside each command: `--help` and other commands skip it
     from factory.batch.analyze import Analysis
@@ -94,7 +95,8 @@ STORE_OPTION = click.option(
 
 
 def _echo_err(text: str) -> None:
-    click.echo(text, err=True)
+    """A message for people on stderr; each of its lines through `printable` (messages quote CSV data)."""
+    click.echo("\n".join(printable(line) for line in text.split("\n")), err=True)
 
 
 @batch.command("analyze")
@@ -132,26 +134,26 @@ def batch_analyze(csv_path: Path, agent_name: str, generated_dir: Path, schemas_
 
 
 def _print_analysis(csv_path: Path, agent_name: str, analysis: Analysis) -> None:
-    click.echo(f"{csv_path.as_posix()}: {analysis.row_count} rows, {len(analysis.columns)} columns")
-    for column in analysis.columns:
-        click.echo(f"  {column}: {analysis.inferred_types[column]}")
-    click.echo(f"suggested mapping for {agent_name}:")
-    for match in analysis.matches:
-        click.echo(f"  {match.column} -> {match.field} ({match.method}, {match.score})")
+    """The analysis for people; every line passes through `printable` (column names are the CSV's data)."""
+    lines = [f"{csv_path.as_posix()}: {analysis.row_count} rows, {len(analysis.columns)} columns"]
+    lines += [f"  {column}: {analysis.inferred_types[column]}" for column in analysis.columns]
+    lines.append(f"suggested mapping for {agent_name}:")
+    lines += [f"  {match.column} -> {match.field} ({match.method}, {match.score})" for match in analysis.matches]
     if analysis.unused_columns:
-        click.echo("unused columns: " + ", ".join(analysis.unused_columns))
+        lines.append("unused columns: " + ", ".join(analysis.unused_columns))
     if analysis.unmapped_optional:
-        click.echo("optional fields without a column: " + ", ".join(analysis.unmapped_optional))
+        lines.append("optional fields without a column: " + ", ".join(analysis.unmapped_optional))
     if analysis.sample_rows:
-        click.echo(f"sample rows (the first {len(analysis.sample_rows)}):")
-        for number, row in enumerate(analysis.sample_rows, start=1):
-            click.echo(f"  {number}: " + ", ".join(f"{_cell(column)}={_cell(value)}" for column, value in row.items()))
+        lines.append(f"sample rows (the first {len(analysis.sample_rows)}):")
+        lines += [f"  {number}: " + ", ".join(f"{_cut(column)}={_cut(value)}" for column, value in row.items())
+                  for number, row in enumerate(analysis.sample_rows, start=1)]
+    for line in lines:
+        click.echo(printable(line))
 
 
-def _cell(text: str, limit: int = 40) -> str:
-    """A CSV cell for the terminal: control characters escaped (they could move the cursor), long text cut."""
-    shown = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
-    return shown if len(shown) <= limit else shown[: limit - 3] + "..."
+def _cut(text: str, limit: int = 40) -> str:
+    """A CSV cell shown in a line: long text cut (`printable` escapes what could move the cursor)."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 @batch.command("config")

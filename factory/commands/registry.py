@@ -10,6 +10,7 @@ import click
 
 from factory.commands.options import SCHEMA_PATHS, check_env, out_dir_option
 from factory.errors import EXIT_OK, FactoryError
+from factory.terminal import printable
 
 if TYPE_CHECKING:
     from factory.registry.agent_output_schemas import OutputSchemaRegistration
@@ -113,7 +114,7 @@ def _print_registration(results: list[Registration], tools: list[ToolRegistratio
 
     def tool_state(tool: ToolRegistration) -> str:
         if tool.outcome == "owned":  # another writer's item under the same name: theirs stands, untouched
-            shown = "".join(ch if ch.isprintable() else "?" for ch in str(tool.owner))[:80]  # their data
+            shown = printable(str(tool.owner)[:80])  # their data
             return f"kept (owned by {shown})"
         return state(tool.outcome, tool.written)
 

@@ -19,6 +19,9 @@ class _Dumper(yaml.SafeDumper):
     def increase_indent(self, flow: bool = False, indentless: bool = False) -> Any:
         return super().increase_indent(flow, False)
 
+    def ignore_aliases(self, data: Any) -> bool:
+        return True  # a value used twice is written twice: the one loader refuses aliases (strict_yaml)
+
 
 def yaml_bytes(data: Any) -> bytes:
     text = yaml.dump(

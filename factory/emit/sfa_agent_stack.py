@@ -28,7 +28,7 @@ AGENT_REGISTRY_VERSION = "v1.0"
 # The generator pastes provider and model into JSONata string literals
 # ('...'), and joins them with '#' into the LLMModels key: only these
 # characters may reach it.
-LLM_VALUE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,199}$")
+LLM_VALUE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,199}\Z")
 
 
 def stack_class(schema: CanonicalSchema) -> str:

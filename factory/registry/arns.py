@@ -16,7 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from factory import names
 from factory.errors import FactoryError, Problem
 
-ACCOUNT_RE = re.compile(r"^[0-9]{12}$")
+ACCOUNT_RE = re.compile(r"^[0-9]{12}\Z")
 
 
 def state_machine_arn(agent_name: str, env_name: str, account: str, region: str, partition: str = "aws") -> str:

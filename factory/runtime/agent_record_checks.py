@@ -2,8 +2,9 @@
 
 The batch validator Lambda, the local runner and the orchestrator's tools ask
 the same question, so the answer lives here: the agent is registered, its
-structured output is enabled, every transformation is well formed and every
-required input field is fed by some column, static value or transformation.
+structured output is enabled, every transformation is well formed, every
+required input field is fed by some column, static value or transformation,
+and every `{field}` placeholder of the prompt template names an input field.
 `load_agent_record` reads the record from AgentRegistry (only the batch
 validator holds that table's grant).
 """
@@ -16,9 +17,11 @@ import re
 from typing import Any, Iterable
 
 from factory.runtime.input_mapper import (
+    TEMPLATE_PLACEHOLDER,
     MappingConfigError,
     check_transformation,
     input_section,
+    target_properties,
     target_required,
 )
 
@@ -87,7 +90,24 @@ def mapping_problems(mapping: dict[str, Any], input_schema: dict[str, Any] | Non
     for field in target_required(section, input_schema):
         if field not in mapped:
             problems.append(f"required input field {field!r} is not mapped from any column")
-    return problems
+    return problems + prompt_problems(mapping, section, input_schema)
+
+
+def prompt_problems(mapping: dict[str, Any], section: dict[str, Any], input_schema: dict[str, Any] | None) -> list[str]:
+    """A `{name}` in the prompt template that names no input field would be sent empty on every row."""
+    template = section.get("prompt_template") or mapping.get("prompt_template")
+    if template is None:
+        return []
+    if not isinstance(template, str):
+        return ["prompt_template must be a string with {field} placeholders"]
+    known = mapped_fields(section) | set(target_properties(section, input_schema))
+    unknown = [name for name in dict.fromkeys(TEMPLATE_PLACEHOLDER.findall(template)) if name not in known]
+    if not unknown:
+        return []
+    fields = sorted(known)
+    shown = ", ".join(fields[:20]) + (f" and {len(fields) - 20} more" if len(fields) > 20 else "")
+    return [f"prompt_template placeholder {{{name}}} names no input field (fields: {shown or 'none'})"
+            for name in unknown]
 
 
 def newest_version(versions: Iterable[str]) -> str | None:

@@ -44,13 +44,14 @@ from typing import Any, Callable, Sequence
 
 from json.encoder import encode_basestring
 
+from factory.runtime.bounded_parse import json_loads
 from factory.runtime.csv_source import BOM, strip_bom_keys
 from factory.runtime.json_text import dumps_function, flat_text_object
 from factory.runtime.plan_cache import PlanCache
 from factory.runtime.value_checks import (
     JSON_TYPES,
     compile_property_check,
-    compiled_pattern,
+    pattern_search,
     property_problems,
     required_fields,
 )
@@ -195,7 +196,7 @@ def _as_json(json_type: str) -> Callable[[Any], Any]:
         if not isinstance(value, str):
             return value
         try:
-            parsed = json.loads(value.strip())
+            parsed = json_loads(value.strip())
         except json.JSONDecodeError as exc:
             raise ValueError(f"is not valid JSON ({exc.msg})") from None
         if not isinstance(parsed, expected):
@@ -387,7 +388,7 @@ def _jsonpath(spec: dict[str, Any]) -> Transform:
         if is_absent(cell):
             return None, _NONE
         try:
-            document = json.loads(cell) if isinstance(cell, str) else cell
+            document = json_loads(cell) if isinstance(cell, str) else cell
         except json.JSONDecodeError as exc:
             return None, [f"column {column!r}: is not valid JSON ({exc.msg}) for {field}"]
         return follow_path(document, tokens), _NONE
@@ -601,7 +602,7 @@ def _text_passes(plan: InputPlan, field: Any, prop: Any) -> Callable[[str], Any]
         and prop["pattern"]
     ):
         try:
-            return compiled_pattern(prop["pattern"]).search
+            return pattern_search(prop["pattern"])
         except re.error:
             pass
     return lambda text: not check(text)

@@ -29,11 +29,11 @@ from factory.runtime.registered_output_schema import compile_output_schema
 
 TARGET_TYPES = ("agent", "tool")
 TARGET_KEYS = ("type", "name", "arn")
-TARGET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
+TARGET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}\Z")
 ARN_PATTERNS = {
-    "agent": re.compile(r"^arn:aws[a-z-]*:states:[a-z0-9-]+:[0-9]{12}:stateMachine:[A-Za-z0-9_-]{1,80}$"),
+    "agent": re.compile(r"^arn:aws[a-z-]*:states:[a-z0-9-]+:[0-9]{12}:stateMachine:[A-Za-z0-9_-]{1,80}\Z"),
     "tool": re.compile(
-        r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]{1,128})?$"
+        r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]{1,128})?\Z"
     ),
 }
 ARN_KINDS = {"agent": "a state machine's (an agent)", "tool": "a Lambda function's (a tool)"}

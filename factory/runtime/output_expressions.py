@@ -25,10 +25,11 @@ from typing import Any, Callable
 import jmespath
 from jmespath.exceptions import JMESPathError
 
+from factory.runtime import bounded_parse, bounded_regex
 from factory.runtime.vocabulary import FALSE_WORDS, TRUE_WORDS
 
 Function = Callable[[Any], Any]
-_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+\Z")
 
 
 class OutputMappingConfigError(ValueError):
@@ -94,7 +95,7 @@ def parse_json_value(value: Any) -> Any:
     """JSON text parsed (None when it is not JSON); other values unchanged."""
     if isinstance(value, str):
         try:
-            return json.loads(value)
+            return bounded_parse.json_loads(value)
         except json.JSONDecodeError:
             return None
     return value
@@ -110,11 +111,11 @@ def search_lines(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
     Patterns written for one line (`Exchange: ([A-Z\\s]+)`) must not run on into
     the next line of a tool's output; patterns that span lines still work.
     """
-    match = pattern.search(text)
+    match = bounded_regex.search(pattern, text)
     if match is None or "\n" not in match.group(0):
         return match
-    for line in text.splitlines():
-        line_match = pattern.search(line)
+    for line in text[: bounded_regex.MAX_SUBJECT_CHARS].splitlines():
+        line_match = bounded_regex.search(pattern, line)
         if line_match is not None:
             return line_match
     return match
@@ -173,14 +174,16 @@ SIMPLE_FUNCTIONS: dict[str, Function] = {
 }
 PATTERN_FUNCTIONS = ("parse", "parse_text")
 KNOWN_FUNCTIONS = (*PATTERN_FUNCTIONS, *SIMPLE_FUNCTIONS)
-_CALL = re.compile(r"^\s*([a-z_]+)\s*\(\s*(?:'((?:[^'\\]|\\.)*)'|\"((?:[^\"\\]|\\.)*)\")?\s*\)\s*$")
+_CALL = re.compile(r"^\s*([a-z_]+)\s*\(\s*(?:'((?:[^'\\]|\\.)*)'|\"((?:[^\"\\]|\\.)*)\")?\s*\)\s*\Z")
 
 
 def compile_regex(pattern: Any, where: str) -> re.Pattern[str]:
     if not isinstance(pattern, str) or not pattern:
         raise OutputMappingConfigError(where, "the pattern must be a non-empty string")
     try:
-        return re.compile(pattern)
+        return bounded_regex.compile_bounded(pattern)
+    except bounded_regex.UnsafePattern as exc:
+        raise OutputMappingConfigError(where, str(exc)) from None
     except re.error as exc:
         raise OutputMappingConfigError(where, f"regex {pattern!r} does not compile: {exc}") from None
 
@@ -189,10 +192,17 @@ def compile_jmespath(path: Any, where: str) -> Any:
     if not isinstance(path, str) or not path.strip():
         raise OutputMappingConfigError(where, "needs a JMESPath string")
     try:
+        bounded_parse.check_expression_depth(path)
         return jmespath.compile(path)
+    except bounded_parse.ExpressionTooDeep as exc:
+        raise OutputMappingConfigError(where, f"JMESPath {_short(path)} is {exc}") from None
     except JMESPathError as exc:
         reason = " ".join(str(exc).split())
         raise OutputMappingConfigError(where, f"JMESPath {path!r} does not compile: {reason}") from None
+
+
+def _short(text: str) -> str:
+    return repr(text if len(text) <= 80 else text[:77] + "...")
 
 
 def compile_search(path: Any, where: str) -> Function:

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Sequence
 
+from factory.runtime.bounded_parse import json_loads
 from factory.runtime.json_text import dumps_function
 from factory.runtime.plan_cache import PlanCache
 from factory.runtime.value_checks import (
@@ -42,7 +43,7 @@ from factory.runtime.value_checks import (
 )
 from factory.runtime.vocabulary import STATUS_FAILED, STATUS_PARTIAL, STATUS_SUCCESS, utc_timestamp
 
-PRINT_TOOL_RE = re.compile(r"^print_(?:[a-z0-9_]+_)?output$")
+PRINT_TOOL_RE = re.compile(r"^print_(?:[a-z0-9_]+_)?output\Z")
 WRAPPER_KEYS = (
     "Output",
     "Payload",
@@ -83,7 +84,7 @@ def parse_json_text(text: Any) -> Any:
         stripped = text.strip()
         if stripped[:1] in ("{", "[", b"{", b"["):
             try:
-                return json.loads(stripped)
+                return json_loads(stripped)
             except (json.JSONDecodeError, UnicodeDecodeError):
                 return text
     return text

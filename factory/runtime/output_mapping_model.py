@@ -19,7 +19,7 @@ from factory.runtime.output_expressions import Function, OutputMappingConfigErro
 from factory.runtime.output_sources import Context
 
 METHODS = ("tool_result", "structured_output", "jmespath", "results_array", "direct")
-FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}\Z")
 
 
 @dataclass(frozen=True)

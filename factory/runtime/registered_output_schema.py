@@ -47,9 +47,9 @@ TYPE_TRANSFORMS = {"number": ["to_number"], "integer": ["to_number"], "boolean":
 DOCUMENT_KEYS = ("agent", "version", "output_format", "description", "fields")
 FIELD_KEYS = ("name", "type", "required", "description", "extraction")
 ENTRY_KEYS = {"tool_result": ("type", "tool", "pattern"), "structured": ("type", "path")}
-AGENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$")
-TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-VERSION = re.compile(r"^[0-9]+\.[0-9]+(\.[0-9]+)?$")
+AGENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}\Z")
+TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}\Z")
+VERSION = re.compile(r"^[0-9]+\.[0-9]+(\.[0-9]+)?\Z")
 METADATA_COLUMNS = ("_status", "_error", "_execution_time_ms", "_timestamp")
 
 

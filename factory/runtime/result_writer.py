@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterable
 
 from boto3.dynamodb.types import TypeSerializer
 
+from factory.runtime.bounded_parse import json_loads
 from factory.runtime.csv_source import strip_bom_keys
 from factory.runtime.vocabulary import STATUS_FAILED, utc_timestamp
 from factory.runtime.result_store import (
@@ -188,7 +189,7 @@ def caught_error_text(error: Any) -> str:
     name, cause = error.get("Error"), error.get("Cause")
     if isinstance(cause, str) and cause.startswith("{"):
         try:
-            parsed = json.loads(cause)
+            parsed = json_loads(cause)
         except json.JSONDecodeError:
             parsed = None
         if isinstance(parsed, dict) and "errorMessage" in parsed:

@@ -10,13 +10,13 @@ but a row's `0` is a real value and must be typed as `0`.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any, Callable
 
 import chevron
 import chevron.tokenizer
 
 from factory.runtime.plan_cache import PlanCache
+from factory.runtime.value_checks import property_problems
 
 
 class RenderError(ValueError):
@@ -50,8 +50,9 @@ def prepare_variables(specs: list[dict[str, Any]], values: dict[str, Any]) -> di
                 problems.append(f"{name}: required but missing")
             continue
         pattern = spec.get("pattern")
-        if pattern is not None and isinstance(value, str) and not re.search(pattern, value):
-            problems.append(f"{name}: {value!r} does not match pattern {pattern!r}")
+        refused = property_problems(name, value, {"pattern": pattern}) if isinstance(value, str) and pattern else []
+        if refused:  # bounded (value_checks): a pattern that could run long is refused, never run
+            problems.extend(refused)
             continue
         enum = spec.get("enum")
         if enum is not None and value not in enum:

@@ -13,6 +13,8 @@ import re
 from functools import lru_cache
 from typing import Any, Callable, Sequence
 
+from factory.runtime.bounded_regex import MAX_SUBJECT_CHARS, compile_bounded
+
 JSON_TYPES = ("string", "number", "integer", "boolean", "object", "array", "null")
 
 
@@ -43,7 +45,24 @@ def type_matches(value: Any, json_type: str | list[str] | None) -> bool:
 
 @lru_cache(maxsize=256)
 def compiled_pattern(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
+    """A schema `pattern`, refused (re.error) when it does not compile or could run long (bounded_regex)."""
+    return compile_bounded(pattern)
+
+
+def pattern_search(pattern: str) -> Callable[[str], Any]:
+    """A truthy match when `text` fits the pattern, read only when it is short enough to search in bounded time."""
+    search = compiled_pattern(pattern).search
+    return lambda text: len(text) <= MAX_SUBJECT_CHARS and search(text)
+
+
+def _pattern_problem(name: str, value: str, pattern: Any) -> str | None:
+    if len(value) > MAX_SUBJECT_CHARS:
+        return f"{name}: {len(value)} characters, more than the {MAX_SUBJECT_CHARS} checked against pattern {pattern}"
+    try:
+        matched = compiled_pattern(pattern).search(value)
+    except re.error as err:
+        return f"{name}: pattern cannot be used: {err}"
+    return None if matched else f"{name}: {short_repr(value)} does not match pattern {pattern}"
 
 
 def property_problems(name: str, value: Any, prop: dict[str, Any]) -> list[str]:
@@ -56,8 +75,9 @@ def property_problems(name: str, value: Any, prop: dict[str, Any]) -> list[str]:
         problems.append(f"{name}: {short_repr(value)} is not one of {prop['enum']}")
     if isinstance(value, str):
         pattern = prop.get("pattern")
-        if pattern and not compiled_pattern(pattern).search(value):
-            problems.append(f"{name}: {short_repr(value)} does not match pattern {pattern}")
+        refused = _pattern_problem(name, value, pattern) if pattern else None
+        if refused:
+            problems.append(refused)
         if "minLength" in prop and len(value) < prop["minLength"]:
             problems.append(f"{name}: shorter than minLength {prop['minLength']}")
         if "maxLength" in prop and len(value) > prop["maxLength"]:
@@ -201,7 +221,7 @@ def compile_property_check(name: str, prop: Any) -> Callable[[Any], Sequence[str
         if enum is not None and value not in enum:
             return slow(value)
         if isinstance(value, str):
-            if pattern is not None and not pattern.search(value):
+            if pattern is not None and (len(value) > MAX_SUBJECT_CHARS or not pattern.search(value)):
                 return slow(value)
             if min_length is not None and len(value) < min_length:
                 return slow(value)

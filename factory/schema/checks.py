@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from jsonschema import Draft202012Validator
 
 from factory import mustache, rules
+import factory.runtime.bounded_regex as bounded_regex
 from factory.errors import Problem, json_path
 from factory.names import (
     EXTRACTION_NAME_MAX,
@@ -27,9 +28,9 @@ from factory.names import (
 )
 from factory.schema.model import CanonicalSchema, ObjectSchema, PropertySchema
 
-EXTRACTION_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
-FIELD_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
-AGENT_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,62}$")
+EXTRACTION_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,62}\Z")
+FIELD_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}\Z")
+AGENT_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,62}\Z")
 KNOWN_FORMATS = ("date", "date-time", "time", "email", "uri", "uuid", "ipv4", "ipv6", "hostname")
 
 _PYTHON_TYPES: dict[str, tuple[type, ...]] = {
@@ -158,6 +159,22 @@ def _check_field_name(display: str, at: Path_, field: str, *, top_level_input: b
     return []
 
 
+def _patterns_usable(schema: dict[str, Any]) -> bool:
+    """Whether every `pattern` in the property (nested ones too) may run; jsonschema would run them all
+    on the default, and a refused one is reported at its own place."""
+    stack: list[Any] = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            pattern = node.get("pattern")
+            if isinstance(pattern, str) and bounded_regex.refusal(pattern) is not None:
+                return False
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return True
+
+
 def _check_property(display: str, at: Path_, prop: PropertySchema) -> list[Problem]:
     problems = []
     if prop.pattern is not None:
@@ -165,7 +182,11 @@ def _check_property(display: str, at: Path_, prop: PropertySchema) -> list[Probl
             problems.append(Problem(display, json_path(at + ("pattern",)), rules.PATTERN_TYPE,
                                     "'pattern' applies only to strings", "remove it or make the type string"))
         try:
-            re.compile(prop.pattern)
+            bounded_regex.compile_bounded(prop.pattern)
+        except bounded_regex.UnsafePattern as err:
+            problems.append(Problem(display, json_path(at + ("pattern",)), rules.PATTERN_UNSAFE,
+                                    f"pattern {err.reason}, which can make one match take minutes",
+                                    bounded_regex.FIX_HINT))
         except re.error as err:
             problems.append(Problem(display, json_path(at + ("pattern",)), rules.PATTERN_COMPILE,
                                     f"pattern does not compile: {err}", "fix the regular expression"))
@@ -193,7 +214,7 @@ def _check_property(display: str, at: Path_, prop: PropertySchema) -> list[Probl
     if prop.properties is not None and prop.type != "object":
         problems.append(Problem(display, json_path(at + ("properties",)), rules.PROPERTIES_TYPE,
                                 "'properties' applies only to objects", "remove it or make the type object"))
-    if prop.has_default:
+    if prop.has_default and _patterns_usable(prop.to_json_schema()):
         errors = list(Draft202012Validator(prop.to_json_schema()).iter_errors(prop.default))
         if errors:
             problems.append(Problem(display, json_path(at + ("default",)), rules.DEFAULT_INVALID,

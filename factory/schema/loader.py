@@ -22,6 +22,7 @@ from pydantic import ValidationError
 
 from factory import rules, safe_io
 from factory.errors import FactoryError, Problem, json_path
+from factory.runtime.bounded_parse import MAX_DEPTH, JsonTooDeep, json_loads
 from factory.project_files import SchemaPathError, display_path, expand_schema_files
 from factory.schema.checks import check_schema, check_schema_set
 from factory.schema.model import CanonicalSchema
@@ -72,8 +73,12 @@ def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 # JSON nesting (objects and arrays) a schema may have: about 30 levels of nested
 # `properties`, far beyond any real extraction, and far from Python's recursion
-# limit in the validators and emitters that walk the document.
-MAX_JSON_DEPTH = 64
+# limit in the validators and emitters that walk the document. One limit for all
+# untrusted JSON and YAML (factory/runtime/bounded_parse.py).
+MAX_JSON_DEPTH = MAX_DEPTH
+# Text is parsed up to this depth so the scan below can name the path where MAX_JSON_DEPTH is passed;
+# deeper text is refused before the (recursive) parser runs.
+_PARSE_DEPTH = 10 * MAX_JSON_DEPTH  # well inside the interpreter's recursion limit (1,000)
 
 
 class _NonFinite(float):
@@ -150,14 +155,15 @@ def parse_json(source: SchemaSource) -> tuple[Any, list[Problem]]:
             Problem(source.display, "$", rules.ENCODING, f"not UTF-8 (byte {err.start})", "save the file as UTF-8")
         ]
     try:
-        document = json.loads(
+        document = json_loads(
             text,
+            max_depth=_PARSE_DEPTH,
             object_pairs_hook=_refuse_duplicate_keys,
             parse_constant=_NonFinite,
             parse_float=_parse_float,
             parse_int=_parse_int,
         )
-    except RecursionError:
+    except JsonTooDeep:
         return None, [_too_deep(source.display, "$")]
     except json.JSONDecodeError as err:
         return None, [

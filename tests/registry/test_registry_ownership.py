@@ -110,7 +110,7 @@ def test_a_control_character_in_their_author_is_not_printed(backend: str, where:
     plant_their_tool(backend, where, project, "get_batch_results", "evil\x1b[2J\nauthor")
     result = run("register", *where)
     assert result.exit_code == 0, result.output
-    assert "kept (owned by evil?[2J?author): tool get_batch_results" in result.stdout
+    assert "kept (owned by evil\\x1b[2J\\nauthor): tool get_batch_results" in result.stdout
     assert "\x1b" not in result.output
 
 

@@ -78,7 +78,7 @@ TEMPLATE_RENDERER_FUNCTION_ARN_EXPORT = "SchemaFactory-{env_name}-TemplateRender
 OUTPUT_VALIDATOR_FUNCTION_ARN_EXPORT = "SchemaFactory-{env_name}-OutputValidatorFunctionArn"
 BROWSER_ACTIVITY_ARN_EXPORT = "SchemaFactory-{env_name}-BrowserActivityArn"
 
-ENV_NAME_RE = re.compile("^[a-z][a-z0-9-]{0,15}$")
+ENV_NAME_RE = re.compile("^[a-z][a-z0-9-]{0,15}\\Z")
 LAMBDA_RETRY_ERRORS = [
     "Lambda.ServiceException",
     "Lambda.AWSLambdaException",
