@@ -21,17 +21,11 @@ then checked against it; every problem of a row is reported at once, naming
 the CSV column it came from.
 
 The mapping and input schema are compiled once into an `InputPlan` (sources,
-conversions, precompiled checks, transformations, the prompt's pieces);
-`transform_input` finds the plan by the config's content, so a Lambda
-container or the local engine compiles each config once. A malformed
-transformation is refused (MappingConfigError) while building the plan, which
-is never kept, so every row is refused, as before.
-
-A plan's `transform` is a fast path for the common row (a plain dict that
-passes): values typed as they are read, statics and defaults typed at compile
-time, the default prompt's JSON written as the values are stored. Any row
-with a problem goes to the general `InputPlan.transform`, so its errors are
-exactly the general path's.
+conversions, precompiled checks, transformations, static values and defaults
+already typed, the prompt's pieces); `transform_input` finds the plan by the
+config's content, so a Lambda container or the local engine compiles each
+config once. A malformed mapping is refused (MappingConfigError) while
+building the plan, which is never kept, so every row of it is refused.
 """
 
 from __future__ import annotations
@@ -42,16 +36,12 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any, Callable, Sequence
 
-from json.encoder import encode_basestring
-
 from factory.runtime.csv_source import BOM, strip_bom_keys
 from factory.runtime.json_text import dumps_function, flat_text_object
 from factory.runtime.plan_cache import PlanCache
 from factory.runtime.value_checks import (
     JSON_TYPES,
     compile_property_check,
-    compiled_pattern,
-    property_problems,
     required_fields,
 )
 from factory.runtime.vocabulary import FALSE_WORDS, TRUE_WORDS, parse_integer, parse_number
@@ -273,88 +263,56 @@ def _missing_column(column: Any, field: Any) -> str:
     return f"column {column!r} (used by {field}) is not in the row"
 
 
-def _cells_getter(columns: Sequence[Any]) -> Callable[[dict[str, Any]], tuple]:
-    """`tuple(row[column] for column in columns)` in C (KeyError for a missing column)."""
-    if len(columns) == 1:
-        only = itemgetter(columns[0])
-        return lambda row: (only(row),)
-    return itemgetter(*columns)
+def _cells(row: dict[str, Any], columns: Sequence[Any], cells_of: Callable, field: Any) -> tuple:
+    """(the cells of `columns`, problems): a missing column is None and a problem naming it.
+
+    itemgetter picks the cells in C; a row that is not a plain dict (its own
+    idea of a missing key) or lacks a column is asked column by column.
+    """
+    if row.__class__ is dict:
+        try:
+            cells = cells_of(row)
+            return (cells if len(columns) > 1 else (cells,)), _NONE
+        except KeyError:
+            pass
+    problems = [_missing_column(column, field) for column in columns if column not in row]
+    return tuple(row[column] if column in row else None for column in columns), problems
 
 
 def _concat(spec: dict[str, Any]) -> Transform:
     columns, field, separator = spec["columns"], spec["field"], spec.get("separator", " ")
-    cells_of = _cells_getter(columns)
+    cells_of = itemgetter(*columns)
 
     def apply(row: dict[str, Any]) -> tuple[Any, Sequence[str]]:
-        try:
-            if row.__class__ is not dict:  # a mapping with its own idea of a missing key: ask it
-                raise KeyError
-            cells: Sequence[Any] = cells_of(row)
-        except KeyError:
-            missing = [_missing_column(column, field) for column in columns if column not in row]
-            if missing:
-                return None, missing
-            cells = [row[column] for column in columns]
-        parts: list[str] = []
-        for cell in cells:
-            if cell.__class__ is str:
-                cell = cell.strip()
-                if cell:
-                    parts.append(cell)
-            elif isinstance(cell, str):  # a str subclass: its own strip says absent, str() gives the text
-                if not cell.strip() == "":
-                    parts.append(str(cell).strip())
-            elif cell is not None:
-                parts.append(str(cell).strip())
+        cells, missing = _cells(row, columns, cells_of, field)
+        if missing:
+            return None, missing
+        parts = [str(cell).strip() for cell in cells if not is_absent(cell)]
         return separator.join(parts), _NONE
 
-    def fast(row: dict[str, Any]) -> Any:
-        """For a plain dict row: the text, KeyError for a missing column (a problem: the general path)."""
-        parts = []
-        for cell in cells_of(row):
-            if cell.__class__ is not str:
-                return apply(row)[0]  # every column is there: no problem to report
-            cell = cell.strip()
-            if cell:
-                parts.append(cell)
-        return separator.join(parts)
-
-    apply.fast = fast  # type: ignore[attr-defined]
     return apply
 
 
+def _escaped(literal: str) -> str:
+    return literal.replace("{", "{{").replace("}", "}}")
+
+
 def _template(spec: dict[str, Any]) -> Transform:
-    """`{column}` placeholders split out once into a str.format pattern over the cells."""
+    """`{column}` placeholders split out once into a str.format pattern over the cells (None: "")."""
     pieces = TEMPLATE_PLACEHOLDER.split(spec["template"])
     literals, columns, field = pieces[0::2], pieces[1::2], spec["field"]
     if not columns:
         text = pieces[0]
         return lambda row: (text, _NONE)
-    pattern = "{}".join(literal.replace("{", "{{").replace("}", "}}") for literal in literals)
-    cells_of = _cells_getter(columns)
-    as_text = "{!s}".join(literal.replace("{", "{{").replace("}", "}}") for literal in literals)  # str(cell)
+    pattern = "{!s}".join(map(_escaped, literals))
+    cells_of = itemgetter(*columns)
 
     def apply(row: dict[str, Any]) -> tuple[Any, Sequence[str]]:
-        problems: Sequence[str] = _NONE
-        try:
-            if row.__class__ is not dict:  # a mapping with its own idea of a missing key: ask it
-                raise KeyError
-            cells: Sequence[Any] = cells_of(row)
-        except KeyError:
-            problems = [_missing_column(column, field) for column in columns if column not in row]
-            cells = [row[column] if column in row else None for column in columns]
-        if None in cells:  # identity first: a row's values (text, JSON) are never equal to None otherwise
-            return pattern.format(*["" if cell is None else str(cell) for cell in cells]), problems
-        return as_text.format(*cells), problems
-
-    def fast(row: dict[str, Any]) -> Any:
-        """For a plain dict row: the text, KeyError for a missing column (a problem: the general path)."""
-        cells = cells_of(row)
+        cells, problems = _cells(row, columns, cells_of, field)
         if None in cells:
-            return pattern.format(*["" if cell is None else str(cell) for cell in cells])
-        return as_text.format(*cells)
+            cells = tuple("" if cell is None else cell for cell in cells)
+        return pattern.format(*cells), problems
 
-    apply.fast = fast  # type: ignore[attr-defined]
     return apply
 
 
@@ -394,10 +352,8 @@ def _prompt_builder(mapping: dict[str, Any], section: dict[str, Any]) -> Callabl
     """`prompt_template` with `{field}` placeholders, or "Run <extraction_name> with these inputs: <json>"."""
     template = section.get("prompt_template") or mapping.get("prompt_template")
     if template:
-        if not isinstance(template, str):  # refused by re when the first row is built, as it always was
-            return lambda data: TEMPLATE_PLACEHOLDER.sub(
-                lambda match: _text(data.get(match.group(1))), template
-            )
+        if not isinstance(template, str):  # a tool's input never needs the prompt: refused when asked for
+            return lambda data: _refuse_template(template)
         pieces = TEMPLATE_PLACEHOLDER.split(template)
         literals, names = pieces[0::2], pieces[1::2]
         tail = list(zip(names, literals[1:]))
@@ -417,6 +373,12 @@ def _prompt_builder(mapping: dict[str, Any], section: dict[str, Any]) -> Callabl
     return lambda data: flat_text_object(data) or _DUMPS(data)
 
 
+def _refuse_template(template: Any) -> str:
+    raise TypeError(
+        f"prompt_template must be text with {{field}} placeholders, not {type(template).__name__}"
+    )
+
+
 FAILED = object()  # a field step's answer when the value cannot be converted
 Step = Callable[[Any, list], Any]
 
@@ -432,19 +394,13 @@ def _any_text_passes(prop: dict[str, Any]) -> bool:
     )
 
 
-def field_step(field: Any, source: str, prop: Any) -> Step:
+def field_step(field: Any, source: str, prop: dict[str, Any]) -> Step:
     """`step(value, problems)`: the typed value, or FAILED; problems are appended, naming the source.
 
     Conversion errors make the field FAILED; check problems are reported but
     the value is kept, as the row fails anyway.
     """
-    if not isinstance(prop, dict):  # not a property object: fails as it always did, when a value meets it
-        convert: Callable[[Any], Any] = lambda value: coerce(value, prop.get("type"))  # noqa: E731
-        check: Callable[[Any], Sequence[str]] = lambda value: property_problems(
-            field, value, prop
-        )  # noqa: E731
-    else:
-        convert, check = coercer(prop.get("type")), compile_property_check(field, prop)
+    convert, check = coercer(prop.get("type")), compile_property_check(field, prop)
 
     def step(value: Any, problems: list) -> Any:
         try:
@@ -460,6 +416,20 @@ def field_step(field: Any, source: str, prop: Any) -> Step:
     return step
 
 
+@dataclass(frozen=True)
+class Typed:
+    """A static value or schema default, typed once when the plan is built: the value (or FAILED) and
+    the problems its field's step found, reported by each row that uses it."""
+
+    value: Any
+    problems: tuple[str, ...]
+
+
+def _typed(step: Step, value: Any) -> Typed:
+    problems: list[str] = []
+    return Typed(step(value, problems), tuple(problems))
+
+
 def _rows_without_bom(row: dict[str, Any]) -> dict[str, Any]:
     """`strip_bom_keys(row)`, skipped when no key holds a BOM at all (one C-level join)."""
     try:
@@ -472,12 +442,17 @@ def _rows_without_bom(row: dict[str, Any]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class InputPlan:
-    """One mapping and input schema, compiled: `transform` turns a row into the agent's input."""
+    """One mapping and input schema, compiled: `transform` turns a row into the agent's input.
 
-    static_values: tuple[tuple[Any, Any], ...]
+    `statics` and `defaults` hold `Typed` values; `text_fields` take any
+    stripped text as it is, `text_checks` hold the check of a text field that
+    has one, and every other value goes through its field's step.
+    """
+
+    statics: tuple[tuple[Any, Typed], ...]
     columns: tuple[tuple[Any, Any], ...]
     transformations: tuple[tuple[Any, Transform], ...]
-    defaults: tuple[tuple[Any, Any], ...]
+    defaults: tuple[tuple[Any, Typed], ...]
     steps: dict[Any, Step]
     text_fields: frozenset
     text_checks: dict[Any, Callable[[str], Sequence[str]]]
@@ -486,13 +461,53 @@ class InputPlan:
 
     def transform(self, row: dict[str, Any], row_number: int | None = None) -> dict[str, Any]:
         """One CSV row -> {"prompt": str, "data": {field: typed value}}; InputRowError if invalid."""
-        data = InputPlan.data(self, row, row_number)
+        data = self.data(row, row_number)
         return {"prompt": self.prompt(data), "data": data}
 
     def data(self, row: dict[str, Any], row_number: int | None = None) -> dict[str, Any]:
-        """One CSV row -> {field: typed value}, a tool's input (no prompt written); InputRowError if invalid."""
-        row = _rows_without_bom(row)
-        raw = dict(self.static_values)
+        """One CSV row -> {field: typed value}, a tool's input (no prompt written); InputRowError if invalid.
+
+        Sources fill `raw` by precedence (static < column < transformation <
+        default for what is still missing), each field keeping its first
+        place; then each value is typed in that order.
+        """
+        raw, problems = self._raw(_rows_without_bom(row))
+        data: dict[str, Any] = {}
+        failed = []
+        steps, text_fields, text_checks = self.steps, self.text_fields, self.text_checks
+        for field, value in raw.items():
+            if value.__class__ is str:  # text into a text field: strip, then the check alone
+                if field in text_fields:
+                    data[field] = value.strip()
+                    continue
+                check = text_checks.get(field)
+                if check is not None and not check(value.strip()):
+                    data[field] = value.strip()
+                    continue
+            elif value.__class__ is Typed:
+                value, found = value.value, value.problems
+                if found:
+                    problems.extend(found)
+                if value is FAILED:
+                    failed.append(field)
+                else:
+                    data[field] = value
+                continue
+            typed = steps[field](value, problems)
+            if typed is FAILED:
+                failed.append(field)
+            else:
+                data[field] = typed
+        for field, message in self.required:
+            if field not in data and field not in failed:
+                problems.append(message)
+        if problems:
+            raise InputRowError(row_number, problems)
+        return data
+
+    def _raw(self, row: dict[str, Any]) -> tuple[dict[Any, Any], list[str]]:
+        """{field: cell, transformed value or Typed constant} in precedence order, and the row's problems."""
+        raw: dict[Any, Any] = dict(self.statics)
         get = row.get
         for column, field in self.columns:
             cell = get(column)
@@ -508,294 +523,31 @@ class InputPlan:
         for field, default in self.defaults:
             if field not in raw:
                 raw[field] = default
-        data: dict[str, Any] = {}
-        failed = []
-        steps, text_fields, text_checks = self.steps, self.text_fields, self.text_checks
-        for field, value in raw.items():
-            if isinstance(value, str):  # text into a text field: strip, then the check alone
-                if field in text_fields:  # any string passes
-                    data[field] = value.strip()
-                    continue
-                check = text_checks.get(field)
-                if check is not None:
-                    stripped = value.strip()
-                    if not check(stripped):
-                        data[field] = stripped
-                        continue
-            typed = steps[field](value, problems)
-            if typed is FAILED:
-                failed.append(field)
-            else:
-                data[field] = typed
-        for field, message in self.required:
-            if field not in data and field not in failed:
-                problems.append(message)
-        if problems:
-            raise InputRowError(row_number, problems)
-        return data
+        return raw, problems
 
 
-# --- the fast path: one fused pass for rows that pass, the plan's own `transform` for the rest ----
-
-_NO_CONSTANT = object()  # a static value or default that does not pass its field's step as it is
-_IMMUTABLE = (str, int, float, bool, type(None))
-
-
-class _UseGeneral(Exception):
-    """Raised inside the fast path to hand the row to the plan's own `transform`."""
-
-
-_USE_GENERAL = _UseGeneral  # raised as a class: a fresh instance only for a row that fails
-
-
-def _default_prompt_prefix(mapping: dict[str, Any], section: dict[str, Any]) -> str | None:
-    """The text before the JSON of the data in the default prompt; None when a prompt_template is set."""
-    if section.get("prompt_template") or mapping.get("prompt_template"):
-        return None
-    name = mapping.get("extraction_name")
-    return f"Run {name} with these inputs: " if name else ""
-
-
-def _never(text: str) -> bool:
-    return False
-
-
-def _text_passes(plan: InputPlan, field: Any, prop: Any) -> Callable[[str], Any] | None:
-    """For stripped text of `field`: None if any text passes as it is, else a test (truthy: passes as it is).
-
-    A field whose text is typed by its step gets a test that always says no.
-    A plain string (or untyped) property whose only rule is a valid pattern
-    is tested by the pattern's own `search`, which is what its check does.
-    """
-    if field in plan.text_fields:
-        return None
-    check = plan.text_checks.get(field)
-    if check is None:
-        return _never
-    if (
-        isinstance(prop, dict)
-        and prop.get("type") in (None, "string")
-        and not any(key in prop for key in ("enum", "minLength", "maxLength", "minimum", "maximum"))
-        and isinstance(prop.get("pattern"), str)
-        and prop["pattern"]
-    ):
-        try:
-            return compiled_pattern(prop["pattern"]).search
-        except re.error:
-            pass
-    return lambda text: not check(text)
-
-
-def _constant(plan: InputPlan, field: Any, value: Any) -> Any:
-    """`value` as `transform` would type it for `field`, worked out once; _NO_CONSTANT when it fails.
-
-    Only values that cannot be shared wrongly between rows: immutable ones,
-    or the very object the mapping holds (which `transform` shares as well).
-    """
-    try:
-        typed = InputPlan.data(
-            InputPlan(
-                static_values=((field, value),),
-                columns=(),
-                transformations=(),
-                defaults=(),
-                steps=plan.steps,
-                text_fields=plan.text_fields,
-                text_checks=plan.text_checks,
-                required=(),
-                prompt=lambda data: "",
-            ),
-            {},
-        )[field]
-    except Exception:  # noqa: BLE001 - a value that fails (or raises) is left to the general path
-        return _NO_CONSTANT
-    if typed.__class__ not in _IMMUTABLE and typed is not value:
-        return _NO_CONSTANT
-    return typed
-
-
-def _fast_apply(apply: Transform) -> Callable[[dict[str, Any]], Any]:
-    """A transformation for the fast path: the value alone, _UseGeneral (or KeyError) on a problem."""
-    fast = getattr(apply, "fast", None)
-    if fast is not None:
-        return fast
-
-    def checked(row: dict[str, Any]) -> Any:
-        value, found = apply(row)
-        if found:
-            raise _UseGeneral
-        return value
-
-    return checked
-
-
-def _fast_transform(
-    plan: InputPlan, properties: dict[str, Any], prompt_prefix: str | None, with_prompt: bool = True
-) -> Callable[..., dict[str, Any]] | None:
-    """`plan.transform` as one pass for a plain dict row that passes; None when the plan has no such path.
-
-    Without `with_prompt` it is `plan.data`: the typed data alone, a tool's
-    input, with no prompt written (a third of a tool row's time).
-
-    Each column and transformation value is typed as soon as it is read
-    (statics and defaults were typed at compile time), into `data` in the
-    order `transform` builds it: statics, columns, transformations, defaults,
-    a later source overwriting an earlier one in place. Any problem, a
-    non-dict row, a BOM in a key or an error hands the row to the plan's own
-    `transform`, which finds the same problems in the same order, so a
-    failing row reads exactly as before. The default prompt's JSON, when
-    every key and value is text, is each field's key written once joined to
-    its value's `encode_basestring`: the encoder's own text, no encoder built.
-    """
-    general = (InputPlan.transform if with_prompt else InputPlan.data).__get__(plan)
-    statics = []
-    for field, value in plan.static_values:
-        typed = _constant(plan, field, value)
-        if typed is _NO_CONSTANT:
-            return None
-        statics.append((field, typed))
-    constants = [*statics, *[(field, _constant(plan, field, value)) for field, value in plan.defaults]]
-    fields = [field for _column, field in plan.columns] + [field for field, _apply in plan.transformations]
-    text_start = (  # the default prompt's JSON is written here while every key and value is text
-        with_prompt
-        and prompt_prefix is not None
-        and all(field.__class__ is str for field in fields)
-        and all(field.__class__ is str and value.__class__ is str for field, value in constants)
-    )
-    # each field's JSON key and separator, written once: a row's prompt joins them to its values
-    keys: dict[Any, str] = {
-        field: encode_basestring(field) + ": " for field in fields + [f for f, _v in constants] if text_start
-    }
-    written = [field for field, _value in statics] + fields
-    # no field written twice: each value's JSON is written as it is stored, in the order of `data`
-    incremental = text_start and len(set(written)) == len(written)
-    encode_text = encode_basestring
-    static_parts = [keys[field] + encode_text(value) for field, value in statics] if incremental else []
-
-    def entry(field: Any) -> tuple[Callable[[str], Any] | None, Step, str]:
-        return _text_passes(plan, field, properties.get(field, {})), plan.steps[field], keys.get(field, "")
-
-    columns = [(column, field, *entry(field)) for column, field in plan.columns]
-    transformations = [(field, _fast_apply(apply), *entry(field)) for field, apply in plan.transformations]
-    defaults = [
-        (field, typed, keys[field] + encode_text(typed) if incremental else "")
-        for field, typed in constants[len(statics) :]
-    ]
-    required = tuple(field for field, _message in plan.required)
-    prompt, statics_dict, use_general = plan.prompt, dict(statics), _USE_GENERAL
-    prefix = prompt_prefix or ""  # used only when the default prompt is (text_start)
-
-    def transform(row: dict[str, Any], row_number: int | None = None) -> dict[str, Any]:
-        """One CSV row -> {"prompt": str, "data": {field: typed value}}; InputRowError if invalid."""
-        if row.__class__ is dict:
-            try:
-                if BOM in "".join(row):
-                    raise use_general
-                data = statics_dict.copy()
-                text_only = text_start
-                parts = static_parts.copy()
-                get = row.get
-                for column, field, passes, step, key in columns:
-                    value = get(column)
-                    if value.__class__ is str:
-                        text = value.strip()
-                        if not text:
-                            continue
-                        if passes is None or passes(text):
-                            data[field] = text
-                            if incremental:
-                                parts.append(key + encode_text(text))
-                            continue
-                    elif value is None:
-                        continue
-                    elif isinstance(value, str):
-                        raise use_general
-                    problems: list[str] = []
-                    typed = step(value, problems)
-                    if problems:
-                        raise use_general
-                    if typed.__class__ is not str:
-                        text_only = False
-                    elif incremental:
-                        parts.append(key + encode_text(typed))
-                    data[field] = typed
-                for field, apply, passes, step, key in transformations:
-                    value = apply(row)
-                    if value.__class__ is str:
-                        text = value.strip()
-                        if not text:
-                            continue
-                        if passes is None or passes(text):
-                            data[field] = text
-                            if incremental:
-                                parts.append(key + encode_text(text))
-                            continue
-                    elif value is None:
-                        continue
-                    elif isinstance(value, str):
-                        raise use_general
-                    problems = []
-                    typed = step(value, problems)
-                    if problems:
-                        raise use_general
-                    if typed.__class__ is not str:
-                        text_only = False
-                    elif incremental:
-                        parts.append(key + encode_text(typed))
-                    data[field] = typed
-                for field, typed, part in defaults:
-                    if field not in data:
-                        if typed is _NO_CONSTANT:
-                            raise use_general
-                        data[field] = typed
-                        if incremental:
-                            parts.append(part)
-                for field in required:
-                    if field not in data:
-                        raise use_general
-                if not with_prompt:
-                    return data
-                if text_only:
-                    if incremental:
-                        text = ", ".join(parts)
-                    else:
-                        text = ", ".join([keys[field] + encode_text(value) for field, value in data.items()])
-                    return {"prompt": prefix + "{" + text + "}", "data": data}
-                return {"prompt": prompt(data), "data": data}
-            except Exception:  # noqa: BLE001 - the general path fails (or not) exactly as it always did
-                pass
-        return general(row, row_number)  # outside the handler: its errors carry no extra context
-
-    return transform
-
-
-def compile_input_plan(mapping: dict[str, Any], input_schema: dict[str, Any] | None = None) -> InputPlan:
-    """Everything `transform` needs, worked out once; MappingConfigError for a malformed mapping."""
-    section = input_section(mapping)
-    properties = target_properties(section, input_schema)
-    sources = field_sources(section)
-    static_values = tuple((section.get("static_values") or {}).items())
-    columns = tuple((column, field) for column, field in (section.get("column_mappings") or {}).items())
-    transformations = []
-    for index, spec in enumerate(section.get("transformations") or []):
-        check_transformation(spec, index)
-        transformations.append((spec["field"], _TRANSFORMS[spec["type"]](spec)))
-    defaults = []
-    for field, prop in properties.items():
-        if isinstance(prop, dict) and "default" in prop:
-            defaults.append((field, prop["default"]))
-            sources.setdefault(field, "schema default")
+def _field_rules(
+    properties: dict[str, Any], sources: dict[str, str]
+) -> tuple[dict[Any, Step], set[Any], dict[Any, Callable[[str], Sequence[str]]]]:
+    """Each field's step, the text fields any text passes, and the checks of the other text fields."""
     steps: dict[Any, Step] = {}
     text_fields, text_checks = set(), {}
     for field in [*properties, *sources]:
-        if field not in steps:
-            prop = properties.get(field, {})
-            steps[field] = field_step(field, sources.get(field, "input"), prop)
-            if isinstance(prop, dict) and coercer(prop.get("type")) is _as_text:  # text is only stripped
-                if _any_text_passes(prop):
-                    text_fields.add(field)
-                else:
-                    text_checks[field] = compile_property_check(field, prop)
+        if field in steps:
+            continue
+        prop = properties.get(field, {})
+        if not isinstance(prop, dict):
+            raise MappingConfigError(f"input schema property {field!r} must be an object, not {prop!r}")
+        steps[field] = field_step(field, sources.get(field, "input"), prop)
+        if coercer(prop.get("type")) is _as_text:  # text is only stripped
+            if _any_text_passes(prop):
+                text_fields.add(field)
+            else:
+                text_checks[field] = compile_property_check(field, prop)
+    return steps, text_fields, text_checks
+
+
+def _required(section: dict[str, Any], input_schema: Any, sources: dict[str, str]) -> list[tuple[Any, str]]:
     required = []
     for field in target_required(section, input_schema):
         source = sources.get(field)
@@ -805,23 +557,36 @@ def compile_input_plan(mapping: dict[str, Any], input_schema: dict[str, Any] | N
             else f"{field}: required field has no column mapped to it"
         )
         required.append((field, message))
-    plan = InputPlan(
-        static_values=static_values,
-        columns=columns,
+    return required
+
+
+def compile_input_plan(mapping: dict[str, Any], input_schema: dict[str, Any] | None = None) -> InputPlan:
+    """Everything `transform` needs, worked out once; MappingConfigError for a malformed mapping."""
+    section = input_section(mapping)
+    properties = target_properties(section, input_schema)
+    sources = field_sources(section)
+    transformations = []
+    for index, spec in enumerate(section.get("transformations") or []):
+        check_transformation(spec, index)
+        transformations.append((spec["field"], _TRANSFORMS[spec["type"]](spec)))
+    defaults = []
+    for field, prop in properties.items():
+        if isinstance(prop, dict) and "default" in prop:
+            defaults.append((field, prop["default"]))
+            sources.setdefault(field, "schema default")
+    steps, text_fields, text_checks = _field_rules(properties, sources)
+    statics = (section.get("static_values") or {}).items()
+    return InputPlan(
+        statics=tuple((field, _typed(steps[field], value)) for field, value in statics),
+        columns=tuple((section.get("column_mappings") or {}).items()),
         transformations=tuple(transformations),
-        defaults=tuple(defaults),
+        defaults=tuple((field, _typed(steps[field], value)) for field, value in defaults),
         steps=steps,
         text_fields=frozenset(text_fields),
         text_checks=text_checks,
-        required=tuple(required),
+        required=tuple(_required(section, input_schema, sources)),
         prompt=_prompt_builder(mapping, section),
     )
-    prefix = _default_prompt_prefix(mapping, section)
-    fast = _fast_transform(plan, properties, prefix)
-    if fast is not None:  # instance attributes: `plan.transform` and `plan.data` are the fast paths
-        object.__setattr__(plan, "transform", fast)
-        object.__setattr__(plan, "data", _fast_transform(plan, properties, prefix, with_prompt=False))
-    return plan
 
 
 _PLANS: PlanCache[InputPlan] = PlanCache(compile_input_plan)
