@@ -34,15 +34,16 @@ import json
 import re
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, NamedTuple, Sequence
 
 from factory.runtime.csv_source import BOM, strip_bom_keys
-from factory.runtime.json_text import dumps_function, flat_text_object
+from factory.runtime.json_text import chunk_encoder
 from factory.runtime.plan_cache import PlanCache
 from factory.runtime.value_checks import (
     JSON_TYPES,
     compile_property_check,
     required_fields,
+    text_test,
 )
 from factory.runtime.vocabulary import FALSE_WORDS, TRUE_WORDS, parse_integer, parse_number
 
@@ -266,28 +267,43 @@ def _missing_column(column: Any, field: Any) -> str:
 def _cells(row: dict[str, Any], columns: Sequence[Any], cells_of: Callable, field: Any) -> tuple:
     """(the cells of `columns`, problems): a missing column is None and a problem naming it.
 
-    itemgetter picks the cells in C; a row that is not a plain dict (its own
-    idea of a missing key) or lacks a column is asked column by column.
+    itemgetter picks the cells in C (`cells_of`, a tuple even for one column);
+    a row that is not a plain dict (its own idea of a missing key) or lacks a
+    column is asked column by column.
     """
     if row.__class__ is dict:
         try:
-            cells = cells_of(row)
-            return (cells if len(columns) > 1 else (cells,)), _NONE
+            return cells_of(row), _NONE
         except KeyError:
             pass
     problems = [_missing_column(column, field) for column in columns if column not in row]
     return tuple(row[column] if column in row else None for column in columns), problems
 
 
+def _cells_getter(columns: Sequence[Any]) -> Callable[[dict[str, Any]], tuple]:
+    """`tuple(row[column] for column in columns)` in C (KeyError for a missing column)."""
+    if len(columns) == 1:
+        only = itemgetter(columns[0])
+        return lambda row: (only(row),)
+    return itemgetter(*columns)
+
+
 def _concat(spec: dict[str, Any]) -> Transform:
     columns, field, separator = spec["columns"], spec["field"], spec.get("separator", " ")
-    cells_of = itemgetter(*columns)
+    cells_of = _cells_getter(columns)
 
     def apply(row: dict[str, Any]) -> tuple[Any, Sequence[str]]:
         cells, missing = _cells(row, columns, cells_of, field)
         if missing:
             return None, missing
-        parts = [str(cell).strip() for cell in cells if not is_absent(cell)]
+        parts = []
+        for cell in cells:
+            if cell.__class__ is str:
+                cell = cell.strip()
+                if cell:
+                    parts.append(cell)
+            elif not is_absent(cell):
+                parts.append(str(cell).strip())
         return separator.join(parts), _NONE
 
     return apply
@@ -305,7 +321,7 @@ def _template(spec: dict[str, Any]) -> Transform:
         text = pieces[0]
         return lambda row: (text, _NONE)
     pattern = "{!s}".join(map(_escaped, literals))
-    cells_of = itemgetter(*columns)
+    cells_of = _cells_getter(columns)
 
     def apply(row: dict[str, Any]) -> tuple[Any, Sequence[str]]:
         cells, problems = _cells(row, columns, cells_of, field)
@@ -345,32 +361,50 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-_DUMPS = dumps_function()  # json.dumps(data, ensure_ascii=False)
+_ENCODE = chunk_encoder()  # the chunks of json.dumps(data, ensure_ascii=False)
 
 
-def _prompt_builder(mapping: dict[str, Any], section: dict[str, Any]) -> Callable[[dict[str, Any]], str]:
-    """`prompt_template` with `{field}` placeholders, or "Run <extraction_name> with these inputs: <json>"."""
+def _transformer(
+    data: RowMapper, mapping: dict[str, Any], section: dict[str, Any]
+) -> Callable[[dict[str, Any], int | None], dict[str, Any]]:
+    """`transform(row, row_number)`: the row's data and its prompt, `prompt_template` with `{field}`
+    placeholders or "Run <extraction_name> with these inputs: <the data's JSON>"."""
     template = section.get("prompt_template") or mapping.get("prompt_template")
     if template:
-        if not isinstance(template, str):  # a tool's input never needs the prompt: refused when asked for
-            return lambda data: _refuse_template(template)
-        pieces = TEMPLATE_PLACEHOLDER.split(template)
-        literals, names = pieces[0::2], pieces[1::2]
-        tail = list(zip(names, literals[1:]))
+        fill = _prompt_filler(template)
 
-        def fill(data: dict[str, Any]) -> str:
-            out = [literals[0]]
-            for name, literal in tail:
-                out.append(_text(data.get(name)))
-                out.append(literal)
-            return "".join(out)
+        def filled(row: dict[str, Any], row_number: int | None = None) -> dict[str, Any]:
+            typed = data(row, row_number)
+            return {"prompt": fill(typed), "data": typed}
 
-        return fill
+        return filled
     name = mapping.get("extraction_name")
-    if name:
-        prefix = f"Run {name} with these inputs: "
-        return lambda data: prefix + (flat_text_object(data) or _DUMPS(data))
-    return lambda data: flat_text_object(data) or _DUMPS(data)
+    prefix = f"Run {name} with these inputs: " if name else ""
+
+    def described(row: dict[str, Any], row_number: int | None = None) -> dict[str, Any]:
+        typed = data(row, row_number)
+        return {"prompt": prefix + "".join(_ENCODE(typed, 0)), "data": typed}
+
+    return described
+
+
+def _prompt_filler(template: Any) -> Callable[[dict[str, Any]], str]:
+    """`{field}` placeholders split out once; a template that is not text is refused when a prompt is
+    asked for (a tool's input never needs one)."""
+    if not isinstance(template, str):
+        return lambda data: _refuse_template(template)
+    pieces = TEMPLATE_PLACEHOLDER.split(template)
+    literals, names = pieces[0::2], pieces[1::2]
+    tail = list(zip(names, literals[1:]))
+
+    def fill(data: dict[str, Any]) -> str:
+        out = [literals[0]]
+        for name, literal in tail:
+            out.append(_text(data.get(name)))
+            out.append(literal)
+        return "".join(out)
+
+    return fill
 
 
 def _refuse_template(template: Any) -> str:
@@ -418,8 +452,11 @@ def field_step(field: Any, source: str, prop: dict[str, Any]) -> Step:
 
 @dataclass(frozen=True)
 class Typed:
-    """A static value or schema default, typed once when the plan is built: the value (or FAILED) and
-    the problems its field's step found, reported by each row that uses it."""
+    """A static value or schema default, typed once when the plan is built.
+
+    `value` is the typed value (or FAILED); `problems` are what its field's
+    step found, reported by each row that uses it.
+    """
 
     value: Any
     problems: tuple[str, ...]
@@ -430,108 +467,134 @@ def _typed(step: Step, value: Any) -> Typed:
     return Typed(step(value, problems), tuple(problems))
 
 
-def _rows_without_bom(row: dict[str, Any]) -> dict[str, Any]:
-    """`strip_bom_keys(row)`, skipped when no key holds a BOM at all (one C-level join)."""
-    try:
-        if BOM not in "".join(row):
-            return row
-    except TypeError:  # a key that is not text
-        pass
-    return strip_bom_keys(row)
+_STEP = object()  # the text rule of a field whose text goes through its step (a typed field)
+RowMapper = Callable[[dict[str, Any], "int | None"], dict[str, Any]]
 
 
 @dataclass(frozen=True)
 class InputPlan:
-    """One mapping and input schema, compiled: `transform` turns a row into the agent's input.
+    """One mapping and input schema, compiled.
 
-    `statics` and `defaults` hold `Typed` values; `text_fields` take any
-    stripped text as it is, `text_checks` hold the check of a text field that
-    has one, and every other value goes through its field's step.
+    `transform(row, row_number)` is the agent's input, {"prompt", "data"};
+    `data(row, row_number)` the typed data alone (a tool's input, no prompt
+    written; see `_row_mapper`). Both raise InputRowError for a bad row.
     """
 
-    statics: tuple[tuple[Any, Typed], ...]
-    columns: tuple[tuple[Any, Any], ...]
-    transformations: tuple[tuple[Any, Transform], ...]
+    data: RowMapper
+    transform: Callable[[dict[str, Any], "int | None"], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class _Reads:
+    """Where a row's values come from and how each is typed, in precedence order.
+
+    The mapped `columns` are read first, then the `transformations`; `rules`
+    holds (field, text rule, step) for each value in that order. A text rule
+    says how the field takes stripped text: None, as it is; a test
+    (`text_test`), when the text passes it; _STEP, through the step, as any
+    other value. `statics` and `defaults` are `Typed`.
+    """
+
+    statics: dict[Any, Typed]
+    columns: tuple[Any, ...]
+    transformations: tuple[Transform, ...]
+    rules: tuple[tuple[Any, Any, Step], ...]
     defaults: tuple[tuple[Any, Typed], ...]
-    steps: dict[Any, Step]
-    text_fields: frozenset
-    text_checks: dict[Any, Callable[[str], Sequence[str]]]
     required: tuple[tuple[Any, str], ...]
-    prompt: Callable[[dict[str, Any]], str]
 
-    def transform(self, row: dict[str, Any], row_number: int | None = None) -> dict[str, Any]:
-        """One CSV row -> {"prompt": str, "data": {field: typed value}}; InputRowError if invalid."""
-        data = self.data(row, row_number)
-        return {"prompt": self.prompt(data), "data": data}
 
-    def data(self, row: dict[str, Any], row_number: int | None = None) -> dict[str, Any]:
-        """One CSV row -> {field: typed value}, a tool's input (no prompt written); InputRowError if invalid.
+def _row_mapper(reads: _Reads) -> RowMapper:
+    """One CSV row -> {field: typed value}; InputRowError naming every problem of the row.
 
-        Sources fill `raw` by precedence (static < column < transformation <
-        default for what is still missing), each field keeping its first
-        place; then each value is typed in that order.
-        """
-        raw, problems = self._raw(_rows_without_bom(row))
-        data: dict[str, Any] = {}
-        failed = []
-        steps, text_fields, text_checks = self.steps, self.text_fields, self.text_checks
-        for field, value in raw.items():
-            if value.__class__ is str:  # text into a text field: strip, then the check alone
-                if field in text_fields:
-                    data[field] = value.strip()
+    One pass in precedence order (static < column < transformation, then a
+    default for what is still missing), each value typed as it is read and
+    each field keeping its first place. `found` holds the problems of the
+    value a field has now, so a value overwritten takes its problems with it;
+    a failed field holds FAILED until the row is refused.
+    """
+    statics = {field: typed.value for field, typed in reads.statics.items()}
+    static_problems = {field: typed.problems for field, typed in reads.statics.items() if typed.problems}
+    columns, transformations, rules, defaults = (
+        reads.columns,
+        reads.transformations,
+        reads.rules,
+        reads.defaults,
+    )
+    read_columns = _cells_getter(columns) if columns else lambda row: ()
+    required = frozenset(field for field, _message in reads.required)
+
+    def data(row: dict[str, Any], row_number: int | None = None) -> dict[str, Any]:
+        try:
+            for first in row:  # a BOM a reader kept is on the header's first key
+                if first[:1] == BOM:
+                    row = strip_bom_keys(row)
+                break
+        except TypeError:  # a first key that is not text carries no BOM
+            pass
+        typed: dict[Any, Any] = statics.copy()
+        found: dict[Any, Sequence[str]] | None = dict(static_problems) if static_problems else None
+        problems: Sequence[str] = _NONE
+        try:  # the cells, picked in C from a plain dict (a missing column or another mapping: .get)
+            values = read_columns(row) if row.__class__ is dict else tuple(map(row.get, columns))
+        except KeyError:
+            values = tuple(map(row.get, columns))
+        for apply in transformations:
+            value, missing = apply(row)
+            values += (value,)
+            if missing:
+                problems = [*problems, *missing]
+        for (field, rule, step), value in zip(rules, values):
+            if value.__class__ is str:
+                text = value.strip()
+                if not text:
                     continue
-                check = text_checks.get(field)
-                if check is not None and not check(value.strip()):
-                    data[field] = value.strip()
+                if rule is None or (rule is not _STEP and rule(text)):
+                    typed[field] = text
+                    if found:
+                        found.pop(field, None)
                     continue
-            elif value.__class__ is Typed:
-                value, found = value.value, value.problems
-                if found:
-                    problems.extend(found)
-                if value is FAILED:
-                    failed.append(field)
-                else:
-                    data[field] = value
+            elif value is None or (isinstance(value, str) and not value.strip()):
                 continue
-            typed = steps[field](value, problems)
-            if typed is FAILED:
-                failed.append(field)
-            else:
-                data[field] = typed
-        for field, message in self.required:
-            if field not in data and field not in failed:
-                problems.append(message)
-        if problems:
-            raise InputRowError(row_number, problems)
-        return data
+            trouble: list[str] = []
+            typed[field] = step(value, trouble)
+            if trouble:
+                found = found or {}
+                found[field] = trouble
+            elif found:
+                found.pop(field, None)
+        for field, default in defaults:
+            if field not in typed:
+                typed[field] = default.value
+                if default.problems:
+                    found = found or {}
+                    found[field] = default.problems
+        if found or problems or not typed.keys() >= required:
+            _refuse(reads, row_number, typed, found or {}, list(problems))
+        return typed
 
-    def _raw(self, row: dict[str, Any]) -> tuple[dict[Any, Any], list[str]]:
-        """{field: cell, transformed value or Typed constant} in precedence order, and the row's problems."""
-        raw: dict[Any, Any] = dict(self.statics)
-        get = row.get
-        for column, field in self.columns:
-            cell = get(column)
-            if cell is not None and not (isinstance(cell, str) and not cell.strip()):
-                raw[field] = cell
-        problems: list[str] = []
-        for field, apply in self.transformations:
-            value, found = apply(row)
-            if found:
-                problems.extend(found)
-            if value is not None and not (isinstance(value, str) and not value.strip()):
-                raw[field] = value
-        for field, default in self.defaults:
-            if field not in raw:
-                raw[field] = default
-        return raw, problems
+    return data
+
+
+def _refuse(
+    reads: _Reads,
+    row_number: int | None,
+    data: dict[Any, Any],
+    found: dict[Any, Sequence[str]],
+    problems: list[str],
+) -> None:
+    """Raise the row's InputRowError: transformation problems, each field's in place, then required."""
+    for field in data:
+        problems.extend(found.get(field, ()))
+    problems.extend(message for field, message in reads.required if field not in data)
+    raise InputRowError(row_number, problems)
 
 
 def _field_rules(
     properties: dict[str, Any], sources: dict[str, str]
-) -> tuple[dict[Any, Step], set[Any], dict[Any, Callable[[str], Sequence[str]]]]:
-    """Each field's step, the text fields any text passes, and the checks of the other text fields."""
+) -> tuple[dict[Any, Step], dict[Any, Any]]:
+    """Each field's step and text rule (a `Source`'s): None when any text passes, its check, or _STEP."""
     steps: dict[Any, Step] = {}
-    text_fields, text_checks = set(), {}
+    text_rules: dict[Any, Any] = {}
     for field in [*properties, *sources]:
         if field in steps:
             continue
@@ -540,11 +603,10 @@ def _field_rules(
             raise MappingConfigError(f"input schema property {field!r} must be an object, not {prop!r}")
         steps[field] = field_step(field, sources.get(field, "input"), prop)
         if coercer(prop.get("type")) is _as_text:  # text is only stripped
-            if _any_text_passes(prop):
-                text_fields.add(field)
-            else:
-                text_checks[field] = compile_property_check(field, prop)
-    return steps, text_fields, text_checks
+            text_rules[field] = None if _any_text_passes(prop) else text_test(field, prop)
+        else:
+            text_rules[field] = _STEP
+    return steps, text_rules
 
 
 def _required(section: dict[str, Any], input_schema: Any, sources: dict[str, str]) -> list[tuple[Any, str]]:
@@ -565,6 +627,7 @@ def compile_input_plan(mapping: dict[str, Any], input_schema: dict[str, Any] | N
     section = input_section(mapping)
     properties = target_properties(section, input_schema)
     sources = field_sources(section)
+    columns = tuple((section.get("column_mappings") or {}).items())
     transformations = []
     for index, spec in enumerate(section.get("transformations") or []):
         check_transformation(spec, index)
@@ -574,19 +637,21 @@ def compile_input_plan(mapping: dict[str, Any], input_schema: dict[str, Any] | N
         if isinstance(prop, dict) and "default" in prop:
             defaults.append((field, prop["default"]))
             sources.setdefault(field, "schema default")
-    steps, text_fields, text_checks = _field_rules(properties, sources)
-    statics = (section.get("static_values") or {}).items()
-    return InputPlan(
-        statics=tuple((field, _typed(steps[field], value)) for field, value in statics),
-        columns=tuple((section.get("column_mappings") or {}).items()),
-        transformations=tuple(transformations),
+    steps, text_rules = _field_rules(properties, sources)
+    fields = [*(field for _column, field in columns), *(field for field, _apply in transformations)]
+    reads = _Reads(
+        statics={
+            field: _typed(steps[field], value)
+            for field, value in (section.get("static_values") or {}).items()
+        },
+        columns=tuple(column for column, _field in columns),
+        transformations=tuple(apply for _field, apply in transformations),
+        rules=tuple((field, text_rules[field], steps[field]) for field in fields),
         defaults=tuple((field, _typed(steps[field], value)) for field, value in defaults),
-        steps=steps,
-        text_fields=frozenset(text_fields),
-        text_checks=text_checks,
         required=tuple(_required(section, input_schema, sources)),
-        prompt=_prompt_builder(mapping, section),
     )
+    data = _row_mapper(reads)
+    return InputPlan(data=data, transform=_transformer(data, mapping, section))
 
 
 _PLANS: PlanCache[InputPlan] = PlanCache(compile_input_plan)

@@ -237,3 +237,24 @@ def always_valid_types(prop: Any) -> tuple[type, ...] | None:
     ):
         return (object,)
     return None
+
+
+def text_test(name: Any, prop: dict[str, Any]) -> Callable[[str], Any]:
+    """For text meeting `prop`: truthy when it passes (the check would find nothing).
+
+    A text property whose only rule is a pattern is tested by the pattern's own
+    `search`, which is what its check runs; anything else by the check.
+    """
+    pattern = prop.get("pattern")
+    if (
+        prop.get("type") in (None, "string")
+        and isinstance(pattern, str)
+        and pattern
+        and not any(key in prop for key in ("enum", "minLength", "maxLength", "minimum", "maximum"))
+    ):
+        try:
+            return compiled_pattern(pattern).search
+        except re.error:
+            pass
+    check = compile_property_check(name, prop)
+    return lambda text: not check(text)

@@ -325,7 +325,6 @@ def test_a_static_value_that_fails_fails_only_the_rows_that_use_it():
 def test_statics_and_defaults_are_typed_when_the_plan_is_built():
     schema = {"properties": {"n": {"type": "integer", "default": "4"}, "on": {"type": "boolean"}}}
     plan = compile_input_plan({"column_mappings": {"a": "n"}, "static_values": {"on": "yes"}}, schema)
-    assert dict(plan.statics)["on"].value is True and dict(plan.defaults)["n"].value == 4
     assert plan.data({"a": ""}, 1) == {"on": True, "n": 4}
     assert plan.data({"a": "9"}, 1) == {"on": True, "n": 9}
 
