@@ -380,10 +380,11 @@ def _transformer(
         return filled
     name = mapping.get("extraction_name")
     prefix = f"Run {name} with these inputs: " if name else ""
+    encode = _ENCODE
 
     def described(row: dict[str, Any], row_number: int | None = None) -> dict[str, Any]:
         typed = data(row, row_number)
-        return {"prompt": prefix + "".join(_ENCODE(typed, 0)), "data": typed}
+        return {"prompt": prefix + "".join(encode(typed, 0)), "data": typed}
 
     return described
 
@@ -522,18 +523,20 @@ def _row_mapper(reads: _Reads) -> RowMapper:
     )
     read_columns = _cells_getter(columns) if columns else lambda row: ()
     required = frozenset(field for field, _message in reads.required)
+    fields, text_rules, steps = (tuple(part) for part in zip(*rules)) if rules else ((), (), ())
+    bom, as_step, no_problems, strip_keys = BOM, _STEP, _NONE, strip_bom_keys  # closure cells, not globals
 
     def data(row: dict[str, Any], row_number: int | None = None) -> dict[str, Any]:
         try:
             for first in row:  # a BOM a reader kept is on the header's first key
-                if first[:1] == BOM:
-                    row = strip_bom_keys(row)
+                if first[:1] == bom:
+                    row = strip_keys(row)
                 break
         except TypeError:  # a first key that is not text carries no BOM
             pass
         typed: dict[Any, Any] = statics.copy()
         found: dict[Any, Sequence[str]] | None = dict(static_problems) if static_problems else None
-        problems: Sequence[str] = _NONE
+        problems: Sequence[str] = no_problems
         try:  # the cells, picked in C from a plain dict (a missing column or another mapping: .get)
             values = read_columns(row) if row.__class__ is dict else tuple(map(row.get, columns))
         except KeyError:
@@ -543,12 +546,12 @@ def _row_mapper(reads: _Reads) -> RowMapper:
             values += (value,)
             if missing:
                 problems = [*problems, *missing]
-        for (field, rule, step), value in zip(rules, values):
+        for field, rule, step, value in zip(fields, text_rules, steps, values):
             if value.__class__ is str:
                 text = value.strip()
                 if not text:
                     continue
-                if rule is None or (rule is not _STEP and rule(text)):
+                if rule is None or (rule is not as_step and rule(text)):
                     typed[field] = text
                     if found:
                         found.pop(field, None)
