@@ -33,6 +33,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from operator import itemgetter
 from typing import Any, Callable, NamedTuple, Sequence
 
@@ -264,18 +265,9 @@ def _missing_column(column: Any, field: Any) -> str:
     return f"column {column!r} (used by {field}) is not in the row"
 
 
-def _cells(row: dict[str, Any], columns: Sequence[Any], cells_of: Callable, field: Any) -> tuple:
-    """(the cells of `columns`, problems): a missing column is None and a problem naming it.
-
-    itemgetter picks the cells in C (`cells_of`, a tuple even for one column);
-    a row that is not a plain dict (its own idea of a missing key) or lacks a
-    column is asked column by column.
-    """
-    if row.__class__ is dict:
-        try:
-            return cells_of(row), _NONE
-        except KeyError:
-            pass
+def _asked_cells(row: dict[str, Any], columns: Sequence[Any], field: Any) -> tuple:
+    """(the cells of `columns`, problems), asked column by column: a row that is not a plain dict
+    (its own idea of a missing key) or lacks a column, which is None and a problem naming it."""
     problems = [_missing_column(column, field) for column in columns if column not in row]
     return tuple(row[column] if column in row else None for column in columns), problems
 
@@ -293,9 +285,15 @@ def _concat(spec: dict[str, Any]) -> Transform:
     cells_of = _cells_getter(columns)
 
     def apply(row: dict[str, Any]) -> tuple[Any, Sequence[str]]:
-        cells, missing = _cells(row, columns, cells_of, field)
-        if missing:
-            return None, missing
+        if row.__class__ is dict:  # the cells picked in C
+            try:
+                cells = cells_of(row)
+            except KeyError:
+                return None, _asked_cells(row, columns, field)[1]
+        else:
+            cells, missing = _asked_cells(row, columns, field)
+            if missing:
+                return None, missing
         parts = []
         for cell in cells:
             if cell.__class__ is str:
@@ -324,7 +322,13 @@ def _template(spec: dict[str, Any]) -> Transform:
     cells_of = _cells_getter(columns)
 
     def apply(row: dict[str, Any]) -> tuple[Any, Sequence[str]]:
-        cells, problems = _cells(row, columns, cells_of, field)
+        if row.__class__ is dict:  # the cells picked in C
+            try:
+                cells, problems = cells_of(row), _NONE
+            except KeyError:
+                cells, problems = _asked_cells(row, columns, field)
+        else:
+            cells, problems = _asked_cells(row, columns, field)
         if None in cells:
             cells = tuple("" if cell is None else cell for cell in cells)
         return pattern.format(*cells), problems
@@ -365,10 +369,11 @@ _ENCODE = chunk_encoder()  # the chunks of json.dumps(data, ensure_ascii=False)
 
 
 def _transformer(
-    data: RowMapper, mapping: dict[str, Any], section: dict[str, Any]
+    reads: _Reads, data: RowMapper, mapping: dict[str, Any], section: dict[str, Any]
 ) -> Callable[[dict[str, Any], int | None], dict[str, Any]]:
     """`transform(row, row_number)`: the row's data and its prompt, `prompt_template` with `{field}`
-    placeholders or "Run <extraction_name> with these inputs: <the data's JSON>"."""
+    placeholders or "Run <extraction_name> with these inputs: <the data's JSON>" (written as the row
+    is typed)."""
     template = section.get("prompt_template") or mapping.get("prompt_template")
     if template:
         fill = _prompt_filler(template)
@@ -379,14 +384,7 @@ def _transformer(
 
         return filled
     name = mapping.get("extraction_name")
-    prefix = f"Run {name} with these inputs: " if name else ""
-    encode = _ENCODE
-
-    def described(row: dict[str, Any], row_number: int | None = None) -> dict[str, Any]:
-        typed = data(row, row_number)
-        return {"prompt": prefix + "".join(encode(typed, 0)), "data": typed}
-
-    return described
+    return _row_mapper(reads, f"Run {name} with these inputs: " if name else "")
 
 
 def _prompt_filler(template: Any) -> Callable[[dict[str, Any]], str]:
@@ -504,27 +502,41 @@ class _Reads:
     required: tuple[tuple[Any, str], ...]
 
 
-def _row_mapper(reads: _Reads) -> RowMapper:
-    """One CSV row -> {field: typed value}; InputRowError naming every problem of the row.
-
-    One pass in precedence order (static < column < transformation, then a
-    default for what is still missing), each value typed as it is read and
-    each field keeping its first place. `found` holds the problems of the
-    value a field has now, so a value overwritten takes its problems with it;
-    a failed field holds FAILED until the row is refused.
-    """
+def _prepared(reads: _Reads) -> tuple:
+    """The row pass's constants, worked out once (see `_row_mapper`)."""
     statics = {field: typed.value for field, typed in reads.statics.items()}
     static_problems = {field: typed.problems for field, typed in reads.statics.items() if typed.problems}
-    columns, transformations, rules, defaults = (
-        reads.columns,
-        reads.transformations,
-        reads.rules,
-        reads.defaults,
-    )
-    read_columns = _cells_getter(columns) if columns else lambda row: ()
+    read_columns = _cells_getter(reads.columns) if reads.columns else lambda row: ()
+    fields, text_rules, steps = (tuple(part) for part in zip(*reads.rules)) if reads.rules else ((), (), ())
     required = frozenset(field for field, _message in reads.required)
-    fields, text_rules, steps = (tuple(part) for part in zip(*rules)) if rules else ((), (), ())
-    bom, as_step, no_problems, strip_keys = BOM, _STEP, _NONE, strip_bom_keys  # closure cells, not globals
+    return statics, static_problems, read_columns, fields, text_rules, steps, required
+
+
+def _json_pairs(reads: _Reads) -> tuple[dict[Any, str], list[str] | None, dict[Any, str | None]] | None:
+    """To write the data's JSON as the row is typed: each field's `"key": `, the statics' JSON pairs
+    (None if one is not text) and each default's (None: not text). None when a field can be written
+    twice in a row or a key is not text; the encoder writes the JSON then."""
+    written = [*reads.statics, *(field for field, _rule, _step in reads.rules)]
+    keys = [*written, *(field for field, _default in reads.defaults)]
+    if len(set(written)) != len(written) or any(key.__class__ is not str for key in keys):
+        return None
+    keyed = {field: encode_basestring(field) + ": " for field in keys}
+
+    def pair(field: Any, value: Any) -> str | None:
+        return keyed[field] + encode_basestring(value) if value.__class__ is str else None
+
+    statics = [pair(field, typed.value) for field, typed in reads.statics.items()]
+    defaults = {field: pair(field, typed.value) for field, typed in reads.defaults}
+    return keyed, None if None in statics else statics, defaults  # type: ignore[return-value]
+
+
+def _row_mapper(reads: _Reads, prefix: str | None = None) -> RowMapper:
+    """One row -> its typed data; with `prefix`, {"prompt": prefix + the data's JSON, "data"} (see _Reads)."""
+    statics, static_problems, read_columns, fields, text_rules, steps, required = _prepared(reads)
+    columns, transformations, defaults = reads.columns, reads.transformations, reads.defaults
+    pairs = _json_pairs(reads) if prefix is not None else None
+    keyed, static_parts, default_parts = pairs or ({}, None, {})
+    bom, as_step, no_problems, strip_keys, encode_text = BOM, _STEP, _NONE, strip_bom_keys, encode_basestring
 
     def data(row: dict[str, Any], row_number: int | None = None) -> dict[str, Any]:
         try:
@@ -537,6 +549,7 @@ def _row_mapper(reads: _Reads) -> RowMapper:
         typed: dict[Any, Any] = statics.copy()
         found: dict[Any, Sequence[str]] | None = dict(static_problems) if static_problems else None
         problems: Sequence[str] = no_problems
+        parts = None if static_parts is None else static_parts.copy()  # the JSON pairs so far
         try:  # the cells, picked in C from a plain dict (a missing column or another mapping: .get)
             values = read_columns(row) if row.__class__ is dict else tuple(map(row.get, columns))
         except KeyError:
@@ -548,18 +561,22 @@ def _row_mapper(reads: _Reads) -> RowMapper:
                 problems = [*problems, *missing]
         for field, rule, step, value in zip(fields, text_rules, steps, values):
             if value.__class__ is str:
-                text = value.strip()
-                if not text:
+                value = value.strip()
+                if not value:
                     continue
-                if rule is None or (rule is not as_step and rule(text)):
-                    typed[field] = text
+                if rule is None or (rule is not as_step and rule(value)):
+                    typed[field] = value
+                    if parts is not None:
+                        parts.append(keyed[field] + encode_text(value))
                     if found:
                         found.pop(field, None)
                     continue
             elif value is None or (isinstance(value, str) and not value.strip()):
                 continue
             trouble: list[str] = []
-            typed[field] = step(value, trouble)
+            typed[field] = value = step(value, trouble)
+            if parts is not None:
+                parts = parts + [keyed[field] + encode_text(value)] if value.__class__ is str else None
             if trouble:
                 found = found or {}
                 found[field] = trouble
@@ -568,12 +585,17 @@ def _row_mapper(reads: _Reads) -> RowMapper:
         for field, default in defaults:
             if field not in typed:
                 typed[field] = default.value
+                if parts is not None:
+                    parts = None if default_parts[field] is None else parts + [default_parts[field]]
                 if default.problems:
                     found = found or {}
                     found[field] = default.problems
         if found or problems or not typed.keys() >= required:
             _refuse(reads, row_number, typed, found or {}, list(problems))
-        return typed
+        if prefix is None:
+            return typed
+        text = "".join(_ENCODE(typed, 0)) if parts is None else "{" + ", ".join(parts) + "}"
+        return {"prompt": prefix + text, "data": typed}
 
     return data
 
@@ -654,7 +676,7 @@ def compile_input_plan(mapping: dict[str, Any], input_schema: dict[str, Any] | N
         required=tuple(_required(section, input_schema, sources)),
     )
     data = _row_mapper(reads)
-    return InputPlan(data=data, transform=_transformer(data, mapping, section))
+    return InputPlan(data=data, transform=_transformer(reads, data, mapping, section))
 
 
 _PLANS: PlanCache[InputPlan] = PlanCache(compile_input_plan)

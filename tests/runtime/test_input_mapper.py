@@ -411,3 +411,27 @@ def test_cells_that_are_not_plain_text():
     }
     data = transform_input({"a": Text("x"), "b": None, "c": 7}, mapping)["data"]
     assert data == {"t": "[ Text! ||7]", "c": "Text!+7"}
+
+
+@pytest.mark.parametrize(
+    ("mapping", "schema", "row"),
+    [
+        ({"column_mappings": {"a": "f"}, "static_values": {"f": "s"}}, None, {"a": "x"}),  # f written twice
+        ({"column_mappings": {"a": "f"}, "static_values": {"f": "s"}}, None, {"a": ""}),
+        (
+            {"column_mappings": {"a": "f"}},
+            {"properties": {"n": {"type": "integer", "default": 3}}},
+            {"a": "x"},
+        ),
+        ({"column_mappings": {"a": "f"}}, {"properties": {"n": {"default": "d é\n"}}}, {"a": '"q"'}),
+        (
+            {"column_mappings": {"a": "f", "b": "g"}, "field_types": {"g": "number"}},
+            None,
+            {"a": "x", "b": "2"},
+        ),
+    ],
+)
+def test_the_default_prompt_is_json_dumps_of_the_data(mapping, schema, row):
+    """The JSON is written as the row is typed where it can be; it is always json.dumps's text."""
+    result = compile_input_plan({**mapping, "extraction_name": "e"}, schema).transform(row, 1)
+    assert result["prompt"] == "Run e with these inputs: " + json.dumps(result["data"], ensure_ascii=False)
