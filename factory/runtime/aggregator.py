@@ -103,8 +103,25 @@ def cell_text(value: Any, neutralise: bool = True) -> Any:
     return cell_text(str(value), neutralise)
 
 
-def _plain_cell_text(value: Any) -> Any:
-    return cell_text(value, False)
+_AS_IS = frozenset({int, float, type(None)})  # cell_text hands these to csv.writer unchanged
+_FORMULA_STARTS = frozenset(FORMULA_PREFIXES)  # each a single character
+
+
+def _cells(values: list[Any], neutralise: bool) -> list[Any]:
+    """`cell_text` of each value, called only for the values it would change."""
+    if neutralise:
+        return [
+            (
+                value
+                if value.__class__ in _AS_IS or (value.__class__ is str and value[:1] not in _FORMULA_STARTS)
+                else cell_text(value, True)
+            )
+            for value in values
+        ]
+    return [
+        value if value.__class__ in _AS_IS or value.__class__ is str else cell_text(value, False)
+        for value in values
+    ]
 
 
 _ITEM_KEYS = ("status", "error", "execution_time_ms", "timestamp")  # the item's own cells, after the data
@@ -126,28 +143,23 @@ def write_csv(
     summary = AggregateSummary()
     counts, buffer = summary.counts, io.StringIO()
     writerow = csv.writer(buffer, lineterminator="\r\n").writerow
-    cell = cell_text if neutralise_formulas else _plain_cell_text
     header: list[str] | None = None  # the input columns, once the header row is written
     for page in pages:
         for item in page:
             if header is None:
                 header = list(input_columns if input_columns is not None else item.get("input_data") or {})
                 summary.columns = csv_columns(header, output_fields)
-                writerow(map(cell, summary.columns))
+                writerow(_cells(summary.columns, neutralise_formulas))
             inputs, outputs = item.get("input_data") or {}, item.get("output_data") or {}
-            writerow(
-                map(
-                    cell,
-                    [*map(inputs.get, header), *map(outputs.get, output_fields), *map(item.get, _ITEM_KEYS)],
-                )
-            )
+            values = [*map(inputs.get, header), *map(outputs.get, output_fields), *map(item.get, _ITEM_KEYS)]
+            writerow(_cells(values, neutralise_formulas))
             status = item.get("status") or ""
             counts[status] = counts.get(status, 0) + 1
             summary.rows += 1
         _flush(buffer, sink)
     if header is None:
         summary.columns = csv_columns(input_columns or [], output_fields)
-        writerow(map(cell, summary.columns))
+        writerow(_cells(summary.columns, neutralise_formulas))
         _flush(buffer, sink)
     return summary
 
