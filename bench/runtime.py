@@ -186,7 +186,7 @@ def mapper_workloads(count: int, original: str | None) -> dict:
     from tests.runtime.conftest import load_agent_record, load_mapping
 
     from factory.runtime.input_mapper import input_plan, transform_input
-    from factory.runtime.output_mapper import extract_structured_output, output_plan
+    from factory.runtime.output_mapping.structured import extract_structured_output, output_plan
     from factory.runtime.template_renderer import prepare_variables, render_script, template_plan
 
     mapping = load_mapping("broadband_availability_bt_wholesale")
@@ -318,7 +318,7 @@ def dynamodb_requests(rows: int = 1000) -> dict:
     from botocore.config import Config
     from moto.server import ThreadedMotoServer
 
-    from factory.runtime.output_mapper import extract_structured_output
+    from factory.runtime.output_mapping.structured import extract_structured_output
     from factory.runtime.result_store import result_from_mapped_row
     from factory.runtime.result_writer import ResultWriter
     from tests.runtime.conftest import create_results_table

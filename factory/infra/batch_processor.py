@@ -122,8 +122,8 @@ LAMBDA_RUNTIME = "PYTHON_3_13"
 FUNCTIONS = {
     "BatchValidator": "batch_validator",
     "InputMapper": "input_mapper",
-    "OutputMapper": "output_mapper",
-    "GenericOutputMapper": "generic_output_mapper",
+    "OutputMapper": "output_mapping.structured",
+    "GenericOutputMapper": "output_mapping.generic",
     "ResultWriter": "result_writer",
     "Aggregator": "aggregator",
 }
@@ -139,10 +139,9 @@ def build_lambda_asset(out_dir: Path) -> Path:
     if out_dir.exists():
         shutil.rmtree(out_dir)
     runtime = out_dir / "factory" / "runtime"
-    runtime.mkdir(parents=True)
+    runtime.parent.mkdir(parents=True)
     shutil.copy2(PACKAGE_DIR / "__init__.py", out_dir / "factory" / "__init__.py")
-    for source in sorted((PACKAGE_DIR / "runtime").glob("*.py")):
-        shutil.copy2(source, runtime / source.name)
+    shutil.copytree(PACKAGE_DIR / "runtime", runtime, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     for name in VENDORED_PACKAGES:
         spec = importlib.util.find_spec(name)
         if spec is None or spec.origin is None:

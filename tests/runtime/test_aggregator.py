@@ -16,7 +16,7 @@ from factory.runtime.aggregator import (
     handler,
     write_csv,
 )
-from factory.runtime.output_mapper import extract_structured_output
+from factory.runtime.output_mapping.structured import extract_structured_output
 from factory.runtime.result_store import result_from_mapped_row
 from factory.runtime.result_writer import ResultWriter
 

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from factory.runtime.output_mapper import (
+from factory.runtime.output_mapping.structured import (
     cell_value,
     extract_structured_output,
     handler,

@@ -27,13 +27,13 @@ from __future__ import annotations
 import re
 from typing import Any, NamedTuple
 
-from factory.runtime.output_expressions import (
+from factory.runtime.output_mapping.expressions import (
     OutputMappingConfigError,
     compile_expression,
     compile_regex,
     place,
 )
-from factory.runtime.output_mapping_config import (
+from factory.runtime.output_mapping.config import (
     FIELD_NAME,
     OutputMappings,
     cache_key,

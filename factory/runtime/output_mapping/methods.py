@@ -5,7 +5,7 @@ order, each with its methods in order, the first non-empty value winning. A
 `Method` is a root (where in the response it reads: a tool result view, the
 structured output, the document, objects holding `results`), an expression
 over that root, and transforms. `OutputMappingSet` is a whole section: one
-mapping per target, or one for any target. `output_mapping_config` builds
+mapping per target, or one for any target. `config` builds
 these from either configuration form.
 """
 
@@ -15,8 +15,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from factory.runtime.output_expressions import Function, OutputMappingConfigError, compile_transforms, place
-from factory.runtime.output_sources import Context
+from factory.runtime.output_mapping.expressions import Function, OutputMappingConfigError, compile_transforms, place
+from factory.runtime.output_mapping.sources import Context
 
 METHODS = ("tool_result", "structured_output", "jmespath", "results_array", "direct")
 FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")

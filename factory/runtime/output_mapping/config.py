@@ -35,7 +35,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from factory.runtime.output_expressions import (
+from factory.runtime.output_mapping.expressions import (
     Function,
     OutputMappingConfigError,
     compile_expression,
@@ -45,7 +45,7 @@ from factory.runtime.output_expressions import (
     pattern_parser,
     place,
 )
-from factory.runtime.output_mapping_model import (  # noqa: F401 - re-exported for the mapper and tests
+from factory.runtime.output_mapping.methods import (  # noqa: F401 - re-exported for the mapper and tests
     FIELD_NAME,
     METHODS,
     FieldMapping,
