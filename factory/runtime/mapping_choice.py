@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from factory.runtime.output_mapping.expressions import OutputMappingConfigError, place
-from factory.runtime.output_mapping.config import OutputMappings, cached_output_mapping_set, section_of
+from factory.runtime.output_mapping.config import cached_output_mapping_set, section_of
+from factory.runtime.output_mapping.methods import OutputMappings
 from factory.runtime.output_mapping.registered import compile_output_schema
 
 TARGET_TYPES = ("agent", "tool")

@@ -21,16 +21,15 @@ from typing import Any
 
 from factory.runtime.mapping_choice import choose_output_mapping, parse_target
 from factory.runtime.output_mapping.expressions import OutputMappingConfigError
-from factory.runtime.output_mapping.structured import build_row, extract_structured_output
 from factory.runtime.output_mapping.config import (
-    OutputMappings,
     cached_output_mapping_set,
-    is_empty,
     load_output_mapping_set,
     load_output_mappings,
     section_of,
 )
+from factory.runtime.output_mapping.methods import OutputMappings, is_empty
 from factory.runtime.output_mapping.sources import Context
+from factory.runtime.output_mapping.structured import build_row, extract_structured_output
 
 __all__ = [
     "OutputMappings",

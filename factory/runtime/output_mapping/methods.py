@@ -1,12 +1,18 @@
-"""The compiled output mapping, and the pieces every form builds its methods from.
+"""The extraction method table, the compiled output mapping, and the pieces methods are built from.
+
+`METHODS` has one row per extraction method: the keys each configuration form
+accepts for it, whether it reads a named tool, where in a response its value
+is read (`build`), and how the field-keyed form compiles its value
+(`field_value`). Both forms of `output_mappings` (`config`) and registered
+output schemas (`registered`) go through it, so a new method is one row here
+and its functions.
 
 `OutputMappings` is what the generic mapper runs for one target: fields in
 order, each with its methods in order, the first non-empty value winning. A
-`Method` is a root (where in the response it reads: a tool result view, the
-structured output, the document, objects holding `results`), an expression
-over that root, and transforms. `OutputMappingSet` is a whole section: one
-mapping per target, or one for any target. `config` builds
-these from either configuration form.
+`Method` reads a root (a tool result view, the structured output, the
+document, objects holding `results`), applies an expression and transforms.
+`OutputMappingSet` is a whole section: one mapping per target, or one for any
+target.
 """
 
 from __future__ import annotations
@@ -15,10 +21,17 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from factory.runtime.output_mapping.expressions import Function, OutputMappingConfigError, compile_transforms, place
+from factory.runtime.output_mapping.expressions import (
+    Function,
+    OutputMappingConfigError,
+    compile_regex,
+    compile_search,
+    compile_transforms,
+    pattern_parser,
+    place,
+)
 from factory.runtime.output_mapping.sources import Context
 
-METHODS = ("tool_result", "structured_output", "jmespath", "results_array", "direct")
 FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 
 
@@ -87,67 +100,8 @@ class OutputMappingSet:
         return dict(self.targets).get(name)
 
 
-# --- building one method --------------------------------------------------------
-
-
-def make_method(
-    kind: str, label: str, root: Callable[[Context], Any], evaluate: Function, transforms: list[Function]
-) -> Method:
-    def extract(context: Context) -> Any:
-        value = root(context)
-        if value is None:
-            return None
-        value = evaluate(value)
-        for transform in transforms:
-            if value is None:
-                return None
-            value = transform(value)
-        return value
-
-    return Method(kind, label, extract)
-
-
-def results_method(
-    label: str, key: str, tool_name: str | None, evaluate: Function, transforms: list[Function]
-) -> Method:
-    """Over each object holding `key` (the document, then tool results), the first non-empty value."""
-
-    def extract(context: Context) -> Any:
-        for root in context.results_roots(key, tool_name):
-            value = evaluate(root)
-            for transform in transforms:
-                if value is None:
-                    break
-                value = transform(value)
-            if not is_empty(value):
-                return value
-        return None
-
-    return Method("results_array", label, extract)
-
-
 def is_empty(value: Any) -> bool:
     return value is None or value == "" or value == [] or value == {}
-
-
-def tool_name_of(spec: dict[str, Any], kind: str, where: str, required: bool) -> str | None:
-    tool_name = spec.get("tool_name")
-    if tool_name is None and not required:
-        return None
-    if not isinstance(tool_name, str) or not tool_name.strip():
-        raise OutputMappingConfigError(
-            where, f"{kind} needs a 'tool_name' (the tool whose result holds the value)"
-        )
-    return tool_name
-
-
-def method_root(kind: str, tool_name: str | None) -> Callable[[Context], Any]:
-    if kind == "tool_result":
-        assert tool_name is not None
-        return lambda context: context.tool_result(tool_name)
-    if kind == "structured_output":
-        return lambda context: context.structured(tool_name)
-    return lambda context: context.document
 
 
 def method_label(kind: str, tool_name: str | None) -> str:
@@ -175,3 +129,187 @@ def check_field_name(name: Any, where: str) -> str:
             "(starting with a letter, at most 64), e.g. exchange_code",
         )
     return name
+
+
+# --- the method table ------------------------------------------------------------
+
+Build = Callable[[str, "str | None", Function, "list[Function]", dict], Method]
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    """One extraction method.
+
+    `field_keys`: what a field-keyed entry may hold besides method, transform(s)
+    and description (`expression` compiles through `compile_expression`);
+    `tool`: "required" (it reads a named tool's result), "optional" or "none"
+    (it reads the whole response); `structured`: its tool is a print tool whose
+    input is the structured output; `build(label, tool_name, evaluate,
+    transforms, spec)`: the Method, reading its root from the response;
+    `field_value(spec, field, where)`: the field-keyed form's function of that
+    root when no `expression` is given.
+    """
+
+    name: str
+    field_keys: tuple[str, ...]
+    tool: str
+    structured: bool
+    build: Build
+    field_value: Callable[[dict[str, Any], str, str], Function]
+
+
+def _rooted(root_of: Callable[["str | None"], Callable[[Context], Any]]) -> Build:
+    """A method that reads one root (`root_of(tool_name)`), then its expression and transforms."""
+
+    def build(
+        label: str, tool_name: str | None, evaluate: Function, transforms: list[Function], spec: dict
+    ) -> Method:
+        root = root_of(tool_name)
+
+        def extract(context: Context) -> Any:
+            value = root(context)
+            if value is None:
+                return None
+            value = evaluate(value)
+            for transform in transforms:
+                if value is None:
+                    return None
+                value = transform(value)
+            return value
+
+        return Method(spec["method"], label, extract)
+
+    return build
+
+
+def _results(
+    label: str, tool_name: str | None, evaluate: Function, transforms: list[Function], spec: dict
+) -> Method:
+    """Over each object holding the results list (the document, then tool results), the first
+    non-empty value; the list is `results`, or the field-keyed form's `path` when it is a name."""
+    path = spec.get("path", "results")
+    key = path if isinstance(path, str) and path.isidentifier() else "results"
+
+    def extract(context: Context) -> Any:
+        for root in context.results_roots(key, tool_name):
+            value = evaluate(root)
+            for transform in transforms:
+                if value is None:
+                    break
+                value = transform(value)
+            if not is_empty(value):
+                return value
+        return None
+
+    return Method(spec["method"], label, extract)
+
+
+def _key_value(spec: dict[str, Any], name: str, where: str) -> Function:
+    """The root's `key` (default: the field's name)."""
+    key = spec.get("key", name)
+    if not isinstance(key, str):
+        raise OutputMappingConfigError(place(where, "key"), "must be a string")
+    return lambda root: root.get(key) if isinstance(root, dict) else None
+
+
+def _tool_result_value(spec: dict[str, Any], name: str, where: str) -> Function:
+    """The result's text searched with `pattern`, else its JSON's key named after the field."""
+    if "pattern" in spec:
+        parse = pattern_parser(compile_regex(spec["pattern"], place(where, "pattern")))
+        return lambda view: parse(view.get("content")) if isinstance(view, dict) else None
+    return lambda view: view["json"].get(name) if isinstance(view["json"], dict) else None
+
+
+def _structured_value(spec: dict[str, Any], name: str, where: str) -> Function:
+    if "path" in spec:
+        return compile_search(spec["path"], place(where, "path"))
+    return _key_value(spec, name, where)
+
+
+def _search_value(spec: dict[str, Any], name: str, where: str) -> Function:
+    return compile_search(spec.get("path"), place(where, "path"))
+
+
+def _results_value(spec: dict[str, Any], name: str, where: str) -> Function:
+    """An element of the array at `path` (chosen by `match`, then `index`), then `value` of it."""
+    array = compile_search(spec.get("path", "results"), place(where, "path"))
+    value = compile_search(spec.get("value", name), place(where, "value"))
+    match = spec.get("match") or {}
+    if not isinstance(match, dict):
+        raise OutputMappingConfigError(
+            place(where, "match"), "'match' must be an object of key: expected value"
+        )
+    index = spec.get("index", 0)
+    if not isinstance(index, int) or isinstance(index, bool):
+        raise OutputMappingConfigError(place(where, "index"), "'index' must be an integer")
+
+    def evaluate(root: Any) -> Any:
+        items = array(root)
+        if not isinstance(items, list):
+            return None
+        chosen = [i for i in items if isinstance(i, dict) and all(i.get(k) == v for k, v in match.items())]
+        return value(chosen[index]) if -len(chosen) <= index < len(chosen) else None
+
+    return evaluate
+
+
+_DOCUMENT = _rooted(lambda tool_name: lambda context: context.document)
+METHODS: dict[str, MethodSpec] = {
+    spec.name: spec
+    for spec in (
+        MethodSpec(
+            "tool_result",
+            ("tool_name", "expression", "pattern"),
+            "required",
+            False,
+            _rooted(lambda tool_name: lambda context: context.tool_result(tool_name)),  # type: ignore[arg-type]
+            _tool_result_value,
+        ),
+        MethodSpec(
+            "structured_output",
+            ("tool_name", "key", "path", "expression"),
+            "optional",
+            True,
+            _rooted(lambda tool_name: lambda context: context.structured(tool_name)),
+            _structured_value,
+        ),
+        MethodSpec("jmespath", ("path",), "none", False, _DOCUMENT, _search_value),
+        MethodSpec(
+            "results_array",
+            ("tool_name", "path", "match", "index", "value"),
+            "optional",
+            False,
+            _results,
+            _results_value,
+        ),
+        MethodSpec("direct", ("key", "expression"), "none", False, _DOCUMENT, _key_value),
+    )
+}
+
+
+def method_spec(spec: Any, where: str) -> MethodSpec:
+    """The table row of a configured method; OutputMappingConfigError naming the ones there are."""
+    if not isinstance(spec, dict):
+        raise OutputMappingConfigError(where, "a method must be an object with a 'method' key")
+    row = METHODS.get(spec.get("method")) if isinstance(spec.get("method"), str) else None
+    if row is None:
+        raise OutputMappingConfigError(
+            where, f"unknown method {spec.get('method')!r}; use one of {', '.join(METHODS)}"
+        )
+    return row
+
+
+def tool_name_of(spec: dict[str, Any], row: MethodSpec, where: str) -> str | None:
+    """The method's `tool_name`: required, optional or refused, as its row says."""
+    tool_name = spec.get("tool_name")
+    if tool_name is not None and row.tool == "none":
+        raise OutputMappingConfigError(
+            where, f"{row.name} reads the whole response; 'tool_name' does not apply"
+        )
+    if tool_name is None and row.tool != "required":
+        return None
+    if not isinstance(tool_name, str) or not tool_name.strip():
+        raise OutputMappingConfigError(
+            where, f"{row.name} needs a 'tool_name' (the tool whose result holds the value)"
+        )
+    return tool_name

@@ -33,12 +33,8 @@ from factory.runtime.output_mapping.expressions import (
     compile_regex,
     place,
 )
-from factory.runtime.output_mapping.config import (
-    FIELD_NAME,
-    OutputMappings,
-    cache_key,
-    load_output_mapping_set,
-)
+from factory.runtime.output_mapping.config import cache_key, load_output_mapping_set
+from factory.runtime.output_mapping.methods import FIELD_NAME, OutputMappings
 
 OUTPUT_FORMATS = ("messages", "structured_output", "json")
 FIELD_TYPES = ("string", "number", "integer", "boolean", "object", "array")
@@ -78,9 +74,9 @@ def _entry_problems(entry: Any, output_format: Any, where: str) -> list[Document
                 'e.g. {type: structured, path: "$.exchange"}',
             )
         ]
-    kind = entry["type"]
-    problems = _unknown_keys(entry, ENTRY_KEYS[kind], where)
-    if kind == "tool_result":
+    entry_type = entry["type"]  # the document's own vocabulary: tool_result or structured
+    problems = _unknown_keys(entry, ENTRY_KEYS[entry_type], where)
+    if entry_type == "tool_result":
         if output_format == "json":
             problems.append(
                 DocumentProblem(
