@@ -33,7 +33,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from json.encoder import encode_basestring  # type: ignore[attr-defined]
+from json.encoder import encode_basestring
 from operator import itemgetter
 from typing import Any, Callable, NamedTuple, Sequence
 
@@ -586,7 +586,8 @@ def _row_mapper(reads: _Reads, prefix: str | None = None) -> RowMapper:
             if field not in typed:
                 typed[field] = default.value
                 if parts is not None:
-                    parts = None if default_parts[field] is None else parts + [default_parts[field]]
+                    part = default_parts[field]
+                    parts = None if part is None else parts + [part]
                 if default.problems:
                     found = found or {}
                     found[field] = default.problems

@@ -30,8 +30,6 @@ naming its place (target, method index, field) at load time.
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,6 +52,7 @@ from factory.runtime.output_mapping.methods import (
     tool_name_of,
     transforms_of,
 )
+from factory.runtime.plan_cache import PlanCache
 
 TARGET_TYPES = ("agent", "tool")
 ROOT = "output_mappings"
@@ -292,22 +291,9 @@ def load_output_mappings(config: Any, target: str | None = None) -> OutputMappin
     return chosen
 
 
-_CACHE: dict[str, OutputMappingSet] = {}
-CACHE_SIZE = 32
-
-
-def cache_key(value: Any) -> str:
-    """The content of a config as text: key order kept, since it is the field (column) order."""
-    return json.dumps(value, ensure_ascii=False, default=repr)
+_SETS: PlanCache[OutputMappingSet] = PlanCache(load_output_mapping_set)
 
 
 def cached_output_mapping_set(section: Any) -> OutputMappingSet:
     """Compile once per distinct section content for the life of a process (a Lambda container)."""
-    key = cache_key(section)
-    compiled = _CACHE.get(key)
-    if compiled is None:
-        compiled = load_output_mapping_set(section)
-        if len(_CACHE) >= CACHE_SIZE:
-            _CACHE.clear()
-        _CACHE[key] = compiled
-    return compiled
+    return _SETS.get(section)

@@ -291,11 +291,10 @@ def method_spec(spec: Any, where: str) -> MethodSpec:
     """The table row of a configured method; OutputMappingConfigError naming the ones there are."""
     if not isinstance(spec, dict):
         raise OutputMappingConfigError(where, "a method must be an object with a 'method' key")
-    row = METHODS.get(spec.get("method")) if isinstance(spec.get("method"), str) else None
+    name = spec.get("method")
+    row = METHODS.get(name) if isinstance(name, str) else None
     if row is None:
-        raise OutputMappingConfigError(
-            where, f"unknown method {spec.get('method')!r}; use one of {', '.join(METHODS)}"
-        )
+        raise OutputMappingConfigError(where, f"unknown method {name!r}; use one of {', '.join(METHODS)}")
     return row
 
 

@@ -33,8 +33,9 @@ from factory.runtime.output_mapping.expressions import (
     compile_regex,
     place,
 )
-from factory.runtime.output_mapping.config import cache_key, load_output_mapping_set
+from factory.runtime.output_mapping.config import load_output_mapping_set
 from factory.runtime.output_mapping.methods import FIELD_NAME, OutputMappings
+from factory.runtime.plan_cache import PlanCache
 
 OUTPUT_FORMATS = ("messages", "structured_output", "json")
 FIELD_TYPES = ("string", "number", "integer", "boolean", "object", "array")
@@ -249,16 +250,9 @@ def _compile(document: dict[str, Any]) -> OutputMappings:
     return OutputMappings(compiled.fields, compiled.structured_tools, target_type, output_schema(document))
 
 
-_CACHE: dict[str, OutputMappings] = {}
+_COMPILED: PlanCache[OutputMappings] = PlanCache(_compile)
 
 
 def compile_output_schema(document: Any) -> OutputMappings:
     """The compiled mapping of a registered output schema, once per distinct document."""
-    key = cache_key(document)
-    compiled = _CACHE.get(key)
-    if compiled is None:
-        compiled = _compile(document)
-        if len(_CACHE) >= 32:
-            _CACHE.clear()
-        _CACHE[key] = compiled
-    return compiled
+    return _COMPILED.get(document)

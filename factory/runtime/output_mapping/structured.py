@@ -34,12 +34,7 @@ from typing import Any, Callable, Sequence
 
 from factory.runtime.json_text import dumps_function
 from factory.runtime.plan_cache import PlanCache
-from factory.runtime.value_checks import (
-    always_valid_types,
-    compile_property_check,
-    property_problems,
-    required_fields,
-)
+from factory.runtime.value_checks import compile_property_check, required_fields
 from factory.runtime.vocabulary import STATUS_FAILED, STATUS_PARTIAL, STATUS_SUCCESS, utc_timestamp
 
 PRINT_TOOL_RE = re.compile(r"^print_(?:[a-z0-9_]+_)?output$")
@@ -247,6 +242,56 @@ def tool_names_of(mapping: dict[str, Any]) -> tuple[str, ...]:
     )
 
 
+Check = Callable[[Any], Sequence[str]]
+_CELL_JSON = dumps_function((",", ":"))  # as cell_value
+
+
+def row_fields(
+    fields: list[str], required: list[str], output_schema: dict[str, Any] | None
+) -> tuple[tuple[Any, bool, Check | None], ...]:
+    """(name, required, check) per output column, in order: the property's compiled check, or None
+    when the schema does not describe the field."""
+    properties = (output_schema or {}).get("properties", {})
+    compiled = []
+    for name in fields:
+        prop = properties.get(name) if isinstance(properties, dict) else None
+        check = compile_property_check(name, prop) if isinstance(prop, dict) else None
+        compiled.append((name, name in required, check))
+    return tuple(compiled)
+
+
+def fill_row(
+    structured: dict[str, Any] | None,
+    fields: tuple[tuple[Any, bool, Check | None], ...],
+    problems: list[str],
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The output cells plus _status/_error/_timestamp for one response (dicts, lists as JSON text)."""
+    problems = list(problems)
+    row: dict[str, Any] = {}
+    missing_optional = []
+    get = structured.get if structured is not None else None
+    for name, required, check in fields:
+        value = get(name) if get is not None else None
+        if value is None:
+            if get is not None and required:
+                problems.append(f"{name}: required field is missing")
+            elif get is not None:
+                missing_optional.append(name)
+        elif check is not None:
+            problems.extend(check(value))
+        row[name] = _CELL_JSON(value) if isinstance(value, (dict, list)) else value
+    if problems:
+        row["_status"], row["_error"] = STATUS_FAILED, "; ".join(problems)
+    elif missing_optional:
+        row["_status"] = STATUS_PARTIAL
+        row["_error"] = "optional field(s) missing: " + ", ".join(missing_optional)
+    else:
+        row["_status"], row["_error"] = STATUS_SUCCESS, None
+    row["_timestamp"] = utc_timestamp(now)
+    return row
+
+
 def build_row(
     structured: dict[str, Any] | None,
     fields: list[str],
@@ -255,124 +300,36 @@ def build_row(
     problems: list[str],
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """The output cells plus _status/_error/_timestamp for one response."""
-    problems = list(problems)
-    properties = (output_schema or {}).get("properties", {})
-    row: dict[str, Any] = {}
-    missing_optional = []
-    for name in fields:
-        value = structured.get(name) if structured is not None else None
-        if value is None:
-            if structured is not None:
-                if name in required:
-                    problems.append(f"{name}: required field is missing")
-                else:
-                    missing_optional.append(name)
-        elif isinstance(properties.get(name), dict):
-            problems.extend(property_problems(name, value, properties[name]))
-        row[name] = cell_value(value)
-    if problems:
-        status, error = STATUS_FAILED, "; ".join(problems)
-    elif missing_optional:
-        status, error = STATUS_PARTIAL, "optional field(s) missing: " + ", ".join(missing_optional)
-    else:
-        status, error = STATUS_SUCCESS, None
-    row["_status"] = status
-    row["_error"] = error
-    row["_timestamp"] = utc_timestamp(now)
-    return row
-
-
-_CELL_JSON = dumps_function((",", ":"))  # as cell_value
+    """`fill_row` for fields, required names and a schema given as they are."""
+    return fill_row(structured, row_fields(fields, required, output_schema), problems, now)
 
 
 @dataclass(frozen=True)
 class OutputPlan:
-    """A mapping and output schema, compiled: field order, required flags, checks, tool names.
+    """A mapping and output schema, compiled: the columns (`row_fields`) and the print tools' names."""
 
-    `fields` holds (name, required, valid_types, check) in column order:
-    values of `valid_types` always pass; others go to `check`, the property's
-    precompiled check, or None when the schema does not describe the field.
-    """
-
-    fields: tuple[tuple[Any, bool, tuple[type, ...], Callable[[Any], Sequence[str]] | None], ...]
+    fields: tuple[tuple[Any, bool, Check | None], ...]
     tool_names: tuple[str, ...]
-
-    def build_row(
-        self, structured: dict[str, Any] | None, problems: list[str], now: datetime | None = None
-    ) -> dict[str, Any]:
-        """The output cells plus _status/_error/_timestamp, as `build_row` makes them."""
-        problems = list(problems)
-        row: dict[str, Any] = {}
-        missing_optional = []
-        if structured is None:
-            for name, _, _, _ in self.fields:
-                row[name] = None
-        else:
-            get = structured.get
-            for name, required, valid_types, check in self.fields:
-                value = get(name)
-                if value is None:
-                    if required:
-                        problems.append(f"{name}: required field is missing")
-                    else:
-                        missing_optional.append(name)
-                    row[name] = None
-                    continue
-                if check is not None and not isinstance(value, valid_types):
-                    found = check(value)
-                    if found:
-                        problems.extend(found)
-                row[name] = _CELL_JSON(value) if isinstance(value, (dict, list)) else value
-        if problems:
-            row["_status"], row["_error"] = STATUS_FAILED, "; ".join(problems)
-        elif missing_optional:
-            row["_status"] = STATUS_PARTIAL
-            row["_error"] = "optional field(s) missing: " + ", ".join(missing_optional)
-        else:
-            row["_status"], row["_error"] = STATUS_SUCCESS, None
-        row["_timestamp"] = utc_timestamp(now)
-        return row
 
     def map(self, response: Any, now: datetime | None = None) -> dict[str, Any]:
         """One agent response -> one result row; never raises for a missing or bad output."""
         located = locate_structured_output(response, self.tool_names)
         if located.value is not None:
             problems = [f"{located.problem} at {located.where}"] if located.problem else []
-            return self.build_row(located.value, problems, now)
+            return fill_row(located.value, self.fields, problems, now)
         if located.problem:
             reason = f"{located.problem} at {located.where}"
         else:
             reason = f"no structured output in the agent response; looked for {PLACES} under " + ", ".join(
                 located.looked or ("$ (not an object)",)
             )
-        return self.build_row(None, [reason], now)
+        return fill_row(None, self.fields, [reason], now)
 
 
 def compile_output_plan(mapping: dict[str, Any], output_schema: dict[str, Any] | None = None) -> OutputPlan:
     fields = output_fields(mapping, output_schema)
     required = required_output_fields(mapping, output_schema)
-    tool_names = tool_names_of(mapping)
-    properties = (output_schema or {}).get("properties", {})
-    compiled = []
-    for name in fields:
-        valid_types: tuple[type, ...] = ()
-        if isinstance(properties, dict):
-            prop = properties.get(name)
-            check = compile_property_check(name, prop) if isinstance(prop, dict) else None
-            valid_types = always_valid_types(prop) or ()
-        else:  # not an object of properties: looked up per value, failing as it always did
-            check = _lazy_check(name, properties)
-        compiled.append((name, name in required, valid_types, check))
-    return OutputPlan(tuple(compiled), tool_names)
-
-
-def _lazy_check(name: Any, properties: Any) -> Callable[[Any], Sequence[str]]:
-    def check(value: Any) -> Sequence[str]:
-        prop = properties.get(name)
-        return property_problems(name, value, prop) if isinstance(prop, dict) else ()
-
-    return check
+    return OutputPlan(row_fields(fields, required, output_schema), tool_names_of(mapping))
 
 
 _PLANS: PlanCache[OutputPlan] = PlanCache(compile_output_plan)
