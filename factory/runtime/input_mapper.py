@@ -506,10 +506,39 @@ def _prepared(reads: _Reads) -> tuple:
     """The row pass's constants, worked out once (see `_row_mapper`)."""
     statics = {field: typed.value for field, typed in reads.statics.items()}
     static_problems = {field: typed.problems for field, typed in reads.statics.items() if typed.problems}
-    read_columns = _cells_getter(reads.columns) if reads.columns else lambda row: ()
     fields, text_rules, steps = (tuple(part) for part in zip(*reads.rules)) if reads.rules else ((), (), ())
     required = frozenset(field for field, _message in reads.required)
-    return statics, static_problems, read_columns, fields, text_rules, steps, required
+    return statics, static_problems, fields, text_rules, steps, required
+
+
+def _reader(reads: _Reads) -> Callable[[dict[str, Any]], tuple[tuple, Sequence[str]]]:
+    """`read(row)`: the values of the row's mapped columns then transformations, and the problems of
+    transformations; a BOM a reader kept on the header's first key is ignored."""
+    columns, transformations, no_problems = reads.columns, reads.transformations, _NONE
+    read_columns = _cells_getter(columns) if columns else lambda row: ()
+    bom, strip_keys = BOM, strip_bom_keys
+
+    def read(row: dict[str, Any]) -> tuple[tuple, Sequence[str]]:
+        try:
+            for first in row:
+                if first[:1] == bom:
+                    row = strip_keys(row)
+                break
+        except TypeError:  # a first key that is not text carries no BOM
+            pass
+        try:  # the cells, picked in C from a plain dict (a missing column or another mapping: .get)
+            values = read_columns(row) if row.__class__ is dict else tuple(map(row.get, columns))
+        except KeyError:
+            values = tuple(map(row.get, columns))
+        problems: Sequence[str] = no_problems
+        for apply in transformations:
+            value, missing = apply(row)
+            values += (value,)
+            if missing:
+                problems = [*problems, *missing]
+        return values, problems
+
+    return read
 
 
 def _json_pairs(reads: _Reads) -> tuple[dict[Any, str], list[str] | None, dict[Any, str | None]] | None:
@@ -532,33 +561,19 @@ def _json_pairs(reads: _Reads) -> tuple[dict[Any, str], list[str] | None, dict[A
 
 def _row_mapper(reads: _Reads, prefix: str | None = None) -> RowMapper:
     """One row -> its typed data; with `prefix`, {"prompt": prefix + the data's JSON, "data"} (see _Reads)."""
-    statics, static_problems, read_columns, fields, text_rules, steps, required = _prepared(reads)
-    columns, transformations, defaults = reads.columns, reads.transformations, reads.defaults
-    pairs = _json_pairs(reads) if prefix is not None else None
-    keyed, static_parts, default_parts = pairs or ({}, None, {})
-    bom, as_step, no_problems, strip_keys, encode_text = BOM, _STEP, _NONE, strip_bom_keys, encode_basestring
+    statics, static_problems, fields, text_rules, steps, required = _prepared(reads)
+    read, defaults, as_step, encode_text = _reader(reads), reads.defaults, _STEP, encode_basestring
+    keyed, static_parts, default_parts = (_json_pairs(reads) if prefix is not None else None) or (
+        {},
+        None,
+        {},
+    )
 
     def data(row: dict[str, Any], row_number: int | None = None) -> dict[str, Any]:
-        try:
-            for first in row:  # a BOM a reader kept is on the header's first key
-                if first[:1] == bom:
-                    row = strip_keys(row)
-                break
-        except TypeError:  # a first key that is not text carries no BOM
-            pass
+        values, problems = read(row)
         typed: dict[Any, Any] = statics.copy()
         found: dict[Any, Sequence[str]] | None = dict(static_problems) if static_problems else None
-        problems: Sequence[str] = no_problems
         parts = None if static_parts is None else static_parts.copy()  # the JSON pairs so far
-        try:  # the cells, picked in C from a plain dict (a missing column or another mapping: .get)
-            values = read_columns(row) if row.__class__ is dict else tuple(map(row.get, columns))
-        except KeyError:
-            values = tuple(map(row.get, columns))
-        for apply in transformations:
-            value, missing = apply(row)
-            values += (value,)
-            if missing:
-                problems = [*problems, *missing]
         for field, rule, step, value in zip(fields, text_rules, steps, values):
             if value.__class__ is str:
                 value = value.strip()

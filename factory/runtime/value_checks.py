@@ -117,44 +117,39 @@ def short_repr(value: Any, limit: int = 60) -> str:
 
 
 _NO_PROBLEMS: tuple[str, ...] = ()
-# JSON types whose every instance is exactly the Python classes named (bool is no number).
-_PLAIN_TYPES: dict[str, tuple[type, ...]] = {
-    "string": (str,),
-    "boolean": (bool,),
-    "object": (dict,),
-    "array": (list,),
+# The exact classes of JSON types whose values no constraint but the type refuses (bool is no int).
+_CLASSES: dict[str, frozenset[type]] = {
+    "string": frozenset({str}),
+    "boolean": frozenset({bool}),
+    "object": frozenset({dict}),
+    "array": frozenset({list}),
+    "number": frozenset({int, float}),
+    "integer": frozenset({int}),
 }
+_STRING_RULES = ("pattern", "minLength", "maxLength")
+_NUMBER_RULES = ("minimum", "maximum")
 
 
-def always_valid_types(prop: Any) -> tuple[type, ...] | None:
-    """Classes every instance of which passes `prop` (no need to check them), or None.
+def always_valid_classes(prop: Any) -> frozenset[type]:
+    """The exact classes every value of which passes `prop` (no need to check them), maybe none.
 
-    Only types with no constraint that could refuse one of their values: a
-    plain string, boolean, object or array property, or an untyped property
-    with no constraint at all. Numbers are left to the check (bool is an int,
-    `integer` depends on the value).
+    The property's type's classes when no constraint could refuse one of their
+    values (no enum; no pattern or length for text; no bound for numbers).
     """
-    if not isinstance(prop, dict) or "enum" in prop:
-        return None
-    json_type = prop.get("type")
-    if json_type == "string":
-        return None if (prop.get("pattern") or "minLength" in prop or "maxLength" in prop) else (str,)
-    if isinstance(json_type, str) and json_type in _PLAIN_TYPES:
-        return _PLAIN_TYPES[json_type]
-    if json_type is None and not any(
-        key in prop for key in ("pattern", "minLength", "maxLength", "minimum", "maximum")
-    ):
-        return (object,)
-    return None
+    json_type = prop.get("type") if isinstance(prop, dict) else None
+    if not isinstance(json_type, str) or json_type not in _CLASSES or "enum" in prop:
+        return frozenset()
+    rules = _STRING_RULES if json_type == "string" else _NUMBER_RULES
+    return frozenset() if any(prop.get(key) is not None for key in rules) else _CLASSES[json_type]
 
 
 def compile_property_check(name: str, prop: Any) -> Callable[[Any], Sequence[str]]:
-    """`property_problems(name, value, prop)` for one field, built once: values of classes every
-    instance of which passes (`always_valid_types`) are not looked at."""
-    valid = always_valid_types(prop)
+    """`property_problems(name, value, prop)` for one field, built once: a value of a class every
+    instance of which passes (`always_valid_classes`) is not looked at."""
+    valid = always_valid_classes(prop)
     if valid:
         return lambda value: (
-            _NO_PROBLEMS if isinstance(value, valid) else property_problems(name, value, prop)
+            _NO_PROBLEMS if value.__class__ in valid else property_problems(name, value, prop)
         )
     return lambda value: property_problems(name, value, prop)
 
