@@ -48,7 +48,6 @@ from factory.runtime.value_checks import (
 )
 from factory.runtime.vocabulary import FALSE_WORDS, TRUE_WORDS, parse_integer, parse_number
 
-TRANSFORMATION_TYPES = ("concat", "template", "jsonpath")
 TEMPLATE_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 _JSONPATH_TOKEN = re.compile(r"\.([A-Za-z_][\w-]*)|\[(-?\d+)\]|\['([^']*)'\]|\[\"([^\"]*)\"\]")
 
@@ -225,23 +224,16 @@ def follow_path(document: Any, tokens: list[str | int]) -> Any:
 
 
 def check_transformation(spec: Any, index: int) -> None:
-    """Refuse a malformed transformation before any row runs."""
+    """Refuse a malformed transformation before any row runs (the kinds and their needs: _TRANSFORMS)."""
     where = f"transformations[{index}]"
     if not isinstance(spec, dict) or not spec.get("field"):
         raise MappingConfigError(f"{where}: needs a 'field'")
     kind = spec.get("type")
-    if kind not in TRANSFORMATION_TYPES:
-        raise MappingConfigError(
-            f"{where}: unknown type {kind!r}; use one of {', '.join(TRANSFORMATION_TYPES)}"
-        )
-    if kind == "concat" and not (isinstance(spec.get("columns"), list) and spec["columns"]):
-        raise MappingConfigError(f"{where}: concat needs a non-empty 'columns' list")
-    if kind == "template" and not isinstance(spec.get("template"), str):
-        raise MappingConfigError(f"{where}: template needs a 'template' string")
-    if kind == "jsonpath":
-        if not spec.get("column"):
-            raise MappingConfigError(f"{where}: jsonpath needs a 'column'")
-        parse_jsonpath(str(spec.get("path", "")))
+    if kind not in _TRANSFORMS:
+        raise MappingConfigError(f"{where}: unknown type {kind!r}; use one of {', '.join(_TRANSFORMS)}")
+    needs = _TRANSFORMS[kind][0](spec)
+    if needs:
+        raise MappingConfigError(f"{where}: {kind} needs {needs}")
 
 
 def field_sources(section: dict[str, Any]) -> dict[str, str]:
@@ -352,7 +344,32 @@ def _jsonpath(spec: dict[str, Any]) -> Transform:
     return apply
 
 
-_TRANSFORMS = {"concat": _concat, "template": _template, "jsonpath": _jsonpath}
+def _jsonpath_needs(spec: dict[str, Any]) -> str | None:
+    if not spec.get("column"):
+        return "a 'column'"
+    parse_jsonpath(str(spec.get("path", "")))  # MappingConfigError naming the path it cannot read
+    return None
+
+
+# Each transformation: what its spec needs (a reason when it is missing, else None), and its builder.
+_TRANSFORMS: dict[
+    str, tuple[Callable[[dict[str, Any]], str | None], Callable[[dict[str, Any]], Transform]]
+] = {
+    "concat": (
+        lambda spec: (
+            None
+            if isinstance(spec.get("columns"), list) and spec["columns"]
+            else "a non-empty 'columns' list"
+        ),
+        _concat,
+    ),
+    "template": (
+        lambda spec: None if isinstance(spec.get("template"), str) else "a 'template' string",
+        _template,
+    ),
+    "jsonpath": (_jsonpath_needs, _jsonpath),
+}
+TRANSFORMATION_TYPES = tuple(_TRANSFORMS)
 
 
 def _text(value: Any) -> str:
@@ -672,7 +689,7 @@ def compile_input_plan(mapping: dict[str, Any], input_schema: dict[str, Any] | N
     transformations = []
     for index, spec in enumerate(section.get("transformations") or []):
         check_transformation(spec, index)
-        transformations.append((spec["field"], _TRANSFORMS[spec["type"]](spec)))
+        transformations.append((spec["field"], _TRANSFORMS[spec["type"]][1](spec)))
     defaults = []
     for field, prop in properties.items():
         if isinstance(prop, dict) and "default" in prop:
