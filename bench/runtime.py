@@ -424,9 +424,7 @@ def verdict(ok: bool) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--rows", type=int, default=1_000_000, help="aggregator rows (default 1,000,000)"
-    )
+    parser.add_argument("--rows", type=int, default=1_000_000, help="aggregator rows (default 1,000,000)")
     parser.add_argument(
         "--responses", type=int, default=MAPPER_RESPONSES, help="rows per mapper measurement (default 20,000)"
     )

@@ -84,7 +84,9 @@ def compile_leaves(node: Any) -> Renderer:
         tokens = list(chevron.tokenizer.tokenize(node))
         if any(tag == "partial" for tag, _ in tokens):
             # chevron would read `{{> name}}` from a file: a template is data and never reads the disk
-            raise RenderError(f"template uses a partial ({{{{> ...}}}}), which is not supported: {node[:80]!r}")
+            raise RenderError(
+                f"template uses a partial ({{{{> ...}}}}), which is not supported: {node[:80]!r}"
+            )
         return lambda variables: chevron.render(tokens, variables, partials_path="")
     if isinstance(node, list):
         items = [compile_leaves(item) for item in node]
@@ -144,8 +146,9 @@ def _from_dynamodb(item: dict[str, Any]) -> dict[str, Any]:
                 raise RenderError(f"template item attribute {name!r} is text but not JSON") from None
     variables = decoded.get("variables")
     if isinstance(variables, dict):
-        decoded["variables"] = [{**(spec if isinstance(spec, dict) else {}), "name": name}
-                                for name, spec in variables.items()]
+        decoded["variables"] = [
+            {**(spec if isinstance(spec, dict) else {}), "name": name} for name, spec in variables.items()
+        ]
     if not isinstance(decoded.get("template"), dict):
         raise RenderError("template item has no template object")
     return decoded

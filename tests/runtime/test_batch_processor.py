@@ -47,8 +47,13 @@ def synthesized(tmp_path_factory):
     )
     template = Template.from_stack(stack).to_json()
     messages = [(str(m.level), str(m.entry.data)) for m in app.synth().get_stack_by_name("Shared").messages]
-    return {"template": template, "asset": root / "asset", "root": root, "processor_id": processor.node.id,
-            "messages": messages}
+    return {
+        "template": template,
+        "asset": root / "asset",
+        "root": root,
+        "processor_id": processor.node.id,
+        "messages": messages,
+    }
 
 
 def resources(template, kind):
