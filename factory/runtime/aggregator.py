@@ -144,6 +144,7 @@ def write_csv(
     counts, buffer = summary.counts, io.StringIO()
     writerow = csv.writer(buffer, lineterminator="\r\n").writerow
     header: list[str] | None = None  # the input columns, once the header row is written
+    rows = 0
     for page in pages:
         for item in page:
             if header is None:
@@ -153,10 +154,11 @@ def write_csv(
             inputs, outputs = item.get("input_data") or {}, item.get("output_data") or {}
             values = [*map(inputs.get, header), *map(outputs.get, output_fields), *map(item.get, _ITEM_KEYS)]
             writerow(_cells(values, neutralise_formulas))
-            status = item.get("status") or ""
+            status = values[-len(_ITEM_KEYS)] or ""
             counts[status] = counts.get(status, 0) + 1
-            summary.rows += 1
+            rows += 1
         _flush(buffer, sink)
+    summary.rows = rows
     if header is None:
         summary.columns = csv_columns(input_columns or [], output_fields)
         writerow(_cells(summary.columns, neutralise_formulas))
