@@ -369,7 +369,6 @@ _TRANSFORMS: dict[
     ),
     "jsonpath": (_jsonpath_needs, _jsonpath),
 }
-TRANSFORMATION_TYPES = tuple(_TRANSFORMS)
 
 
 def _text(value: Any) -> str:

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 import pytest
 
 from factory.runtime.output_mapping.structured import (
-    cell_value,
+    build_row,
     extract_structured_output,
     handler,
     locate_structured_output,
@@ -99,12 +99,20 @@ SHAPES = [
     ),
     (
         "single Anthropic message",
-        {"role": "assistant", "stop_reason": "tool_use", "content": [{"type": "tool_use", "name": TOOL, "input": GOOD}]},
+        {
+            "role": "assistant",
+            "stop_reason": "tool_use",
+            "content": [{"type": "tool_use", "name": TOOL, "input": GOOD}],
+        },
         f"$<message>[0].content[0].input ({TOOL})",
     ),
     (
         "Bedrock Converse response",
-        {"output": {"message": {"role": "assistant", "content": [{"toolUse": {"name": TOOL, "input": GOOD}}]}}},
+        {
+            "output": {
+                "message": {"role": "assistant", "content": [{"toolUse": {"name": TOOL, "input": GOOD}}]}
+            }
+        },
         f"$.output.message<message>[0].content[0].input ({TOOL})",
     ),
     ("browser step_results", browser_result(GOOD), "$.step_results[2].parsed_response"),
@@ -290,9 +298,9 @@ def test_deep_nesting_is_bounded():
     assert not locate_structured_output(response).found
 
 
-def test_cell_value_and_timestamp():
-    assert cell_value({"é": [1, 2]}) == '{"é":[1,2]}'
-    assert cell_value(3.5) == 3.5 and cell_value(None) is None
+def test_cell_values_and_timestamp():
+    row = build_row({"a": {"é": [1, 2]}, "b": 3.5}, ["a", "b", "c"], [], None, [], NOW)
+    assert row["a"] == '{"é":[1,2]}' and row["b"] == 3.5 and row["c"] is None
     assert utc_timestamp(NOW) == "2026-01-02T03:04:05.678Z"
 
 

@@ -212,13 +212,6 @@ def _from_step_results(steps: list[Any], path: str) -> Located | None:
     return None
 
 
-def cell_value(value: Any) -> Any:
-    """Dicts and lists become compact JSON text for a CSV cell; scalars stay typed."""
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return value
-
-
 def output_fields(mapping: dict[str, Any], output_schema: dict[str, Any] | None) -> list[str]:
     listed = mapping.get("structured_output_fields")
     if listed:
@@ -243,7 +236,7 @@ def tool_names_of(mapping: dict[str, Any]) -> tuple[str, ...]:
 
 
 Check = Callable[[Any], Sequence[str]]
-_CELL_JSON = dumps_function((",", ":"))  # as cell_value
+_CELL_JSON = dumps_function((",", ":"))  # dicts and lists as compact JSON text in a cell
 
 
 def row_fields(
