@@ -105,26 +105,41 @@ def cell_text(value: Any, neutralise: bool = True) -> Any:
 
 _AS_IS = frozenset({int, float, type(None)})  # cell_text hands these to csv.writer unchanged
 _FORMULA_STARTS = frozenset(FORMULA_PREFIXES)  # each a single character
+_ITEM_KEYS = ("status", "error", "execution_time_ms", "timestamp")  # the item's own cells, after the data
 
 
 def _cells(values: list[Any], neutralise: bool) -> list[Any]:
     """`cell_text` of each value, called only for the values it would change."""
-    if neutralise:
-        return [
-            (
-                value
-                if value.__class__ in _AS_IS or (value.__class__ is str and value[:1] not in _FORMULA_STARTS)
-                else cell_text(value, True)
-            )
-            for value in values
-        ]
+    as_is, starts, text = _AS_IS, _FORMULA_STARTS if neutralise else frozenset(), cell_text
     return [
-        value if value.__class__ in _AS_IS or value.__class__ is str else cell_text(value, False)
+        (
+            value
+            if (kind := value.__class__) is str and value[:1] not in starts or kind in as_is
+            else text(value, neutralise)
+        )
         for value in values
     ]
 
 
-_ITEM_KEYS = ("status", "error", "execution_time_ms", "timestamp")  # the item's own cells, after the data
+def _rows(
+    page: Iterable[dict[str, Any]], header: list[str], fields: list[str], neutralise: bool, counts: dict
+) -> Iterator[list[Any]]:
+    """Each item's cells (inputs, outputs, then its own keys), its status counted as it goes."""
+    as_is, starts, text = _AS_IS, _FORMULA_STARTS if neutralise else frozenset(), cell_text
+    status_at = -len(_ITEM_KEYS)
+    for item in page:
+        inputs, outputs = item.get("input_data") or {}, item.get("output_data") or {}
+        values = [*map(inputs.get, header), *map(outputs.get, fields), *map(item.get, _ITEM_KEYS)]
+        status = values[status_at] or ""
+        counts[status] = counts.get(status, 0) + 1
+        yield [
+            (
+                value
+                if (kind := value.__class__) is str and value[:1] not in starts or kind in as_is
+                else text(value, neutralise)
+            )
+            for value in values
+        ]
 
 
 def write_csv(
@@ -136,32 +151,27 @@ def write_csv(
 ) -> AggregateSummary:
     """Encode decoded result items, page by page, as UTF-8 CSV bytes into `sink` (one write a page).
 
-    Every cell goes through `cell_text`, every row through csv.writer. Without
-    `input_columns` the first item's `input_data` key order is used; pass the
-    CSV header when you have it (DynamoDB maps keep no order).
+    Every cell goes through `cell_text` (called only where it changes the value),
+    every row through csv.writer. Without `input_columns` the first item's
+    `input_data` key order is used; pass the CSV header when you have it
+    (DynamoDB maps keep no order).
     """
     summary = AggregateSummary()
-    counts, buffer = summary.counts, io.StringIO()
-    writerow = csv.writer(buffer, lineterminator="\r\n").writerow
-    header: list[str] | None = None  # the input columns, once the header row is written
-    rows = 0
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    header = list(input_columns) if input_columns is not None else None
     for page in pages:
-        for item in page:
-            if header is None:
-                header = list(input_columns if input_columns is not None else item.get("input_data") or {})
-                summary.columns = csv_columns(header, output_fields)
-                writerow(_cells(summary.columns, neutralise_formulas))
-            inputs, outputs = item.get("input_data") or {}, item.get("output_data") or {}
-            values = [*map(inputs.get, header), *map(outputs.get, output_fields), *map(item.get, _ITEM_KEYS)]
-            writerow(_cells(values, neutralise_formulas))
-            status = values[-len(_ITEM_KEYS)] or ""
-            counts[status] = counts.get(status, 0) + 1
-            rows += 1
+        page = page if isinstance(page, list) else list(page)
+        if page and not summary.columns:
+            header = header if header is not None else list(page[0].get("input_data") or {})
+            summary.columns = csv_columns(header, output_fields)
+            writer.writerow(_cells(summary.columns, neutralise_formulas))
+        writer.writerows(_rows(page, header or [], output_fields, neutralise_formulas, summary.counts))
+        summary.rows += len(page)
         _flush(buffer, sink)
-    summary.rows = rows
-    if header is None:
+    if not summary.columns:
         summary.columns = csv_columns(input_columns or [], output_fields)
-        writerow(_cells(summary.columns, neutralise_formulas))
+        writer.writerow(_cells(summary.columns, neutralise_formulas))
         _flush(buffer, sink)
     return summary
 
