@@ -97,12 +97,13 @@ def cell_text(value: Any, neutralise: bool = True) -> Any:
     if value is None or kind is int or kind is float:
         return value
     if kind is bool:
-        return "true" if value else "false"
+        return _BOOL_TEXT[value]
     if kind is dict or kind is list:
         return cell_text(json.dumps(value, ensure_ascii=False, separators=(",", ":")), neutralise)
     return cell_text(str(value), neutralise)
 
 
+_BOOL_TEXT = {True: "true", False: "false"}
 _AS_IS = frozenset({int, float, type(None)})  # cell_text hands these to csv.writer unchanged
 _FORMULA_STARTS = frozenset(FORMULA_PREFIXES)  # each a single character
 _ITEM_KEYS = ("status", "error", "execution_time_ms", "timestamp")  # the item's own cells, after the data
@@ -125,7 +126,7 @@ def _rows(
     page: Iterable[dict[str, Any]], header: list[str], fields: list[str], neutralise: bool, counts: dict
 ) -> Iterator[list[Any]]:
     """Each item's cells (inputs, outputs, then its own keys), its status counted as it goes."""
-    as_is, starts, text = _AS_IS, _FORMULA_STARTS if neutralise else frozenset(), cell_text
+    as_is, starts, text, bools = _AS_IS, _FORMULA_STARTS if neutralise else frozenset(), cell_text, _BOOL_TEXT
     status_at = -len(_ITEM_KEYS)
     for item in page:
         inputs, outputs = item.get("input_data") or {}, item.get("output_data") or {}
@@ -136,7 +137,7 @@ def _rows(
             (
                 value
                 if (kind := value.__class__) is str and value[:1] not in starts or kind in as_is
-                else text(value, neutralise)
+                else bools[value] if kind is bool else text(value, neutralise)
             )
             for value in values
         ]
