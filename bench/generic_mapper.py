@@ -34,9 +34,9 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from factory.runtime.generic_output_mapper import cached_output_mappings, map_output  # noqa: E402
-from factory.runtime.output_mapping_config import load_output_mapping_set  # noqa: E402
-from factory.runtime.registered_output_schema import compile_output_schema  # noqa: E402
+from factory.runtime.output_mapping.generic import cached_output_mappings, map_output  # noqa: E402
+from factory.runtime.output_mapping.config import load_output_mapping_set  # noqa: E402
+from factory.runtime.output_mapping.registered import compile_output_schema  # noqa: E402
 
 CONFIG = yaml.safe_load("""
 output_mappings:

@@ -21,7 +21,7 @@ from factory.runtime.mapping_choice import (
     choose_output_mapping,
     parse_target,
 )
-from factory.runtime.output_expressions import OutputMappingConfigError
+from factory.runtime.output_mapping.expressions import OutputMappingConfigError
 
 DOCS_HINT = "see docs/generic-mapping.md"
 

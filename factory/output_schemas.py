@@ -2,12 +2,12 @@
 
 Agents this factory did not make describe their output in these files; the
 conversion to the generic mapper's compiled model lives in
-`factory.runtime.registered_output_schema`, so the mapper Lambda can apply a
+`factory.runtime.output_mapping.registered`, so the mapper Lambda can apply a
 registered schema itself.
 
 Stages: bytes -> UTF-8 -> YAML (safe loader; duplicate keys, aliases and
 non-mapping roots refused, with line and column) -> the document checks of
-`registered_output_schema.document_problems` -> file rules (the file is named
+`output_mapping.registered.document_problems` -> file rules (the file is named
 after its agent; one file per agent). Nothing here raises for bad content: the
 caller gets a list of `Problem`s to print, like the canonical schema loader.
 """
@@ -22,7 +22,7 @@ import yaml
 
 from factory import rules, safe_io
 from factory.errors import FactoryError, Problem
-from factory.runtime.registered_output_schema import AGENT_NAME, document_problems
+from factory.runtime.output_mapping.registered import AGENT_NAME, document_problems
 from factory.strict_yaml import YamlTooDeep, load_strict, too_deep_message
 
 SUFFIXES = (".yaml", ".yml")

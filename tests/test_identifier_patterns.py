@@ -103,7 +103,7 @@ def test_the_sweep_finds_the_identifier_checks() -> None:
         "factory.names.ENV_NAME_RE",
         "factory.schema.checks.EXTRACTION_NAME_RE",
         "factory.schema.checks.AGENT_NAME_RE",
-        "factory.runtime.registered_output_schema.VERSION",
+        "factory.runtime.output_mapping.registered.VERSION",
         "factory.batch.aws_run.S3_URI",
         "factory.runtime.mapping_choice.ARN_PATTERNS",
     ):

@@ -297,7 +297,7 @@ _CONFIG_TYPES = {"integer": "integer", "number": "number", "boolean": "boolean"}
 def foreign_batch_config(
     analysis: Analysis, agent: AgentSpec, registered: dict[str, Any] | None
 ) -> dict[str, Any]:
-    from factory.runtime.registered_output_schema import mapping_config
+    from factory.runtime.output_mapping.registered import mapping_config
 
     config: dict[str, Any] = {
         "target": agent.target.as_dict() if agent.target else {"type": "agent", "name": agent.name}

@@ -33,9 +33,9 @@ from factory.batch.local_store import LocalResultStore
 from factory.batch.progress import Progress
 from factory.batch.targets import OutputPlan, request_payload
 from factory.batch.workers import DaemonWorkers
-from factory.runtime.generic_output_mapper import map_output
+from factory.runtime.output_mapping.generic import map_output
 from factory.runtime.input_mapper import InputRowError, input_plan
-from factory.runtime.output_mapper import output_plan
+from factory.runtime.output_mapping.structured import output_plan
 from factory.runtime.result_store import RowResult, make_batch_id, result_from_mapped_row
 from factory.runtime.vocabulary import STATUS_FAILED, utc_timestamp
 

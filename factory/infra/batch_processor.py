@@ -124,8 +124,8 @@ LAMBDA_RUNTIME = "PYTHON_3_13"
 FUNCTIONS = {
     "BatchValidator": "batch_validator",
     "InputMapper": "input_mapper",
-    "OutputMapper": "output_mapper",
-    "GenericOutputMapper": "generic_output_mapper",
+    "OutputMapper": "output_mapping.structured",
+    "GenericOutputMapper": "output_mapping.generic",
     "ResultWriter": "result_writer",
     "Aggregator": "aggregator",
 }
@@ -141,10 +141,9 @@ def build_lambda_asset(out_dir: Path) -> Path:
     if out_dir.exists():
         shutil.rmtree(out_dir)
     runtime = out_dir / "factory" / "runtime"
-    runtime.mkdir(parents=True)
+    runtime.parent.mkdir(parents=True)
     safe_io.copy_file(PACKAGE_DIR / "__init__.py", out_dir / "factory" / "__init__.py")
-    for source in sorted((PACKAGE_DIR / "runtime").glob("*.py")):
-        safe_io.copy_file(source, runtime / source.name)
+    _copy_package(PACKAGE_DIR / "runtime", runtime)  # with its subpackages (output_mapping/)
     for name in VENDORED_PACKAGES:
         spec = importlib.util.find_spec(name)
         if spec is None or spec.origin is None:

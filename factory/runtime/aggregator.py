@@ -20,12 +20,11 @@ reads the CSV as data, not in a spreadsheet.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import re
-from collections import Counter
 from dataclasses import dataclass, field
-from operator import itemgetter
 from typing import Any, Iterable, Iterator, Protocol
 
 from boto3.dynamodb.types import TypeDeserializer
@@ -85,149 +84,63 @@ def column_collisions(input_columns: list[str], output_fields: list[str]) -> str
     )
 
 
-def cell_text(value: Any, neutralise: bool = True) -> str:
-    kind = type(value)
+def cell_text(value: Any, neutralise: bool = True) -> Any:
+    """A value as csv.writer is handed it: None and numbers as they are (csv.writer writes "" and
+    their repr), booleans true/false, dicts and lists compact JSON, and text neutralised
+    (`neutralise`): a cell starting with one of FORMULA_PREFIXES gets a leading `'` unless the
+    whole cell is a plain number such as `-12.5`."""
+    kind = value.__class__
     if kind is str:
-        if neutralise and value and value.startswith(FORMULA_PREFIXES) and not PLAIN_NUMBER.match(value):
+        if neutralise and value.startswith(FORMULA_PREFIXES) and not PLAIN_NUMBER.match(value):
             return "'" + value
         return value
-    if value is None:
-        return ""
+    if value is None or kind is int or kind is float:
+        return value
     if kind is bool:
-        return "true" if value else "false"
-    if kind is int or kind is float:
-        return repr(value)
+        return _BOOL_TEXT[value]
     if kind is dict or kind is list:
         return cell_text(json.dumps(value, ensure_ascii=False, separators=(",", ":")), neutralise)
     return cell_text(str(value), neutralise)
 
 
-_PASS_THROUGH = frozenset({int, float, type(None)})  # str() (None: "") gives exactly cell_text's text
-_FORMULA_STARTS = frozenset(FORMULA_PREFIXES)
-_NONE_TYPE = type(None)
-_TEXT_TYPES = frozenset({str, _NONE_TYPE})
-_BOOL_TYPES = frozenset({bool, _NONE_TYPE})
-_BOOL_FIELD = {True: "true", False: "false", None: ""}  # only for columns of nothing but bools and None
-_FIRST = itemgetter(0)  # a non-empty string's first character
-_NONE_TEXT = {None: ""}
-_QUOTE_TRIGGERS = (",", '"', "\r", "\n")  # csv.writer quotes a field holding one of these
-_NEEDS_QUOTES = re.compile('[,"\r\n]')
-_DICT_ONLY = {dict}
+_BOOL_TEXT = {True: "true", False: "false"}
+_AS_IS = frozenset({int, float, type(None)})  # cell_text hands these to csv.writer unchanged
+_FORMULA_STARTS = frozenset(FORMULA_PREFIXES)  # each a single character
 _ITEM_KEYS = ("status", "error", "execution_time_ms", "timestamp")  # the item's own cells, after the data
 
 
-def _cell_by_cell(values: list[Any], neutralise: bool) -> list[Any]:
-    """cell_text for the cells csv.writer would not write the same way (the slow path of `column_fields`)."""
-    if neutralise:
-        return [
-            (
-                value
-                if (type(value) is str and value[:1] not in _FORMULA_STARTS) or type(value) in _PASS_THROUGH
-                else cell_text(value, True)
-            )
-            for value in values
-        ]
+def _cells(values: list[Any], neutralise: bool) -> list[Any]:
+    """`cell_text` of each value, called only for the values it would change."""
+    as_is, starts, text = _AS_IS, _FORMULA_STARTS if neutralise else frozenset(), cell_text
     return [
-        value if type(value) is str or type(value) in _PASS_THROUGH else cell_text(value, False)
+        (
+            value
+            if (kind := value.__class__) is str and value[:1] not in starts or kind in as_is
+            else text(value, neutralise)
+        )
         for value in values
     ]
 
 
-def _quoted(texts: list[str]) -> list[str]:
-    """csv.writer's quoting (QUOTE_MINIMAL, quotes doubled) of text fields; per cell only if one needs it."""
-    joined = "".join(texts)
-    if not any(char in joined for char in _QUOTE_TRIGGERS):
-        return texts
-    search = _NEEDS_QUOTES.search
-    return ['"' + text.replace('"', '""') + '"' if search(text) else text for text in texts]
-
-
-def _field_texts(cells: list[Any]) -> list[str]:
-    """Field text for cells of str, int, float and None, as csv.writer writes them."""
-    kinds = set(map(type, cells))
-    texts: Any = cells
-    if _NONE_TYPE in kinds:
-        texts = map(_NONE_TEXT.get, texts, cells)
-    if not kinds <= _TEXT_TYPES:
-        texts = map(str, texts)  # str(float) is repr(float), as csv.writer writes it
-    if texts is not cells:
-        texts = list(texts)
-    return _quoted(texts) if str in kinds else texts
-
-
-def column_fields(values: list[Any], neutralise: bool) -> list[str]:
-    """One page's column as CSV field text: `cell_text` of each value, quoted as csv.writer quotes it.
-
-    This is the hot loop, so the checks run in C over the whole column: the
-    set of its types; for text, the first characters of its non-empty strings
-    against the formula starts and the joined text for a character that needs
-    quotes. Bools and None go through a table, numbers and None through str,
-    plain text passes as it is; only a column holding a formula start, a field
-    to quote, or any other type goes cell by cell. csv.writer's text is the
-    reference: None is empty, numbers are their repr, a field holding `,`,
-    `"`, CR or LF is quoted with its quotes doubled.
-    """
-    kinds = set(map(type, values))
-    if kinds <= _BOOL_TYPES:
-        return list(map(_BOOL_FIELD.__getitem__, values))
-    if kinds <= _TEXT_TYPES:
-        if neutralise and not _FORMULA_STARTS.isdisjoint(map(_FIRST, filter(None, values))):
-            values = _cell_by_cell(values, True)
-        if _NONE_TYPE in kinds:
-            values = list(map(_NONE_TEXT.get, values, values))
-        return _quoted(values)
-    if kinds <= _PASS_THROUGH:
-        if _NONE_TYPE in kinds:
-            return list(map(str, map(_NONE_TEXT.get, values, values)))
-        return list(map(str, values))
-    return _field_texts(_cell_by_cell(values, neutralise))
-
-
-def encode_rows(columns: list[list[str]]) -> str:
-    """Field texts, a list per column, as CSV records each ending in CRLF ("" for no rows)."""
-    if not columns or not columns[0]:
-        return ""
-    return "\r\n".join(map(",".join, zip(*columns))) + "\r\n"
-
-
-def _group_columns(mappings: list[Any], names: list[str] | tuple[str, ...]) -> list[list[Any]]:
-    """`[mapping.get(name) for mapping in mappings]` per name, picked in C where that gives the same values.
-
-    itemgetter is only used on plain dicts and only keeps a column when every
-    mapping has the name; a missing key, a dict subclass or a non-dict takes
-    the `.get` path, so the values are always exactly what `.get` returns.
-    A column is one list: no per-row containers, which would also wake the
-    garbage collector every few hundred rows.
-    """
-    if set(map(type, mappings)) != _DICT_ONLY:
-        return [[mapping.get(name) for mapping in mappings] for name in names]
-    columns = []
-    for name in names:
-        try:
-            columns.append(list(map(itemgetter(name), mappings)))
-        except KeyError:
-            columns.append([mapping.get(name) for mapping in mappings])
-    return columns
-
-
-def page_columns(
-    page: list[dict[str, Any]], input_columns: list[str], output_fields: list[str]
-) -> list[list[Any]]:
-    """One page's raw values, a list per CSV column: inputs, outputs, then the item's own keys."""
-    no_inputs, no_outputs = dict.fromkeys(input_columns), dict.fromkeys(output_fields)
-    return [
-        *_group_columns([item.get("input_data") or no_inputs for item in page], input_columns),
-        *_group_columns([item.get("output_data") or no_outputs for item in page], output_fields),
-        *_group_columns(page, _ITEM_KEYS),
-    ]
-
-
-class _Parts(list):
-    """The page's text, piece by piece (also csv.writer's target for the header); joined once per page."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.write = self.append
+def _rows(
+    page: Iterable[dict[str, Any]], header: list[str], fields: list[str], neutralise: bool, counts: dict
+) -> Iterator[list[Any]]:
+    """Each item's cells (inputs, outputs, then its own keys), its status counted as it goes."""
+    as_is, starts, text, bools = _AS_IS, _FORMULA_STARTS if neutralise else frozenset(), cell_text, _BOOL_TEXT
+    status_at = -len(_ITEM_KEYS)
+    for item in page:
+        inputs, outputs = item.get("input_data") or {}, item.get("output_data") or {}
+        values = [*map(inputs.get, header), *map(outputs.get, fields), *map(item.get, _ITEM_KEYS)]
+        status = values[status_at] or ""
+        counts[status] = counts.get(status, 0) + 1
+        yield [
+            (
+                value
+                if (kind := value.__class__) is str and value[:1] not in starts or kind in as_is
+                else bools[value] if kind is bool else text(value, neutralise)
+            )
+            for value in values
+        ]
 
 
 def write_csv(
@@ -237,44 +150,40 @@ def write_csv(
     input_columns: list[str] | None = None,
     neutralise_formulas: bool = True,
 ) -> AggregateSummary:
-    """Encode decoded result items, page by page, as UTF-8 CSV bytes into `sink`.
+    """Encode decoded result items, page by page, as UTF-8 CSV bytes into `sink` (one write a page).
 
-    Without `input_columns` the first item's `input_data` key order is used;
-    pass the CSV header when you have it (DynamoDB maps keep no order).
+    Every cell goes through `cell_text` (called only where it changes the value),
+    every row through csv.writer. Without `input_columns` the first item's
+    `input_data` key order is used; pass the CSV header when you have it
+    (DynamoDB maps keep no order).
     """
     summary = AggregateSummary()
-    counts = summary.counts
-    parts = _Parts()
-    writer = csv.writer(parts, lineterminator="\r\n")
-    header: list[str] | None = None  # the input columns, once the header row is written
-
-    def flush() -> None:
-        if parts:
-            text = "".join(parts)
-            parts.clear()
-            if text:
-                sink.write(text.encode("utf-8"))
-
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    header = list(input_columns) if input_columns is not None else None
     for page in pages:
-        if not isinstance(page, list):
-            page = list(page)
-        if page:
-            if header is None:
-                header = list(input_columns if input_columns is not None else page[0].get("input_data") or {})
-                summary.columns = csv_columns(header, output_fields)
-                writer.writerow([cell_text(name, neutralise_formulas) for name in summary.columns])
-            columns = page_columns(page, header, output_fields)
-            parts.append(encode_rows([column_fields(column, neutralise_formulas) for column in columns]))
-            for status, count in Counter(columns[len(header) + len(output_fields)]).items():
-                status = status or ""
-                counts[status] = counts.get(status, 0) + count
-            summary.rows += len(page)
-        flush()
-    if header is None:
+        page = page if isinstance(page, list) else list(page)
+        if page and not summary.columns:
+            header = header if header is not None else list(page[0].get("input_data") or {})
+            summary.columns = csv_columns(header, output_fields)
+            writer.writerow(_cells(summary.columns, neutralise_formulas))
+        writer.writerows(_rows(page, header or [], output_fields, neutralise_formulas, summary.counts))
+        summary.rows += len(page)
+        _flush(buffer, sink)
+    if not summary.columns:
         summary.columns = csv_columns(input_columns or [], output_fields)
-        writer.writerow([cell_text(name, neutralise_formulas) for name in summary.columns])
-        flush()
+        writer.writerow(_cells(summary.columns, neutralise_formulas))
+        _flush(buffer, sink)
     return summary
+
+
+def _flush(buffer: io.StringIO, sink: ByteSink) -> None:
+    """The buffer's text, if any, to the sink as UTF-8; the buffer emptied."""
+    text = buffer.getvalue()
+    if text:
+        sink.write(text.encode("utf-8"))
+        buffer.seek(0)
+        buffer.truncate()
 
 
 def query_pages(

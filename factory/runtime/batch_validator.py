@@ -41,7 +41,7 @@ from factory.runtime.mapping_choice import (
     choose_output_mapping,
     parse_target,
 )
-from factory.runtime.output_expressions import OutputMappingConfigError
+from factory.runtime.output_mapping.expressions import OutputMappingConfigError
 from factory.runtime.result_store import from_dynamodb
 
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")

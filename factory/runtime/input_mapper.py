@@ -21,17 +21,11 @@ then checked against it; every problem of a row is reported at once, naming
 the CSV column it came from.
 
 The mapping and input schema are compiled once into an `InputPlan` (sources,
-conversions, precompiled checks, transformations, the prompt's pieces);
-`transform_input` finds the plan by the config's content, so a Lambda
-container or the local engine compiles each config once. A malformed
-transformation is refused (MappingConfigError) while building the plan, which
-is never kept, so every row is refused, as before.
-
-A plan's `transform` is a fast path for the common row (a plain dict that
-passes): values typed as they are read, statics and defaults typed at compile
-time, the default prompt's JSON written as the values are stored. Any row
-with a problem goes to the general `InputPlan.transform`, so its errors are
-exactly the general path's.
+conversions, precompiled checks, transformations, static values and defaults
+already typed, the prompt's pieces); `transform_input` finds the plan by the
+config's content, so a Lambda container or the local engine compiles each
+config once. A malformed mapping is refused (MappingConfigError) while
+building the plan, which is never kept, so every row of it is refused.
 """
 
 from __future__ import annotations
@@ -39,25 +33,22 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from operator import itemgetter
-from typing import Any, Callable, Sequence
-
 from json.encoder import encode_basestring
+from operator import itemgetter
+from typing import Any, Callable, NamedTuple, Sequence
 
 from factory.runtime.bounded_parse import json_loads
 from factory.runtime.csv_source import BOM, strip_bom_keys
-from factory.runtime.json_text import dumps_function, flat_text_object
+from factory.runtime.json_text import chunk_encoder
 from factory.runtime.plan_cache import PlanCache
 from factory.runtime.value_checks import (
     JSON_TYPES,
     compile_property_check,
-    pattern_search,
-    property_problems,
     required_fields,
+    text_test,
 )
 from factory.runtime.vocabulary import FALSE_WORDS, TRUE_WORDS, parse_integer, parse_number
 
-TRANSFORMATION_TYPES = ("concat", "template", "jsonpath")
 TEMPLATE_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 _JSONPATH_TOKEN = re.compile(r"\.([A-Za-z_][\w-]*)|\[(-?\d+)\]|\['([^']*)'\]|\[\"([^\"]*)\"\]")
 
@@ -255,23 +246,16 @@ def follow_path(document: Any, tokens: list[str | int]) -> Any:
 
 
 def check_transformation(spec: Any, index: int) -> None:
-    """Refuse a malformed transformation before any row runs."""
+    """Refuse a malformed transformation before any row runs (the kinds and their needs: _TRANSFORMS)."""
     where = f"transformations[{index}]"
     if not isinstance(spec, dict) or not spec.get("field"):
         raise MappingConfigError(f"{where}: needs a 'field'")
     kind = spec.get("type")
-    if kind not in TRANSFORMATION_TYPES:
-        raise MappingConfigError(
-            f"{where}: unknown type {kind!r}; use one of {', '.join(TRANSFORMATION_TYPES)}"
-        )
-    if kind == "concat" and not (isinstance(spec.get("columns"), list) and spec["columns"]):
-        raise MappingConfigError(f"{where}: concat needs a non-empty 'columns' list")
-    if kind == "template" and not isinstance(spec.get("template"), str):
-        raise MappingConfigError(f"{where}: template needs a 'template' string")
-    if kind == "jsonpath":
-        if not spec.get("column"):
-            raise MappingConfigError(f"{where}: jsonpath needs a 'column'")
-        parse_jsonpath(str(spec.get("path", "")))
+    if kind not in _TRANSFORMS:
+        raise MappingConfigError(f"{where}: unknown type {kind!r}; use one of {', '.join(_TRANSFORMS)}")
+    needs = _TRANSFORMS[kind][0](spec)
+    if needs:
+        raise MappingConfigError(f"{where}: {kind} needs {needs}")
 
 
 def field_sources(section: dict[str, Any]) -> dict[str, str]:
@@ -295,6 +279,13 @@ def _missing_column(column: Any, field: Any) -> str:
     return f"column {column!r} (used by {field}) is not in the row"
 
 
+def _asked_cells(row: dict[str, Any], columns: Sequence[Any], field: Any) -> tuple:
+    """(the cells of `columns`, problems), asked column by column: a row that is not a plain dict
+    (its own idea of a missing key) or lacks a column, which is None and a problem naming it."""
+    problems = [_missing_column(column, field) for column in columns if column not in row]
+    return tuple(row[column] if column in row else None for column in columns), problems
+
+
 def _cells_getter(columns: Sequence[Any]) -> Callable[[dict[str, Any]], tuple]:
     """`tuple(row[column] for column in columns)` in C (KeyError for a missing column)."""
     if len(columns) == 1:
@@ -308,75 +299,54 @@ def _concat(spec: dict[str, Any]) -> Transform:
     cells_of = _cells_getter(columns)
 
     def apply(row: dict[str, Any]) -> tuple[Any, Sequence[str]]:
-        try:
-            if row.__class__ is not dict:  # a mapping with its own idea of a missing key: ask it
-                raise KeyError
-            cells: Sequence[Any] = cells_of(row)
-        except KeyError:
-            missing = [_missing_column(column, field) for column in columns if column not in row]
+        if row.__class__ is dict:  # the cells picked in C
+            try:
+                cells = cells_of(row)
+            except KeyError:
+                return None, _asked_cells(row, columns, field)[1]
+        else:
+            cells, missing = _asked_cells(row, columns, field)
             if missing:
                 return None, missing
-            cells = [row[column] for column in columns]
-        parts: list[str] = []
+        parts = []
         for cell in cells:
             if cell.__class__ is str:
                 cell = cell.strip()
                 if cell:
                     parts.append(cell)
-            elif isinstance(cell, str):  # a str subclass: its own strip says absent, str() gives the text
-                if not cell.strip() == "":
-                    parts.append(str(cell).strip())
-            elif cell is not None:
+            elif not is_absent(cell):
                 parts.append(str(cell).strip())
         return separator.join(parts), _NONE
 
-    def fast(row: dict[str, Any]) -> Any:
-        """For a plain dict row: the text, KeyError for a missing column (a problem: the general path)."""
-        parts = []
-        for cell in cells_of(row):
-            if cell.__class__ is not str:
-                return apply(row)[0]  # every column is there: no problem to report
-            cell = cell.strip()
-            if cell:
-                parts.append(cell)
-        return separator.join(parts)
-
-    apply.fast = fast  # type: ignore[attr-defined]
     return apply
 
 
+def _escaped(literal: str) -> str:
+    return literal.replace("{", "{{").replace("}", "}}")
+
+
 def _template(spec: dict[str, Any]) -> Transform:
-    """`{column}` placeholders split out once into a str.format pattern over the cells."""
+    """`{column}` placeholders split out once into a str.format pattern over the cells (None: "")."""
     pieces = TEMPLATE_PLACEHOLDER.split(spec["template"])
     literals, columns, field = pieces[0::2], pieces[1::2], spec["field"]
     if not columns:
         text = pieces[0]
         return lambda row: (text, _NONE)
-    pattern = "{}".join(literal.replace("{", "{{").replace("}", "}}") for literal in literals)
+    pattern = "{!s}".join(map(_escaped, literals))
     cells_of = _cells_getter(columns)
-    as_text = "{!s}".join(literal.replace("{", "{{").replace("}", "}}") for literal in literals)  # str(cell)
 
     def apply(row: dict[str, Any]) -> tuple[Any, Sequence[str]]:
-        problems: Sequence[str] = _NONE
-        try:
-            if row.__class__ is not dict:  # a mapping with its own idea of a missing key: ask it
-                raise KeyError
-            cells: Sequence[Any] = cells_of(row)
-        except KeyError:
-            problems = [_missing_column(column, field) for column in columns if column not in row]
-            cells = [row[column] if column in row else None for column in columns]
-        if None in cells:  # identity first: a row's values (text, JSON) are never equal to None otherwise
-            return pattern.format(*["" if cell is None else str(cell) for cell in cells]), problems
-        return as_text.format(*cells), problems
-
-    def fast(row: dict[str, Any]) -> Any:
-        """For a plain dict row: the text, KeyError for a missing column (a problem: the general path)."""
-        cells = cells_of(row)
+        if row.__class__ is dict:  # the cells picked in C
+            try:
+                cells, problems = cells_of(row), _NONE
+            except KeyError:
+                cells, problems = _asked_cells(row, columns, field)
+        else:
+            cells, problems = _asked_cells(row, columns, field)
         if None in cells:
-            return pattern.format(*["" if cell is None else str(cell) for cell in cells])
-        return as_text.format(*cells)
+            cells = tuple("" if cell is None else cell for cell in cells)
+        return pattern.format(*cells), problems
 
-    apply.fast = fast  # type: ignore[attr-defined]
     return apply
 
 
@@ -396,7 +366,31 @@ def _jsonpath(spec: dict[str, Any]) -> Transform:
     return apply
 
 
-_TRANSFORMS = {"concat": _concat, "template": _template, "jsonpath": _jsonpath}
+def _jsonpath_needs(spec: dict[str, Any]) -> str | None:
+    if not spec.get("column"):
+        return "a 'column'"
+    parse_jsonpath(str(spec.get("path", "")))  # MappingConfigError naming the path it cannot read
+    return None
+
+
+# Each transformation: what its spec needs (a reason when it is missing, else None), and its builder.
+_TRANSFORMS: dict[
+    str, tuple[Callable[[dict[str, Any]], str | None], Callable[[dict[str, Any]], Transform]]
+] = {
+    "concat": (
+        lambda spec: (
+            None
+            if isinstance(spec.get("columns"), list) and spec["columns"]
+            else "a non-empty 'columns' list"
+        ),
+        _concat,
+    ),
+    "template": (
+        lambda spec: None if isinstance(spec.get("template"), str) else "a 'template' string",
+        _template,
+    ),
+    "jsonpath": (_jsonpath_needs, _jsonpath),
+}
 
 
 def _text(value: Any) -> str:
@@ -409,34 +403,51 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-_DUMPS = dumps_function()  # json.dumps(data, ensure_ascii=False)
+_ENCODE = chunk_encoder()  # the chunks of json.dumps(data, ensure_ascii=False)
 
 
-def _prompt_builder(mapping: dict[str, Any], section: dict[str, Any]) -> Callable[[dict[str, Any]], str]:
-    """`prompt_template` with `{field}` placeholders, or "Run <extraction_name> with these inputs: <json>"."""
+def _transformer(
+    reads: _Reads, data: RowMapper, mapping: dict[str, Any], section: dict[str, Any]
+) -> Callable[[dict[str, Any], int | None], dict[str, Any]]:
+    """`transform(row, row_number)`: the row's data and its prompt, `prompt_template` with `{field}`
+    placeholders or "Run <extraction_name> with these inputs: <the data's JSON>" (written as the row
+    is typed)."""
     template = section.get("prompt_template") or mapping.get("prompt_template")
     if template:
-        if not isinstance(template, str):  # refused by re when the first row is built, as it always was
-            return lambda data: TEMPLATE_PLACEHOLDER.sub(
-                lambda match: _text(data.get(match.group(1))), template
-            )
-        pieces = TEMPLATE_PLACEHOLDER.split(template)
-        literals, names = pieces[0::2], pieces[1::2]
-        tail = list(zip(names, literals[1:]))
+        fill = _prompt_filler(template)
 
-        def fill(data: dict[str, Any]) -> str:
-            out = [literals[0]]
-            for name, literal in tail:
-                out.append(_text(data.get(name)))
-                out.append(literal)
-            return "".join(out)
+        def filled(row: dict[str, Any], row_number: int | None = None) -> dict[str, Any]:
+            typed = data(row, row_number)
+            return {"prompt": fill(typed), "data": typed}
 
-        return fill
+        return filled
     name = mapping.get("extraction_name")
-    if name:
-        prefix = f"Run {name} with these inputs: "
-        return lambda data: prefix + (flat_text_object(data) or _DUMPS(data))
-    return lambda data: flat_text_object(data) or _DUMPS(data)
+    return _row_mapper(reads, f"Run {name} with these inputs: " if name else "")
+
+
+def _prompt_filler(template: Any) -> Callable[[dict[str, Any]], str]:
+    """`{field}` placeholders split out once; a template that is not text is refused when a prompt is
+    asked for (a tool's input never needs one)."""
+    if not isinstance(template, str):
+        return lambda data: _refuse_template(template)
+    pieces = TEMPLATE_PLACEHOLDER.split(template)
+    literals, names = pieces[0::2], pieces[1::2]
+    tail = list(zip(names, literals[1:]))
+
+    def fill(data: dict[str, Any]) -> str:
+        out = [literals[0]]
+        for name, literal in tail:
+            out.append(_text(data.get(name)))
+            out.append(literal)
+        return "".join(out)
+
+    return fill
+
+
+def _refuse_template(template: Any) -> str:
+    raise TypeError(
+        f"prompt_template must be text with {{field}} placeholders, not {type(template).__name__}"
+    )
 
 
 FAILED = object()  # a field step's answer when the value cannot be converted
@@ -454,19 +465,13 @@ def _any_text_passes(prop: dict[str, Any]) -> bool:
     )
 
 
-def field_step(field: Any, source: str, prop: Any) -> Step:
+def field_step(field: Any, source: str, prop: dict[str, Any]) -> Step:
     """`step(value, problems)`: the typed value, or FAILED; problems are appended, naming the source.
 
     Conversion errors make the field FAILED; check problems are reported but
     the value is kept, as the row fails anyway.
     """
-    if not isinstance(prop, dict):  # not a property object: fails as it always did, when a value meets it
-        convert: Callable[[Any], Any] = lambda value: coerce(value, prop.get("type"))  # noqa: E731
-        check: Callable[[Any], Sequence[str]] = lambda value: property_problems(
-            field, value, prop
-        )  # noqa: E731
-    else:
-        convert, check = coercer(prop.get("type")), compile_property_check(field, prop)
+    convert, check = coercer(prop.get("type")), compile_property_check(field, prop)
 
     def step(value: Any, problems: list) -> Any:
         try:
@@ -482,342 +487,208 @@ def field_step(field: Any, source: str, prop: Any) -> Step:
     return step
 
 
-def _rows_without_bom(row: dict[str, Any]) -> dict[str, Any]:
-    """`strip_bom_keys(row)`, skipped when no key holds a BOM at all (one C-level join)."""
-    try:
-        if BOM not in "".join(row):
-            return row
-    except TypeError:  # a key that is not text
-        pass
-    return strip_bom_keys(row)
+@dataclass(frozen=True)
+class Typed:
+    """A static value or schema default, typed once when the plan is built.
+
+    `value` is the typed value (or FAILED); `problems` are what its field's
+    step found, reported by each row that uses it.
+    """
+
+    value: Any
+    problems: tuple[str, ...]
+
+
+def _typed(step: Step, value: Any) -> Typed:
+    problems: list[str] = []
+    return Typed(step(value, problems), tuple(problems))
+
+
+_STEP = object()  # the text rule of a field whose text goes through its step (a typed field)
+RowMapper = Callable[[dict[str, Any], "int | None"], dict[str, Any]]
 
 
 @dataclass(frozen=True)
 class InputPlan:
-    """One mapping and input schema, compiled: `transform` turns a row into the agent's input."""
+    """One mapping and input schema, compiled.
 
-    static_values: tuple[tuple[Any, Any], ...]
-    columns: tuple[tuple[Any, Any], ...]
-    transformations: tuple[tuple[Any, Transform], ...]
-    defaults: tuple[tuple[Any, Any], ...]
-    steps: dict[Any, Step]
-    text_fields: frozenset
-    text_checks: dict[Any, Callable[[str], Sequence[str]]]
+    `transform(row, row_number)` is the agent's input, {"prompt", "data"};
+    `data(row, row_number)` the typed data alone (a tool's input, no prompt
+    written; see `_row_mapper`). Both raise InputRowError for a bad row.
+    """
+
+    data: RowMapper
+    transform: Callable[[dict[str, Any], "int | None"], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class _Reads:
+    """Where a row's values come from and how each is typed, in precedence order.
+
+    The mapped `columns` are read first, then the `transformations`; `rules`
+    holds (field, text rule, step) for each value in that order. A text rule
+    says how the field takes stripped text: None, as it is; a test
+    (`text_test`), when the text passes it; _STEP, through the step, as any
+    other value. `statics` and `defaults` are `Typed`.
+    """
+
+    statics: dict[Any, Typed]
+    columns: tuple[Any, ...]
+    transformations: tuple[Transform, ...]
+    rules: tuple[tuple[Any, Any, Step], ...]
+    defaults: tuple[tuple[Any, Typed], ...]
     required: tuple[tuple[Any, str], ...]
-    prompt: Callable[[dict[str, Any]], str]
-
-    def transform(self, row: dict[str, Any], row_number: int | None = None) -> dict[str, Any]:
-        """One CSV row -> {"prompt": str, "data": {field: typed value}}; InputRowError if invalid."""
-        data = InputPlan.data(self, row, row_number)
-        return {"prompt": self.prompt(data), "data": data}
-
-    def data(self, row: dict[str, Any], row_number: int | None = None) -> dict[str, Any]:
-        """One CSV row -> {field: typed value}, a tool's input (no prompt written); InputRowError if invalid."""
-        row = _rows_without_bom(row)
-        raw = dict(self.static_values)
-        get = row.get
-        for column, field in self.columns:
-            cell = get(column)
-            if cell is not None and not (isinstance(cell, str) and not cell.strip()):
-                raw[field] = cell
-        problems: list[str] = []
-        for field, apply in self.transformations:
-            value, found = apply(row)
-            if found:
-                problems.extend(found)
-            if value is not None and not (isinstance(value, str) and not value.strip()):
-                raw[field] = value
-        for field, default in self.defaults:
-            if field not in raw:
-                raw[field] = default
-        data: dict[str, Any] = {}
-        failed = []
-        steps, text_fields, text_checks = self.steps, self.text_fields, self.text_checks
-        for field, value in raw.items():
-            if isinstance(value, str):  # text into a text field: strip, then the check alone
-                if field in text_fields:  # any string passes
-                    data[field] = value.strip()
-                    continue
-                check = text_checks.get(field)
-                if check is not None:
-                    stripped = value.strip()
-                    if not check(stripped):
-                        data[field] = stripped
-                        continue
-            typed = steps[field](value, problems)
-            if typed is FAILED:
-                failed.append(field)
-            else:
-                data[field] = typed
-        for field, message in self.required:
-            if field not in data and field not in failed:
-                problems.append(message)
-        if problems:
-            raise InputRowError(row_number, problems)
-        return data
 
 
-# --- the fast path: one fused pass for rows that pass, the plan's own `transform` for the rest ----
-
-_NO_CONSTANT = object()  # a static value or default that does not pass its field's step as it is
-_IMMUTABLE = (str, int, float, bool, type(None))
-
-
-class _UseGeneral(Exception):
-    """Raised inside the fast path to hand the row to the plan's own `transform`."""
-
-
-_USE_GENERAL = _UseGeneral  # raised as a class: a fresh instance only for a row that fails
+def _prepared(reads: _Reads) -> tuple:
+    """The row pass's constants, worked out once (see `_row_mapper`)."""
+    statics = {field: typed.value for field, typed in reads.statics.items()}
+    static_problems = {field: typed.problems for field, typed in reads.statics.items() if typed.problems}
+    fields, text_rules, steps = (tuple(part) for part in zip(*reads.rules)) if reads.rules else ((), (), ())
+    required = frozenset(field for field, _message in reads.required)
+    return statics, static_problems, fields, text_rules, steps, required
 
 
-def _default_prompt_prefix(mapping: dict[str, Any], section: dict[str, Any]) -> str | None:
-    """The text before the JSON of the data in the default prompt; None when a prompt_template is set."""
-    if section.get("prompt_template") or mapping.get("prompt_template"):
-        return None
-    name = mapping.get("extraction_name")
-    return f"Run {name} with these inputs: " if name else ""
+def _reader(reads: _Reads) -> Callable[[dict[str, Any]], tuple[tuple, Sequence[str]]]:
+    """`read(row)`: the values of the row's mapped columns then transformations, and the problems of
+    transformations; a BOM a reader kept on the header's first key is ignored."""
+    columns, transformations, no_problems = reads.columns, reads.transformations, _NONE
+    read_columns = _cells_getter(columns) if columns else lambda row: ()
+    bom, strip_keys = BOM, strip_bom_keys
 
-
-def _never(text: str) -> bool:
-    return False
-
-
-def _text_passes(plan: InputPlan, field: Any, prop: Any) -> Callable[[str], Any] | None:
-    """For stripped text of `field`: None if any text passes as it is, else a test (truthy: passes as it is).
-
-    A field whose text is typed by its step gets a test that always says no.
-    A plain string (or untyped) property whose only rule is a valid pattern
-    is tested by the pattern's own `search`, which is what its check does.
-    """
-    if field in plan.text_fields:
-        return None
-    check = plan.text_checks.get(field)
-    if check is None:
-        return _never
-    if (
-        isinstance(prop, dict)
-        and prop.get("type") in (None, "string")
-        and not any(key in prop for key in ("enum", "minLength", "maxLength", "minimum", "maximum"))
-        and isinstance(prop.get("pattern"), str)
-        and prop["pattern"]
-    ):
+    def read(row: dict[str, Any]) -> tuple[tuple, Sequence[str]]:
         try:
-            return pattern_search(prop["pattern"])
-        except re.error:
+            for first in row:
+                if first[:1] == bom:
+                    row = strip_keys(row)
+                break
+        except TypeError:  # a first key that is not text carries no BOM
             pass
-    return lambda text: not check(text)
+        try:  # the cells, picked in C from a plain dict (a missing column or another mapping: .get)
+            values = read_columns(row) if row.__class__ is dict else tuple(map(row.get, columns))
+        except KeyError:
+            values = tuple(map(row.get, columns))
+        problems: Sequence[str] = no_problems
+        for apply in transformations:
+            value, missing = apply(row)
+            values += (value,)
+            if missing:
+                problems = [*problems, *missing]
+        return values, problems
+
+    return read
 
 
-def _constant(plan: InputPlan, field: Any, value: Any) -> Any:
-    """`value` as `transform` would type it for `field`, worked out once; _NO_CONSTANT when it fails.
+def _json_pairs(reads: _Reads) -> tuple[dict[Any, str], list[str] | None, dict[Any, str | None]] | None:
+    """To write the data's JSON as the row is typed: each field's `"key": `, the statics' JSON pairs
+    (None if one is not text) and each default's (None: not text). None when a field can be written
+    twice in a row or a key is not text; the encoder writes the JSON then."""
+    written = [*reads.statics, *(field for field, _rule, _step in reads.rules)]
+    keys = [*written, *(field for field, _default in reads.defaults)]
+    if len(set(written)) != len(written) or any(key.__class__ is not str for key in keys):
+        return None
+    keyed = {field: encode_basestring(field) + ": " for field in keys}
 
-    Only values that cannot be shared wrongly between rows: immutable ones,
-    or the very object the mapping holds (which `transform` shares as well).
-    """
-    try:
-        typed = InputPlan.data(
-            InputPlan(
-                static_values=((field, value),),
-                columns=(),
-                transformations=(),
-                defaults=(),
-                steps=plan.steps,
-                text_fields=plan.text_fields,
-                text_checks=plan.text_checks,
-                required=(),
-                prompt=lambda data: "",
-            ),
-            {},
-        )[field]
-    except Exception:  # noqa: BLE001 - a value that fails (or raises) is left to the general path
-        return _NO_CONSTANT
-    if typed.__class__ not in _IMMUTABLE and typed is not value:
-        return _NO_CONSTANT
-    return typed
+    def pair(field: Any, value: Any) -> str | None:
+        return keyed[field] + encode_basestring(value) if value.__class__ is str else None
+
+    statics = [pair(field, typed.value) for field, typed in reads.statics.items()]
+    defaults = {field: pair(field, typed.value) for field, typed in reads.defaults}
+    return keyed, None if None in statics else statics, defaults  # type: ignore[return-value]
 
 
-def _fast_apply(apply: Transform) -> Callable[[dict[str, Any]], Any]:
-    """A transformation for the fast path: the value alone, _UseGeneral (or KeyError) on a problem."""
-    fast = getattr(apply, "fast", None)
-    if fast is not None:
-        return fast
-
-    def checked(row: dict[str, Any]) -> Any:
-        value, found = apply(row)
-        if found:
-            raise _UseGeneral
-        return value
-
-    return checked
-
-
-def _fast_transform(
-    plan: InputPlan, properties: dict[str, Any], prompt_prefix: str | None, with_prompt: bool = True
-) -> Callable[..., dict[str, Any]] | None:
-    """`plan.transform` as one pass for a plain dict row that passes; None when the plan has no such path.
-
-    Without `with_prompt` it is `plan.data`: the typed data alone, a tool's
-    input, with no prompt written (a third of a tool row's time).
-
-    Each column and transformation value is typed as soon as it is read
-    (statics and defaults were typed at compile time), into `data` in the
-    order `transform` builds it: statics, columns, transformations, defaults,
-    a later source overwriting an earlier one in place. Any problem, a
-    non-dict row, a BOM in a key or an error hands the row to the plan's own
-    `transform`, which finds the same problems in the same order, so a
-    failing row reads exactly as before. The default prompt's JSON, when
-    every key and value is text, is each field's key written once joined to
-    its value's `encode_basestring`: the encoder's own text, no encoder built.
-    """
-    general = (InputPlan.transform if with_prompt else InputPlan.data).__get__(plan)
-    statics = []
-    for field, value in plan.static_values:
-        typed = _constant(plan, field, value)
-        if typed is _NO_CONSTANT:
-            return None
-        statics.append((field, typed))
-    constants = [*statics, *[(field, _constant(plan, field, value)) for field, value in plan.defaults]]
-    fields = [field for _column, field in plan.columns] + [field for field, _apply in plan.transformations]
-    text_start = (  # the default prompt's JSON is written here while every key and value is text
-        with_prompt
-        and prompt_prefix is not None
-        and all(field.__class__ is str for field in fields)
-        and all(field.__class__ is str and value.__class__ is str for field, value in constants)
+def _row_mapper(reads: _Reads, prefix: str | None = None) -> RowMapper:
+    """One row -> its typed data; with `prefix`, {"prompt": prefix + the data's JSON, "data"} (see _Reads)."""
+    statics, static_problems, fields, text_rules, steps, required = _prepared(reads)
+    read, defaults, as_step, encode_text = _reader(reads), reads.defaults, _STEP, encode_basestring
+    keyed, static_parts, default_parts = (_json_pairs(reads) if prefix is not None else None) or (
+        {},
+        None,
+        {},
     )
-    # each field's JSON key and separator, written once: a row's prompt joins them to its values
-    keys: dict[Any, str] = {
-        field: encode_basestring(field) + ": " for field in fields + [f for f, _v in constants] if text_start
-    }
-    written = [field for field, _value in statics] + fields
-    # no field written twice: each value's JSON is written as it is stored, in the order of `data`
-    incremental = text_start and len(set(written)) == len(written)
-    encode_text = encode_basestring
-    static_parts = [keys[field] + encode_text(value) for field, value in statics] if incremental else []
 
-    def entry(field: Any) -> tuple[Callable[[str], Any] | None, Step, str]:
-        return _text_passes(plan, field, properties.get(field, {})), plan.steps[field], keys.get(field, "")
+    def data(row: dict[str, Any], row_number: int | None = None) -> dict[str, Any]:
+        values, problems = read(row)
+        typed: dict[Any, Any] = statics.copy()
+        found: dict[Any, Sequence[str]] | None = dict(static_problems) if static_problems else None
+        parts = None if static_parts is None else static_parts.copy()  # the JSON pairs so far
+        for field, rule, step, value in zip(fields, text_rules, steps, values):
+            if value.__class__ is str:
+                value = value.strip()
+                if not value:
+                    continue
+                if rule is None or (rule is not as_step and rule(value)):
+                    typed[field] = value
+                    if parts is not None:
+                        parts.append(keyed[field] + encode_text(value))
+                    if found:
+                        found.pop(field, None)
+                    continue
+            elif value is None or (isinstance(value, str) and not value.strip()):
+                continue
+            trouble: list[str] = []
+            typed[field] = value = step(value, trouble)
+            if parts is not None:
+                parts = parts + [keyed[field] + encode_text(value)] if value.__class__ is str else None
+            if trouble:
+                found = found or {}
+                found[field] = trouble
+            elif found:
+                found.pop(field, None)
+        for field, default in defaults:
+            if field not in typed:
+                typed[field] = default.value
+                if parts is not None:
+                    part = default_parts[field]
+                    parts = None if part is None else parts + [part]
+                if default.problems:
+                    found = found or {}
+                    found[field] = default.problems
+        if found or problems or not typed.keys() >= required:
+            _refuse(reads, row_number, typed, found or {}, list(problems))
+        if prefix is None:
+            return typed
+        text = "".join(_ENCODE(typed, 0)) if parts is None else "{" + ", ".join(parts) + "}"
+        return {"prompt": prefix + text, "data": typed}
 
-    columns = [(column, field, *entry(field)) for column, field in plan.columns]
-    transformations = [(field, _fast_apply(apply), *entry(field)) for field, apply in plan.transformations]
-    defaults = [
-        (field, typed, keys[field] + encode_text(typed) if incremental else "")
-        for field, typed in constants[len(statics) :]
-    ]
-    required = tuple(field for field, _message in plan.required)
-    prompt, statics_dict, use_general = plan.prompt, dict(statics), _USE_GENERAL
-    prefix = prompt_prefix or ""  # used only when the default prompt is (text_start)
-
-    def transform(row: dict[str, Any], row_number: int | None = None) -> dict[str, Any]:
-        """One CSV row -> {"prompt": str, "data": {field: typed value}}; InputRowError if invalid."""
-        if row.__class__ is dict:
-            try:
-                if BOM in "".join(row):
-                    raise use_general
-                data = statics_dict.copy()
-                text_only = text_start
-                parts = static_parts.copy()
-                get = row.get
-                for column, field, passes, step, key in columns:
-                    value = get(column)
-                    if value.__class__ is str:
-                        text = value.strip()
-                        if not text:
-                            continue
-                        if passes is None or passes(text):
-                            data[field] = text
-                            if incremental:
-                                parts.append(key + encode_text(text))
-                            continue
-                    elif value is None:
-                        continue
-                    elif isinstance(value, str):
-                        raise use_general
-                    problems: list[str] = []
-                    typed = step(value, problems)
-                    if problems:
-                        raise use_general
-                    if typed.__class__ is not str:
-                        text_only = False
-                    elif incremental:
-                        parts.append(key + encode_text(typed))
-                    data[field] = typed
-                for field, apply, passes, step, key in transformations:
-                    value = apply(row)
-                    if value.__class__ is str:
-                        text = value.strip()
-                        if not text:
-                            continue
-                        if passes is None or passes(text):
-                            data[field] = text
-                            if incremental:
-                                parts.append(key + encode_text(text))
-                            continue
-                    elif value is None:
-                        continue
-                    elif isinstance(value, str):
-                        raise use_general
-                    problems = []
-                    typed = step(value, problems)
-                    if problems:
-                        raise use_general
-                    if typed.__class__ is not str:
-                        text_only = False
-                    elif incremental:
-                        parts.append(key + encode_text(typed))
-                    data[field] = typed
-                for field, typed, part in defaults:
-                    if field not in data:
-                        if typed is _NO_CONSTANT:
-                            raise use_general
-                        data[field] = typed
-                        if incremental:
-                            parts.append(part)
-                for field in required:
-                    if field not in data:
-                        raise use_general
-                if not with_prompt:
-                    return data
-                if text_only:
-                    if incremental:
-                        text = ", ".join(parts)
-                    else:
-                        text = ", ".join([keys[field] + encode_text(value) for field, value in data.items()])
-                    return {"prompt": prefix + "{" + text + "}", "data": data}
-                return {"prompt": prompt(data), "data": data}
-            except Exception:  # noqa: BLE001 - the general path fails (or not) exactly as it always did
-                pass
-        return general(row, row_number)  # outside the handler: its errors carry no extra context
-
-    return transform
+    return data
 
 
-def compile_input_plan(mapping: dict[str, Any], input_schema: dict[str, Any] | None = None) -> InputPlan:
-    """Everything `transform` needs, worked out once; MappingConfigError for a malformed mapping."""
-    section = input_section(mapping)
-    properties = target_properties(section, input_schema)
-    sources = field_sources(section)
-    static_values = tuple((section.get("static_values") or {}).items())
-    columns = tuple((column, field) for column, field in (section.get("column_mappings") or {}).items())
-    transformations = []
-    for index, spec in enumerate(section.get("transformations") or []):
-        check_transformation(spec, index)
-        transformations.append((spec["field"], _TRANSFORMS[spec["type"]](spec)))
-    defaults = []
-    for field, prop in properties.items():
-        if isinstance(prop, dict) and "default" in prop:
-            defaults.append((field, prop["default"]))
-            sources.setdefault(field, "schema default")
+def _refuse(
+    reads: _Reads,
+    row_number: int | None,
+    data: dict[Any, Any],
+    found: dict[Any, Sequence[str]],
+    problems: list[str],
+) -> None:
+    """Raise the row's InputRowError: transformation problems, each field's in place, then required."""
+    for field in data:
+        problems.extend(found.get(field, ()))
+    problems.extend(message for field, message in reads.required if field not in data)
+    raise InputRowError(row_number, problems)
+
+
+def _field_rules(
+    properties: dict[str, Any], sources: dict[str, str]
+) -> tuple[dict[Any, Step], dict[Any, Any]]:
+    """Each field's step and text rule (a `Source`'s): None when any text passes, its check, or _STEP."""
     steps: dict[Any, Step] = {}
-    text_fields, text_checks = set(), {}
+    text_rules: dict[Any, Any] = {}
     for field in [*properties, *sources]:
-        if field not in steps:
-            prop = properties.get(field, {})
-            steps[field] = field_step(field, sources.get(field, "input"), prop)
-            if isinstance(prop, dict) and coercer(prop.get("type")) is _as_text:  # text is only stripped
-                if _any_text_passes(prop):
-                    text_fields.add(field)
-                else:
-                    text_checks[field] = compile_property_check(field, prop)
+        if field in steps:
+            continue
+        prop = properties.get(field, {})
+        if not isinstance(prop, dict):
+            raise MappingConfigError(f"input schema property {field!r} must be an object, not {prop!r}")
+        steps[field] = field_step(field, sources.get(field, "input"), prop)
+        if coercer(prop.get("type")) is _as_text:  # text is only stripped
+            text_rules[field] = None if _any_text_passes(prop) else text_test(field, prop)
+        else:
+            text_rules[field] = _STEP
+    return steps, text_rules
+
+
+def _required(section: dict[str, Any], input_schema: Any, sources: dict[str, str]) -> list[tuple[Any, str]]:
     required = []
     for field in target_required(section, input_schema):
         source = sources.get(field)
@@ -827,23 +698,39 @@ def compile_input_plan(mapping: dict[str, Any], input_schema: dict[str, Any] | N
             else f"{field}: required field has no column mapped to it"
         )
         required.append((field, message))
-    plan = InputPlan(
-        static_values=static_values,
-        columns=columns,
-        transformations=tuple(transformations),
-        defaults=tuple(defaults),
-        steps=steps,
-        text_fields=frozenset(text_fields),
-        text_checks=text_checks,
-        required=tuple(required),
-        prompt=_prompt_builder(mapping, section),
+    return required
+
+
+def compile_input_plan(mapping: dict[str, Any], input_schema: dict[str, Any] | None = None) -> InputPlan:
+    """Everything `transform` needs, worked out once; MappingConfigError for a malformed mapping."""
+    section = input_section(mapping)
+    properties = target_properties(section, input_schema)
+    sources = field_sources(section)
+    columns = tuple((section.get("column_mappings") or {}).items())
+    transformations = []
+    for index, spec in enumerate(section.get("transformations") or []):
+        check_transformation(spec, index)
+        transformations.append((spec["field"], _TRANSFORMS[spec["type"]][1](spec)))
+    defaults = []
+    for field, prop in properties.items():
+        if isinstance(prop, dict) and "default" in prop:
+            defaults.append((field, prop["default"]))
+            sources.setdefault(field, "schema default")
+    steps, text_rules = _field_rules(properties, sources)
+    fields = [*(field for _column, field in columns), *(field for field, _apply in transformations)]
+    reads = _Reads(
+        statics={
+            field: _typed(steps[field], value)
+            for field, value in (section.get("static_values") or {}).items()
+        },
+        columns=tuple(column for column, _field in columns),
+        transformations=tuple(apply for _field, apply in transformations),
+        rules=tuple((field, text_rules[field], steps[field]) for field in fields),
+        defaults=tuple((field, _typed(steps[field], value)) for field, value in defaults),
+        required=tuple(_required(section, input_schema, sources)),
     )
-    prefix = _default_prompt_prefix(mapping, section)
-    fast = _fast_transform(plan, properties, prefix)
-    if fast is not None:  # instance attributes: `plan.transform` and `plan.data` are the fast paths
-        object.__setattr__(plan, "transform", fast)
-        object.__setattr__(plan, "data", _fast_transform(plan, properties, prefix, with_prompt=False))
-    return plan
+    data = _row_mapper(reads)
+    return InputPlan(data=data, transform=_transformer(reads, data, mapping, section))
 
 
 _PLANS: PlanCache[InputPlan] = PlanCache(compile_input_plan)

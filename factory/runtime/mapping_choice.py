@@ -23,9 +23,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from factory.runtime.output_expressions import OutputMappingConfigError, place
-from factory.runtime.output_mapping_config import OutputMappings, cached_output_mapping_set, section_of
-from factory.runtime.registered_output_schema import compile_output_schema
+from factory.runtime.output_mapping.expressions import OutputMappingConfigError, place
+from factory.runtime.output_mapping.config import cached_output_mapping_set, section_of
+from factory.runtime.output_mapping.methods import OutputMappings
+from factory.runtime.output_mapping.registered import compile_output_schema
 
 TARGET_TYPES = ("agent", "tool")
 TARGET_KEYS = ("type", "name", "arn")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from factory.runtime.output_mapper import PLACES, locate_structured_output
+from factory.runtime.output_mapping.structured import PLACES, locate_structured_output
 from factory.runtime.value_checks import object_problems
 
 

@@ -102,11 +102,6 @@ def compile_leaves(node: Any) -> Renderer:
     return _constant(node)
 
 
-def render_leaves(node: Any, variables: dict[str, str]) -> Any:
-    """Every string leaf of `node` rendered with `variables` (compiled for this one call)."""
-    return compile_leaves(node)(variables)
-
-
 _PLANS: PlanCache[Renderer] = PlanCache(compile_leaves)
 
 

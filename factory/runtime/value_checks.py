@@ -136,124 +136,60 @@ def short_repr(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-_TYPE_TESTS: dict[str, Callable[[Any], bool]] = {
-    "string": lambda value: isinstance(value, str),
-    "boolean": lambda value: isinstance(value, bool),
-    "integer": lambda value: not isinstance(value, bool)
-    and (isinstance(value, int) or (isinstance(value, float) and value.is_integer())),
-    "number": lambda value: isinstance(value, (int, float)) and not isinstance(value, bool),
-    "object": lambda value: isinstance(value, dict),
-    "array": lambda value: isinstance(value, list),
-    "null": lambda value: value is None,
-}
 _NO_PROBLEMS: tuple[str, ...] = ()
-# JSON types whose every instance is exactly the Python classes named (bool is no number).
-_PLAIN_TYPES: dict[str, tuple[type, ...]] = {
-    "string": (str,),
-    "boolean": (bool,),
-    "object": (dict,),
-    "array": (list,),
+# The exact classes of JSON types whose values no constraint but the type refuses (bool is no int).
+_CLASSES: dict[str, frozenset[type]] = {
+    "string": frozenset({str}),
+    "boolean": frozenset({bool}),
+    "object": frozenset({dict}),
+    "array": frozenset({list}),
+    "number": frozenset({int, float}),
+    "integer": frozenset({int}),
 }
+_STRING_RULES = ("pattern", "minLength", "maxLength")
+_NUMBER_RULES = ("minimum", "maximum")
 
 
-def _is_bound(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+def always_valid_classes(prop: Any) -> frozenset[type]:
+    """The exact classes every value of which passes `prop` (no need to check them), maybe none.
+
+    The property's type's classes when no constraint could refuse one of their
+    values (no enum; no pattern or length for text; no bound for numbers).
+    """
+    json_type = prop.get("type") if isinstance(prop, dict) else None
+    if not isinstance(json_type, str) or json_type not in _CLASSES or "enum" in prop:
+        return frozenset()
+    rules = _STRING_RULES if json_type == "string" else _NUMBER_RULES
+    return frozenset() if any(prop.get(key) is not None for key in rules) else _CLASSES[json_type]
 
 
 def compile_property_check(name: str, prop: Any) -> Callable[[Any], Sequence[str]]:
-    """`property_problems(name, value, prop)` as a callable built once per field.
+    """`property_problems(name, value, prop)` for one field, built once: a value of a class every
+    instance of which passes (`always_valid_classes`) is not looked at."""
+    valid = always_valid_classes(prop)
+    if valid:
+        return lambda value: (
+            _NO_PROBLEMS if value.__class__ in valid else property_problems(name, value, prop)
+        )
+    return lambda value: property_problems(name, value, prop)
 
-    A value that passes every constraint costs only the precompiled tests and
-    gets an empty tuple; any other value goes to `property_problems`, so the
-    messages (and any error an odd property raises) are exactly its own. A
-    property whose constraints are not plain JSON values is always checked by
-    `property_problems`.
+
+def text_test(name: Any, prop: dict[str, Any]) -> Callable[[str], Any]:
+    """For text meeting `prop`: truthy when it passes (the check would find nothing).
+
+    A text property whose only rule is a pattern is tested by the pattern's own
+    `search`, which is what its check runs; anything else by the check.
     """
-    if not isinstance(prop, dict):
-        return lambda value: property_problems(name, value, prop)
-
-    def slow(value: Any) -> Sequence[str]:
-        return property_problems(name, value, prop)
-
-    json_type = prop.get("type")
-    if json_type is None:
-        type_ok: Callable[[Any], bool] | None = None
-    elif isinstance(json_type, str):
-        type_ok = _TYPE_TESTS.get(json_type)
-    elif isinstance(json_type, list):
-        type_ok = lambda value: type_matches(value, json_type)  # noqa: E731
-    else:
-        type_ok = None  # type_matches accepts any other value of `type`
-    enum = prop.get("enum") if "enum" in prop else None
-    if "enum" in prop and not isinstance(enum, list):
-        return slow
-    pattern_text = prop.get("pattern")
-    if pattern_text and not isinstance(pattern_text, str):
-        return slow
-    try:
-        pattern = compiled_pattern(pattern_text) if pattern_text else None
-    except re.error:
-        return slow  # refused only when a string value meets it, as before
-    bounds = {key: prop[key] for key in ("minLength", "maxLength", "minimum", "maximum") if key in prop}
-    if not all(_is_bound(bound) for bound in bounds.values()):
-        return slow
-    min_length, max_length = bounds.get("minLength"), bounds.get("maxLength")
-    minimum, maximum = bounds.get("minimum"), bounds.get("maximum")
-    has_string_rules = pattern is not None or min_length is not None or max_length is not None
-    has_number_rules = minimum is not None or maximum is not None
-
-    if enum is None and not has_string_rules and not has_number_rules:
-        if type_ok is None:
-            return lambda value: _NO_PROBLEMS
-        plain = _PLAIN_TYPES.get(json_type) if isinstance(json_type, str) else None
-        if plain is not None:
-            return lambda value: _NO_PROBLEMS if isinstance(value, plain) else slow(value)
-        return lambda value: _NO_PROBLEMS if type_ok(value) else slow(value)
-
-    classes = _PLAIN_TYPES.get(json_type) if isinstance(json_type, str) else None
-
-    def check(value: Any) -> Sequence[str]:
-        if classes is not None:
-            if not isinstance(value, classes):
-                return slow(value)
-        elif type_ok is not None and not type_ok(value):
-            return slow(value)
-        if enum is not None and value not in enum:
-            return slow(value)
-        if isinstance(value, str):
-            if pattern is not None and (len(value) > MAX_SUBJECT_CHARS or not pattern.search(value)):
-                return slow(value)
-            if min_length is not None and len(value) < min_length:
-                return slow(value)
-            if max_length is not None and len(value) > max_length:
-                return slow(value)
-        elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            if minimum is not None and value < minimum:
-                return slow(value)
-            if maximum is not None and value > maximum:
-                return slow(value)
-        return _NO_PROBLEMS
-
-    return check
-
-
-def always_valid_types(prop: Any) -> tuple[type, ...] | None:
-    """Classes every instance of which passes `prop` (no need to check them), or None.
-
-    Only types with no constraint that could refuse one of their values: a
-    plain string, boolean, object or array property, or an untyped property
-    with no constraint at all. Numbers are left to the check (bool is an int,
-    `integer` depends on the value).
-    """
-    if not isinstance(prop, dict) or "enum" in prop:
-        return None
-    json_type = prop.get("type")
-    if json_type == "string":
-        return None if (prop.get("pattern") or "minLength" in prop or "maxLength" in prop) else (str,)
-    if isinstance(json_type, str) and json_type in _PLAIN_TYPES:
-        return _PLAIN_TYPES[json_type]
-    if json_type is None and not any(
-        key in prop for key in ("pattern", "minLength", "maxLength", "minimum", "maximum")
+    pattern = prop.get("pattern")
+    if (
+        prop.get("type") in (None, "string")
+        and isinstance(pattern, str)
+        and pattern
+        and not any(key in prop for key in ("enum", "minLength", "maxLength", "minimum", "maximum"))
     ):
-        return (object,)
-    return None
+        try:
+            return pattern_search(pattern)
+        except re.error:
+            pass
+    check = compile_property_check(name, prop)
+    return lambda text: not check(text)

@@ -5,7 +5,7 @@ and may answer the output object itself. An optional field it leaves out is no f
 in the original batch processor); an optional value that breaks the schema is dropped (PARTIAL, and
 `_error` names it); a required field missing, or no output object at all, fails the row. The Step
 Functions engine maps each response with the same code: its ExtractOutput task is
-`factory.runtime.output_mapper.handler`, which must give every row the same status and error.
+`factory.runtime.output_mapping.structured.handler`, which must give every row the same status and error.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import yaml
 from click.testing import CliRunner
 
 from factory.cli import main
-from factory.runtime import output_mapper
+from factory.runtime.output_mapping import structured as output_mapper
 from tests.conftest import REPO
 
 AGENT = "broadband_availability_bt_wholesale"

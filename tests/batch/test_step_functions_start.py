@@ -83,7 +83,7 @@ def _registered_agent(project: Path) -> tuple[Path, list[str], dict[str, Any]]:
 
 
 def _check_registered_agent(request: dict[str, Any]) -> None:
-    from factory.runtime.registered_output_schema import mapping_config
+    from factory.runtime.output_mapping.registered import mapping_config
 
     assert request["target"] == {"type": "agent", "name": REGISTERED, "arn": REGISTERED_ARN}
     assert request["output_mappings"] == mapping_config(yaml.safe_load(DESIGN_REGISTRY_YAML))

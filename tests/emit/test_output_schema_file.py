@@ -11,9 +11,9 @@ from factory import names
 from factory.emit.batch_mapping import batch_mapping
 from factory.emit.output_schema_file import emit_output_schema_file, output_schema_path
 from factory.output_schemas import parse_output_schema
-from factory.runtime.generic_output_mapper import map_output
-from factory.runtime.output_mapper import extract_structured_output
-from factory.runtime.registered_output_schema import compile_output_schema
+from factory.runtime.output_mapping.generic import map_output
+from factory.runtime.output_mapping.structured import extract_structured_output
+from factory.runtime.output_mapping.registered import compile_output_schema
 from tests.conftest import BUNDLED
 from tests.emit.test_browser_template import load_bundled
 

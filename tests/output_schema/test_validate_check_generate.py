@@ -15,9 +15,9 @@ from click.testing import CliRunner
 
 from factory.cli import main
 from factory.output_schemas import load_output_schema_file
-from factory.runtime.generic_output_mapper import map_output
-from factory.runtime.output_mapper import extract_structured_output
-from factory.runtime.registered_output_schema import compile_output_schema
+from factory.runtime.output_mapping.generic import map_output
+from factory.runtime.output_mapping.structured import extract_structured_output
+from factory.runtime.output_mapping.registered import compile_output_schema
 from tests.runtime.transcripts import DESIGN_REGISTRY_YAML
 
 def write_registry(project: Path, text: str = DESIGN_REGISTRY_YAML, name: str = "broadband-agent-rust") -> Path:

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import enum
 import io
+from collections import OrderedDict, defaultdict
+from decimal import Decimal
 
 import pytest
 
@@ -13,7 +16,7 @@ from factory.runtime.aggregator import (
     handler,
     write_csv,
 )
-from factory.runtime.output_mapper import extract_structured_output
+from factory.runtime.output_mapping.structured import extract_structured_output
 from factory.runtime.result_store import result_from_mapped_row
 from factory.runtime.result_writer import ResultWriter
 
@@ -127,7 +130,9 @@ def test_empty_batch_is_a_header():
     ],
 )
 def test_cell_text(value, text):
-    assert cell_text(value) == text
+    """What csv.writer writes for the cell: None as "", numbers as str() (their repr)."""
+    cell = cell_text(value)
+    assert ("" if cell is None else str(cell)) == text
 
 
 def test_default_key():
@@ -241,3 +246,46 @@ def test_handler(results_store, monkeypatch):
         "columns": ["x", "a", "_status", "_error", "_execution_time_ms", "_timestamp"],
         "csv_uri": "s3://batch-results/results/none/0.csv",
     }
+
+
+class Colour(enum.IntEnum):
+    RED = 1
+
+
+class Label(str):
+    pass
+
+
+def test_formula_cells_are_neutralised_in_every_column():
+    """`@`, `=`, `+`, `-`, tab and CR starts get a leading quote wherever the cell is; plain numbers do not."""
+    page = [
+        item(
+            1,
+            "@FAILED",
+            inputs={"postcode": "@SUM(A1)", "number": "-2"},
+            outputs={"success": "+1+1", "exchange_code": "\tx", "speed": "-1.5e3", "metadata": {"k": "=x"}},
+            error="=cmd|' /C calc'!A0",
+        )
+    ]
+    sink = io.BytesIO()
+    write_csv([page], sink, FIELDS, ["postcode", "number"])
+    assert sink.getvalue().split(b"\r\n")[1] == (
+        b'\'@SUM(A1),-2,\'+1+1,\'\tx,-1.5e3,"{""k"":""=x""}",\'@FAILED,\'=cmd|\' /C calc\'!A0,100,'
+        b"2026-01-01T00:00:00.000Z"
+    )
+
+
+def test_cells_of_other_types_are_written_as_text():
+    page = [
+        item(
+            1,
+            inputs=defaultdict(str, {"postcode": Label("=x"), "number": Decimal("1.50")}),
+            outputs=OrderedDict(success=Colour.RED, exchange_code=["a", 1], speed=float("inf")),
+        )
+    ]
+    sink = io.BytesIO()
+    summary = write_csv([page], sink, FIELDS, ["postcode", "number"])
+    assert sink.getvalue().split(b"\r\n")[1] == (
+        b'\'=x,1.50,1,"[""a"",1]",inf,,SUCCESS,,100,2026-01-01T00:00:00.000Z'
+    )
+    assert summary.counts == {"SUCCESS": 1}

@@ -47,8 +47,13 @@ def synthesized(tmp_path_factory):
     )
     template = Template.from_stack(stack).to_json()
     messages = [(str(m.level), str(m.entry.data)) for m in app.synth().get_stack_by_name("Shared").messages]
-    return {"template": template, "asset": root / "asset", "root": root, "processor_id": processor.node.id,
-            "messages": messages}
+    return {
+        "template": template,
+        "asset": root / "asset",
+        "root": root,
+        "processor_id": processor.node.id,
+        "messages": messages,
+    }
 
 
 def resources(template, kind):
@@ -375,14 +380,14 @@ def test_lambdas_are_thin_handlers_over_the_asset(synthesized):
         for module in (
             "aggregator",
             "batch_validator",
-            "generic_output_mapper",
+            "output_mapping.generic",
             "input_mapper",
-            "output_mapper",
+            "output_mapping.structured",
             "result_writer",
         )
     )
     asset = synthesized["asset"]
-    assert (asset / "factory" / "runtime" / "output_mapper.py").exists()
+    assert (asset / "factory" / "runtime" / "output_mapping" / "structured.py").exists()
     assert (asset / "jmespath" / "__init__.py").exists() and (asset / "chevron").exists()
     assert not list(asset.rglob("pydantic*")) and not list(asset.rglob("jsonschema*"))
     done = import_asset_alone(asset)
@@ -398,8 +403,8 @@ import importlib, pathlib, pkgutil, sys
 asset = pathlib.Path(sys.argv[1]).resolve()
 sys.path.insert(0, str(asset))
 import factory.runtime as runtime
-for info in pkgutil.iter_modules(runtime.__path__):
-    module = importlib.import_module("factory.runtime." + info.name)
+for info in pkgutil.walk_packages(runtime.__path__, "factory.runtime."):
+    module = importlib.import_module(info.name)
     origin = pathlib.Path(module.__file__).resolve()
     if asset not in origin.parents:
         raise SystemExit(f"{module.__name__} came from {origin}, not from the asset")

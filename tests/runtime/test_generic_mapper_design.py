@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import pytest
 import yaml
 
-from factory.runtime.generic_output_mapper import (
+from factory.runtime.output_mapping.generic import (
     cached_output_mappings,
     extract_fields,
     handler,
@@ -16,7 +16,7 @@ from factory.runtime.generic_output_mapper import (
     load_output_mappings,
     map_output,
 )
-from factory.runtime.output_expressions import OutputMappingConfigError
+from factory.runtime.output_mapping.expressions import OutputMappingConfigError
 from tests.runtime.transcripts import (
     BROADBAND_TEXT,
     DESIGN_CONFIG_YAML,

@@ -9,10 +9,10 @@ from datetime import datetime, timezone
 import yaml
 
 from factory.output_schemas import parse_output_schema
-from factory.runtime.generic_output_mapper import map_response
+from factory.runtime.output_mapping.generic import map_response
 from factory.runtime.mapping_choice import Target, TargetError, choose_output_mapping, parse_target
-from factory.runtime.output_expressions import OutputMappingConfigError
-from factory.runtime.output_mapping_config import load_output_mapping_set
+from factory.runtime.output_mapping.expressions import OutputMappingConfigError
+from factory.runtime.output_mapping.config import load_output_mapping_set
 from tests.conftest import REPO
 from tests.runtime.transcripts import DESIGN_CONFIG_YAML, DESIGN_REGISTRY_YAML
 

@@ -5,14 +5,14 @@ from datetime import datetime, timezone
 
 import pytest
 
-from factory.runtime.generic_output_mapper import (
+from factory.runtime.output_mapping.generic import (
     cached_output_mappings,
     extract_fields,
     handler,
     load_output_mappings,
     map_output,
 )
-from factory.runtime.output_expressions import (
+from factory.runtime.output_mapping.expressions import (
     OutputMappingConfigError,
     compile_expression,
     labelled_values,

@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import json
+from collections import OrderedDict
+
 import pytest
 
 from factory.runtime.input_mapper import (
     InputRowError,
     MappingConfigError,
     coerce,
+    compile_input_plan,
     handler,
     parse_jsonpath,
     transform_input,
@@ -206,3 +210,228 @@ def test_a_bom_left_on_the_first_header_key_is_ignored(energy_mapping, energy_re
     assert (
         transform_input(row, energy_mapping, energy_schema(energy_record))["data"]["postcode"] == "SW1A 1AA"
     )
+
+
+# --- the compiled plan: one row, one pass --------------------------------------------------
+
+BT_ROWS = [
+    (
+        {"building_number": "12", "street": " High Street ", "postcode": "CB1 2AB", "full_address": ""},
+        {"building_number": "12", "street": "High Street", "postcode": "CB1 2AB"},
+    ),
+    (
+        {
+            "building_number": "3A",
+            "street": "Park Road",
+            "postcode": "SW1A 1AA",
+            "full_address": "3A Park Road",
+        },
+        {
+            "building_number": "3A",
+            "street": "Park Road",
+            "postcode": "SW1A 1AA",
+            "full_address": "3A Park Road",
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize(("row", "data"), BT_ROWS)
+def test_bt_wholesale_rows(broadband_mapping, broadband_record, row, data):
+    plan = compile_input_plan(broadband_mapping, broadband_record["structured_output"]["schemas"]["input"])
+    result = plan.transform(row, 1)
+    assert result["data"] == data and list(result["data"]) == list(data)
+    assert result["prompt"] == "Run broadband_availability_bt_wholesale with these inputs: " + json.dumps(
+        data, ensure_ascii=False
+    )
+
+
+def test_bt_wholesale_bad_postcode_names_column_and_pattern(broadband_mapping, broadband_record):
+    plan = compile_input_plan(broadband_mapping, broadband_record["structured_output"]["schemas"]["input"])
+    with pytest.raises(InputRowError) as caught:
+        plan.transform({"building_number": "12", "street": "High Street", "postcode": "cb1"}, 3)
+    assert caught.value.problems == [
+        "column 'postcode' (postcode: 'cb1' does not match pattern ^[A-Z]{1,2}[0-9][A-Z0-9]? [0-9][A-Z]{2}$)"
+    ]
+
+
+TOOL_MAPPING = {
+    "input_mapping": {
+        "column_mappings": {"number": "number", "street": "street", "count": "count"},
+        "field_types": {"number": "string", "street": "string", "count": "integer", "flag": "boolean"},
+        "static_values": {"source": "batch", "flag": "yes"},
+        "transformations": [
+            {"field": "address", "type": "concat", "columns": ["number", "street"], "separator": " "},
+            {"field": "label", "type": "template", "template": "{number}, {street} ({count})"},
+        ],
+    }
+}
+
+
+def test_tool_mode_row_order_types_and_prompt():
+    """Statics first, then columns, then transformations; a template keeps the cell's own spaces."""
+    plan = compile_input_plan(TOOL_MAPPING)
+    row = {"number": " 7", "street": "Mill Lane", "count": " 23 "}
+    result = plan.transform(row, 1)
+    assert list(result["data"]) == ["source", "flag", "number", "street", "count", "address", "label"]
+    assert result["data"] == {
+        "source": "batch",
+        "flag": True,
+        "number": "7",
+        "street": "Mill Lane",
+        "count": 23,
+        "address": "7 Mill Lane",
+        "label": "7, Mill Lane ( 23 )",
+    }
+    assert result["prompt"] == json.dumps(result["data"])
+    assert plan.data(row, 1) == result["data"]  # a tool's input, without the prompt
+    assert plan.data(OrderedDict(row), 1) == result["data"]  # a mapping that is not a plain dict
+
+
+@pytest.mark.parametrize(
+    "row", [{"number": "7", "street": "Mill Lane"}, OrderedDict(number="7", street="Mill Lane")]
+)
+def test_a_missing_template_column_fails_the_row(row):
+    plan = compile_input_plan(TOOL_MAPPING)
+    for function in (plan.transform, plan.data):
+        with pytest.raises(InputRowError) as caught:
+            function(row, 2)
+        assert str(caught.value) == "row 2: column 'count' (used by label) is not in the row"
+
+
+def test_a_tools_input_writes_no_prompt():
+    """A prompt_template that is not text fails every `transform`; a tool never reads the prompt."""
+    section = {**TOOL_MAPPING["input_mapping"], "prompt_template": ["not", "text"]}
+    plan = compile_input_plan({"input_mapping": section})
+    row = {"number": "7", "street": "Mill Lane", "count": "2"}
+    with pytest.raises(TypeError, match="prompt_template must be text"):
+        plan.transform(row, 1)
+    for mapped in (row, OrderedDict(row)):
+        assert plan.data(mapped, 1)["label"] == "7, Mill Lane (2)"
+    failing_static = compile_input_plan({"input_mapping": {**section, "static_values": {"flag": "many"}}})
+    with pytest.raises(InputRowError, match="static value \\(flag\\): 'many' is not a boolean"):
+        failing_static.data(row, 1)
+
+
+def test_a_static_value_that_fails_fails_only_the_rows_that_use_it():
+    mapping = {"column_mappings": {"a": "n"}, "field_types": {"n": "integer"}, "static_values": {"n": "many"}}
+    plan = compile_input_plan(mapping)
+    assert plan.transform({"a": "3"}, 1) == {"prompt": '{"n": 3}', "data": {"n": 3}}
+    with pytest.raises(InputRowError) as caught:
+        plan.transform({"a": ""}, 1)
+    assert caught.value.problems == ["column 'a' (n): 'many' is not an integer"]
+
+
+def test_statics_and_defaults_are_typed_when_the_plan_is_built():
+    schema = {"properties": {"n": {"type": "integer", "default": "4"}, "on": {"type": "boolean"}}}
+    plan = compile_input_plan({"column_mappings": {"a": "n"}, "static_values": {"on": "yes"}}, schema)
+    assert plan.data({"a": ""}, 1) == {"on": True, "n": 4}
+    assert plan.data({"a": "9"}, 1) == {"on": True, "n": 9}
+
+
+def test_a_property_that_is_not_an_object_refuses_the_mapping():
+    with pytest.raises(MappingConfigError, match="input schema property 'n' must be an object"):
+        compile_input_plan({"column_mappings": {"a": "n"}}, {"properties": {"n": "integer"}})
+
+
+def test_a_failing_row_raises_with_no_other_error_in_its_context():
+    plan = compile_input_plan({"column_mappings": {"a": "n"}, "field_types": {"n": "integer"}})
+    with pytest.raises(InputRowError) as caught:
+        plan.transform({"a": "x"}, 4)
+    assert caught.value.__context__ is None and caught.value.__cause__ is None
+    assert str(caught.value) == "row 4: column 'a' (n): 'x' is not an integer"
+
+
+@pytest.mark.parametrize(
+    ("mapping", "row", "expected"),
+    [
+        (
+            {"column_mappings": {"a": 5, "b": "f"}, "static_values": {"s": "x"}},
+            {"a": "12", "b": " y "},
+            {"prompt": '{"s": "x", "5": "12", "f": "y"}', "data": {"s": "x", 5: "12", "f": "y"}},
+        ),
+        (
+            {"column_mappings": {"a": "f"}, "static_values": {"n": 3}, "extraction_name": "e"},
+            {"a": " 7"},
+            {"prompt": 'Run e with these inputs: {"n": 3, "f": "7"}', "data": {"n": 3, "f": "7"}},
+        ),
+        (
+            {"column_mappings": {"a": "f"}, "field_types": {"f": "integer"}, "prompt_template": "{f}!"},
+            {"a": "12"},
+            {"prompt": "12!", "data": {"f": 12}},
+        ),
+    ],
+)
+def test_prompts_of_keys_and_values_that_are_not_text(mapping, row, expected):
+    assert transform_input(row, mapping, None, 1) == expected
+
+
+def test_default_prompt_is_the_json_of_the_data():
+    mapping = {
+        "extraction_name": "bench",
+        "input_mapping": {
+            "column_mappings": {"number": "number", "street": "street", "town": "town"},
+            "static_values": {"source": 'batch "quoted"'},
+            "transformations": [
+                {"field": "address", "type": "concat", "columns": ["number", "street"]},
+                {"field": "label", "type": "template", "template": "{number}/{street}"},
+            ],
+        },
+    }
+    schema = {"type": "object", "properties": {"town": {"type": "string", "default": "Cambridge"}}}
+    plan = compile_input_plan(mapping, schema)
+    for row, town in (
+        ({"number": "1", "street": "Mill Lane", "town": ""}, "Cambridge"),
+        ({"number": "2", "street": "é", "town": "Ely"}, "Ely"),
+    ):
+        result = plan.transform(row, 1)
+        assert result["data"]["town"] == town
+        if town == "Ely":  # a column's value keeps the column's place; a default comes last
+            assert list(result["data"]) == ["source", "number", "street", "town", "address", "label"]
+        else:
+            assert list(result["data"]) == ["source", "number", "street", "address", "label", "town"]
+        assert result["prompt"] == "Run bench with these inputs: " + json.dumps(
+            result["data"], ensure_ascii=False
+        )
+
+
+class Text(str):
+    """A str subclass with its own text: a template writes str(cell), a concat str(cell).strip()."""
+
+    def __str__(self) -> str:
+        return " Text! "
+
+
+def test_cells_that_are_not_plain_text():
+    mapping = {
+        "transformations": [
+            {"field": "t", "type": "template", "template": "[{a}|{b}|{c}]"},
+            {"field": "c", "type": "concat", "columns": ["a", "b", "c"], "separator": "+"},
+        ]
+    }
+    data = transform_input({"a": Text("x"), "b": None, "c": 7}, mapping)["data"]
+    assert data == {"t": "[ Text! ||7]", "c": "Text!+7"}
+
+
+@pytest.mark.parametrize(
+    ("mapping", "schema", "row"),
+    [
+        ({"column_mappings": {"a": "f"}, "static_values": {"f": "s"}}, None, {"a": "x"}),  # f written twice
+        ({"column_mappings": {"a": "f"}, "static_values": {"f": "s"}}, None, {"a": ""}),
+        (
+            {"column_mappings": {"a": "f"}},
+            {"properties": {"n": {"type": "integer", "default": 3}}},
+            {"a": "x"},
+        ),
+        ({"column_mappings": {"a": "f"}}, {"properties": {"n": {"default": "d é\n"}}}, {"a": '"q"'}),
+        (
+            {"column_mappings": {"a": "f", "b": "g"}, "field_types": {"g": "number"}},
+            None,
+            {"a": "x", "b": "2"},
+        ),
+    ],
+)
+def test_the_default_prompt_is_json_dumps_of_the_data(mapping, schema, row):
+    """The JSON is written as the row is typed where it can be; it is always json.dumps's text."""
+    result = compile_input_plan({**mapping, "extraction_name": "e"}, schema).transform(row, 1)
+    assert result["prompt"] == "Run e with these inputs: " + json.dumps(result["data"], ensure_ascii=False)

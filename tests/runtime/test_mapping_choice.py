@@ -7,9 +7,9 @@ from datetime import datetime, timezone
 import pytest
 import yaml
 
-from factory.runtime.generic_output_mapper import map_response
+from factory.runtime.output_mapping.generic import map_response
 from factory.runtime.mapping_choice import Target, TargetError, choose_output_mapping, parse_target
-from factory.runtime.output_expressions import OutputMappingConfigError
+from factory.runtime.output_mapping.expressions import OutputMappingConfigError
 from tests.runtime.transcripts import (
     DESIGN_CONFIG_YAML,
     DESIGN_REGISTRY_YAML,

@@ -5,8 +5,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from factory.runtime.output_mapper import (
-    cell_value,
+from factory.runtime.output_mapping.structured import (
+    build_row,
     extract_structured_output,
     handler,
     locate_structured_output,
@@ -326,9 +326,9 @@ def test_deep_nesting_is_bounded():
     assert not locate_structured_output(response).found
 
 
-def test_cell_value_and_timestamp():
-    assert cell_value({"é": [1, 2]}) == '{"é":[1,2]}'
-    assert cell_value(3.5) == 3.5 and cell_value(None) is None
+def test_cell_values_and_timestamp():
+    row = build_row({"a": {"é": [1, 2]}, "b": 3.5}, ["a", "b", "c"], [], None, [], NOW)
+    assert row["a"] == '{"é":[1,2]}' and row["b"] == 3.5 and row["c"] is None
     assert utc_timestamp(NOW) == "2026-01-02T03:04:05.678Z"
 
 

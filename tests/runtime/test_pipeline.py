@@ -12,7 +12,7 @@ from factory.runtime.aggregator import aggregate_batch
 from factory.runtime.batch_validator import validate_batch
 from factory.runtime.csv_source import decode_csv_bytes, iter_rows
 from factory.runtime.input_mapper import InputRowError, transform_input
-from factory.runtime.output_mapper import extract_structured_output
+from factory.runtime.output_mapping.structured import extract_structured_output
 from factory.runtime.result_store import RowResult, make_batch_id, result_from_mapped_row
 from factory.runtime.result_writer import ResultWriter, caught_error_text
 from factory.runtime.template_renderer import render_script

@@ -68,7 +68,8 @@ def test_each_runtime_function_compiles_a_config_once(monkeypatch, energy_mappin
     import json
     from pathlib import Path
 
-    from factory.runtime import input_mapper, output_mapper, template_renderer
+    from factory.runtime import input_mapper, template_renderer
+    from factory.runtime.output_mapping import structured as output_mapper
 
     schemas = energy_record["structured_output"]["schemas"]
     template = json.loads(

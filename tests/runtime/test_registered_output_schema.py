@@ -8,9 +8,9 @@ from datetime import datetime, timezone
 import pytest
 import yaml
 
-from factory.runtime.generic_output_mapper import extract_fields, map_output
-from factory.runtime.output_expressions import OutputMappingConfigError
-from factory.runtime.registered_output_schema import compile_output_schema, mapping_config, output_schema
+from factory.runtime.output_mapping.generic import extract_fields, map_output
+from factory.runtime.output_mapping.expressions import OutputMappingConfigError
+from factory.runtime.output_mapping.registered import compile_output_schema, mapping_config, output_schema
 from tests.runtime.transcripts import (
     DESIGN_REGISTRY_YAML,
     assistant,

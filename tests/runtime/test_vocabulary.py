@@ -7,7 +7,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from factory.runtime import output_expressions, output_mapper, result_store, result_writer, vocabulary
+from factory.runtime import result_store, result_writer, vocabulary
+from factory.runtime.output_mapping import expressions as output_expressions
+from factory.runtime.output_mapping import structured as output_mapper
 from factory.runtime.vocabulary import parse_integer, parse_number, utc_timestamp
 
 

@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from factory.runtime.output_mapper import locate_structured_output
+from factory.runtime.output_mapping.structured import locate_structured_output
 from factory.batch.cost import AGENT_STATES, AGENT_TRANSITIONS_PER_RUN
 from tests.sfn.browser_worker import executor_success
 from tests.sfn.conftest import ENV

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from factory import names
-from factory.runtime.output_mapper import locate_structured_output
+from factory.runtime.output_mapping.structured import locate_structured_output
 from factory.schema.loader import load_schemas
 from tests.sfn.browser_worker import executor_failure, executor_success
 from tests.sfn.conftest import ENV, REPO

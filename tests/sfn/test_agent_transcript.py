@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from factory.runtime.generic_output_mapper import map_response
+from factory.runtime.output_mapping.generic import map_response
 from tests.sfn.conftest import ENV
 from tests.sfn.outputs import VALID_INPUT, executor_result
 

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from factory.runtime.output_mapper import locate_structured_output
+from factory.runtime.output_mapping.structured import locate_structured_output
 from factory.runtime.output_validator import REJECTED, validate_output
 from tests.sfn.browser_worker import ExecutorResult, executor_success, poller_answer, script_of, task_label
 from tests.sfn.conftest import ENV

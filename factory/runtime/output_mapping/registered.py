@@ -27,18 +27,15 @@ from __future__ import annotations
 import re
 from typing import Any, NamedTuple
 
-from factory.runtime.output_expressions import (
+from factory.runtime.output_mapping.expressions import (
     OutputMappingConfigError,
     compile_expression,
     compile_regex,
     place,
 )
-from factory.runtime.output_mapping_config import (
-    FIELD_NAME,
-    OutputMappings,
-    cache_key,
-    load_output_mapping_set,
-)
+from factory.runtime.output_mapping.config import load_output_mapping_set
+from factory.runtime.output_mapping.methods import FIELD_NAME, OutputMappings
+from factory.runtime.plan_cache import PlanCache
 
 OUTPUT_FORMATS = ("messages", "structured_output", "json")
 FIELD_TYPES = ("string", "number", "integer", "boolean", "object", "array")
@@ -78,9 +75,9 @@ def _entry_problems(entry: Any, output_format: Any, where: str) -> list[Document
                 'e.g. {type: structured, path: "$.exchange"}',
             )
         ]
-    kind = entry["type"]
-    problems = _unknown_keys(entry, ENTRY_KEYS[kind], where)
-    if kind == "tool_result":
+    entry_type = entry["type"]  # the document's own vocabulary: tool_result or structured
+    problems = _unknown_keys(entry, ENTRY_KEYS[entry_type], where)
+    if entry_type == "tool_result":
         if output_format == "json":
             problems.append(
                 DocumentProblem(
@@ -253,16 +250,9 @@ def _compile(document: dict[str, Any]) -> OutputMappings:
     return OutputMappings(compiled.fields, compiled.structured_tools, target_type, output_schema(document))
 
 
-_CACHE: dict[str, OutputMappings] = {}
+_COMPILED: PlanCache[OutputMappings] = PlanCache(_compile)
 
 
 def compile_output_schema(document: Any) -> OutputMappings:
     """The compiled mapping of a registered output schema, once per distinct document."""
-    key = cache_key(document)
-    compiled = _CACHE.get(key)
-    if compiled is None:
-        compiled = _compile(document)
-        if len(_CACHE) >= 32:
-            _CACHE.clear()
-        _CACHE[key] = compiled
-    return compiled
+    return _COMPILED.get(document)

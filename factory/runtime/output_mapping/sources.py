@@ -10,7 +10,7 @@
                   {"content": text, "json": parsed or null, "is_error": bool};
                   error results count only when the tool never succeeded
     structured    the input of the last call to a named print tool, else the
-                  structured output wherever `output_mapper` finds it
+                  structured output wherever `structured` finds it
     results roots objects holding a `results` list: the document, then the
                   JSON of tool results, last first
 
@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from factory.runtime.output_mapper import (
+from factory.runtime.output_mapping.structured import (
     locate_structured_output,
     message_blocks,
     parse_json_text,

@@ -1,15 +1,15 @@
 """The generic output mapper: any agent's or tool's response -> one result row, by configuration.
 
 The configuration (`output_mappings`, in the design's target-keyed form or the
-field-keyed form) is compiled by `output_mapping_config`; a registered output
-schema by `registered_output_schema`; which of them applies to a batch is
+field-keyed form) is compiled by `config`; a registered output
+schema by `registered`; which of them applies to a batch is
 decided by `mapping_choice`. This module runs a compiled mapping over one
 response: per field, its methods in order, the first non-empty value winning;
 then the same row builder as the structured mapper (`_status`, `_error`,
 `_timestamp`; dicts/lists as JSON text). Nothing a response lacks raises: it
 becomes a FAILED or PARTIAL row saying what was tried.
 
-    from factory.runtime.generic_output_mapper import cached_output_mappings, map_output
+    from factory.runtime.output_mapping.generic import cached_output_mappings, map_output
     row = map_output(response, cached_output_mappings(config, "broadband-agent-rust"))
 """
 
@@ -20,17 +20,16 @@ from datetime import datetime
 from typing import Any
 
 from factory.runtime.mapping_choice import choose_output_mapping, parse_target
-from factory.runtime.output_expressions import OutputMappingConfigError
-from factory.runtime.output_mapper import build_row, extract_structured_output
-from factory.runtime.output_mapping_config import (
-    OutputMappings,
+from factory.runtime.output_mapping.expressions import OutputMappingConfigError
+from factory.runtime.output_mapping.config import (
     cached_output_mapping_set,
-    is_empty,
     load_output_mapping_set,
     load_output_mappings,
     section_of,
 )
-from factory.runtime.output_sources import Context
+from factory.runtime.output_mapping.methods import OutputMappings, is_empty
+from factory.runtime.output_mapping.sources import Context
+from factory.runtime.output_mapping.structured import build_row, extract_structured_output
 
 __all__ = [
     "OutputMappings",

@@ -30,38 +30,29 @@ naming its place (target, method index, field) at load time.
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
-from factory.runtime.output_expressions import (
+from factory.runtime.output_mapping.expressions import (
     Function,
     OutputMappingConfigError,
     compile_expression,
-    compile_regex,
-    compile_search,
     compile_transforms,
-    pattern_parser,
     place,
 )
-from factory.runtime.output_mapping_model import (  # noqa: F401 - re-exported for the mapper and tests
-    FIELD_NAME,
-    METHODS,
+from factory.runtime.output_mapping.methods import (
     FieldMapping,
     Method,
     OutputMappings,
     OutputMappingSet,
     check_field_name,
     check_keys,
-    is_empty,
-    make_method,
     method_label,
-    method_root,
-    results_method,
+    method_spec,
     tool_name_of,
     transforms_of,
 )
+from factory.runtime.plan_cache import PlanCache
 
 TARGET_TYPES = ("agent", "tool")
 ROOT = "output_mappings"
@@ -75,13 +66,6 @@ DESIGN_METHOD_KEYS = (
     "transforms",
     "description",
 )
-FIELD_METHOD_KEYS = {
-    "structured_output": ("tool_name", "key", "path", "expression"),
-    "tool_result": ("tool_name", "expression", "pattern"),
-    "jmespath": ("path",),
-    "results_array": ("tool_name", "path", "match", "index", "value"),
-    "direct": ("key", "expression"),
-}
 
 
 # --- the design's form: target -> methods -> fields ------------------------------
@@ -89,21 +73,15 @@ FIELD_METHOD_KEYS = {
 
 def _design_method(spec: Any, where: str) -> list[tuple[str, Method]]:
     """One method of the target-keyed form -> (field, compiled method) for each field it names."""
-    if not isinstance(spec, dict):
-        raise OutputMappingConfigError(where, "a method must be an object with a 'method' key")
-    kind = spec.get("method")
-    if kind not in METHODS:
-        raise OutputMappingConfigError(where, f"unknown method {kind!r}; use one of {', '.join(METHODS)}")
+    row = method_spec(spec, where)
     check_keys(spec, DESIGN_METHOD_KEYS, where)
-    if "tool_name" in spec and kind in ("jmespath", "direct"):
-        raise OutputMappingConfigError(where, f"{kind} reads the whole response; 'tool_name' does not apply")
     if "transform" in spec and "transforms" in spec:
         raise OutputMappingConfigError(where, "write either 'transform' or 'transforms', not both")
     if "field_mappings" not in spec and "paths" not in spec:
         raise OutputMappingConfigError(
-            where, f"{kind} needs 'field_mappings' {{field: expression}} or 'paths'"
+            where, f"{row.name} needs 'field_mappings' {{field: expression}} or 'paths'"
         )
-    tool_name = tool_name_of(spec, kind, where, required=kind == "tool_result")
+    tool_name = tool_name_of(spec, row, where)
     method_level = [(spec[key], place(where, key)) for key in ("transform", "transforms") if key in spec]
     entries: list[_Entry] = []
     if "field_mappings" in spec:
@@ -117,7 +95,7 @@ def _design_method(spec: Any, where: str) -> list[tuple[str, Method]]:
         )
     if "paths" in spec:
         entries.extend(_path_entries(spec["paths"], place(where, "paths"), method_level))
-    label = method_label(kind, tool_name)
+    label = method_label(row.name, tool_name)
     compiled = []
     for entry in entries:
         name = check_field_name(entry.name, entry.where)
@@ -126,12 +104,7 @@ def _design_method(spec: Any, where: str) -> list[tuple[str, Method]]:
             transforms = entry.own
         else:
             transforms = [f for item, at in entry.shared for f in compile_transforms(item, at, name)]
-        if kind == "results_array":
-            compiled.append((name, results_method(label, "results", tool_name, evaluate, transforms)))
-        else:
-            compiled.append(
-                (name, make_method(kind, label, method_root(kind, tool_name), evaluate, transforms))
-            )
+        compiled.append((name, row.build(label, tool_name, evaluate, transforms, spec)))
     return compiled
 
 
@@ -193,9 +166,7 @@ def _design_target(name: str, body: dict[str, Any]) -> OutputMappings:
         at = place(where, "extraction_methods", index)
         for field_name, method in _design_method(spec, at):
             by_field.setdefault(field_name, []).append(method)
-        tool = spec.get("tool_name")
-        if spec.get("method") == "structured_output" and tool and tool not in structured_tools:
-            structured_tools.append(tool)
+    _structured_tools(methods, structured_tools)
     required = body.get("required_fields") or []
     if not isinstance(required, list):
         raise OutputMappingConfigError(place(where, "required_fields"), "must be a list of field names")
@@ -213,73 +184,23 @@ def _design_target(name: str, body: dict[str, Any]) -> OutputMappings:
 
 
 def _field_method(spec: Any, name: str, where: str) -> Method:
-    if not isinstance(spec, dict):
-        raise OutputMappingConfigError(where, "a method must be an object with a 'method' key")
-    kind = spec.get("method")
-    if kind not in METHODS:
-        raise OutputMappingConfigError(where, f"unknown method {kind!r}; use one of {', '.join(METHODS)}")
-    check_keys(spec, ("method", *FIELD_METHOD_KEYS[kind], "transform", "transforms", "description"), where)
+    row = method_spec(spec, where)
+    check_keys(spec, ("method", *row.field_keys, "transform", "transforms", "description"), where)
     transforms = transforms_of(spec, where, name)
-    tool_name = tool_name_of(spec, kind, where, required=kind == "tool_result")
-    label = method_label(kind, tool_name)
-    if kind == "results_array":
-        return _results_array_field(spec, name, where, tool_name, label, transforms)
-    if kind == "jmespath":
-        evaluate = compile_search(spec.get("path"), place(where, "path"))
-    elif "expression" in spec:
+    tool_name = tool_name_of(spec, row, where)
+    if "expression" in spec:
         evaluate = compile_expression(spec["expression"], place(where, "expression"), field=name)
-    elif kind == "tool_result" and "pattern" in spec:
-        evaluate = _content_pattern(compile_regex(spec["pattern"], place(where, "pattern")))
-    elif kind == "tool_result":
-        evaluate = lambda view: (
-            view["json"].get(name) if isinstance(view["json"], dict) else None
-        )  # noqa: E731
-    elif kind == "structured_output" and "path" in spec:
-        evaluate = compile_search(spec["path"], place(where, "path"))
     else:
-        key = spec.get("key", name)
-        if not isinstance(key, str):
-            raise OutputMappingConfigError(place(where, "key"), "must be a string")
-        evaluate = lambda root: root.get(key) if isinstance(root, dict) else None  # noqa: E731
-    return make_method(kind, label, method_root(kind, tool_name), evaluate, transforms)
+        evaluate = row.field_value(spec, name, where)
+    return row.build(method_label(row.name, tool_name), tool_name, evaluate, transforms, spec)
 
 
-def _content_pattern(pattern: re.Pattern[str]) -> Function:
-    parse = pattern_parser(pattern)
-    return lambda view: parse(view.get("content")) if isinstance(view, dict) else None
-
-
-def _results_array_field(
-    spec: dict[str, Any], name: str, where: str, tool_name: str | None, label: str, transforms: list[Function]
-) -> Method:
-    """An element of an array (by `match`, then `index`), then `value` of it."""
-    array_path = spec.get("path", "results")
-    array = compile_search(array_path, place(where, "path"))
-    value = compile_search(spec.get("value", name), place(where, "value"))
-    match = spec.get("match") or {}
-    if not isinstance(match, dict):
-        raise OutputMappingConfigError(
-            place(where, "match"), "'match' must be an object of key: expected value"
-        )
-    index = spec.get("index", 0)
-    if not isinstance(index, int) or isinstance(index, bool):
-        raise OutputMappingConfigError(place(where, "index"), "'index' must be an integer")
-    key = array_path if isinstance(array_path, str) and array_path.isidentifier() else "results"
-
-    def evaluate(root: Any) -> Any:
-        items = array(root)
-        if not isinstance(items, list):
-            return None
-        chosen = [
-            item
-            for item in items
-            if isinstance(item, dict) and all(item.get(k) == v for k, v in match.items())
-        ]
-        if not -len(chosen) <= index < len(chosen):
-            return None
-        return value(chosen[index])
-
-    return results_method(label, key, tool_name, evaluate, transforms)
+def _structured_tools(specs: list[Any], structured_tools: list[str]) -> None:
+    """Add the tools whose input is the structured output (their methods' rows say so), once each."""
+    for spec in specs:
+        tool = spec.get("tool_name")
+        if tool and method_spec(spec, "").structured and tool not in structured_tools:
+            structured_tools.append(tool)
 
 
 def _field_entries(config: Any) -> list[tuple[Any, bool, Any, str]]:
@@ -321,10 +242,7 @@ def _field_keyed(config: Any) -> OutputMappings:
         if not isinstance(methods, list) or not methods:
             raise OutputMappingConfigError(where, "needs a non-empty list of methods")
         compiled = tuple(_field_method(spec, name, place(where, index)) for index, spec in enumerate(methods))
-        for spec in methods:
-            tool = spec.get("tool_name")
-            if spec.get("method") == "structured_output" and tool and tool not in structured_tools:
-                structured_tools.append(tool)
+        _structured_tools(methods, structured_tools)
         fields.append(FieldMapping(name, required, compiled))
     return OutputMappings(tuple(fields), tuple(structured_tools))
 
@@ -373,22 +291,9 @@ def load_output_mappings(config: Any, target: str | None = None) -> OutputMappin
     return chosen
 
 
-_CACHE: dict[str, OutputMappingSet] = {}
-CACHE_SIZE = 32
-
-
-def cache_key(value: Any) -> str:
-    """The content of a config as text: key order kept, since it is the field (column) order."""
-    return json.dumps(value, ensure_ascii=False, default=repr)
+_SETS: PlanCache[OutputMappingSet] = PlanCache(load_output_mapping_set)
 
 
 def cached_output_mapping_set(section: Any) -> OutputMappingSet:
     """Compile once per distinct section content for the life of a process (a Lambda container)."""
-    key = cache_key(section)
-    compiled = _CACHE.get(key)
-    if compiled is None:
-        compiled = load_output_mapping_set(section)
-        if len(_CACHE) >= CACHE_SIZE:
-            _CACHE.clear()
-        _CACHE[key] = compiled
-    return compiled
+    return _SETS.get(section)

@@ -2,7 +2,7 @@
 
 Agents hand back their result in many wrappers, depending on who relays it:
 
-    {"structured_output": {...}}                     an agent state machine of the existing system
+    {"structured_output": {...}}                     the agent state machine's own output
     {"Output": {...} | "<json>"}                      a Step Functions execution (DescribeExecution)
     {"Payload": {...} | "<json>"}                     a Lambda invoke result
     {"content": {"structured_output": {...}}}
@@ -35,12 +35,7 @@ from typing import Any, Callable, Sequence
 from factory.runtime.bounded_parse import json_loads
 from factory.runtime.json_text import dumps_function
 from factory.runtime.plan_cache import PlanCache
-from factory.runtime.value_checks import (
-    always_valid_types,
-    compile_property_check,
-    property_problems,
-    required_fields,
-)
+from factory.runtime.value_checks import compile_property_check, required_fields
 from factory.runtime.vocabulary import STATUS_FAILED, STATUS_PARTIAL, STATUS_SUCCESS, utc_timestamp
 
 PRINT_TOOL_RE = re.compile(r"^print_(?:[a-z0-9_]+_)?output\Z")
@@ -218,13 +213,6 @@ def _from_step_results(steps: list[Any], path: str) -> Located | None:
     return None
 
 
-def cell_value(value: Any) -> Any:
-    """Dicts and lists become compact JSON text for a CSV cell; scalars stay typed."""
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return value
-
-
 def output_fields(mapping: dict[str, Any], output_schema: dict[str, Any] | None) -> list[str]:
     listed = mapping.get("structured_output_fields")
     if listed:
@@ -248,6 +236,24 @@ def tool_names_of(mapping: dict[str, Any]) -> tuple[str, ...]:
     )
 
 
+Check = Callable[[Any], Sequence[str]]
+_CELL_JSON = dumps_function((",", ":"))  # dicts and lists as compact JSON text in a cell
+
+
+def row_fields(
+    fields: list[str], required: list[str], output_schema: dict[str, Any] | None
+) -> tuple[tuple[Any, bool, Check | None], ...]:
+    """(name, required, check) per output column, in order: the property's compiled check, or None
+    when the schema does not describe the field."""
+    properties = (output_schema or {}).get("properties", {})
+    compiled = []
+    for name in fields:
+        prop = properties.get(name) if isinstance(properties, dict) else None
+        check = compile_property_check(name, prop) if isinstance(prop, dict) else None
+        compiled.append((name, name in required, check))
+    return tuple(compiled)
+
+
 def row_status(problems: list[str], dropped: list[str]) -> tuple[str, str | None]:
     """(_status, _error): FAILED on any problem; PARTIAL when only optional values were dropped.
 
@@ -263,6 +269,37 @@ def row_status(problems: list[str], dropped: list[str]) -> tuple[str, str | None
     return STATUS_SUCCESS, None
 
 
+def fill_row(
+    structured: dict[str, Any] | None,
+    fields: tuple[tuple[Any, bool, Check | None], ...],
+    problems: list[str],
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The output cells plus _status/_error/_timestamp for one response (dicts, lists as JSON text).
+
+    An invalid optional value is dropped (its cell left empty, `row_status` says which); an invalid
+    or missing required one fails the row."""
+    problems = list(problems)
+    row: dict[str, Any] = {}
+    dropped: list[str] = []
+    get = structured.get if structured is not None else None
+    for name, required, check in fields:
+        value = get(name) if get is not None else None
+        if value is not None and check is not None:
+            found = check(value)
+            if found and not required:
+                dropped.extend(found)
+                value = None
+            elif found:
+                problems.extend(found)
+        if value is None and get is not None and required:
+            problems.append(f"{name}: required field is missing")
+        row[name] = _CELL_JSON(value) if isinstance(value, (dict, list)) else value
+    row["_status"], row["_error"] = row_status(problems, dropped)
+    row["_timestamp"] = utc_timestamp(now)
+    return row
+
+
 def build_row(
     structured: dict[str, Any] | None,
     fields: list[str],
@@ -271,73 +308,16 @@ def build_row(
     problems: list[str],
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """The output cells plus _status/_error/_timestamp for one response."""
-    problems = list(problems)
-    properties = (output_schema or {}).get("properties", {})
-    row: dict[str, Any] = {}
-    dropped: list[str] = []
-    for name in fields:
-        value = structured.get(name) if structured is not None else None
-        if value is None:
-            if structured is not None and name in required:
-                problems.append(f"{name}: required field is missing")
-        elif isinstance(properties.get(name), dict):
-            found = property_problems(name, value, properties[name])
-            if found and name not in required:
-                dropped.extend(found)
-                value = None
-            problems.extend(found if name in required else ())
-        row[name] = cell_value(value)
-    row["_status"], row["_error"] = row_status(problems, dropped)
-    row["_timestamp"] = utc_timestamp(now)
-    return row
-
-
-_CELL_JSON = dumps_function((",", ":"))  # as cell_value
+    """`fill_row` for fields, required names and a schema given as they are."""
+    return fill_row(structured, row_fields(fields, required, output_schema), problems, now)
 
 
 @dataclass(frozen=True)
 class OutputPlan:
-    """A mapping and output schema, compiled: field order, required flags, checks, tool names.
+    """A mapping and output schema, compiled: the columns (`row_fields`) and the print tools' names."""
 
-    `fields` holds (name, required, valid_types, check) in column order:
-    values of `valid_types` always pass; others go to `check`, the property's
-    precompiled check, or None when the schema does not describe the field.
-    """
-
-    fields: tuple[tuple[Any, bool, tuple[type, ...], Callable[[Any], Sequence[str]] | None], ...]
+    fields: tuple[tuple[Any, bool, Check | None], ...]
     tool_names: tuple[str, ...]
-
-    def build_row(
-        self, structured: dict[str, Any] | None, problems: list[str], now: datetime | None = None
-    ) -> dict[str, Any]:
-        """The output cells plus _status/_error/_timestamp, as `build_row` makes them."""
-        problems = list(problems)
-        row: dict[str, Any] = {}
-        dropped: list[str] = []
-        if structured is None:
-            for name, _, _, _ in self.fields:
-                row[name] = None
-        else:
-            get = structured.get
-            for name, required, valid_types, check in self.fields:
-                value = get(name)
-                if value is not None and check is not None and not isinstance(value, valid_types):
-                    found = check(value)
-                    if found and not required:
-                        dropped.extend(found)
-                        value = None
-                    elif found:
-                        problems.extend(found)
-                if value is None:
-                    if required:
-                        problems.append(f"{name}: required field is missing")
-                    row[name] = None
-                    continue
-                row[name] = _CELL_JSON(value) if isinstance(value, (dict, list)) else value
-        row["_status"], row["_error"] = row_status(problems, dropped)
-        row["_timestamp"] = utc_timestamp(now)
-        return row
 
     def map(self, response: Any, now: datetime | None = None) -> dict[str, Any]:
         """One agent response -> one result row; never raises for a missing or bad output.
@@ -349,13 +329,13 @@ class OutputPlan:
         located = locate_structured_output(response, self.tool_names)
         if located.value is not None:
             problems = [f"{located.problem} at {located.where}"] if located.problem else []
-            return self.build_row(located.value, problems, now)
+            return fill_row(located.value, self.fields, problems, now)
         if located.problem:
-            return self.build_row(None, [f"{located.problem} at {located.where}"], now)
+            return fill_row(None, self.fields, [f"{located.problem} at {located.where}"], now)
         bare = parse_json_text(response)
-        names = [name for name, _, _, _ in self.fields]
+        names = [name for name, _, _ in self.fields]
         if isinstance(bare, dict) and any(name in bare for name in names):
-            return self.build_row(bare, [], now)
+            return fill_row(bare, self.fields, [], now)
         reason = (
             f"no structured output in the agent response; looked for {PLACES} under "
             + ", ".join(located.looked or ("$ (not an object)",))
@@ -364,33 +344,13 @@ class OutputPlan:
             + (", ..." if len(names) > 8 else "")
             + ")"
         )
-        return self.build_row(None, [reason], now)
+        return fill_row(None, self.fields, [reason], now)
 
 
 def compile_output_plan(mapping: dict[str, Any], output_schema: dict[str, Any] | None = None) -> OutputPlan:
     fields = output_fields(mapping, output_schema)
     required = required_output_fields(mapping, output_schema)
-    tool_names = tool_names_of(mapping)
-    properties = (output_schema or {}).get("properties", {})
-    compiled = []
-    for name in fields:
-        valid_types: tuple[type, ...] = ()
-        if isinstance(properties, dict):
-            prop = properties.get(name)
-            check = compile_property_check(name, prop) if isinstance(prop, dict) else None
-            valid_types = always_valid_types(prop) or ()
-        else:  # not an object of properties: looked up per value, failing as it always did
-            check = _lazy_check(name, properties)
-        compiled.append((name, name in required, valid_types, check))
-    return OutputPlan(tuple(compiled), tool_names)
-
-
-def _lazy_check(name: Any, properties: Any) -> Callable[[Any], Sequence[str]]:
-    def check(value: Any) -> Sequence[str]:
-        prop = properties.get(name)
-        return property_problems(name, value, prop) if isinstance(prop, dict) else ()
-
-    return check
+    return OutputPlan(row_fields(fields, required, output_schema), tool_names_of(mapping))
 
 
 _PLANS: PlanCache[OutputPlan] = PlanCache(compile_output_plan)
