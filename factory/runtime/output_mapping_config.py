@@ -35,6 +35,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from factory.runtime.target_kinds import TARGET_TYPES
 from factory.runtime.output_expressions import (
     Function,
     OutputMappingConfigError,
@@ -63,7 +64,6 @@ from factory.runtime.output_mapping_model import (  # noqa: F401 - re-exported f
     transforms_of,
 )
 
-TARGET_TYPES = ("agent", "tool")
 ROOT = "output_mappings"
 TARGET_KEYS = ("type", "extraction_methods", "required_fields", "description")
 DESIGN_METHOD_KEYS = (

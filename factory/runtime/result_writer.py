@@ -15,7 +15,7 @@ import json
 import os
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterable
 
 from boto3.dynamodb.types import TypeSerializer
@@ -114,15 +114,24 @@ class ResultWriter:
         deadline = self.clock() + self.deadline_seconds
         by_key: dict[tuple[str, str], dict[str, Any]] = {}
         for result in results:
-            item = self._fit(
-                build_item(result, ttl_days=self.ttl_days, row_id_width=self.row_id_width), report
-            )
+            item = self._fit_or_fail(result, report)
             by_key[(item["batch_id"], item["row_id"])] = item
         items = list(by_key.values())
         for chunk in chunks(items):
             self._write_chunk(chunk, deadline, report)
         report.items = len(items)
         return report
+
+    def _fit_or_fail(self, result: RowResult, report: WriteReport) -> dict[str, Any]:
+        """The row's item; a row too large to store even so is stored FAILED, saying why (its siblings stay)."""
+        try:
+            return self._fit(self._item(result), report)
+        except ItemTooLargeError as exc:
+            failed = replace(result, status=STATUS_FAILED, output_data={}, error=str(exc))
+            return self._fit(self._item(failed), report)
+
+    def _item(self, result: RowResult) -> dict[str, Any]:
+        return build_item(result, ttl_days=self.ttl_days, row_id_width=self.row_id_width)
 
     def _fit(self, item: dict[str, Any], report: WriteReport) -> dict[str, Any]:
         """Move data to S3 while the item is over the limit (output first, then input)."""
@@ -131,8 +140,8 @@ class ResultWriter:
                 return item
             if self.s3 is None or not self.bucket:
                 raise ItemTooLargeError(
-                    f"{item['batch_id']} {item['row_id']}: item is {item_size(item)} bytes, over "
-                    f"{self.max_item_bytes}, and no S3 bucket is configured for large results"
+                    f"{item['row_id']}: the result is {item_size(item):,} bytes, over DynamoDB's item limit of "
+                    f"{self.max_item_bytes:,} bytes, and no S3 bucket is configured for large results"
                 )
             key = f"{self.prefix}{item['batch_id']}/{item['row_id']}.{name}.json"
             body = json.dumps(from_dynamodb(item[name]), default=str, ensure_ascii=False).encode("utf-8")
@@ -141,7 +150,8 @@ class ResultWriter:
             report.offloaded += 1
         if item_size(item) + SIZE_MARGIN > self.max_item_bytes:
             raise ItemTooLargeError(
-                f"{item['batch_id']} {item['row_id']}: item too large even with its data in S3"
+                f"{item['row_id']}: the result is {item_size(item):,} bytes even with its data in S3, over "
+                f"DynamoDB's item limit of {self.max_item_bytes:,} bytes"
             )
         return item
 

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from botocore.awsrequest import AWSResponse
 
 from factory.runtime.result_store import RowResult
 from factory.runtime.result_writer import (
-    ItemTooLargeError,
     ResultWriter,
     UnprocessedItemsError,
     backoff_delay,
@@ -186,10 +186,19 @@ def test_large_output_goes_to_s3_with_a_pointer(results_store):
     assert "output_s3_uri" not in second
 
 
-def test_large_output_without_bucket_is_refused():
-    writer = ResultWriter(dynamodb_client=None, table_name=RESULTS_TABLE)
-    with pytest.raises(ItemTooLargeError, match="row_000001: item is .* no S3 bucket"):
-        writer.write(results(1, payload="x" * 500_000))
+def test_a_row_too_large_to_store_fails_alone_naming_the_limit_and_its_size(results_store):
+    dynamodb, _ = results_store
+    writer = ResultWriter(dynamodb, RESULTS_TABLE)  # no bucket for large results
+    report = writer.write(results(1, payload="x" * 500_000) + results(1, start=2))
+    assert report.items == 2
+    first, second = sorted(all_items(dynamodb), key=lambda item: item["row_id"]["S"])
+    assert first["status"]["S"] == "FAILED" and first["output_data"] == {"M": {}}
+    assert re.fullmatch(
+        r"row_000001: the result is 50\d,\d{3} bytes, over DynamoDB's item limit of 409,600 bytes, "
+        r"and no S3 bucket is configured for large results",
+        first["error"]["S"],
+    ), first["error"]
+    assert second["status"]["S"] == "SUCCESS"
 
 
 def test_event_results_accepts_rows_and_caught_errors():
