@@ -63,7 +63,7 @@ def referenced_columns(section: dict[str, Any]) -> dict[str, str]:
     return columns
 
 
-def payload_form(kind: str) -> str:
+def payload_form(kind: str | None) -> str:
     """The form of each row's request for a target of this kind (factory.runtime.target_kinds)."""
     return kind_of(kind).payload_form
 

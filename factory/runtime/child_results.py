@@ -109,7 +109,12 @@ def child_results(event: dict[str, Any], sfn_client: Callable[[], Any]) -> list[
 
 
 def failed_row(
-    batch_id: str, number: int, input_data: dict[str, Any], error: Any, elapsed: Any, now: datetime | None = None
+    batch_id: str,
+    number: int,
+    input_data: dict[str, Any],
+    error: Any,
+    elapsed: Any,
+    now: datetime | None = None,
 ) -> RowResult:
     return RowResult(
         batch_id=batch_id,
