@@ -199,6 +199,10 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     raw = event.get("target")
     try:
         target = parse_target(raw if raw is not None else {"type": DEFAULT_KIND, "name": event["agent_name"]})
+        if target.arn is None and not KINDS[target.type].arn_derived:
+            raise TargetError(
+                "$.target.arn", f"a {target.type} is called by its ARN", KINDS[target.type].arn_example
+            )
     except TargetError as exc:
         return {**invalid([str(exc)], DEFAULT_KIND, event["mapping"]), "target_problem": str(exc)}
     try:

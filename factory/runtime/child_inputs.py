@@ -29,7 +29,8 @@ ROW_INPUT_TOO_LARGE = "RowInputTooLarge"
 
 
 def failure(number: int, error: str, cause: str) -> dict[str, Any]:
-    return {"n": number, "error": {"Error": error, "Cause": cause}}
+    """A row refused here; `ms` 0: it never reached its target."""
+    return {"n": number, "error": {"Error": error, "Cause": cause}, "ms": 0}
 
 
 def map_rows(items: list[dict[str, Any]], batch: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:

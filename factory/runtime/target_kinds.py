@@ -9,6 +9,7 @@ added by adding a row here and the code its row names:
     payload_form    what each row is sent: "messages" (every agent, ours or not, as the
                     existing batch processor sends it) or "data" (the mapped fields)
     registry_lookup whether the batch validator reads the target's AgentRegistry record
+    arn_derived     whether a target of the kind may come without `arn` (ours: `<name>-<env>`)
     invoker         the local engine's invoker for an ARN of this kind
                     (factory.batch.invokers.INVOKERS, keyed by this name)
     task            the batch state machine's per-row Task: integration, argument names,
@@ -52,6 +53,7 @@ class TargetKind:
     arn_example: str
     payload_form: str
     registry_lookup: bool
+    arn_derived: bool  # without target.arn the batch machine calls `<name>-<env>` (one of our agents)
     invoker: str
     task: RowTask
 
@@ -70,6 +72,7 @@ KINDS: dict[str, TargetKind] = {
             arn_example="arn:aws:states:eu-west-2:123456789012:stateMachine:NAME",
             payload_form=PAYLOAD_MESSAGES,
             registry_lookup=True,
+            arn_derived=True,
             invoker="state_machine",
             task=RowTask(
                 resource="states:startExecution.sync:2",
@@ -93,6 +96,7 @@ KINDS: dict[str, TargetKind] = {
             arn_example="arn:aws:lambda:eu-west-2:123456789012:function:NAME",
             payload_form=PAYLOAD_DATA,
             registry_lookup=False,
+            arn_derived=False,
             invoker="lambda",
             task=RowTask(
                 resource="lambda:invoke",
