@@ -64,7 +64,7 @@ NOTES_BYTES = 100_000
 def notes_for(postcode: str, building: str) -> str:
     """NOTES_BYTES of one-line text that depends on the row: what a talkative agent extracts."""
     seed = f"{postcode}/{building} "
-    return (seed * (NOTES_BYTES // len(seed) + 1))[:NOTES_BYTES]
+    return (seed * (NOTES_BYTES // len(seed) + 1))[: NOTES_BYTES - 1] + "."
 
 
 def verbose_model(event: dict[str, Any], context: Any = None) -> dict[str, Any]:

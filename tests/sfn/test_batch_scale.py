@@ -157,3 +157,114 @@ def test_a_tool_batch_with_failed_rows_is_counted_row_by_row(local_aws, batch_ma
     errors = {int(line["text"].split()[-1]): line["_error"] for line in table if "crash" in line["text"]}
     assert errors[10] == "ValueError: cannot classify 'please crash 10'"
     assert [line["_status"] for line in table].count("SUCCESS") == ROWS - refused - crashed
+
+
+VERBOSE_AGENT, VERBOSE_MODEL, BIG_ROWS = "verbose-agent", "verbose-agent-model", 100
+VERBOSE_MAPPINGS = {
+    VERBOSE_AGENT: {
+        "type": "agent",
+        "extraction_methods": [
+            {
+                "method": "tool_result",
+                "tool_name": "browser_broadband",
+                "field_mappings": {
+                    "exchange": "$.content | parse('Exchange: (.+)')",
+                    "notes": "$.content | parse('Notes: (.+)')",
+                },
+            }
+        ],
+    }
+}
+
+
+@pytest.fixture(scope="module")
+def verbose_agent(local_aws):
+    """An agent we did not make whose every answer carries 100 KB of extracted notes (one state machine)."""
+    local_aws.clients["lambda"].create_function(
+        FunctionName=VERBOSE_MODEL,
+        Runtime="python3.12",
+        Role=ROLE_ARN,
+        Handler="tests.sfn.foreign_targets.verbose_model",
+        Code={"ZipFile": _empty_zip()},
+    )
+    definition = {
+        "QueryLanguage": "JSONata",
+        "StartAt": "Model",
+        "States": {
+            "Model": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Arguments": {
+                    "FunctionName": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{VERBOSE_MODEL}",
+                    "Payload": "{% $states.input %}",
+                },
+                "Output": "{% $states.result.Payload %}",
+                "End": True,
+            }
+        },
+    }
+    return local_aws.clients["stepfunctions"].create_state_machine(
+        name=VERBOSE_AGENT, definition=json.dumps(definition), roleArn=ROLE_ARN
+    )["stateMachineArn"]
+
+
+def test_rows_with_100_kb_outputs_pass_within_every_quota_and_both_engines_agree(
+    local_aws, batch_machine, verbose_agent, tmp_path, monkeypatch
+):
+    """100 rows of 100 KB extracted output each: no state of the batch machine holds more than a row's
+    reference, so every child stays far below 256 KiB (the whole child's output would be 10 MB), and
+    `batch run --engine local` with the same config writes the same results CSV, byte for byte once the
+    timing cells are blanked."""
+    from click.testing import CliRunner
+
+    from factory.cli import main
+    from tests.sfn.foreign_targets import NOTES_BYTES, notes_for
+
+    states, _ = batch_machine
+    rows = [
+        {"postcode": ("CB1 2AB", "EH1 1YZ")[n % 2], "building_number": str(n)} for n in range(1, BIG_ROWS + 1)
+    ]
+    put_csv_rows(local_aws, "inputs/verbose.csv", rows)
+    target = {"type": "agent", "name": VERBOSE_AGENT, "arn": verbose_agent}
+    body = {
+        "csv_s3_uri": f"s3://{local_aws.deployment.bucket}/inputs/verbose.csv",
+        "target": target,
+        "input_mapping": {"column_mappings": {"postcode": "postcode", "building_number": "building_number"}},
+        "output_mapping": {},
+        "output_mappings": VERBOSE_MAPPINGS,
+        "execution_config": {"max_concurrency": 4},
+    }
+    with recorded() as record:
+        run = local_aws.run(BATCH_MACHINE, body, timeout=900)
+    assert (run.status, run.error, run.cause) == ("SUCCEEDED", None, None)
+    assert (run.output["total_rows"], run.output["successful_rows"]) == (BIG_ROWS, BIG_ROWS)
+    within_quotas(record, states)
+    assert max(record.largest_output[name] for name in ("AgentRows", "MapInputs", "WriteResults")) < 20_000
+    remote_text = results_csv(local_aws, run.output["csv_uri"])
+    table = list(csv.DictReader(io.StringIO(remote_text, newline="")))
+    assert [line["notes"] for line in table] == [notes_for(r["postcode"], r["building_number"]) for r in rows]
+    assert all(len(line["notes"]) == NOTES_BYTES for line in table)
+
+    (tmp_path / "verbose.csv").write_text(csv_text_of(rows), "utf-8", newline="")
+    config = {
+        "target": target,
+        "input_mapping": body["input_mapping"],
+        "output_mappings": VERBOSE_MAPPINGS,
+    }
+    (tmp_path / "batch.yaml").write_text(yaml.safe_dump(config, sort_keys=False), "utf-8")
+    monkeypatch.chdir(tmp_path)
+    arguments = ["batch", "run", "verbose.csv", "--agent", VERBOSE_AGENT, "--config", "batch.yaml"]
+    arguments += ["--region", REGION, "--store", "store.sqlite", "--out", "local.csv", "--quiet"]
+    result = CliRunner().invoke(main, arguments)
+    assert result.exit_code == 0, result.output
+    local_text = (tmp_path / "local.csv").read_bytes().decode("utf-8")
+    assert blank_timings(local_text) == blank_timings(remote_text)
+    assert blank_timings(local_text).count(",,\r\n") == BIG_ROWS
+
+
+def csv_text_of(rows: list[dict[str, str]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
