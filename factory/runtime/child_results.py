@@ -34,9 +34,12 @@ from factory.runtime.output_mapper import build_row, output_plan
 from factory.runtime.output_mapping_config import section_of
 from factory.runtime.result_store import DEFAULT_TTL_DAYS, ROW_ID_WIDTH, RowResult, result_from_mapped_row
 from factory.runtime.result_writer import ResultWriter, caught_error_text
+from factory.runtime.target_kinds import KEPT_EXECUTION, KEPT_INLINE
 from factory.runtime.vocabulary import STATUS_FAILED, utc_timestamp
 
 DESCRIBE_THREADS = 8
+# What each kind keeps per row (target_kinds.RowTask.kept) -> the key its kept answer is under.
+KEPT_READERS = {KEPT_EXECUTION: "arn", KEPT_INLINE: "output"}
 Mapper = Callable[[Any], dict[str, Any]]
 
 
@@ -77,8 +80,9 @@ def execution_answer(client: Any, arn: str) -> Any:
 
 def answers(results: list[dict[str, Any]], sfn_client: Callable[[], Any]) -> dict[int, Any]:
     """{row number: answer} for the rows that kept one: an execution's read back, a tool's as kept."""
-    found = {int(r["n"]): r["output"] for r in results if "output" in r and "error" not in r}
-    arns = [(int(r["n"]), r["arn"]) for r in results if "arn" in r and "error" not in r]
+    inline, execution = KEPT_READERS[KEPT_INLINE], KEPT_READERS[KEPT_EXECUTION]
+    found = {int(r["n"]): r[inline] for r in results if inline in r and "error" not in r}
+    arns = [(int(r["n"]), r[execution]) for r in results if execution in r and "error" not in r]
     if arns:
         client = sfn_client()
         with ThreadPoolExecutor(max_workers=min(DESCRIBE_THREADS, len(arns))) as pool:
