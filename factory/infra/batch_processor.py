@@ -77,7 +77,7 @@ PACKAGE_DIR = Path(__file__).resolve().parents[1]
 VENDORED_PACKAGES = ("jmespath", "chevron")
 ROWS_PER_CHILD = 25
 # ItemBatcher's bound on a child's rows in bytes: their requests (about twice the cells, the prompt
-# repeating the data) then stay within child_inputs.CALLS_BUDGET.
+# repeating the data) then stay well within the 256 KiB of the child's MapInputs result.
 MAX_INPUT_BYTES_PER_CHILD = 64 * 1024
 # What one row may keep in its child's gathered Map result (a tool's answer, an error's cause), in
 # characters: ROWS_PER_CHILD of them stay under the 256 KiB state limit with room to spare.

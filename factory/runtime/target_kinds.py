@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 PAYLOAD_DATA, PAYLOAD_MESSAGES = "data", "messages"
 KEPT_EXECUTION, KEPT_INLINE = "execution", "inline"
@@ -132,11 +132,23 @@ def agent_payload(mapped: dict[str, Any]) -> dict[str, Any]:
     return {"messages": [{"role": "user", "content": mapped["prompt"]}], "input": mapped["data"]}
 
 
-def row_payload(kind: TargetKind, plan: Any, row: dict[str, Any], row_number: int | None) -> Any:
-    """One CSV row through a compiled input plan, in the kind's payload form (InputRowError if refused).
+def payload_function(kind: TargetKind, plan: Any) -> Callable[[dict[str, Any], int | None], Any]:
+    """(row, row number) -> the row's request in the kind's payload form, for one compiled input plan.
 
-    A tool's input is the plan's `data` alone, so no prompt is written for it.
+    InputRowError for a row the plan refuses. A tool's input is the plan's `data` alone, so no prompt
+    is written for it; an agent's is the plan's `transform` as `agent_payload` shapes it.
     """
     if kind.payload_form == PAYLOAD_DATA:
-        return plan.data(row, row_number)
-    return agent_payload(plan.transform(row, row_number))
+        return plan.data  # type: ignore[no-any-return]
+    transform = plan.transform
+
+    def messages(row: dict[str, Any], row_number: int | None) -> dict[str, Any]:
+        mapped = transform(row, row_number)
+        return {"messages": [{"role": "user", "content": mapped["prompt"]}], "input": mapped["data"]}
+
+    return messages
+
+
+def row_payload(kind: TargetKind, plan: Any, row: dict[str, Any], row_number: int | None) -> Any:
+    """One CSV row through a compiled input plan, in the kind's payload form (InputRowError if refused)."""
+    return payload_function(kind, plan)(row, row_number)
