@@ -139,7 +139,7 @@ def payload_function(kind: TargetKind, plan: Any) -> Callable[[dict[str, Any], i
     is written for it; an agent's is the plan's `transform` as `agent_payload` shapes it.
     """
     if kind.payload_form == PAYLOAD_DATA:
-        return plan.data  # type: ignore[no-any-return]
+        return plan.data
     transform = plan.transform
 
     def messages(row: dict[str, Any], row_number: int | None) -> dict[str, Any]:
