@@ -4,14 +4,17 @@
                         └▶ BatchRequestInvalid      └▶ BatchInputInvalid     (DISTRIBUTED Map)
 
 ProcessRows reads the CSV straight from S3 (header row), and hands 25 rows at
-a time (ItemBatcher) to a STANDARD child workflow: `.sync:2` waits on the
-agent's own STANDARD state machine, which EXPRESS children cannot do. In the
-child an inline Map runs each row: StartRow → TransformInput → TargetKind →
-InvokeAgent (`states:startExecution.sync:2`) or InvokeTool (`lambda:invoke`) →
-OutputMappedBy → ExtractOutput or ExtractGenericOutput; any error of a row is caught
-as a FAILED row (RowFailed), so the batch goes on. WriteResults then stores the
-25 rows with one BatchWriteItem (≤ 41 requests per 1,000 rows); only a failure
-to store counts against ToleratedFailurePercentage.
+a time (ItemBatcher, at most 64 KiB) to a STANDARD child workflow: `.sync:2`
+waits on the agent's own STANDARD state machine, which EXPRESS children cannot
+do. A child maps its rows in one Lambda call (MapInputs), picks its target
+kind's inline Map once (TargetKind), calls the target once per row in ONE Task
+(CallAgent: `states:startExecution.sync:2`, keeping the execution's ARN;
+CallTool: `lambda:invoke`, keeping the answer up to ROW_KEEP_CAP characters),
+whose Catch keeps a failed row's error, and then maps and stores all its rows
+in one more Lambda call (WriteResults: DescribeExecution for the agents'
+answers, one compiled output plan, one BatchWriteItem). No answer piles up in
+a state, and only a failure to store counts against ToleratedFailurePercentage
+(docs/DESIGN.md, "Why the child workflow is shaped this way").
 
 Request (the execution input), ours:
 
@@ -39,8 +42,9 @@ agent, ours or not, receives what the existing batch processor sends its agents,
 `{"messages": [{"role": "user", "content": <prompt>}], "input": <row data>}`
 (`payload_form` "messages"; a tool's is "data"). Tools are not looked up in AgentRegistry.
 
-A request missing what it needs, or with a malformed target, ends in
-BatchRequestInvalid, naming the key.
+A request missing what it needs ends in BatchRequestInvalid, naming the key;
+a malformed target too (TargetInvalid), as the validator finds it by the rule of
+factory.runtime.target_kinds.
 
 Least privilege: the machine may start this environment's agent machines
 (`*-<env>`) and, besides, only the agent state machines and tool functions
@@ -213,7 +217,33 @@ class BatchProcessor(Construct):
         self.node.set_context("@aws-cdk/aws-stepfunctions:useDistributedMapResultWriterV2", True)
         self.env_name = env_name
 
-        self.bucket = s3.Bucket(
+        self.bucket = self._bucket(results_ttl_days, csv_retention_days)
+        self.table = self._results_table()
+
+        self.functions = self._functions(asset_dir, results_ttl_days, agent_registry_table)
+        agent_registry_table.grant_read_data(self.functions["BatchValidator"])
+        self.bucket.grant_read(self.functions["BatchValidator"], f"{INPUT_PREFIX}*")
+        self.table.grant_write_data(self.functions["ChildResults"])
+        self.bucket.grant_put(self.functions["ChildResults"], f"{LARGE_RESULTS_PREFIX}*")
+        self.table.grant_read_data(self.functions["Aggregator"])
+        self.bucket.grant_read(self.functions["Aggregator"], f"{LARGE_RESULTS_PREFIX}*")
+        self.bucket.grant_put(self.functions["Aggregator"], f"{RESULTS_PREFIX}*")
+
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            state_machine_name=f"schema-factory-batch-{env_name}",
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            query_language=sfn.QueryLanguage.JSONATA,
+            definition_body=sfn.DefinitionBody.from_chainable(self._definition(tolerated_failure_percentage)),
+            timeout=Duration.days(7),
+        )
+        self._grant_agent_invocation(list(agent_state_machine_arns))
+        self._grant_tool_invocation(list(tool_function_arns))
+
+    def _bucket(self, results_ttl_days: int, csv_retention_days: int) -> s3.Bucket:
+        """Private, encrypted, TLS only; inputs, results and map results expire."""
+        bucket = s3.Bucket(
             self,
             "Bucket",
             encryption=s3.BucketEncryption.S3_MANAGED,
@@ -240,11 +270,14 @@ class BatchProcessor(Construct):
                 ),
             ],
         )
+        return bucket
 
-        self.table = dynamodb.Table(
+    def _results_table(self) -> dynamodb.Table:
+        """batch_processor_results-<env>: one item per row, keyed (batch_id, row_id), with a TTL."""
+        table = dynamodb.Table(
             self,
             "Results",
-            table_name=f"batch_processor_results-{env_name}",
+            table_name=f"batch_processor_results-{self.env_name}",
             partition_key=dynamodb.Attribute(name="batch_id", type=dynamodb.AttributeType.STRING),
             sort_key=dynamodb.Attribute(name="row_id", type=dynamodb.AttributeType.STRING),
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
@@ -252,17 +285,22 @@ class BatchProcessor(Construct):
             encryption=dynamodb.TableEncryption.AWS_MANAGED,
             removal_policy=RemovalPolicy.RETAIN,
         )
-        self.table.add_global_secondary_index(
+        table.add_global_secondary_index(
             index_name="ByTimestamp",
             partition_key=dynamodb.Attribute(name="batch_id", type=dynamodb.AttributeType.STRING),
             sort_key=dynamodb.Attribute(name="timestamp", type=dynamodb.AttributeType.STRING),
         )
-        self.table.add_global_secondary_index(
+        table.add_global_secondary_index(
             index_name="ByStatus",
             partition_key=dynamodb.Attribute(name="status", type=dynamodb.AttributeType.STRING),
             sort_key=dynamodb.Attribute(name="timestamp", type=dynamodb.AttributeType.STRING),
         )
+        return table
 
+    def _functions(
+        self, asset_dir: Path | None, results_ttl_days: int, agent_registry_table: dynamodb.ITable
+    ) -> dict[str, lambda_.Function]:
+        """The runtime Lambdas, one per FUNCTIONS entry, over one asset."""
         code = lambda_.Code.from_asset(
             str(build_lambda_asset(asset_dir or Path.cwd() / "build" / "lambda-runtime"))
         )
@@ -272,9 +310,9 @@ class BatchProcessor(Construct):
             "RESULTS_TTL_DAYS": str(results_ttl_days),
             "AGENT_REGISTRY_TABLE": agent_registry_table.table_name,
         }
-        self.functions: dict[str, lambda_.Function] = {}
+        functions: dict[str, lambda_.Function] = {}
         for name, module in FUNCTIONS.items():
-            self.functions[name] = lambda_.Function(
+            functions[name] = lambda_.Function(
                 self,
                 name,
                 runtime=getattr(lambda_.Runtime, LAMBDA_RUNTIME),
@@ -286,25 +324,7 @@ class BatchProcessor(Construct):
                 memory_size=1024 if name == "Aggregator" else 256,
                 environment=environment,
             )
-        agent_registry_table.grant_read_data(self.functions["BatchValidator"])
-        self.bucket.grant_read(self.functions["BatchValidator"], f"{INPUT_PREFIX}*")
-        self.table.grant_write_data(self.functions["ChildResults"])
-        self.bucket.grant_put(self.functions["ChildResults"], f"{LARGE_RESULTS_PREFIX}*")
-        self.table.grant_read_data(self.functions["Aggregator"])
-        self.bucket.grant_read(self.functions["Aggregator"], f"{LARGE_RESULTS_PREFIX}*")
-        self.bucket.grant_put(self.functions["Aggregator"], f"{RESULTS_PREFIX}*")
-
-        self.state_machine = sfn.StateMachine(
-            self,
-            "StateMachine",
-            state_machine_name=f"schema-factory-batch-{env_name}",
-            state_machine_type=sfn.StateMachineType.STANDARD,
-            query_language=sfn.QueryLanguage.JSONATA,
-            definition_body=sfn.DefinitionBody.from_chainable(self._definition(tolerated_failure_percentage)),
-            timeout=Duration.days(7),
-        )
-        self._grant_agent_invocation(list(agent_state_machine_arns))
-        self._grant_tool_invocation(list(tool_function_arns))
+        return functions
 
     # --- the definition ---------------------------------------------------------
 
