@@ -1,4 +1,4 @@
-"""Write row results to `batch_processor_results`: the result-writer Lambda.
+"""Write row results to `batch_processor_results` (each batch child's WriteResults, `child_results`).
 
 BatchWriteItem takes at most 25 items; DynamoDB may hand back some of them as
 `UnprocessedItems` when a partition is hot. Those are retried with exponential
@@ -6,13 +6,13 @@ backoff and full jitter until they are written or the deadline passes, and then
 the write fails loudly (UnprocessedItemsError names the rows): a silently lost
 row is the one failure a batch must never have. Rows are keyed by
 (batch_id, row_id), so writing a row again replaces it: retries and re-runs are
-idempotent. An item over 400 KB moves its data to S3 and keeps a pointer.
+idempotent. An item over 400 KB moves its data to S3 and keeps a pointer; a row too
+large even so is stored FAILED, saying why, and its siblings are written.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import random
 import time
 from dataclasses import dataclass, replace
@@ -20,8 +20,7 @@ from typing import Any, Callable, Iterable
 
 from boto3.dynamodb.types import TypeSerializer
 
-from factory.runtime.csv_source import strip_bom_keys
-from factory.runtime.vocabulary import STATUS_FAILED, utc_timestamp
+from factory.runtime.vocabulary import STATUS_FAILED
 from factory.runtime.result_store import (
     DEFAULT_TTL_DAYS,
     MAX_ITEM_BYTES,
@@ -30,7 +29,6 @@ from factory.runtime.result_store import (
     build_item,
     from_dynamodb,
     item_size,
-    result_from_mapped_row,
 )
 
 BATCH_WRITE_LIMIT = 25
@@ -208,53 +206,3 @@ def caught_error_text(error: Any) -> str:
     if name == INPUT_ROW_ERROR and cause:
         return str(cause)
     return ": ".join(str(part) for part in (name, cause) if part)
-
-
-def event_results(event: dict[str, Any]) -> list[RowResult]:
-    """Row results from the state machine: a mapped row, or a caught error (a FAILED row)."""
-    batch_id = event["batch_id"]
-    entries = event.get("results")
-    if entries is None:
-        entries = [event]
-    results = []
-    for entry in entries:
-        row_number = int(entry["row_number"])
-        input_data = strip_bom_keys(entry.get("input_data") or {})
-        if entry.get("output") is not None:
-            results.append(
-                result_from_mapped_row(
-                    batch_id, row_number, input_data, entry["output"], entry.get("execution_time_ms")
-                )
-            )
-            continue
-        error = caught_error_text(entry.get("error"))
-        results.append(
-            RowResult(
-                batch_id=batch_id,
-                row_number=row_number,
-                status=STATUS_FAILED,
-                input_data=input_data,
-                error=str(error),
-                execution_time_ms=entry.get("execution_time_ms"),
-                timestamp=utc_timestamp(),
-            )
-        )
-    return results
-
-
-def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    """Lambda entry: {"batch_id", "results": [{row_number, input_data, output | error}]} -> counts."""
-    import boto3
-
-    remaining = context.get_remaining_time_in_millis() / 1000 - 5 if context else 60.0
-    writer = ResultWriter(
-        boto3.client("dynamodb"),
-        os.environ["RESULTS_TABLE"],
-        s3_client=boto3.client("s3"),
-        bucket=os.environ.get("RESULTS_BUCKET"),
-        ttl_days=float(os.environ.get("RESULTS_TTL_DAYS", DEFAULT_TTL_DAYS)),
-        row_id_width=int(event.get("row_id_width", ROW_ID_WIDTH)),
-        deadline_seconds=max(1.0, remaining),
-    )
-    report = writer.write(event_results(event))
-    return {"written": report.items, "requests": report.requests, "offloaded": report.offloaded}

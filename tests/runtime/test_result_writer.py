@@ -12,8 +12,6 @@ from factory.runtime.result_writer import (
     UnprocessedItemsError,
     backoff_delay,
     chunks,
-    event_results,
-    handler,
 )
 
 RESULTS_TABLE = "batch_processor_results"
@@ -201,30 +199,13 @@ def test_a_row_too_large_to_store_fails_alone_naming_the_limit_and_its_size(resu
     assert second["status"]["S"] == "SUCCESS"
 
 
-def test_event_results_accepts_rows_and_caught_errors():
-    event = {
-        "batch_id": BATCH,
-        "results": [
-            {
-                "row_number": 1,
-                "input_data": {"a": "1"},
-                "output": {"v": 1, "_status": "SUCCESS", "_error": None, "_timestamp": "t"},
-                "execution_time_ms": 5,
-            },
-            {
-                "row_number": "2",
-                "input_data": {"a": "2"},
-                "error": {"Error": "States.TaskFailed", "Cause": "browser timed out"},
-            },
-        ],
+def test_the_child_writer_keeps_mapped_rows_and_caught_errors_as_the_state_machine_gives_them():
+    from factory.runtime.child_results import child_results
+
+    tool = {"type": "tool", "name": "t", "arn": "arn:aws:lambda:eu-west-2:123456789012:function:t"}
+    mappings = {
+        "t": {"type": "tool", "extraction_methods": [{"method": "direct", "field_mappings": {"v": "$.v"}}]}
     }
-    first, second = event_results(event)
-    assert (first.status, first.output_data, first.execution_time_ms) == ("SUCCESS", {"v": 1}, 5)
-    assert (second.status, second.error, second.row_number) == (
-        "FAILED",
-        "States.TaskFailed: browser timed out",
-        2,
-    )
     lambda_error = {
         "Error": "InputRowError",
         "Cause": json.dumps(
@@ -235,22 +216,49 @@ def test_event_results_accepts_rows_and_caught_errors():
             }
         ),
     }
-    (third,) = event_results({"batch_id": BATCH, "row_number": 3, "error": lambda_error})
-    assert third.error == "row 3: column 'Postcode' (postcode): required value is empty"
-    (bom,) = event_results(
-        {"batch_id": BATCH, "row_number": 5, "input_data": {"\ufeffPostcode": "E1"}, "error": "x"}
+    event = {
+        "batch_id": BATCH,
+        "batch": {"mapping": {}, "target": tool, "output_source": "config", "output_mappings": mappings},
+        "rows": [
+            {"row": {"a": "1"}, "row_number": 1},
+            {"row": {"a": "2"}, "row_number": 2},
+            {"row": {"a": "3"}, "row_number": 3},
+            {"row": {"\ufeffPostcode": "E1"}, "row_number": 4},
+        ],
+        "failed": [],
+        "results": [
+            {"n": 1, "output": {"v": 1}, "ms": 5},
+            {"n": 2, "error": {"Error": "States.TaskFailed", "Cause": "browser timed out"}, "ms": 7},
+            {"n": 3, "error": lambda_error},
+            {"n": 4},
+        ],
+    }
+    first, second, third, fourth = child_results(event, sfn_client=lambda: None)
+    assert (first.status, first.output_data, first.execution_time_ms) == ("SUCCESS", {"v": 1}, 5)
+    assert (second.status, second.error, second.row_number) == (
+        "FAILED",
+        "States.TaskFailed: browser timed out",
+        2,
     )
-    assert bom.input_data == {"Postcode": "E1"}
-    (single,) = event_results({"batch_id": BATCH, "row_number": 4})
-    assert single.status == "FAILED" and single.error == "no output"
+    assert third.error == "row 3: column 'Postcode' (postcode): required value is empty"
+    assert fourth.input_data == {"Postcode": "E1"}
+    assert (fourth.status, fourth.error) == ("FAILED", "no output")
 
 
 @pytest.mark.slow
 def test_handler_writes_through_boto3_defaults(results_store, monkeypatch):
+    from factory.runtime.child_results import handler
+
     dynamodb, _ = results_store
     monkeypatch.setenv("RESULTS_TABLE", RESULTS_TABLE)
     monkeypatch.setenv("RESULTS_BUCKET", RESULTS_BUCKET)
-    out = handler({"batch_id": BATCH, "results": [{"row_number": 1, "input_data": {}, "error": "boom"}]})
+    event = {
+        "batch_id": BATCH,
+        "batch": {},
+        "rows": [{"row": {}, "row_number": 1}],
+        "results": [{"n": 1, "error": "boom"}],
+    }
+    out = handler(event)
     assert out == {"written": 1, "requests": 1, "offloaded": 0}
     assert all_items(dynamodb)[0]["status"] == {"S": "FAILED"}
 

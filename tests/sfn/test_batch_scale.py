@@ -21,7 +21,6 @@ import yaml
 
 from factory.infra.batch_processor import ROWS_PER_CHILD
 from tests.sfn import agent_behaviour
-from tests.sfn.batch_input import COLUMNS, csv_text
 from tests.sfn.conftest import BATCH_MACHINE
 from tests.sfn.deployment import ACCOUNT, REGION, ROLE_ARN, _empty_zip
 from tests.sfn.history_counts import HISTORY_LIMIT_EVENTS, STATE_LIMIT_BYTES, recorded
