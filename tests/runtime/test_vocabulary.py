@@ -7,13 +7,13 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from factory.runtime import output_expressions, output_mapper, result_store, result_writer, vocabulary
+from factory.runtime import child_results, output_expressions, output_mapper, result_store, vocabulary
 from factory.runtime.vocabulary import parse_integer, parse_number, utc_timestamp
 
 
 def test_every_runtime_module_uses_the_one_definition():
     assert result_store.STATUS_FAILED is vocabulary.STATUS_FAILED
-    assert result_writer.utc_timestamp is vocabulary.utc_timestamp
+    assert child_results.utc_timestamp is vocabulary.utc_timestamp
     assert output_mapper.STATUS_PARTIAL is vocabulary.STATUS_PARTIAL
     assert output_expressions.TRUE_WORDS is vocabulary.TRUE_WORDS
     assert vocabulary.TRUE_WORDS.isdisjoint(vocabulary.FALSE_WORDS)
