@@ -24,7 +24,7 @@ PRICES = {
 }
 # What the estimate assumes where a price depends on more than a count.
 ASSUMED = {
-    "lambda_seconds_per_invocation": 0.1,  # mapping, validating and writing one child's or row's data
+    "lambda_seconds_per_invocation": 0.1,  # validating, or mapping and writing one child's rows
     "aggregator_seconds_per_1000_rows": 1.0,  # the Aggregator reads every row back and writes the CSV
     "write_units_per_row": 1,  # a result row up to 1 KB; each further KB is one more unit
 }
@@ -32,9 +32,8 @@ ASSUMED = {
 # factory/infra/shared_stack.py).
 MEMORY_MB = {
     "BatchValidator": 256,
-    "InputMapper": 256,
-    "OutputMapper": 256,
-    "ResultWriter": 256,
+    "ChildInputs": 256,
+    "ChildResults": 256,
     "Aggregator": 1024,
     "TemplateRenderer": 256,
     "OutputValidator": 256,
@@ -60,8 +59,10 @@ ROWS_PER_CHILD = 25
 WORK = {
     "batch_machine": {
         "per_batch": Work(7, (("BatchValidator", 1), ("Aggregator", 1))),
-        "per_child": Work(2, (("ResultWriter", 1),)),
-        "per_row": Work(6, (("InputMapper", 1), ("OutputMapper", 1))),
+        # MapInputs, TargetKind, AgentRows (or ToolRows), WriteResults: two Lambda calls for 25 rows.
+        "per_child": Work(4, (("ChildInputs", 1), ("ChildResults", 1))),
+        # The target call, one Task state; a failed call adds one (its pass-through state).
+        "per_row": Work(1),
     },
     "agent_machine": {
         "per_batch": Work(),

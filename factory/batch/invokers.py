@@ -13,7 +13,6 @@ from __future__ import annotations
 import http.client
 import importlib
 import json
-import re
 import shlex
 import subprocess
 import sys
@@ -25,6 +24,7 @@ from typing import Any, Callable, Protocol
 from urllib.parse import urlsplit
 
 from factory.errors import FactoryError, Problem
+from factory.runtime.target_kinds import KINDS, kind_of_arn
 
 
 class AgentCallError(RuntimeError):
@@ -289,23 +289,16 @@ class LambdaInvoker:
 
 
 def is_lambda_arn(value: Any) -> bool:
-    """A Lambda function ARN (optionally with a version or alias), the same rule as a config's tool target."""
-    from factory.runtime.mapping_choice import ARN_PATTERNS
-
-    return isinstance(value, str) and ARN_PATTERNS["tool"].fullmatch(value) is not None
+    """A Lambda function ARN (optionally with a version or alias): the tool kind's one ARN rule."""
+    return KINDS["tool"].arn_ok(value)
 
 
 # A Step Functions state machine ARN, and nothing else: the only way to call an
 # agent that repository data (an agent record) may name. Anything that runs
 # code on this machine (exec:, module:function) or sends rows to a URL comes
 # from the person running the command (--invoke).
-STATE_MACHINE_ARN = re.compile(
-    r"^arn:aws(-[a-z]+)*:states:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:stateMachine:[A-Za-z0-9_-]{1,80}\Z"
-)
-
-
 def is_state_machine_arn(value: Any) -> bool:
-    return isinstance(value, str) and STATE_MACHINE_ARN.fullmatch(value) is not None
+    return KINDS["agent"].arn_ok(value)
 
 
 def record_invoke_spec(record: dict[str, Any], source: str) -> str:
@@ -322,6 +315,10 @@ def record_invoke_spec(record: dict[str, Any], source: str) -> str:
                                    f"agent {name!r}: state_machine_arn is not a state machine ARN: {value!r}",
                                    "regenerate the record, or say how to call the agent with --invoke"))
     return value
+
+
+# The local engine's invoker for each target kind's ARN (factory.runtime.target_kinds, `invoker`).
+INVOKERS: dict[str, Callable[[Any, str], Invoker]] = {"state_machine": StateMachineInvoker, "lambda": LambdaInvoker}
 
 
 def load_callable(spec: str) -> Callable[[dict[str, Any]], Any]:
@@ -346,14 +343,12 @@ def make_invoker(spec: str, *, sfn_client: Callable[[], Any] | None = None,
         return HttpInvoker(spec)
     if spec.startswith("exec:"):
         return SubprocessInvoker(spec[len("exec:"):])
-    if is_state_machine_arn(spec):
-        if sfn_client is None:
-            raise FactoryError(Problem("--invoke", "$", "invoke", "no Step Functions client", "configure AWS"))
-        return StateMachineInvoker(sfn_client(), spec)
-    if is_lambda_arn(spec):
-        if lambda_client is None:
-            raise FactoryError(Problem("--invoke", "$", "invoke", "no Lambda client", "configure AWS"))
-        return LambdaInvoker(lambda_client(), spec)
+    kind = kind_of_arn(spec)
+    if kind is not None:
+        client = {"state_machine": sfn_client, "lambda": lambda_client}[kind.invoker]
+        if client is None:
+            raise FactoryError(Problem("--invoke", "$", "invoke", f"no client for {kind.describes}", "configure AWS"))
+        return INVOKERS[kind.invoker](client(), spec)
     if spec.startswith("arn:"):
         raise FactoryError(Problem("--invoke", "$", "invoke", f"not a state machine ARN (nor a Lambda function ARN): {spec!r}",
                                    "arn:aws:states:<region>:<account>:stateMachine:<name> or "

@@ -23,7 +23,7 @@ from typing import Any, Callable
 from factory.batch.agents import AgentSpec
 from factory.batch.aws_run import AwsOptions, S3Object, aws_client, aws_errors
 from factory.batch.engine import RunOptions, RunSummary
-from factory.batch.invokers import Invoker, is_lambda_arn, is_state_machine_arn, make_invoker, record_invoke_spec
+from factory.batch.invokers import Invoker, is_state_machine_arn, make_invoker, record_invoke_spec
 from factory.batch.local_run import (
     LocalRunRequest,
     RunHooks,
@@ -203,7 +203,9 @@ def target_invoke_spec(agent: AgentSpec) -> str:
 
 def target_arn_kind_ok(agent: AgentSpec, arn: str) -> bool:
     """A tool is called by a whole Lambda function ARN, an agent by a whole state machine ARN."""
-    return is_lambda_arn(arn) if agent.target_type == "tool" else is_state_machine_arn(arn)
+    from factory.runtime.target_kinds import kind_of
+
+    return kind_of(agent.target_type).arn_ok(arn)
 
 
 def state_machine_client(options: AwsOptions) -> Any:

@@ -20,7 +20,7 @@ processor's shape, `{"messages": [{"role": "user", "content": prompt}],
 generated agents read `input` (they accept `{"data"}` and the bare fields too),
 so no agent needs telling apart by who made it. A tool (a Lambda function) takes
 the mapped fields themselves. The step-functions engine sends the same
-(`factory.runtime.batch_validator.payload_form`).
+(`factory.runtime.target_kinds`).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from factory.output_mapping import batch_output_mapping, config_target
 from factory.runtime.input_mapper import InputPlan
 from factory.registry.options import RegistryOptions
 from factory.runtime.mapping_choice import SOURCE_REGISTRY, SOURCE_STRUCTURED, MappingChoice, Target
+from factory.runtime.target_kinds import kind_of
 
 DEFAULT_SCHEMAS = Path("schemas")
 FOREIGN_HINT = (
@@ -117,7 +118,7 @@ def resolve_target(
     """The batch's target for `--agent NAME`; the config's `target`, when it has one, must be that name."""
     schemas = output_schemas(schemas)
     named = config_target(config, config_file) if config else None
-    if named is not None and named.type == "tool":
+    if named is not None and not kind_of(named.type).registry_lookup:  # a tool: no record of ours
         _same_name(name, named, config_file)
         return foreign_target(named)
     ours = find_generated_agent(name, generated_dir)
@@ -205,19 +206,10 @@ def effective_mapping(mapping: dict[str, Any], plan: OutputPlan) -> dict[str, An
 
 
 def request_payload(plan: InputPlan, row: dict[str, Any], row_number: int, agent: AgentSpec) -> Any:
-    """The row through the input plan, as this target takes it (see the module docstring).
+    """The row through the input plan, in the payload form of the target's kind (InputRowError if refused)."""
+    from factory.runtime.target_kinds import row_payload
 
-    InputRowError for a row the plan refuses. A tool's input is the plan's
-    `data` alone, so no prompt is written for it.
-    """
-    if agent.target_type == "tool":
-        return plan.data(row, row_number)
-    return agent_payload(plan.transform(row, row_number))
-
-
-def agent_payload(mapped: dict[str, Any]) -> dict[str, Any]:
-    """The input mapper's `{"prompt", "data"}` as every agent takes it: a user message and the input."""
-    return {"messages": [{"role": "user", "content": mapped["prompt"]}], "input": mapped["data"]}
+    return row_payload(kind_of(agent.target_type), plan, row, row_number)
 
 
 def config_for_csv(config: dict[str, Any], csv_path: Path) -> dict[str, Any]:

@@ -4,14 +4,17 @@
                         └▶ BatchRequestInvalid      └▶ BatchInputInvalid     (DISTRIBUTED Map)
 
 ProcessRows reads the CSV straight from S3 (header row), and hands 25 rows at
-a time (ItemBatcher) to a STANDARD child workflow: `.sync:2` waits on the
-agent's own STANDARD state machine, which EXPRESS children cannot do. In the
-child an inline Map runs each row: StartRow → TransformInput → TargetKind →
-InvokeAgent (`states:startExecution.sync:2`) or InvokeTool (`lambda:invoke`) →
-OutputMappedBy → ExtractOutput or ExtractGenericOutput; any error of a row is caught
-as a FAILED row (RowFailed), so the batch goes on. WriteResults then stores the
-25 rows with one BatchWriteItem (≤ 41 requests per 1,000 rows); only a failure
-to store counts against ToleratedFailurePercentage.
+a time (ItemBatcher, at most 64 KiB) to a STANDARD child workflow: `.sync:2`
+waits on the agent's own STANDARD state machine, which EXPRESS children cannot
+do. A child maps its rows in one Lambda call (MapInputs), picks its target
+kind's inline Map once (TargetKind), calls the target once per row in ONE Task
+(CallAgent: `states:startExecution.sync:2`, keeping the execution's ARN;
+CallTool: `lambda:invoke`, keeping the answer up to ROW_KEEP_CAP characters),
+whose Catch keeps a failed row's error, and then maps and stores all its rows
+in one more Lambda call (WriteResults: DescribeExecution for the agents'
+answers, one compiled output plan, one BatchWriteItem). No answer piles up in
+a state, and only a failure to store counts against ToleratedFailurePercentage
+(docs/DESIGN.md, "Why the child workflow is shaped this way").
 
 Request (the execution input), ours:
 
@@ -39,8 +42,9 @@ agent, ours or not, receives what the existing batch processor sends its agents,
 `{"messages": [{"role": "user", "content": <prompt>}], "input": <row data>}`
 (`payload_form` "messages"; a tool's is "data"). Tools are not looked up in AgentRegistry.
 
-A request missing what it needs, or with a malformed target, ends in
-BatchRequestInvalid, naming the key.
+A request missing what it needs ends in BatchRequestInvalid, naming the key;
+a malformed target too (TargetInvalid), as the validator finds it by the rule of
+factory.runtime.target_kinds.
 
 Least privilege: the machine may start this environment's agent machines
 (`*-<env>`) and, besides, only the agent state machines and tool functions
@@ -72,10 +76,17 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from factory import safe_io
+from factory.runtime.target_kinds import DEFAULT_KIND, KEPT_EXECUTION, KEPT_INLINE, KINDS, TargetKind
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 VENDORED_PACKAGES = ("jmespath", "chevron")
 ROWS_PER_CHILD = 25
+# ItemBatcher's bound on a child's rows in bytes: their requests (about twice the cells, the prompt
+# repeating the data) then stay well within the 256 KiB of the child's MapInputs result.
+MAX_INPUT_BYTES_PER_CHILD = 64 * 1024
+# What one row may keep in its child's gathered Map result (a tool's answer, an error's cause), in
+# characters: ROWS_PER_CHILD of them stay under the 256 KiB state limit with room to spare.
+ROW_KEEP_CAP = 8_000
 DEFAULT_MAX_CONCURRENCY = 10
 DEFAULT_TOLERATED_FAILURE_PERCENTAGE = 5
 INPUT_PREFIX = "inputs/"
@@ -88,45 +99,35 @@ LAMBDA_RETRY_ERRORS = [
     "Lambda.SdkClientException",
     "Lambda.TooManyRequestsException",
 ]
-AGENT_RETRY_ERRORS = [
-    "StepFunctions.ExecutionLimitExceededException",
-    "StepFunctions.AWSStepFunctionsException",
-    "StepFunctions.SdkClientException",
-]
-TARGET_TYPES = ("agent", "tool")
-# The same shapes as factory.runtime.mapping_choice.ARN_PATTERNS, in JSONata's regex syntax.
-ARN_REGEX = {
-    "agent": "/^arn:aws[a-z-]*:states:[a-z0-9-]+:[0-9]{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/",
-    "tool": "/^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]{1,128})?$/",
+# What each row's Task keeps in its child's Map result, by what its kind keeps (target_kinds.RowTask.kept):
+# an agent row its execution's ARN (the child's writer reads the answer back), a tool row its answer
+# when that fits ROW_KEEP_CAP, else a failure naming both sizes; `ms` is the row's time in the child.
+_ROW = "'n': $states.input.n, 'ms': $millis() - $started"
+KEPT = {
+    KEPT_EXECUTION: "{" + _ROW + ", 'arn': $states.result.ExecutionArn}",
+    KEPT_INLINE: "($answer := $states.result.Payload; $size := $length($string($answer));"
+    " $size <= " + str(ROW_KEEP_CAP) + " ? {" + _ROW + ", 'output': $answer} : {" + _ROW + ", 'error': "
+    "{'Error': 'RowOutputTooLarge', 'Cause': 'the answer is ' & $string($size) & ' characters; a row keeps at"
+    " most " + f"{ROW_KEEP_CAP:,}" + " (" + f"{ROWS_PER_CHILD}" + " rows a child within the 256 KiB state"
+    " limit): return less, or write large results elsewhere and answer with where'}})",
 }
-# What is wrong with the request's target, phrased to follow "the request needs ", or ""; no target
-# at all is our own request shape (an agent named by agent_name or the mapping).
-TARGET_PROBLEM = (
-    "($t := $states.input.target; $not($exists($t)) ? ''"
-    " : $type($t) != 'object' ? 'target as an object {type, name, arn}'"
-    " : $count($filter($keys($t), function($k) { $not($k in ['type', 'name', 'arn']) })) > 0"
-    " ? 'target with only the keys type, name and arn'"
-    " : $not($t.type in ['agent', 'tool']) ? 'target.type agent (a state machine) or tool (a Lambda function)'"
-    " : $type($t.name) != 'string' or $not($contains($t.name, /^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$/))"
-    " ? 'target.name an agent or function name (letters, digits, -, _ and ., at most 80)'"
-    " : $t.type = 'tool' and $not($exists($t.arn)) ? 'target.arn for a tool (a Lambda function ARN)'"
-    " : $exists($t.arn) and ($type($t.arn) != 'string' or $not($contains($t.arn, $t.type = 'tool' ? "
-    + ARN_REGEX["tool"]
-    + " : "
-    + ARN_REGEX["agent"]
-    + ")))"
-    " ? 'target.arn a state machine ARN for an agent, a Lambda function ARN for a tool'"
-    " : '')"
+# A caught error, its Cause cut to ROW_KEEP_CAP characters (25 of them stay within the state limit).
+CAUGHT = (
+    "($e := $states.errorOutput; {"
+    + _ROW
+    + ", 'error': {'Error': $e.Error, 'Cause': $length($e.Cause) <= "
+    + str(ROW_KEEP_CAP)
+    + " ? $e.Cause : $substring($e.Cause, 0, "
+    + str(ROW_KEEP_CAP)
+    + ") & ' ...'}})"
 )
 # The code is written for Python 3.11 and runs unchanged on newer runtimes;
 # cfn-lint (E2533) refuses runtimes whose creation AWS has disabled.
 LAMBDA_RUNTIME = "PYTHON_3_13"
 FUNCTIONS = {
     "BatchValidator": "batch_validator",
-    "InputMapper": "input_mapper",
-    "OutputMapper": "output_mapping.structured",
-    "GenericOutputMapper": "output_mapping.generic",
-    "ResultWriter": "result_writer",
+    "ChildInputs": "child_inputs",
+    "ChildResults": "child_results",
     "Aggregator": "aggregator",
 }
 
@@ -187,6 +188,21 @@ def _lambda_task(
     return task
 
 
+class _RowTask(sfn.CustomState):
+    """A Task given as ASL whose Catch keeps `catch_output`: CustomState drops a catch's `outputs`."""
+
+    def __init__(
+        self, scope: Construct, state_id: str, *, state_json: dict[str, Any], catch_output: str
+    ) -> None:
+        super().__init__(scope, state_id, state_json=state_json)
+        self.catch_output = catch_output
+
+    def to_state_json(self, query_language: Any = None) -> Any:
+        rendered = dict(super().to_state_json(query_language))
+        rendered["Catch"] = [{**catch, "Output": self.catch_output} for catch in rendered.get("Catch", [])]
+        return rendered
+
+
 class BatchProcessor(Construct):
     """Results table, bucket, the runtime Lambdas and the batch state machine for one environment."""
 
@@ -209,7 +225,33 @@ class BatchProcessor(Construct):
         self.node.set_context("@aws-cdk/aws-stepfunctions:useDistributedMapResultWriterV2", True)
         self.env_name = env_name
 
-        self.bucket = s3.Bucket(
+        self.bucket = self._bucket(results_ttl_days, csv_retention_days)
+        self.table = self._results_table()
+
+        self.functions = self._functions(asset_dir, results_ttl_days, agent_registry_table)
+        agent_registry_table.grant_read_data(self.functions["BatchValidator"])
+        self.bucket.grant_read(self.functions["BatchValidator"], f"{INPUT_PREFIX}*")
+        self.table.grant_write_data(self.functions["ChildResults"])
+        self.bucket.grant_put(self.functions["ChildResults"], f"{LARGE_RESULTS_PREFIX}*")
+        self.table.grant_read_data(self.functions["Aggregator"])
+        self.bucket.grant_read(self.functions["Aggregator"], f"{LARGE_RESULTS_PREFIX}*")
+        self.bucket.grant_put(self.functions["Aggregator"], f"{RESULTS_PREFIX}*")
+
+        self.state_machine = sfn.StateMachine(
+            self,
+            "StateMachine",
+            state_machine_name=f"schema-factory-batch-{env_name}",
+            state_machine_type=sfn.StateMachineType.STANDARD,
+            query_language=sfn.QueryLanguage.JSONATA,
+            definition_body=sfn.DefinitionBody.from_chainable(self._definition(tolerated_failure_percentage)),
+            timeout=Duration.days(7),
+        )
+        self._grant_agent_invocation(list(agent_state_machine_arns))
+        self._grant_tool_invocation(list(tool_function_arns))
+
+    def _bucket(self, results_ttl_days: int, csv_retention_days: int) -> s3.Bucket:
+        """Private, encrypted, TLS only; inputs, results and map results expire."""
+        bucket = s3.Bucket(
             self,
             "Bucket",
             encryption=s3.BucketEncryption.S3_MANAGED,
@@ -236,11 +278,14 @@ class BatchProcessor(Construct):
                 ),
             ],
         )
+        return bucket
 
-        self.table = dynamodb.Table(
+    def _results_table(self) -> dynamodb.Table:
+        """batch_processor_results-<env>: one item per row, keyed (batch_id, row_id), with a TTL."""
+        table = dynamodb.Table(
             self,
             "Results",
-            table_name=f"batch_processor_results-{env_name}",
+            table_name=f"batch_processor_results-{self.env_name}",
             partition_key=dynamodb.Attribute(name="batch_id", type=dynamodb.AttributeType.STRING),
             sort_key=dynamodb.Attribute(name="row_id", type=dynamodb.AttributeType.STRING),
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
@@ -248,17 +293,22 @@ class BatchProcessor(Construct):
             encryption=dynamodb.TableEncryption.AWS_MANAGED,
             removal_policy=RemovalPolicy.RETAIN,
         )
-        self.table.add_global_secondary_index(
+        table.add_global_secondary_index(
             index_name="ByTimestamp",
             partition_key=dynamodb.Attribute(name="batch_id", type=dynamodb.AttributeType.STRING),
             sort_key=dynamodb.Attribute(name="timestamp", type=dynamodb.AttributeType.STRING),
         )
-        self.table.add_global_secondary_index(
+        table.add_global_secondary_index(
             index_name="ByStatus",
             partition_key=dynamodb.Attribute(name="status", type=dynamodb.AttributeType.STRING),
             sort_key=dynamodb.Attribute(name="timestamp", type=dynamodb.AttributeType.STRING),
         )
+        return table
 
+    def _functions(
+        self, asset_dir: Path | None, results_ttl_days: int, agent_registry_table: dynamodb.ITable
+    ) -> dict[str, lambda_.Function]:
+        """The runtime Lambdas, one per FUNCTIONS entry, over one asset."""
         code = lambda_.Code.from_asset(
             str(build_lambda_asset(asset_dir or Path.cwd() / "build" / "lambda-runtime"))
         )
@@ -268,9 +318,9 @@ class BatchProcessor(Construct):
             "RESULTS_TTL_DAYS": str(results_ttl_days),
             "AGENT_REGISTRY_TABLE": agent_registry_table.table_name,
         }
-        self.functions: dict[str, lambda_.Function] = {}
+        functions: dict[str, lambda_.Function] = {}
         for name, module in FUNCTIONS.items():
-            self.functions[name] = lambda_.Function(
+            functions[name] = lambda_.Function(
                 self,
                 name,
                 runtime=getattr(lambda_.Runtime, LAMBDA_RUNTIME),
@@ -282,25 +332,7 @@ class BatchProcessor(Construct):
                 memory_size=1024 if name == "Aggregator" else 256,
                 environment=environment,
             )
-        agent_registry_table.grant_read_data(self.functions["BatchValidator"])
-        self.bucket.grant_read(self.functions["BatchValidator"], f"{INPUT_PREFIX}*")
-        self.table.grant_write_data(self.functions["ResultWriter"])
-        self.bucket.grant_put(self.functions["ResultWriter"], f"{LARGE_RESULTS_PREFIX}*")
-        self.table.grant_read_data(self.functions["Aggregator"])
-        self.bucket.grant_read(self.functions["Aggregator"], f"{LARGE_RESULTS_PREFIX}*")
-        self.bucket.grant_put(self.functions["Aggregator"], f"{RESULTS_PREFIX}*")
-
-        self.state_machine = sfn.StateMachine(
-            self,
-            "StateMachine",
-            state_machine_name=f"schema-factory-batch-{env_name}",
-            state_machine_type=sfn.StateMachineType.STANDARD,
-            query_language=sfn.QueryLanguage.JSONATA,
-            definition_body=sfn.DefinitionBody.from_chainable(self._definition(tolerated_failure_percentage)),
-            timeout=Duration.days(7),
-        )
-        self._grant_agent_invocation(list(agent_state_machine_arns))
-        self._grant_tool_invocation(list(tool_function_arns))
+        return functions
 
     # --- the definition ---------------------------------------------------------
 
@@ -334,9 +366,7 @@ class BatchProcessor(Construct):
             "agent_name": f"{{% $type({request}.agent_name) = 'string' ? {request}.agent_name"
             f" : $type({request}.target.name) = 'string' ? {request}.target.name"
             f" : $type({request}.mapping.agent_name) = 'string' ? {request}.mapping.agent_name : null %}}",
-            "target_arn": f"{{% $type({request}.target.arn) = 'string' ? {request}.target.arn : null %}}",
-            "target_type": f"{{% $type({request}.target.type) = 'string' ? {request}.target.type : 'agent' %}}",
-            "target_problem": "{% " + TARGET_PROBLEM + " %}",
+            "target": f"{{% $exists({request}.target) ? {request}.target : null %}}",
             "output_mappings": f"{{% $type({request}.output_mappings) = 'object'"
             f" ? {request}.output_mappings : null %}}",
             "registered_schema": f"{{% $type({request}.registered_schema) = 'object'"
@@ -348,10 +378,6 @@ class BatchProcessor(Construct):
         }
 
     def _definition(self, tolerated_failure_percentage: float) -> sfn.IChainable:
-        target = (
-            "$merge([{'type': $target_type, 'name': $agent_name},"
-            " $type($target_arn) = 'string' ? {'arn': $target_arn} : {}])"
-        )
         read_request = sfn.Pass.jsonata(self, "ReadRequest", assign=self._request_variables())
         request_invalid = sfn.Fail.jsonata(
             self,
@@ -361,12 +387,43 @@ class BatchProcessor(Construct):
             "$type($csv_key) != 'string' ? 'csv_key (a key in the batch bucket) or csv_s3_uri "
             "(s3://" + self.bucket.bucket_name + "/<key>)', "
             "$type($mapping) != 'object' ? 'mapping (the batch mapping) or input_mapping (an object)', "
-            "$type($agent_name) != 'string' ? 'agent_name, mapping.agent_name or target.name', "
-            "$type($target_problem) = 'string' and $length($target_problem) > 0 ? $target_problem"
+            "$type($agent_name) != 'string' ? 'agent_name, mapping.agent_name or target.name'"
             "], '; ') %}",
         )
+        # the validator checks the request's target by the one rule (factory.runtime.target_kinds)
+        target_invalid = sfn.Fail.jsonata(
+            self,
+            "TargetInvalid",
+            error="BatchRequestInvalid",
+            cause="{% 'the request needs a target it can call: ' & $states.input.target_problem %}",
+        )
+        input_invalid = sfn.Fail.jsonata(
+            self, "BatchInputInvalid", error="BatchInputInvalid", cause="{% $string($states.input.errors) %}"
+        )
         request_ok = sfn.Choice.jsonata(self, "RequestWellFormed")
+        input_valid = sfn.Choice.jsonata(self, "InputValid")
+        process_rows = self._process_rows(tolerated_failure_percentage)
+        rows_then_done = process_rows.next(self._aggregate()).next(self._done())
+        return read_request.next(
+            request_ok.when(
+                sfn.Condition.jsonata(
+                    "{% $type($csv_key) = 'string' and $type($mapping) = 'object'"
+                    " and $type($agent_name) = 'string' %}"
+                ),
+                self._validate().next(
+                    input_valid.when(
+                        sfn.Condition.jsonata("{% $exists($states.input.target_problem) %}"), target_invalid
+                    )
+                    .when(sfn.Condition.jsonata("{% $states.input.valid = true %}"), rows_then_done)
+                    .otherwise(input_invalid)
+                ),
+            ).otherwise(request_invalid)
+        )
 
+    def _validate(self) -> sfn.TaskStateBase:
+        """ValidateInput: the batch checked once, before any row; its answers kept as variables."""
+        result = "$states.result.Payload"
+        target = f"$exists({result}.target) ? {result}.target : null"
         validate = _lambda_task(
             self,
             "ValidateInput",
@@ -376,35 +433,34 @@ class BatchProcessor(Construct):
                 "agent_version": "{% $agent_version %}",
                 "mapping": "{% $mapping %}",
                 "csv": {"bucket": self.bucket.bucket_name, "key": "{% $csv_key %}"},
-                "target": "{% " + target + " %}",
+                "target": "{% $target %}",
                 "output_mappings": "{% $output_mappings %}",
                 "registered_schema": "{% $registered_schema %}",
             },
             assign={
                 "target": "{% " + target + " %}",
                 # the request's input mapping in our form for this CSV (the existing system's flat and {} forms)
-                "mapping": "{% $states.result.Payload.mapping %}",
-                "output_source": "{% $states.result.Payload.output_source %}",
-                "output_fields": "{% $states.result.Payload.output_fields %}",
+                "mapping": f"{{% {result}.mapping %}}",
+                "output_source": f"{{% {result}.output_source %}}",
+                "output_fields": f"{{% {result}.output_fields %}}",
                 "batch_id": "{% $replace($exists($mapping.extraction_name) ? $mapping.extraction_name : $agent_name,"
                 " '_', '-') & '#' & $states.context.Execution.Name %}",
-                "agent_state_machine_arn": "{% $type($target_arn) = 'string' ? $target_arn : "
+                # a target's own ARN, else (one of our agents) this environment's `<agent_name>-<env>`
+                "target_arn": f"{{% $type({result}.target.arn) = 'string' ? {result}.target.arn : "
                 + self._agent_arn_prefix()
                 + " %}",
-                "input_columns": "{% $states.result.Payload.input_columns %}",
-                "input_schema": "{% $states.result.Payload.input_schema %}",
-                "output_schema": "{% $states.result.Payload.output_schema %}",
+                "input_columns": f"{{% {result}.input_columns %}}",
+                "input_schema": f"{{% {result}.input_schema %}}",
+                "output_schema": f"{{% {result}.output_schema %}}",
             },
-            outputs="{% $states.result.Payload %}",
+            outputs=f"{{% {result} %}}",
         )
         validate.add_catch(
             self._failure("BatchValidationFailed"), errors=["States.ALL"], outputs="{% $states.errorOutput %}"
         )
-        input_invalid = sfn.Fail.jsonata(
-            self, "BatchInputInvalid", error="BatchInputInvalid", cause="{% $string($states.input.errors) %}"
-        )
-        input_valid = sfn.Choice.jsonata(self, "InputValid")
+        return validate
 
+    def _process_rows(self, tolerated_failure_percentage: float) -> sfn.DistributedMap:
         process_rows = sfn.DistributedMap.jsonata(
             self,
             "ProcessRows",
@@ -417,16 +473,20 @@ class BatchProcessor(Construct):
             },
             item_batcher=sfn.ItemBatcher(
                 max_items_per_batch=ROWS_PER_CHILD,
+                max_input_bytes_per_batch=MAX_INPUT_BYTES_PER_CHILD,
                 batch_input={
-                    "batch_id": "{% $batch_id %}",
-                    "mapping": "{% $mapping %}",
-                    "input_schema": "{% $input_schema %}",
-                    "output_schema": "{% $output_schema %}",
-                    "agent_state_machine_arn": "{% $agent_state_machine_arn %}",
-                    "target": "{% $target %}",
-                    "output_source": "{% $output_source %}",
-                    "output_mappings": "{% $output_mappings %}",
-                    "registered_schema": "{% $registered_schema %}",
+                    name: "{% $" + name + " %}"
+                    for name in (
+                        "batch_id",
+                        "mapping",
+                        "input_schema",
+                        "output_schema",
+                        "target",
+                        "target_arn",
+                        "output_source",
+                        "output_mappings",
+                        "registered_schema",
+                    )
                 },
             ),
             jsonata_max_concurrency="{% $max_concurrency %}",
@@ -435,11 +495,15 @@ class BatchProcessor(Construct):
             result_writer_v2=sfn.ResultWriterV2(bucket=self.bucket, prefix=MAP_RESULTS_PREFIX),
             outputs="{% {'map_run': $states.result} %}",
         )
-        process_rows.item_processor(self._child_workflow())  # mode and execution type: from the DistributedMap
+        process_rows.item_processor(
+            self._child_workflow()
+        )  # mode and execution type: from the DistributedMap
         process_rows.add_catch(
             self._failure("RowProcessingFailed"), errors=["States.ALL"], outputs="{% $states.errorOutput %}"
         )
+        return process_rows
 
+    def _aggregate(self) -> sfn.TaskStateBase:
         aggregate = _lambda_task(
             self,
             "Aggregate",
@@ -454,7 +518,10 @@ class BatchProcessor(Construct):
         aggregate.add_catch(
             self._failure("AggregationFailed"), errors=["States.ALL"], outputs="{% $states.errorOutput %}"
         )
-        done = sfn.Succeed.jsonata(
+        return aggregate
+
+    def _done(self) -> sfn.Succeed:
+        return sfn.Succeed.jsonata(
             self,
             "Done",
             outputs={
@@ -471,41 +538,35 @@ class BatchProcessor(Construct):
             },
         )
 
-        return read_request.next(
-            request_ok.when(
-                sfn.Condition.jsonata(
-                    "{% $type($csv_key) = 'string' and $type($mapping) = 'object' and $type($agent_name) = 'string'"
-                    " and $not($type($target_problem) = 'string' and $length($target_problem) > 0) %}"
-                ),
-                validate.next(
-                    input_valid.when(
-                        sfn.Condition.jsonata("{% $states.input.valid = true %}"),
-                        process_rows.next(aggregate).next(done),
-                    ).otherwise(input_invalid)
-                ),
-            ).otherwise(request_invalid)
-        )
-
     def _child_workflow(self) -> sfn.IChainable:
-        """One STANDARD child: up to 25 rows through the agent, then one write."""
-        rows = sfn.Map.jsonata(
+        """One STANDARD child: its rows mapped in one call, each row's target call, then one write.
+
+        MapInputs ─▶ TargetKind? ─▶ <Kind>Rows (inline Map: Call<Kind>, one Task per row) ─▶ WriteResults
+        """
+        map_inputs = _lambda_task(
             self,
-            "RowsInBatch",
-            items=sfn.ProvideItems.jsonata("{% $states.input.Items %}"),
-            max_concurrency=ROWS_PER_CHILD,
-            item_selector={
-                "row": "{% $states.context.Map.Item.Value.row %}",
-                "row_number": "{% $states.context.Map.Item.Value.row_number %}",
+            "MapInputs",
+            self.functions["ChildInputs"],
+            {"Items": "{% $states.input.Items %}", "BatchInput": "{% $states.input.BatchInput %}"},
+            assign={
                 "batch": "{% $states.input.BatchInput %}",
+                "rows": "{% $states.input.Items %}",
+                "failed": "{% $states.result.Payload.failed %}",
+                "started": "{% $millis() %}",
             },
-            assign={"batch_id": "{% $states.input.BatchInput.batch_id %}"},
+            outputs="{% $states.result.Payload.calls %}",
         )
-        rows.item_processor(self._row_workflow())
         write = _lambda_task(
             self,
             "WriteResults",
-            self.functions["ResultWriter"],
-            {"batch_id": "{% $batch_id %}", "results": "{% $states.input %}"},
+            self.functions["ChildResults"],
+            {
+                "batch_id": "{% $batch.batch_id %}",
+                "batch": "{% $batch %}",
+                "rows": "{% $rows %}",
+                "failed": "{% $failed %}",
+                "results": "{% $states.input %}",
+            },
             outputs={"written": "{% $states.result.Payload.written %}"},
         )
         write.add_retry(
@@ -515,128 +576,49 @@ class BatchProcessor(Construct):
             backoff_rate=2,
             jitter_strategy=sfn.JitterType.FULL,
         )
-        return rows.next(write)
-
-    def _row_workflow(self) -> sfn.IChainable:
-        start = sfn.Pass.jsonata(
-            self,
-            "StartRow",
-            assign={
-                "row_number": "{% $states.input.row_number %}",
-                "input_data": "{% $states.input.row %}",
-                "batch": "{% $states.input.batch %}",
-                "started": "{% $millis() %}",
-            },
-        )
-        failed = sfn.Pass.jsonata(
-            self,
-            "RowFailed",
-            outputs={
-                "row_number": "{% $row_number %}",
-                "input_data": "{% $input_data %}",
-                "error": "{% $states.input %}",
-                "execution_time_ms": "{% $millis() - $started %}",
-            },
-        )
-        transform = _lambda_task(
-            self,
-            "TransformInput",
-            self.functions["InputMapper"],
-            {
-                "row": "{% $input_data %}",
-                "row_number": "{% $row_number %}",
-                "mapping": "{% $batch.mapping %}",
-                "input_schema": "{% $batch.input_schema %}",
-            },
-            outputs="{% $states.result.Payload %}",
-        )
-        invoke = sfn.CustomState(
-            self,
-            "InvokeAgent",
-            state_json={
-                "Type": "Task",
-                "Resource": f"arn:{Aws.PARTITION}:states:::states:startExecution.sync:2",
-                "Arguments": {
-                    "StateMachineArn": "{% $batch.agent_state_machine_arn %}",
-                    # every agent, ours or not, as the existing batch processor calls agents
-                    "Input": "{% {'messages': [{'role': 'user', 'content': $states.input.prompt}],"
-                    " 'input': $states.input.data} %}",
-                },
-                "Output": "{% $states.result %}",
-            },
-        )
-        invoke.add_retry(
-            errors=AGENT_RETRY_ERRORS,
-            interval=Duration.seconds(5),
-            max_attempts=3,
-            backoff_rate=2,
-            jitter_strategy=sfn.JitterType.FULL,
-        )
-        invoke_tool = sfn.CustomState(
-            self,
-            "InvokeTool",
-            state_json={
-                "Type": "Task",
-                "Resource": f"arn:{Aws.PARTITION}:states:::lambda:invoke",
-                "Arguments": {
-                    "FunctionName": "{% $batch.target.arn %}",
-                    "Payload": "{% $states.input.data %}",
-                },
-                "Output": "{% $states.result.Payload %}",
-            },
-        )
-        invoke_tool.add_retry(
-            errors=LAMBDA_RETRY_ERRORS,
-            interval=Duration.seconds(2),
-            max_attempts=3,
-            backoff_rate=2,
-            jitter_strategy=sfn.JitterType.FULL,
-        )
-        row_outputs = {
-            "row_number": "{% $row_number %}",
-            "input_data": "{% $input_data %}",
-            "output": "{% $states.result.Payload %}",
-            "execution_time_ms": "{% $millis() - $started %}",
-        }
-        extract = _lambda_task(
-            self,
-            "ExtractOutput",
-            self.functions["OutputMapper"],
-            {
-                "agent_response": "{% $states.input %}",
-                "mapping": "{% $batch.mapping %}",
-                "output_schema": "{% $batch.output_schema %}",
-            },
-            outputs=row_outputs,
-        )
-        extract_generic = _lambda_task(
-            self,
-            "ExtractGenericOutput",
-            self.functions["GenericOutputMapper"],
-            {
-                "agent_response": "{% $states.input %}",
-                "mapping": "{% $batch.mapping %}",
-                "output_mappings": "{% $batch.output_mappings %}",
-                "target": "{% $batch.target %}",
-                "registered_schema": "{% $batch.registered_schema %}",
-                # the agent record's output schema when there is one; else the registered schema's own
-                "output_schema": "{% $count($keys($batch.output_schema)) > 0 ? $batch.output_schema : null %}",
-            },
-            outputs=row_outputs,
-        )
-        for task in (transform, invoke, invoke_tool, extract, extract_generic):
-            task.add_catch(failed, errors=["States.ALL"], outputs="{% $states.errorOutput %}")
-        output_kind = sfn.Choice.jsonata(self, "OutputMappedBy")
-        output_kind.when(
-            sfn.Condition.jsonata("{% $batch.output_source = 'structured_output' %}"), extract
-        ).otherwise(extract_generic)
-        invoke.next(output_kind)
-        invoke_tool.next(output_kind)
         target_kind = sfn.Choice.jsonata(self, "TargetKind")
-        target_kind.when(sfn.Condition.jsonata("{% $batch.target.type = 'tool' %}"), invoke_tool).otherwise(
-            invoke
+        for kind in KINDS.values():
+            rows = self._rows_of(kind).next(write)
+            if kind.name == DEFAULT_KIND:
+                target_kind.otherwise(rows)
+            else:
+                target_kind.when(sfn.Condition.jsonata(f"{{% $batch.target.type = '{kind.name}' %}}"), rows)
+        return map_inputs.next(target_kind)
+
+    def _rows_of(self, kind: TargetKind) -> sfn.Map:
+        """The inline Map over a child's mapped rows: ONE Task per row, calling a target of this kind."""
+        title = kind.name.capitalize()
+        rows = sfn.Map.jsonata(
+            self,
+            f"{title}Rows",
+            items=sfn.ProvideItems.jsonata("{% $states.input %}"),
+            max_concurrency=ROWS_PER_CHILD,
         )
-        return start.next(transform).next(target_kind)
+        task = kind.task
+        call = _RowTask(
+            self,
+            f"Call{title}",
+            catch_output="{% " + CAUGHT + " %}",
+            state_json={
+                "Type": "Task",
+                "Resource": f"arn:{Aws.PARTITION}:states:::{task.resource}",
+                "Arguments": {
+                    task.target_argument: "{% $batch.target_arn %}",
+                    task.payload_argument: "{% $states.input.payload %}",
+                },
+                "Output": "{% " + KEPT[task.kept] + " %}",
+            },
+        )
+        call.add_retry(
+            errors=list(task.retry_errors),
+            interval=Duration.seconds(2 if task.kept == KEPT_INLINE else 5),
+            max_attempts=3,
+            backoff_rate=2,
+            jitter_strategy=sfn.JitterType.FULL,
+        )
+        call.add_catch(sfn.Pass.jsonata(self, f"{title}RowFailed"), errors=["States.ALL"])
+        rows.item_processor(call)
+        return rows
 
     def _failure(self, name: str) -> sfn.Fail:
         return sfn.Fail.jsonata(
@@ -662,6 +644,10 @@ class BatchProcessor(Construct):
             iam.PolicyStatement(
                 actions=["states:DescribeExecution", "states:StopExecution"], resources=executions
             )
+        )
+        # each child's writer reads its agent rows' answers back (child_results)
+        self.functions["ChildResults"].add_to_role_policy(
+            iam.PolicyStatement(actions=["states:DescribeExecution"], resources=executions)
         )
         self.state_machine.add_to_role_policy(
             iam.PolicyStatement(
@@ -692,7 +678,5 @@ class BatchProcessor(Construct):
 
 def _check_arn(arn: str, kind: str, prop: str) -> None:
     """A literal ARN of the right kind: a grant is only as narrow as the text it names."""
-    from factory.runtime.mapping_choice import ARN_EXAMPLES, ARN_PATTERNS
-
-    if not isinstance(arn, str) or not ARN_PATTERNS[kind].match(arn):
-        raise ValueError(f"{prop}: {arn!r} is not a literal {kind} ARN (e.g. {ARN_EXAMPLES[kind]})")
+    if not KINDS[kind].arn_ok(arn):
+        raise ValueError(f"{prop}: {arn!r} is not a literal {kind} ARN (e.g. {KINDS[kind].arn_example})")

@@ -29,7 +29,7 @@ ACTIVITY_NAME = "schema-factory-browser-{env_name}"
 DEFAULT_ENV = "dev"
 ENV_VARIABLE = "SCHEMA_FACTORY_ENV"
 ENV_RULE = "lower-case letters, digits and '-', starting with a letter, at most 16 characters"
-# CDK context key -> the kind of ARN it lists (factory.runtime.mapping_choice.ARN_PATTERNS).
+# CDK context key -> the kind of ARN it lists (factory.runtime.target_kinds.KINDS).
 BATCH_TARGET_KEYS = {"batch_agent_arns": "agent", "batch_tool_arns": "tool"}
 
 

@@ -39,10 +39,12 @@ from factory.runtime.mapping_choice import (
     SOURCE_STRUCTURED,
     MappingChoice,
     choose_output_mapping,
+    TargetError,
     parse_target,
 )
 from factory.runtime.output_mapping.expressions import OutputMappingConfigError
 from factory.runtime.result_store import from_dynamodb
+from factory.runtime.target_kinds import DEFAULT_KIND, KINDS, kind_of
 
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 
@@ -61,18 +63,9 @@ def referenced_columns(section: dict[str, Any]) -> dict[str, str]:
     return columns
 
 
-# How each row's input mapper result {"prompt", "data"} is sent to the target: its data to a
-# Lambda tool; to every agent, ours or not, the existing step-functions-agent batch processor's
-# {"messages": [{"role": "user", "content": prompt}], "input": data}. An agent with an AgentRegistry
-# record is not thereby ours (the existing orchestrator only targets registered agents, and its LLM
-# agents read only `messages`); ours read `input`. The local engine sends the same
-# (factory.batch.targets.agent_payload).
-PAYLOAD_DATA, PAYLOAD_MESSAGES = "data", "messages"
-
-
-def payload_form(kind: str) -> str:
-    """The form of each row's request for a target of this type (`agent` or `tool`)."""
-    return PAYLOAD_DATA if kind == "tool" else PAYLOAD_MESSAGES
+def payload_form(kind: str | None) -> str:
+    """The form of each row's request for a target of this kind (factory.runtime.target_kinds)."""
+    return kind_of(kind).payload_form
 
 
 def output_choice(
@@ -101,9 +94,9 @@ def plan_target(
         choice = output_choice(mapping, target, output_mappings, registered_schema)
     except (OutputMappingConfigError, ValueError) as err:
         return [f"output mapping: {err}"], {}
-    kind = (target or {}).get("type", "agent")
+    kind = (target or {}).get("type", DEFAULT_KIND)
     if choice.source == SOURCE_STRUCTURED:
-        if kind == "tool":
+        if not kind_of(kind).registry_lookup:
             return [
                 f"tool {agent_name!r} has no structured output: give output_mappings or a registered output schema"
             ], {}
@@ -156,7 +149,7 @@ def validate_batch(
         "output_schema": from_dynamodb(schemas.get("output") or {}),
         "output_source": plan.get("output_source", SOURCE_STRUCTURED),
         "output_fields": plan.get("output_fields", []),
-        "payload_form": plan.get("payload_form", payload_form((target or {}).get("type", "agent"))),
+        "payload_form": plan.get("payload_form", payload_form((target or {}).get("type"))),
         "mapping": mapping,
     }
 
@@ -178,38 +171,55 @@ def read_s3_header(s3_client: Any, bucket: str, key: str) -> list[str]:
     return header_from_probe(data, complete=size <= HEADER_PROBE_BYTES)
 
 
+def invalid(errors: list[str], kind: str, mapping: Any) -> dict[str, Any]:
+    """The answer for a batch refused before its CSV and record are read."""
+    return {
+        "valid": False,
+        "errors": errors,
+        "warnings": [],
+        "input_columns": [],
+        "input_schema": {},
+        "output_schema": {},
+        "output_source": SOURCE_STRUCTURED,
+        "output_fields": [],
+        "payload_form": payload_form(kind),
+        "mapping": mapping,
+    }
+
+
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     """{"agent_name", "agent_version"?, "mapping", "csv": {"bucket", "key"}, "target"?, "output_mappings"?,
-    "registered_schema"?} -> validation result. A Lambda tool is never looked up in AgentRegistry."""
+    "registered_schema"?} -> validation result, with "target" (the parsed target, {type, name, arn?}).
+
+    The request's target is checked here, once, by the rule the local engine uses: a malformed one
+    comes back as `target_problem` (the state machine's BatchRequestInvalid) before anything is read.
+    Only a kind with a registry lookup (an agent) is looked up in AgentRegistry."""
     import boto3
 
-    target = event.get("target")
-    kind = target.get("type", "agent") if isinstance(target, dict) else "agent"
+    raw = event.get("target")
+    try:
+        target = parse_target(raw if raw is not None else {"type": DEFAULT_KIND, "name": event["agent_name"]})
+        if target.arn is None and not KINDS[target.type].arn_derived:
+            raise TargetError(
+                "$.target.arn", f"a {target.type} is called by its ARN", KINDS[target.type].arn_example
+            )
+    except TargetError as exc:
+        return {**invalid([str(exc)], DEFAULT_KIND, event["mapping"]), "target_problem": str(exc)}
     try:
         header = read_s3_header(boto3.client("s3"), event["csv"]["bucket"], event["csv"]["key"])
     except CsvInputError as exc:
-        return {
-            "valid": False,
-            "errors": [str(exc)],
-            "warnings": [],
-            "input_columns": [],
-            "input_schema": {},
-            "output_schema": {},
-            "output_source": SOURCE_STRUCTURED,
-            "output_fields": [],
-            "payload_form": payload_form(kind),
-            "mapping": event["mapping"],
-        }
+        return {**invalid([str(exc)], target.type, event["mapping"]), "target": target.as_dict()}
     record = None
-    if kind != "tool":
+    if KINDS[target.type].registry_lookup:
         table = boto3.resource("dynamodb").Table(os.environ["AGENT_REGISTRY_TABLE"])
         record = load_agent_record(table, event["agent_name"], event.get("agent_version"))
-    return validate_batch(
+    answer = validate_batch(
         record,
         event["mapping"],
         header,
         event["agent_name"],
-        target,
+        target.as_dict(),
         event.get("output_mappings"),
         event.get("registered_schema"),
     )
+    return {**answer, "target": target.as_dict()}

@@ -27,22 +27,10 @@ from factory.runtime.output_mapping.expressions import OutputMappingConfigError,
 from factory.runtime.output_mapping.config import cached_output_mapping_set, section_of
 from factory.runtime.output_mapping.methods import OutputMappings
 from factory.runtime.output_mapping.registered import compile_output_schema
+from factory.runtime.target_kinds import KINDS, TARGET_TYPES, kind_of_arn
 
-TARGET_TYPES = ("agent", "tool")
 TARGET_KEYS = ("type", "name", "arn")
 TARGET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}\Z")
-ARN_PATTERNS = {
-    "agent": re.compile(r"^arn:aws[a-z-]*:states:[a-z0-9-]+:[0-9]{12}:stateMachine:[A-Za-z0-9_-]{1,80}\Z"),
-    "tool": re.compile(
-        r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]{1,128})?\Z"
-    ),
-}
-ARN_KINDS = {"agent": "a state machine's (an agent)", "tool": "a Lambda function's (a tool)"}
-ARN_EXAMPLES = {
-    "agent": "arn:aws:states:eu-west-2:123456789012:stateMachine:NAME",
-    "tool": "arn:aws:lambda:eu-west-2:123456789012:function:NAME",
-}
-ARTICLES = {"agent": "an", "tool": "a"}
 SOURCE_CONFIG, SOURCE_REGISTRY, SOURCE_STRUCTURED = "config", "registry", "structured_output"
 
 
@@ -81,7 +69,7 @@ def parse_target(data: Any, path: str = "$.target") -> Target:
         raise TargetError(
             f"{path}.type",
             f"type {kind!r} is not known",
-            "agent (a Step Functions state machine) or tool (a Lambda function)",
+            " or ".join(f"{name} ({k.describes})" for name, k in KINDS.items()),
         )
     name = data.get("name")
     if not isinstance(name, str) or not TARGET_NAME.match(name):
@@ -91,14 +79,13 @@ def parse_target(data: Any, path: str = "$.target") -> Target:
             "letters, digits, '-', '_' and '.', at most 80",
         )
     arn = data.get("arn")
-    if arn is not None:
-        if not isinstance(arn, str) or not ARN_PATTERNS[kind].match(arn):
-            other = "tool" if kind == "agent" else "agent"
-            if isinstance(arn, str) and ARN_PATTERNS[other].match(arn):
-                detail = f"the arn is {ARN_KINDS[other]} but type is {kind}"
-            else:
-                detail = f"{arn!r} is not a {'state machine' if kind == 'agent' else 'Lambda function'} ARN"
-            raise TargetError(f"{path}.arn", detail, "e.g. " + ARN_EXAMPLES[kind])
+    if arn is not None and not KINDS[kind].arn_ok(arn):
+        other = kind_of_arn(arn)
+        if other is not None:
+            detail = f"the arn is {other.describes}'s ({other.article} {other.name}) but type is {kind}"
+        else:
+            detail = f"{arn!r} is not {KINDS[kind].describes} ARN"
+        raise TargetError(f"{path}.arn", detail, "e.g. " + KINDS[kind].arn_example)
     return Target(kind, name, arn)
 
 
@@ -135,7 +122,7 @@ def choose_output_mapping(
             if target is not None and mappings.target_type not in (None, target.type):
                 raise OutputMappingConfigError(
                     place("output_mappings", str(name), "type"),
-                    f"is {mappings.target_type}, but the target {name!r} is {ARTICLES[target.type]} {target.type}",
+                    f"is {mappings.target_type}, but the target {name!r} is {KINDS[target.type].article} {target.type}",
                 )
             where = place("output_mappings", name) if mapping_set.targets and name else "output_mappings"
             return MappingChoice(SOURCE_CONFIG, mappings, f"the config's {where}")

@@ -1,4 +1,4 @@
-"""Write row results to `batch_processor_results`: the result-writer Lambda.
+"""Write row results to `batch_processor_results` (each batch child's WriteResults, `child_results`).
 
 BatchWriteItem takes at most 25 items; DynamoDB may hand back some of them as
 `UnprocessedItems` when a partition is hot. Those are retried with exponential
@@ -6,16 +6,16 @@ backoff and full jitter until they are written or the deadline passes, and then
 the write fails loudly (UnprocessedItemsError names the rows): a silently lost
 row is the one failure a batch must never have. Rows are keyed by
 (batch_id, row_id), so writing a row again replaces it: retries and re-runs are
-idempotent. An item over 400 KB moves its data to S3 and keeps a pointer.
+idempotent. An item over 400 KB moves its data to S3 and keeps a pointer; a row too
+large even so is stored FAILED, saying why, and its siblings are written.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterable
 
 from boto3.dynamodb.types import TypeSerializer
@@ -31,7 +31,6 @@ from factory.runtime.result_store import (
     build_item,
     from_dynamodb,
     item_size,
-    result_from_mapped_row,
 )
 
 BATCH_WRITE_LIMIT = 25
@@ -115,15 +114,24 @@ class ResultWriter:
         deadline = self.clock() + self.deadline_seconds
         by_key: dict[tuple[str, str], dict[str, Any]] = {}
         for result in results:
-            item = self._fit(
-                build_item(result, ttl_days=self.ttl_days, row_id_width=self.row_id_width), report
-            )
+            item = self._fit_or_fail(result, report)
             by_key[(item["batch_id"], item["row_id"])] = item
         items = list(by_key.values())
         for chunk in chunks(items):
             self._write_chunk(chunk, deadline, report)
         report.items = len(items)
         return report
+
+    def _fit_or_fail(self, result: RowResult, report: WriteReport) -> dict[str, Any]:
+        """The row's item; a row too large to store even so is stored FAILED, saying why (its siblings stay)."""
+        try:
+            return self._fit(self._item(result), report)
+        except ItemTooLargeError as exc:
+            failed = replace(result, status=STATUS_FAILED, output_data={}, error=str(exc))
+            return self._fit(self._item(failed), report)
+
+    def _item(self, result: RowResult) -> dict[str, Any]:
+        return build_item(result, ttl_days=self.ttl_days, row_id_width=self.row_id_width)
 
     def _fit(self, item: dict[str, Any], report: WriteReport) -> dict[str, Any]:
         """Move data to S3 while the item is over the limit (output first, then input)."""
@@ -132,8 +140,8 @@ class ResultWriter:
                 return item
             if self.s3 is None or not self.bucket:
                 raise ItemTooLargeError(
-                    f"{item['batch_id']} {item['row_id']}: item is {item_size(item)} bytes, over "
-                    f"{self.max_item_bytes}, and no S3 bucket is configured for large results"
+                    f"{item['row_id']}: the result is {item_size(item):,} bytes, over DynamoDB's item limit of "
+                    f"{self.max_item_bytes:,} bytes, and no S3 bucket is configured for large results"
                 )
             key = f"{self.prefix}{item['batch_id']}/{item['row_id']}.{name}.json"
             body = json.dumps(from_dynamodb(item[name]), default=str, ensure_ascii=False).encode("utf-8")
@@ -142,7 +150,8 @@ class ResultWriter:
             report.offloaded += 1
         if item_size(item) + SIZE_MARGIN > self.max_item_bytes:
             raise ItemTooLargeError(
-                f"{item['batch_id']} {item['row_id']}: item too large even with its data in S3"
+                f"{item['row_id']}: the result is {item_size(item):,} bytes even with its data in S3, over "
+                f"DynamoDB's item limit of {self.max_item_bytes:,} bytes"
             )
         return item
 
@@ -199,53 +208,3 @@ def caught_error_text(error: Any) -> str:
     if name == INPUT_ROW_ERROR and cause:
         return str(cause)
     return ": ".join(str(part) for part in (name, cause) if part)
-
-
-def event_results(event: dict[str, Any]) -> list[RowResult]:
-    """Row results from the state machine: a mapped row, or a caught error (a FAILED row)."""
-    batch_id = event["batch_id"]
-    entries = event.get("results")
-    if entries is None:
-        entries = [event]
-    results = []
-    for entry in entries:
-        row_number = int(entry["row_number"])
-        input_data = strip_bom_keys(entry.get("input_data") or {})
-        if entry.get("output") is not None:
-            results.append(
-                result_from_mapped_row(
-                    batch_id, row_number, input_data, entry["output"], entry.get("execution_time_ms")
-                )
-            )
-            continue
-        error = caught_error_text(entry.get("error"))
-        results.append(
-            RowResult(
-                batch_id=batch_id,
-                row_number=row_number,
-                status=STATUS_FAILED,
-                input_data=input_data,
-                error=str(error),
-                execution_time_ms=entry.get("execution_time_ms"),
-                timestamp=utc_timestamp(),
-            )
-        )
-    return results
-
-
-def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    """Lambda entry: {"batch_id", "results": [{row_number, input_data, output | error}]} -> counts."""
-    import boto3
-
-    remaining = context.get_remaining_time_in_millis() / 1000 - 5 if context else 60.0
-    writer = ResultWriter(
-        boto3.client("dynamodb"),
-        os.environ["RESULTS_TABLE"],
-        s3_client=boto3.client("s3"),
-        bucket=os.environ.get("RESULTS_BUCKET"),
-        ttl_days=float(os.environ.get("RESULTS_TTL_DAYS", DEFAULT_TTL_DAYS)),
-        row_id_width=int(event.get("row_id_width", ROW_ID_WIDTH)),
-        deadline_seconds=max(1.0, remaining),
-    )
-    report = writer.write(event_results(event))
-    return {"written": report.items, "requests": report.requests, "offloaded": report.offloaded}

@@ -171,23 +171,35 @@ def test_machine_shape(definition):
     assert rows["ItemReader"]["ReaderConfig"] == {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"}
     assert rows["ItemReader"]["Arguments"]["Key"] == "{% $csv_key %}"
     assert rows["ItemBatcher"]["MaxItemsPerBatch"] == 25
+    assert rows["ItemBatcher"]["MaxInputBytesPerBatch"] == 64 * 1024
     assert rows["MaxConcurrency"] == "{% $max_concurrency %}"
     assert rows["ToleratedFailurePercentage"] == 5
     assert "ResultWriter" in rows
-    invoke = state(definition, "ProcessRows", "RowsInBatch", "InvokeAgent")
-    assert invoke["Resource"] == "arn:aws:states:::states:startExecution.sync:2"
-    assert [catch["Next"] for catch in invoke["Catch"]] == ["RowFailed"]
-    for name in ("TransformInput", "ExtractOutput"):
-        task = state(definition, "ProcessRows", "RowsInBatch", name)
-        assert task["Retry"] and [catch["Next"] for catch in task["Catch"]] == ["RowFailed"]
+    child = rows["ItemProcessor"]
+    assert child["StartAt"] == "MapInputs"
+    assert set(child["States"]) == {"MapInputs", "TargetKind", "AgentRows", "ToolRows", "WriteResults"}
+    for kind, resource in (("Agent", "states:startExecution.sync:2"), ("Tool", "lambda:invoke")):
+        inner = state(definition, "ProcessRows", f"{kind}Rows")["ItemProcessor"]
+        # each row's work is ONE Task (a failed row goes on to a Pass that keeps its caught error)
+        assert inner["StartAt"] == f"Call{kind}" and set(inner["States"]) == {
+            f"Call{kind}",
+            f"{kind}RowFailed",
+        }
+        call = inner["States"][f"Call{kind}"]
+        assert call["Resource"] == f"arn:aws:states:::{resource}" and call["End"] is True
+        assert call["Retry"] and [catch["Next"] for catch in call["Catch"]] == [f"{kind}RowFailed"]
+    for name in ("MapInputs", "WriteResults"):
+        assert state(definition, "ProcessRows", name)["Retry"]
     fails = {name for name, body in definition["States"].items() if body["Type"] == "Fail"}
     assert fails == {
         "BatchRequestInvalid",
+        "TargetInvalid",
         "BatchValidationFailed",
         "BatchInputInvalid",
         "RowProcessingFailed",
         "AggregationFailed",
     }
+    assert "TARGET_PROBLEM" not in json.dumps(definition) and "stateMachine:[" not in json.dumps(definition)
 
 
 def test_request_defaults_and_batch_id(definition):
@@ -208,7 +220,7 @@ def test_request_defaults_and_batch_id(definition):
         == 50
     )
     assert evaluate(assign["agent_version"], states=states) is None
-    for key in ("csv_key", "mapping", "agent_name", "agent_version", "target_arn"):  # absent: null, no error
+    for key in ("csv_key", "mapping", "agent_name", "agent_version", "target"):  # absent: null, no error
         assert evaluate(assign[key], states={**states, "input": {}}) is None, key
     batch_id = state(definition, "ValidateInput")["Assign"]["batch_id"]
     variables = {"mapping": request["mapping"], "agent_name": "energy-agent"}
@@ -238,7 +250,7 @@ def test_the_orchestrators_request_is_read_too(definition):
     states = {"input": request}
     assert evaluate(assign["csv_key"], states=states) == "inputs/a b.csv"
     assert evaluate(assign["agent_name"], states=states) == "energy-agent"
-    assert evaluate(assign["target_arn"], states=states) == request["target"]["arn"]
+    assert evaluate(assign["target"], states=states) == request["target"]  # checked by ValidateInput
     assert evaluate(assign["max_concurrency"], states=states) == 3
     assert evaluate(assign["mapping"], states=states) == {
         "structured_output_fields": ["tariff_count"],
@@ -249,45 +261,57 @@ def test_the_orchestrators_request_is_read_too(definition):
     assert evaluate(assign["csv_key"], states=elsewhere) is None
 
 
-def test_row_selection_and_agent_arn(definition):
+def test_row_selection_and_target_arn(definition):
     rows = state(definition, "ProcessRows")
     context = {"context": {"Map": {"Item": {"Index": 0, "Value": {"Postcode": "SW1A 1AA"}}}}}
     assert evaluate(rows["ItemSelector"]["row_number"], states=context) == 1
     assert evaluate(rows["ItemSelector"]["row"], states=context) == {"Postcode": "SW1A 1AA"}
-    arn = state(definition, "ValidateInput")["Assign"]["agent_state_machine_arn"]
+    arn = state(definition, "ValidateInput")["Assign"]["target_arn"]
+    ours = {"result": {"Payload": {"target": {"type": "agent", "name": "energy-agent"}}}}
     assert (
-        evaluate(arn, {"agent_name": "energy-agent", "target_arn": None})
+        evaluate(arn, {"agent_name": "energy-agent"}, ours)
         == "arn:aws:states:us-east-1:123456789012:stateMachine:energy-agent-dev"
     )
-    assert evaluate(arn, {"agent_name": "energy-agent", "target_arn": "arn:x"}) == "arn:x"
-    assert (
-        evaluate(
-            rows["ItemBatcher"]["BatchInput"]["agent_state_machine_arn"], {"agent_state_machine_arn": "a"}
-        )
-        == "a"
-    )
+    theirs = {"result": {"Payload": {"target": {"type": "tool", "name": "t", "arn": "arn:x"}}}}
+    assert evaluate(arn, {"agent_name": "t"}, theirs) == "arn:x"
+    assert evaluate(rows["ItemBatcher"]["BatchInput"]["target_arn"], {"target_arn": "a"}) == "a"
 
 
-def test_child_passes_rows_and_writes_them(definition):
-    inner = state(definition, "ProcessRows", "RowsInBatch")
+def test_child_maps_once_keeps_a_reference_per_row_and_writes_once(definition):
     child_input = {
         "Items": [{"row": {"a": "1"}, "row_number": 7}],
-        "BatchInput": {"batch_id": "b#1", "mapping": {}},
+        "BatchInput": {"batch_id": "b#1", "mapping": {}, "target": {"type": "tool"}},
     }
-    item = {"context": {"Map": {"Item": {"Value": child_input["Items"][0]}}}, "input": child_input}
-    assert evaluate(inner["Items"], states={"input": child_input}) == child_input["Items"]
-    assert evaluate(inner["ItemSelector"]["row_number"], states=item) == 7
-    assert evaluate(inner["ItemSelector"]["batch"], states=item)["batch_id"] == "b#1"
-    assert evaluate(inner["Assign"]["batch_id"], states={"input": child_input}) == "b#1"
-    failed = state(definition, "ProcessRows", "RowsInBatch", "RowFailed")["Output"]
-    error = {"Error": "InputRowError", "Cause": "row 7: column 'Postcode' ..."}
-    variables = {"row_number": 7, "input_data": {"a": "1"}, "started": 0}
-    out = {key: evaluate(value, variables, {"input": error}) for key, value in failed.items()}
-    assert out["row_number"] == 7 and out["error"] == error and out["execution_time_ms"] > 0
-    write = state(definition, "ProcessRows", "WriteResults")
-    payload = write["Arguments"]["Payload"]
-    assert evaluate(payload["results"], states={"input": [out]}) == [out]
-    assert evaluate(payload["batch_id"], {"batch_id": "b#1"}) == "b#1"
+    map_inputs = state(definition, "ProcessRows", "MapInputs")
+    result = {"Payload": {"calls": [{"n": 7, "payload": {"a": 1}}], "failed": []}}
+    assert (
+        evaluate(map_inputs["Output"], states={"input": child_input, "result": result})
+        == result["Payload"]["calls"]
+    )
+    assert evaluate(map_inputs["Assign"]["rows"], states={"input": child_input}) == child_input["Items"]
+    choice = state(definition, "ProcessRows", "TargetKind")
+    assert [c["Next"] for c in choice["Choices"]] == ["ToolRows"] and choice["Default"] == "AgentRows"
+    agent = state(definition, "ProcessRows", "AgentRows", "CallAgent")
+    call = {
+        "input": {"n": 7, "payload": {"messages": []}},
+        "result": {"ExecutionArn": "arn:e", "Output": {"x": 1}},
+    }
+    kept = evaluate(agent["Output"], {"started": 0}, call)
+    assert set(kept) == {"n", "ms", "arn"} and (kept["n"], kept["arn"]) == (7, "arn:e")  # not the Output
+    tool = state(definition, "ProcessRows", "ToolRows", "CallTool")
+    small = {"input": {"n": 7}, "result": {"Payload": {"category": "billing"}}}
+    assert evaluate(tool["Output"], {"started": 0}, small)["output"] == {"category": "billing"}
+    big = {"input": {"n": 8}, "result": {"Payload": {"text": "x" * 9000}}}
+    kept = evaluate(tool["Output"], {"started": 0}, big)
+    assert "output" not in kept and kept["error"]["Error"] == "RowOutputTooLarge"
+    assert kept["error"]["Cause"].startswith("the answer is 9011 characters; a row keeps at most 8,000")
+    caught = tool["Catch"][0]["Output"]
+    error = {"Error": "ValueError", "Cause": "y" * 20_000}
+    kept = evaluate(caught, {"started": 0}, {"input": {"n": 9}, "errorOutput": error})
+    assert kept["n"] == 9 and kept["error"]["Error"] == "ValueError" and len(kept["error"]["Cause"]) == 8004
+    write = state(definition, "ProcessRows", "WriteResults")["Arguments"]["Payload"]
+    assert evaluate(write["results"], states={"input": [{"n": 7}]}) == [{"n": 7}]
+    assert evaluate(write["batch_id"], {"batch": {"batch_id": "b#1"}}) == "b#1"
 
 
 def test_done_reports_counts_and_uri(definition):
@@ -331,7 +355,7 @@ def test_asl_validator_catches_a_broken_transition(definition, tmp_path):
     if not ASL_VALIDATOR.exists():
         pytest.skip("run `npm ci --prefix tests/node` for asl-validator")
     broken = json.loads(json.dumps(definition))
-    broken["States"]["ProcessRows"]["ItemProcessor"]["States"]["RowsInBatch"]["Next"] = "Nowhere"
+    broken["States"]["ProcessRows"]["ItemProcessor"]["States"]["MapInputs"]["Next"] = "Nowhere"
     path = tmp_path / "broken.json"
     path.write_text(json.dumps(broken))
     done = subprocess.run(
@@ -377,14 +401,7 @@ def test_lambdas_are_thin_handlers_over_the_asset(synthesized):
     handlers = sorted(body["Properties"]["Handler"] for body in functions.values())
     assert handlers == sorted(
         f"factory.runtime.{module}.handler"
-        for module in (
-            "aggregator",
-            "batch_validator",
-            "output_mapping.generic",
-            "input_mapper",
-            "output_mapping.structured",
-            "result_writer",
-        )
+        for module in ("aggregator", "batch_validator", "child_inputs", "child_results")
     )
     asset = synthesized["asset"]
     assert (asset / "factory" / "runtime" / "output_mapping" / "structured.py").exists()
@@ -472,17 +489,19 @@ def test_state_machine_may_start_only_this_environments_agents(synthesized):
 
 def test_functions_have_least_privilege(synthesized):
     template = synthesized["template"]
-    mapper = json.dumps(
-        policy_statements(template, "InputMapperServiceRole")
-        + policy_statements(template, "OutputMapperServiceRole")
-        + policy_statements(template, "GenericOutputMapperServiceRole")
-    )
-    assert "dynamodb:" not in mapper and "s3:" not in mapper
-    writer = json.dumps(policy_statements(template, "ResultWriterServiceRole"))
+    mapper = json.dumps(policy_statements(template, "ChildInputsServiceRole"))
+    assert "dynamodb:" not in mapper and "s3:" not in mapper and "states:" not in mapper
+    writer = json.dumps(policy_statements(template, "ChildResultsServiceRole"))
     assert (
         "dynamodb:BatchWriteItem" in writer and "dynamodb:Scan" not in writer and "s3:GetObject" not in writer
     )
     assert "batch-results/*" in writer
+    # it reads its agent rows' answers back, from this environment's agent executions only
+    describe = [
+        s for s in policy_statements(template, "ChildResultsServiceRole") if "states:" in json.dumps(s)
+    ]
+    assert [s["Action"] for s in describe] == ["states:DescribeExecution"]
+    assert "execution:*-dev:*" in json.dumps(describe) and "StartExecution" not in writer
 
 
 TOOL_ARN = "arn:aws:lambda:us-east-1:123456789012:function:classify-ticket"

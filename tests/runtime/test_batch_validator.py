@@ -95,10 +95,16 @@ def test_handler_reads_header_from_s3_and_record_from_registry(
         "output_fields": [],
         "payload_form": "messages",
         "mapping": energy_mapping,
+        "target": {"type": "agent", "name": "energy-tariff-quotes-agent"},
     }
+    assert result["target"] == {"type": "agent", "name": "energy-tariff-quotes-agent"}
     assert result["output_schema"]["properties"]["tariff_count"]["minimum"] == 0  # Decimal -> int
     with pytest.raises(CsvInputError):
         read_s3_header(s3, "batch-input", "empty.csv")
+    local = {"type": "agent", "name": "a", "arn": "arn:aws:states:local:123456789012:stateMachine:a"}
+    refused = handler({**event, "target": local, "csv": {"bucket": "no-such-bucket", "key": "x.csv"}})
+    assert refused["valid"] is False and "target" not in refused  # refused before S3 or the registry is read
+    assert refused["target_problem"].startswith("$.target.arn: 'arn:aws:states:local:")
 
 
 TOOL = {"type": "tool", "name": "classify", "arn": "arn:aws:lambda:eu-west-2:123456789012:function:classify"}

@@ -1,19 +1,17 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from botocore.awsrequest import AWSResponse
 
 from factory.runtime.result_store import RowResult
 from factory.runtime.result_writer import (
-    ItemTooLargeError,
     ResultWriter,
     UnprocessedItemsError,
     backoff_delay,
     chunks,
-    event_results,
-    handler,
 )
 
 RESULTS_TABLE = "batch_processor_results"
@@ -186,36 +184,28 @@ def test_large_output_goes_to_s3_with_a_pointer(results_store):
     assert "output_s3_uri" not in second
 
 
-def test_large_output_without_bucket_is_refused():
-    writer = ResultWriter(dynamodb_client=None, table_name=RESULTS_TABLE)
-    with pytest.raises(ItemTooLargeError, match="row_000001: item is .* no S3 bucket"):
-        writer.write(results(1, payload="x" * 500_000))
+def test_a_row_too_large_to_store_fails_alone_naming_the_limit_and_its_size(results_store):
+    dynamodb, _ = results_store
+    writer = ResultWriter(dynamodb, RESULTS_TABLE)  # no bucket for large results
+    report = writer.write(results(1, payload="x" * 500_000) + results(1, start=2))
+    assert report.items == 2
+    first, second = sorted(all_items(dynamodb), key=lambda item: item["row_id"]["S"])
+    assert first["status"]["S"] == "FAILED" and first["output_data"] == {"M": {}}
+    assert re.fullmatch(
+        r"row_000001: the result is 50\d,\d{3} bytes, over DynamoDB's item limit of 409,600 bytes, "
+        r"and no S3 bucket is configured for large results",
+        first["error"]["S"],
+    ), first["error"]
+    assert second["status"]["S"] == "SUCCESS"
 
 
-def test_event_results_accepts_rows_and_caught_errors():
-    event = {
-        "batch_id": BATCH,
-        "results": [
-            {
-                "row_number": 1,
-                "input_data": {"a": "1"},
-                "output": {"v": 1, "_status": "SUCCESS", "_error": None, "_timestamp": "t"},
-                "execution_time_ms": 5,
-            },
-            {
-                "row_number": "2",
-                "input_data": {"a": "2"},
-                "error": {"Error": "States.TaskFailed", "Cause": "browser timed out"},
-            },
-        ],
+def test_the_child_writer_keeps_mapped_rows_and_caught_errors_as_the_state_machine_gives_them():
+    from factory.runtime.child_results import child_results
+
+    tool = {"type": "tool", "name": "t", "arn": "arn:aws:lambda:eu-west-2:123456789012:function:t"}
+    mappings = {
+        "t": {"type": "tool", "extraction_methods": [{"method": "direct", "field_mappings": {"v": "$.v"}}]}
     }
-    first, second = event_results(event)
-    assert (first.status, first.output_data, first.execution_time_ms) == ("SUCCESS", {"v": 1}, 5)
-    assert (second.status, second.error, second.row_number) == (
-        "FAILED",
-        "States.TaskFailed: browser timed out",
-        2,
-    )
     lambda_error = {
         "Error": "InputRowError",
         "Cause": json.dumps(
@@ -226,22 +216,49 @@ def test_event_results_accepts_rows_and_caught_errors():
             }
         ),
     }
-    (third,) = event_results({"batch_id": BATCH, "row_number": 3, "error": lambda_error})
-    assert third.error == "row 3: column 'Postcode' (postcode): required value is empty"
-    (bom,) = event_results(
-        {"batch_id": BATCH, "row_number": 5, "input_data": {"\ufeffPostcode": "E1"}, "error": "x"}
+    event = {
+        "batch_id": BATCH,
+        "batch": {"mapping": {}, "target": tool, "output_source": "config", "output_mappings": mappings},
+        "rows": [
+            {"row": {"a": "1"}, "row_number": 1},
+            {"row": {"a": "2"}, "row_number": 2},
+            {"row": {"a": "3"}, "row_number": 3},
+            {"row": {"\ufeffPostcode": "E1"}, "row_number": 4},
+        ],
+        "failed": [],
+        "results": [
+            {"n": 1, "output": {"v": 1}, "ms": 5},
+            {"n": 2, "error": {"Error": "States.TaskFailed", "Cause": "browser timed out"}, "ms": 7},
+            {"n": 3, "error": lambda_error},
+            {"n": 4},
+        ],
+    }
+    first, second, third, fourth = child_results(event, sfn_client=lambda: None)
+    assert (first.status, first.output_data, first.execution_time_ms) == ("SUCCESS", {"v": 1}, 5)
+    assert (second.status, second.error, second.row_number) == (
+        "FAILED",
+        "States.TaskFailed: browser timed out",
+        2,
     )
-    assert bom.input_data == {"Postcode": "E1"}
-    (single,) = event_results({"batch_id": BATCH, "row_number": 4})
-    assert single.status == "FAILED" and single.error == "no output"
+    assert third.error == "row 3: column 'Postcode' (postcode): required value is empty"
+    assert fourth.input_data == {"Postcode": "E1"}
+    assert (fourth.status, fourth.error) == ("FAILED", "no output")
 
 
 @pytest.mark.slow
 def test_handler_writes_through_boto3_defaults(results_store, monkeypatch):
+    from factory.runtime.child_results import handler
+
     dynamodb, _ = results_store
     monkeypatch.setenv("RESULTS_TABLE", RESULTS_TABLE)
     monkeypatch.setenv("RESULTS_BUCKET", RESULTS_BUCKET)
-    out = handler({"batch_id": BATCH, "results": [{"row_number": 1, "input_data": {}, "error": "boom"}]})
+    event = {
+        "batch_id": BATCH,
+        "batch": {},
+        "rows": [{"row": {}, "row_number": 1}],
+        "results": [{"n": 1, "error": "boom"}],
+    }
+    out = handler(event)
     assert out == {"written": 1, "requests": 1, "offloaded": 0}
     assert all_items(dynamodb)[0]["status"] == {"S": "FAILED"}
 

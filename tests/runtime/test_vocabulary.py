@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from factory.runtime import result_store, result_writer, vocabulary
+from factory.runtime import child_results, result_store, vocabulary
 from factory.runtime.output_mapping import expressions as output_expressions
 from factory.runtime.output_mapping import structured as output_mapper
 from factory.runtime.vocabulary import parse_integer, parse_number, utc_timestamp
@@ -15,7 +15,7 @@ from factory.runtime.vocabulary import parse_integer, parse_number, utc_timestam
 
 def test_every_runtime_module_uses_the_one_definition():
     assert result_store.STATUS_FAILED is vocabulary.STATUS_FAILED
-    assert result_writer.utc_timestamp is vocabulary.utc_timestamp
+    assert child_results.utc_timestamp is vocabulary.utc_timestamp
     assert output_mapper.STATUS_PARTIAL is vocabulary.STATUS_PARTIAL
     assert output_expressions.TRUE_WORDS is vocabulary.TRUE_WORDS
     assert vocabulary.TRUE_WORDS.isdisjoint(vocabulary.FALSE_WORDS)

@@ -56,3 +56,21 @@ def classify(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         raise ValueError(f"cannot classify {text!r}")
     category = "billing" if "invoice" in text else "other"
     return {"category": category, "confidence_score": 0.5 if category == "other" else 0.9}
+
+
+NOTES_BYTES = 100_000
+
+
+def notes_for(postcode: str, building: str) -> str:
+    """NOTES_BYTES of one-line text that depends on the row: what a talkative agent extracts."""
+    seed = f"{postcode}/{building} "
+    return (seed * (NOTES_BYTES // len(seed) + 1))[: NOTES_BYTES - 1] + "."
+
+
+def verbose_model(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    """`llm_model`, whose tool_result also carries 100 KB of notes on one line (a row's large output)."""
+    answer = llm_model(event, context)
+    values = json.loads(event["messages"][-1]["content"])
+    result = answer["messages"][-2]["content"][0]
+    result["content"] += "\nNotes: " + notes_for(values["postcode"], values["building_number"])
+    return answer

@@ -96,7 +96,7 @@ def test_the_generic_output_mapper_reads_the_executed_output_by_tool_result_and_
         }
     }
     target = {"type": "agent", "name": "broadband-availability-bt-wholesale-agent"}
-    # as the batch machine's InvokeAgent hands it on: the execution's envelope, its Output as JSON text
+    # as DescribeExecution gives the execution back: its envelope, its Output as JSON text
     envelope = {"executionArn": run.arn, "status": "SUCCEEDED", "output": json.dumps(run.output)}
     row = map_response(envelope, mapping, target)
     assert (row["_status"], row["_error"]) == ("SUCCESS", None), row

@@ -224,14 +224,21 @@ def test_both_engines_give_a_lambda_tools_rows_the_same_cells(
 @pytest.mark.parametrize(
     ("target", "named"),
     [
-        ({"type": "robot", "name": TOOL}, "target.type agent (a state machine) or tool"),
-        ({"type": "tool", "name": TOOL}, "target.arn for a tool"),
+        (
+            {"type": "robot", "name": TOOL},
+            "$.target.type: type 'robot' is not known (agent (a state machine)",
+        ),
+        ({"type": "tool", "name": TOOL}, "$.target.arn: a tool is called by its ARN"),
         (
             {"type": "tool", "name": TOOL, "arn": f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:x"},
-            "target.arn a state machine ARN for an agent, a Lambda function ARN for a tool",
+            "$.target.arn: the arn is a state machine's (an agent) but type is tool",
         ),
-        ({"type": "agent", "name": "x", "arm": "typo"}, "target with only the keys type, name and arn"),
-        ("classify-ticket", "target as an object"),
+        (
+            {"type": "agent", "name": "x", "arn": f"arn:aws:states:local:{ACCOUNT}:stateMachine:x"},
+            "is not a state machine ARN (e.g. arn:aws:states:eu-west-2:",
+        ),
+        ({"type": "agent", "name": "x", "arm": "typo"}, "$.target.arm: unknown key 'arm'"),
+        ("classify-ticket", "$.target: the target must be a mapping"),
     ],
 )
 def test_a_malformed_target_ends_in_batch_request_invalid_naming_it(local_aws, target, named):

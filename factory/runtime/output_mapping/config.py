@@ -33,6 +33,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from factory.runtime.target_kinds import TARGET_TYPES
 from factory.runtime.output_mapping.expressions import (
     Function,
     OutputMappingConfigError,
@@ -54,7 +55,6 @@ from factory.runtime.output_mapping.methods import (
 )
 from factory.runtime.plan_cache import PlanCache
 
-TARGET_TYPES = ("agent", "tool")
 ROOT = "output_mappings"
 TARGET_KEYS = ("type", "extraction_methods", "required_fields", "description")
 DESIGN_METHOD_KEYS = (
