@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from factory.runtime.target_kinds import TARGET_TYPES
+
 PRICES_TAKEN = "2026-12-07"
 PRICES_REGION = "us-east-1"
 # Public list prices (USD), us-east-1, as published on PRICES_TAKEN.
@@ -135,8 +137,8 @@ def estimate(rows: int, target: str = "agent", rows_per_child: int = ROWS_PER_CH
     """The estimate for `rows` rows through the batch machine to an `agent` or a Lambda `tool` target."""
     if rows < 0 or rows_per_child < 1:
         raise ValueError("rows must be >= 0 and rows_per_child >= 1")
-    if target not in ("agent", "tool"):
-        raise ValueError(f"target must be 'agent' or 'tool', got {target!r}")
+    if target not in TARGET_TYPES:
+        raise ValueError(f"target must be one of {', '.join(TARGET_TYPES)}, got {target!r}")
     children = math.ceil(rows / rows_per_child)
     batch = _level_totals("batch_machine", rows, children)
     per_target = _level_totals("agent_machine" if target == "agent" else "tool_target", rows, children)

@@ -87,7 +87,7 @@ def test_write_results_reads_each_agent_answer_back_and_keeps_every_row(broadban
     results = sorted(child_results(event, lambda: executions), key=lambda r: r.row_number)
     assert executions.calls == 1
     assert [(r.row_number, r.status) for r in results] == [
-        (1, "PARTIAL"),
+        (1, "SUCCESS"),
         (2, "FAILED"),
         (3, "FAILED"),
     ]  # optional fields absent
