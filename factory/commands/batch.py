@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # the batch layer is imported inside each command: `--help` a
 
 @click.group()
 def batch() -> None:
-    """Run CSV files through an agent: analyze, config, run, status, results."""
+    """Run CSV files through an agent: analyze, config, run, status, results, report."""
 
 
 AGENT_OPTION = click.option("--agent", "agent_name", required=True,
@@ -384,4 +384,32 @@ def batch_results(batch_id: str, store_path: Path, output: Path, aws: AwsOptions
 
     written = write_batch_results(batch_id, store_path, output, aws)
     click.echo(f"wrote {written['results_csv']}: {written['rows']} rows")
+    return EXIT_OK
+
+
+@batch.command("report")
+@click.argument("source")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Where to write the page [default: <batch id>.report.html here; for a results CSV, beside it].")
+@click.option("--agent", "agent_name", default=None,
+              help="The agent whose output fields to report (default: the batch's own agent; for a results CSV, "
+                   "every column but the metadata ones).")
+@GENERATED_OPTION
+@STORE_OPTION
+@aws_options
+def batch_report(source: str, output: Path | None, agent_name: str | None, generated_dir: Path, store_path: Path,
+                 aws: AwsOptions) -> int:
+    """Write one self-contained HTML page that shows a batch at a glance.
+
+    SOURCE is a local batch id, a results CSV (from either engine), or a batch processor execution ARN.
+    The page shows status counts, failures grouped by reason with example rows, each output field's fill
+    rate and (for enum and boolean fields) its values, execution times, retries, and the batch's target
+    and mapping. It loads nothing from the network and holds aggregates, not rows.
+    """
+    from factory.report.build import ReportRequest, default_output, write_report
+
+    out = output or default_output(source)
+    report = write_report(ReportRequest(source, store_path, generated_dir, agent_name, aws), out)
+    counts = ", ".join(f"{name} {count}" for name, count in report.summary.statuses if count)
+    click.echo(f"wrote {out.as_posix()}: {report.summary.rows} rows ({counts or 'none'})")
     return EXIT_OK
