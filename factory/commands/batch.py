@@ -336,6 +336,7 @@ def _print_outcome(outcome: RunOutcome, as_json: bool) -> None:
         counts = ", ".join(f"{k} {v}" for k, v in sorted(report["counts"].items()))
         click.echo(f"batch {report['batch_id']}: {report['rows']} rows ({counts}); "
                    f"results in {report['results_csv']}")
+        _echo_err(f"see it at a glance: {report['report']}")
 
 
 @batch.command("status")
@@ -360,6 +361,8 @@ def batch_status(batch_id: str | None, store_path: Path, as_json: bool, aws: Aws
     for entry in report:
         counts = ", ".join(f"{k} {v}" for k, v in sorted(entry["counts"].items())) or "no rows yet"
         click.echo(f"{entry['batch_id']}  {entry['state_detail']}  {entry['agent']}  {counts}")
+    if batch_id and report and report[0].get("report"):
+        _echo_err(f"see it at a glance: {report[0]['report']}")
     return EXIT_OK
 
 

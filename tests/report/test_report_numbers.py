@@ -8,6 +8,7 @@ boolean fields; percentiles by nearest rank; failures grouped by their `_error` 
 from __future__ import annotations
 
 import math
+import shlex
 import re
 from collections import Counter
 from pathlib import Path
@@ -133,3 +134,17 @@ def test_a_results_csv_without_an_agent_reports_every_column(finished_batch: tup
     assert names[4:] == OUTPUT_FIELDS
     # With no schema at hand, a column of nothing but true/false still gets its distribution.
     assert "distribution-table:fttp_avail" in page.tables
+
+
+def test_run_and_status_name_the_report_command(report_project: Path) -> None:
+    """When a batch ends, `batch run` and `batch status` say how to see it; the line they print works."""
+    store = str(report_project / "store.sqlite")
+    run = CliRunner().invoke(main, ["batch", "run", str(report_project / "in.csv"), "--agent", AGENT, "--invoke",
+                                    "report_agent:invoke", "--store", store, "--retries", "0", "--quiet"])
+    line = next(text for text in run.stderr.splitlines() if text.startswith("see it at a glance: "))
+    argv = shlex.split(line.removeprefix("see it at a glance: "))
+    assert argv[:3] == ["schema-factory", "batch", "report"] and argv[4:] == ["--store", store]
+    status = CliRunner().invoke(main, ["batch", "status", argv[3], "--store", store])
+    assert status.stderr.strip() == line
+    drawn = CliRunner().invoke(main, [*argv[1:], "-o", str(report_project / "p.html")])
+    assert drawn.exit_code == 0 and (report_project / "p.html").is_file()
