@@ -122,7 +122,16 @@ class RunOutcome:
             "results_csv": self.results_csv.as_posix() if self.results_csv else None,
             "invoke": self.plan.invoke, "invoke_from": self.plan.invoke_origin,
             "resume": resume_command(summary.batch_id, self.plan.request),
+            "report": report_command(summary.batch_id, self.plan.request.store_path),
         }
+
+
+def report_command(batch_id: str, store_path: Path) -> str:
+    """The shell line that draws a finished batch's report page (`batch report`), every argument quoted."""
+    argv = ["schema-factory", "batch", "report", batch_id]
+    if store_path != DEFAULT_STORE:
+        argv += ["--store", store_path.as_posix()]
+    return shlex.join(argv)
 
 
 def resume_command(batch_id: str, request: RunRequest) -> str:
@@ -447,7 +456,8 @@ def local_batches(batch_id: str | None, store_path: Path) -> list[dict[str, Any]
     store = LocalResultStore(store_path)
     infos = [store.batch(batch_id)] if batch_id else store.batches()
     return [{"batch_id": i.batch_id, "agent": i.agent_name, "state": effective_state(i),
-             "state_detail": describe_state(i), "created_at": i.created_at, "counts": store.counts(i.batch_id)}
+             "state_detail": describe_state(i), "created_at": i.created_at, "counts": store.counts(i.batch_id),
+             **({"report": report_command(i.batch_id, store_path)} if effective_state(i) == "finished" else {})}
             for i in infos]
 
 

@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # the batch layer is imported inside each command: `--help` a
 
 @click.group()
 def batch() -> None:
-    """Run CSV files through an agent: analyze, config, run, status, results."""
+    """Run CSV files through an agent: analyze, config, run, status, results, report."""
 
 
 AGENT_OPTION = click.option("--agent", "agent_name", required=True,
@@ -387,6 +387,7 @@ def _print_outcome(outcome: RunOutcome, as_json: bool) -> None:
         counts = ", ".join(f"{k} {v}" for k, v in sorted(report["counts"].items()))
         click.echo(f"batch {report['batch_id']}: {report['rows']} rows ({counts}); "
                    f"results in {report['results_csv']}")
+        _echo_err(f"see it at a glance: {report['report']}")
 
 
 @batch.command("status")
@@ -411,6 +412,8 @@ def batch_status(batch_id: str | None, store_path: Path, as_json: bool, aws: Aws
     for entry in report:
         counts = ", ".join(f"{k} {v}" for k, v in sorted(entry["counts"].items())) or "no rows yet"
         click.echo(f"{entry['batch_id']}  {entry['state_detail']}  {entry['agent']}  {counts}")
+    if batch_id and report and report[0].get("report"):
+        _echo_err(f"see it at a glance: {report[0]['report']}")
     return EXIT_OK
 
 
@@ -450,4 +453,32 @@ def batch_results(batch_id: str, store_path: Path, output: Path | None, aws: Aws
             for chunk in iter(lambda: handle.read(1 << 16), b""):
                 stdout.write(chunk)
     _echo_err(f"{written['rows']} rows")
+    return EXIT_OK
+
+
+@batch.command("report")
+@click.argument("source")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Where to write the page [default: <batch id>.report.html here; for a results CSV, beside it].")
+@click.option("--agent", "agent_name", default=None,
+              help="The agent whose output fields to report (default: the batch's own agent; for a results CSV, "
+                   "every column but the metadata ones).")
+@GENERATED_OPTION
+@STORE_OPTION
+@aws_options
+def batch_report(source: str, output: Path | None, agent_name: str | None, generated_dir: Path, store_path: Path,
+                 aws: AwsOptions) -> int:
+    """Write one self-contained HTML page that shows a batch at a glance.
+
+    SOURCE is a local batch id, a results CSV (from either engine), or a batch processor execution ARN.
+    The page shows status counts, failures grouped by reason with example rows, each output field's fill
+    rate and (for enum and boolean fields) its values, execution times, retries, and the batch's target
+    and mapping. It loads nothing from the network and holds aggregates, not rows.
+    """
+    from factory.report.build import ReportRequest, default_output, write_report
+
+    out = output or default_output(source)
+    report = write_report(ReportRequest(source, store_path, generated_dir, agent_name, aws), out)
+    counts = ", ".join(f"{name} {count}" for name, count in report.summary.statuses if count)
+    click.echo(f"wrote {out.as_posix()}: {report.summary.rows} rows ({counts or 'none'})")
     return EXIT_OK
