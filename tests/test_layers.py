@@ -95,6 +95,11 @@ LAYERS = {
         modules=("factory.check.verify",),
         packages=("boto3", "botocore", "yaml"),
     ),
+    "report": Layer(
+        ("factory/report/",),
+        ("core", "names", "files", "runtime", "batch"),
+        packages=("jinja2", "pygal"),
+    ),
     "infra": Layer(
         ("factory/infra/",),
         ("core", "names", "runtime"),
@@ -116,6 +121,7 @@ LAYERS = {
             "registry",
             "registration",
             "batch",
+            "report",
         ),
         packages=("click",),
     ),

@@ -23,7 +23,7 @@ import time
 import uuid
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable
 
 from factory.batch.agents import AgentSpec
@@ -315,7 +315,7 @@ class RowProcessor:
             attempts += 1
             outcome = self.bounded_attempt(row, started)
             if isinstance(outcome, RowResult):
-                return outcome
+                return replace(outcome, attempts=attempts)
             failure = outcome
             if failure.final:
                 break
@@ -325,8 +325,9 @@ class RowProcessor:
             # A FAILED agent execution's "<Error>: <Cause>", a failed Lambda tool's "<errorType>: <message>":
             # the cell the step-functions engine writes for it (result_writer.caught_error_text), so the
             # same row fails in the same words on either engine.
-            return self._failed(row, failure.error, started)
-        return self._failed(row, f"agent call failed after {attempts} attempt(s): {failure.error}", started)
+            return replace(self._failed(row, failure.error, started), attempts=attempts)
+        return replace(self._failed(row, f"agent call failed after {attempts} attempt(s): {failure.error}", started),
+                       attempts=attempts)
 
     def process(self, row: CsvRow) -> RowResult | None:
         if self.stop.is_set():

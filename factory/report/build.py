@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import tempfile
 from dataclasses import dataclass
@@ -79,6 +78,7 @@ def _local(request: ReportRequest) -> tuple[BatchFacts, Iterator[ReportRow]]:
         fields=fields,
         kinds=kinds,
         meta=meta,
+        target_type=str(target.get("type", "agent")),
     )
     return facts, store_rows(store, info.batch_id)
 
@@ -97,9 +97,31 @@ def _from_csv(
     return BatchFacts(title=title, source=source, fields=fields, kinds=kinds, meta=meta), csv_rows(path)
 
 
+def cost_lines(rows: int, target_type: str) -> list[tuple[str, str]]:
+    """What these rows cost on the Step Functions engine, from the cost table (factory/batch/cost.py)."""
+    from factory.batch.cost import PRICES_REGION, PRICES_TAKEN, estimate
+    from factory.runtime.target_kinds import TARGET_TYPES
+
+    if target_type not in TARGET_TYPES:
+        return []
+    found = estimate(rows, target_type)
+    return [
+        ("rows", f"{rows:,}"),
+        ("state transitions, batch machine", f"{found.batch_transitions:,}"),
+        ("state transitions, our agent machine", f"{found.agent_transitions:,}"),
+        ("Lambda invocations", f"{found.lambda_invocations:,}"),
+        ("DynamoDB write units", f"{found.dynamodb_write_units:,}"),
+        ("estimated price (USD)", f"{found.total_usd:.4f}"),
+        ("basis", f"these rows on the Step Functions engine ({target_type} target), list prices {PRICES_REGION} "
+                  f"{PRICES_TAKEN}; the agent's own work not included (docs/batch-cost.md)"),
+    ]
+
+
 def _render(facts: BatchFacts, rows: Iterator[ReportRow]) -> Report:
     summary = summarise(Aggregate(fields=list(facts.fields)).add_all(rows), facts.kinds, {})
-    return Report(render_page(summary, title=facts.title, source=facts.source, meta=facts.meta), summary)
+    page = render_page(summary, title=facts.title, source=facts.source, meta=facts.meta,
+                       cost=cost_lines(summary.rows, facts.target_type))
+    return Report(page, summary)
 
 
 def build_report(request: ReportRequest) -> Report:
@@ -154,14 +176,12 @@ def default_output(source: str) -> Path:
 def write_report(request: ReportRequest, output: Path) -> Report:
     """Build the page and write it, never over the store or the CSV it was read from."""
     from factory.batch.local_run import check_out_path
-    from factory.output import write_atomically
+    from factory import safe_io
 
     keep = {"the result store": request.store_path}
     if not is_execution_arn(request.source):
         keep["the results CSV"] = Path(request.source)
     check_out_path(output, keep, what="the report", flag="--output")
     report = build_report(request)
-    mask = os.umask(0o022)
-    os.umask(mask)
-    write_atomically(output, report.html.encode("utf-8"), 0o666 & ~mask)
+    safe_io.write_bytes(output, report.html.encode("utf-8"))
     return report

@@ -27,7 +27,7 @@ class BatchFacts:
     fields: list[str]
     kinds: Mapping[str, str] = field(default_factory=dict)
     meta: list[tuple[str, str]] = field(default_factory=list)
-    rows_expected: int | None = None
+    target_type: str = "agent"
 
 
 def _int_or_none(value: Any) -> int | None:

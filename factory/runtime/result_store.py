@@ -106,6 +106,7 @@ class RowResult:
     error: str | None = None
     execution_time_ms: int | None = None
     timestamp: str = ""
+    attempts: int | None = None  # calls made for the row, where the engine counts them (the local one)
 
 
 def result_from_mapped_row(
@@ -148,6 +149,7 @@ def build_item(
             "execution_time_ms": result.execution_time_ms,
             "timestamp": result.timestamp or utc_timestamp(),
             "ttl": int(now_epoch + ttl_days * 86400),
+            **({"attempts": result.attempts} if result.attempts is not None else {}),
         }
     )
 

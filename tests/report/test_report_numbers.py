@@ -7,6 +7,7 @@ boolean fields; percentiles by nearest rank; failures grouped by their `_error` 
 
 from __future__ import annotations
 
+import json
 import math
 import shlex
 import re
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from factory.batch.cost import estimate
 from factory.cli import main
 from tests.report.conftest import AGENT, results_csv
 from tests.report.page_tables import body_rows, read_page
@@ -109,6 +111,11 @@ def test_a_local_batch_report_matches_its_results_csv(finished_batch: tuple[Path
     rows = results_csv(project)
     check_page(out.read_text("utf-8"), rows)
     page = read_page(out.read_text("utf-8"))
+    costs = {row[0]: row[1] for row in page.tables["cost-table"].rows}
+    expected = estimate(60, "agent")
+    assert costs["state transitions, batch machine"] == f"{expected.batch_transitions:,}"
+    assert costs["Lambda invocations"] == f"{expected.lambda_invocations:,}"
+    assert costs["estimated price (USD)"] == f"{expected.total_usd:.4f}"
     assert {r[0] for r in body_rows(page.tables["reasons-table"])} == {
         "agent call failed after # attempt(s): RuntimeError: browser session lost after # s",
         'agent call failed after # attempt(s): ValueError: <script>alert("x")</script> it\'s \\x1b[#mred\\x1b[#m & '
@@ -148,3 +155,27 @@ def test_run_and_status_name_the_report_command(report_project: Path) -> None:
     assert status.stderr.strip() == line
     drawn = CliRunner().invoke(main, [*argv[1:], "-o", str(report_project / "p.html")])
     assert drawn.exit_code == 0 and (report_project / "p.html").is_file()
+
+
+def test_retries_are_the_calls_the_local_engine_made_per_row(report_project: Path) -> None:
+    """The local engine records each row's calls; the page counts rows by calls made."""
+    (report_project / "flaky_agent.py").write_text(
+        "SEEN = {}\n\n"
+        "def invoke(payload):\n"
+        "    number = int(payload['input']['building_number'])\n"
+        "    SEEN[number] = SEEN.get(number, 0) + 1\n"
+        "    if SEEN[number] <= number % 3:\n"
+        "        raise RuntimeError('flaky')\n"
+        "    return {'structured_output': {'success': True, 'fttp_avail': True}}\n", "utf-8")
+    store = str(report_project / "store.sqlite")
+    run = CliRunner().invoke(main, ["batch", "run", str(report_project / "in.csv"), "--agent", AGENT, "--invoke",
+                                    "flaky_agent:invoke", "--store", store, "--retries", "2", "--quiet", "--json"])
+    assert run.exit_code == 0, run.output
+    batch_id = json.loads(run.stdout)["batch_id"]
+    out = report_project / "r.html"
+    assert CliRunner().invoke(main, ["batch", "report", batch_id, "--store", store, "-o", str(out)]).exit_code == 0
+    page = read_page(out.read_text("utf-8"))
+    calls = {int(r[0]): int(r[1]) for r in body_rows(page.tables["attempts-table"])}
+    want = Counter(number % 3 + 1 for number in range(1, 61))
+    assert calls == dict(want)
+    assert "".join(page.text).count(f"{want[2] + want[3]} row(s) needed more than one call") == 1
