@@ -12,6 +12,7 @@ refuses a literal pattern ending in `$` at any `re` call.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import importlib
 import json
 import pkgutil
@@ -78,8 +79,12 @@ def factory_patterns() -> Iterator[tuple[str, re.Pattern[str]]]:
                 value.values() if isinstance(value, dict) else value if isinstance(value, tuple) else [value]
             )
             for item in values:
-                if isinstance(item, re.Pattern) and isinstance(item.pattern, str):
-                    yield f"{info.name}.{name}", item
+                # a table row (a dataclass such as a target kind) holds its rules as fields
+                row = dataclasses.is_dataclass(item) and not isinstance(item, type)
+                inner = [getattr(item, f.name) for f in dataclasses.fields(item)] if row else [item]
+                for rule in inner:
+                    if isinstance(rule, re.Pattern) and isinstance(rule.pattern, str):
+                        yield f"{info.name}.{name}", rule
 
 
 def whole_value_check(pattern: re.Pattern[str]) -> bool:
@@ -105,7 +110,7 @@ def test_the_sweep_finds_the_identifier_checks() -> None:
         "factory.schema.checks.AGENT_NAME_RE",
         "factory.runtime.output_mapping.registered.VERSION",
         "factory.batch.aws_run.S3_URI",
-        "factory.runtime.mapping_choice.ARN_PATTERNS",
+        "factory.runtime.target_kinds.KINDS",
     ):
         assert expected in names, sorted(names)
 

@@ -8,7 +8,6 @@ Content-Security-Policy of `default-src 'none'` says so to the browser too.
 from __future__ import annotations
 
 import dataclasses
-from importlib import resources
 from typing import Any, Sequence
 
 import jinja2
@@ -103,11 +102,12 @@ def render_page(
     """The whole page as text."""
     clean = _clean_summary(summary)
     environment = jinja2.Environment(
-        autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True
+        loader=jinja2.PackageLoader("factory", "report"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
     )
-    template = environment.from_string(
-        resources.files("factory.report").joinpath("page.html.jinja").read_text("utf-8")
-    )
+    template = environment.get_template("page.html.jinja")
 
     def pct(count: int) -> str:
         return f"{100.0 * count / clean.rows:.1f}%" if clean.rows else "0.0%"
