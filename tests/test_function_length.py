@@ -1,9 +1,6 @@
 """No function in factory/ is over 60 lines (from its `def` line to its last line).
 
-A function that long does several jobs; split it by job. `OWNED_ELSEWHERE`
-names the only exceptions: functions of factory/runtime/ and of
-factory/infra/batch_processor.py still being reworked. It is temporary, may
-only name functions in those two places, and is to be emptied.
+A function that long does several jobs; split it by job. There are no exceptions.
 """
 
 from __future__ import annotations
@@ -14,15 +11,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 LIMIT = 60
 
-OWNED_ELSEWHERE = {
-    "factory/runtime/input_mapper.py::_fast_transform",
-    "factory/runtime/input_mapper.py::_fast_transform.transform",
-    "factory/runtime/value_checks.py::compile_property_check",
-    "factory/infra/batch_processor.py::BatchProcessor.__init__",
-    "factory/infra/batch_processor.py::BatchProcessor._definition",
-    "factory/infra/batch_processor.py::BatchProcessor._row_workflow",
-}
-MAY_BE_EXCEPTED = ("factory/runtime/", "factory/infra/batch_processor.py")
 
 
 def lengths(path: Path) -> dict[str, int]:
@@ -51,12 +39,8 @@ def test_no_function_in_factory_is_over_60_lines() -> None:
         for path in sorted((REPO / "factory").rglob("*.py"))
         for name, size in lengths(path).items()
     }
-    too_long = {name: size for name, size in measured.items() if size > LIMIT and name not in OWNED_ELSEWHERE}
+    too_long = {name: size for name, size in measured.items() if size > LIMIT}
     assert too_long == {}, "split these by job"
-
-
-def test_the_exceptions_are_only_in_the_places_being_reworked() -> None:
-    assert all(name.startswith(MAY_BE_EXCEPTED) for name in OWNED_ELSEWHERE)
 
 
 def test_the_measure_counts_from_def_to_the_last_line(tmp_path: Path) -> None:
