@@ -538,6 +538,21 @@ def local_step_functions(lambda_environment: dict[str, str] | None = None) -> It
     # 10. AWS's quotas (tests/sfn/quotas.py)
     enforce_quotas(patch)
 
+    # 11. One parse at a time: moto's ASL preprocessor keeps its query-language scopes in a list on
+    # the class, shared by every instance, so two executions parsed at once (children of a
+    # Distributed Map, agent runs started together) corrupt each other's stack and one dies with
+    # IndexError in _get_current_query_language. AWS parses each definition on its own.
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    unlocked_parse = AmazonStateLanguageParser.parse
+    parse_lock = threading.Lock()
+
+    def serial_parse(definition: str) -> Any:
+        with parse_lock:
+            return unlocked_parse(definition)
+
+    patch(AmazonStateLanguageParser, "parse", staticmethod(serial_parse))
+
     # 9. .sync polling
     patch(state_task_service_callback, "_DELAY_SECONDS_SYNC_CONDITION_CHECK", 0.05)
 
