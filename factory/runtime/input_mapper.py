@@ -749,11 +749,3 @@ def transform_input(
 ) -> dict[str, Any]:
     """One CSV row -> {"prompt": str, "data": {field: typed value}}; InputRowError if invalid."""
     return input_plan(mapping, input_schema).transform(row, row_number)
-
-
-def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    """Lambda entry: {"row", "mapping", "input_schema"?, "row_number"?} -> {"prompt", "data"}.
-
-    A bad row raises InputRowError, which the state machine catches as the row's failure.
-    """
-    return transform_input(event["row"], event["mapping"], event.get("input_schema"), event.get("row_number"))

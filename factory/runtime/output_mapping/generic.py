@@ -15,7 +15,6 @@ becomes a FAILED or PARTIAL row saying what was tried.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -35,7 +34,6 @@ __all__ = [
     "OutputMappings",
     "cached_output_mappings",
     "extract_fields",
-    "handler",
     "load_output_mapping_set",
     "load_output_mappings",
     "map_output",
@@ -108,17 +106,3 @@ def map_response(
     if choice.mappings is not None:
         return map_output(response, choice.mappings, output_schema, now)
     return extract_structured_output(response, config or {}, output_schema, now)
-
-
-def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    """Lambda entry: {"agent_response", "output_mappings"? | "mapping"?, "target"?, "registered_schema"?,
-    "output_schema"?} -> row. `output_schema` may be JSON text."""
-    schema = event.get("output_schema")
-    if isinstance(schema, str):
-        schema = json.loads(schema)
-    config = dict(event.get("mapping") or {})
-    if event.get("output_mappings") is not None:
-        config["output_mappings"] = section_of(event["output_mappings"])
-    return map_response(
-        event.get("agent_response"), config, event.get("target"), event.get("registered_schema"), schema
-    )

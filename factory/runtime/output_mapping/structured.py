@@ -369,11 +369,3 @@ def extract_structured_output(
 ) -> dict[str, Any]:
     """One agent response -> one result row; never raises for a missing or bad output."""
     return output_plan(mapping, output_schema).map(response, now)
-
-
-def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    """Lambda entry: {"agent_response", "mapping", "output_schema"? (object or JSON text)} -> row."""
-    schema = event.get("output_schema")
-    if isinstance(schema, str):
-        schema = json.loads(schema)
-    return extract_structured_output(event.get("agent_response"), event["mapping"], schema)
