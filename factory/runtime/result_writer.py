@@ -1,13 +1,6 @@
 """Write row results to `batch_processor_results` (each batch child's WriteResults, `child_results`).
 
-BatchWriteItem takes at most 25 items; DynamoDB may hand back some of them as
-`UnprocessedItems` when a partition is hot. Those are retried with exponential
-backoff and full jitter until they are written or the deadline passes, and then
-the write fails loudly (UnprocessedItemsError names the rows): a silently lost
-row is the one failure a batch must never have. Rows are keyed by
-(batch_id, row_id), so writing a row again replaces it: retries and re-runs are
-idempotent. An item over 400 KB moves its data to S3 and keeps a pointer; a row too
-large even so is stored FAILED, saying why, and its siblings are written.
+The details: docs/runtime.md, `result_writer.py`.
 """
 
 from __future__ import annotations

@@ -1,16 +1,6 @@
 """The generic output mapper: any agent's or tool's response -> one result row, by configuration.
 
-The configuration (`output_mappings`, in the design's target-keyed form or the
-field-keyed form) is compiled by `config`; a registered output
-schema by `registered`; which of them applies to a batch is
-decided by `mapping_choice`. This module runs a compiled mapping over one
-response: per field, its methods in order, the first non-empty value winning;
-then the same row builder as the structured mapper (`_status`, `_error`,
-`_timestamp`; dicts/lists as JSON text). Nothing a response lacks raises: it
-becomes a FAILED or PARTIAL row saying what was tried.
-
-    from factory.runtime.output_mapping.generic import cached_output_mappings, map_output
-    row = map_output(response, cached_output_mappings(config, "broadband-agent-rust"))
+The details: docs/runtime.md, `output_mapping/generic.py`.
 """
 
 from __future__ import annotations

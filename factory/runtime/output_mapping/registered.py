@@ -1,25 +1,6 @@
 """An agent's registered output schema (the `schemas/<agent>.yaml` document) as an output mapping.
 
-Agents this factory did not make describe their output once:
-
-    agent: broadband-agent-rust
-    version: "1.0"
-    output_format: messages            # messages | structured_output | json
-    fields:
-      - name: exchange
-        type: string                   # string | number | integer | boolean | object | array
-        required: true                 # optional, default false
-        extraction:                    # tried in order; the first value found wins
-          - type: tool_result          # the last result of `tool`, searched with `pattern`
-            tool: browser_broadband
-            pattern: "Exchange: ([A-Z\\s]+)"
-          - type: structured           # the structured output (json: the response itself) at `path`
-            path: "$.exchange"
-
-`document_problems` checks a parsed document (the file loader adds file-level
-checks and turns these into Problems); `mapping_config` converts it to the
-field-keyed `output_mappings` form, and `compile_output_schema` to the compiled
-model the generic mapper runs, with the declared types checked on every row.
+The details: docs/runtime.md, `output_mapping/registered.py`.
 """
 
 from __future__ import annotations

@@ -1,21 +1,6 @@
 """Where a generic extraction method finds its value in one response.
 
-    document      the response with AWS envelopes peeled: a Lambda invoke's
-                  `Payload`, a Step Functions execution's `Output`/`output`,
-                  an API Gateway proxy's `body` (only when the envelope's own
-                  keys show it is one, so a tool's own `Output` key survives)
-    tool result   the last result of a named tool in `messages`, matched to
-                  its tool_use through tool_use_id (the name sits on the
-                  tool_use), content as text or content blocks, seen as
-                  {"content": text, "json": parsed or null, "is_error": bool};
-                  error results count only when the tool never succeeded
-    structured    the input of the last call to a named print tool, else the
-                  structured output wherever `structured` finds it
-    results roots objects holding a `results` list: the document, then the
-                  JSON of tool results, last first
-
-A `Context` holds one response and computes each of these at most once, so
-many fields over one transcript cost one scan each.
+The details: docs/runtime.md, `output_mapping/sources.py`.
 """
 
 from __future__ import annotations

@@ -1,27 +1,6 @@
 """Find the structured output in an agent response and turn it into CSV cells.
 
-Agents hand back their result in many wrappers, depending on who relays it:
-
-    {"structured_output": {...}}                     the agent state machine's own output
-    {"Output": {...} | "<json>"}                      a Step Functions execution (DescribeExecution)
-    {"Payload": {...} | "<json>"}                     a Lambda invoke result
-    {"content": {"structured_output": {...}}}
-    {"messages": [... tool_use print_<name>_output ...]}    the input of the last print tool call
-    {"content": [...]} / {"output": {"message": ...}}  one Anthropic / Bedrock Converse reply
-    {"step_results": [... {"action": "act_with_schema", "parsed_response": {...},
-                            "matches_schema": true} ...]}  the browser executor's script result
-    {"script_output": {...}}, or a tool_result whose content is that result as JSON text
-    {"tool_input": {"script_output": {...}}, "approved": true}   the browser activity poller's answer
-
-`locate_structured_output` searches them in that order (wrappers recursively)
-and says where it found the object, or everywhere it looked. The row built from
-it never raises: a missing or invalid output is a FAILED row with the reason in
-`_error`, so one bad response cannot stop a batch.
-
-The mapping and output schema are compiled once into an `OutputPlan` (field
-order, required flags, precompiled checks, tool names); `extract_structured_output`
-finds the plan by the config's content, so a Lambda container or the local
-engine compiles each config once.
+The details: docs/runtime.md, `output_mapping/structured.py`.
 """
 
 from __future__ import annotations
