@@ -12,6 +12,7 @@ from factory.runtime.output_mapping.structured import (
     locate_structured_output,
     message_blocks,
     parse_json_text,
+    tool_result_of,
     tool_use_of,
 )
 
@@ -108,22 +109,6 @@ class ToolResult:
         return self._view
 
 
-def _result_parts(block: Any) -> tuple[Any, Any, bool] | None:
-    """(tool_use_id, content, is_error) of an Anthropic tool_result or a Bedrock toolResult block."""
-    if not isinstance(block, dict):
-        return None
-    if block.get("type") == "tool_result":
-        return block.get("tool_use_id"), block.get("content"), bool(block.get("is_error", False))
-    inner = block.get("toolResult")
-    if isinstance(inner, dict):
-        return inner.get("toolUseId"), inner.get("content"), inner.get("status") == "error"
-    return None
-
-
-def _use_id(block: dict[str, Any]) -> Any:
-    return block.get("id") if block.get("type") == "tool_use" else block["toolUse"].get("toolUseId")
-
-
 def tool_results(messages: list[Any]) -> list[ToolResult]:
     """Every tool result in order, named after its tool_use (matched by id) or its own `name`."""
     names: dict[str, Any] = {}
@@ -132,11 +117,10 @@ def tool_results(messages: list[Any]) -> list[ToolResult]:
         for block in message_blocks(message):
             use = tool_use_of(block)
             if use is not None:
-                use_id = _use_id(block)
-                if isinstance(use_id, str):
-                    names[use_id] = use[0]
+                if isinstance(use[2], str):
+                    names[use[2]] = use[0]
                 continue
-            parts = _result_parts(block)
+            parts = tool_result_of(block)
             if parts is None:
                 continue
             use_id, content, is_error = parts

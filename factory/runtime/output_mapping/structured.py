@@ -112,27 +112,36 @@ def message_blocks(message: Any) -> list[Any]:
     return []
 
 
-def tool_use_of(block: Any) -> tuple[Any, Any] | None:
-    """(name, input) of an Anthropic `tool_use` or a Bedrock `toolUse` block."""
+def tool_use_of(block: Any) -> tuple[Any, Any, Any] | None:
+    """(name, input, id) of an Anthropic `tool_use` or a Bedrock `toolUse` block."""
     if not isinstance(block, dict):
         return None
     if block.get("type") == "tool_use":
-        return block.get("name"), block.get("input")
+        return block.get("name"), block.get("input"), block.get("id")
     if isinstance(block.get("toolUse"), dict):
-        return block["toolUse"].get("name"), block["toolUse"].get("input")
+        use = block["toolUse"]
+        return use.get("name"), use.get("input"), use.get("toolUseId")
+    return None
+
+
+def tool_result_of(block: Any) -> tuple[Any, Any, bool] | None:
+    """(tool_use_id, content, is_error) of an Anthropic `tool_result` or a Bedrock `toolResult` block."""
+    if not isinstance(block, dict):
+        return None
+    if block.get("type") == "tool_result":
+        return block.get("tool_use_id"), block.get("content"), bool(block.get("is_error", False))
+    inner = block.get("toolResult")
+    if isinstance(inner, dict):
+        return inner.get("toolUseId"), inner.get("content"), inner.get("status") == "error"
     return None
 
 
 def tool_result_payloads(block: Any) -> list[Any]:
-    """The parsed content of an Anthropic `tool_result` or Bedrock `toolResult` block."""
-    if not isinstance(block, dict):
+    """The parsed content of a tool result block (`tool_result_of`); [] for any other block."""
+    result = tool_result_of(block)
+    if result is None:
         return []
-    if block.get("type") == "tool_result":
-        content = block.get("content")
-    elif isinstance(block.get("toolResult"), dict):
-        content = block["toolResult"].get("content")
-    else:
-        return []
+    content = result[1]
     items = content if isinstance(content, list) else [content]
     payloads = []
     for item in items:
