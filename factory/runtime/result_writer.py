@@ -169,7 +169,7 @@ class ResultWriter:
             self.sleep(delay)
 
 
-INPUT_ROW_ERROR = "InputRowError"  # the type name the input mapper's Lambda raises for a row
+INPUT_ROW_ERROR = "InputRowError"  # the error name child_inputs gives a row whose input does not map
 
 
 def caught_error_text(error: Any) -> str:
@@ -180,7 +180,7 @@ def caught_error_text(error: Any) -> str:
     `startExecution.sync:2` agent has the agent execution's description as its
     Cause (ARN, dates, the whole input): only the agent's own Error and Cause
     are kept, so the cell says why and is the same on every run. A row
-    whose input does not map (InputRowError) gets the mapper's message alone,
+    whose input does not map (INPUT_ROW_ERROR) gets the mapper's message alone,
     which already names the row, column and rule: the words the local engine
     writes for the same row.
     """
