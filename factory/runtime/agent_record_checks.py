@@ -1,12 +1,6 @@
 """Would every row fail? Checks of an agent record against a batch mapping, before any row runs.
 
-The batch validator Lambda, the local runner and the orchestrator's tools ask
-the same question, so the answer lives here: the agent is registered, its
-structured output is enabled, every transformation is well formed, every
-required input field is fed by some column, static value or transformation,
-and every `{field}` placeholder of the prompt template names an input field.
-`load_agent_record` reads the record from AgentRegistry (only the batch
-validator holds that table's grant).
+The details: docs/runtime.md, `agent_record_checks.py`.
 """
 
 from __future__ import annotations

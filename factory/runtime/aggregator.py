@@ -1,20 +1,6 @@
 """Stream one batch's stored results into a CSV: the aggregator Lambda.
 
-Columns come in one stable order, never a sorted union of whatever keys the
-items happen to have: the input columns in CSV order, the output fields in
-schema order, then `_status`, `_error`, `_execution_time_ms`, `_timestamp`.
-Rows come in row order (the table's sort key is the zero-padded row id).
-
-Memory is bounded by one page plus one upload part: pages are read one at a
-time, encoded, and the bytes go to a sink; the S3 sink sends a multipart part
-each time 8 MiB have filled.
-
-Cells are written as text: None -> "", booleans -> true/false, dicts and
-lists -> compact JSON. Spreadsheet formula injection is neutralised by default:
-a text cell starting with `=`, `+`, `-`, `@`, tab or carriage return gets a
-leading `'`, unless the whole cell is a plain number such as `-12.5`. Pass
-`neutralise_formulas=False` (event key of the same name) for a consumer that
-reads the CSV as data, not in a spreadsheet.
+The details: docs/runtime.md, `aggregator.py`.
 """
 
 from __future__ import annotations

@@ -1,18 +1,6 @@
 """Check a batch before any row runs: the state machine's first Lambda.
 
-One call answers "would every row fail?": the agent is registered with
-structured output enabled, every required input is mapped, and the CSV in S3
-has a readable header containing the mapped columns. It also returns the
-header as `input_columns`, the order the aggregator writes input columns in
-(DynamoDB maps keep no order, so the header is carried through the run), and
-the agent record's input and output schemas, which every row's mappers use.
-
-It also decides, once per batch, how the batch's target is called and how its
-rows are mapped (`mapping_choice`, the same order as the local engine): a
-target we did not generate (a Lambda tool, an agent that is not in
-AgentRegistry) needs output mappings or a registered output schema and no
-record; the answer names the output fields (the results CSV's columns), the
-output source and the form of each row's request (`payload_form`).
+The details: docs/runtime.md, `batch_validator.py`.
 """
 
 from __future__ import annotations

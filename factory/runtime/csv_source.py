@@ -1,20 +1,6 @@
 """Read a batch CSV defensively: what hostile files get, decided once, here.
 
-| input                      | handling                                                          |
-|----------------------------|-------------------------------------------------------------------|
-| UTF-8 BOM                  | stripped; the first column keeps its plain name                   |
-| CRLF / LF / quoted newline | read as the csv module does (newline="" semantics); row numbers   |
-|                            | count data rows, not lines                                        |
-| empty file, header only    | CsvInputError "no header row" / zero rows (an empty batch)        |
-| blank or duplicate header  | CsvInputError naming the column positions                         |
-| blank lines                | skipped                                                           |
-| short (ragged) row         | missing trailing cells are absent (None), like an empty cell      |
-| long (ragged) row          | extra cells that are all empty are dropped (trailing commas);     |
-|                            | any non-empty extra cell is a CsvInputError naming the row        |
-| cell over max_cell_bytes   | CsvInputError naming the row (default 8 MiB; on AWS a whole row   |
-|                            | must also fit Step Functions' 256 KB payload)                     |
-| non-UTF-8 bytes            | CsvInputError naming the row and column (text decoded with        |
-|                            | surrogateescape, then each row searched); no silent mojibake      |
+The details: docs/runtime.md, `csv_source.py`.
 """
 
 from __future__ import annotations

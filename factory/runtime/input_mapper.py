@@ -1,31 +1,6 @@
 """Turn one CSV row into the agent's input: the input-mapper Lambda.
 
-The mapping is the batch mapping's `input_mapping` (or the whole batch mapping,
-from which that section is taken):
-
-    column_mappings: {csv column: field}        # the generated part
-    field_types:     {field: json type}         # used when no input schema is given
-    required_fields: [field, ...]
-    static_values:   {field: value}             # optional: a default for every row
-    transformations:                            # optional, applied in order
-      - {field: f, type: concat, columns: [a, b], separator: " "}
-      - {field: f, type: template, template: "{a}, {b}"}     # {csv column} placeholders
-      - {field: f, type: jsonpath, column: c, path: "$.x.y[0]"}  # into a JSON-valued cell
-    prompt_template: "Check {postcode}"         # optional; {field} placeholders
-
-Precedence per field: schema `default` < static value < column <
-transformation; an empty cell counts as absent, so a static value or the
-schema's default fills an empty column.
-Values are coerced to the input schema's types ("23" -> 23, "yes" -> True) and
-then checked against it; every problem of a row is reported at once, naming
-the CSV column it came from.
-
-The mapping and input schema are compiled once into an `InputPlan` (sources,
-conversions, precompiled checks, transformations, static values and defaults
-already typed, the prompt's pieces); `transform_input` finds the plan by the
-config's content, so a Lambda container or the local engine compiles each
-config once. A malformed mapping is refused (MappingConfigError) while
-building the plan, which is never kept, so every row of it is refused.
+The details: docs/runtime.md, `input_mapper.py`.
 """
 
 from __future__ import annotations
@@ -749,11 +724,3 @@ def transform_input(
 ) -> dict[str, Any]:
     """One CSV row -> {"prompt": str, "data": {field: typed value}}; InputRowError if invalid."""
     return input_plan(mapping, input_schema).transform(row, row_number)
-
-
-def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    """Lambda entry: {"row", "mapping", "input_schema"?, "row_number"?} -> {"prompt", "data"}.
-
-    A bad row raises InputRowError, which the state machine catches as the row's failure.
-    """
-    return transform_input(event["row"], event["mapping"], event.get("input_schema"), event.get("row_number"))

@@ -1,11 +1,6 @@
 """`json.dumps` for the per-row hot paths, with the encoder built once.
 
-`json.dumps(value, ensure_ascii=False)` builds a JSONEncoder and then a C
-encoder on every call; for a four-field prompt that set-up costs more than the
-encoding. `dumps_function` builds the C encoder once, without the
-circular-reference markers (which are per-call state): the values it writes
-come from JSON, CSV cells and configs, which hold no cycles, so one encoder
-serves every call and every thread.
+The details: docs/runtime.md, `json_text.py`.
 """
 
 from __future__ import annotations

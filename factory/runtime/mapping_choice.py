@@ -1,20 +1,6 @@
 """A batch's target, and how each of its rows' output is mapped.
 
-A batch config names its target:
-
-    target: {type: agent, name: broadband-agent-rust, arn: "arn:aws:states:...:stateMachine:..."}
-    target: {type: tool,  name: classify-ticket,      arn: "arn:aws:lambda:...:function:classify-ticket"}
-
-(`arn` optional: our agents' ARNs are derived.) The output of every row is then
-mapped by the first of:
-
-    1. the config's `output_mappings` for this target (the field-keyed form
-       applies to any target; the target-keyed form needs the target's name)
-    2. the target's registered output schema (`schemas/<agent>.yaml`)
-    3. the structured output (agents this factory made)
-
-`choose_output_mapping` decides this, purely: both engines and the mapper
-Lambda call it, so a batch is mapped the same way wherever it runs.
+The details: docs/runtime.md, `mapping_choice.py`.
 """
 
 from __future__ import annotations

@@ -1,14 +1,6 @@
 """Check an agent's result against its output schema: the output-validator Lambda.
 
-Every generated agent state machine calls this after the browser run with
-`{"extraction_name", "output_schema": "<JSON text>", "agent_response"}` and
-branches on `valid`. The response is what the browser agent's activity poller
-answers, `{"tool_input": {"script_output": <executor result>}, "approved", ...}`,
-or a bare executor result; either is searched with the output mapper's locator
-(the executor result's last `act_with_schema` step, or any wrapper around it),
-and checked with the stdlib subset check, so the Lambda needs no jsonschema.
-An answer with `approved: false` (the worker refused the task) is invalid by
-name, never searched.
+The details: docs/runtime.md, `output_validator.py`.
 """
 
 from __future__ import annotations

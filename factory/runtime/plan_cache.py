@@ -1,16 +1,6 @@
 """Compiled plans, kept per Lambda container (or process), keyed by the config's content.
 
-A Lambda container serves many rows of the same batch, each event carrying
-the same mapping and schema, and the local engine hands the same mapping to
-every row. Compiling once per distinct config, not once per row, is most of
-the mappers' speed.
-
-The key is the config's `marshal` serialisation (format 2, which has no
-back-references, so it depends only on content): it is written in C, about
-ten times faster than `repr`, keeps key order (which decides column and field
-order) and tells 1, 1.0 and True apart, so two configs share a plan only when
-they would compile to the same one. A config marshal cannot write (a Decimal,
-a dict subclass) is compiled afresh on every call: slower, never wrong.
+The details: docs/runtime.md, `plan_cache.py`.
 """
 
 from __future__ import annotations

@@ -1,15 +1,6 @@
 """The shape of one row's result in `batch_processor_results`, both ways.
 
-Key: partition `batch_id` (`{tool_name}#{execution_id}`), sort `row_id`
-(`row_000001`: zero-padded, so the sort order is the row order). Attributes:
-`row_number`, `status`, `error`, `input_data`, `output_data`,
-`execution_time_ms`, `timestamp` (ISO 8601 UTC), `ttl` (epoch seconds; 7 days by
-default). An item over DynamoDB's 400 KB limit keeps its `output_data` (and if
-need be its `input_data`) in S3 and stores `output_s3_uri` / `input_s3_uri`.
-
-DynamoDB has no floats: numbers go in as Decimal (via their shortest repr, so
-0.1 stays 0.1) and come out as int when integral, else float. NaN and
-infinities cannot be stored and become null.
+The details: docs/runtime.md, `result_store.py`.
 """
 
 from __future__ import annotations

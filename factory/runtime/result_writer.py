@@ -1,13 +1,6 @@
 """Write row results to `batch_processor_results` (each batch child's WriteResults, `child_results`).
 
-BatchWriteItem takes at most 25 items; DynamoDB may hand back some of them as
-`UnprocessedItems` when a partition is hot. Those are retried with exponential
-backoff and full jitter until they are written or the deadline passes, and then
-the write fails loudly (UnprocessedItemsError names the rows): a silently lost
-row is the one failure a batch must never have. Rows are keyed by
-(batch_id, row_id), so writing a row again replaces it: retries and re-runs are
-idempotent. An item over 400 KB moves its data to S3 and keeps a pointer; a row too
-large even so is stored FAILED, saying why, and its siblings are written.
+The details: docs/runtime.md, `result_writer.py`.
 """
 
 from __future__ import annotations
@@ -176,7 +169,7 @@ class ResultWriter:
             self.sleep(delay)
 
 
-INPUT_ROW_ERROR = "InputRowError"  # the type name the input mapper's Lambda raises for a row
+INPUT_ROW_ERROR = "InputRowError"  # the error name child_inputs gives a row whose input does not map
 
 
 def caught_error_text(error: Any) -> str:
@@ -187,7 +180,7 @@ def caught_error_text(error: Any) -> str:
     `startExecution.sync:2` agent has the agent execution's description as its
     Cause (ARN, dates, the whole input): only the agent's own Error and Cause
     are kept, so the cell says why and is the same on every run. A row
-    whose input does not map (InputRowError) gets the mapper's message alone,
+    whose input does not map (INPUT_ROW_ERROR) gets the mapper's message alone,
     which already names the row, column and rule: the words the local engine
     writes for the same row.
     """

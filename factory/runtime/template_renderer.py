@@ -1,10 +1,6 @@
 """Render a browser template with one row's variables: the renderer Lambda.
 
-Every string leaf of the script is Mustache source and is rendered on its own
-(leaf by leaf), so JSON structure can never be broken by a value. The `schema`
-of an `act_with_schema` step is data and is copied untouched. Values are
-turned into text first: chevron treats 0 and False as "absent" in sections,
-but a row's `0` is a real value and must be typed as `0`.
+The details: docs/runtime.md, `template_renderer.py`.
 """
 
 from __future__ import annotations

@@ -1,10 +1,6 @@
 """A small JSON Schema subset check for Lambda code, stdlib only.
 
-The runtime may not depend on `jsonschema` (Lambda packages stay small and
-import fast), and it only ever checks flat objects described by the canonical
-schema's property subset: type, enum, pattern, minimum/maximum,
-minLength/maxLength, required. Nested objects and arrays are checked for their
-type only; the agent's own schema enforcement covers their insides.
+The details: docs/runtime.md, `value_checks.py`.
 """
 
 from __future__ import annotations

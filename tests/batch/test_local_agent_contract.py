@@ -4,8 +4,8 @@ The agent behind `--invoke module:function` gets `{"messages": [...], "input": {
 and may answer the output object itself. An optional field it leaves out is no fault (SUCCESS, as
 in the original batch processor); an optional value that breaks the schema is dropped (PARTIAL, and
 `_error` names it); a required field missing, or no output object at all, fails the row. The Step
-Functions engine maps each response with the same code: its ExtractOutput task is
-`factory.runtime.output_mapping.structured.handler`, which must give every row the same status and error.
+Functions engine maps each response with the same code: its child workflow's WriteResults Lambda maps
+through `factory.runtime.child_results.row_mapper`, which must give every row the same status and error.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import yaml
 from click.testing import CliRunner
 
 from factory.cli import main
-from factory.runtime.output_mapping import structured as output_mapper
+from factory.runtime.child_results import row_mapper
 from tests.conftest import REPO
 
 AGENT = "broadband_availability_bt_wholesale"
@@ -170,12 +170,7 @@ def test_each_answer_makes_the_row_the_contract_says_on_both_engines(
         entry = json.loads(line)
         responses[entry["number"]] = entry["response"]
     for row in rows:
-        event = {
-            "agent_response": responses[row["Building Number"]],
-            "mapping": mapping,
-            "output_schema": schema,
-        }
-        mapped = output_mapper.handler(event)
+        mapped = row_mapper({"mapping": mapping, "output_schema": schema})(responses[row["Building Number"]])
         assert (mapped["_status"], mapped["_error"] or "") == (row["_status"], row["_error"])
         for name in mapping["structured_output_fields"]:
             assert (mapped[name] is None) == (row[name] == ""), (row["Building Number"], name)

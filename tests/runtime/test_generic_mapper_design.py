@@ -8,10 +8,10 @@ from datetime import datetime, timezone
 import pytest
 import yaml
 
+from factory.runtime.child_results import row_mapper
 from factory.runtime.output_mapping.generic import (
     cached_output_mappings,
     extract_fields,
-    handler,
     load_output_mapping_set,
     load_output_mappings,
     map_output,
@@ -356,18 +356,17 @@ def test_cached_by_content_and_in_written_order():
     assert cached_output_mappings(reordered, "web-search-agent").names == ["snippet", "url", "title"]
 
 
-def test_handler_maps_by_target():
-    row = handler({
-        "agent_response": lambda_envelope({"category": "spam", "confidence_score": "0.2"}),
+def test_the_batch_machines_row_mapper_maps_by_target():
+    row = row_mapper({
         "output_mappings": CONFIG["output_mappings"],
         "target": {"type": "tool", "name": "classification-tool"},
-    })
+    })(lambda_envelope({"category": "spam", "confidence_score": "0.2"}))
     assert (row["category"], row["confidence"], row["_status"]) == ("spam", "0.2", "SUCCESS")
 
 
-def test_handler_turns_a_bad_config_into_a_failed_row():
-    row = handler({"agent_response": {}, "output_mappings": {"a": {"type": "agent", "extraction_methods": [
-        {"method": "nope"}]}}, "target": {"type": "agent", "name": "a"}})
+def test_the_row_mapper_turns_a_bad_config_into_a_failed_row():
+    row = row_mapper({"output_mappings": {"a": {"type": "agent", "extraction_methods": [
+        {"method": "nope"}]}}, "target": {"type": "agent", "name": "a"}})({})
     assert row["_status"] == "FAILED"
     assert row["_error"].startswith("output mapping: output_mappings.a.extraction_methods[0]: unknown method")
 

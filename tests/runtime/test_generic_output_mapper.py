@@ -5,10 +5,10 @@ from datetime import datetime, timezone
 
 import pytest
 
+from factory.runtime.child_results import row_mapper
 from factory.runtime.output_mapping.generic import (
     cached_output_mappings,
     extract_fields,
-    handler,
     load_output_mappings,
     map_output,
 )
@@ -226,8 +226,8 @@ def test_tool_result_pattern_and_expressions_on_every_method():
     assert extract_fields(response, load_output_mappings(config)) == {"exchange": "ELY", "fttp": True, "speed": 80.5}
 
 
-def test_handler():
-    row = handler({"agent_response": {"speed_mbps": 5}, "output_mappings": CONFIG})
+def test_the_batch_machines_row_mapper():
+    row = row_mapper({"output_mappings": CONFIG})({"speed_mbps": 5})
     assert row["speed"] == 5 and row["_status"] == "FAILED"  # exchange_code is required
 
 

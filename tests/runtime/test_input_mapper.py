@@ -10,7 +10,6 @@ from factory.runtime.input_mapper import (
     MappingConfigError,
     coerce,
     compile_input_plan,
-    handler,
     parse_jsonpath,
     transform_input,
 )
@@ -200,8 +199,8 @@ def test_parse_jsonpath():
     assert parse_jsonpath('$.a.b-c[0][-1]["x y"]') == ["a", "b-c", 0, -1, "x y"]
 
 
-def test_handler_transforms_a_row(energy_mapping):
-    result = handler({"row": {"Postcode": "SW1A 1AA", "Annual kWh": "100"}, "mapping": energy_mapping})
+def test_transform_input_types_a_row(energy_mapping):
+    result = transform_input({"Postcode": "SW1A 1AA", "Annual kWh": "100"}, energy_mapping)
     assert result["data"]["annual_kwh"] == 100
 
 

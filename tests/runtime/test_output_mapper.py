@@ -8,7 +8,6 @@ import pytest
 from factory.runtime.output_mapping.structured import (
     build_row,
     extract_structured_output,
-    handler,
     locate_structured_output,
     utc_timestamp,
 )
@@ -330,15 +329,3 @@ def test_cell_values_and_timestamp():
     row = build_row({"a": {"é": [1, 2]}, "b": 3.5}, ["a", "b", "c"], [], None, [], NOW)
     assert row["a"] == '{"é":[1,2]}' and row["b"] == 3.5 and row["c"] is None
     assert utc_timestamp(NOW) == "2026-01-02T03:04:05.678Z"
-
-
-def test_handler_accepts_schema_as_json_text(broadband_mapping, broadband_record):
-    schema = json.dumps(broadband_record["structured_output"]["schemas"]["output"])
-    row = handler(
-        {
-            "agent_response": {"structured_output": {"success": True}},
-            "mapping": broadband_mapping,
-            "output_schema": schema,
-        }
-    )
-    assert row["_status"] == "FAILED" and row["_error"] == "fttp_avail: required field is missing"

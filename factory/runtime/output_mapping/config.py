@@ -1,31 +1,6 @@
 """The `output_mappings` section, in either of its two forms, compiled to one model.
 
-Target-keyed (the design's form): per agent or tool name, methods that each
-give several fields.
-
-    output_mappings:
-      broadband-agent-rust:
-        type: agent                                  # agent | tool
-        required_fields: [exchange]                  # optional
-        extraction_methods:
-          - method: tool_result
-            tool_name: browser_broadband
-            field_mappings:
-              exchange: "$.content | parse('Exchange: (.+)')"
-          - method: jmespath
-            paths:
-              exchange: "messages[-1].content[0].text"
-              transform: "parse_text"                # applies to every path of this method
-
-Field-keyed: per output field, methods tried in order (see the docs).
-
-    output_mappings:
-      exchange: [{method: structured_output}, {method: direct, key: exchange_code}]
-
-Both compile to `OutputMappings`: fields in order, each with its methods in
-order (a field's methods are those that name it, in the order written), the
-first non-empty value winning. Every mistake is an OutputMappingConfigError
-naming its place (target, method index, field) at load time.
+The details: docs/runtime.md, `output_mapping/config.py`.
 """
 
 from __future__ import annotations

@@ -1,19 +1,6 @@
 """The small expression language of output mappings, compiled once.
 
-An expression starts at `$` (the method's root: a tool result view, the
-structured output, the response), continues with a JMESPath after `$.`, and
-pipes through functions:
-
-    $.content | parse('Exchange: (.+)') | strip()
-    results[0].title                      (a bare JMESPath, where the method allows it)
-
-Functions: parse('regex') / parse_text('regex') (group 1, else the whole match,
-trimmed), parse_text() (the value of the `Label: value` line whose label is the
-field's name), strip(), lower(), to_number(), to_bool(), json(). Transforms
-name the same functions (`parse_text`, `to_number`, `{parse_text: regex}`).
-A JMESPath may itself contain `|`: segments that are not one of these calls
-stay part of the path. Every compile error is an OutputMappingConfigError
-naming its place.
+The details: docs/runtime.md, `output_mapping/expressions.py`.
 """
 
 from __future__ import annotations

@@ -1,21 +1,10 @@
 """The generic output mapper: any agent's or tool's response -> one result row, by configuration.
 
-The configuration (`output_mappings`, in the design's target-keyed form or the
-field-keyed form) is compiled by `config`; a registered output
-schema by `registered`; which of them applies to a batch is
-decided by `mapping_choice`. This module runs a compiled mapping over one
-response: per field, its methods in order, the first non-empty value winning;
-then the same row builder as the structured mapper (`_status`, `_error`,
-`_timestamp`; dicts/lists as JSON text). Nothing a response lacks raises: it
-becomes a FAILED or PARTIAL row saying what was tried.
-
-    from factory.runtime.output_mapping.generic import cached_output_mappings, map_output
-    row = map_output(response, cached_output_mappings(config, "broadband-agent-rust"))
+The details: docs/runtime.md, `output_mapping/generic.py`.
 """
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -35,7 +24,6 @@ __all__ = [
     "OutputMappings",
     "cached_output_mappings",
     "extract_fields",
-    "handler",
     "load_output_mapping_set",
     "load_output_mappings",
     "map_output",
@@ -108,17 +96,3 @@ def map_response(
     if choice.mappings is not None:
         return map_output(response, choice.mappings, output_schema, now)
     return extract_structured_output(response, config or {}, output_schema, now)
-
-
-def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    """Lambda entry: {"agent_response", "output_mappings"? | "mapping"?, "target"?, "registered_schema"?,
-    "output_schema"?} -> row. `output_schema` may be JSON text."""
-    schema = event.get("output_schema")
-    if isinstance(schema, str):
-        schema = json.loads(schema)
-    config = dict(event.get("mapping") or {})
-    if event.get("output_mappings") is not None:
-        config["output_mappings"] = section_of(event["output_mappings"])
-    return map_response(
-        event.get("agent_response"), config, event.get("target"), event.get("registered_schema"), schema
-    )

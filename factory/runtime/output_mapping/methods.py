@@ -1,18 +1,6 @@
 """The extraction method table, the compiled output mapping, and the pieces methods are built from.
 
-`METHODS` has one row per extraction method: the keys each configuration form
-accepts for it, whether it reads a named tool, where in a response its value
-is read (`build`), and how the field-keyed form compiles its value
-(`field_value`). Both forms of `output_mappings` (`config`) and registered
-output schemas (`registered`) go through it, so a new method is one row here
-and its functions.
-
-`OutputMappings` is what the generic mapper runs for one target: fields in
-order, each with its methods in order, the first non-empty value winning. A
-`Method` reads a root (a tool result view, the structured output, the
-document, objects holding `results`), applies an expression and transforms.
-`OutputMappingSet` is a whole section: one mapping per target, or one for any
-target.
+The details: docs/runtime.md, `output_mapping/methods.py`.
 """
 
 from __future__ import annotations

@@ -1,31 +1,12 @@
 """An agent's registered output schema (the `schemas/<agent>.yaml` document) as an output mapping.
 
-Agents this factory did not make describe their output once:
-
-    agent: broadband-agent-rust
-    version: "1.0"
-    output_format: messages            # messages | structured_output | json
-    fields:
-      - name: exchange
-        type: string                   # string | number | integer | boolean | object | array
-        required: true                 # optional, default false
-        extraction:                    # tried in order; the first value found wins
-          - type: tool_result          # the last result of `tool`, searched with `pattern`
-            tool: browser_broadband
-            pattern: "Exchange: ([A-Z\\s]+)"
-          - type: structured           # the structured output (json: the response itself) at `path`
-            path: "$.exchange"
-
-`document_problems` checks a parsed document (the file loader adds file-level
-checks and turns these into Problems); `mapping_config` converts it to the
-field-keyed `output_mappings` form, and `compile_output_schema` to the compiled
-model the generic mapper runs, with the declared types checked on every row.
+The details: docs/runtime.md, `output_mapping/registered.py`.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 from factory.runtime.output_mapping.expressions import (
     OutputMappingConfigError,
@@ -66,97 +47,110 @@ def _unknown_keys(node: dict[str, Any], allowed: tuple[str, ...], where: str) ->
     ]
 
 
+def _version_hint(version: Any) -> str:
+    return 'quote it: version: "1.0"' if isinstance(version, (int, float)) else 'e.g. "1.0" or "1.2.0"'
+
+
+def _matches(pattern: re.Pattern[str]) -> Callable[[Any], bool]:
+    return lambda value: isinstance(value, str) and bool(pattern.match(value))
+
+
+# The checks of single keys: (key, is it good, message for the bad value, its hint).
+Check = tuple[str, Callable[[Any], bool], str, Callable[[Any], str]]
+DOCUMENT_CHECKS: tuple[Check, ...] = (
+    ("agent", _matches(AGENT_NAME), "agent {!r} is not an agent name",
+     lambda _: "the agent's registry name, e.g. broadband-agent-rust"),
+    ("version", _matches(VERSION), "version {!r} is not MAJOR.MINOR[.PATCH] text", _version_hint),
+    ("output_format", OUTPUT_FORMATS.__contains__, "output_format {!r} is not known",
+     lambda _: "one of " + ", ".join(OUTPUT_FORMATS)),
+)  # fmt: skip
+FIELD_CHECKS: tuple[Check, ...] = (
+    (
+        "type",
+        FIELD_TYPES.__contains__,
+        "type {!r} is not known",
+        lambda _: "one of " + ", ".join(FIELD_TYPES),
+    ),
+)
+ENTRY_CHECKS: dict[str, tuple[Check, ...]] = {
+    "tool_result": (
+        ("tool", _matches(TOOL_NAME), "tool {!r} is not a tool name",
+         lambda _: "the name the agent calls the tool by, e.g. browser_broadband"),
+    ),
+    "structured": (),
+}  # fmt: skip
+
+
+def _checked(node: dict[str, Any], checks: tuple[Check, ...], where: str) -> list[DocumentProblem]:
+    return [
+        DocumentProblem(place(where, key), message.format(node.get(key)), hint(node.get(key)))
+        for key, good, message, hint in checks
+        if not good(node.get(key))
+    ]
+
+
 def _entry_problems(entry: Any, output_format: Any, where: str) -> list[DocumentProblem]:
     if not isinstance(entry, dict) or entry.get("type") not in EXTRACTION_TYPES:
+        hint = 'e.g. {type: structured, path: "$.exchange"}'
         return [
             DocumentProblem(
-                place(where, "type"),
-                "an extraction entry needs type tool_result or structured",
-                'e.g. {type: structured, path: "$.exchange"}',
+                place(where, "type"), "an extraction entry needs type tool_result or structured", hint
             )
         ]
     entry_type = entry["type"]  # the document's own vocabulary: tool_result or structured
     problems = _unknown_keys(entry, ENTRY_KEYS[entry_type], where)
-    if entry_type == "tool_result":
-        if output_format == "json":
-            problems.append(
-                DocumentProblem(
-                    place(where, "type"),
-                    "a json output has no tool results",
-                    "use type: structured with a path, or output_format: messages",
-                )
-            )
-        tool = entry.get("tool")
-        if not isinstance(tool, str) or not TOOL_NAME.match(tool):
-            problems.append(
-                DocumentProblem(
-                    place(where, "tool"),
-                    f"tool {tool!r} is not a tool name",
-                    "the name the agent calls the tool by, e.g. browser_broadband",
-                )
-            )
-        try:
-            pattern = compile_regex(entry.get("pattern"), place(where, "pattern"))
-        except OutputMappingConfigError as err:
-            problems.append(DocumentProblem(err.where, err.detail, "a Python regular expression"))
-        else:
-            if pattern.groups > 1:
-                problems.append(
-                    DocumentProblem(
-                        place(where, "pattern"),
-                        f"the pattern has {pattern.groups} groups; the value is group 1",
-                        "make the other groups non-capturing: (?:...)",
-                    )
-                )
-    else:
+    if entry_type == "tool_result" and output_format == "json":
+        hint = "use type: structured with a path, or output_format: messages"
+        problems.append(DocumentProblem(place(where, "type"), "a json output has no tool results", hint))
+    problems.extend(_checked(entry, ENTRY_CHECKS[entry_type], where))
+    if entry_type == "structured":
         try:
             compile_expression(entry.get("path"), place(where, "path"))
         except OutputMappingConfigError as err:
             problems.append(DocumentProblem(err.where, err.detail, "e.g. $.speeds.download"))
+        return problems
+    try:
+        pattern = compile_regex(entry.get("pattern"), place(where, "pattern"))
+    except OutputMappingConfigError as err:
+        problems.append(DocumentProblem(err.where, err.detail, "a Python regular expression"))
+    else:
+        if pattern.groups > 1:
+            message = f"the pattern has {pattern.groups} groups; the value is group 1"
+            problems.append(
+                DocumentProblem(
+                    place(where, "pattern"), message, "make the other groups non-capturing: (?:...)"
+                )
+            )
     return problems
+
+
+def _name_problem(name: Any, where: str, seen: set[str]) -> list[DocumentProblem]:
+    if not isinstance(name, str) or not FIELD_NAME.match(name) or name in METADATA_COLUMNS:
+        hint = "letters, digits and _, starting with a letter, at most 64"
+        return [DocumentProblem(place(where, "name"), f"field name {name!r} cannot be a CSV column", hint)]
+    if name in seen:
+        return [
+            DocumentProblem(
+                place(where, "name"), f"field {name!r} is described twice", "merge the two entries"
+            )
+        ]
+    seen.add(name)
+    return []
 
 
 def _field_problems(spec: Any, output_format: Any, where: str, seen: set[str]) -> list[DocumentProblem]:
     if not isinstance(spec, dict):
         return [DocumentProblem(where, "a field must be an object", "{name, type, extraction}")]
-    problems = _unknown_keys(spec, FIELD_KEYS, where)
-    name = spec.get("name")
-    if not isinstance(name, str) or not FIELD_NAME.match(name) or name in METADATA_COLUMNS:
-        problems.append(
-            DocumentProblem(
-                place(where, "name"),
-                f"field name {name!r} cannot be a CSV column",
-                "letters, digits and _, starting with a letter, at most 64",
-            )
-        )
-    elif name in seen:
-        problems.append(
-            DocumentProblem(
-                place(where, "name"), f"field {name!r} is described twice", "merge the two entries"
-            )
-        )
-    else:
-        seen.add(name)
-    if spec.get("type") not in FIELD_TYPES:
-        problems.append(
-            DocumentProblem(
-                place(where, "type"),
-                f"type {spec.get('type')!r} is not known",
-                "one of " + ", ".join(FIELD_TYPES),
-            )
-        )
+    problems = _unknown_keys(spec, FIELD_KEYS, where) + _name_problem(spec.get("name"), where, seen)
+    problems.extend(_checked(spec, FIELD_CHECKS, where))
     if "required" in spec and not isinstance(spec["required"], bool):
         problems.append(DocumentProblem(place(where, "required"), "required must be true or false"))
     extraction = spec.get("extraction")
     if not isinstance(extraction, list) or not extraction:
-        problems.append(
-            DocumentProblem(
-                place(where, "extraction"),
-                "needs a non-empty list of extraction entries",
-                "tool_result {tool, pattern} or structured {path}",
-            )
-        )
-        return problems
+        hint = "tool_result {tool, pattern} or structured {path}"
+        return problems + [
+            DocumentProblem(place(where, "extraction"), "needs a non-empty list of extraction entries", hint)
+        ]
     for index, entry in enumerate(extraction):
         problems.extend(_entry_problems(entry, output_format, place(where, "extraction", index)))
     return problems
@@ -165,45 +159,17 @@ def _field_problems(spec: Any, output_format: Any, where: str, seen: set[str]) -
 def document_problems(document: Any) -> list[DocumentProblem]:
     """Everything wrong with a parsed output-schema document, each with its JSONPath."""
     if not isinstance(document, dict):
-        return [
-            DocumentProblem(
-                "$", "an output schema must be a mapping", "agent, version, output_format, fields"
-            )
-        ]
-    problems = _unknown_keys(document, DOCUMENT_KEYS, "$")
-    agent = document.get("agent")
-    if not isinstance(agent, str) or not AGENT_NAME.match(agent):
-        problems.append(
-            DocumentProblem(
-                "$.agent",
-                f"agent {agent!r} is not an agent name",
-                "the agent's registry name, e.g. broadband-agent-rust",
-            )
-        )
-    version = document.get("version")
-    if not isinstance(version, str) or not VERSION.match(version):
-        hint = 'quote it: version: "1.0"' if isinstance(version, (int, float)) else 'e.g. "1.0" or "1.2.0"'
-        problems.append(
-            DocumentProblem("$.version", f"version {version!r} is not MAJOR.MINOR[.PATCH] text", hint)
-        )
-    output_format = document.get("output_format")
-    if output_format not in OUTPUT_FORMATS:
-        problems.append(
-            DocumentProblem(
-                "$.output_format",
-                f"output_format {output_format!r} is not known",
-                "one of " + ", ".join(OUTPUT_FORMATS),
-            )
-        )
+        hint = "agent, version, output_format, fields"
+        return [DocumentProblem("$", "an output schema must be a mapping", hint)]
+    problems = _unknown_keys(document, DOCUMENT_KEYS, "$") + _checked(document, DOCUMENT_CHECKS, "$")
     fields = document.get("fields")
     if not isinstance(fields, list) or not fields:
-        problems.append(
+        return problems + [
             DocumentProblem("$.fields", "needs a non-empty list of fields", "{name, type, extraction}")
-        )
-        return problems
+        ]
     seen: set[str] = set()
     for index, spec in enumerate(fields):
-        problems.extend(_field_problems(spec, output_format, place("$.fields", index), seen))
+        problems.extend(_field_problems(spec, document.get("output_format"), place("$.fields", index), seen))
     return problems
 
 

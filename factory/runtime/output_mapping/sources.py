@@ -1,21 +1,6 @@
 """Where a generic extraction method finds its value in one response.
 
-    document      the response with AWS envelopes peeled: a Lambda invoke's
-                  `Payload`, a Step Functions execution's `Output`/`output`,
-                  an API Gateway proxy's `body` (only when the envelope's own
-                  keys show it is one, so a tool's own `Output` key survives)
-    tool result   the last result of a named tool in `messages`, matched to
-                  its tool_use through tool_use_id (the name sits on the
-                  tool_use), content as text or content blocks, seen as
-                  {"content": text, "json": parsed or null, "is_error": bool};
-                  error results count only when the tool never succeeded
-    structured    the input of the last call to a named print tool, else the
-                  structured output wherever `structured` finds it
-    results roots objects holding a `results` list: the document, then the
-                  JSON of tool results, last first
-
-A `Context` holds one response and computes each of these at most once, so
-many fields over one transcript cost one scan each.
+The details: docs/runtime.md, `output_mapping/sources.py`.
 """
 
 from __future__ import annotations
@@ -27,6 +12,7 @@ from factory.runtime.output_mapping.structured import (
     locate_structured_output,
     message_blocks,
     parse_json_text,
+    tool_result_of,
     tool_use_of,
 )
 
@@ -123,22 +109,6 @@ class ToolResult:
         return self._view
 
 
-def _result_parts(block: Any) -> tuple[Any, Any, bool] | None:
-    """(tool_use_id, content, is_error) of an Anthropic tool_result or a Bedrock toolResult block."""
-    if not isinstance(block, dict):
-        return None
-    if block.get("type") == "tool_result":
-        return block.get("tool_use_id"), block.get("content"), bool(block.get("is_error", False))
-    inner = block.get("toolResult")
-    if isinstance(inner, dict):
-        return inner.get("toolUseId"), inner.get("content"), inner.get("status") == "error"
-    return None
-
-
-def _use_id(block: dict[str, Any]) -> Any:
-    return block.get("id") if block.get("type") == "tool_use" else block["toolUse"].get("toolUseId")
-
-
 def tool_results(messages: list[Any]) -> list[ToolResult]:
     """Every tool result in order, named after its tool_use (matched by id) or its own `name`."""
     names: dict[str, Any] = {}
@@ -147,11 +117,10 @@ def tool_results(messages: list[Any]) -> list[ToolResult]:
         for block in message_blocks(message):
             use = tool_use_of(block)
             if use is not None:
-                use_id = _use_id(block)
-                if isinstance(use_id, str):
-                    names[use_id] = use[0]
+                if isinstance(use[2], str):
+                    names[use[2]] = use[0]
                 continue
-            parts = _result_parts(block)
+            parts = tool_result_of(block)
             if parts is None:
                 continue
             use_id, content, is_error = parts

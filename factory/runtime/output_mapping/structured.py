@@ -1,27 +1,6 @@
 """Find the structured output in an agent response and turn it into CSV cells.
 
-Agents hand back their result in many wrappers, depending on who relays it:
-
-    {"structured_output": {...}}                     the agent state machine's own output
-    {"Output": {...} | "<json>"}                      a Step Functions execution (DescribeExecution)
-    {"Payload": {...} | "<json>"}                     a Lambda invoke result
-    {"content": {"structured_output": {...}}}
-    {"messages": [... tool_use print_<name>_output ...]}    the input of the last print tool call
-    {"content": [...]} / {"output": {"message": ...}}  one Anthropic / Bedrock Converse reply
-    {"step_results": [... {"action": "act_with_schema", "parsed_response": {...},
-                            "matches_schema": true} ...]}  the browser executor's script result
-    {"script_output": {...}}, or a tool_result whose content is that result as JSON text
-    {"tool_input": {"script_output": {...}}, "approved": true}   the browser activity poller's answer
-
-`locate_structured_output` searches them in that order (wrappers recursively)
-and says where it found the object, or everywhere it looked. The row built from
-it never raises: a missing or invalid output is a FAILED row with the reason in
-`_error`, so one bad response cannot stop a batch.
-
-The mapping and output schema are compiled once into an `OutputPlan` (field
-order, required flags, precompiled checks, tool names); `extract_structured_output`
-finds the plan by the config's content, so a Lambda container or the local
-engine compiles each config once.
+The details: docs/runtime.md, `output_mapping/structured.py`.
 """
 
 from __future__ import annotations
@@ -133,27 +112,36 @@ def message_blocks(message: Any) -> list[Any]:
     return []
 
 
-def tool_use_of(block: Any) -> tuple[Any, Any] | None:
-    """(name, input) of an Anthropic `tool_use` or a Bedrock `toolUse` block."""
+def tool_use_of(block: Any) -> tuple[Any, Any, Any] | None:
+    """(name, input, id) of an Anthropic `tool_use` or a Bedrock `toolUse` block."""
     if not isinstance(block, dict):
         return None
     if block.get("type") == "tool_use":
-        return block.get("name"), block.get("input")
+        return block.get("name"), block.get("input"), block.get("id")
     if isinstance(block.get("toolUse"), dict):
-        return block["toolUse"].get("name"), block["toolUse"].get("input")
+        use = block["toolUse"]
+        return use.get("name"), use.get("input"), use.get("toolUseId")
+    return None
+
+
+def tool_result_of(block: Any) -> tuple[Any, Any, bool] | None:
+    """(tool_use_id, content, is_error) of an Anthropic `tool_result` or a Bedrock `toolResult` block."""
+    if not isinstance(block, dict):
+        return None
+    if block.get("type") == "tool_result":
+        return block.get("tool_use_id"), block.get("content"), bool(block.get("is_error", False))
+    inner = block.get("toolResult")
+    if isinstance(inner, dict):
+        return inner.get("toolUseId"), inner.get("content"), inner.get("status") == "error"
     return None
 
 
 def tool_result_payloads(block: Any) -> list[Any]:
-    """The parsed content of an Anthropic `tool_result` or Bedrock `toolResult` block."""
-    if not isinstance(block, dict):
+    """The parsed content of a tool result block (`tool_result_of`); [] for any other block."""
+    result = tool_result_of(block)
+    if result is None:
         return []
-    if block.get("type") == "tool_result":
-        content = block.get("content")
-    elif isinstance(block.get("toolResult"), dict):
-        content = block["toolResult"].get("content")
-    else:
-        return []
+    content = result[1]
     items = content if isinstance(content, list) else [content]
     payloads = []
     for item in items:
@@ -369,11 +357,3 @@ def extract_structured_output(
 ) -> dict[str, Any]:
     """One agent response -> one result row; never raises for a missing or bad output."""
     return output_plan(mapping, output_schema).map(response, now)
-
-
-def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
-    """Lambda entry: {"agent_response", "mapping", "output_schema"? (object or JSON text)} -> row."""
-    schema = event.get("output_schema")
-    if isinstance(schema, str):
-        schema = json.loads(schema)
-    return extract_structured_output(event.get("agent_response"), event["mapping"], schema)
