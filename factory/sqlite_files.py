@@ -2,7 +2,8 @@
 
 A path a user names may be another application's database (`--registry-file app.db`): creating our
 tables in it would alter a file that is not ours. So before `sqlite3.connect` touches an existing file,
-its kind and its tables are checked: it must be a regular file that is empty or an SQLite database
+its kind and its tables are checked: it must be a regular file (not a symbolic link, nor its side
+files) that is empty or an SQLite database
 whose every table (and index, view, trigger) belongs to us, as the caller's `ours` decides. The check
 reads the file through `factory.safe_io` (a FIFO or a device is refused by name) and lists
 `sqlite_master` through an immutable read-only connection, which writes nothing beside the file.
@@ -33,8 +34,27 @@ def _table_names(path: Path) -> list[str]:
         conn.close()
 
 
+SIDE_FILES = ("-wal", "-shm", "-journal")  # what SQLite creates beside the database, following links
+
+
+def _link_reason(path: Path) -> str | None:
+    """SQLite opens (and creates) the database and its side files through symbolic links: a link planted at
+    any of those names would carry our writes outside the project, so none may be a link."""
+    for candidate in (path, *(Path(f"{os.fspath(path)}{suffix}") for suffix in SIDE_FILES)):
+        if candidate.is_symlink():
+            shown = "it" if candidate == path else f"its side file {candidate.name}"
+            return f"{shown} is a symbolic link, which schema-factory never opens as a database; name the file itself"
+    if path.parent.is_symlink():  # a repository's `.schema-factory -> ~` would put the store outside it
+        return (f"its folder {path.parent.as_posix()!r} is a symbolic link, which schema-factory never opens a "
+                "database through; name a file in a real folder")
+    return None
+
+
 def foreign_reason(path: Path, ours: Callable[[str], bool]) -> str | None:
     """Why the file at `path` is not ours to open and write, or None (absent, empty, or holding only our tables)."""
+    linked = _link_reason(path)
+    if linked is not None:
+        return linked
     try:
         head = safe_io.read_head(path, len(SQLITE_HEADER), "database")
     except FileNotFoundError:

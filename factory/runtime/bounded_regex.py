@@ -35,6 +35,10 @@ from typing import Any
 MAX_PATTERN_CHARS = 2000
 MAX_GROUP_DEPTH = 32
 MAX_SUBJECT_CHARS = 10_000
+# What a pattern whose only variable repeat is its very end (`Notes: (.+)`) may read: linear when
+# searched, so it reads as much as a state can carry (256 KiB); nothing longer reaches a mapper
+# through Step Functions.
+LONG_SUBJECT_CHARS = 262_144
 # A bounded repeat wider than this is treated as unbounded (`.{0,100000}` backtracks like `.*`).
 _WIDE_REPEAT = 100
 _REPEATS = (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT)
@@ -118,8 +122,40 @@ def refusal(pattern: str) -> str | None:
 
 
 def search(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
-    """`pattern.search` over at most the first MAX_SUBJECT_CHARS characters of `text`."""
-    return pattern.search(text, 0, MAX_SUBJECT_CHARS)
+    """`pattern.search` over at most the first `subject_limit(pattern)` characters of `text`."""
+    return pattern.search(text, 0, subject_limit(pattern))
+
+
+def subject_limit(pattern: re.Pattern[str]) -> int:
+    """How many characters `pattern` may search: LONG_SUBJECT_CHARS when searching it is linear
+    (`_tail_only`), else MAX_SUBJECT_CHARS (about n² steps at worst for what is left)."""
+    return _limit(pattern.pattern, pattern.flags)
+
+
+@lru_cache(maxsize=256)
+def _limit(pattern: str, flags: int) -> int:
+    try:
+        parsed = sre_parse.parse(pattern, flags & ~re.UNICODE)
+    except (re.error, RecursionError, OverflowError):
+        return MAX_SUBJECT_CHARS
+    return LONG_SUBJECT_CHARS if _tail_only(list(parsed.data)) else MAX_SUBJECT_CHARS
+
+
+def _tail_only(items: list[Any]) -> bool:
+    """Every variable repeat is the pattern's very end, with nothing after it (not even `$`). Searched,
+    each start position then costs the fixed-width head, and the tail either matches at once (the
+    search is over) or cannot start: linear in the text. `(.+)$` is not: `$` can send the tail back
+    through every character it took."""
+    if not items:
+        return True
+    *head, (op, av) = items
+    if _has_variable_repeat(head):
+        return False
+    if op in _REPEATS:
+        return not _has_variable_repeat(av[2])
+    if op is sre.SUBPATTERN:
+        return _tail_only(list(av[-1]))
+    return not _has_variable_repeat([(op, av)])
 
 
 def too_long(text: str) -> bool:

@@ -108,9 +108,13 @@ def test_state_machine_shape(synthesized: Synthesized, name: str) -> None:
     for task in ("LoadTemplate", "RenderTemplate", "RunBrowser", "ValidateOutput"):
         assert states[task]["Type"] == "Task"
         assert states[task]["Retry"], f"{task} has no Retry"
-        (catch,) = states[task]["Catch"]
+        *named, catch = states[task]["Catch"]
         assert catch["ErrorEquals"] == ["States.ALL"]
         assert states[catch["Next"]]["Type"] == "Fail"
+        # before it, only the renderer's missing template, caught by name into its own Fail state
+        assert [(c["ErrorEquals"], c["Next"]) for c in named] == (
+            [(["TemplateNotFound"], "TemplateNotFound")] if task == "RenderTemplate" else []
+        )
     fails = sorted(k for k, v in states.items() if v["Type"] == "Fail")
     assert fails == sorted(
         ["TemplateNotFound", "TemplateLoadFailed", "TemplateRenderFailed", "BrowserRunFailed",

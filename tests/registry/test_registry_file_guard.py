@@ -100,3 +100,36 @@ def test_the_result_store_refuses_another_applications_database(
         "('users')"
     ) in result.stderr, result.stderr
     assert app_db.read_bytes() == before and _siblings(app_db) == ["app.db"]
+
+
+@pytest.mark.parametrize("suffix", ["", "-wal", "-journal"])
+def test_a_linked_store_or_side_file_is_refused_and_nothing_is_written_outside(tmp_path: Path, suffix: str) -> None:
+    """SQLite follows links when it creates the database or its side files: a dangling link planted at
+    the store's name (or beside it) would create a database outside the project. Refused in one line."""
+    from factory.batch.local_store import LocalResultStore
+    from factory.errors import FactoryError
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    store = tmp_path / "project" / "results.sqlite"
+    store.parent.mkdir()
+    Path(f"{store}{suffix}").symlink_to(outside / "created-through-a-link")
+    with pytest.raises(FactoryError) as caught:
+        LocalResultStore(store)
+    assert "symbolic link" in str(caught.value)
+    assert list(outside.iterdir()) == []
+
+
+def test_a_store_in_a_linked_folder_is_refused(tmp_path: Path) -> None:
+    """A repository can carry `.schema-factory` as a link to a folder outside it."""
+    from factory.batch.local_store import LocalResultStore
+    from factory.errors import FactoryError
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (tmp_path / "project").mkdir()
+    (tmp_path / "project" / ".schema-factory").symlink_to(outside)
+    with pytest.raises(FactoryError) as caught:
+        LocalResultStore(tmp_path / "project" / ".schema-factory" / "results.sqlite")
+    assert "is a symbolic link" in str(caught.value)
+    assert list(outside.iterdir()) == []

@@ -171,7 +171,11 @@ def test_a_tree_in_another_form_than_the_project_configures_is_not_registered(
     the agent records the stacks will own. The check calls it stale; so does register, and writes nothing."""
     registry = open_registry(backend, where, project)
     (project / "schema-factory.toml").write_text('form = "step-functions-agent"\n', "utf-8")
-    result = run("register", *where)
+    result = run("register", *where, "--generated-dir", "generated")
     assert result.exit_code == 1
     assert result.stderr.startswith("generated/MANIFEST.json: stale: "), result.stderr
+    # without the flag register reads the project root, where the form generates: nothing there yet
+    in_place = run("register", *where)
+    assert in_place.exit_code == 1
+    assert in_place.stderr.startswith("MANIFEST.json: stale: "), in_place.stderr
     assert registry.latest("agent", AGENT) is None and registry.latest("template", SCHEMA) is None

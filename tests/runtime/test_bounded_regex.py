@@ -95,3 +95,26 @@ def test_jmespath_depth_is_checked_before_the_parser() -> None:
     bounded_parse.check_expression_depth("'" + "(" * 100 + "'")  # a raw string's parentheses are text
     with pytest.raises(bounded_parse.ExpressionTooDeep, match="nested more than 32 levels deep"):
         bounded_parse.check_expression_depth("(" * 33 + "a" + ")" * 33)
+
+
+@pytest.mark.parametrize(
+    "pattern,limit",
+    [
+        ("Notes: (.+)", bounded_regex.LONG_SUBJECT_CHARS),  # the tail takes the rest: linear when searched
+        ("Exchange: (\\w+)", bounded_regex.LONG_SUBJECT_CHARS),
+        ("^(\\d+)", bounded_regex.LONG_SUBJECT_CHARS),
+        ("abc", bounded_regex.LONG_SUBJECT_CHARS),  # no variable repeat at all
+        ("(.+)x", bounded_regex.MAX_SUBJECT_CHARS),  # a repeat with something required after it
+        ("Notes: (.+)$", bounded_regex.MAX_SUBJECT_CHARS),  # `$` can send the tail back
+        ("(\\d+)-(\\w)", bounded_regex.MAX_SUBJECT_CHARS),
+    ],
+)
+def test_only_a_pattern_whose_repeat_is_its_end_reads_a_whole_payload(pattern: str, limit: int) -> None:
+    assert bounded_regex.subject_limit(re.compile(pattern)) == limit
+
+
+def test_a_100_kb_tail_is_extracted_whole() -> None:
+    """An agent's 100 KB of notes on one line, extracted by `parse('Notes: (.+)')`, loses nothing."""
+    notes = "x" * 100_000
+    found = bounded_regex.search(re.compile("Notes: (.+)"), "Exchange: EH\nNotes: " + notes)
+    assert found is not None and found.group(1) == notes

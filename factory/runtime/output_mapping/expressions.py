@@ -101,7 +101,7 @@ def search_lines(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
     match = bounded_regex.search(pattern, text)
     if match is None or "\n" not in match.group(0):
         return match
-    for line in text[: bounded_regex.MAX_SUBJECT_CHARS].splitlines():
+    for line in text[: bounded_regex.subject_limit(pattern)].splitlines():
         line_match = bounded_regex.search(pattern, line)
         if line_match is not None:
             return line_match
