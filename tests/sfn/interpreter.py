@@ -40,13 +40,18 @@ of a `with` block and puts moto back as it was afterwards:
    (or clashes with, `IllegalOuterScopeWrite`) the parent's variables.
 8. Retry waits are recorded in `RETRY_WAITS` and not slept, so a Retry with
    `IntervalSeconds: 10` costs no test time; the number of attempts is kept.
-9. A `.sync` task checks its child execution every 0.05 s instead of 0.5 s
-   (latency only: the child's result is the same).
+9. A `.sync` task checks its child execution again as soon as that execution
+   ends (at most 0.5 s later, as moto), not on a fixed tick (latency and CPU only:
+   the child's result is the same).
 10. AWS's quotas, as tests/sfn/quotas.py states them: 256 KiB on every state's
    input and output, task result, activity answer and execution input; 25,000
    history events per execution (a Distributed Map child has its own history);
    ItemBatcher's MaxItemsPerBatch and MaxInputBytesPerBatch. Every history event,
    children included, is recorded in quotas.HISTORY for the cost counts.
+11. Parsing: one at a time (moto's preprocessor shares state across instances), and
+   each definition's ANTLR tree built once (each execution still gets its own
+   components).
+12. moto's per-request backend lookup, without its global lock once the backend exists.
 
 moto's internals are version specific: pyproject.toml pins moto.
 """
@@ -242,6 +247,9 @@ def local_step_functions(lambda_environment: dict[str, str] | None = None) -> It
     )
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service import (
         StateTaskService,
+    )
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (  # noqa: E501
+        StateTaskServiceSfn,
     )
     from moto.stepfunctions.parser.asl.component.intrinsic.jsonata import get_intrinsic_functions_declarations
     from moto.stepfunctions.parser.asl.eval import states as eval_states
@@ -542,19 +550,78 @@ def local_step_functions(lambda_environment: dict[str, str] | None = None) -> It
     # the class, shared by every instance, so two executions parsed at once (children of a
     # Distributed Map, agent runs started together) corrupt each other's stack and one dies with
     # IndexError in _get_current_query_language. AWS parses each definition on its own.
+    # moto parses the definition again for every execution, and ANTLR's Python runtime takes about
+    # 0.25 s a parse (half the CPU of an agent batch): each definition's parse tree is built once,
+    # by moto's own parse (its syntax errors unchanged), and every execution still gets evaluation
+    # components of its own from the preprocessor, which only reads the tree.
     from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+    from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 
     unlocked_parse = AmazonStateLanguageParser.parse
     parse_lock = threading.Lock()
+    trees: dict[str, Any] = {}
 
     def serial_parse(definition: str) -> Any:
         with parse_lock:
-            return unlocked_parse(definition)
+            if definition not in trees:
+                program, trees[definition] = unlocked_parse(definition)
+                return program, trees[definition]
+            return Preprocessor().visit(trees[definition]), trees[definition]
 
     patch(AmazonStateLanguageParser, "parse", staticmethod(serial_parse))
 
-    # 9. .sync polling
-    patch(state_task_service_callback, "_DELAY_SECONDS_SYNC_CONDITION_CHECK", 0.05)
+    # 12. moto looks up its per-account backend on every request through a method that takes a
+    # global lock and scans a list with a Python `__eq__`; with a dozen execution threads that lock
+    # is most of a batch's CPU. Once the account's backend exists and is registered, the lookup is a
+    # plain dict read, which is all the method does then.
+    from moto.core.base_backend import BackendDict
+
+    locked_lookup = BackendDict.__getitem__
+
+    def backend_lookup(self: Any, account_id: str) -> Any:
+        if dict.__contains__(self, account_id) and any(dicts is self for dicts in BackendDict._instances):
+            return dict.__getitem__(self, account_id)
+        return locked_lookup(self, account_id)
+
+    patch(BackendDict, "__getitem__", backend_lookup)
+
+    # 9. .sync: between two DescribeExecution calls moto sleeps a fixed 0.5 s. Each call costs CPU
+    # (botocore and moto's serializer), and a batch has a dozen such tasks waiting at once: polling
+    # faster is most of a batch's CPU, polling slower is latency. Here the task sleeps until the
+    # execution it waits for ends, at most 0.5 s, and then asks as moto does.
+    ends: dict[str, threading.Event] = {}
+    ends_lock, waiting = threading.Lock(), threading.local()
+    terminated = backend_execution.BaseExecutionWorkerCommunication.terminated
+    build_sync2_resolver = StateTaskServiceSfn._build_sync2_resolver
+
+    def end_of(arn: str) -> threading.Event:
+        with ends_lock:
+            return ends.setdefault(arn, threading.Event())
+
+    def announced_terminated(self: Any) -> None:
+        terminated(self)
+        end_of(self.execution.exec_arn).set()
+
+    def sync2_resolver(self: Any, env: Any, *args: Any, **kwargs: Any) -> Any:
+        arn = env.stack[-1]["ExecutionArn"]  # what moto's resolver pops: the StartExecution answer
+        resolve = build_sync2_resolver(self, env, *args, **kwargs)
+
+        def resolve_and_name() -> Any:
+            waiting.arn = arn
+            return resolve()
+
+        return resolve_and_name
+
+    def until_it_ends(seconds: float) -> None:
+        arn, waiting.arn = getattr(waiting, "arn", None), None
+        if arn is None:  # another service's `.sync`: a short tick
+            time.sleep(0.05)
+        else:
+            end_of(arn).wait(timeout=seconds)
+
+    patch(backend_execution.BaseExecutionWorkerCommunication, "terminated", announced_terminated)
+    patch(StateTaskServiceSfn, "_build_sync2_resolver", sync2_resolver)
+    patch(state_task_service_callback, "time", types.SimpleNamespace(sleep=until_it_ends))
 
     # 8. Retry waits recorded, not slept
     RETRY_WAITS.clear()
