@@ -52,6 +52,7 @@ of a `with` block and puts moto back as it was afterwards:
    each definition's ANTLR tree built once (each execution still gets its own
    components).
 12. moto's per-request backend lookup, without its global lock once the backend exists.
+13. Each JSONPath text parsed once (jsonpath_ng builds its parser tables per parse).
 
 moto's internals are version specific: pyproject.toml pins moto.
 """
@@ -60,6 +61,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import importlib
 import itertools
 import json
@@ -584,6 +586,16 @@ def local_step_functions(lambda_environment: dict[str, str] | None = None) -> It
         return locked_lookup(self, account_id)
 
     patch(BackendDict, "__getitem__", backend_lookup)
+
+    # 13. jsonpath_ng builds its yacc tables anew for every expression it parses, and moto parses a
+    # JSONPath state's ResultPath and paths on every evaluation: 25,000 history events of Pass
+    # states spent most of their CPU there. A parsed path is an immutable value: each text is
+    # parsed once.
+    from moto.stepfunctions.parser.asl.component.common.path import result_path
+    from moto.stepfunctions.parser.asl.utils import json_path
+
+    patch(result_path, "parse", functools.lru_cache(maxsize=1024)(result_path.parse))
+    patch(json_path, "parse", functools.lru_cache(maxsize=1024)(json_path.parse))
 
     # 9. .sync: between two DescribeExecution calls moto sleeps a fixed 0.5 s. Each call costs CPU
     # (botocore and moto's serializer), and a batch has a dozen such tasks waiting at once: polling
