@@ -53,6 +53,7 @@ of a `with` block and puts moto back as it was afterwards:
    components).
 12. moto's per-request backend lookup, without its global lock once the backend exists.
 13. Each JSONPath text parsed once (jsonpath_ng builds its parser tables per parse).
+14. One boto3 client per region and service for the tasks (moto built one per task).
 
 moto's internals are version specific: pyproject.toml pins moto.
 """
@@ -66,6 +67,7 @@ import importlib
 import itertools
 import json
 import os
+import sys
 import threading
 import time
 import traceback
@@ -596,6 +598,23 @@ def local_step_functions(lambda_environment: dict[str, str] | None = None) -> It
 
     patch(result_path, "parse", functools.lru_cache(maxsize=1024)(result_path.parse))
     patch(json_path, "parse", functools.lru_cache(maxsize=1024)(json_path.parse))
+
+    # 14. moto builds a new boto3 client for every service task it runs (a fifth of an agent batch's
+    # CPU); its arguments never vary but by region and service, and a client is safe to share
+    # between threads: one client each.
+    from moto.stepfunctions.parser.asl.utils import boto_client
+
+    new_client = boto_client.boto_client_for
+    one_client = functools.lru_cache(maxsize=None)(lambda region, service: new_client(region, service))
+    clients_lock = threading.Lock()
+
+    def shared_client(region: str, service: str, state_credentials: Any = None) -> Any:
+        with clients_lock:
+            return one_client(region, service)
+
+    for module in [m for name, m in sys.modules.items() if name.startswith("moto.stepfunctions.parser")]:
+        if getattr(module, "boto_client_for", None) is new_client:
+            patch(module, "boto_client_for", shared_client)
 
     # 9. .sync: between two DescribeExecution calls moto sleeps a fixed 0.5 s. Each call costs CPU
     # (botocore and moto's serializer), and a batch has a dozen such tasks waiting at once: polling
