@@ -87,7 +87,9 @@ def mapping_problems(mapping: dict[str, Any], input_schema: dict[str, Any] | Non
     return problems + prompt_problems(mapping, section, input_schema)
 
 
-def prompt_problems(mapping: dict[str, Any], section: dict[str, Any], input_schema: dict[str, Any] | None) -> list[str]:
+def prompt_problems(
+    mapping: dict[str, Any], section: dict[str, Any], input_schema: dict[str, Any] | None
+) -> list[str]:
     """A `{name}` in the prompt template that names no input field would be sent empty on every row."""
     template = section.get("prompt_template") or mapping.get("prompt_template")
     if template is None:
@@ -100,8 +102,10 @@ def prompt_problems(mapping: dict[str, Any], section: dict[str, Any], input_sche
         return []
     fields = sorted(known)
     shown = ", ".join(fields[:20]) + (f" and {len(fields) - 20} more" if len(fields) > 20 else "")
-    return [f"prompt_template placeholder {{{name}}} names no input field (fields: {shown or 'none'})"
-            for name in unknown]
+    return [
+        f"prompt_template placeholder {{{name}}} names no input field (fields: {shown or 'none'})"
+        for name in unknown
+    ]
 
 
 def newest_version(versions: Iterable[str]) -> str | None:

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from json.encoder import encode_basestring
 from operator import itemgetter
-from typing import Any, Callable, NamedTuple, Sequence
+from typing import Any, Callable, Sequence
 
 from factory.runtime.bounded_parse import json_loads
 from factory.runtime.csv_source import BOM, strip_bom_keys
@@ -60,7 +60,9 @@ def listed_columns(section: dict[str, Any], columns: Sequence[str] | None) -> li
     if section.get("include_columns"):
         return list(dict.fromkeys(section["include_columns"]))
     if columns is None:
-        raise MappingConfigError("input_mapping.exclude_columns needs the CSV's columns; give include_columns")
+        raise MappingConfigError(
+            "input_mapping.exclude_columns needs the CSV's columns; give include_columns"
+        )
     excluded = set(section.get("exclude_columns") or ())
     return [column for column in columns if column not in excluded]
 

@@ -74,15 +74,9 @@ def from_dynamodb(value: Any) -> Any:
     return value
 
 
-def _default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    return str(value)
-
-
 def item_size(item: dict[str, Any]) -> int:
     """An upper bound of DynamoDB's item size: the UTF-8 JSON text (names and values)."""
-    return len(json.dumps(item, default=_default, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+    return len(json.dumps(item, default=str, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
 
 
 @dataclass(frozen=True)
@@ -155,13 +149,8 @@ def decode_item(item: dict[str, Any], s3_client: Any = None) -> dict[str, Any]:
     return plain
 
 
-def split_s3_uri(uri: str) -> tuple[str, str]:
+def read_s3_json(s3_client: Any, uri: str) -> Any:
     if not uri.startswith("s3://") or "/" not in uri[5:]:
         raise ValueError(f"not an s3://bucket/key URI: {uri!r}")
     bucket, key = uri[5:].split("/", 1)
-    return bucket, key
-
-
-def read_s3_json(s3_client: Any, uri: str) -> Any:
-    bucket, key = split_s3_uri(uri)
     return json.loads(s3_client.get_object(Bucket=bucket, Key=key)["Body"].read())

@@ -8,14 +8,13 @@ from __future__ import annotations
 import json
 import random
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable
 
 from boto3.dynamodb.types import TypeSerializer
 
 from factory.runtime.bounded_parse import json_loads
-from factory.runtime.csv_source import strip_bom_keys
-from factory.runtime.vocabulary import STATUS_FAILED, utc_timestamp
+from factory.runtime.vocabulary import STATUS_FAILED
 from factory.runtime.result_store import (
     DEFAULT_TTL_DAYS,
     MAX_ITEM_BYTES,
@@ -67,39 +66,25 @@ def backoff_delay(attempt: int, base: float, cap: float, rng: Callable[[], float
     return rng() * min(cap, base * (2**attempt))
 
 
+@dataclass
 class ResultWriter:
-    def __init__(
-        self,
-        dynamodb_client: Any,
-        table_name: str,
-        s3_client: Any = None,
-        bucket: str | None = None,
-        prefix: str = "batch-results/",
-        ttl_days: float = DEFAULT_TTL_DAYS,
-        row_id_width: int = ROW_ID_WIDTH,
-        max_item_bytes: int = MAX_ITEM_BYTES,
-        deadline_seconds: float = 60.0,
-        base_delay: float = 0.05,
-        max_delay: float = 2.0,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
-        rng: Callable[[], float] = random.random,
-    ) -> None:
-        self.client = dynamodb_client
-        self.table_name = table_name
-        self.s3 = s3_client
-        self.bucket = bucket
-        self.prefix = prefix
-        self.ttl_days = ttl_days
-        self.row_id_width = row_id_width
-        self.max_item_bytes = max_item_bytes
-        self.deadline_seconds = deadline_seconds
-        self.base_delay = base_delay
-        self.max_delay = max_delay
-        self.sleep = sleep
-        self.clock = clock
-        self.rng = rng
-        self.serializer = TypeSerializer()
+    """Stores row results with BatchWriteItem, retried with full jitter until `deadline_seconds`."""
+
+    dynamodb_client: Any
+    table_name: str
+    s3_client: Any = None
+    bucket: str | None = None
+    prefix: str = "batch-results/"
+    ttl_days: float = DEFAULT_TTL_DAYS
+    row_id_width: int = ROW_ID_WIDTH
+    max_item_bytes: int = MAX_ITEM_BYTES
+    deadline_seconds: float = 60.0
+    base_delay: float = 0.05
+    max_delay: float = 2.0
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+    rng: Callable[[], float] = random.random
+    serializer: TypeSerializer = field(default_factory=TypeSerializer, init=False)
 
     def write(self, results: Iterable[RowResult]) -> WriteReport:
         """Store every result or raise; the last result for a key wins."""
@@ -131,14 +116,14 @@ class ResultWriter:
         for name in ("output_data", "input_data"):
             if item_size(item) + SIZE_MARGIN <= self.max_item_bytes:
                 return item
-            if self.s3 is None or not self.bucket:
+            if self.s3_client is None or not self.bucket:
                 raise ItemTooLargeError(
                     f"{item['row_id']}: the result is {item_size(item):,} bytes, over DynamoDB's item limit of "
                     f"{self.max_item_bytes:,} bytes, and no S3 bucket is configured for large results"
                 )
             key = f"{self.prefix}{item['batch_id']}/{item['row_id']}.{name}.json"
             body = json.dumps(from_dynamodb(item[name]), default=str, ensure_ascii=False).encode("utf-8")
-            self.s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType="application/json")
+            self.s3_client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType="application/json")
             item = {**item, name: {}, f"{name[:-5]}_s3_uri": f"s3://{self.bucket}/{key}"}
             report.offloaded += 1
         if item_size(item) + SIZE_MARGIN > self.max_item_bytes:
@@ -155,7 +140,7 @@ class ResultWriter:
         ]
         attempt = 0
         while True:
-            response = self.client.batch_write_item(RequestItems={self.table_name: pending})
+            response = self.dynamodb_client.batch_write_item(RequestItems={self.table_name: pending})
             report.requests += 1
             pending = (response.get("UnprocessedItems") or {}).get(self.table_name) or []
             if not pending:
@@ -173,17 +158,7 @@ INPUT_ROW_ERROR = "InputRowError"  # the error name child_inputs gives a row who
 
 
 def caught_error_text(error: Any) -> str:
-    """Readable text for a Step Functions Catch output {"Error", "Cause"}.
-
-    A Lambda's Cause is JSON text ({"errorMessage", "errorType", "stackTrace"});
-    only the message is kept, the trace is in CloudWatch. A failed
-    `startExecution.sync:2` agent has the agent execution's description as its
-    Cause (ARN, dates, the whole input): only the agent's own Error and Cause
-    are kept, so the cell says why and is the same on every run. A row
-    whose input does not map (INPUT_ROW_ERROR) gets the mapper's message alone,
-    which already names the row, column and rule: the words the local engine
-    writes for the same row.
-    """
+    """Readable text for a Step Functions Catch output {"Error", "Cause"}: the docs/runtime.md rules."""
     if not error:
         return "no output"
     if not isinstance(error, dict):

@@ -46,7 +46,9 @@ def prepare_variables(specs: list[dict[str, Any]], values: dict[str, Any]) -> di
                 problems.append(f"{name}: required but missing")
             continue
         pattern = spec.get("pattern")
-        refused = property_problems(name, value, {"pattern": pattern}) if isinstance(value, str) and pattern else []
+        refused = (
+            property_problems(name, value, {"pattern": pattern}) if isinstance(value, str) and pattern else []
+        )
         if refused:  # bounded (value_checks): a pattern that could run long is refused, never run
             problems.extend(refused)
             continue
