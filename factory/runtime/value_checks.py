@@ -12,31 +12,36 @@ from typing import Any, Callable, Sequence
 from factory.runtime.bounded_regex import MAX_SUBJECT_CHARS, compile_bounded
 
 JSON_TYPES = ("string", "number", "integer", "boolean", "object", "array", "null")
+# The classes of each JSON type's values, in the order a value's type is named (bool is no number).
+_CLASSES: dict[str, tuple[type, ...]] = {
+    "boolean": (bool,),
+    "integer": (int,),
+    "number": (int, float),
+    "string": (str,),
+    "array": (list,),
+    "object": (dict,),
+    "null": (type(None),),
+}
 
 
 def type_matches(value: Any, json_type: str | list[str] | None) -> bool:
-    """True when `value` is an instance of the JSON Schema type (bool is not a number)."""
-    if json_type is None:
-        return True
+    """True when `value` is an instance of the JSON Schema type (bool is not a number, 2.0 is an integer)."""
     if isinstance(json_type, list):
         return any(type_matches(value, single) for single in json_type)
-    if json_type == "string":
-        return isinstance(value, str)
-    if json_type == "boolean":
-        return isinstance(value, bool)
-    if json_type == "integer":
-        if isinstance(value, bool):
-            return False
-        return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
-    if json_type == "number":
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if json_type == "object":
-        return isinstance(value, dict)
-    if json_type == "array":
-        return isinstance(value, list)
-    if json_type == "null":
-        return value is None
-    return True
+    classes = _CLASSES.get(json_type) if isinstance(json_type, str) else None
+    if classes is None:
+        return True
+    if isinstance(value, bool):
+        return json_type == "boolean"
+    return isinstance(value, classes) or (
+        json_type == "integer" and isinstance(value, float) and value.is_integer()
+    )
+
+
+def json_type_name(value: Any) -> str:
+    return next(
+        (name for name, classes in _CLASSES.items() if isinstance(value, classes)), type(value).__name__
+    )
 
 
 @lru_cache(maxsize=256)
@@ -109,39 +114,12 @@ def object_problems(value: Any, schema: dict[str, Any]) -> list[str]:
     return problems
 
 
-def json_type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return type(value).__name__
-
-
 def short_repr(value: Any, limit: int = 60) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 _NO_PROBLEMS: tuple[str, ...] = ()
-# The exact classes of JSON types whose values no constraint but the type refuses (bool is no int).
-_CLASSES: dict[str, frozenset[type]] = {
-    "string": frozenset({str}),
-    "boolean": frozenset({bool}),
-    "object": frozenset({dict}),
-    "array": frozenset({list}),
-    "number": frozenset({int, float}),
-    "integer": frozenset({int}),
-}
 _STRING_RULES = ("pattern", "minLength", "maxLength")
 _NUMBER_RULES = ("minimum", "maximum")
 
@@ -156,7 +134,7 @@ def always_valid_classes(prop: Any) -> frozenset[type]:
     if not isinstance(json_type, str) or json_type not in _CLASSES or "enum" in prop:
         return frozenset()
     rules = _STRING_RULES if json_type == "string" else _NUMBER_RULES
-    return frozenset() if any(prop.get(key) is not None for key in rules) else _CLASSES[json_type]
+    return frozenset() if any(prop.get(key) is not None for key in rules) else frozenset(_CLASSES[json_type])
 
 
 def compile_property_check(name: str, prop: Any) -> Callable[[Any], Sequence[str]]:
