@@ -10,18 +10,19 @@ import io
 import json
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable, Iterator, Protocol
 
 from boto3.dynamodb.types import TypeDeserializer
 
 from factory.runtime.result_store import decode_item
+from factory.runtime.vocabulary import METADATA_COLUMNS
 
-METADATA_COLUMNS = ("_status", "_error", "_execution_time_ms", "_timestamp")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 PLAIN_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\Z")
 MIN_PART_BYTES = 5 * 1024 * 1024
 DEFAULT_PART_BYTES = 8 * 1024 * 1024
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 
 
 class ByteSink(Protocol):
@@ -36,12 +37,7 @@ class AggregateSummary:
     csv_uri: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "rows": self.rows,
-            "counts": dict(self.counts),
-            "columns": list(self.columns),
-            "csv_uri": self.csv_uri,
-        }
+        return asdict(self)
 
 
 def csv_columns(input_columns: list[str], output_fields: list[str]) -> list[str]:
@@ -95,19 +91,6 @@ _FORMULA_STARTS = frozenset(FORMULA_PREFIXES)  # each a single character
 _ITEM_KEYS = ("status", "error", "execution_time_ms", "timestamp")  # the item's own cells, after the data
 
 
-def _cells(values: list[Any], neutralise: bool) -> list[Any]:
-    """`cell_text` of each value, called only for the values it would change."""
-    as_is, starts, text = _AS_IS, _FORMULA_STARTS if neutralise else frozenset(), cell_text
-    return [
-        (
-            value
-            if (kind := value.__class__) is str and value[:1] not in starts or kind in as_is
-            else text(value, neutralise)
-        )
-        for value in values
-    ]
-
-
 def _rows(
     page: Iterable[dict[str, Any]], header: list[str], fields: list[str], neutralise: bool, counts: dict
 ) -> Iterator[list[Any]]:
@@ -152,13 +135,13 @@ def write_csv(
         if page and not summary.columns:
             header = header if header is not None else list(page[0].get("input_data") or {})
             summary.columns = csv_columns(header, output_fields)
-            writer.writerow(_cells(summary.columns, neutralise_formulas))
+            writer.writerow([cell_text(name, neutralise_formulas) for name in summary.columns])
         writer.writerows(_rows(page, header or [], output_fields, neutralise_formulas, summary.counts))
         summary.rows += len(page)
         _flush(buffer, sink)
     if not summary.columns:
         summary.columns = csv_columns(input_columns or [], output_fields)
-        writer.writerow(_cells(summary.columns, neutralise_formulas))
+        writer.writerow([cell_text(name, neutralise_formulas) for name in summary.columns])
         _flush(buffer, sink)
     return summary
 
@@ -202,17 +185,11 @@ class S3MultipartSink:
     def __init__(self, s3_client: Any, bucket: str, key: str, part_bytes: int = DEFAULT_PART_BYTES) -> None:
         if part_bytes < MIN_PART_BYTES:
             raise ValueError(f"S3 parts other than the last must be at least {MIN_PART_BYTES} bytes")
-        self.s3 = s3_client
-        self.bucket = bucket
-        self.key = key
+        self.s3, self.object, self.uri = s3_client, {"Bucket": bucket, "Key": key}, f"s3://{bucket}/{key}"
         self.part_bytes = part_bytes
         self.buffer = bytearray()
         self.upload_id: str | None = None
         self.parts: list[dict[str, Any]] = []
-
-    @property
-    def uri(self) -> str:
-        return f"s3://{self.bucket}/{self.key}"
 
     def write(self, data: bytes) -> int:
         self.buffer.extend(data)
@@ -223,39 +200,26 @@ class S3MultipartSink:
 
     def _upload_part(self, body: bytes) -> None:
         if self.upload_id is None:
-            created = self.s3.create_multipart_upload(
-                Bucket=self.bucket, Key=self.key, ContentType="text/csv; charset=utf-8"
-            )
+            created = self.s3.create_multipart_upload(**self.object, ContentType=CSV_CONTENT_TYPE)
             self.upload_id = created["UploadId"]
         number = len(self.parts) + 1
-        response = self.s3.upload_part(
-            Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, PartNumber=number, Body=body
-        )
+        response = self.s3.upload_part(**self.object, UploadId=self.upload_id, PartNumber=number, Body=body)
         self.parts.append({"ETag": response["ETag"], "PartNumber": number})
 
     def close(self) -> str:
         if self.upload_id is None:
-            self.s3.put_object(
-                Bucket=self.bucket,
-                Key=self.key,
-                Body=bytes(self.buffer),
-                ContentType="text/csv; charset=utf-8",
-            )
+            self.s3.put_object(**self.object, Body=bytes(self.buffer), ContentType=CSV_CONTENT_TYPE)
         else:
             if self.buffer:
                 self._upload_part(bytes(self.buffer))
-            self.s3.complete_multipart_upload(
-                Bucket=self.bucket,
-                Key=self.key,
-                UploadId=self.upload_id,
-                MultipartUpload={"Parts": self.parts},
-            )
+            upload = {"UploadId": self.upload_id, "MultipartUpload": {"Parts": self.parts}}
+            self.s3.complete_multipart_upload(**self.object, **upload)
         self.buffer.clear()
         return self.uri
 
     def abort(self) -> None:
         if self.upload_id is not None:
-            self.s3.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id)
+            self.s3.abort_multipart_upload(**self.object, UploadId=self.upload_id)
             self.upload_id = None
 
 

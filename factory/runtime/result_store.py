@@ -12,13 +12,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from factory.runtime.vocabulary import STATUS_FAILED, utc_timestamp
+from factory.runtime.vocabulary import METADATA_COLUMNS, STATUS_FAILED, utc_timestamp
 
 DEFAULT_TTL_DAYS = 7
 ROW_ID_WIDTH = 6
 ROW_ID_PREFIX = "row_"
 MAX_ITEM_BYTES = 400 * 1024
-METADATA_KEYS = ("_status", "_error", "_timestamp", "_execution_time_ms")
 
 
 class RowIdError(ValueError):
@@ -107,7 +106,7 @@ def result_from_mapped_row(
         row_number=row_number,
         status=mapped_row.get("_status") or STATUS_FAILED,
         input_data=dict(input_data),
-        output_data={key: value for key, value in mapped_row.items() if key not in METADATA_KEYS},
+        output_data={key: value for key, value in mapped_row.items() if key not in METADATA_COLUMNS},
         error=mapped_row.get("_error"),
         execution_time_ms=execution_time_ms,
         timestamp=mapped_row.get("_timestamp") or utc_timestamp(),

@@ -17,6 +17,7 @@ from factory.runtime.output_mapping.expressions import (
 from factory.runtime.output_mapping.config import load_output_mapping_set
 from factory.runtime.output_mapping.methods import FIELD_NAME, OutputMappings
 from factory.runtime.plan_cache import PlanCache
+from factory.runtime.vocabulary import METADATA_COLUMNS
 
 OUTPUT_FORMATS = ("messages", "structured_output", "json")
 FIELD_TYPES = ("string", "number", "integer", "boolean", "object", "array")
@@ -28,7 +29,6 @@ ENTRY_KEYS = {"tool_result": ("type", "tool", "pattern"), "structured": ("type",
 AGENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}\Z")
 TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}\Z")
 VERSION = re.compile(r"^[0-9]+\.[0-9]+(\.[0-9]+)?\Z")
-METADATA_COLUMNS = ("_status", "_error", "_execution_time_ms", "_timestamp")
 
 
 class DocumentProblem(NamedTuple):
