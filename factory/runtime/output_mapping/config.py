@@ -256,8 +256,9 @@ def section_of(config: Any) -> Any:
 
 
 def load_output_mappings(config: Any, target: str | None = None) -> OutputMappings:
-    """One compiled mapping: the section's entry for `target` (or its only entry, or the field form)."""
-    mapping_set = load_output_mapping_set(section_of(config))
+    """One compiled mapping: the section's entry for `target` (or its only entry, or the field form),
+    compiled once per distinct config content."""
+    mapping_set = cached_output_mapping_set(section_of(config))
     chosen = mapping_set.for_target(target)
     if chosen is None:
         names = ", ".join(mapping_set.target_names)

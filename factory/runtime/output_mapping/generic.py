@@ -10,12 +10,7 @@ from typing import Any
 
 from factory.runtime.mapping_choice import choose_output_mapping, parse_target
 from factory.runtime.output_mapping.expressions import OutputMappingConfigError
-from factory.runtime.output_mapping.config import (
-    cached_output_mapping_set,
-    load_output_mapping_set,
-    load_output_mappings,
-    section_of,
-)
+from factory.runtime.output_mapping.config import load_output_mapping_set, load_output_mappings
 from factory.runtime.output_mapping.methods import OutputMappings, is_empty
 from factory.runtime.output_mapping.sources import Context
 from factory.runtime.output_mapping.structured import build_row, extract_structured_output
@@ -66,14 +61,6 @@ def map_output(
     return build_row(values if values else None, mappings.names, mappings.required, schema, problems, now)
 
 
-def cached_output_mappings(config: Any, target: str | None = None) -> OutputMappings:
-    """The compiled mapping for `target`, compiled once per distinct config content."""
-    chosen = cached_output_mapping_set(section_of(config)).for_target(target)
-    if chosen is None:
-        return load_output_mappings(config, target)  # raises, naming the entries there are
-    return chosen
-
-
 def map_response(
     response: Any,
     config: dict[str, Any] | None,
@@ -96,3 +83,6 @@ def map_response(
     if choice.mappings is not None:
         return map_output(response, choice.mappings, output_schema, now)
     return extract_structured_output(response, config or {}, output_schema, now)
+
+
+cached_output_mappings = load_output_mappings

@@ -54,18 +54,9 @@ class OutputMappings:
     def required(self) -> list[str]:
         return [mapping.name for mapping in self.fields if mapping.required]
 
-    @property
-    def tool_names(self) -> tuple[str, ...]:
-        return self.structured_tools
-
     def describe(self) -> str:
         """`tool_result browser_broadband, structured_output print_output, jmespath`: what was tried."""
-        labels: list[str] = []
-        for mapping in self.fields:
-            for method in mapping.methods:
-                if method.label not in labels:
-                    labels.append(method.label)
-        return ", ".join(labels)
+        return ", ".join(dict.fromkeys(method.label for mapping in self.fields for method in mapping.methods))
 
 
 @dataclass(frozen=True)
@@ -146,6 +137,15 @@ class MethodSpec:
     field_value: Callable[[dict[str, Any], str, str], Function]
 
 
+def _through(value: Any, transforms: list[Function]) -> Any:
+    """`value` through each transform in turn; None as soon as one gives None."""
+    for transform in transforms:
+        if value is None:
+            return None
+        value = transform(value)
+    return value
+
+
 def _rooted(root_of: Callable[["str | None"], Callable[[Context], Any]]) -> Build:
     """A method that reads one root (`root_of(tool_name)`), then its expression and transforms."""
 
@@ -156,14 +156,7 @@ def _rooted(root_of: Callable[["str | None"], Callable[[Context], Any]]) -> Buil
 
         def extract(context: Context) -> Any:
             value = root(context)
-            if value is None:
-                return None
-            value = evaluate(value)
-            for transform in transforms:
-                if value is None:
-                    return None
-                value = transform(value)
-            return value
+            return None if value is None else _through(evaluate(value), transforms)
 
         return Method(spec["method"], label, extract)
 
@@ -180,11 +173,7 @@ def _results(
 
     def extract(context: Context) -> Any:
         for root in context.results_roots(key, tool_name):
-            value = evaluate(root)
-            for transform in transforms:
-                if value is None:
-                    break
-                value = transform(value)
+            value = _through(evaluate(root), transforms)
             if not is_empty(value):
                 return value
         return None
