@@ -47,6 +47,11 @@ def _unknown_keys(node: dict[str, Any], allowed: tuple[str, ...], where: str) ->
     ]
 
 
+def _at(where: str, key: str, message: str, hint: str = "") -> list[DocumentProblem]:
+    """One problem at `where`'s `key`."""
+    return [DocumentProblem(place(where, key), message, hint)]
+
+
 def _version_hint(version: Any) -> str:
     return 'quote it: version: "1.0"' if isinstance(version, (int, float)) else 'e.g. "1.0" or "1.2.0"'
 
@@ -92,16 +97,12 @@ def _checked(node: dict[str, Any], checks: tuple[Check, ...], where: str) -> lis
 def _entry_problems(entry: Any, output_format: Any, where: str) -> list[DocumentProblem]:
     if not isinstance(entry, dict) or entry.get("type") not in EXTRACTION_TYPES:
         hint = 'e.g. {type: structured, path: "$.exchange"}'
-        return [
-            DocumentProblem(
-                place(where, "type"), "an extraction entry needs type tool_result or structured", hint
-            )
-        ]
+        return _at(where, "type", "an extraction entry needs type tool_result or structured", hint)
     entry_type = entry["type"]  # the document's own vocabulary: tool_result or structured
     problems = _unknown_keys(entry, ENTRY_KEYS[entry_type], where)
     if entry_type == "tool_result" and output_format == "json":
         hint = "use type: structured with a path, or output_format: messages"
-        problems.append(DocumentProblem(place(where, "type"), "a json output has no tool results", hint))
+        problems += _at(where, "type", "a json output has no tool results", hint)
     problems.extend(_checked(entry, ENTRY_CHECKS[entry_type], where))
     if entry_type == "structured":
         try:
@@ -116,24 +117,16 @@ def _entry_problems(entry: Any, output_format: Any, where: str) -> list[Document
     else:
         if pattern.groups > 1:
             message = f"the pattern has {pattern.groups} groups; the value is group 1"
-            problems.append(
-                DocumentProblem(
-                    place(where, "pattern"), message, "make the other groups non-capturing: (?:...)"
-                )
-            )
+            problems += _at(where, "pattern", message, "make the other groups non-capturing: (?:...)")
     return problems
 
 
 def _name_problem(name: Any, where: str, seen: set[str]) -> list[DocumentProblem]:
     if not isinstance(name, str) or not FIELD_NAME.match(name) or name in METADATA_COLUMNS:
         hint = "letters, digits and _, starting with a letter, at most 64"
-        return [DocumentProblem(place(where, "name"), f"field name {name!r} cannot be a CSV column", hint)]
+        return _at(where, "name", f"field name {name!r} cannot be a CSV column", hint)
     if name in seen:
-        return [
-            DocumentProblem(
-                place(where, "name"), f"field {name!r} is described twice", "merge the two entries"
-            )
-        ]
+        return _at(where, "name", f"field {name!r} is described twice", "merge the two entries")
     seen.add(name)
     return []
 
@@ -144,13 +137,11 @@ def _field_problems(spec: Any, output_format: Any, where: str, seen: set[str]) -
     problems = _unknown_keys(spec, FIELD_KEYS, where) + _name_problem(spec.get("name"), where, seen)
     problems.extend(_checked(spec, FIELD_CHECKS, where))
     if "required" in spec and not isinstance(spec["required"], bool):
-        problems.append(DocumentProblem(place(where, "required"), "required must be true or false"))
+        problems += _at(where, "required", "required must be true or false")
     extraction = spec.get("extraction")
     if not isinstance(extraction, list) or not extraction:
         hint = "tool_result {tool, pattern} or structured {path}"
-        return problems + [
-            DocumentProblem(place(where, "extraction"), "needs a non-empty list of extraction entries", hint)
-        ]
+        return problems + _at(where, "extraction", "needs a non-empty list of extraction entries", hint)
     for index, entry in enumerate(extraction):
         problems.extend(_entry_problems(entry, output_format, place(where, "extraction", index)))
     return problems
@@ -164,9 +155,7 @@ def document_problems(document: Any) -> list[DocumentProblem]:
     problems = _unknown_keys(document, DOCUMENT_KEYS, "$") + _checked(document, DOCUMENT_CHECKS, "$")
     fields = document.get("fields")
     if not isinstance(fields, list) or not fields:
-        return problems + [
-            DocumentProblem("$.fields", "needs a non-empty list of fields", "{name, type, extraction}")
-        ]
+        return problems + _at("$", "fields", "needs a non-empty list of fields", "{name, type, extraction}")
     seen: set[str] = set()
     for index, spec in enumerate(fields):
         problems.extend(_field_problems(spec, document.get("output_format"), place("$.fields", index), seen))
