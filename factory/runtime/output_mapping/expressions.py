@@ -242,32 +242,23 @@ def compile_transforms(specs: Any, where: str, field: str | None = None) -> list
     return [compile_transform(spec, place(where, index), field) for index, spec in enumerate(specs)]
 
 
+_PIPELINE_TOKEN = re.compile(
+    r"""'(?:\\.|[^\\'])*'?|"(?:\\.|[^\\"])*"?|`(?:\\.|[^\\`])*`?"""  # quoted (to the end if unclosed)
+    r"""|\|\||\||[^|'"`]+""",  # `||`, `|`, other text
+    re.S,
+)
+
+
 def split_pipeline(expression: str) -> list[str]:
     """Split on `|` outside quotes (a regex may contain `|`; JMESPath `||` is kept whole)."""
-    parts, current, quote, index = [], [], "", 0
-    while index < len(expression):
-        char = expression[index]
-        if quote:
-            current.append(char)
-            if char == "\\" and index + 1 < len(expression):
-                current.append(expression[index + 1])
-                index += 1
-            elif char == quote:
-                quote = ""
-        elif char in "'\"`":
-            quote = char
-            current.append(char)
-        elif char == "|" and expression[index + 1 : index + 2] == "|":
-            current.append("||")
-            index += 1
-        elif char == "|":
-            parts.append("".join(current).strip())
-            current = []
+    parts, current = [], ""
+    for token in _PIPELINE_TOKEN.findall(expression):
+        if token == "|":
+            parts.append(current.strip())
+            current = ""
         else:
-            current.append(char)
-        index += 1
-    parts.append("".join(current).strip())
-    return parts
+            current += token
+    return [*parts, current.strip()]
 
 
 def _source_step(source: str, bare: bool, where: str) -> Function | None:
