@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Sequence
 
@@ -45,7 +45,7 @@ class Located:
     value: dict[str, Any] | None
     where: str = ""
     problem: str | None = None
-    looked: tuple[str, ...] = field(default=())
+    looked: tuple[str, ...] = ()
 
     @property
     def found(self) -> bool:
@@ -70,10 +70,8 @@ def is_print_tool(name: Any, tool_names: tuple[str, ...]) -> bool:
 
 def locate_structured_output(response: Any, tool_names: tuple[str, ...] = ()) -> Located:
     looked: list[str] = []
-    located = _search(parse_json_text(response), "$", tool_names, looked, 0)
-    if located is not None:
-        return Located(located.value, located.where, located.problem, tuple(looked))
-    return Located(None, "", None, tuple(looked))
+    located = _search(parse_json_text(response), "$", tool_names, looked, 0) or Located(None)
+    return Located(located.value, located.where, located.problem, tuple(looked))
 
 
 def _search(
