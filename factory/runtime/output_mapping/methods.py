@@ -21,6 +21,7 @@ from factory.runtime.output_mapping.expressions import (
 from factory.runtime.output_mapping.sources import Context
 
 FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}\Z")
+TRANSFORM_KEYS = ("transform", "transforms")
 
 
 @dataclass(frozen=True)
@@ -93,11 +94,15 @@ def check_keys(spec: dict[str, Any], allowed: tuple[str, ...], where: str) -> No
             raise OutputMappingConfigError(where, f"unknown key {key!r}; allowed here: {', '.join(allowed)}")
 
 
-def transforms_of(spec: dict[str, Any], where: str, name: str | None) -> list[Function]:
+def transform_specs(spec: dict[str, Any], where: str) -> list[tuple[Any, str]]:
+    """(transform spec, place) of `spec`'s `transform` or `transforms`; refused when it has both."""
     if "transform" in spec and "transforms" in spec:
         raise OutputMappingConfigError(where, "write either 'transform' or 'transforms', not both")
-    key = "transform" if "transform" in spec else "transforms"
-    return compile_transforms(spec.get(key), place(where, key), name)
+    return [(spec[key], place(where, key)) for key in TRANSFORM_KEYS if key in spec]
+
+
+def compiled_transforms(specs: list[tuple[Any, str]], name: str | None) -> list[Function]:
+    return [function for spec, where in specs for function in compile_transforms(spec, where, name)]
 
 
 def check_field_name(name: Any, where: str) -> str:
