@@ -1,7 +1,4 @@
-"""Would every row fail? Checks of an agent record against a batch mapping, before any row runs.
-
-The details: docs/runtime.md, `agent_record_checks.py`.
-"""
+"""Would every row fail? An agent record and batch mapping checked before any row runs (docs/runtime.md)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,4 @@
-"""Stream one batch's stored results into a CSV: the aggregator Lambda.
-
-The details: docs/runtime.md, `aggregator.py`.
-"""
+"""Stream one batch's stored results into a CSV: the aggregator Lambda (docs/runtime.md)."""
 
 from __future__ import annotations
 

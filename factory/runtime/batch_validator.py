@@ -1,7 +1,4 @@
-"""Check a batch before any row runs: the state machine's first Lambda.
-
-The details: docs/runtime.md, `batch_validator.py`.
-"""
+"""Check a batch before any row runs: the state machine's first Lambda (docs/runtime.md)."""
 
 from __future__ import annotations
 

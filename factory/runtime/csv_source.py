@@ -1,7 +1,4 @@
-"""Read a batch CSV defensively: what hostile files get, decided once, here.
-
-The details: docs/runtime.md, `csv_source.py`.
-"""
+"""Read a batch CSV defensively: what hostile files get, decided once, here (docs/runtime.md)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,4 @@
-"""Turn one CSV row into the agent's input: the input-mapper Lambda.
-
-The details: docs/runtime.md, `input_mapper.py`.
-"""
+"""Turn one CSV row into the agent's input: the input-mapper Lambda (docs/runtime.md)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,4 @@
-"""`json.dumps` for the per-row hot paths, with the encoder built once.
-
-The details: docs/runtime.md, `json_text.py`.
-"""
+"""`json.dumps` for the per-row hot paths, with the encoder built once (docs/runtime.md)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,4 @@
-"""A batch's target, and how each of its rows' output is mapped.
-
-The details: docs/runtime.md, `mapping_choice.py`.
-"""
+"""A batch's target, and how each of its rows' output is mapped (docs/runtime.md)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,4 @@
-"""Compiled plans, kept per Lambda container (or process), keyed by the config's content.
-
-The details: docs/runtime.md, `plan_cache.py`.
-"""
+"""Compiled plans, kept per Lambda container (or process), keyed by the config's content (docs/runtime.md)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,4 @@
-"""The shape of one row's result in `batch_processor_results`, both ways.
-
-The details: docs/runtime.md, `result_store.py`.
-"""
+"""The shape of one row's result in `batch_processor_results`, both ways (docs/runtime.md)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,4 @@
-"""Write row results to `batch_processor_results` (each batch child's WriteResults, `child_results`).
-
-The details: docs/runtime.md, `result_writer.py`.
-"""
+"""Write row results to `batch_processor_results`: each batch child's WriteResults (docs/runtime.md)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,4 @@
-"""Render a browser template with one row's variables: the renderer Lambda.
-
-The details: docs/runtime.md, `template_renderer.py`.
-"""
+"""Render a browser template with one row's variables: the renderer Lambda (docs/runtime.md)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,4 @@
-"""A small JSON Schema subset check for Lambda code, stdlib only.
-
-The details: docs/runtime.md, `value_checks.py`.
-"""
+"""A small JSON Schema subset check for Lambda code, stdlib only (docs/runtime.md)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,4 @@
-"""The `output_mappings` section, in either of its two forms, compiled to one model.
-
-The details: docs/runtime.md, `output_mapping/config.py`.
-"""
+"""The `output_mappings` section, in either of its two forms, compiled to one model (docs/runtime.md)."""
 
 from __future__ import annotations
 

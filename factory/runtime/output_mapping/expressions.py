@@ -1,7 +1,4 @@
-"""The small expression language of output mappings, compiled once.
-
-The details: docs/runtime.md, `output_mapping/expressions.py`.
-"""
+"""The small expression language of output mappings, compiled once (docs/runtime.md)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,4 @@
-"""The generic output mapper: any agent's or tool's response -> one result row, by configuration.
-
-The details: docs/runtime.md, `output_mapping/generic.py`.
-"""
+"""The generic output mapper: a response -> one result row, by configuration (docs/runtime.md)."""
 
 from __future__ import annotations
 

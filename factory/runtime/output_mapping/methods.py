@@ -1,7 +1,4 @@
-"""The extraction method table, the compiled output mapping, and the pieces methods are built from.
-
-The details: docs/runtime.md, `output_mapping/methods.py`.
-"""
+"""The extraction method table, the compiled output mapping and its pieces (docs/runtime.md)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,4 @@
-"""An agent's registered output schema (the `schemas/<agent>.yaml` document) as an output mapping.
-
-The details: docs/runtime.md, `output_mapping/registered.py`.
-"""
+"""An agent's registered output schema (`schemas/<agent>.yaml`) as an output mapping (docs/runtime.md)."""
 
 from __future__ import annotations
 

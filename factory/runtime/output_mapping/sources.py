@@ -1,7 +1,4 @@
-"""Where a generic extraction method finds its value in one response.
-
-The details: docs/runtime.md, `output_mapping/sources.py`.
-"""
+"""Where a generic extraction method finds its value in one response (docs/runtime.md)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,4 @@
-"""Find the structured output in an agent response and turn it into CSV cells.
-
-The details: docs/runtime.md, `output_mapping/structured.py`.
-"""
+"""Find the structured output in an agent response and turn it into CSV cells (docs/runtime.md)."""
 
 from __future__ import annotations
 
