@@ -196,29 +196,6 @@ def _from_step_results(steps: list[Any], path: str) -> Located | None:
     return None
 
 
-def output_fields(mapping: dict[str, Any], output_schema: dict[str, Any] | None) -> list[str]:
-    listed = mapping.get("structured_output_fields")
-    if listed:
-        return list(listed)
-    return list((output_schema or {}).get("properties", {}))
-
-
-def required_output_fields(mapping: dict[str, Any], output_schema: dict[str, Any] | None) -> list[str]:
-    names = list(mapping.get("required_output_fields") or [])
-    for name in required_fields(output_schema or {}):
-        if name not in names:
-            names.append(name)
-    return names
-
-
-def tool_names_of(mapping: dict[str, Any]) -> tuple[str, ...]:
-    return tuple(
-        method["tool_name"]
-        for method in mapping.get("extraction_methods") or []
-        if isinstance(method, dict) and method.get("tool_name")
-    )
-
-
 Check = Callable[[Any], Sequence[str]]
 _CELL_JSON = dumps_function((",", ":"))  # dicts and lists as compact JSON text in a cell
 
@@ -238,13 +215,8 @@ def row_fields(
 
 
 def row_status(problems: list[str], dropped: list[str]) -> tuple[str, str | None]:
-    """(_status, _error): FAILED on any problem; PARTIAL when only optional values were dropped.
-
-    As in the original batch processor, a row is SUCCESS when its structured
-    output is there; an optional field the agent left out is no fault. PARTIAL
-    says a value was present but invalid, so its cell is empty, and `_error`
-    names it and why.
-    """
+    """(_status, _error): FAILED on any problem; PARTIAL when only optional values were dropped (an
+    optional field left out is no fault, as in the original batch processor: docs/runtime.md)."""
     if problems:
         return STATUS_FAILED, "; ".join(problems + [f"dropped {problem}" for problem in dropped])
     if dropped:
@@ -303,12 +275,8 @@ class OutputPlan:
     tool_names: tuple[str, ...]
 
     def map(self, response: Any, now: datetime | None = None) -> dict[str, Any]:
-        """One agent response -> one result row; never raises for a missing or bad output.
-
-        Where no wrapper holds the output, the answer itself is the output
-        object when it holds any of the output fields: the plain answer a
-        local agent gives, `{"exchange_code": "SOHO", ...}`.
-        """
+        """One agent response -> one result row; never raises for a missing or bad output. Where no
+        wrapper holds the output, an answer holding any output field is it (a local agent's plain answer)."""
         located = locate_structured_output(response, self.tool_names)
         if located.value is not None:
             problems = [f"{located.problem} at {located.where}"] if located.problem else []
@@ -331,9 +299,17 @@ class OutputPlan:
 
 
 def compile_output_plan(mapping: dict[str, Any], output_schema: dict[str, Any] | None = None) -> OutputPlan:
-    fields = output_fields(mapping, output_schema)
-    required = required_output_fields(mapping, output_schema)
-    return OutputPlan(row_fields(fields, required, output_schema), tool_names_of(mapping))
+    """The mapping's `structured_output_fields` (else the schema's properties) as columns, required when
+    either names them, and the print tools its `extraction_methods` name."""
+    schema = output_schema or {}
+    fields = list(mapping.get("structured_output_fields") or schema.get("properties", {}))
+    required = [*(mapping.get("required_output_fields") or []), *required_fields(schema)]
+    tools = [
+        method.get("tool_name")
+        for method in mapping.get("extraction_methods") or []
+        if isinstance(method, dict)
+    ]
+    return OutputPlan(row_fields(fields, required, output_schema), tuple(tool for tool in tools if tool))
 
 
 _PLANS: PlanCache[OutputPlan] = PlanCache(compile_output_plan)
