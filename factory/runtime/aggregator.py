@@ -42,12 +42,8 @@ def csv_columns(input_columns: list[str], output_fields: list[str]) -> list[str]
 
 
 def column_collisions(input_columns: list[str], output_fields: list[str]) -> str | None:
-    """Why a results CSV for these input columns would repeat a header, or None.
-
-    Results put input columns, output fields and the metadata columns side by
-    side; a name in two places gives two columns nobody can tell apart, so such
-    an input is refused before any row runs (rename the column).
-    """
+    """Why a results CSV for these input columns would repeat a header (two columns nobody can tell
+    apart, so the input is refused before any row runs), or None."""
     taken = set(output_fields) | set(METADATA_COLUMNS)
     clashes = [name for name in input_columns if name in taken]
     if not clashes:
@@ -117,12 +113,7 @@ def write_csv(
     neutralise_formulas: bool = True,
 ) -> AggregateSummary:
     """Encode decoded result items, page by page, as UTF-8 CSV bytes into `sink` (one write a page).
-
-    Every cell goes through `cell_text` (called only where it changes the value),
-    every row through csv.writer. Without `input_columns` the first item's
-    `input_data` key order is used; pass the CSV header when you have it
-    (DynamoDB maps keep no order).
-    """
+    Without `input_columns` the first item's `input_data` key order is used (DynamoDB maps keep none)."""
     summary = AggregateSummary()
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")

@@ -81,13 +81,8 @@ def validate_batch(
     output_mappings: Any = None,
     registered_schema: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The validator's answer (`answer`) for a batch about to start.
-
-    `mapping` is the batch mapping with its input mapping in our form for this
-    CSV (`input_mapper.normalised_mapping`: the existing system's flat and empty
-    forms; a malformed one is kept as it is and reported); the state machine
-    maps every row with it.
-    """
+    """The validator's answer (`answer`) for a batch about to start; its `mapping` has the input mapping in
+    our form for this CSV (`normalised_mapping`; a malformed one kept and reported), as every row uses it."""
     try:
         mapping = normalised_mapping(mapping, header)
     except MappingConfigError:
@@ -146,11 +141,8 @@ def answer(errors: list[str], kind: str | None, mapping: Any, **found: Any) -> d
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     """{"agent_name", "agent_version"?, "mapping", "csv": {"bucket", "key"}, "target"?, "output_mappings"?,
-    "registered_schema"?} -> validation result, with "target" (the parsed target, {type, name, arn?}).
-
-    The request's target is checked here, once, by the rule the local engine uses: a malformed one
-    comes back as `target_problem` (the state machine's BatchRequestInvalid) before anything is read.
-    Only a kind with a registry lookup (an agent) is looked up in AgentRegistry."""
+    "registered_schema"?} -> the answer with "target" parsed; a malformed target is `target_problem`
+    (the machine's BatchRequestInvalid) before anything is read (docs/runtime.md)."""
     import boto3
 
     raw = event.get("target")

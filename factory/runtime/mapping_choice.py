@@ -90,11 +90,8 @@ def choose_output_mapping(
     target: Target | None,
     registered_schema: dict[str, Any] | None = None,
 ) -> MappingChoice:
-    """The issue's order: config output_mappings, else the registered output schema, else structured output.
-
-    Raises OutputMappingConfigError for a config or registered schema that cannot work, so a
-    batch stops before its first row rather than failing every row.
-    """
+    """Config output_mappings, else the registered output schema, else structured output; a config or
+    schema that cannot work raises OutputMappingConfigError, so a batch stops before its first row."""
     name = target.name if target else None
     skipped = ""
     section = section_of(config) if isinstance(config, dict) and "output_mappings" in config else None

@@ -26,12 +26,8 @@ def make_batch_id(tool_name: str, execution_id: str) -> str:
 
 
 def row_id(row_number: int, width: int = ROW_ID_WIDTH) -> str:
-    """`row_000001`: zero-padded, so the sort order is the row order.
-
-    Past `width` digits one `~` per extra digit goes before the number
-    (`row_~1000000`, `row_~~10000000`): `~` sorts after every digit, so ids stay
-    in row order without renumbering the first 999,999 rows.
-    """
+    """`row_000001`: zero-padded, so the sort order is the row order; past `width` digits one `~` (which
+    sorts after every digit) per extra digit goes first: `row_~1000000`, `row_~~10000000`."""
     if isinstance(row_number, bool) or not isinstance(row_number, int) or row_number < 0:
         raise RowIdError(f"row number must be a non-negative integer, got {row_number!r}")
     digits = str(row_number)

@@ -122,11 +122,8 @@ _NUMBER_RULES = ("minimum", "maximum")
 
 
 def always_valid_classes(prop: Any) -> frozenset[type]:
-    """The exact classes every value of which passes `prop` (no need to check them), maybe none.
-
-    The property's type's classes when no constraint could refuse one of their
-    values (no enum; no pattern or length for text; no bound for numbers).
-    """
+    """The exact classes every value of which passes `prop` (no need to check them): the type's classes
+    when no constraint could refuse one (no enum, pattern, length or bound), else none."""
     json_type = prop.get("type") if isinstance(prop, dict) else None
     if not isinstance(json_type, str) or json_type not in _CLASSES or "enum" in prop:
         return frozenset()
@@ -146,11 +143,8 @@ def compile_property_check(name: str, prop: Any) -> Callable[[Any], Sequence[str
 
 
 def text_test(name: Any, prop: dict[str, Any]) -> Callable[[str], Any]:
-    """For text meeting `prop`: truthy when it passes (the check would find nothing).
-
-    A text property whose only rule is a pattern is tested by the pattern's own
-    `search`, which is what its check runs; anything else by the check.
-    """
+    """For text meeting `prop`: truthy when it passes (the check would find nothing); a text property whose
+    only rule is a pattern is tested by the pattern's own `search`, which is what its check runs."""
     pattern = prop.get("pattern")
     if (
         prop.get("type") in (None, "string")

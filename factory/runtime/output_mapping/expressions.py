@@ -90,11 +90,8 @@ def _text_of(value: Any) -> str:
 
 
 def search_lines(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
-    """The first match within one line, else the first match over the whole text.
-
-    Patterns written for one line (`Exchange: ([A-Z\\s]+)`) must not run on into
-    the next line of a tool's output; patterns that span lines still work.
-    """
+    """The first match within one line, else over the whole text: a pattern written for one line
+    (`Exchange: ([A-Z\\s]+)`) must not run on into the next line; one that spans lines still works."""
     match = bounded_regex.search(pattern, text)
     if match is None or "\n" not in match.group(0):
         return match
@@ -190,11 +187,8 @@ def _short(text: str) -> str:
 
 
 def compile_search(path: Any, where: str) -> Function:
-    """A compiled JMESPath as a function that gives None, never an error, on data it does not fit.
-
-    A function such as length() raises on a null at run time; a response is
-    outside our control, so that is a missing value, not a crashed row.
-    """
+    """A compiled JMESPath as a function that gives None, never an error, on data it does not fit
+    (length() raises on a null: a response is outside our control, so that is a missing value)."""
     compiled = compile_jmespath(path, where)
 
     def search(value: Any) -> Any:
@@ -274,11 +268,8 @@ def _source_step(source: str, bare: bool, where: str) -> Function | None:
 def compile_expression(
     expression: Any, where: str, *, field: str | None = None, bare: bool = False
 ) -> Function:
-    """`$.content | parse('X: (.+)') | strip()` -> a function of the method's root.
-
-    `bare` also accepts a JMESPath without `$` (the design's `results[0].title`).
-    `field` is the output field, for parse_text() without a pattern.
-    """
+    """`$.content | parse('X: (.+)') | strip()` -> a function of the method's root; `bare` also accepts a
+    JMESPath without `$` (`results[0].title`); `field` is for parse_text() without a pattern."""
     if not isinstance(expression, str) or not expression.strip():
         raise OutputMappingConfigError(
             where, "needs an expression string, e.g. \"$.content | parse('A: (.+)')\""

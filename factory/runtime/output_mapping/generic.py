@@ -66,12 +66,8 @@ def map_response(
     output_schema: dict[str, Any] | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """One row the way a batch maps it: config output_mappings, registered schema, or structured output.
-
-    `config` is the batch config (its `output_mappings`, and the structured
-    mapping's `structured_output_fields` for the fallback). A configuration
-    that cannot work becomes a FAILED row naming the place, never an exception.
-    """
+    """One row the way a batch maps it: config output_mappings, registered schema, or structured output
+    (`config`'s `structured_output_fields`); a config that cannot work is a FAILED row naming the place."""
     try:
         parsed_target = parse_target(target) if target is not None else None
         choice = choose_output_mapping(config, parsed_target, registered_schema)

@@ -119,17 +119,9 @@ Build = Callable[[str, "str | None", Function, "list[Function]", dict], Method]
 
 @dataclass(frozen=True)
 class MethodSpec:
-    """One extraction method.
-
-    `field_keys`: what a field-keyed entry may hold besides method, transform(s)
-    and description (`expression` compiles through `compile_expression`);
-    `tool`: "required" (it reads a named tool's result), "optional" or "none"
-    (it reads the whole response); `structured`: its tool is a print tool whose
-    input is the structured output; `build(label, tool_name, evaluate,
-    transforms, spec)`: the Method, reading its root from the response;
-    `field_value(spec, field, where)`: the field-keyed form's function of that
-    root when no `expression` is given.
-    """
+    """One extraction method: its field-keyed keys, whether it reads a named tool ("required", "optional",
+    "none"), whether that tool is a print tool, how it reads its root, how a field-keyed entry compiles
+    (docs/runtime.md)."""
 
     name: str
     field_keys: tuple[str, ...]
