@@ -106,12 +106,10 @@ def prompt_problems(
 
 
 def newest_version(versions: Iterable[str]) -> str | None:
-    def key(version: str) -> tuple:
-        parts = re.findall(r"\d+", version)
-        return tuple(int(part) for part in parts[:3])
-
-    versions = list(versions)
-    return max(versions, key=key) if versions else None
+    """The highest version by its first three numbers (`1.10` after `1.9`)."""
+    return max(
+        versions, key=lambda version: [int(part) for part in re.findall(r"\d+", version)[:3]], default=None
+    )
 
 
 def load_agent_record(table: Any, agent_name: str, version: str | None = None) -> dict[str, Any] | None:

@@ -10,6 +10,7 @@ import jmespath
 from jmespath.exceptions import JMESPathError
 
 from factory.runtime import bounded_parse, bounded_regex
+from factory.runtime.value_checks import short_repr
 from factory.runtime.vocabulary import FALSE_WORDS, TRUE_WORDS
 
 Function = Callable[[Any], Any]
@@ -176,14 +177,10 @@ def compile_jmespath(path: Any, where: str) -> Any:
         bounded_parse.check_expression_depth(path)
         return jmespath.compile(path)
     except bounded_parse.ExpressionTooDeep as exc:
-        raise OutputMappingConfigError(where, f"JMESPath {_short(path)} is {exc}") from None
+        raise OutputMappingConfigError(where, f"JMESPath {short_repr(path, 80)} is {exc}") from None
     except JMESPathError as exc:
         reason = " ".join(str(exc).split())
         raise OutputMappingConfigError(where, f"JMESPath {path!r} does not compile: {reason}") from None
-
-
-def _short(text: str) -> str:
-    return repr(text if len(text) <= 80 else text[:77] + "...")
 
 
 def compile_search(path: Any, where: str) -> Function:
