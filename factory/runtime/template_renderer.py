@@ -43,16 +43,10 @@ def prepare_variables(specs: list[dict[str, Any]], values: dict[str, Any]) -> di
             if spec.get("required"):
                 problems.append(f"{name}: required but missing")
             continue
-        pattern = spec.get("pattern")
-        refused = (
-            property_problems(name, value, {"pattern": pattern}) if isinstance(value, str) and pattern else []
-        )
-        if refused:  # bounded (value_checks): a pattern that could run long is refused, never run
+        rules = {key: spec[key] for key in ("enum", "pattern") if spec.get(key) not in (None, "")}
+        refused = property_problems(name, value, rules)  # bounded: a pattern that could run long is refused
+        if refused:
             problems.extend(refused)
-            continue
-        enum = spec.get("enum")
-        if enum is not None and value not in enum:
-            problems.append(f"{name}: {value!r} is not one of {enum!r}")
             continue
         prepared[name] = text
     if problems:
