@@ -33,9 +33,6 @@ class AggregateSummary:
     columns: list[str] = field(default_factory=list)
     csv_uri: str | None = None
 
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 def csv_columns(input_columns: list[str], output_fields: list[str]) -> list[str]:
     return [*input_columns, *output_fields, *METADATA_COLUMNS]
@@ -260,4 +257,4 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         event.get("key"),
         bool(event.get("neutralise_formulas", True)),
     )
-    return summary.as_dict()
+    return asdict(summary)

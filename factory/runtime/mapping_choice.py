@@ -34,10 +34,7 @@ class Target:
     arn: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"type": self.type, "name": self.name}
-        if self.arn:
-            data["arn"] = self.arn
-        return data
+        return {"type": self.type, "name": self.name, **({"arn": self.arn} if self.arn else {})}
 
 
 def parse_target(data: Any, path: str = "$.target") -> Target:

@@ -6,6 +6,7 @@ import json
 import random
 import time
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any, Callable, Iterable
 
 from boto3.dynamodb.types import TypeSerializer
@@ -99,12 +100,12 @@ class ResultWriter:
 
     def _fit_or_fail(self, result: RowResult, report: WriteReport) -> dict[str, Any]:
         """The row's item; a row too large to store even so is stored FAILED, saying why (its siblings stay)."""
-        options = {"ttl_days": self.ttl_days, "row_id_width": self.row_id_width}
+        item = partial(build_item, ttl_days=self.ttl_days, row_id_width=self.row_id_width)
         try:
-            return self._fit(build_item(result, **options), report)
+            return self._fit(item(result), report)
         except ItemTooLargeError as exc:
             failed = replace(result, status=STATUS_FAILED, output_data={}, error=str(exc))
-            return self._fit(build_item(failed, **options), report)
+            return self._fit(item(failed), report)
 
     def _fit(self, item: dict[str, Any], report: WriteReport) -> dict[str, Any]:
         """Move data to S3 while the item is over the limit (output first, then input)."""

@@ -47,12 +47,6 @@ def compiled_pattern(pattern: str) -> re.Pattern[str]:
     return compile_bounded(pattern)
 
 
-def pattern_search(pattern: str) -> Callable[[str], Any]:
-    """A truthy match when `text` fits the pattern, read only when it is short enough to search in bounded time."""
-    search = compiled_pattern(pattern).search
-    return lambda text: len(text) <= MAX_SUBJECT_CHARS and search(text)
-
-
 def _pattern_problem(name: str, value: str, pattern: Any) -> str | None:
     if len(value) > MAX_SUBJECT_CHARS:
         return f"{name}: {len(value)} characters, more than the {MAX_SUBJECT_CHARS} checked against pattern {pattern}"
@@ -153,7 +147,8 @@ def text_test(name: Any, prop: dict[str, Any]) -> Callable[[str], Any]:
         and not any(key in prop for key in ("enum", "minLength", "maxLength", "minimum", "maximum"))
     ):
         try:
-            return pattern_search(pattern)
+            search = compiled_pattern(pattern).search  # read only text short enough to search in bounded time
+            return lambda text: len(text) <= MAX_SUBJECT_CHARS and search(text)
         except re.error:
             pass
     check = compile_property_check(name, prop)

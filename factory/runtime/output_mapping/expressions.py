@@ -11,7 +11,7 @@ from jmespath.exceptions import JMESPathError
 
 from factory.runtime import bounded_parse, bounded_regex
 from factory.runtime.value_checks import short_repr
-from factory.runtime.vocabulary import FALSE_WORDS, TRUE_WORDS
+from factory.runtime.vocabulary import FALSE_WORDS, TRUE_WORDS, parse_number
 
 Function = Callable[[Any], Any]
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+\Z")
@@ -48,13 +48,10 @@ def _to_number(value: Any) -> Any:
         return value
     text = str(value).strip().replace(",", "").replace("£", "").replace("$", "").replace("€", "")
     try:
-        return int(text)
+        number = parse_number(text)
     except ValueError:
-        try:
-            number = float(text)
-        except ValueError:
-            return None
-        return number if number == number and number not in (float("inf"), float("-inf")) else None
+        return None
+    return number if number == number and number not in (float("inf"), float("-inf")) else None
 
 
 def _to_bool(value: Any) -> Any:
