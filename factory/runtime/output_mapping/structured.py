@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any, Callable, Sequence
 
 from factory.runtime.bounded_parse import json_loads
-from factory.runtime.json_text import dumps_function
+from factory.runtime.json_text import chunk_encoder
 from factory.runtime.plan_cache import PlanCache
 from factory.runtime.value_checks import compile_property_check, required_fields
 from factory.runtime.vocabulary import STATUS_FAILED, STATUS_PARTIAL, STATUS_SUCCESS, utc_timestamp
@@ -197,7 +197,7 @@ def _from_step_results(steps: list[Any], path: str) -> Located | None:
 
 
 Check = Callable[[Any], Sequence[str]]
-_CELL_JSON = dumps_function((",", ":"))  # dicts and lists as compact JSON text in a cell
+_CELL_JSON = chunk_encoder((",", ":"))  # dicts and lists as compact JSON text in a cell
 
 
 def row_fields(
@@ -249,7 +249,7 @@ def fill_row(
                 problems.extend(found)
         if value is None and get is not None and required:
             problems.append(f"{name}: required field is missing")
-        row[name] = _CELL_JSON(value) if isinstance(value, (dict, list)) else value
+        row[name] = "".join(_CELL_JSON(value, 0)) if isinstance(value, (dict, list)) else value
     row["_status"], row["_error"] = row_status(problems, dropped)
     row["_timestamp"] = utc_timestamp(now)
     return row
