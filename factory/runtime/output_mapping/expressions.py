@@ -167,23 +167,19 @@ def compile_regex(pattern: Any, where: str) -> re.Pattern[str]:
         raise OutputMappingConfigError(where, f"regex {pattern!r} does not compile: {exc}") from None
 
 
-def compile_jmespath(path: Any, where: str) -> Any:
+def compile_search(path: Any, where: str) -> Function:
+    """A JMESPath, its nesting checked before the parser sees it, compiled as a function that gives None,
+    never an error, on data it does not fit (length() raises on a null: that is a missing value)."""
     if not isinstance(path, str) or not path.strip():
         raise OutputMappingConfigError(where, "needs a JMESPath string")
     try:
         bounded_parse.check_expression_depth(path)
-        return jmespath.compile(path)
+        compiled = jmespath.compile(path)
     except bounded_parse.ExpressionTooDeep as exc:
         raise OutputMappingConfigError(where, f"JMESPath {short_repr(path, 80)} is {exc}") from None
     except JMESPathError as exc:
         reason = " ".join(str(exc).split())
         raise OutputMappingConfigError(where, f"JMESPath {path!r} does not compile: {reason}") from None
-
-
-def compile_search(path: Any, where: str) -> Function:
-    """A compiled JMESPath as a function that gives None, never an error, on data it does not fit
-    (length() raises on a null: a response is outside our control, so that is a missing value)."""
-    compiled = compile_jmespath(path, where)
 
     def search(value: Any) -> Any:
         try:
