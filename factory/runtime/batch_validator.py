@@ -20,12 +20,7 @@ from factory.runtime.input_mapper import (
     normalised_mapping,
     target_required,
 )
-from factory.runtime.mapping_choice import (
-    SOURCE_STRUCTURED,
-    choose_output_mapping,
-    TargetError,
-    parse_target,
-)
+from factory.runtime.mapping_choice import SOURCE_STRUCTURED, choose_output_mapping, TargetError, parse_target
 from factory.runtime.output_mapping.expressions import OutputMappingConfigError
 from factory.runtime.result_store import from_dynamodb
 from factory.runtime.target_kinds import DEFAULT_KIND, KINDS, kind_of

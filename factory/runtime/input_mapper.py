@@ -13,12 +13,7 @@ from factory.runtime.bounded_parse import json_loads
 from factory.runtime.csv_source import BOM, strip_bom_keys
 from factory.runtime.json_text import chunk_encoder
 from factory.runtime.plan_cache import PlanCache
-from factory.runtime.value_checks import (
-    JSON_TYPES,
-    compile_property_check,
-    required_fields,
-    text_test,
-)
+from factory.runtime.value_checks import JSON_TYPES, compile_property_check, required_fields, text_test
 from factory.runtime.vocabulary import FALSE_WORDS, TRUE_WORDS, parse_integer, parse_number
 
 TEMPLATE_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")

@@ -83,9 +83,7 @@ class MappingChoice:
 
 
 def choose_output_mapping(
-    config: dict[str, Any] | None,
-    target: Target | None,
-    registered_schema: dict[str, Any] | None = None,
+    config: dict[str, Any] | None, target: Target | None, registered_schema: dict[str, Any] | None = None
 ) -> MappingChoice:
     """Config output_mappings, else the registered output schema, else structured output; a config or
     schema that cannot work raises OutputMappingConfigError, so a batch stops before its first row."""
