@@ -65,14 +65,6 @@ def _to_bool(value: Any) -> Any:
     return None
 
 
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
-
-
-def _lower(value: Any) -> Any:
-    return value.lower() if isinstance(value, str) else value
-
-
 def parse_json_value(value: Any) -> Any:
     """JSON text parsed (None when it is not JSON); other values unchanged."""
     if isinstance(value, str):
@@ -145,8 +137,8 @@ def _labelled(field: str | None, where: str) -> Function:
 
 
 SIMPLE_FUNCTIONS: dict[str, Function] = {
-    "strip": _strip,
-    "lower": _lower,
+    "strip": lambda value: value.strip() if isinstance(value, str) else value,
+    "lower": lambda value: value.lower() if isinstance(value, str) else value,
     "to_number": _to_number,
     "to_bool": _to_bool,
     "json": parse_json_value,
