@@ -220,6 +220,17 @@ Transform = Callable[[dict[str, Any]], "tuple[Any, Sequence[str]]"]
 _NONE: tuple[str, ...] = ()
 
 
+def _missing_column(column: Any, field: Any) -> str:
+    return f"column {column!r} (used by {field}) is not in the row"
+
+
+def _asked_cells(row: dict[str, Any], columns: Sequence[Any], field: Any) -> tuple:
+    """(the cells of `columns`, problems), asked column by column: a row that is not a plain dict
+    (its own idea of a missing key) or lacks a column, which is None and a problem naming it."""
+    problems = [_missing_column(column, field) for column in columns if column not in row]
+    return tuple(row[column] if column in row else None for column in columns), problems
+
+
 def _cells_getter(columns: Sequence[Any]) -> Callable[[dict[str, Any]], tuple]:
     """`tuple(row[column] for column in columns)` in C (KeyError for a missing column)."""
     if len(columns) == 1:
@@ -228,34 +239,20 @@ def _cells_getter(columns: Sequence[Any]) -> Callable[[dict[str, Any]], tuple]:
     return itemgetter(*columns)
 
 
-def _cells_reader(columns: Sequence[Any], field: Any) -> Callable[[dict[str, Any]], tuple]:
-    """`read(row)`: (the cells of `columns`, problems), picked in C from a plain dict; else asked column
-    by column (a row's own idea of a missing key), a missing column None and a problem naming it."""
+def _concat(spec: dict[str, Any]) -> Transform:
+    columns, field, separator = spec["columns"], spec["field"], spec.get("separator", " ")
     cells_of = _cells_getter(columns)
 
-    def read(row: dict[str, Any]) -> tuple:
-        if row.__class__ is dict:
-            try:
-                return cells_of(row), _NONE
-            except KeyError:
-                pass
-        problems = [
-            f"column {column!r} (used by {field}) is not in the row"
-            for column in columns
-            if column not in row
-        ]
-        return tuple(row[column] if column in row else None for column in columns), problems
-
-    return read
-
-
-def _concat(spec: dict[str, Any]) -> Transform:
-    read, separator = _cells_reader(spec["columns"], spec["field"]), spec.get("separator", " ")
-
     def apply(row: dict[str, Any]) -> tuple[Any, Sequence[str]]:
-        cells, missing = read(row)
-        if missing:
-            return None, missing
+        if row.__class__ is dict:  # the cells picked in C
+            try:
+                cells = cells_of(row)
+            except KeyError:
+                return None, _asked_cells(row, columns, field)[1]
+        else:
+            cells, missing = _asked_cells(row, columns, field)
+            if missing:
+                return None, missing
         parts = []
         for cell in cells:
             if cell.__class__ is str:
@@ -280,10 +277,17 @@ def _template(spec: dict[str, Any]) -> Transform:
     if not columns:
         text = pieces[0]
         return lambda row: (text, _NONE)
-    pattern, read = "{!s}".join(map(_escaped, literals)), _cells_reader(columns, field)
+    pattern = "{!s}".join(map(_escaped, literals))
+    cells_of = _cells_getter(columns)
 
     def apply(row: dict[str, Any]) -> tuple[Any, Sequence[str]]:
-        cells, problems = read(row)
+        if row.__class__ is dict:  # the cells picked in C
+            try:
+                cells, problems = cells_of(row), _NONE
+            except KeyError:
+                cells, problems = _asked_cells(row, columns, field)
+        else:
+            cells, problems = _asked_cells(row, columns, field)
         if None in cells:
             cells = tuple("" if cell is None else cell for cell in cells)
         return pattern.format(*cells), problems
