@@ -318,18 +318,14 @@ def _jsonpath_needs(spec: dict[str, Any]) -> str | None:
     return None
 
 
+def _concat_needs(spec: dict[str, Any]) -> str | None:
+    return None if isinstance(spec.get("columns"), list) and spec["columns"] else "a non-empty 'columns' list"
+
+
 # Each transformation: what its spec needs (a reason when it is missing, else None), and its builder.
-_TRANSFORMS: dict[
-    str, tuple[Callable[[dict[str, Any]], str | None], Callable[[dict[str, Any]], Transform]]
-] = {
-    "concat": (
-        lambda spec: (
-            None
-            if isinstance(spec.get("columns"), list) and spec["columns"]
-            else "a non-empty 'columns' list"
-        ),
-        _concat,
-    ),
+_Needs = Callable[[dict[str, Any]], "str | None"]
+_TRANSFORMS: dict[str, tuple[_Needs, Callable[[dict[str, Any]], Transform]]] = {
+    "concat": (_concat_needs, _concat),
     "template": (
         lambda spec: None if isinstance(spec.get("template"), str) else "a 'template' string",
         _template,
