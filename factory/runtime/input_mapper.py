@@ -266,10 +266,6 @@ def _concat(spec: dict[str, Any]) -> Transform:
     return apply
 
 
-def _escaped(literal: str) -> str:
-    return literal.replace("{", "{{").replace("}", "}}")
-
-
 def _template(spec: dict[str, Any]) -> Transform:
     """`{column}` placeholders split out once into a str.format pattern over the cells (None: "")."""
     pieces = TEMPLATE_PLACEHOLDER.split(spec["template"])
@@ -277,7 +273,7 @@ def _template(spec: dict[str, Any]) -> Transform:
     if not columns:
         text = pieces[0]
         return lambda row: (text, _NONE)
-    pattern = "{!s}".join(map(_escaped, literals))
+    pattern = "{!s}".join(literal.replace("{", "{{").replace("}", "}}") for literal in literals)
     cells_of = _cells_getter(columns)
 
     def apply(row: dict[str, Any]) -> tuple[Any, Sequence[str]]:
@@ -398,9 +394,8 @@ Step = Callable[[Any, list], Any]
 def _any_text_passes(prop: dict[str, Any]) -> bool:
     """True when every string meets `prop`: no type other than string, no string constraint."""
     json_type = prop.get("type")
-    if json_type is not None and json_type != "string":
-        if not (isinstance(json_type, str) and json_type not in JSON_TYPES):
-            return False
+    if json_type not in (None, "string") and not (isinstance(json_type, str) and json_type not in JSON_TYPES):
+        return False
     return not (
         "enum" in prop or prop.get("pattern") or any(key in prop for key in ("minLength", "maxLength"))
     )

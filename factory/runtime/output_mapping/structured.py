@@ -67,7 +67,9 @@ def is_print_tool(name: Any, tool_names: tuple[str, ...]) -> bool:
 
 def locate_structured_output(response: Any, tool_names: tuple[str, ...] = ()) -> Located:
     looked: list[str] = []
-    located = _search(parse_json_text(response), "$", tool_names, looked, 0) or Located(None)
+    located = _search(parse_json_text(response), "$", tool_names, looked, 0)
+    if located is None:  # one Located a response: a row's cost (bench/runtime.py)
+        return Located(None, "", None, tuple(looked))
     return Located(located.value, located.where, located.problem, tuple(looked))
 
 
