@@ -1,7 +1,4 @@
-"""Would every row fail? Checks of an agent record against a batch mapping, before any row runs.
-
-The details: docs/runtime.md, `agent_record_checks.py`.
-"""
+"""Would every row fail? An agent record and batch mapping checked before any row runs (docs/runtime.md)."""
 
 from __future__ import annotations
 
@@ -87,7 +84,9 @@ def mapping_problems(mapping: dict[str, Any], input_schema: dict[str, Any] | Non
     return problems + prompt_problems(mapping, section, input_schema)
 
 
-def prompt_problems(mapping: dict[str, Any], section: dict[str, Any], input_schema: dict[str, Any] | None) -> list[str]:
+def prompt_problems(
+    mapping: dict[str, Any], section: dict[str, Any], input_schema: dict[str, Any] | None
+) -> list[str]:
     """A `{name}` in the prompt template that names no input field would be sent empty on every row."""
     template = section.get("prompt_template") or mapping.get("prompt_template")
     if template is None:
@@ -100,17 +99,17 @@ def prompt_problems(mapping: dict[str, Any], section: dict[str, Any], input_sche
         return []
     fields = sorted(known)
     shown = ", ".join(fields[:20]) + (f" and {len(fields) - 20} more" if len(fields) > 20 else "")
-    return [f"prompt_template placeholder {{{name}}} names no input field (fields: {shown or 'none'})"
-            for name in unknown]
+    return [
+        f"prompt_template placeholder {{{name}}} names no input field (fields: {shown or 'none'})"
+        for name in unknown
+    ]
 
 
 def newest_version(versions: Iterable[str]) -> str | None:
-    def key(version: str) -> tuple:
-        parts = re.findall(r"\d+", version)
-        return tuple(int(part) for part in parts[:3])
-
-    versions = list(versions)
-    return max(versions, key=key) if versions else None
+    """The highest version by its first three numbers (`1.10` after `1.9`)."""
+    return max(
+        versions, key=lambda version: [int(part) for part in re.findall(r"\d+", version)[:3]], default=None
+    )
 
 
 def load_agent_record(table: Any, agent_name: str, version: str | None = None) -> dict[str, Any] | None:

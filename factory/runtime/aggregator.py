@@ -1,7 +1,4 @@
-"""Stream one batch's stored results into a CSV: the aggregator Lambda.
-
-The details: docs/runtime.md, `aggregator.py`.
-"""
+"""Stream one batch's stored results into a CSV: the aggregator Lambda (docs/runtime.md)."""
 
 from __future__ import annotations
 
@@ -10,18 +7,19 @@ import io
 import json
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable, Iterator, Protocol
 
 from boto3.dynamodb.types import TypeDeserializer
 
 from factory.runtime.result_store import decode_item
+from factory.runtime.vocabulary import METADATA_COLUMNS
 
-METADATA_COLUMNS = ("_status", "_error", "_execution_time_ms", "_timestamp")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 PLAIN_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\Z")
 MIN_PART_BYTES = 5 * 1024 * 1024
 DEFAULT_PART_BYTES = 8 * 1024 * 1024
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 
 
 class ByteSink(Protocol):
@@ -35,26 +33,14 @@ class AggregateSummary:
     columns: list[str] = field(default_factory=list)
     csv_uri: str | None = None
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "rows": self.rows,
-            "counts": dict(self.counts),
-            "columns": list(self.columns),
-            "csv_uri": self.csv_uri,
-        }
-
 
 def csv_columns(input_columns: list[str], output_fields: list[str]) -> list[str]:
     return [*input_columns, *output_fields, *METADATA_COLUMNS]
 
 
 def column_collisions(input_columns: list[str], output_fields: list[str]) -> str | None:
-    """Why a results CSV for these input columns would repeat a header, or None.
-
-    Results put input columns, output fields and the metadata columns side by
-    side; a name in two places gives two columns nobody can tell apart, so such
-    an input is refused before any row runs (rename the column).
-    """
+    """Why a results CSV for these input columns would repeat a header (two columns nobody can tell
+    apart, so the input is refused before any row runs), or None."""
     taken = set(output_fields) | set(METADATA_COLUMNS)
     clashes = [name for name in input_columns if name in taken]
     if not clashes:
@@ -95,19 +81,6 @@ _FORMULA_STARTS = frozenset(FORMULA_PREFIXES)  # each a single character
 _ITEM_KEYS = ("status", "error", "execution_time_ms", "timestamp")  # the item's own cells, after the data
 
 
-def _cells(values: list[Any], neutralise: bool) -> list[Any]:
-    """`cell_text` of each value, called only for the values it would change."""
-    as_is, starts, text = _AS_IS, _FORMULA_STARTS if neutralise else frozenset(), cell_text
-    return [
-        (
-            value
-            if (kind := value.__class__) is str and value[:1] not in starts or kind in as_is
-            else text(value, neutralise)
-        )
-        for value in values
-    ]
-
-
 def _rows(
     page: Iterable[dict[str, Any]], header: list[str], fields: list[str], neutralise: bool, counts: dict
 ) -> Iterator[list[Any]]:
@@ -137,12 +110,7 @@ def write_csv(
     neutralise_formulas: bool = True,
 ) -> AggregateSummary:
     """Encode decoded result items, page by page, as UTF-8 CSV bytes into `sink` (one write a page).
-
-    Every cell goes through `cell_text` (called only where it changes the value),
-    every row through csv.writer. Without `input_columns` the first item's
-    `input_data` key order is used; pass the CSV header when you have it
-    (DynamoDB maps keep no order).
-    """
+    Without `input_columns` the first item's `input_data` key order is used (DynamoDB maps keep none)."""
     summary = AggregateSummary()
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -152,13 +120,13 @@ def write_csv(
         if page and not summary.columns:
             header = header if header is not None else list(page[0].get("input_data") or {})
             summary.columns = csv_columns(header, output_fields)
-            writer.writerow(_cells(summary.columns, neutralise_formulas))
+            writer.writerow([cell_text(name, neutralise_formulas) for name in summary.columns])
         writer.writerows(_rows(page, header or [], output_fields, neutralise_formulas, summary.counts))
         summary.rows += len(page)
         _flush(buffer, sink)
     if not summary.columns:
         summary.columns = csv_columns(input_columns or [], output_fields)
-        writer.writerow(_cells(summary.columns, neutralise_formulas))
+        writer.writerow([cell_text(name, neutralise_formulas) for name in summary.columns])
         _flush(buffer, sink)
     return summary
 
@@ -202,17 +170,11 @@ class S3MultipartSink:
     def __init__(self, s3_client: Any, bucket: str, key: str, part_bytes: int = DEFAULT_PART_BYTES) -> None:
         if part_bytes < MIN_PART_BYTES:
             raise ValueError(f"S3 parts other than the last must be at least {MIN_PART_BYTES} bytes")
-        self.s3 = s3_client
-        self.bucket = bucket
-        self.key = key
+        self.s3, self.object, self.uri = s3_client, {"Bucket": bucket, "Key": key}, f"s3://{bucket}/{key}"
         self.part_bytes = part_bytes
         self.buffer = bytearray()
         self.upload_id: str | None = None
         self.parts: list[dict[str, Any]] = []
-
-    @property
-    def uri(self) -> str:
-        return f"s3://{self.bucket}/{self.key}"
 
     def write(self, data: bytes) -> int:
         self.buffer.extend(data)
@@ -223,39 +185,26 @@ class S3MultipartSink:
 
     def _upload_part(self, body: bytes) -> None:
         if self.upload_id is None:
-            created = self.s3.create_multipart_upload(
-                Bucket=self.bucket, Key=self.key, ContentType="text/csv; charset=utf-8"
-            )
+            created = self.s3.create_multipart_upload(**self.object, ContentType=CSV_CONTENT_TYPE)
             self.upload_id = created["UploadId"]
         number = len(self.parts) + 1
-        response = self.s3.upload_part(
-            Bucket=self.bucket, Key=self.key, UploadId=self.upload_id, PartNumber=number, Body=body
-        )
+        response = self.s3.upload_part(**self.object, UploadId=self.upload_id, PartNumber=number, Body=body)
         self.parts.append({"ETag": response["ETag"], "PartNumber": number})
 
     def close(self) -> str:
         if self.upload_id is None:
-            self.s3.put_object(
-                Bucket=self.bucket,
-                Key=self.key,
-                Body=bytes(self.buffer),
-                ContentType="text/csv; charset=utf-8",
-            )
+            self.s3.put_object(**self.object, Body=bytes(self.buffer), ContentType=CSV_CONTENT_TYPE)
         else:
             if self.buffer:
                 self._upload_part(bytes(self.buffer))
-            self.s3.complete_multipart_upload(
-                Bucket=self.bucket,
-                Key=self.key,
-                UploadId=self.upload_id,
-                MultipartUpload={"Parts": self.parts},
-            )
+            upload = {"UploadId": self.upload_id, "MultipartUpload": {"Parts": self.parts}}
+            self.s3.complete_multipart_upload(**self.object, **upload)
         self.buffer.clear()
         return self.uri
 
     def abort(self) -> None:
         if self.upload_id is not None:
-            self.s3.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id)
+            self.s3.abort_multipart_upload(**self.object, UploadId=self.upload_id)
             self.upload_id = None
 
 
@@ -308,4 +257,4 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
         event.get("key"),
         bool(event.get("neutralise_formulas", True)),
     )
-    return summary.as_dict()
+    return asdict(summary)

@@ -1,7 +1,4 @@
-"""Read a batch CSV defensively: what hostile files get, decided once, here.
-
-The details: docs/runtime.md, `csv_source.py`.
-"""
+"""Read a batch CSV defensively: what hostile files get, decided once, here (docs/runtime.md)."""
 
 from __future__ import annotations
 
@@ -76,8 +73,7 @@ def check_header(header: list[str]) -> list[str]:
 
 
 def _ensure_field_limit(max_cell_bytes: int) -> None:
-    # The csv module's limit is per process; raise it (never lower it) so our own
-    # check, with a row number, is the one that fires.
+    """Raise (never lower) the csv module's per-process limit, so our check, naming the row, fires first."""
     if csv.field_size_limit() < max_cell_bytes + 1:
         csv.field_size_limit(max_cell_bytes + 1)
 

@@ -1,7 +1,4 @@
-"""Turn one CSV row into the agent's input: the input-mapper Lambda.
-
-The details: docs/runtime.md, `input_mapper.py`.
-"""
+"""Turn one CSV row into the agent's input: the input-mapper Lambda (docs/runtime.md)."""
 
 from __future__ import annotations
 
@@ -10,18 +7,13 @@ import re
 from dataclasses import dataclass
 from json.encoder import encode_basestring
 from operator import itemgetter
-from typing import Any, Callable, NamedTuple, Sequence
+from typing import Any, Callable, Sequence
 
 from factory.runtime.bounded_parse import json_loads
 from factory.runtime.csv_source import BOM, strip_bom_keys
 from factory.runtime.json_text import chunk_encoder
 from factory.runtime.plan_cache import PlanCache
-from factory.runtime.value_checks import (
-    JSON_TYPES,
-    compile_property_check,
-    required_fields,
-    text_test,
-)
+from factory.runtime.value_checks import JSON_TYPES, compile_property_check, required_fields, text_test
 from factory.runtime.vocabulary import FALSE_WORDS, TRUE_WORDS, parse_integer, parse_number
 
 TEMPLATE_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
@@ -52,30 +44,23 @@ COLUMN_LIST_KEYS = frozenset({"include_columns", "exclude_columns"})
 
 
 def listed_columns(section: dict[str, Any], columns: Sequence[str] | None) -> list[str]:
-    """The original's `{"include_columns": [...], "exclude_columns": [...]}` (its input_mapper.py):
-    the included columns when given, else every column of the CSV but the excluded ones."""
+    """The included columns when given, else every column of the CSV but the excluded ones."""
     for key in COLUMN_LIST_KEYS & section.keys():
         if not isinstance(section[key], list) or not all(isinstance(name, str) for name in section[key]):
             raise MappingConfigError(f"input_mapping.{key} must be a list of CSV column names")
     if section.get("include_columns"):
         return list(dict.fromkeys(section["include_columns"]))
     if columns is None:
-        raise MappingConfigError("input_mapping.exclude_columns needs the CSV's columns; give include_columns")
+        raise MappingConfigError(
+            "input_mapping.exclude_columns needs the CSV's columns; give include_columns"
+        )
     excluded = set(section.get("exclude_columns") or ())
     return [column for column in columns if column not in excluded]
 
 
 def input_section(mapping: dict[str, Any], columns: Sequence[str] | None = None) -> dict[str, Any]:
-    """Accept the whole batch mapping or just its `input_mapping`; the section in our form.
-
-    A request's or config's `input_mapping` may also be written as the existing
-    step-functions-agent batch processor takes it (its orchestrator writes
-    them): a flat `{csv column: field}` (none of our keys, only text to text)
-    is `column_mappings`; `{}` maps each of the CSV's `columns` (when known) to
-    the field of the same name, and `{"include_columns": [...]}` or
-    `{"exclude_columns": [...]}` those columns (or all but those) the same way.
-    Anything else is ours, as written.
-    """
+    """Accept the whole batch mapping or just its `input_mapping`; the section in our form, from the
+    existing system's forms too (docs/runtime.md, `input_mapper.py`)."""
     if "input_mapping" not in mapping:
         return mapping
     section = mapping["input_mapping"]
@@ -93,11 +78,7 @@ def input_section(mapping: dict[str, Any], columns: Sequence[str] | None = None)
 
 
 def normalised_mapping(mapping: dict[str, Any], columns: Sequence[str] | None = None) -> dict[str, Any]:
-    """The batch mapping with its `input_mapping` in our form (`input_section`), for a CSV with `columns`.
-
-    Done once where a request or config meets its CSV's header, so every later
-    reader (checks, the plan, the stored config) sees one form.
-    """
+    """The batch mapping with its `input_mapping` in our form (`input_section`), for a CSV with `columns`."""
     if "input_mapping" not in mapping:
         return mapping
     section = input_section(mapping, columns)
@@ -126,22 +107,16 @@ def _as_text(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
-def _as_integer(value: Any) -> Any:
-    if not isinstance(value, str):
-        return value
-    try:
-        return parse_integer(value.strip())
-    except ValueError:
-        raise ValueError(f"{value!r} is not an integer") from None
+def _as_parsed(parse: Callable[[str], Any], what: str) -> Callable[[Any], Any]:
+    def convert(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            return parse(value.strip())
+        except ValueError:
+            raise ValueError(f"{value!r} is not {what}") from None
 
-
-def _as_number(value: Any) -> Any:
-    if not isinstance(value, str):
-        return value
-    try:
-        return parse_number(value.strip())
-    except ValueError:
-        raise ValueError(f"{value!r} is not a number") from None
+    return convert
 
 
 def _as_boolean(value: Any) -> Any:
@@ -173,8 +148,8 @@ def _as_json(json_type: str) -> Callable[[Any], Any]:
 
 
 _COERCERS: dict[str, Callable[[Any], Any]] = {
-    "integer": _as_integer,
-    "number": _as_number,
+    "integer": _as_parsed(parse_integer, "an integer"),
+    "number": _as_parsed(parse_number, "a number"),
     "boolean": _as_boolean,
     "object": _as_json("object"),
     "array": _as_json("array"),
@@ -184,11 +159,6 @@ _COERCERS: dict[str, Callable[[Any], Any]] = {
 def coercer(json_type: Any) -> Callable[[Any], Any]:
     """The conversion of CSV text to `json_type`; other values pass unchanged, text is stripped."""
     return _COERCERS.get(json_type, _as_text) if isinstance(json_type, str) else _as_text
-
-
-def coerce(value: Any, json_type: str | None) -> Any:
-    """The CSV text as the schema's type; ValueError with a short reason if it is not one."""
-    return coercer(json_type)(value)
 
 
 def parse_jsonpath(path: str) -> list[str | int]:
@@ -296,10 +266,6 @@ def _concat(spec: dict[str, Any]) -> Transform:
     return apply
 
 
-def _escaped(literal: str) -> str:
-    return literal.replace("{", "{{").replace("}", "}}")
-
-
 def _template(spec: dict[str, Any]) -> Transform:
     """`{column}` placeholders split out once into a str.format pattern over the cells (None: "")."""
     pieces = TEMPLATE_PLACEHOLDER.split(spec["template"])
@@ -307,7 +273,7 @@ def _template(spec: dict[str, Any]) -> Transform:
     if not columns:
         text = pieces[0]
         return lambda row: (text, _NONE)
-    pattern = "{!s}".join(map(_escaped, literals))
+    pattern = "{!s}".join(literal.replace("{", "{{").replace("}", "}}") for literal in literals)
     cells_of = _cells_getter(columns)
 
     def apply(row: dict[str, Any]) -> tuple[Any, Sequence[str]]:
@@ -348,18 +314,14 @@ def _jsonpath_needs(spec: dict[str, Any]) -> str | None:
     return None
 
 
+def _concat_needs(spec: dict[str, Any]) -> str | None:
+    return None if isinstance(spec.get("columns"), list) and spec["columns"] else "a non-empty 'columns' list"
+
+
 # Each transformation: what its spec needs (a reason when it is missing, else None), and its builder.
-_TRANSFORMS: dict[
-    str, tuple[Callable[[dict[str, Any]], str | None], Callable[[dict[str, Any]], Transform]]
-] = {
-    "concat": (
-        lambda spec: (
-            None
-            if isinstance(spec.get("columns"), list) and spec["columns"]
-            else "a non-empty 'columns' list"
-        ),
-        _concat,
-    ),
+_Needs = Callable[[dict[str, Any]], "str | None"]
+_TRANSFORMS: dict[str, tuple[_Needs, Callable[[dict[str, Any]], Transform]]] = {
+    "concat": (_concat_needs, _concat),
     "template": (
         lambda spec: None if isinstance(spec.get("template"), str) else "a 'template' string",
         _template,
@@ -432,20 +394,16 @@ Step = Callable[[Any, list], Any]
 def _any_text_passes(prop: dict[str, Any]) -> bool:
     """True when every string meets `prop`: no type other than string, no string constraint."""
     json_type = prop.get("type")
-    if json_type is not None and json_type != "string":
-        if not (isinstance(json_type, str) and json_type not in JSON_TYPES):
-            return False
+    if json_type not in (None, "string") and not (isinstance(json_type, str) and json_type not in JSON_TYPES):
+        return False
     return not (
         "enum" in prop or prop.get("pattern") or any(key in prop for key in ("minLength", "maxLength"))
     )
 
 
 def field_step(field: Any, source: str, prop: dict[str, Any]) -> Step:
-    """`step(value, problems)`: the typed value, or FAILED; problems are appended, naming the source.
-
-    Conversion errors make the field FAILED; check problems are reported but
-    the value is kept, as the row fails anyway.
-    """
+    """`step(value, problems)`: the typed value, or FAILED when it does not convert; problems are
+    appended, naming the source (a value that converts but fails its check is kept: the row fails)."""
     convert, check = coercer(prop.get("type")), compile_property_check(field, prop)
 
     def step(value: Any, problems: list) -> Any:
@@ -464,11 +422,7 @@ def field_step(field: Any, source: str, prop: dict[str, Any]) -> Step:
 
 @dataclass(frozen=True)
 class Typed:
-    """A static value or schema default, typed once when the plan is built.
-
-    `value` is the typed value (or FAILED); `problems` are what its field's
-    step found, reported by each row that uses it.
-    """
+    """A static value or schema default typed once, and the problems each row that uses it reports."""
 
     value: Any
     problems: tuple[str, ...]
@@ -485,12 +439,8 @@ RowMapper = Callable[[dict[str, Any], "int | None"], dict[str, Any]]
 
 @dataclass(frozen=True)
 class InputPlan:
-    """One mapping and input schema, compiled.
-
-    `transform(row, row_number)` is the agent's input, {"prompt", "data"};
-    `data(row, row_number)` the typed data alone (a tool's input, no prompt
-    written; see `_row_mapper`). Both raise InputRowError for a bad row.
-    """
+    """One mapping and input schema, compiled: `transform(row, row_number)` is the agent's input,
+    {"prompt", "data"}, `data` the typed data alone (a tool's input); InputRowError for a bad row."""
 
     data: RowMapper
     transform: Callable[[dict[str, Any], "int | None"], dict[str, Any]]
@@ -498,14 +448,9 @@ class InputPlan:
 
 @dataclass(frozen=True)
 class _Reads:
-    """Where a row's values come from and how each is typed, in precedence order.
-
-    The mapped `columns` are read first, then the `transformations`; `rules`
-    holds (field, text rule, step) for each value in that order. A text rule
-    says how the field takes stripped text: None, as it is; a test
-    (`text_test`), when the text passes it; _STEP, through the step, as any
-    other value. `statics` and `defaults` are `Typed`.
-    """
+    """Where a row's values come from (mapped `columns`, then `transformations`) and, in that order,
+    (field, text rule, step) for each: stripped text is kept as it is (rule None), when it passes a
+    `text_test`, or goes through the step as any other value (_STEP)."""
 
     statics: dict[Any, Typed]
     columns: tuple[Any, ...]

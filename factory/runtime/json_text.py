@@ -1,7 +1,4 @@
-"""`json.dumps` for the per-row hot paths, with the encoder built once.
-
-The details: docs/runtime.md, `json_text.py`.
-"""
+"""`json.dumps` for the per-row hot paths, with the encoder built once (docs/runtime.md)."""
 
 from __future__ import annotations
 
@@ -19,16 +16,3 @@ def chunk_encoder(separators: tuple[str, str] | None = None) -> Callable[[Any, i
     return c_make_encoder(
         None, default, encode_basestring, None, key_separator, item_separator, False, False, True
     )
-
-
-def dumps_function(separators: tuple[str, str] | None = None) -> Callable[[Any], str]:
-    """`lambda value: json.dumps(value, ensure_ascii=False, separators=separators)`, faster."""
-    encoder = json.JSONEncoder(ensure_ascii=False, separators=separators)
-    encode = chunk_encoder(separators)
-
-    def dumps(value: Any) -> str:
-        if not isinstance(value, (dict, list)):
-            return encoder.encode(value)
-        return "".join(encode(value, 0))
-
-    return dumps

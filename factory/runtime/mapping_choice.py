@@ -1,7 +1,4 @@
-"""A batch's target, and how each of its rows' output is mapped.
-
-The details: docs/runtime.md, `mapping_choice.py`.
-"""
+"""A batch's target, and how each of its rows' output is mapped (docs/runtime.md)."""
 
 from __future__ import annotations
 
@@ -37,10 +34,7 @@ class Target:
     arn: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"type": self.type, "name": self.name}
-        if self.arn:
-            data["arn"] = self.arn
-        return data
+        return {"type": self.type, "name": self.name, **({"arn": self.arn} if self.arn else {})}
 
 
 def parse_target(data: Any, path: str = "$.target") -> Target:
@@ -89,15 +83,10 @@ class MappingChoice:
 
 
 def choose_output_mapping(
-    config: dict[str, Any] | None,
-    target: Target | None,
-    registered_schema: dict[str, Any] | None = None,
+    config: dict[str, Any] | None, target: Target | None, registered_schema: dict[str, Any] | None = None
 ) -> MappingChoice:
-    """The issue's order: config output_mappings, else the registered output schema, else structured output.
-
-    Raises OutputMappingConfigError for a config or registered schema that cannot work, so a
-    batch stops before its first row rather than failing every row.
-    """
+    """Config output_mappings, else the registered output schema, else structured output; a config or
+    schema that cannot work raises OutputMappingConfigError, so a batch stops before its first row."""
     name = target.name if target else None
     skipped = ""
     section = section_of(config) if isinstance(config, dict) and "output_mappings" in config else None

@@ -1,7 +1,4 @@
-"""Check an agent's result against its output schema: the output-validator Lambda.
-
-The details: docs/runtime.md, `output_validator.py`.
-"""
+"""Check an agent's result against its output schema: the output-validator Lambda (docs/runtime.md)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,4 @@
-"""Compiled plans, kept per Lambda container (or process), keyed by the config's content.
-
-The details: docs/runtime.md, `plan_cache.py`.
-"""
+"""Compiled plans, kept per Lambda container (or process), keyed by the config's content (docs/runtime.md)."""
 
 from __future__ import annotations
 
@@ -14,14 +11,6 @@ Plan = TypeVar("Plan")
 MARSHAL_VERSION = 2
 
 
-def content_key(config: tuple[Any, ...]) -> bytes | None:
-    """Bytes equal for equal plain-data configs; None when the config is not plain data."""
-    try:
-        return marshal.dumps(config, MARSHAL_VERSION)
-    except ValueError:
-        return None
-
-
 class PlanCache(Generic[Plan]):
     """The last `size` plans built by `compile`, least recently used dropped first; thread-safe."""
 
@@ -32,8 +21,9 @@ class PlanCache(Generic[Plan]):
         self._lock = threading.Lock()
 
     def get(self, *config: Any) -> Plan:
-        key = content_key(config)
-        if key is None:
+        try:  # bytes equal for equal plain-data configs
+            key = marshal.dumps(config, MARSHAL_VERSION)
+        except ValueError:  # not plain data: compiled on every call
             return self._compile(*config)
         with self._lock:
             plan = self._plans.get(key)

@@ -1,7 +1,4 @@
-"""The shape of one row's result in `batch_processor_results`, both ways.
-
-The details: docs/runtime.md, `result_store.py`.
-"""
+"""The shape of one row's result in `batch_processor_results`, both ways (docs/runtime.md)."""
 
 from __future__ import annotations
 
@@ -12,13 +9,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from factory.runtime.vocabulary import STATUS_FAILED, utc_timestamp
+from factory.runtime.vocabulary import METADATA_COLUMNS, STATUS_FAILED, utc_timestamp
 
 DEFAULT_TTL_DAYS = 7
 ROW_ID_WIDTH = 6
 ROW_ID_PREFIX = "row_"
 MAX_ITEM_BYTES = 400 * 1024
-METADATA_KEYS = ("_status", "_error", "_timestamp", "_execution_time_ms")
 
 
 class RowIdError(ValueError):
@@ -30,12 +26,8 @@ def make_batch_id(tool_name: str, execution_id: str) -> str:
 
 
 def row_id(row_number: int, width: int = ROW_ID_WIDTH) -> str:
-    """`row_000001`: zero-padded, so the sort order is the row order.
-
-    Past `width` digits one `~` per extra digit goes before the number
-    (`row_~1000000`, `row_~~10000000`): `~` sorts after every digit, so ids stay
-    in row order without renumbering the first 999,999 rows.
-    """
+    """`row_000001`: zero-padded, so the sort order is the row order; past `width` digits one `~` (which
+    sorts after every digit) per extra digit goes first: `row_~1000000`, `row_~~10000000`."""
     if isinstance(row_number, bool) or not isinstance(row_number, int) or row_number < 0:
         raise RowIdError(f"row number must be a non-negative integer, got {row_number!r}")
     digits = str(row_number)
@@ -74,15 +66,9 @@ def from_dynamodb(value: Any) -> Any:
     return value
 
 
-def _default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    return str(value)
-
-
 def item_size(item: dict[str, Any]) -> int:
     """An upper bound of DynamoDB's item size: the UTF-8 JSON text (names and values)."""
-    return len(json.dumps(item, default=_default, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+    return len(json.dumps(item, default=str, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
 
 
 @dataclass(frozen=True)
@@ -113,7 +99,7 @@ def result_from_mapped_row(
         row_number=row_number,
         status=mapped_row.get("_status") or STATUS_FAILED,
         input_data=dict(input_data),
-        output_data={key: value for key, value in mapped_row.items() if key not in METADATA_KEYS},
+        output_data={key: value for key, value in mapped_row.items() if key not in METADATA_COLUMNS},
         error=mapped_row.get("_error"),
         execution_time_ms=execution_time_ms,
         timestamp=mapped_row.get("_timestamp") or utc_timestamp(),
@@ -155,13 +141,8 @@ def decode_item(item: dict[str, Any], s3_client: Any = None) -> dict[str, Any]:
     return plain
 
 
-def split_s3_uri(uri: str) -> tuple[str, str]:
+def read_s3_json(s3_client: Any, uri: str) -> Any:
     if not uri.startswith("s3://") or "/" not in uri[5:]:
         raise ValueError(f"not an s3://bucket/key URI: {uri!r}")
     bucket, key = uri[5:].split("/", 1)
-    return bucket, key
-
-
-def read_s3_json(s3_client: Any, uri: str) -> Any:
-    bucket, key = split_s3_uri(uri)
     return json.loads(s3_client.get_object(Bucket=bucket, Key=key)["Body"].read())

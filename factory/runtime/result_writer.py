@@ -1,21 +1,18 @@
-"""Write row results to `batch_processor_results` (each batch child's WriteResults, `child_results`).
-
-The details: docs/runtime.md, `result_writer.py`.
-"""
+"""Write row results to `batch_processor_results`: each batch child's WriteResults (docs/runtime.md)."""
 
 from __future__ import annotations
 
 import json
 import random
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any, Callable, Iterable
 
 from boto3.dynamodb.types import TypeSerializer
 
 from factory.runtime.bounded_parse import json_loads
-from factory.runtime.csv_source import strip_bom_keys
-from factory.runtime.vocabulary import STATUS_FAILED, utc_timestamp
+from factory.runtime.vocabulary import STATUS_FAILED
 from factory.runtime.result_store import (
     DEFAULT_TTL_DAYS,
     MAX_ITEM_BYTES,
@@ -67,39 +64,25 @@ def backoff_delay(attempt: int, base: float, cap: float, rng: Callable[[], float
     return rng() * min(cap, base * (2**attempt))
 
 
+@dataclass
 class ResultWriter:
-    def __init__(
-        self,
-        dynamodb_client: Any,
-        table_name: str,
-        s3_client: Any = None,
-        bucket: str | None = None,
-        prefix: str = "batch-results/",
-        ttl_days: float = DEFAULT_TTL_DAYS,
-        row_id_width: int = ROW_ID_WIDTH,
-        max_item_bytes: int = MAX_ITEM_BYTES,
-        deadline_seconds: float = 60.0,
-        base_delay: float = 0.05,
-        max_delay: float = 2.0,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
-        rng: Callable[[], float] = random.random,
-    ) -> None:
-        self.client = dynamodb_client
-        self.table_name = table_name
-        self.s3 = s3_client
-        self.bucket = bucket
-        self.prefix = prefix
-        self.ttl_days = ttl_days
-        self.row_id_width = row_id_width
-        self.max_item_bytes = max_item_bytes
-        self.deadline_seconds = deadline_seconds
-        self.base_delay = base_delay
-        self.max_delay = max_delay
-        self.sleep = sleep
-        self.clock = clock
-        self.rng = rng
-        self.serializer = TypeSerializer()
+    """Stores row results with BatchWriteItem, retried with full jitter until `deadline_seconds`."""
+
+    dynamodb_client: Any
+    table_name: str
+    s3_client: Any = None
+    bucket: str | None = None
+    prefix: str = "batch-results/"
+    ttl_days: float = DEFAULT_TTL_DAYS
+    row_id_width: int = ROW_ID_WIDTH
+    max_item_bytes: int = MAX_ITEM_BYTES
+    deadline_seconds: float = 60.0
+    base_delay: float = 0.05
+    max_delay: float = 2.0
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+    rng: Callable[[], float] = random.random
+    serializer: TypeSerializer = field(default_factory=TypeSerializer, init=False)
 
     def write(self, results: Iterable[RowResult]) -> WriteReport:
         """Store every result or raise; the last result for a key wins."""
@@ -117,28 +100,26 @@ class ResultWriter:
 
     def _fit_or_fail(self, result: RowResult, report: WriteReport) -> dict[str, Any]:
         """The row's item; a row too large to store even so is stored FAILED, saying why (its siblings stay)."""
+        item = partial(build_item, ttl_days=self.ttl_days, row_id_width=self.row_id_width)
         try:
-            return self._fit(self._item(result), report)
+            return self._fit(item(result), report)
         except ItemTooLargeError as exc:
             failed = replace(result, status=STATUS_FAILED, output_data={}, error=str(exc))
-            return self._fit(self._item(failed), report)
-
-    def _item(self, result: RowResult) -> dict[str, Any]:
-        return build_item(result, ttl_days=self.ttl_days, row_id_width=self.row_id_width)
+            return self._fit(item(failed), report)
 
     def _fit(self, item: dict[str, Any], report: WriteReport) -> dict[str, Any]:
         """Move data to S3 while the item is over the limit (output first, then input)."""
         for name in ("output_data", "input_data"):
             if item_size(item) + SIZE_MARGIN <= self.max_item_bytes:
                 return item
-            if self.s3 is None or not self.bucket:
+            if self.s3_client is None or not self.bucket:
                 raise ItemTooLargeError(
                     f"{item['row_id']}: the result is {item_size(item):,} bytes, over DynamoDB's item limit of "
                     f"{self.max_item_bytes:,} bytes, and no S3 bucket is configured for large results"
                 )
             key = f"{self.prefix}{item['batch_id']}/{item['row_id']}.{name}.json"
             body = json.dumps(from_dynamodb(item[name]), default=str, ensure_ascii=False).encode("utf-8")
-            self.s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType="application/json")
+            self.s3_client.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType="application/json")
             item = {**item, name: {}, f"{name[:-5]}_s3_uri": f"s3://{self.bucket}/{key}"}
             report.offloaded += 1
         if item_size(item) + SIZE_MARGIN > self.max_item_bytes:
@@ -155,7 +136,7 @@ class ResultWriter:
         ]
         attempt = 0
         while True:
-            response = self.client.batch_write_item(RequestItems={self.table_name: pending})
+            response = self.dynamodb_client.batch_write_item(RequestItems={self.table_name: pending})
             report.requests += 1
             pending = (response.get("UnprocessedItems") or {}).get(self.table_name) or []
             if not pending:
@@ -173,17 +154,7 @@ INPUT_ROW_ERROR = "InputRowError"  # the error name child_inputs gives a row who
 
 
 def caught_error_text(error: Any) -> str:
-    """Readable text for a Step Functions Catch output {"Error", "Cause"}.
-
-    A Lambda's Cause is JSON text ({"errorMessage", "errorType", "stackTrace"});
-    only the message is kept, the trace is in CloudWatch. A failed
-    `startExecution.sync:2` agent has the agent execution's description as its
-    Cause (ARN, dates, the whole input): only the agent's own Error and Cause
-    are kept, so the cell says why and is the same on every run. A row
-    whose input does not map (INPUT_ROW_ERROR) gets the mapper's message alone,
-    which already names the row, column and rule: the words the local engine
-    writes for the same row.
-    """
+    """Readable text for a Step Functions Catch output {"Error", "Cause"}: the docs/runtime.md rules."""
     if not error:
         return "no output"
     if not isinstance(error, dict):

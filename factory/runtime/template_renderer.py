@@ -1,7 +1,4 @@
-"""Render a browser template with one row's variables: the renderer Lambda.
-
-The details: docs/runtime.md, `template_renderer.py`.
-"""
+"""Render a browser template with one row's variables: the renderer Lambda (docs/runtime.md)."""
 
 from __future__ import annotations
 
@@ -12,6 +9,7 @@ import chevron
 import chevron.tokenizer
 
 from factory.runtime.plan_cache import PlanCache
+from factory.runtime.result_store import from_dynamodb
 from factory.runtime.value_checks import property_problems
 
 
@@ -45,14 +43,10 @@ def prepare_variables(specs: list[dict[str, Any]], values: dict[str, Any]) -> di
             if spec.get("required"):
                 problems.append(f"{name}: required but missing")
             continue
-        pattern = spec.get("pattern")
-        refused = property_problems(name, value, {"pattern": pattern}) if isinstance(value, str) and pattern else []
-        if refused:  # bounded (value_checks): a pattern that could run long is refused, never run
+        rules = {key: spec[key] for key in ("enum", "pattern") if spec.get(key) not in (None, "")}
+        refused = property_problems(name, value, rules)  # bounded: a pattern that could run long is refused
+        if refused:
             problems.extend(refused)
-            continue
-        enum = spec.get("enum")
-        if enum is not None and value not in enum:
-            problems.append(f"{name}: {value!r} is not one of {enum!r}")
             continue
         prepared[name] = text
     if problems:
@@ -68,13 +62,8 @@ def _constant(value: Any) -> Renderer:
 
 
 def compile_leaves(node: Any) -> Renderer:
-    """The template as a function of the variables, built once.
-
-    Only a string containing `{{` can hold a Mustache tag, so only those go
-    through chevron, pre-tokenised; every other leaf is itself. Containers are
-    rebuilt on every render, so no two rendered scripts share a list or dict
-    (the `schema` of an act_with_schema step is data and is passed as it is).
-    """
+    """The template as a function of the variables, built once: only a string containing `{{` goes
+    through chevron, pre-tokenised; containers are rebuilt on every render, so no two scripts share one."""
     if isinstance(node, str):
         if "{{" not in node:
             return _constant(node)
@@ -118,14 +107,7 @@ JSON_TEXT_ATTRIBUTES = ("template", "variables", "metadata")
 
 
 def _from_dynamodb(item: dict[str, Any]) -> dict[str, Any]:
-    """The template item as `render_script` reads it, whichever way it arrives.
-
-    Step Functions' GetItem gives typed attributes ({"S": ...}, {"M": ...});
-    a Lambda reading with boto3's resource gives plain values. `template`,
-    `variables` and `metadata` may be JSON text (the existing system's form
-    and ours) or maps (items written by older versions of ours); `variables`
-    may be an object keyed by name (the existing shape) or our ordered list.
-    """
+    """The template item as `render_script` reads it, whichever way it arrives (docs/runtime.md)."""
     if item and all(isinstance(v, dict) and len(v) == 1 for v in item.values()) and "template" in item:
         first = item["template"]
         if isinstance(first, dict) and set(first) <= {"M", "S"}:
@@ -133,7 +115,7 @@ def _from_dynamodb(item: dict[str, Any]) -> dict[str, Any]:
 
             deserializer = TypeDeserializer()
             plain = {key: deserializer.deserialize(value) for key, value in item.items()}
-            item = json.loads(json.dumps(plain, default=_decimal_to_number))
+            item = from_dynamodb(plain)
     decoded = dict(item)
     for name in JSON_TEXT_ATTRIBUTES:
         if isinstance(decoded.get(name), str):
@@ -149,14 +131,6 @@ def _from_dynamodb(item: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(decoded.get("template"), dict):
         raise RenderError("template item has no template object")
     return decoded
-
-
-def _decimal_to_number(value: Any) -> Any:
-    from decimal import Decimal
-
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
 class TemplateNotFound(LookupError):

@@ -1,7 +1,4 @@
-"""A small JSON Schema subset check for Lambda code, stdlib only.
-
-The details: docs/runtime.md, `value_checks.py`.
-"""
+"""A small JSON Schema subset check for Lambda code, stdlib only (docs/runtime.md)."""
 
 from __future__ import annotations
 
@@ -12,43 +9,42 @@ from typing import Any, Callable, Sequence
 from factory.runtime.bounded_regex import MAX_SUBJECT_CHARS, compile_bounded
 
 JSON_TYPES = ("string", "number", "integer", "boolean", "object", "array", "null")
+# The classes of each JSON type's values, in the order a value's type is named (bool is no number).
+_CLASSES: dict[str, tuple[type, ...]] = {
+    "boolean": (bool,),
+    "integer": (int,),
+    "number": (int, float),
+    "string": (str,),
+    "array": (list,),
+    "object": (dict,),
+    "null": (type(None),),
+}
 
 
 def type_matches(value: Any, json_type: str | list[str] | None) -> bool:
-    """True when `value` is an instance of the JSON Schema type (bool is not a number)."""
-    if json_type is None:
-        return True
+    """True when `value` is an instance of the JSON Schema type (bool is not a number, 2.0 is an integer)."""
     if isinstance(json_type, list):
         return any(type_matches(value, single) for single in json_type)
-    if json_type == "string":
-        return isinstance(value, str)
-    if json_type == "boolean":
-        return isinstance(value, bool)
-    if json_type == "integer":
-        if isinstance(value, bool):
-            return False
-        return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
-    if json_type == "number":
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if json_type == "object":
-        return isinstance(value, dict)
-    if json_type == "array":
-        return isinstance(value, list)
-    if json_type == "null":
-        return value is None
-    return True
+    classes = _CLASSES.get(json_type) if isinstance(json_type, str) else None
+    if classes is None:
+        return True
+    if isinstance(value, bool):
+        return json_type == "boolean"
+    return isinstance(value, classes) or (
+        json_type == "integer" and isinstance(value, float) and value.is_integer()
+    )
+
+
+def json_type_name(value: Any) -> str:
+    return next(
+        (name for name, classes in _CLASSES.items() if isinstance(value, classes)), type(value).__name__
+    )
 
 
 @lru_cache(maxsize=256)
 def compiled_pattern(pattern: str) -> re.Pattern[str]:
     """A schema `pattern`, refused (re.error) when it does not compile or could run long (bounded_regex)."""
     return compile_bounded(pattern)
-
-
-def pattern_search(pattern: str) -> Callable[[str], Any]:
-    """A truthy match when `text` fits the pattern, read only when it is short enough to search in bounded time."""
-    search = compiled_pattern(pattern).search
-    return lambda text: len(text) <= MAX_SUBJECT_CHARS and search(text)
 
 
 def _pattern_problem(name: str, value: str, pattern: Any) -> str | None:
@@ -109,54 +105,24 @@ def object_problems(value: Any, schema: dict[str, Any]) -> list[str]:
     return problems
 
 
-def json_type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return type(value).__name__
-
-
 def short_repr(value: Any, limit: int = 60) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 _NO_PROBLEMS: tuple[str, ...] = ()
-# The exact classes of JSON types whose values no constraint but the type refuses (bool is no int).
-_CLASSES: dict[str, frozenset[type]] = {
-    "string": frozenset({str}),
-    "boolean": frozenset({bool}),
-    "object": frozenset({dict}),
-    "array": frozenset({list}),
-    "number": frozenset({int, float}),
-    "integer": frozenset({int}),
-}
 _STRING_RULES = ("pattern", "minLength", "maxLength")
 _NUMBER_RULES = ("minimum", "maximum")
 
 
 def always_valid_classes(prop: Any) -> frozenset[type]:
-    """The exact classes every value of which passes `prop` (no need to check them), maybe none.
-
-    The property's type's classes when no constraint could refuse one of their
-    values (no enum; no pattern or length for text; no bound for numbers).
-    """
+    """The exact classes every value of which passes `prop` (no need to check them): the type's classes
+    when no constraint could refuse one (no enum, pattern, length or bound), else none."""
     json_type = prop.get("type") if isinstance(prop, dict) else None
     if not isinstance(json_type, str) or json_type not in _CLASSES or "enum" in prop:
         return frozenset()
     rules = _STRING_RULES if json_type == "string" else _NUMBER_RULES
-    return frozenset() if any(prop.get(key) is not None for key in rules) else _CLASSES[json_type]
+    return frozenset() if any(prop.get(key) is not None for key in rules) else frozenset(_CLASSES[json_type])
 
 
 def compile_property_check(name: str, prop: Any) -> Callable[[Any], Sequence[str]]:
@@ -171,11 +137,8 @@ def compile_property_check(name: str, prop: Any) -> Callable[[Any], Sequence[str
 
 
 def text_test(name: Any, prop: dict[str, Any]) -> Callable[[str], Any]:
-    """For text meeting `prop`: truthy when it passes (the check would find nothing).
-
-    A text property whose only rule is a pattern is tested by the pattern's own
-    `search`, which is what its check runs; anything else by the check.
-    """
+    """For text meeting `prop`: truthy when it passes (the check would find nothing); a text property whose
+    only rule is a pattern is tested by the pattern's own `search`, which is what its check runs."""
     pattern = prop.get("pattern")
     if (
         prop.get("type") in (None, "string")
@@ -184,7 +147,8 @@ def text_test(name: Any, prop: dict[str, Any]) -> Callable[[str], Any]:
         and not any(key in prop for key in ("enum", "minLength", "maxLength", "minimum", "maximum"))
     ):
         try:
-            return pattern_search(pattern)
+            search = compiled_pattern(pattern).search  # read only text short enough to search in bounded time
+            return lambda text: len(text) <= MAX_SUBJECT_CHARS and search(text)
         except re.error:
             pass
     check = compile_property_check(name, prop)

@@ -1,4 +1,4 @@
-"""The runtime's shared words: row statuses, the timestamp format, true/false words, numbers.
+"""The runtime's shared words: row statuses and metadata columns, the timestamp format, true/false words, numbers.
 
 Every Lambda and the local engine must agree on these, so they are defined
 once, here, and imported by the mappers, the result store and writer, the
@@ -14,6 +14,8 @@ from datetime import datetime, timedelta, timezone
 STATUS_SUCCESS = "SUCCESS"
 STATUS_PARTIAL = "PARTIAL"
 STATUS_FAILED = "FAILED"
+# The columns a result row adds after the output fields, in the results CSV's order.
+METADATA_COLUMNS = ("_status", "_error", "_execution_time_ms", "_timestamp")
 
 TRUE_WORDS = frozenset({"true", "yes", "y", "1", "t", "on"})
 FALSE_WORDS = frozenset({"false", "no", "n", "0", "f", "off"})

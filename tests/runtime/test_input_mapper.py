@@ -8,7 +8,7 @@ import pytest
 from factory.runtime.input_mapper import (
     InputRowError,
     MappingConfigError,
-    coerce,
+    coercer,
     compile_input_plan,
     parse_jsonpath,
     transform_input,
@@ -100,7 +100,7 @@ def test_field_types_are_used_without_a_schema(company_mapping):
     ],
 )
 def test_coerce(text, json_type, expected):
-    value = coerce(text, json_type)
+    value = coercer(json_type)(text)
     assert value == expected and type(value) is type(expected)
 
 
@@ -117,7 +117,7 @@ def test_coerce(text, json_type, expected):
 )
 def test_coerce_refuses(text, json_type):
     with pytest.raises(ValueError):
-        coerce(text, json_type)
+        coercer(json_type)(text)
 
 
 def test_static_values_and_transformations():

@@ -12,10 +12,10 @@ the child workflow's Lambdas, the target-kind table) are counted apart, as
 the issue says; everything else under `factory/runtime/` is counted,
 including any new module.
 
-The issue's goal is under GOAL lines. The runtime is not there yet, so the
-test holds CEILING, the size it has reached: it fails when the runtime grows
-past it, and CEILING is lowered (never raised) as code leaves, until it is
-GOAL.
+The issue's goal is under GOAL lines, and the runtime is there: the test
+holds CEILING, the size it has reached (lowered, never raised, as code
+leaves), and fails when the runtime grows past it or CEILING is set above
+the goal.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ COUNTED_APART = frozenset(
     {"bounded_regex.py", "bounded_parse.py", "child_inputs.py", "child_results.py", "target_kinds.py"}
 )
 GOAL = 4000
-CEILING = 4400  # measured; lower it as the runtime shrinks, until it is GOAL
+CEILING = 3945  # measured; lower it as the runtime shrinks, never above GOAL
 
 
 def counted_lines() -> dict[Path, int]:
@@ -38,6 +38,11 @@ def counted_lines() -> dict[Path, int]:
         for path in sorted(RUNTIME.rglob("*.py"))
         if path.parent != RUNTIME or path.name not in COUNTED_APART
     }
+
+
+def test_the_ceiling_holds_the_goal():
+    """The runtime reached the issue's goal; a ceiling raised past it would let it grow back."""
+    assert CEILING < GOAL
 
 
 def test_the_runtime_does_not_grow():

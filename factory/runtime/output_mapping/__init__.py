@@ -1,4 +1,1 @@
-"""Agent and tool responses -> result rows: the output mappers.
-
-The details: docs/runtime.md, `output_mapping/__init__.py`.
-"""
+"""Agent and tool responses -> result rows: the output mappers (docs/runtime.md)."""

@@ -1,32 +1,24 @@
-"""The `output_mappings` section, in either of its two forms, compiled to one model.
-
-The details: docs/runtime.md, `output_mapping/config.py`.
-"""
+"""The `output_mappings` section, in either of its two forms, compiled to one model (docs/runtime.md)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from factory.runtime.target_kinds import TARGET_TYPES
-from factory.runtime.output_mapping.expressions import (
-    Function,
-    OutputMappingConfigError,
-    compile_expression,
-    compile_transforms,
-    place,
-)
+from factory.runtime.output_mapping.expressions import OutputMappingConfigError, compile_expression, place
 from factory.runtime.output_mapping.methods import (
     FieldMapping,
     Method,
     OutputMappings,
     OutputMappingSet,
+    TRANSFORM_KEYS,
     check_field_name,
     check_keys,
+    compiled_transforms,
     method_label,
     method_spec,
     tool_name_of,
-    transforms_of,
+    transform_specs,
 )
 from factory.runtime.plan_cache import PlanCache
 
@@ -50,71 +42,51 @@ def _design_method(spec: Any, where: str) -> list[tuple[str, Method]]:
     """One method of the target-keyed form -> (field, compiled method) for each field it names."""
     row = method_spec(spec, where)
     check_keys(spec, DESIGN_METHOD_KEYS, where)
-    if "transform" in spec and "transforms" in spec:
-        raise OutputMappingConfigError(where, "write either 'transform' or 'transforms', not both")
     if "field_mappings" not in spec and "paths" not in spec:
         raise OutputMappingConfigError(
             where, f"{row.name} needs 'field_mappings' {{field: expression}} or 'paths'"
         )
+    shared = transform_specs(spec, where)
     tool_name = tool_name_of(spec, row, where)
-    method_level = [(spec[key], place(where, key)) for key in ("transform", "transforms") if key in spec]
-    entries: list[_Entry] = []
+    entries: list[tuple[Any, Any, str, list[tuple[Any, str]]]] = []
     if "field_mappings" in spec:
-        mappings = spec["field_mappings"]
-        at = place(where, "field_mappings")
+        mappings, at = spec["field_mappings"], place(where, "field_mappings")
         if not isinstance(mappings, dict) or not mappings:
             raise OutputMappingConfigError(at, "must be a non-empty {field: expression}")
         entries.extend(
-            _Entry(name, expression, None, place(at, str(name)), method_level)
-            for name, expression in mappings.items()
+            (name, expression, place(at, str(name)), shared) for name, expression in mappings.items()
         )
     if "paths" in spec:
-        entries.extend(_path_entries(spec["paths"], place(where, "paths"), method_level))
+        entries.extend(_path_entries(spec["paths"], place(where, "paths"), shared))
     label = method_label(row.name, tool_name)
     compiled = []
-    for entry in entries:
-        name = check_field_name(entry.name, entry.where)
-        evaluate = compile_expression(entry.expression, entry.where, field=name, bare=True)
-        if entry.own is not None:
-            transforms = entry.own
-        else:
-            transforms = [f for item, at in entry.shared for f in compile_transforms(item, at, name)]
-        compiled.append((name, row.build(label, tool_name, evaluate, transforms, spec)))
+    for name, expression, at, transforms in entries:
+        name = check_field_name(name, at)
+        evaluate = compile_expression(expression, at, field=name, bare=True)
+        compiled.append(
+            (name, row.build(label, tool_name, evaluate, compiled_transforms(transforms, name), spec))
+        )
     return compiled
 
 
-@dataclass(frozen=True)
-class _Entry:
-    """One field of a design-form method before compiling: its own transforms, or the shared ones."""
-
-    name: Any
-    expression: Any
-    own: list[Function] | None
-    where: str
-    shared: list[tuple[Any, str]]
-
-
-def _path_entries(paths: Any, where: str, method_level: list[tuple[Any, str]]) -> list[_Entry]:
-    """`paths: {field: path | {path, transform}}`; a `transform` key applies to every plain path."""
+def _path_entries(paths: Any, where: str, method_level: list[tuple[Any, str]]) -> list[tuple]:
+    """`paths: {field: path | {path, transform}}` -> (field, path, place, transform specs); a
+    `transform` key applies to every plain path."""
     if not isinstance(paths, dict) or not paths:
         raise OutputMappingConfigError(where, "must be a non-empty {field: path | {path, transform}}")
-    shared = list(method_level)
-    for key in ("transform", "transforms"):
-        if key in paths:
-            shared.append((paths[key], place(where, key)))
+    shared = method_level + [(paths[key], place(where, key)) for key in TRANSFORM_KEYS if key in paths]
     entries = []
     for name, value in paths.items():
         at = place(where, str(name))
-        if name in ("transform", "transforms"):
+        if name in TRANSFORM_KEYS:
             continue
         if isinstance(value, str):
-            entries.append(_Entry(name, value, None, at, shared))
+            entries.append((name, value, at, shared))
         elif isinstance(value, dict):
-            check_keys(value, ("path", "transform", "transforms"), at)
+            check_keys(value, ("path", *TRANSFORM_KEYS), at)
             if "path" not in value:
                 raise OutputMappingConfigError(at, "needs a 'path'")
-            own = transforms_of(value, at, name) if ("transform" in value or "transforms" in value) else None
-            entries.append(_Entry(name, value["path"], own, at, shared))
+            entries.append((name, value["path"], at, transform_specs(value, at) or shared))
         else:
             raise OutputMappingConfigError(at, "must be a path string or {path, transform}")
     if not entries:
@@ -161,7 +133,7 @@ def _design_target(name: str, body: dict[str, Any]) -> OutputMappings:
 def _field_method(spec: Any, name: str, where: str) -> Method:
     row = method_spec(spec, where)
     check_keys(spec, ("method", *row.field_keys, "transform", "transforms", "description"), where)
-    transforms = transforms_of(spec, where, name)
+    transforms = compiled_transforms(transform_specs(spec, where), name)
     tool_name = tool_name_of(spec, row, where)
     if "expression" in spec:
         evaluate = compile_expression(spec["expression"], place(where, "expression"), field=name)
@@ -256,8 +228,9 @@ def section_of(config: Any) -> Any:
 
 
 def load_output_mappings(config: Any, target: str | None = None) -> OutputMappings:
-    """One compiled mapping: the section's entry for `target` (or its only entry, or the field form)."""
-    mapping_set = load_output_mapping_set(section_of(config))
+    """One compiled mapping: the section's entry for `target` (or its only entry, or the field form),
+    compiled once per distinct config content."""
+    mapping_set = cached_output_mapping_set(section_of(config))
     chosen = mapping_set.for_target(target)
     if chosen is None:
         names = ", ".join(mapping_set.target_names)

@@ -1,7 +1,4 @@
-"""The small expression language of output mappings, compiled once.
-
-The details: docs/runtime.md, `output_mapping/expressions.py`.
-"""
+"""The small expression language of output mappings, compiled once (docs/runtime.md)."""
 
 from __future__ import annotations
 
@@ -13,7 +10,8 @@ import jmespath
 from jmespath.exceptions import JMESPathError
 
 from factory.runtime import bounded_parse, bounded_regex
-from factory.runtime.vocabulary import FALSE_WORDS, TRUE_WORDS
+from factory.runtime.value_checks import short_repr
+from factory.runtime.vocabulary import FALSE_WORDS, TRUE_WORDS, parse_number
 
 Function = Callable[[Any], Any]
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+\Z")
@@ -50,13 +48,10 @@ def _to_number(value: Any) -> Any:
         return value
     text = str(value).strip().replace(",", "").replace("£", "").replace("$", "").replace("€", "")
     try:
-        return int(text)
+        number = parse_number(text)
     except ValueError:
-        try:
-            number = float(text)
-        except ValueError:
-            return None
-        return number if number == number and number not in (float("inf"), float("-inf")) else None
+        return None
+    return number if number == number and number not in (float("inf"), float("-inf")) else None
 
 
 def _to_bool(value: Any) -> Any:
@@ -68,14 +63,6 @@ def _to_bool(value: Any) -> Any:
     if lowered in FALSE_WORDS:
         return False
     return None
-
-
-def _strip(value: Any) -> Any:
-    return value.strip() if isinstance(value, str) else value
-
-
-def _lower(value: Any) -> Any:
-    return value.lower() if isinstance(value, str) else value
 
 
 def parse_json_value(value: Any) -> Any:
@@ -93,11 +80,8 @@ def _text_of(value: Any) -> str:
 
 
 def search_lines(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
-    """The first match within one line, else the first match over the whole text.
-
-    Patterns written for one line (`Exchange: ([A-Z\\s]+)`) must not run on into
-    the next line of a tool's output; patterns that span lines still work.
-    """
+    """The first match within one line, else over the whole text: a pattern written for one line
+    (`Exchange: ([A-Z\\s]+)`) must not run on into the next line; one that spans lines still works."""
     match = bounded_regex.search(pattern, text)
     if match is None or "\n" not in match.group(0):
         return match
@@ -153,8 +137,8 @@ def _labelled(field: str | None, where: str) -> Function:
 
 
 SIMPLE_FUNCTIONS: dict[str, Function] = {
-    "strip": _strip,
-    "lower": _lower,
+    "strip": lambda value: value.strip() if isinstance(value, str) else value,
+    "lower": lambda value: value.lower() if isinstance(value, str) else value,
     "to_number": _to_number,
     "to_bool": _to_bool,
     "json": parse_json_value,
@@ -175,30 +159,19 @@ def compile_regex(pattern: Any, where: str) -> re.Pattern[str]:
         raise OutputMappingConfigError(where, f"regex {pattern!r} does not compile: {exc}") from None
 
 
-def compile_jmespath(path: Any, where: str) -> Any:
+def compile_search(path: Any, where: str) -> Function:
+    """A JMESPath, its nesting checked before the parser sees it, compiled as a function that gives None,
+    never an error, on data it does not fit (length() raises on a null: that is a missing value)."""
     if not isinstance(path, str) or not path.strip():
         raise OutputMappingConfigError(where, "needs a JMESPath string")
     try:
         bounded_parse.check_expression_depth(path)
-        return jmespath.compile(path)
+        compiled = jmespath.compile(path)
     except bounded_parse.ExpressionTooDeep as exc:
-        raise OutputMappingConfigError(where, f"JMESPath {_short(path)} is {exc}") from None
+        raise OutputMappingConfigError(where, f"JMESPath {short_repr(path, 80)} is {exc}") from None
     except JMESPathError as exc:
         reason = " ".join(str(exc).split())
         raise OutputMappingConfigError(where, f"JMESPath {path!r} does not compile: {reason}") from None
-
-
-def _short(text: str) -> str:
-    return repr(text if len(text) <= 80 else text[:77] + "...")
-
-
-def compile_search(path: Any, where: str) -> Function:
-    """A compiled JMESPath as a function that gives None, never an error, on data it does not fit.
-
-    A function such as length() raises on a null at run time; a response is
-    outside our control, so that is a missing value, not a crashed row.
-    """
-    compiled = compile_jmespath(path, where)
 
     def search(value: Any) -> Any:
         try:
@@ -242,32 +215,23 @@ def compile_transforms(specs: Any, where: str, field: str | None = None) -> list
     return [compile_transform(spec, place(where, index), field) for index, spec in enumerate(specs)]
 
 
+_PIPELINE_TOKEN = re.compile(
+    r"""'(?:\\.|[^\\'])*'?|"(?:\\.|[^\\"])*"?|`(?:\\.|[^\\`])*`?"""  # quoted (to the end if unclosed)
+    r"""|\|\||\||[^|'"`]+""",  # `||`, `|`, other text
+    re.S,
+)
+
+
 def split_pipeline(expression: str) -> list[str]:
     """Split on `|` outside quotes (a regex may contain `|`; JMESPath `||` is kept whole)."""
-    parts, current, quote, index = [], [], "", 0
-    while index < len(expression):
-        char = expression[index]
-        if quote:
-            current.append(char)
-            if char == "\\" and index + 1 < len(expression):
-                current.append(expression[index + 1])
-                index += 1
-            elif char == quote:
-                quote = ""
-        elif char in "'\"`":
-            quote = char
-            current.append(char)
-        elif char == "|" and expression[index + 1 : index + 2] == "|":
-            current.append("||")
-            index += 1
-        elif char == "|":
-            parts.append("".join(current).strip())
-            current = []
+    parts, current = [], ""
+    for token in _PIPELINE_TOKEN.findall(expression):
+        if token == "|":
+            parts.append(current.strip())
+            current = ""
         else:
-            current.append(char)
-        index += 1
-    parts.append("".join(current).strip())
-    return parts
+            current += token
+    return [*parts, current.strip()]
 
 
 def _source_step(source: str, bare: bool, where: str) -> Function | None:
@@ -286,11 +250,8 @@ def _source_step(source: str, bare: bool, where: str) -> Function | None:
 def compile_expression(
     expression: Any, where: str, *, field: str | None = None, bare: bool = False
 ) -> Function:
-    """`$.content | parse('X: (.+)') | strip()` -> a function of the method's root.
-
-    `bare` also accepts a JMESPath without `$` (the design's `results[0].title`).
-    `field` is the output field, for parse_text() without a pattern.
-    """
+    """`$.content | parse('X: (.+)') | strip()` -> a function of the method's root; `bare` also accepts a
+    JMESPath without `$` (`results[0].title`); `field` is for parse_text() without a pattern."""
     if not isinstance(expression, str) or not expression.strip():
         raise OutputMappingConfigError(
             where, "needs an expression string, e.g. \"$.content | parse('A: (.+)')\""

@@ -1,7 +1,4 @@
-"""The generic output mapper: any agent's or tool's response -> one result row, by configuration.
-
-The details: docs/runtime.md, `output_mapping/generic.py`.
-"""
+"""The generic output mapper: a response -> one result row, by configuration (docs/runtime.md)."""
 
 from __future__ import annotations
 
@@ -10,12 +7,7 @@ from typing import Any
 
 from factory.runtime.mapping_choice import choose_output_mapping, parse_target
 from factory.runtime.output_mapping.expressions import OutputMappingConfigError
-from factory.runtime.output_mapping.config import (
-    cached_output_mapping_set,
-    load_output_mapping_set,
-    load_output_mappings,
-    section_of,
-)
+from factory.runtime.output_mapping.config import load_output_mapping_set, load_output_mappings
 from factory.runtime.output_mapping.methods import OutputMappings, is_empty
 from factory.runtime.output_mapping.sources import Context
 from factory.runtime.output_mapping.structured import build_row, extract_structured_output
@@ -66,14 +58,6 @@ def map_output(
     return build_row(values if values else None, mappings.names, mappings.required, schema, problems, now)
 
 
-def cached_output_mappings(config: Any, target: str | None = None) -> OutputMappings:
-    """The compiled mapping for `target`, compiled once per distinct config content."""
-    chosen = cached_output_mapping_set(section_of(config)).for_target(target)
-    if chosen is None:
-        return load_output_mappings(config, target)  # raises, naming the entries there are
-    return chosen
-
-
 def map_response(
     response: Any,
     config: dict[str, Any] | None,
@@ -82,12 +66,8 @@ def map_response(
     output_schema: dict[str, Any] | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """One row the way a batch maps it: config output_mappings, registered schema, or structured output.
-
-    `config` is the batch config (its `output_mappings`, and the structured
-    mapping's `structured_output_fields` for the fallback). A configuration
-    that cannot work becomes a FAILED row naming the place, never an exception.
-    """
+    """One row the way a batch maps it: config output_mappings, registered schema, or structured output
+    (`config`'s `structured_output_fields`); a config that cannot work is a FAILED row naming the place."""
     try:
         parsed_target = parse_target(target) if target is not None else None
         choice = choose_output_mapping(config, parsed_target, registered_schema)
@@ -96,3 +76,6 @@ def map_response(
     if choice.mappings is not None:
         return map_output(response, choice.mappings, output_schema, now)
     return extract_structured_output(response, config or {}, output_schema, now)
+
+
+cached_output_mappings = load_output_mappings

@@ -1,7 +1,4 @@
-"""The extraction method table, the compiled output mapping, and the pieces methods are built from.
-
-The details: docs/runtime.md, `output_mapping/methods.py`.
-"""
+"""The extraction method table, the compiled output mapping and its pieces (docs/runtime.md)."""
 
 from __future__ import annotations
 
@@ -21,6 +18,7 @@ from factory.runtime.output_mapping.expressions import (
 from factory.runtime.output_mapping.sources import Context
 
 FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}\Z")
+TRANSFORM_KEYS = ("transform", "transforms")
 
 
 @dataclass(frozen=True)
@@ -54,18 +52,9 @@ class OutputMappings:
     def required(self) -> list[str]:
         return [mapping.name for mapping in self.fields if mapping.required]
 
-    @property
-    def tool_names(self) -> tuple[str, ...]:
-        return self.structured_tools
-
     def describe(self) -> str:
         """`tool_result browser_broadband, structured_output print_output, jmespath`: what was tried."""
-        labels: list[str] = []
-        for mapping in self.fields:
-            for method in mapping.methods:
-                if method.label not in labels:
-                    labels.append(method.label)
-        return ", ".join(labels)
+        return ", ".join(dict.fromkeys(method.label for mapping in self.fields for method in mapping.methods))
 
 
 @dataclass(frozen=True)
@@ -102,11 +91,15 @@ def check_keys(spec: dict[str, Any], allowed: tuple[str, ...], where: str) -> No
             raise OutputMappingConfigError(where, f"unknown key {key!r}; allowed here: {', '.join(allowed)}")
 
 
-def transforms_of(spec: dict[str, Any], where: str, name: str | None) -> list[Function]:
+def transform_specs(spec: dict[str, Any], where: str) -> list[tuple[Any, str]]:
+    """(transform spec, place) of `spec`'s `transform` or `transforms`; refused when it has both."""
     if "transform" in spec and "transforms" in spec:
         raise OutputMappingConfigError(where, "write either 'transform' or 'transforms', not both")
-    key = "transform" if "transform" in spec else "transforms"
-    return compile_transforms(spec.get(key), place(where, key), name)
+    return [(spec[key], place(where, key)) for key in TRANSFORM_KEYS if key in spec]
+
+
+def compiled_transforms(specs: list[tuple[Any, str]], name: str | None) -> list[Function]:
+    return [function for spec, where in specs for function in compile_transforms(spec, where, name)]
 
 
 def check_field_name(name: Any, where: str) -> str:
@@ -126,17 +119,9 @@ Build = Callable[[str, "str | None", Function, "list[Function]", dict], Method]
 
 @dataclass(frozen=True)
 class MethodSpec:
-    """One extraction method.
-
-    `field_keys`: what a field-keyed entry may hold besides method, transform(s)
-    and description (`expression` compiles through `compile_expression`);
-    `tool`: "required" (it reads a named tool's result), "optional" or "none"
-    (it reads the whole response); `structured`: its tool is a print tool whose
-    input is the structured output; `build(label, tool_name, evaluate,
-    transforms, spec)`: the Method, reading its root from the response;
-    `field_value(spec, field, where)`: the field-keyed form's function of that
-    root when no `expression` is given.
-    """
+    """One extraction method: its field-keyed keys, whether it reads a named tool ("required", "optional",
+    "none"), whether that tool is a print tool, how it reads its root, how a field-keyed entry compiles
+    (docs/runtime.md)."""
 
     name: str
     field_keys: tuple[str, ...]
@@ -144,6 +129,15 @@ class MethodSpec:
     structured: bool
     build: Build
     field_value: Callable[[dict[str, Any], str, str], Function]
+
+
+def _through(value: Any, transforms: list[Function]) -> Any:
+    """`value` through each transform in turn; None as soon as one gives None."""
+    for transform in transforms:
+        if value is None:
+            return None
+        value = transform(value)
+    return value
 
 
 def _rooted(root_of: Callable[["str | None"], Callable[[Context], Any]]) -> Build:
@@ -156,14 +150,7 @@ def _rooted(root_of: Callable[["str | None"], Callable[[Context], Any]]) -> Buil
 
         def extract(context: Context) -> Any:
             value = root(context)
-            if value is None:
-                return None
-            value = evaluate(value)
-            for transform in transforms:
-                if value is None:
-                    return None
-                value = transform(value)
-            return value
+            return None if value is None else _through(evaluate(value), transforms)
 
         return Method(spec["method"], label, extract)
 
@@ -180,11 +167,7 @@ def _results(
 
     def extract(context: Context) -> Any:
         for root in context.results_roots(key, tool_name):
-            value = evaluate(root)
-            for transform in transforms:
-                if value is None:
-                    break
-                value = transform(value)
+            value = _through(evaluate(root), transforms)
             if not is_empty(value):
                 return value
         return None

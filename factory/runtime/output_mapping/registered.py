@@ -1,7 +1,4 @@
-"""An agent's registered output schema (the `schemas/<agent>.yaml` document) as an output mapping.
-
-The details: docs/runtime.md, `output_mapping/registered.py`.
-"""
+"""An agent's registered output schema (`schemas/<agent>.yaml`) as an output mapping (docs/runtime.md)."""
 
 from __future__ import annotations
 
@@ -17,6 +14,7 @@ from factory.runtime.output_mapping.expressions import (
 from factory.runtime.output_mapping.config import load_output_mapping_set
 from factory.runtime.output_mapping.methods import FIELD_NAME, OutputMappings
 from factory.runtime.plan_cache import PlanCache
+from factory.runtime.vocabulary import METADATA_COLUMNS
 
 OUTPUT_FORMATS = ("messages", "structured_output", "json")
 FIELD_TYPES = ("string", "number", "integer", "boolean", "object", "array")
@@ -28,7 +26,6 @@ ENTRY_KEYS = {"tool_result": ("type", "tool", "pattern"), "structured": ("type",
 AGENT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}\Z")
 TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}\Z")
 VERSION = re.compile(r"^[0-9]+\.[0-9]+(\.[0-9]+)?\Z")
-METADATA_COLUMNS = ("_status", "_error", "_execution_time_ms", "_timestamp")
 
 
 class DocumentProblem(NamedTuple):
@@ -45,6 +42,11 @@ def _unknown_keys(node: dict[str, Any], allowed: tuple[str, ...], where: str) ->
         for key in node
         if key not in allowed
     ]
+
+
+def _at(where: str, key: str, message: str, hint: str = "") -> list[DocumentProblem]:
+    """One problem at `where`'s `key`."""
+    return [DocumentProblem(place(where, key), message, hint)]
 
 
 def _version_hint(version: Any) -> str:
@@ -92,16 +94,12 @@ def _checked(node: dict[str, Any], checks: tuple[Check, ...], where: str) -> lis
 def _entry_problems(entry: Any, output_format: Any, where: str) -> list[DocumentProblem]:
     if not isinstance(entry, dict) or entry.get("type") not in EXTRACTION_TYPES:
         hint = 'e.g. {type: structured, path: "$.exchange"}'
-        return [
-            DocumentProblem(
-                place(where, "type"), "an extraction entry needs type tool_result or structured", hint
-            )
-        ]
+        return _at(where, "type", "an extraction entry needs type tool_result or structured", hint)
     entry_type = entry["type"]  # the document's own vocabulary: tool_result or structured
     problems = _unknown_keys(entry, ENTRY_KEYS[entry_type], where)
     if entry_type == "tool_result" and output_format == "json":
         hint = "use type: structured with a path, or output_format: messages"
-        problems.append(DocumentProblem(place(where, "type"), "a json output has no tool results", hint))
+        problems += _at(where, "type", "a json output has no tool results", hint)
     problems.extend(_checked(entry, ENTRY_CHECKS[entry_type], where))
     if entry_type == "structured":
         try:
@@ -116,24 +114,16 @@ def _entry_problems(entry: Any, output_format: Any, where: str) -> list[Document
     else:
         if pattern.groups > 1:
             message = f"the pattern has {pattern.groups} groups; the value is group 1"
-            problems.append(
-                DocumentProblem(
-                    place(where, "pattern"), message, "make the other groups non-capturing: (?:...)"
-                )
-            )
+            problems += _at(where, "pattern", message, "make the other groups non-capturing: (?:...)")
     return problems
 
 
 def _name_problem(name: Any, where: str, seen: set[str]) -> list[DocumentProblem]:
     if not isinstance(name, str) or not FIELD_NAME.match(name) or name in METADATA_COLUMNS:
         hint = "letters, digits and _, starting with a letter, at most 64"
-        return [DocumentProblem(place(where, "name"), f"field name {name!r} cannot be a CSV column", hint)]
+        return _at(where, "name", f"field name {name!r} cannot be a CSV column", hint)
     if name in seen:
-        return [
-            DocumentProblem(
-                place(where, "name"), f"field {name!r} is described twice", "merge the two entries"
-            )
-        ]
+        return _at(where, "name", f"field {name!r} is described twice", "merge the two entries")
     seen.add(name)
     return []
 
@@ -144,13 +134,11 @@ def _field_problems(spec: Any, output_format: Any, where: str, seen: set[str]) -
     problems = _unknown_keys(spec, FIELD_KEYS, where) + _name_problem(spec.get("name"), where, seen)
     problems.extend(_checked(spec, FIELD_CHECKS, where))
     if "required" in spec and not isinstance(spec["required"], bool):
-        problems.append(DocumentProblem(place(where, "required"), "required must be true or false"))
+        problems += _at(where, "required", "required must be true or false")
     extraction = spec.get("extraction")
     if not isinstance(extraction, list) or not extraction:
         hint = "tool_result {tool, pattern} or structured {path}"
-        return problems + [
-            DocumentProblem(place(where, "extraction"), "needs a non-empty list of extraction entries", hint)
-        ]
+        return problems + _at(where, "extraction", "needs a non-empty list of extraction entries", hint)
     for index, entry in enumerate(extraction):
         problems.extend(_entry_problems(entry, output_format, place(where, "extraction", index)))
     return problems
@@ -164,9 +152,7 @@ def document_problems(document: Any) -> list[DocumentProblem]:
     problems = _unknown_keys(document, DOCUMENT_KEYS, "$") + _checked(document, DOCUMENT_CHECKS, "$")
     fields = document.get("fields")
     if not isinstance(fields, list) or not fields:
-        return problems + [
-            DocumentProblem("$.fields", "needs a non-empty list of fields", "{name, type, extraction}")
-        ]
+        return problems + _at("$", "fields", "needs a non-empty list of fields", "{name, type, extraction}")
     seen: set[str] = set()
     for index, spec in enumerate(fields):
         problems.extend(_field_problems(spec, document.get("output_format"), place("$.fields", index), seen))

@@ -1,11 +1,9 @@
-"""Where a generic extraction method finds its value in one response.
-
-The details: docs/runtime.md, `output_mapping/sources.py`.
-"""
+"""Where a generic extraction method finds its value in one response (docs/runtime.md)."""
 
 from __future__ import annotations
 
 import json
+from functools import cached_property
 from typing import Any
 
 from factory.runtime.output_mapping.structured import (
@@ -160,22 +158,16 @@ class Context:
     def __init__(self, response: Any, structured_tools: tuple[str, ...] = ()) -> None:
         self.document = unwrap(response)
         self.structured_tools = structured_tools
-        self._messages: Any = _MISSING
-        self._results: Any = _MISSING
         self._structured: dict[str | None, Any] = {}
         self._tool_views: dict[str, Any] = {}
 
-    @property
+    @cached_property
     def messages(self) -> list[Any]:
-        if self._messages is _MISSING:
-            self._messages = messages_of(self.document)
-        return self._messages
+        return messages_of(self.document)
 
-    @property
+    @cached_property
     def results(self) -> list[ToolResult]:
-        if self._results is _MISSING:
-            self._results = tool_results(self.messages)
-        return self._results
+        return tool_results(self.messages)
 
     def tool_result(self, tool_name: str) -> dict[str, Any] | None:
         if tool_name not in self._tool_views:

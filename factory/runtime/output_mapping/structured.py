@@ -1,18 +1,15 @@
-"""Find the structured output in an agent response and turn it into CSV cells.
-
-The details: docs/runtime.md, `output_mapping/structured.py`.
-"""
+"""Find the structured output in an agent response and turn it into CSV cells (docs/runtime.md)."""
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Sequence
 
 from factory.runtime.bounded_parse import json_loads
-from factory.runtime.json_text import dumps_function
+from factory.runtime.json_text import chunk_encoder
 from factory.runtime.plan_cache import PlanCache
 from factory.runtime.value_checks import compile_property_check, required_fields
 from factory.runtime.vocabulary import STATUS_FAILED, STATUS_PARTIAL, STATUS_SUCCESS, utc_timestamp
@@ -45,7 +42,7 @@ class Located:
     value: dict[str, Any] | None
     where: str = ""
     problem: str | None = None
-    looked: tuple[str, ...] = field(default=())
+    looked: tuple[str, ...] = ()
 
     @property
     def found(self) -> bool:
@@ -71,9 +68,9 @@ def is_print_tool(name: Any, tool_names: tuple[str, ...]) -> bool:
 def locate_structured_output(response: Any, tool_names: tuple[str, ...] = ()) -> Located:
     looked: list[str] = []
     located = _search(parse_json_text(response), "$", tool_names, looked, 0)
-    if located is not None:
-        return Located(located.value, located.where, located.problem, tuple(looked))
-    return Located(None, "", None, tuple(looked))
+    if located is None:  # one Located a response: a row's cost (bench/runtime.py)
+        return Located(None, "", None, tuple(looked))
+    return Located(located.value, located.where, located.problem, tuple(looked))
 
 
 def _search(
@@ -201,31 +198,8 @@ def _from_step_results(steps: list[Any], path: str) -> Located | None:
     return None
 
 
-def output_fields(mapping: dict[str, Any], output_schema: dict[str, Any] | None) -> list[str]:
-    listed = mapping.get("structured_output_fields")
-    if listed:
-        return list(listed)
-    return list((output_schema or {}).get("properties", {}))
-
-
-def required_output_fields(mapping: dict[str, Any], output_schema: dict[str, Any] | None) -> list[str]:
-    names = list(mapping.get("required_output_fields") or [])
-    for name in required_fields(output_schema or {}):
-        if name not in names:
-            names.append(name)
-    return names
-
-
-def tool_names_of(mapping: dict[str, Any]) -> tuple[str, ...]:
-    return tuple(
-        method["tool_name"]
-        for method in mapping.get("extraction_methods") or []
-        if isinstance(method, dict) and method.get("tool_name")
-    )
-
-
 Check = Callable[[Any], Sequence[str]]
-_CELL_JSON = dumps_function((",", ":"))  # dicts and lists as compact JSON text in a cell
+_CELL_JSON = chunk_encoder((",", ":"))  # dicts and lists as compact JSON text in a cell
 
 
 def row_fields(
@@ -243,13 +217,8 @@ def row_fields(
 
 
 def row_status(problems: list[str], dropped: list[str]) -> tuple[str, str | None]:
-    """(_status, _error): FAILED on any problem; PARTIAL when only optional values were dropped.
-
-    As in the original batch processor, a row is SUCCESS when its structured
-    output is there; an optional field the agent left out is no fault. PARTIAL
-    says a value was present but invalid, so its cell is empty, and `_error`
-    names it and why.
-    """
+    """(_status, _error): FAILED on any problem; PARTIAL when only optional values were dropped (an
+    optional field left out is no fault, as in the original batch processor: docs/runtime.md)."""
     if problems:
         return STATUS_FAILED, "; ".join(problems + [f"dropped {problem}" for problem in dropped])
     if dropped:
@@ -282,7 +251,7 @@ def fill_row(
                 problems.extend(found)
         if value is None and get is not None and required:
             problems.append(f"{name}: required field is missing")
-        row[name] = _CELL_JSON(value) if isinstance(value, (dict, list)) else value
+        row[name] = "".join(_CELL_JSON(value, 0)) if isinstance(value, (dict, list)) else value
     row["_status"], row["_error"] = row_status(problems, dropped)
     row["_timestamp"] = utc_timestamp(now)
     return row
@@ -308,12 +277,8 @@ class OutputPlan:
     tool_names: tuple[str, ...]
 
     def map(self, response: Any, now: datetime | None = None) -> dict[str, Any]:
-        """One agent response -> one result row; never raises for a missing or bad output.
-
-        Where no wrapper holds the output, the answer itself is the output
-        object when it holds any of the output fields: the plain answer a
-        local agent gives, `{"exchange_code": "SOHO", ...}`.
-        """
+        """One agent response -> one result row; never raises for a missing or bad output. Where no
+        wrapper holds the output, an answer holding any output field is it (a local agent's plain answer)."""
         located = locate_structured_output(response, self.tool_names)
         if located.value is not None:
             problems = [f"{located.problem} at {located.where}"] if located.problem else []
@@ -336,9 +301,17 @@ class OutputPlan:
 
 
 def compile_output_plan(mapping: dict[str, Any], output_schema: dict[str, Any] | None = None) -> OutputPlan:
-    fields = output_fields(mapping, output_schema)
-    required = required_output_fields(mapping, output_schema)
-    return OutputPlan(row_fields(fields, required, output_schema), tool_names_of(mapping))
+    """The mapping's `structured_output_fields` (else the schema's properties) as columns, required when
+    either names them, and the print tools its `extraction_methods` name."""
+    schema = output_schema or {}
+    fields = list(mapping.get("structured_output_fields") or schema.get("properties", {}))
+    required = [*(mapping.get("required_output_fields") or []), *required_fields(schema)]
+    tools = [
+        method.get("tool_name")
+        for method in mapping.get("extraction_methods") or []
+        if isinstance(method, dict)
+    ]
+    return OutputPlan(row_fields(fields, required, output_schema), tuple(tool for tool in tools if tool))
 
 
 _PLANS: PlanCache[OutputPlan] = PlanCache(compile_output_plan)
