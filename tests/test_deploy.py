@@ -320,6 +320,6 @@ def test_ci_installs_what_the_readme_installs_and_runs_the_full_suite() -> None:
     block = README.read_text("utf-8").split("```bash\n", 1)[1].split("```", 1)[0]
     lines = [line.split("  #", 1)[0].strip() for line in block.splitlines() if line.strip()]
     setup, full = lines[1].split("&&"), lines[2]
-    assert setup[-1].strip() == 'pytest -q -m "not slow"', lines[1]
+    assert setup[-1].strip() == 'pytest -q -n auto -m "not slow"', lines[1]
     expected = [shlex.split(step) for step in setup[:-1]] + [shlex.split(full)]
     assert ci_commands() == expected

@@ -21,7 +21,7 @@ import pytest
 from tests.property import strategies as s
 from tests.property.harness import AGENT, Case, check_cases
 
-LONG = int(os.environ.get("HOSTILE_EXAMPLES", "60"))
+LONG = int(os.environ.get("HOSTILE_EXAMPLES", "40"))
 RUN = (
     "--agent",
     AGENT,
