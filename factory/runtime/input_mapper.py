@@ -521,18 +521,16 @@ def _row_mapper(reads: _Reads, prefix: str | None = None) -> RowMapper:
     """One row -> its typed data; with `prefix`, {"prompt": prefix + the data's JSON, "data"} (see _Reads)."""
     statics, static_problems, fields, text_rules, steps, required = _prepared(reads)
     read, defaults, as_step, encode_text = _reader(reads), reads.defaults, _STEP, encode_basestring
-    keyed, static_parts, default_parts = (_json_pairs(reads) if prefix is not None else None) or (
-        {},
-        None,
-        {},
-    )
+    pairs = _json_pairs(reads) if prefix is not None else None
+    keyed, static_parts, default_parts = pairs or ({}, None, {})
+    keys = tuple(keyed.get(field, "") for field in fields)  # each field's `"key": `, in the zip below
 
     def data(row: dict[str, Any], row_number: int | None = None) -> dict[str, Any]:
         values, problems = read(row)
         typed: dict[Any, Any] = statics.copy()
         found: dict[Any, Sequence[str]] | None = dict(static_problems) if static_problems else None
         parts = None if static_parts is None else static_parts.copy()  # the JSON pairs so far
-        for field, rule, step, value in zip(fields, text_rules, steps, values):
+        for field, rule, step, key, value in zip(fields, text_rules, steps, keys, values):
             if value.__class__ is str:
                 value = value.strip()
                 if not value:
@@ -540,7 +538,7 @@ def _row_mapper(reads: _Reads, prefix: str | None = None) -> RowMapper:
                 if rule is None or (rule is not as_step and rule(value)):
                     typed[field] = value
                     if parts is not None:
-                        parts.append(keyed[field] + encode_text(value))
+                        parts.append(key + encode_text(value))
                     if found:
                         found.pop(field, None)
                     continue
@@ -549,7 +547,7 @@ def _row_mapper(reads: _Reads, prefix: str | None = None) -> RowMapper:
             trouble: list[str] = []
             typed[field] = value = step(value, trouble)
             if parts is not None:
-                parts = parts + [keyed[field] + encode_text(value)] if value.__class__ is str else None
+                parts = parts + [key + encode_text(value)] if value.__class__ is str else None
             if trouble:
                 found = found or {}
                 found[field] = trouble

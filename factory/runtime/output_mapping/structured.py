@@ -11,7 +11,7 @@ from typing import Any, Callable, Sequence
 from factory.runtime.bounded_parse import json_loads
 from factory.runtime.json_text import chunk_encoder
 from factory.runtime.plan_cache import PlanCache
-from factory.runtime.value_checks import compile_property_check, required_fields
+from factory.runtime.value_checks import always_valid_classes, compile_property_check, required_fields
 from factory.runtime.vocabulary import STATUS_FAILED, STATUS_PARTIAL, STATUS_SUCCESS, utc_timestamp
 
 PRINT_TOOL_RE = re.compile(r"^print_(?:[a-z0-9_]+_)?output\Z")
@@ -27,6 +27,7 @@ WRAPPER_KEYS = (
     "message",
 )
 MAX_DEPTH = 8
+DROPPED = "dropped invalid optional value(s): "  # a PARTIAL row's `_error`, then what was dropped
 PLACES = (
     "structured_output, Output, Payload, content, output.message, "
     "the last print_*_output tool_use in messages or a message's content, "
@@ -103,10 +104,8 @@ def _search(
 
 
 def message_blocks(message: Any) -> list[Any]:
-    if isinstance(message, dict):
-        content = message.get("content")
-        return content if isinstance(content, list) else []
-    return []
+    content = message.get("content") if isinstance(message, dict) else None
+    return content if isinstance(content, list) else []
 
 
 def tool_use_of(block: Any) -> tuple[Any, Any, Any] | None:
@@ -199,60 +198,60 @@ def _from_step_results(steps: list[Any], path: str) -> Located | None:
 
 
 Check = Callable[[Any], Sequence[str]]
+Field = tuple[Any, bool, "Check | None", frozenset[type]]
 _CELL_JSON = chunk_encoder((",", ":"))  # dicts and lists as compact JSON text in a cell
 
 
 def row_fields(
     fields: list[str], required: list[str], output_schema: dict[str, Any] | None
-) -> tuple[tuple[Any, bool, Check | None], ...]:
-    """(name, required, check) per output column, in order: the property's compiled check, or None
-    when the schema does not describe the field."""
+) -> tuple[Field, ...]:
+    """(name, required, check, always-valid classes) per output column, in order: the property's
+    compiled check, or None when the schema does not describe the field; a value of an always-valid
+    class (`always_valid_classes`) is not checked at all, the row pass's commonest case."""
     properties = (output_schema or {}).get("properties", {})
     compiled = []
     for name in fields:
         prop = properties.get(name) if isinstance(properties, dict) else None
         check = compile_property_check(name, prop) if isinstance(prop, dict) else None
-        compiled.append((name, name in required, check))
+        compiled.append((name, name in required, check, always_valid_classes(prop)))
     return tuple(compiled)
-
-
-def row_status(problems: list[str], dropped: list[str]) -> tuple[str, str | None]:
-    """(_status, _error): FAILED on any problem; PARTIAL when only optional values were dropped (an
-    optional field left out is no fault, as in the original batch processor: docs/runtime.md)."""
-    if problems:
-        return STATUS_FAILED, "; ".join(problems + [f"dropped {problem}" for problem in dropped])
-    if dropped:
-        return STATUS_PARTIAL, "dropped invalid optional value(s): " + "; ".join(dropped)
-    return STATUS_SUCCESS, None
 
 
 def fill_row(
     structured: dict[str, Any] | None,
-    fields: tuple[tuple[Any, bool, Check | None], ...],
+    fields: tuple[Field, ...],
     problems: list[str],
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """The output cells plus _status/_error/_timestamp for one response (dicts, lists as JSON text).
 
-    An invalid optional value is dropped (its cell left empty, `row_status` says which); an invalid
-    or missing required one fails the row."""
+    An invalid optional value is dropped (its cell left empty, `_error` says which: PARTIAL); an invalid
+    or missing required one fails the row (an absent optional field is no fault: docs/runtime.md)."""
     problems = list(problems)
     row: dict[str, Any] = {}
     dropped: list[str] = []
-    get = structured.get if structured is not None else None
-    for name, required, check in fields:
-        value = get(name) if get is not None else None
-        if value is not None and check is not None:
-            found = check(value)
-            if found and not required:
-                dropped.extend(found)
-                value = None
-            elif found:
-                problems.extend(found)
-        if value is None and get is not None and required:
-            problems.append(f"{name}: required field is missing")
-        row[name] = "".join(_CELL_JSON(value, 0)) if isinstance(value, (dict, list)) else value
-    row["_status"], row["_error"] = row_status(problems, dropped)
+    if structured is None:
+        for field in fields:
+            row[field[0]] = None
+    else:
+        for name, required, check, valid in fields:
+            value = structured.get(name)
+            if value is None:
+                if required:
+                    problems.append(f"{name}: required field is missing")
+            elif check is not None and value.__class__ not in valid and (found := check(value)):
+                if required:
+                    problems.extend(found)
+                else:
+                    dropped.extend(found)
+                    value = None
+            row[name] = "".join(_CELL_JSON(value, 0)) if isinstance(value, (dict, list)) else value
+    if problems:  # FAILED on any problem; PARTIAL when only optional values were dropped
+        row["_status"], row["_error"] = STATUS_FAILED, "; ".join(problems + [f"dropped {d}" for d in dropped])
+    elif dropped:
+        row["_status"], row["_error"] = STATUS_PARTIAL, DROPPED + "; ".join(dropped)
+    else:
+        row["_status"], row["_error"] = STATUS_SUCCESS, None
     row["_timestamp"] = utc_timestamp(now)
     return row
 
@@ -273,7 +272,7 @@ def build_row(
 class OutputPlan:
     """A mapping and output schema, compiled: the columns (`row_fields`) and the print tools' names."""
 
-    fields: tuple[tuple[Any, bool, Check | None], ...]
+    fields: tuple[Field, ...]
     tool_names: tuple[str, ...]
 
     def map(self, response: Any, now: datetime | None = None) -> dict[str, Any]:
@@ -286,7 +285,7 @@ class OutputPlan:
         if located.problem:
             return fill_row(None, self.fields, [f"{located.problem} at {located.where}"], now)
         bare = parse_json_text(response)
-        names = [name for name, _, _ in self.fields]
+        names = [name for name, _, _, _ in self.fields]
         if isinstance(bare, dict) and any(name in bare for name in names):
             return fill_row(bare, self.fields, [], now)
         reason = (
