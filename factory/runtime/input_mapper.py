@@ -477,6 +477,11 @@ def _reader(reads: _Reads) -> Callable[[dict[str, Any]], tuple[tuple, Sequence[s
     bom, strip_keys = BOM, strip_bom_keys
 
     def read(row: dict[str, Any]) -> tuple[tuple, Sequence[str]]:
+        if not transformations and row.__class__ is dict:
+            try:  # every mapped column found as it is: a BOM on another key changes nothing
+                return read_columns(row), no_problems
+            except KeyError:
+                pass
         try:
             for first in row:
                 if first[:1] == bom:
