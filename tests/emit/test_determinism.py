@@ -11,7 +11,7 @@ from pathlib import Path
 
 from factory.generation import generate_to_disk
 from tests.conftest import REPO, SCHEMAS_DIR
-from tests.emit.test_goldens import tree
+from tests.emit.test_goldens import artifact_files, tree
 
 
 def copy_bundled(root: Path) -> Path:
@@ -37,7 +37,9 @@ def test_reformatted_json_gives_identical_artifacts(tmp_path: Path, monkeypatch)
     for path in SCHEMAS_DIR.glob("*.json"):
         document = json.loads(path.read_text("utf-8"))
         reordered = dict(reversed(list(document.items())))  # top-level sections in another order
-        (b / "schemas" / path.name).write_text(json.dumps(reordered, indent=7, separators=(" ,", " :  ")), "utf-8")
+        (b / "schemas" / path.name).write_text(
+            json.dumps(reordered, indent=7, separators=(" ,", " :  ")), "utf-8"
+        )
     for root in (a, b):
         monkeypatch.chdir(root)
         generate_to_disk([Path("schemas")], Path("generated"))
@@ -59,16 +61,26 @@ def test_output_is_independent_of_hash_seed_and_working_directory(tmp_path: Path
         copy_bundled(out)
         env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(REPO)}
         subprocess.run(
-            [sys.executable, "-m", "factory", "generate", str(out / "schemas"), "--out", str(out / "generated")],
-            cwd=cwd, env=env, check=True, capture_output=True,
+            [
+                sys.executable,
+                "-m",
+                "factory",
+                "generate",
+                str(out / "schemas"),
+                "--out",
+                str(out / "generated"),
+            ],
+            cwd=cwd,
+            env=env,
+            check=True,
+            capture_output=True,
         )
         outputs.append(tree(out / "generated"))
     assert outputs[0] == outputs[1]
 
 
 def test_files_are_lf_with_one_trailing_newline() -> None:
-    for path in (REPO / "generated").rglob("*"):
-        if path.is_file():
-            data = path.read_bytes()
-            assert b"\r" not in data, path
-            assert data.endswith(b"\n") and not data.endswith(b"\n\n"), path
+    for path in artifact_files(REPO / "generated"):
+        data = path.read_bytes()
+        assert b"\r" not in data, path
+        assert data.endswith(b"\n") and not data.endswith(b"\n\n"), path

@@ -21,8 +21,16 @@ from tests.conftest import BUNDLED, GOLDEN_DIR, SCHEMAS_DIR
 REFRESH = "pytest tests/emit/test_goldens.py --update-goldens"
 
 
+def artifact_files(root: Path) -> list[Path]:
+    """The files under `root`, without Python's bytecode cache: importing the generated stacks (synth,
+    the tests' own) writes `__pycache__/` beside them wherever bytecode writing is on; it is no artifact."""
+    return [
+        p for p in sorted(root.rglob("*")) if p.is_file() and "__pycache__" not in p.relative_to(root).parts
+    ]
+
+
 def tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in artifact_files(root)}
 
 
 def generate_alone(name: str, project: Path) -> Path:
@@ -49,8 +57,12 @@ def test_generated_tree_matches_golden(name: str, project: Path, update_goldens:
     report = []
     for rel in changed:
         report += difflib.unified_diff(
-            expected[rel].decode().splitlines(), actual[rel].decode().splitlines(),
-            f"golden/{rel}", f"generated/{rel}", lineterm="", n=2,
+            expected[rel].decode().splitlines(),
+            actual[rel].decode().splitlines(),
+            f"golden/{rel}",
+            f"generated/{rel}",
+            lineterm="",
+            n=2,
         )
     assert not (missing or extra or changed), (
         f"missing: {missing}\nextra: {extra}\n" + "\n".join(report[:200]) + f"\nIf intended, run: {REFRESH}"
