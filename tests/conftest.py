@@ -124,6 +124,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         reason = slow_reason(item)
         if reason and not item.get_closest_marker("slow"):
             item.add_marker(pytest.mark.slow(reason=reason))
+    # Modules that hold a slow test run first, whole and in their order (a module's fixtures stay
+    # set up once). With `-n`, xdist's worksteal gives each worker a contiguous part of this list and
+    # an idle worker steals from the end of another's: long tests at the end would leave one worker
+    # finishing them alone.
+    slow_modules = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow_modules)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
