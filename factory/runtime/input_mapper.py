@@ -476,22 +476,18 @@ def _reader(reads: _Reads) -> Callable[[dict[str, Any]], tuple[tuple, Sequence[s
     read_columns = _cells_getter(columns) if columns else lambda row: ()
     bom, strip_keys = BOM, strip_bom_keys
 
+    def unmarked(row: dict[str, Any]) -> dict[str, Any]:
+        for first in row:  # only the first key can carry it: the others are not scanned per row
+            return strip_keys(row) if isinstance(first, str) and first[:1] == bom else row
+        return row
+
     def read(row: dict[str, Any]) -> tuple[tuple, Sequence[str]]:
-        if not transformations and row.__class__ is dict:
-            try:  # every mapped column found as it is: a BOM on another key changes nothing
-                return read_columns(row), no_problems
-            except KeyError:
-                pass
-        try:
-            for first in row:
-                if first[:1] == bom:
-                    row = strip_keys(row)
-                break
-        except TypeError:  # a first key that is not text carries no BOM
-            pass
-        try:  # the cells, picked in C from a plain dict (a missing column or another mapping: .get)
+        if transformations or row.__class__ is not dict:  # these read columns by name with .get
+            row = unmarked(row)
+        try:  # the cells, picked in C from a plain dict
             values = read_columns(row) if row.__class__ is dict else tuple(map(row.get, columns))
-        except KeyError:
+        except KeyError:  # a missing column, or one a BOM hides
+            row = unmarked(row)
             values = tuple(map(row.get, columns))
         problems: Sequence[str] = no_problems
         for apply in transformations:
