@@ -34,7 +34,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from factory.runtime.output_mapping.generic import cached_output_mappings, map_output  # noqa: E402
+from factory.runtime.output_mapping.generic import load_output_mappings, map_output  # noqa: E402
 from factory.runtime.output_mapping.config import load_output_mapping_set  # noqa: E402
 from factory.runtime.output_mapping.registered import compile_output_schema  # noqa: E402
 
@@ -185,7 +185,7 @@ def measure_shape(shape: str, rows: int, repeat: int) -> tuple[float, str]:
     bench/runtime.py calls this too, so both scripts measure the same thing.
     """
     target, build = SHAPES[shape]
-    mapping = cached_output_mappings(CONFIG, target) if target else compile_output_schema(REGISTERED)
+    mapping = load_output_mappings(CONFIG, target) if target else compile_output_schema(REGISTERED)
     responses = [build(i) for i in range(rows)]
     rate, last = best_rate(responses, mapping, repeat)
     assert last["_status"] in ("SUCCESS", "PARTIAL"), (shape, last)
@@ -206,7 +206,7 @@ def main() -> None:
     compile_ms = (time.process_time() - start) * 10
     start = time.process_time()
     for _ in range(10_000):
-        cached_output_mappings(CONFIG, "broadband-agent-rust")
+        load_output_mappings(CONFIG, "broadband-agent-rust")
     cached_us = (time.process_time() - start) * 100
 
     print(f"generic output mapper, {args.rows} rows per shape, best of {args.repeat}")

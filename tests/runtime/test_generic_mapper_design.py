@@ -10,7 +10,6 @@ import yaml
 
 from factory.runtime.child_results import row_mapper
 from factory.runtime.output_mapping.generic import (
-    cached_output_mappings,
     extract_fields,
     load_output_mapping_set,
     load_output_mappings,
@@ -347,13 +346,13 @@ def test_choosing_a_target_from_a_section_with_several():
 
 
 def test_cached_by_content_and_in_written_order():
-    first = cached_output_mappings(CONFIG, "web-search-agent")
-    assert first is cached_output_mappings(yaml.safe_load(DESIGN_CONFIG_YAML), "web-search-agent")
+    first = load_output_mappings(CONFIG, "web-search-agent")
+    assert first is load_output_mappings(yaml.safe_load(DESIGN_CONFIG_YAML), "web-search-agent")
     assert first.names == ["title", "url", "snippet"]
     reordered = yaml.safe_load(DESIGN_CONFIG_YAML)
     methods = reordered["output_mappings"]["web-search-agent"]["extraction_methods"]
     methods[0]["field_mappings"] = dict(reversed(list(methods[0]["field_mappings"].items())))
-    assert cached_output_mappings(reordered, "web-search-agent").names == ["snippet", "url", "title"]
+    assert load_output_mappings(reordered, "web-search-agent").names == ["snippet", "url", "title"]
 
 
 def test_the_batch_machines_row_mapper_maps_by_target():

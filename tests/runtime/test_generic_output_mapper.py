@@ -7,7 +7,6 @@ import pytest
 
 from factory.runtime.child_results import row_mapper
 from factory.runtime.output_mapping.generic import (
-    cached_output_mappings,
     extract_fields,
     load_output_mappings,
     map_output,
@@ -211,8 +210,8 @@ def test_expression_over_json_content():
 
 
 def test_compiled_once_per_config_in_written_order():
-    assert cached_output_mappings(CONFIG) is cached_output_mappings(json.loads(json.dumps(CONFIG)))
-    assert cached_output_mappings(CONFIG).names == ["exchange_code", "speed", "fttp"]
+    assert load_output_mappings(CONFIG) is load_output_mappings(json.loads(json.dumps(CONFIG)))
+    assert load_output_mappings(CONFIG).names == ["exchange_code", "speed", "fttp"]
 
 
 def test_tool_result_pattern_and_expressions_on_every_method():

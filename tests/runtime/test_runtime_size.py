@@ -29,7 +29,7 @@ COUNTED_APART = frozenset(
     {"bounded_regex.py", "bounded_parse.py", "child_inputs.py", "child_results.py", "target_kinds.py"}
 )
 GOAL = 4000
-CEILING = 3947  # measured; lower it as the runtime shrinks, never above GOAL
+CEILING = 3939  # measured; lower it as the runtime shrinks, never above GOAL
 
 
 def counted_lines() -> dict[Path, int]:

@@ -14,7 +14,6 @@ from factory.runtime.output_mapping.structured import build_row, extract_structu
 
 __all__ = [
     "OutputMappings",
-    "cached_output_mappings",
     "extract_fields",
     "load_output_mapping_set",
     "load_output_mappings",
@@ -76,6 +75,3 @@ def map_response(
     if choice.mappings is not None:
         return map_output(response, choice.mappings, output_schema, now)
     return extract_structured_output(response, config or {}, output_schema, now)
-
-
-cached_output_mappings = load_output_mappings
